@@ -1,0 +1,106 @@
+"""Creating sites, gates and staff accounts: the administrator's set-up actions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import time
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core import audit
+from core.errors import NotFound, UserError
+from core.models import Gate, Site, SiteKind, StaffAccount, StaffRole
+from core.passwords import Passwords
+
+_STAFF_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    """A secret shown once to whoever created it; only its hash is kept."""
+
+    account_id: int
+    secret: str
+
+
+def gate_key_hash(key: str) -> str:
+    # A gate key is 256 random bits, so a plain SHA-256 is enough and allows lookup by hash.
+    return hashlib.sha256(key.encode("ascii", "replace")).hexdigest()
+
+
+async def add_site(
+    name: str,
+    kind: SiteKind,
+    *,
+    has_camera: bool | None = None,
+    cutoff: time = time(12, 0),
+    actor: str,
+) -> Site:
+    name = name.strip()
+    if not name:
+        raise UserError("a site needs a name")
+    camera = kind is SiteKind.SCHOOL if has_camera is None else has_camera
+    async with in_transaction():
+        try:
+            site = await Site.create(name=name, kind=kind, has_camera=camera, cutoff=cutoff)
+        except IntegrityError:
+            raise UserError(f"there is already a site named {name}") from None
+        await audit.record(actor, "site.add", target=f"site:{site.id}", details={"kind": kind})
+    return site
+
+
+async def site_named(name: str) -> Site:
+    site = await Site.get_or_none(name=name.strip())
+    if site is None:
+        raise NotFound(f"there is no site named {name}")
+    return site
+
+
+async def add_gate(site_name: str, gate_name: str, *, actor: str) -> tuple[Gate, str]:
+    """Create a gate; returns it with its key, which is never stored or shown again."""
+    site = await site_named(site_name)
+    key = secrets.token_urlsafe(32)
+    async with in_transaction():
+        try:
+            gate = await Gate.create(site=site, name=gate_name.strip(), key_hash=gate_key_hash(key))
+        except IntegrityError:
+            raise UserError(f"{site.name} already has a gate named {gate_name}") from None
+        await audit.record(actor, "gate.add", target=f"gate:{gate.id}", details={"site": site.id})
+    return gate, key
+
+
+async def add_staff(
+    login_id: str,
+    role: StaffRole,
+    site_names: list[str],
+    passwords: Passwords,
+    *,
+    actor: str,
+) -> IssuedSecret:
+    """Create a staff account with a one-time password (to change at first login)."""
+    if not _STAFF_LOGIN.fullmatch(login_id):
+        raise UserError(
+            "a staff login is 3 to 64 letters, digits, dots, dashes or underscores"
+        )
+    if role is StaffRole.STAFF and not site_names:
+        raise UserError("a staff account needs at least one --site")
+    sites = [await site_named(name) for name in site_names]
+    password, stored = passwords.issue_one_time()
+    async with in_transaction():
+        try:
+            staff = await StaffAccount.create(login_id=login_id, role=role, password_hash=stored)
+        except IntegrityError:
+            raise UserError(f"there is already a staff account {login_id}") from None
+        if sites:
+            await staff.sites.add(*sites)
+        await audit.record(
+            actor,
+            "staff.add",
+            target=f"staff:{staff.id}",
+            details={"login_id": login_id, "role": role, "sites": [s.id for s in sites]},
+        )
+    return IssuedSecret(staff.id, password)

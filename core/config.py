@@ -1,0 +1,174 @@
+"""Settings: a TOML file, overridden by ``MIMAMORI_*`` environment variables.
+
+``load_settings()`` is the only way in; a bad or missing setting raises ``SettingsError`` whose
+message is one line naming the setting, so the CLI can print it instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "MIMAMORI_CONFIG"
+
+
+class SettingsError(Exception):
+    """A setting is bad or missing; the message is one line naming it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountSettings(_Section):
+    max_addresses: int = Field(2, ge=1, le=10)
+    argon2_time_cost: int = Field(2, ge=2)
+    argon2_memory_kib: int = Field(19456, ge=19456)
+    argon2_parallelism: int = Field(1, ge=1)
+
+
+class PhotoSettings(_Section):
+    retention_days: int = Field(30, ge=1)
+    max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+
+
+class PortalSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    behind_proxy: bool = False
+
+
+class SmtpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    security: Literal["none", "starttls", "tls"] = "none"
+    from_address: str = "mimamori@localhost"
+    connections: int = Field(4, ge=1, le=64)
+    rate_per_second: float = Field(0, ge=0, description="0 means unlimited")
+    timeout_seconds: float = Field(30, gt=0)
+    bounce_domain: str | None = None
+
+
+class Settings(BaseSettings):
+    """Every setting of the central service, with the embedded defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MIMAMORI_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file=None,
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    keyring: str = Field(
+        "",
+        description="path of the keyring file, or the keyring's JSON itself",
+    )
+    timezone: str = "Asia/Tokyo"
+    accounts: AccountSettings = AccountSettings()
+    photos: PhotoSettings = PhotoSettings()
+    portal: PortalSettings = PortalSettings()
+    smtp: SmtpSettings = SmtpSettings()
+
+    @model_validator(mode="after")
+    def _embedded_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite://{self.data_dir / 'mimamori.db'}"
+        if not self.keyring:
+            self.keyring = str(self.data_dir / "keyring.json")
+        scheme = urlsplit(self.database_url).scheme
+        if scheme not in {"sqlite", "postgres", "postgresql", "asyncpg"}:
+            raise ValueError(
+                f"database_url: scheme {scheme!r} is not supported (use sqlite:// or postgres://)"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, with secrets and URL passwords masked."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = _mask_url_password(self.database_url)
+        if self.keyring.lstrip().startswith("{"):
+            data["keyring"] = "********"
+        _mask_secrets(self, data)
+        return data
+
+
+def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``config_path`` (or ``$MIMAMORI_CONFIG``) and the environment."""
+    path = config_path or os.environ.get(CONFIG_ENV) or None
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise SettingsError(f"config file {path} does not exist")
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return _FromFile(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming the first bad setting and why."""
+    error = exc.errors()[0]
+    name = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting"
+    elif "input" in error and not isinstance(error["input"], dict):
+        message = f"{message} (got {error['input']!r})"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more)" if more else ""
+    if not name:
+        return f"setting {message}{suffix}"
+    return f"setting {name}: {message}{suffix}"
+
+
+def _mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _mask_secrets(model: BaseModel, data: dict[str, Any]) -> None:
+    for name, value in model:
+        if isinstance(value, SecretStr):
+            data[name] = "********"
+        elif isinstance(value, BaseModel):
+            _mask_secrets(value, data[name])

@@ -1,0 +1,96 @@
+"""Opening the database and bringing its schema up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations.api import migrate
+from tortoise.migrations.executor import MigrationExecutor
+
+APP = "core"
+MODELS_MODULE = "core.models"
+MIGRATIONS_MODULE = "core.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    connection = expand_db_url(database_url)
+    if connection["engine"] == "tortoise.backends.sqlite":
+        connection["engine"] = "core.sqlite_engine"
+        path = connection["credentials"]["file_path"]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            APP: {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def is_postgres(database_url: str) -> bool:
+    return not database_url.startswith("sqlite")
+
+
+async def open_database(database_url: str) -> None:
+    """Initialise Tortoise for this process (all tasks share the one context) and connect now,
+    so a wrong or unreachable database fails at start-up rather than at the first request."""
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except BaseException:
+        await Tortoise.close_connections()
+        raise
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+async def upgrade_schema(
+    database_url: str, progress: Callable[[str], object] | None = None
+) -> list[str]:
+    """Apply every pending migration; returns the names applied."""
+    applied: list[str] = []
+
+    def _progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(name)
+            if progress:
+                progress(name)
+
+    try:
+        await migrate(config=tortoise_config(database_url), progress=_progress)
+    finally:
+        await Tortoise.close_connections()
+    return applied
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    """Names of the migrations the open database still lacks."""
+    app_config = tortoise_config(database_url)["apps"]
+    executor = MigrationExecutor(connections.get("default"), app_config)
+    return [step.migration.name for step in await executor.plan(None) if not step.backward]
+
+
+# For ``mimamori db makemigrations`` (developers): the autodetector compares the models with
+# the migration files, so an in-memory database is enough.
+AUTHORING_CONFIG = tortoise_config("sqlite://:memory:")
+
+
+def connection() -> Any:
+    return connections.get("default")
+
+
+def placeholder(dialect: str, position: int) -> str:
+    """The bind parameter marker for raw SQL: ``?`` on SQLite, ``$n`` on PostgreSQL."""
+    return "?" if dialect == "sqlite" else f"${position}"

@@ -1,0 +1,141 @@
+"""The keyring: sealing keys by id (one of them current) and the blind-index key.
+
+The file is JSON, written atomically with mode 0600. It may also be given inline (the JSON
+itself, e.g. from a secret store through ``MIMAMORI_KEYRING``); an inline keyring cannot rotate.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+KEY_BYTES = 32
+
+
+class KeyringError(Exception):
+    """The keyring is missing, unreadable or malformed; the message says which."""
+
+
+@dataclass
+class Keyring:
+    keys: dict[str, bytes]
+    current_id: str
+    index_key: bytes
+    created: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    @classmethod
+    def generate(cls, path: Path | None = None) -> Keyring:
+        return cls(
+            keys={"k1": secrets.token_bytes(KEY_BYTES)},
+            current_id="k1",
+            index_key=secrets.token_bytes(KEY_BYTES),
+            created={"k1": _now()},
+            path=path,
+        )
+
+    @classmethod
+    def open(cls, source: str, *, create: bool = False) -> Keyring:
+        """Load from inline JSON or a file path; create the file when asked and absent."""
+        if source.lstrip().startswith("{"):
+            return cls._from_json(source, origin="the inline keyring")
+        path = Path(source)
+        if not path.exists():
+            if not create:
+                raise KeyringError(f"keyring {path} does not exist")
+            keyring = cls.generate(path)
+            keyring.save()
+            return keyring
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise KeyringError(f"keyring {path} cannot be read: {exc.strerror}") from None
+        keyring = cls._from_json(text, origin=f"keyring {path}")
+        keyring.path = path
+        return keyring
+
+    @classmethod
+    def _from_json(cls, text: str, *, origin: str) -> Keyring:
+        try:
+            data = json.loads(text)
+            keys = {kid: _decode_key(entry["secret"]) for kid, entry in data["keys"].items()}
+            created = {kid: entry.get("created", "") for kid, entry in data["keys"].items()}
+            keyring = cls(
+                keys=keys,
+                current_id=data["current"],
+                index_key=_decode_key(data["index_key"]),
+                created=created,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise KeyringError(f"{origin} is malformed ({exc.__class__.__name__}: {exc})") from None
+        if keyring.current_id not in keyring.keys:
+            raise KeyringError(f"{origin} names current key {keyring.current_id!r} it does not hold")
+        return keyring
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": 1,
+                "current": self.current_id,
+                "keys": {
+                    kid: {"secret": _encode_key(key), "created": self.created.get(kid, "")}
+                    for kid, key in self.keys.items()
+                },
+                "index_key": _encode_key(self.index_key),
+            },
+            indent=2,
+        )
+
+    def save(self) -> None:
+        if self.path is None:
+            raise KeyringError("an inline keyring cannot be changed; edit its source instead")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".keyring-")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(self.to_json())
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def add_key(self) -> str:
+        """Add a new sealing key and make it current; returns its id."""
+        number = max(int(kid[1:]) for kid in self.keys if kid[1:].isdigit()) + 1
+        kid = f"k{number}"
+        self.keys[kid] = secrets.token_bytes(KEY_BYTES)
+        self.created[kid] = _now()
+        self.current_id = kid
+        return kid
+
+    def retire(self, kid: str) -> None:
+        if kid == self.current_id:
+            raise KeyringError(f"key {kid} is current and cannot be retired")
+        if kid not in self.keys:
+            raise KeyringError(f"there is no key {kid}")
+        del self.keys[kid]
+        self.created.pop(kid, None)
+
+
+def _encode_key(key: bytes) -> str:
+    return base64.b64encode(key).decode("ascii")
+
+
+def _decode_key(text: str) -> bytes:
+    key = base64.b64decode(text, validate=True)
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"a key must be {KEY_BYTES} bytes, not {len(key)}")
+    return key
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

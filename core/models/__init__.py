@@ -1,0 +1,32 @@
+"""The domain model. Tortoise app label ``core``; see core.db for the configuration."""
+
+from core.models.addresses import ContactAddress
+from core.models.audit import AuditEntry
+from core.models.broadcasts import Broadcast, BroadcastAck
+from core.models.deliveries import Delivery
+from core.models.enums import (
+    AddressStatus,
+    BroadcastCategory,
+    BroadcastStatus,
+    Channel,
+    DeliveryStatus,
+    Direction,
+    Language,
+    NoticeKind,
+    PassageOutcome,
+    SiteKind,
+    StaffRole,
+    TagStatus,
+)
+from core.models.passages import Passage, Photo, PhotoView
+from core.models.people import Guardian, Pupil, Tag
+from core.models.sites import Gate, Site
+from core.models.staff import StaffAccount, StaffAddress
+
+__all__ = [
+    "AddressStatus", "AuditEntry", "Broadcast", "BroadcastAck", "BroadcastCategory",
+    "BroadcastStatus", "Channel", "ContactAddress", "Delivery", "DeliveryStatus", "Direction",
+    "Gate", "Guardian", "Language", "NoticeKind", "Passage", "PassageOutcome", "Photo",
+    "PhotoView", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress", "StaffRole", "Tag",
+    "TagStatus",
+]

@@ -1,0 +1,29 @@
+from tortoise import fields
+from tortoise.models import Model
+
+from core.fields import SealedText
+from core.models.enums import AddressStatus, Channel
+from core.models.people import Guardian
+
+
+class ContactAddress(Model):
+    """One of a guardian's addresses. A verified one holds a slot (1..limit), see core.addresses."""
+
+    id = fields.IntField(primary_key=True)
+    guardian: fields.ForeignKeyRelation[Guardian] = fields.ForeignKeyField(
+        "core.Guardian", related_name="addresses", on_delete=fields.CASCADE
+    )
+    channel = fields.CharEnumField(Channel, max_length=10)
+    value = SealedText()
+    value_index = fields.CharField(max_length=64, db_index=True)
+    slot = fields.SmallIntField(null=True)
+    status = fields.CharEnumField(AddressStatus, max_length=10, default=AddressStatus.PENDING)
+    verified_at = fields.DatetimeField(null=True)
+    verification_code_index = fields.CharField(max_length=64, unique=True, null=True)
+    failure_count = fields.IntField(default=0)
+    last_failure = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "contact_address"
+        unique_together = (("guardian", "slot"), ("guardian", "channel", "value_index"))

@@ -1,0 +1,51 @@
+from tortoise import fields
+from tortoise.models import Model
+
+from core.fields import SealedText
+from core.models.addresses import ContactAddress
+from core.models.broadcasts import Broadcast
+from core.models.enums import Channel, DeliveryStatus, NoticeKind
+from core.models.passages import Passage
+from core.models.people import Guardian
+from core.models.staff import StaffAddress
+
+
+class Delivery(Model):
+    """The outbox, one notice to one address, written with the fact that caused it."""
+
+    id = fields.BigIntField(primary_key=True)
+    idempotency_key = fields.CharField(max_length=100, unique=True)
+    kind = fields.CharEnumField(NoticeKind, max_length=12)
+    channel = fields.CharEnumField(Channel, max_length=10)
+    priority = fields.SmallIntField(default=1)  # lower is claimed first
+    address: fields.ForeignKeyNullableRelation[ContactAddress] = fields.ForeignKeyField(
+        "core.ContactAddress", related_name="deliveries", null=True, on_delete=fields.SET_NULL
+    )
+    staff_address: fields.ForeignKeyNullableRelation[StaffAddress] = fields.ForeignKeyField(
+        "core.StaffAddress", related_name="deliveries", null=True, on_delete=fields.SET_NULL
+    )
+    guardian: fields.ForeignKeyNullableRelation[Guardian] = fields.ForeignKeyField(
+        "core.Guardian", related_name="deliveries", null=True, on_delete=fields.SET_NULL
+    )
+    passage: fields.ForeignKeyNullableRelation[Passage] = fields.ForeignKeyField(
+        "core.Passage", related_name="deliveries", null=True, on_delete=fields.SET_NULL
+    )
+    broadcast: fields.ForeignKeyNullableRelation[Broadcast] = fields.ForeignKeyField(
+        "core.Broadcast", related_name="deliveries", null=True, on_delete=fields.SET_NULL
+    )
+    payload = SealedText(null=True)  # JSON: what the template needs beyond the linked rows
+    status = fields.CharEnumField(DeliveryStatus, max_length=10, default=DeliveryStatus.QUEUED)
+    attempts = fields.SmallIntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    lease_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    provider_message_id = fields.CharField(max_length=255, null=True)
+    queued_at = fields.DatetimeField(auto_now_add=True)
+    first_tried_at = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)
+    ack_token = fields.CharField(max_length=64, unique=True, null=True)
+
+    class Meta:
+        table = "delivery"
+        indexes = (("status", "priority", "next_attempt_at"), ("broadcast_id", "status"))

@@ -1,0 +1,81 @@
+"""The closed vocabularies of the domain, stored as their string values."""
+
+from enum import StrEnum
+
+
+class SiteKind(StrEnum):
+    SCHOOL = "school"
+    HALL = "hall"
+
+
+class TagStatus(StrEnum):
+    ACTIVE = "active"
+    LOST = "lost"
+    RETIRED = "retired"
+
+
+class Language(StrEnum):
+    JA = "ja"
+    EN = "en"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+    LINE = "line"
+
+
+class AddressStatus(StrEnum):
+    PENDING = "pending"  # added, waiting for the owner to verify it
+    ACTIVE = "active"
+    FAILING = "failing"  # permanent failures reached the configured count
+    INACTIVE = "inactive"  # the owner blocked us (e.g. blocked the bot)
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    SUPPORT = "support"
+
+
+class Direction(StrEnum):
+    ARRIVAL = "arrival"  # 登校
+    DEPARTURE = "departure"  # 下校
+    PASSAGE = "passage"  # 通過 (children's hall)
+
+
+class PassageOutcome(StrEnum):
+    NOTIFIED = "notified"
+    REPEAT = "repeat"  # same pupil, same site, within the repeat window: stored, nobody told
+    UNKNOWN_TAG = "unknown_tag"
+    LOST_TAG = "lost_tag"
+    RETIRED_TAG = "retired_tag"
+
+
+class BroadcastCategory(StrEnum):
+    SUSPICIOUS_PERSON = "suspicious_person"
+    CLOSURE = "closure"
+    DISASTER = "disaster"
+    GENERAL = "general"
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"  # fan-out under way
+    FANNED_OUT = "fanned_out"
+    CANCELLED = "cancelled"
+
+
+class NoticeKind(StrEnum):
+    PASSAGE = "passage"
+    BROADCAST = "broadcast"
+    VERIFICATION = "verification"
+    STAFF = "staff"
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"

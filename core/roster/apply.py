@@ -1,0 +1,414 @@
+"""Applying a parsed roster to the database, all or nothing, in batches.
+
+Idempotent: a row already in the database changes nothing; a changed row updates in place; a
+new guardian gets a login ID, a one-time password and a registration code, which are returned
+once (for the credentials file and the printed notices) and never issued again. An import never
+deletes: a roster may cover one school only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from core import audit, sealing
+from core.addresses import address_index
+from core.identifiers import compact_code, new_login_id, new_registration_code
+from core.models import (
+    AddressStatus,
+    Channel,
+    ContactAddress,
+    Guardian,
+    Pupil,
+    Site,
+    SiteKind,
+    Tag,
+    TagStatus,
+)
+from core.passwords import Passwords
+from core.roster.parse import RosterRow, RowProblem, parse_roster
+
+BATCH = 500
+
+Progress = Callable[[str, int, int], object]  # phase, done, total
+_M = TypeVar("_M", bound=Model)
+
+
+@dataclass(frozen=True)
+class NewGuardian:
+    """What a new guardian is told once: on the credentials file and the printed notice."""
+
+    guardian_ref: str
+    login_id: str
+    initial_password: str
+    registration_code: str
+    name: str
+    pupils: tuple[str, ...]  # "第一小学校 3年2組 山田 花子"
+
+
+@dataclass
+class ImportResult:
+    encoding: str
+    rows: int
+    problems: list[RowProblem]
+    ignored_columns: list[str]
+    written: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
+    new_guardians: list[NewGuardian] = field(default_factory=list)
+
+
+async def import_roster(
+    data: bytes,
+    *,
+    passwords: Passwords,
+    max_addresses: int,
+    actor: str,
+    partial: bool = False,
+    progress: Progress | None = None,
+    before_commit: Callable[[list[NewGuardian]], object] | None = None,
+) -> ImportResult:
+    """Import a roster file; with problems, write nothing unless ``partial``.
+
+    ``before_commit`` receives the new guardians' credentials inside the transaction: if it
+    fails (say, the credentials file cannot be written), nothing is imported.
+    """
+    parsed = parse_roster(data, max_addresses=max_addresses)
+    state = await _State.load(parsed.rows)
+    rows, db_problems = state.check(parsed.rows, max_addresses=max_addresses)
+    result = ImportResult(
+        encoding=parsed.encoding,
+        rows=len(parsed.rows) + len(parsed.problems),
+        problems=sorted(parsed.problems + db_problems, key=lambda p: p.line),
+        ignored_columns=parsed.ignored_columns,
+    )
+    if result.problems and not partial:
+        return result
+    async with in_transaction():
+        writer = _Writer(state, passwords, result, progress or (lambda *_: None))
+        await writer.write(rows)
+        if before_commit is not None:
+            before_commit(result.new_guardians)
+        await audit.record(
+            actor,
+            "roster.import",
+            details={"rows": len(rows), "problems": len(result.problems), **result.counts},
+        )
+    result.written = True
+    return result
+
+
+def _pupil_key(row: RosterRow) -> str:
+    return sealing.installed().blind_index("pupil", "\x1f".join(row.pupil_identity))
+
+
+def _tag_index(number: str) -> str:
+    return sealing.installed().blind_index("tag", compact_code(number))
+
+
+def _name_index(name: str) -> str:
+    return sealing.installed().blind_index("name", name)
+
+
+def registration_code_index(code: str) -> str:
+    return sealing.installed().blind_index("registration-code", compact_code(code))
+
+
+async def _fetch_in(model: type[_M], column: str, values: Iterable[Any]) -> list[_M]:
+    found: list[_M] = []
+    values = list(values)
+    for start in range(0, len(values), BATCH):
+        found += await model.filter(**{f"{column}__in": values[start : start + BATCH]})
+    return found
+
+
+class _State:
+    """What the database already holds about the roster's sites, pupils, tags and guardians."""
+
+    def __init__(self) -> None:
+        self.sites: dict[str, Site] = {}
+        self.pupils: dict[str, Pupil] = {}  # by roster_key
+        self.tags: dict[str, Tag] = {}  # by number_index
+        self.active_tags: dict[int, list[Tag]] = {}  # by pupil id
+        self.guardians: dict[str, Guardian] = {}  # by roster_ref
+        self.links: set[tuple[int, int]] = set()
+        self.addresses: dict[int, list[ContactAddress]] = {}  # by guardian id
+
+    @classmethod
+    async def load(cls, rows: Sequence[RosterRow]) -> _State:
+        state = cls()
+        state.sites = {s.name: s for s in await _fetch_in(Site, "name", {r.school for r in rows})}
+        keys = {_pupil_key(r) for r in rows}
+        state.pupils = {p.roster_key: p for p in await _fetch_in(Pupil, "roster_key", keys)}
+        numbers = {_tag_index(r.tag) for r in rows if r.tag}
+        state.tags = {t.number_index: t for t in await _fetch_in(Tag, "number_index", numbers)}
+        pupil_ids = [p.id for p in state.pupils.values()]
+        for tag in await _fetch_in(Tag.filter(status=TagStatus.ACTIVE), "pupil_id", pupil_ids):
+            state.active_tags.setdefault(tag.pupil_id, []).append(tag)  # type: ignore[arg-type]
+        refs = {r.guardian_ref for r in rows}
+        state.guardians = {g.roster_ref: g for g in await _fetch_in(Guardian, "roster_ref", refs)}
+        await state._load_links_and_addresses([g.id for g in state.guardians.values()])
+        return state
+
+    async def _load_links_and_addresses(self, guardian_ids: list[int]) -> None:
+        for start in range(0, len(guardian_ids), BATCH):
+            chunk = guardian_ids[start : start + BATCH]
+            pairs = await Guardian.filter(id__in=chunk).values_list("id", "pupils__id")
+            self.links |= {(g, p) for g, p in pairs if p is not None}
+            for address in await ContactAddress.filter(guardian_id__in=chunk):
+                self.addresses.setdefault(address.guardian_id, []).append(address)
+
+    def check(
+        self, rows: Sequence[RosterRow], *, max_addresses: int
+    ) -> tuple[list[RosterRow], list[RowProblem]]:
+        """Rows that fit what the database holds, and problems with the others."""
+        kept: list[RosterRow] = []
+        problems: list[RowProblem] = []
+        emails_by_ref: dict[str, set[str]] = {}
+        for row in rows:
+            reason = self._tag_problem(row)
+            guardian = self.guardians.get(row.guardian_ref)
+            if reason is None and guardian is not None:
+                known = {a.value_index for a in self.addresses.get(guardian.id, [])}
+                counted = sum(1 for a in self.addresses.get(guardian.id, []) if a.slot)
+                emails = emails_by_ref.setdefault(row.guardian_ref, set())
+                new = {address_index(Channel.EMAIL, e) for e in row.emails} - known
+                if counted + len(emails | new) > max_addresses:
+                    reason = (
+                        f"guardian_ref {row.guardian_ref} already has {counted} registered"
+                        f" address(es); the limit is {max_addresses}"
+                    )
+                else:
+                    emails |= new
+            if reason is None:
+                kept.append(row)
+            else:
+                problems.append(RowProblem(row.line, reason))
+        return kept, problems
+
+    def _tag_problem(self, row: RosterRow) -> str | None:
+        if not row.tag:
+            return None
+        tag = self.tags.get(_tag_index(row.tag))
+        if tag is None:
+            return None
+        pupil = self.pupils.get(_pupil_key(row))
+        if tag.pupil_id is not None and (pupil is None or tag.pupil_id != pupil.id):
+            return f"tag_id {row.tag} already belongs to another pupil"
+        if tag.status is not TagStatus.ACTIVE:
+            return f"tag_id {row.tag} is marked {tag.status.value} and cannot be given out again"
+        return None
+
+
+class _Writer:
+    def __init__(
+        self, state: _State, passwords: Passwords, result: ImportResult, progress: Progress
+    ) -> None:
+        self.state = state
+        self.passwords = passwords
+        self.result = result
+        self.counts = result.counts
+        self.progress = progress
+
+    async def write(self, rows: list[RosterRow]) -> None:
+        pupil_rows = {_pupil_key(row): row for row in rows}
+        guardian_rows: dict[str, list[RosterRow]] = {}
+        for row in rows:
+            guardian_rows.setdefault(row.guardian_ref, []).append(row)
+        await self._write_sites({row.school for row in rows})
+        await self._write_pupils(pupil_rows)
+        await self._write_tags(pupil_rows)
+        await self._write_guardians(guardian_rows)
+
+    async def _write_sites(self, names: set[str]) -> None:
+        for name in sorted(names - self.state.sites.keys()):
+            self.state.sites[name] = await Site.create(name=name, kind=SiteKind.SCHOOL)
+            self.counts["sites_created"] += 1
+
+    async def _write_pupils(self, pupil_rows: dict[str, RosterRow]) -> None:
+        new: list[Pupil] = []
+        for done, (key, row) in enumerate(pupil_rows.items(), 1):
+            school = self.state.sites[row.school]
+            wanted = {
+                "school_id": school.id,
+                "grade": row.grade,
+                "class_name": row.class_name,
+                "name": row.pupil_name,
+            }
+            pupil = self.state.pupils.get(key)
+            if pupil is None:
+                new.append(
+                    Pupil(roster_key=key, name_index=_name_index(row.pupil_name), **wanted)
+                )
+            elif _update(pupil, wanted):
+                pupil.name_index = _name_index(row.pupil_name)
+                await pupil.save()
+                self.counts["pupils_updated"] += 1
+            if done % BATCH == 0 or done == len(pupil_rows):
+                self.progress("pupils", done, len(pupil_rows))
+        await _bulk_create(Pupil, new)
+        self.counts["pupils_created"] += len(new)
+        for pupil in await _fetch_in(Pupil, "roster_key", [p.roster_key for p in new]):
+            self.state.pupils[pupil.roster_key] = pupil
+
+    async def _write_tags(self, pupil_rows: dict[str, RosterRow]) -> None:
+        new: list[Tag] = []
+        for key, row in pupil_rows.items():
+            pupil = self.state.pupils[key]
+            wanted = _tag_index(row.tag) if row.tag else None
+            for old in self.state.active_tags.get(pupil.id, []):
+                if old.number_index != wanted:
+                    old.status = TagStatus.RETIRED
+                    old.status_changed_at = datetime.now(UTC)
+                    await old.save(update_fields=["status", "status_changed_at"])
+                    self.counts["tags_retired"] += 1
+            if wanted is None:
+                continue
+            tag = self.state.tags.get(wanted)
+            if tag is None:
+                new.append(Tag(number=row.tag, number_index=wanted, pupil_id=pupil.id))
+            elif tag.pupil_id is None:
+                tag.pupil_id = pupil.id
+                await tag.save(update_fields=["pupil_id"])
+                self.counts["tags_assigned"] += 1
+        await _bulk_create(Tag, new)
+        self.counts["tags_created"] += len(new)
+
+    async def _write_guardians(self, guardian_rows: dict[str, list[RosterRow]]) -> None:
+        new: list[tuple[Guardian, NewGuardian]] = []
+        login_ids = await _unused(Guardian, "login_id", new_login_id, _count_new(guardian_rows, self.state))
+        codes = await _unused_codes(_count_new(guardian_rows, self.state))
+        for done, (ref, rows) in enumerate(guardian_rows.items(), 1):
+            wanted = {
+                "name": rows[0].guardian_name,
+                "wants_passages": any(row.ictag for row in rows),
+                "wants_broadcasts": True,
+            }
+            guardian = self.state.guardians.get(ref)
+            if guardian is None:
+                new.append(self._new_guardian(ref, rows, wanted, login_ids.pop(), codes.pop()))
+            elif _update(guardian, wanted):
+                guardian.name_index = _name_index(rows[0].guardian_name)
+                await guardian.save()
+                self.counts["guardians_updated"] += 1
+            if done % BATCH == 0 or done == len(guardian_rows):
+                self.progress("guardians", done, len(guardian_rows))
+        await _bulk_create(Guardian, [guardian for guardian, _ in new])
+        self.counts["guardians_created"] += len(new)
+        self.result.new_guardians = [credentials for _, credentials in new]
+        for guardian in await _fetch_in(Guardian, "roster_ref", [g.roster_ref for g, _ in new]):
+            self.state.guardians[guardian.roster_ref] = guardian  # type: ignore[index]
+        await self._write_links(guardian_rows)
+        await self._write_addresses(guardian_rows)
+
+    def _new_guardian(
+        self, ref: str, rows: list[RosterRow], wanted: dict[str, Any], login_id: str, code: str
+    ) -> tuple[Guardian, NewGuardian]:
+        password, stored = self.passwords.issue_one_time()
+        guardian = Guardian(
+            login_id=login_id,
+            roster_ref=ref,
+            name_index=_name_index(wanted["name"]),
+            password_hash=stored,
+            must_change_password=True,
+            registration_code_index=registration_code_index(code),
+            **wanted,
+        )
+        pupils = tuple(
+            dict.fromkeys(
+                f"{row.school} {row.grade}年{row.class_name}組 {row.pupil_name}" for row in rows
+            )
+        )
+        return guardian, NewGuardian(ref, login_id, password, code, wanted["name"], pupils)
+
+    async def _write_links(self, guardian_rows: dict[str, list[RosterRow]]) -> None:
+        missing = {
+            (self.state.guardians[ref].id, self.state.pupils[_pupil_key(row)].id)
+            for ref, rows in guardian_rows.items()
+            for row in rows
+        } - self.state.links
+        if not missing:
+            return
+        through = Guardian._meta.fields_map["pupils"].through  # type: ignore[attr-defined]
+        connection = Guardian._meta.db
+        marks = ("?", "?") if connection.capabilities.dialect == "sqlite" else ("$1", "$2")
+        await connection.execute_many(
+            f'INSERT INTO "{through}" ("guardian_id", "pupil_id") VALUES ({marks[0]}, {marks[1]})',
+            [list(pair) for pair in sorted(missing)],
+        )
+        self.counts["links_added"] += len(missing)
+
+    async def _write_addresses(self, guardian_rows: dict[str, list[RosterRow]]) -> None:
+        new: list[ContactAddress] = []
+        now = datetime.now(UTC)
+        for ref, rows in guardian_rows.items():
+            guardian = self.state.guardians[ref]
+            existing = self.state.addresses.get(guardian.id, [])
+            known = {a.value_index for a in existing}
+            taken = {a.slot for a in existing if a.slot}
+            for email in dict.fromkeys(e for row in rows for e in row.emails):
+                index = address_index(Channel.EMAIL, email)
+                if index in known:
+                    continue
+                slot = min(set(range(1, len(taken) + 2)) - taken)
+                taken.add(slot)
+                known.add(index)
+                new.append(
+                    ContactAddress(
+                        guardian_id=guardian.id,
+                        channel=Channel.EMAIL,
+                        value=email,
+                        value_index=index,
+                        slot=slot,
+                        status=AddressStatus.ACTIVE,
+                        verified_at=now,
+                    )
+                )
+        await _bulk_create(ContactAddress, new)
+        self.counts["addresses_added"] += len(new)
+
+
+def _update(instance: Model, wanted: dict[str, Any]) -> bool:
+    """Set the fields that differ; True when anything changed."""
+    changed = False
+    for name, value in wanted.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+async def _bulk_create(model: type[_M], instances: list[_M]) -> None:
+    if instances:
+        await model.bulk_create(instances, batch_size=BATCH)
+
+
+def _count_new(guardian_rows: dict[str, list[RosterRow]], state: _State) -> int:
+    return sum(1 for ref in guardian_rows if ref not in state.guardians)
+
+
+async def _unused(model: type[Model], column: str, make: Callable[[], str], count: int) -> list[str]:
+    """``count`` fresh values that no row holds yet in ``column``."""
+    chosen: set[str] = set()
+    while len(chosen) < count:
+        candidates = {make() for _ in range(count - len(chosen))} - chosen
+        taken = {getattr(row, column) for row in await _fetch_in(model, column, candidates)}
+        chosen |= candidates - taken
+    return list(chosen)
+
+
+async def _unused_codes(count: int) -> list[str]:
+    by_index: dict[str, str] = {}
+    while len(by_index) < count:
+        fresh = {registration_code_index(code): code for code in
+                 (new_registration_code() for _ in range(count - len(by_index)))}
+        taken = await _fetch_in(Guardian, "registration_code_index", fresh.keys())
+        for guardian in taken:
+            fresh.pop(guardian.registration_code_index, None)  # type: ignore[arg-type]
+        by_index.update(fresh)
+    return list(by_index.values())

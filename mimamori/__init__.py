@@ -1,0 +1,1 @@
+"""Mimamori's composition root: the ``mimamori`` command line."""

@@ -1,0 +1,90 @@
+"""The ``mimamori`` command: one group, with a subcommand module per area."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+from tortoise.exceptions import DBConnectionError, OperationalError
+
+from core.config import Settings, SettingsError, load_settings
+from core.errors import UserError
+from core.keyring import KeyringError
+
+T = TypeVar("T")
+
+
+class CommandError(click.ClickException):
+    """One clear line for the person at the terminal, never a traceback."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
+
+
+class _Settings:
+    """Settings are read when a command first needs them, so ``--help`` works without any."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self._path = config_path
+        self._settings: Settings | None = None
+
+    def get(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self._path)
+        return self._settings
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SettingsError, KeyringError, UserError) as exc:
+            raise CommandError(f"mimamori: {exc}") from None
+        except (DBConnectionError, OperationalError, OSError) as exc:
+            raise CommandError(f"mimamori: the database cannot be used: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return ctx.find_object(_Settings).get()  # type: ignore[union-attr]
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML settings file (default: $MIMAMORI_CONFIG, else the embedded defaults).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Mimamori 見守り: child-watching notices for a city's schools."""
+    ctx.obj = _Settings(config_path)
+
+
+def _register() -> None:
+    from mimamori.commands import admin, audit, config, db, demo, keys, serve
+
+    for module in (admin, audit, config, db, demo, keys, serve):
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="mimamori")
+    except KeyboardInterrupt:
+        sys.exit(130)

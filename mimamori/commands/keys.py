@@ -1,0 +1,84 @@
+"""``mimamori keys``: the sealing keys."""
+
+from __future__ import annotations
+
+import click
+
+from core import rotation
+from core.keyring import Keyring, KeyringError
+from mimamori.cli import run, settings_of
+from mimamori.runtime import Runtime, opened
+
+
+@click.group("keys")
+def command() -> None:
+    """Sealing keys (encryption at rest)."""
+
+
+@command.command("rotate")
+@click.pass_context
+def rotate(ctx: click.Context) -> None:
+    """Add a new key, make it current, and re-seal every row with it (the service may run)."""
+    settings = settings_of(ctx)
+    keyring = Keyring.open(settings.keyring)
+    kid = keyring.add_key()
+    keyring.save()
+    click.echo(f"key {kid} added and made current")
+    run(_reseal(settings))
+
+
+@command.command("reseal")
+@click.pass_context
+def reseal(ctx: click.Context) -> None:
+    """Re-seal rows still on an older key (to finish an interrupted rotation)."""
+    run(_reseal(settings_of(ctx)))
+
+
+async def _reseal(settings) -> None:
+    async with opened(settings) as runtime:
+        total = await rotation.count_sealed()
+        with click.progressbar(length=total, label="re-sealing", file=click.get_text_stream("stderr")) as bar:
+            found = await rotation.reseal_all(runtime.sealer, progress=bar.update)
+        _print_counts(runtime, found)
+
+
+def _print_counts(runtime: Runtime, found) -> None:
+    current = runtime.sealer.current_key_id
+    moved = sum(n for kid, n in found.items() if kid != current)
+    click.echo(f"{sum(found.values())} sealed values, {moved} re-sealed with key {current}")
+
+
+@command.command("list")
+@click.option("--count", is_flag=True, help="Also count the values sealed with each key.")
+@click.pass_context
+def list_keys(ctx: click.Context, count: bool) -> None:
+    """List the keys; the current one is marked *."""
+    settings = settings_of(ctx)
+    keyring = Keyring.open(settings.keyring)
+    counts = run(_count(settings)) if count else {}
+    for kid in keyring.keys:
+        mark = "*" if kid == keyring.current_id else " "
+        suffix = f"  {counts.get(kid, 0)} values" if count else ""
+        click.echo(f"{mark} {kid}  created {keyring.created.get(kid) or '?'}{suffix}")
+
+
+async def _count(settings):
+    async with opened(settings):
+        return await rotation.count_by_key()
+
+
+@command.command("retire")
+@click.argument("key_id")
+@click.pass_context
+def retire(ctx: click.Context, key_id: str) -> None:
+    """Remove an old key once no value is sealed with it any more."""
+    settings = settings_of(ctx)
+    keyring = Keyring.open(settings.keyring)
+    if key_id == keyring.current_id or key_id not in keyring.keys:
+        keyring.retire(key_id)  # raises the precise reason
+    still = run(_count(settings)).get(key_id, 0)
+    if still:
+        raise KeyringError(f"{still} values are still sealed with {key_id}: run `mimamori keys reseal` first")
+    keyring.retire(key_id)
+    keyring.save()
+    click.echo(f"key {key_id} retired")

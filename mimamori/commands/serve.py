@@ -1,0 +1,33 @@
+"""``mimamori serve``: the central service."""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from core.config import Settings
+from mimamori.cli import run, settings_of
+from mimamori.lifecycle import PortalServer, stop_on_signals
+from mimamori.runtime import opened
+from portal.app import create_app
+
+
+@click.command("serve")
+@click.pass_context
+def command(ctx: click.Context) -> None:
+    """Run the portal (and, in one process, everything else)."""
+    run(serve(settings_of(ctx)))
+
+
+async def serve(settings: Settings) -> None:
+    async with opened(settings):
+        config = uvicorn.Config(
+            create_app(settings),
+            host=settings.portal.host,
+            port=settings.portal.port,
+            log_level="info",
+            proxy_headers=settings.portal.behind_proxy,
+        )
+        server = PortalServer(config)
+        with stop_on_signals(lambda: setattr(server, "should_exit", True)):
+            await server.serve()

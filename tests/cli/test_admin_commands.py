@@ -1,0 +1,143 @@
+"""What an administrator sees at the terminal."""
+
+import csv
+import hashlib
+import stat
+from pathlib import Path
+
+from core import sealing
+from core.models import Gate, Guardian, StaffAccount
+from tests.core.test_roster_import import HEADER, ROSTER
+
+
+def test_a_bad_setting_stops_with_one_line_and_no_traceback(cli) -> None:
+    result = cli("config", "show", env={"MIMAMORI_SMTP__PORT": "abc"})
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "mimamori: setting smtp.port: Input should be a valid integer, unable to parse string"
+        " as an integer (got 'abc')"
+    ]
+
+
+def test_config_show_prints_toml_with_secrets_masked(cli) -> None:
+    result = cli("config", "show", env={"MIMAMORI_SMTP__PASSWORD": "hunter2"})
+    assert result.returncode == 0, result.stderr
+    assert "[smtp]" in result.lines and 'password = "********"' in result.lines
+    assert "hunter2" not in result.stdout
+
+
+def test_an_unreachable_database_is_one_clear_line(cli) -> None:
+    result = cli("admin", "add-site", "x", env={"MIMAMORI_DATABASE_URL": "postgres://postgres@127.0.0.1:9/none"})
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("mimamori: the database cannot be used:")
+
+
+def test_db_upgrade_prepares_an_empty_database(cli, tmp_path) -> None:
+    url = f"sqlite://{tmp_path / 'fresh.db'}"
+    refused = cli("admin", "add-site", "みどり小学校", env={"MIMAMORI_DATABASE_URL": url})
+    assert "run `mimamori db upgrade`" in refused.stderr
+    upgraded = cli("db", "upgrade", env={"MIMAMORI_DATABASE_URL": url})
+    assert upgraded.returncode == 0 and upgraded.lines[-1].startswith("schema is current")
+    added = cli("admin", "add-site", "みどり小学校", env={"MIMAMORI_DATABASE_URL": url})
+    assert added.lines == ["site みどり小学校 added (school, id 1)"]
+
+
+async def test_add_gate_prints_the_key_once_and_keeps_only_its_hash(cli, database_url) -> None:
+    assert cli("admin", "add-site", "ひかり児童館", "--kind", "hall").returncode == 0
+    result = cli("admin", "add-gate", "ひかり児童館", "入口")
+    assert result.returncode == 0, result.stderr
+    key = result.lines[-1]
+    assert len(key) >= 43 and " " not in key
+    gate = await Gate.get(name="入口").prefetch_related("site")
+    assert gate.site.name == "ひかり児童館" and not gate.site.has_camera
+    assert gate.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    assert key not in str(await Gate.all().values())
+
+
+async def test_add_staff_prints_a_one_time_password_that_works(cli, database_url, passwords) -> None:
+    cli("admin", "add-site", "みどり小学校")
+    result = cli("admin", "add-staff", "kato", "--role", "staff", "--site", "みどり小学校")
+    assert result.returncode == 0, result.stderr
+    staff = await StaffAccount.get(login_id="kato").prefetch_related("sites")
+    assert passwords.verify(staff.password_hash, result.lines[-1])
+    assert staff.must_change_password and [s.name for s in staff.sites] == ["みどり小学校"]
+    duplicate = cli("admin", "add-staff", "kato", "--role", "admin")
+    assert duplicate.stderr.strip() == "mimamori: there is already a staff account kato"
+
+
+async def test_import_roster_writes_credentials_for_new_guardians_only(cli, database_url, passwords, tmp_path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER.replace("\n", "\r\n"), encoding="cp932")
+
+    first = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv",
+                "--notices-out", "notices")
+    assert first.returncode == 0, first.stderr
+    assert first.lines[-2].startswith("imported 3 of 3 rows (read as cp932)")
+    creds_file = tmp_path / "creds.csv"
+    assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+    rows = list(csv.DictReader(creds_file.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r["guardian_ref"] for r in rows] == ["G001", "G002"]
+    assert list(rows[0]) == ["guardian_ref", "login_id", "initial_password", "registration_code"]
+    keiko = await Guardian.get(login_id=rows[0]["login_id"])
+    assert keiko.roster_ref == "G001" and passwords.verify(keiko.password_hash, rows[0]["initial_password"])
+    assert sorted(p.name for p in (tmp_path / "notices").iterdir()) == ["G001.html", "G002.html"]
+
+    second = cli("admin", "import-roster", str(roster), "--credentials-out", "creds2.csv")
+    assert second.returncode == 0
+    assert "nothing changed" in second.stdout
+    assert (tmp_path / "creds2.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "guardian_ref,login_id,initial_password,registration_code"
+    ]
+    again = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv")
+    assert "creds.csv already exists" in again.stderr
+
+
+async def test_a_roster_with_bad_rows_writes_nothing(cli, database_url, tmp_path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"{HEADER}\nみどり小学校,13,1,山田 花子,,山田 恵子,G1,broadcast,,\n", encoding="utf-8")
+    result = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv")
+    assert result.returncode != 0
+    assert result.lines == ["line 2: grade must be a number from 1 to 12, not '13'"]
+    assert "1 bad row(s); nothing was written" in result.stderr
+    assert not (tmp_path / "creds.csv").exists()
+    assert await Guardian.all().count() == 0
+
+
+async def test_audit_verify_finds_an_edited_entry(cli, database_url) -> None:
+    cli("admin", "add-site", "みどり小学校")
+    cli("admin", "add-site", "さくら小学校")
+    assert cli("audit", "verify").lines == ["audit log: 2 entries, chain intact"]
+    from tests.core.test_audit import _drop_the_guard
+    from core.models import AuditEntry
+
+    await _drop_the_guard()
+    first = await AuditEntry.all().order_by("id").first()
+    await AuditEntry.filter(id=first.id).update(actor="cli:mallory")
+    result = cli("audit", "verify")
+    assert result.returncode != 0
+    assert result.lines == [f"entry {first.id} was changed after it was written"]
+
+
+async def test_keys_rotate_then_retire_the_old_key(cli, database_url, tmp_path) -> None:
+    own_keyring = tmp_path / "keyring.json"
+    own_keyring.write_bytes(Path(sealing.installed().keyring.path).read_bytes())
+    env = {"MIMAMORI_KEYRING": str(own_keyring)}
+    cli("admin", "add-site", "みどり小学校", env=env)
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    cli("admin", "import-roster", str(roster), "--credentials-out", "c.csv", env=env)
+
+    refused = cli("keys", "retire", "k1", env=env)
+    assert "k1 is current" in refused.stderr
+
+    rotated = cli("keys", "rotate", env=env)
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.lines[0] == "key k2 added and made current"
+    assert rotated.lines[-1] == "10 sealed values, 10 re-sealed with key k2"
+    listed = cli("keys", "list", "--count", env=env)
+    assert [line.split()[:2] for line in listed.lines] == [["k1", "created"], ["*", "k2"]]
+    assert listed.lines[0].endswith("0 values") and listed.lines[1].endswith("10 values")
+
+    assert cli("keys", "retire", "k1", env=env).lines == ["key k1 retired"]
+    imported_again = cli("admin", "import-roster", str(roster), "--credentials-out", "c2.csv", env=env)
+    assert "nothing changed" in imported_again.stdout  # every sealed value still opens

@@ -1,0 +1,52 @@
+"""Small builders for test data, through the same code paths the system uses."""
+
+from __future__ import annotations
+
+from itertools import count
+
+from core import sealing
+from core.addresses import add_verified_address
+from core.models import Channel, Guardian, Pupil, Site, SiteKind, Tag
+
+_numbers = count(1)
+
+
+async def make_site(name: str = "みどり小学校", kind: SiteKind = SiteKind.SCHOOL) -> Site:
+    return await Site.create(name=name, kind=kind, has_camera=kind is SiteKind.SCHOOL)
+
+
+async def make_pupil(site: Site, name: str = "山田 花子", *, tag: str | None = None) -> Pupil:
+    sealer = sealing.installed()
+    n = next(_numbers)
+    pupil = await Pupil.create(
+        school=site,
+        grade=3,
+        class_name="2",
+        name=name,
+        name_index=sealer.blind_index("name", name),
+        roster_key=f"test-pupil-{n}",
+    )
+    if tag:
+        await Tag.create(number=tag, number_index=sealer.blind_index("tag", tag), pupil=pupil)
+    return pupil
+
+
+async def make_guardian(
+    name: str = "山田 恵子",
+    *,
+    pupils: list[Pupil] = (),
+    emails: list[str] = (),
+    max_addresses: int = 2,
+) -> Guardian:
+    n = next(_numbers)
+    guardian = await Guardian.create(
+        login_id=f"T{n:07d}",
+        name=name,
+        name_index=sealing.installed().blind_index("name", name),
+        password_hash="unusable",
+    )
+    if pupils:
+        await guardian.pupils.add(*pupils)
+    for email in emails:
+        await add_verified_address(guardian.id, Channel.EMAIL, email, limit=max_addresses)
+    return guardian
