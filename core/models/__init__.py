@@ -22,11 +22,12 @@ from core.models.passages import Passage, Photo, PhotoView
 from core.models.people import Guardian, Pupil, Tag
 from core.models.sites import Gate, Site
 from core.models.staff import StaffAccount, StaffAddress
+from core.models.throttle import ThrottleState
 
 __all__ = [
     "AddressStatus", "AuditEntry", "Broadcast", "BroadcastAck", "BroadcastCategory",
     "BroadcastStatus", "Channel", "ContactAddress", "Delivery", "DeliveryStatus", "Direction",
     "Gate", "Guardian", "Language", "NoticeKind", "Passage", "PassageOutcome", "Photo",
     "PhotoView", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress", "StaffRole", "Tag",
-    "TagStatus",
+    "TagStatus", "ThrottleState",
 ]

@@ -26,6 +26,7 @@ def upgrade(ctx: click.Context) -> None:
 @click.argument("name")
 def makemigrations(name: str) -> None:
     """(Developers) write a migration for the model changes since the last one."""
-    from tortoise.cli import cli as tortoise_cli
+    from tortoise.cli.cli import CLIContext
+    from tortoise.cli.cli import makemigrations as write_migrations
 
-    tortoise_cli.main(["-c", "core.db.AUTHORING_CONFIG", "makemigrations", "--name", name])
+    run(write_migrations(CLIContext("core.db.AUTHORING_CONFIG", None), (), False, name))

@@ -1,0 +1,74 @@
+"""Growing delays after repeated failures (logins, registration codes), per key.
+
+After ``free_attempts`` failures each further one doubles the wait, up to ``max_delay``; a key
+with no failure for ``forget_after`` starts afresh. The wait is capped on purpose: a throttle
+that could grow without bound would let an attacker lock a guardian out for good.
+Keys are stored as blind indexes, so client addresses and chat ids are not kept in plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core import sealing
+from core.models import ThrottleState
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    free_attempts: int = 5
+    base_delay: timedelta = timedelta(seconds=2)
+    max_delay: timedelta = timedelta(minutes=15)
+    forget_after: timedelta = timedelta(hours=1)
+
+    def delay_after(self, failures: int) -> timedelta:
+        if failures < self.free_attempts:
+            return timedelta(0)
+        return min(self.base_delay * 2 ** (failures - self.free_attempts), self.max_delay)
+
+
+def _stored_key(key: str) -> str:
+    return sealing.installed().blind_index("throttle", key)
+
+
+async def wait_before_next(key: str, *, now: datetime | None = None) -> timedelta:
+    """How long ``key`` must wait before its next attempt is considered (zero: go ahead)."""
+    now = now or datetime.now(UTC)
+    state = await ThrottleState.get_or_none(key=_stored_key(key))
+    if state is None or state.blocked_until is None or state.blocked_until <= now:
+        return timedelta(0)
+    return state.blocked_until - now
+
+
+async def record_failure(
+    key: str, policy: ThrottlePolicy, *, now: datetime | None = None
+) -> timedelta:
+    """Count a failure; returns the wait now imposed on ``key``."""
+    now = now or datetime.now(UTC)
+    stored = _stored_key(key)
+    for _ in range(2):  # a concurrent first failure may create the row under us
+        try:
+            async with in_transaction():
+                state = await ThrottleState.select_for_update().get_or_none(key=stored)
+                if state is None:
+                    state = ThrottleState(key=stored, failures=0, last_failure_at=now)
+                elif now - state.last_failure_at > policy.forget_after:
+                    state.failures = 0
+                state.failures += 1
+                state.last_failure_at = now
+                delay = policy.delay_after(state.failures)
+                state.blocked_until = now + delay if delay else None
+                await state.save()
+                return delay
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not record a throttle failure for {stored}")
+
+
+async def reset(key: str) -> None:
+    """Forget ``key``'s failures (after a success, or when the support desk unlocks)."""
+    await ThrottleState.filter(key=_stored_key(key)).delete()
