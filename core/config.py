@@ -38,6 +38,19 @@ class AccountSettings(_Section):
     argon2_parallelism: int = Field(1, ge=1)
 
 
+class DeliverySettings(_Section):
+    batch_size: int = Field(200, ge=1, le=5000)
+    poll_seconds: float = Field(0.2, gt=0)
+    lease_seconds: int = Field(120, ge=5)
+    passage_expiry_minutes: int = Field(60, ge=1)
+    broadcast_expiry_hours: int = Field(24, ge=1)
+    ack_escalation_minutes: int = Field(15, ge=1)
+    failing_after: int = Field(3, ge=1, description="permanent failures before an address is failing")
+    retry_base_seconds: float = Field(5, gt=0)
+    retry_max_seconds: float = Field(600, gt=0)
+    fanout_batch: int = Field(1000, ge=1)
+
+
 class PhotoSettings(_Section):
     retention_days: int = Field(30, ge=1)
     max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
@@ -83,6 +96,7 @@ class Settings(BaseSettings):
     )
     timezone: str = "Asia/Tokyo"
     accounts: AccountSettings = AccountSettings()
+    delivery: DeliverySettings = DeliverySettings()
     photos: PhotoSettings = PhotoSettings()
     portal: PortalSettings = PortalSettings()
     smtp: SmtpSettings = SmtpSettings()

@@ -131,6 +131,16 @@ def passwords(settings: Settings) -> Passwords:
 
 
 @pytest.fixture
+def mail_sink():
+    """A running SMTP server on a free loopback port."""
+    from tests.mailsink import MailSink
+
+    sink = MailSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
 def is_postgres() -> bool:
     return bool(os.environ.get(TEST_DATABASE_ENV))
 

@@ -15,7 +15,7 @@ class Delivery(Model):
 
     id = fields.BigIntField(primary_key=True)
     idempotency_key = fields.CharField(max_length=100, unique=True)
-    kind = fields.CharEnumField(NoticeKind, max_length=12)
+    kind = fields.CharEnumField(NoticeKind, max_length=20)
     channel = fields.CharEnumField(Channel, max_length=10)
     priority = fields.SmallIntField(default=1)  # lower is claimed first
     address: fields.ForeignKeyNullableRelation[ContactAddress] = fields.ForeignKeyField(

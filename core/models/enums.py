@@ -71,6 +71,7 @@ class NoticeKind(StrEnum):
     BROADCAST = "broadcast"
     VERIFICATION = "verification"
     STAFF = "staff"
+    ADDRESS_INACTIVE = "address_inactive"  # told to the other address when one blocked us
 
 
 class DeliveryStatus(StrEnum):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 import uvicorn
 
 from core.config import Settings
 from mimamori.cli import run, settings_of
+from mimamori.delivery import run_delivery
 from mimamori.lifecycle import PortalServer, stop_on_signals
 from mimamori.runtime import opened
 from portal.app import create_app
@@ -15,7 +18,7 @@ from portal.app import create_app
 @click.command("serve")
 @click.pass_context
 def command(ctx: click.Context) -> None:
-    """Run the portal (and, in one process, everything else)."""
+    """Run the portal with delivery workers in the same process (a small town's set-up)."""
     run(serve(settings_of(ctx)))
 
 
@@ -29,5 +32,16 @@ async def serve(settings: Settings) -> None:
             proxy_headers=settings.portal.behind_proxy,
         )
         server = PortalServer(config)
-        with stop_on_signals(lambda: setattr(server, "should_exit", True)):
-            await server.serve()
+        stop = asyncio.Event()
+
+        def _stop() -> None:
+            server.should_exit = True
+            stop.set()
+
+        with stop_on_signals(_stop):
+            worker = asyncio.create_task(run_delivery(settings, stop), name="delivery")
+            try:
+                await server.serve()
+            finally:
+                stop.set()
+                await worker

@@ -1,0 +1,205 @@
+"""A city-wide broadcast by mail, end to end: ``python bench/broadcast_email.py --guardians 100000``.
+
+Seeds guardians with one or two mail addresses, starts an aiosmtpd sink in a separate process,
+confirms a city-wide broadcast and measures fan-out time, delivered messages per second (confirm
+to the last message accepted by the sink) and peak memory. In the same run, to the same sink:
+(a) the ceiling -- prebuilt message bytes pushed with aiosmtplib over the same number of
+connections, no database; (b) a naive smtplib loop with one connection per message; (c) Apprise's
+mailto, if installed. Prints our rate against each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import resource
+import smtplib
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiosmtplib import SMTP  # noqa: E402
+
+from core import broadcasts, sealing  # noqa: E402
+from core.config import load_settings  # noqa: E402
+from core.db import close_database, open_database, upgrade_schema  # noqa: E402
+from core.delivery.render import RenderedNotice  # noqa: E402
+from core.delivery.worker import DeliveryWorker  # noqa: E402
+from core.keyring import Keyring  # noqa: E402
+from core.models import (  # noqa: E402
+    AddressStatus, BroadcastCategory, Channel, ContactAddress, Delivery, Guardian,
+)
+from mail.message import build_message  # noqa: E402
+from mail.smtp import SmtpTransport  # noqa: E402
+
+
+def _sink(port: int, counter, ready) -> None:  # runs in its own process
+    from aiosmtpd.controller import Controller
+
+    class Counting:
+        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+            with counter.get_lock():
+                counter.value += 1
+            return "250 OK"
+
+    controller = Controller(Counting(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+async def _seed(guardians: int) -> int:
+    sealer = sealing.installed()
+    batch = 5000
+    for start in range(0, guardians, batch):
+        await Guardian.bulk_create([
+            Guardian(login_id=f"B{n:08d}", name=f"保護者 {n}", name_index=f"{n:064x}", password_hash="x")
+            for n in range(start, min(start + batch, guardians))
+        ])
+    ids = await Guardian.all().order_by("id").values_list("id", flat=True)
+    addresses = []
+    now = datetime.now(UTC)
+    for n, guardian_id in enumerate(ids):
+        for slot in (1, 2) if n % 4 == 0 else (1,):
+            value = f"g{n}.{slot}@example.jp"
+            addresses.append(ContactAddress(
+                guardian_id=guardian_id, channel=Channel.EMAIL, value=value,
+                value_index=sealer.blind_index("address:email", value), slot=slot,
+                status=AddressStatus.ACTIVE, verified_at=now,
+            ))
+    await ContactAddress.bulk_create(addresses, batch_size=5000)
+    return len(addresses)
+
+
+async def _ours(settings, counter, expected: int) -> tuple[float, float]:
+    draft = await broadcasts.create_draft(
+        author=None, scope=await broadcasts.parse_scope("all"), category=BroadcastCategory.DISASTER,
+        title="大雨のため臨時休校", body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
+        ack_requested=True,
+    )
+    start_count = counter.value
+    started = time.perf_counter()
+    await broadcasts.confirm(draft.id, by=None)
+    await broadcasts.continue_fanouts(settings)
+    fanout = time.perf_counter() - started
+    transport = SmtpTransport(settings.smtp)
+    try:
+        await DeliveryWorker(settings, {Channel.EMAIL: transport}).drain(timeout=3600)
+    finally:
+        await transport.close()
+    while counter.value - start_count < expected:
+        await asyncio.sleep(0.01)
+    return fanout, time.perf_counter() - started
+
+
+async def _ceiling(port: int, connections: int, messages: int, counter) -> float:
+    notice = RenderedNotice("【災害情報】大雨のため臨時休校", "本日は大雨のため臨時休校とします。" * 4, "<p>html</p>" * 20)
+    data = [build_message(notice, to=f"c{n}@example.jp", from_address="m@city.example.jp",
+                          message_id=f"<c{n}@x>", date=datetime.now(UTC)) for n in range(messages)]
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(messages):
+        queue.put_nowait(n)
+    start_count = counter.value
+    started = time.perf_counter()
+
+    async def pusher() -> None:
+        async with SMTP(hostname="127.0.0.1", port=port, start_tls=False) as client:
+            while not queue.empty():
+                n = queue.get_nowait()
+                await client.sendmail("m@city.example.jp", [f"c{n}@example.jp"], data[n])
+
+    await asyncio.gather(*(pusher() for _ in range(connections)))
+    while counter.value - start_count < messages:
+        await asyncio.sleep(0.01)
+    return messages / (time.perf_counter() - started)
+
+
+def _naive(port: int, messages: int) -> float:
+    notice = RenderedNotice("【災害情報】大雨のため臨時休校", "本日は大雨のため臨時休校とします。" * 4, "<p>html</p>" * 20)
+    started = time.perf_counter()
+    for n in range(messages):
+        data = build_message(notice, to=f"n{n}@example.jp", from_address="m@city.example.jp",
+                             message_id=f"<n{n}@x>", date=datetime.now(UTC))
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail("m@city.example.jp", [f"n{n}@example.jp"], data)
+    return messages / (time.perf_counter() - started)
+
+
+def _apprise(port: int, messages: int) -> float | None:
+    try:
+        import apprise
+    except ImportError:
+        return None
+    sender = apprise.Apprise()
+    started = time.perf_counter()
+    for n in range(messages):
+        sender.clear()
+        sender.add(f"mailto://user:pass@127.0.0.1:{port}?to=a{n}@example.jp&from=m@city.example.jp&mode=insecure")
+        sender.notify(title="【災害情報】大雨のため臨時休校", body="本日は大雨のため臨時休校とします。")
+    return messages / (time.perf_counter() - started)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--guardians", type=int, default=100_000)
+    parser.add_argument("--database-url", help="postgres://... (a fresh, empty database); default SQLite")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--ceiling-messages", type=int, default=20_000)
+    parser.add_argument("--naive-messages", type=int, default=1_000)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
+    port = 20000 + int(time.time()) % 20000
+    counter, ready = multiprocessing.Value("q", 0), multiprocessing.Event()
+    sink = multiprocessing.Process(target=_sink, args=(port, counter, ready), daemon=True)
+    sink.start()
+    ready.wait(30)
+
+    url = args.database_url or f"sqlite://{work / 'bench.db'}"
+    settings = load_settings(
+        None, data_dir=work, database_url=url, keyring=str(work / "keyring.json"),
+        smtp={"host": "127.0.0.1", "port": port, "connections": args.connections,
+              "from_address": "mimamori@city.example.jp", "bounce_domain": "bounce.city.example.jp"},
+    )
+    sealing.install(sealing.Sealer(Keyring.open(settings.keyring, create=True)))
+    await upgrade_schema(url)
+    await open_database(url)
+    try:
+        seeded = time.perf_counter()
+        messages = await _seed(args.guardians)
+        seeded = time.perf_counter() - seeded
+        memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        fanout, total = await _ours(settings, counter, messages)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        sent = await Delivery.filter(status="sent").count()
+    finally:
+        await close_database()
+    ours = messages / total
+    ceiling = await _ceiling(port, args.connections, min(args.ceiling_messages, messages), counter)
+    naive = _naive(port, args.naive_messages)
+    apprise_rate = _apprise(port, min(args.naive_messages, 200))
+    sink.terminate()
+
+    print(f"database               {url.split(':')[0]}")
+    print(f"guardians / messages   {args.guardians} / {messages} (seeded in {seeded:.1f} s)")
+    print(f"fan-out                {fanout:.1f} s")
+    print(f"delivered              {sent} in {total:.1f} s (goal: 100,000 in under 60 s)")
+    print(f"ours                   {ours:,.0f} messages/s")
+    print(f"ceiling (aiosmtplib)   {ceiling:,.0f} messages/s over {args.connections} connections, no database")
+    print(f"naive smtplib          {naive:,.0f} messages/s (one connection per message)")
+    print(f"apprise mailto         {'not installed' if apprise_rate is None else f'{apprise_rate:,.0f} messages/s'}")
+    print(f"ours / ceiling         {ours / ceiling:.2f} (goal: at least 0.5)")
+    print(f"ours / naive           {ours / naive:.1f}x")
+    if apprise_rate:
+        print(f"ours / apprise         {ours / apprise_rate:.1f}x")
+    print(f"peak memory            {peak:.0f} MB (after seeding {memory_before:.0f} MB; goal: under 300 MB)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""The delivery engine: the outbox, rendering, the transport protocol, and the worker."""

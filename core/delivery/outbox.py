@@ -1,0 +1,69 @@
+"""Putting notices in the outbox: one row per (notice, address), in the caller's transaction.
+
+The row is written together with the fact that caused it (a passage, a confirmed broadcast, a
+verification), so a notice is never lost between the two; the worker sends it later.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core.identifiers import new_token
+from core.models import ContactAddress, Delivery, NoticeKind, StaffAddress
+
+
+class Priority(IntEnum):
+    URGENT = 0  # passage notices, verification, suspicious-person and disaster broadcasts
+    NORMAL = 1  # other broadcasts
+    LOW = 2  # staff notices
+
+
+def idempotency_key(fact: str, address: ContactAddress | StaffAddress) -> str:
+    prefix = "a" if isinstance(address, ContactAddress) else "s"
+    return f"{fact}:{prefix}{address.pk}"
+
+
+async def enqueue(
+    *,
+    kind: NoticeKind,
+    fact: str,
+    address: ContactAddress | None = None,
+    staff_address: StaffAddress | None = None,
+    guardian_id: int | None = None,
+    passage_id: int | None = None,
+    broadcast_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    priority: Priority = Priority.NORMAL,
+    expires_at: datetime | None = None,
+) -> Delivery | None:
+    """Queue one notice to one address; None when this notice to this address was queued before."""
+    target = address or staff_address
+    if target is None or (address is not None and staff_address is not None):
+        raise ValueError("a delivery goes to exactly one address")
+    delivery = Delivery(
+        idempotency_key=idempotency_key(fact, target),
+        kind=kind,
+        channel=target.channel,
+        priority=int(priority),
+        address_id=address.pk if address else None,
+        staff_address_id=staff_address.pk if staff_address else None,
+        guardian_id=guardian_id if guardian_id is not None else getattr(address, "guardian_id", None),
+        passage_id=passage_id,
+        broadcast_id=broadcast_id,
+        payload=json.dumps(payload, ensure_ascii=False) if payload is not None else None,
+        next_attempt_at=datetime.now(UTC),
+        expires_at=expires_at,
+        ack_token=new_token() if kind is NoticeKind.BROADCAST else None,
+    )
+    try:
+        async with in_transaction():  # a savepoint inside the caller's transaction
+            await delivery.save()
+    except IntegrityError:
+        return None
+    return delivery

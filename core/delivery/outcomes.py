@@ -1,0 +1,117 @@
+"""Recording how each send went: sent, retry later, failed, expired — and what it means for the
+address (failing after repeated permanent failures; inactive at once when the person blocked us).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from core.config import DeliverySettings
+from core.delivery.compose import Undeliverable
+from core.delivery.outbox import Priority, enqueue
+from core.delivery.retry import next_attempt
+from core.delivery.transport import Outcome, PermanentFailure, Sent, TemporaryFailure
+from core.models import AddressStatus, ContactAddress, Delivery, DeliveryStatus, NoticeKind
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class Expired:
+    """Claimed after its expiry: recorded as expired, never sent late."""
+
+    reason: str = "expired before it could be delivered"
+
+
+Result = Outcome | Undeliverable | Expired
+
+
+@dataclass(frozen=True)
+class Recorded:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    expired: int = 0
+
+
+async def record_outcomes(
+    results: list[tuple[Delivery, Result]], settings: DeliverySettings, now: datetime
+) -> Recorded:
+    """Write a batch of outcomes in one transaction."""
+    changed: list[Delivery] = []
+    verdicts: list[tuple[int, PermanentFailure]] = []
+    counts = {"sent": 0, "retrying": 0, "failed": 0, "expired": 0}
+    for row, result in results:
+        row.lease_until = None
+        if isinstance(result, Expired):
+            row.status, row.last_error = DeliveryStatus.EXPIRED, result.reason
+            counts["expired"] += 1
+        elif isinstance(result, Sent):
+            row.status, row.sent_at, row.last_error = DeliveryStatus.SENT, now, None
+            row.provider_message_id = (result.provider_id or "")[:255] or None
+            counts["sent"] += 1
+        elif isinstance(result, TemporaryFailure):
+            retry_at = next_attempt(row.attempts, now, settings, retry_after=result.retry_after)
+            row.last_error = result.reason[:2000]
+            if row.expires_at is not None and retry_at > row.expires_at:
+                row.status = DeliveryStatus.EXPIRED
+                counts["expired"] += 1
+            else:
+                row.status, row.next_attempt_at = DeliveryStatus.QUEUED, retry_at
+                counts["retrying"] += 1
+        else:
+            row.status, row.last_error = DeliveryStatus.FAILED, result.reason[:2000]
+            counts["failed"] += 1
+            if isinstance(result, PermanentFailure) and result.address_verdict and row.address_id:
+                verdicts.append((row.address_id, result))
+        changed.append(row)
+    async with in_transaction():
+        if changed:
+            await Delivery.bulk_update(
+                changed,
+                fields=["status", "sent_at", "provider_message_id", "last_error", "lease_until", "next_attempt_at"],
+            )
+        for address_id, failure in verdicts:
+            await _judge_address(address_id, failure, settings)
+    return Recorded(**counts)
+
+
+async def _judge_address(address_id: int, failure: PermanentFailure, settings: DeliverySettings) -> None:
+    address = await ContactAddress.get_or_none(id=address_id)
+    if address is None or address.status is AddressStatus.INACTIVE:
+        return
+    if failure.address_verdict == "blocked":
+        address.status = AddressStatus.INACTIVE
+        address.last_failure = failure.reason[:2000]
+        await address.save(update_fields=["status", "last_failure"])
+        log.info("address %s blocked us: %s", address.id, failure.reason)
+        await _tell_other_addresses(address)
+        return
+    await ContactAddress.filter(id=address.id).update(
+        failure_count=F("failure_count") + 1, last_failure=failure.reason[:2000]
+    )
+    await address.refresh_from_db(fields=["failure_count"])
+    if address.failure_count >= settings.failing_after and address.status is AddressStatus.ACTIVE:
+        address.status = AddressStatus.FAILING
+        await address.save(update_fields=["status"])
+        log.info("address %s is failing after %s permanent failures", address.id, address.failure_count)
+
+
+async def _tell_other_addresses(blocked: ContactAddress) -> None:
+    others = await ContactAddress.filter(
+        guardian_id=blocked.guardian_id, status=AddressStatus.ACTIVE
+    ).exclude(id=blocked.id)
+    for other in others:
+        await enqueue(
+            kind=NoticeKind.ADDRESS_INACTIVE,
+            fact=f"address-inactive:{blocked.id}",
+            address=other,
+            payload={"inactive_channel": blocked.channel.value},
+            priority=Priority.NORMAL,
+        )

@@ -1,0 +1,101 @@
+"""Turning a notice into what a person reads, from Jinja2 templates per (kind, channel, language).
+
+Templates live in core/templates/notices/<kind>/. ``<channel>.<lang>.j2`` is used when present,
+else ``base.<lang>.j2``; a language without templates falls back to Japanese. A template
+defines the blocks ``subject`` and ``text``; mail templates add ``html``; labels of buttons are
+the blocks ``photo_label`` and ``ack_label``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, Template, TemplateNotFound, select_autoescape
+
+from core.models import Channel, Language, NoticeKind
+from core.templating import environment
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button under a notice: a link, or (chat apps) a postback."""
+
+    label: str
+    url: str | None = None
+    postback: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedNotice:
+    subject: str
+    text: str
+    html: str | None
+    actions: tuple[Action, ...] = ()
+
+
+def render(
+    kind: NoticeKind, channel: Channel, language: Language, context: dict[str, Any]
+) -> RenderedNotice:
+    template = _template(kind, channel, language)
+    values = template.new_context(context)
+    for _ in template.root_render_func(values):  # runs the top-level {% set %}s into ``values``
+        pass
+
+    def block(name: str) -> str:
+        # values.blocks resolves inheritance: the most derived template's block comes first.
+        found = values.blocks.get(name)
+        return "".join(found[0](values)).strip() if found else ""
+
+    actions = []
+    if context.get("photo_url"):
+        actions.append(Action(block("photo_label"), url=context["photo_url"]))
+    if context.get("ack_url") or context.get("ack_postback"):
+        actions.append(
+            Action(block("ack_label"), url=context["ack_url"], postback=context.get("ack_postback"))
+        )
+    subject, text = " ".join(block("subject").split()), block("text")
+    html = block("html") or None
+    if html is None and channel is Channel.EMAIL:
+        html = _environment().get_template("notices/email_frame.html.j2").render(
+            subject=subject, text=text, actions=actions, language=language.value
+        )
+    return RenderedNotice(subject=subject, text=text, html=html, actions=tuple(actions))
+
+
+@cache
+def _template(kind: NoticeKind, channel: Channel, language: Language) -> Template:
+    env = _environment()
+    for lang in dict.fromkeys((language.value, Language.JA.value)):
+        for name in (f"{channel.value}.{lang}.j2", f"base.{lang}.j2"):
+            try:
+                return env.get_template(f"notices/{kind.value}/{name}")
+            except TemplateNotFound:
+                continue
+    raise TemplateNotFound(f"notices/{kind.value}/base.ja.j2")
+
+
+@cache
+def _environment() -> Environment:
+    # Notice texts are plain text; the one HTML template (the mail frame) autoescapes by name.
+    env = environment().overlay(autoescape=select_autoescape(["html.j2"]))
+    env.filters["clock"] = clock
+    env.filters["day"] = day
+    return env
+
+
+def clock(value: str | datetime) -> str:
+    """``HH:MM`` in Asia/Tokyo."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(TOKYO).strftime("%H:%M")
+
+
+def day(value: str | datetime) -> str:
+    """``11月25日`` in Asia/Tokyo."""
+    moment = (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(TOKYO)
+    return f"{moment.month}月{moment.day}日"

@@ -1,0 +1,64 @@
+"""What a channel implements: send one rendered notice to one address, say how it went.
+
+Channel-specific errors are translated at the edge (in mail/, bot/) into these outcomes, with a
+reason a person can read: staff and the support desk see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from core.delivery.render import RenderedNotice
+from core.models import Channel, NoticeKind
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    delivery_id: int
+    idempotency_key: str
+    kind: NoticeKind
+    address: str  # unsealed: a mail address, a Telegram chat id, a LINE user id
+    notice: RenderedNotice
+    photo: bytes | None = None  # JPEG, only for a chat whose guardian opted in
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TemporaryFailure:
+    reason: str
+    retry_after: float | None = None  # seconds, when the peer said so (HTTP 429 Retry-After)
+
+
+@dataclass(frozen=True)
+class PermanentFailure:
+    reason: str
+    # "failing": counts toward marking the address failing (e.g. SMTP 550 no such user).
+    # "blocked": the person blocked us (Telegram/LINE 403): inactive now, other address told once.
+    address_verdict: Literal["failing", "blocked"] | None = None
+
+
+Outcome = Sent | TemporaryFailure | PermanentFailure
+
+
+class Transport(Protocol):
+    channel: Channel
+    concurrency: int  # messages in flight at once
+    rate_per_second: float  # 0: unlimited
+
+    async def send(self, message: Outgoing) -> Outcome: ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class MulticastTransport(Transport, Protocol):
+    """A channel that can send one identical notice to many addresses in one call (LINE)."""
+
+    multicast_limit: int
+
+    async def multicast(self, messages: list[Outgoing]) -> list[Outcome]: ...

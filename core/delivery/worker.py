@@ -1,0 +1,228 @@
+"""The delivery worker: the only thing that sends.
+
+It claims due rows in batches (most urgent first), composes them, hands them to each channel's
+consumers (as many as the transport's concurrency, paced by its rate), and records outcomes in
+batches. Identical broadcast messages go to a multicast transport (LINE) in groups. Alongside, it
+keeps the queue honest: stale leases released, overdue notices expired, confirmed broadcasts
+fanned out, unacknowledged ones escalated. A crash loses nothing: rows stay in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+
+from core import broadcasts
+from core.config import Settings
+from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases
+from core.delivery.compose import NoticeComposer, Undeliverable
+from core.delivery.outcomes import Expired, Result, record_outcomes
+from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
+from core.models import Channel, Delivery, NoticeKind
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 1.0
+ESCALATION_SECONDS = 30.0
+FLUSH_SECONDS = 0.1
+
+_Item = list[tuple[Delivery, Outgoing | Undeliverable | Expired]]
+
+
+class RateLimiter:
+    """Paces calls to at most ``rate`` per second (0: unlimited), evenly spaced."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = time.monotonic()
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self._next)
+        self._next = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        settings: Settings,
+        transports: Mapping[Channel, Transport],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._delivery = settings.delivery
+        self._transports = dict(transports)
+        self._clock = clock
+        self._composer = NoticeComposer(settings)
+        self._queues: dict[Channel, asyncio.Queue[_Item]] = {
+            channel: asyncio.Queue(maxsize=max(8, transport.concurrency * 4))
+            for channel, transport in self._transports.items()
+        }
+        self._limiters = {c: RateLimiter(t.rate_per_second) for c, t in self._transports.items()}
+        self._results: list[tuple[Delivery, Result]] = []
+        self._flush_lock = asyncio.Lock()
+        self._last_escalation = 0.0
+        self._in_flight = 0
+        self.sent = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until ``stop`` is set; then finish what was claimed and record it."""
+        consumers = [
+            asyncio.create_task(self._consume(channel), name=f"send-{channel.value}-{n}")
+            for channel, transport in self._transports.items()
+            for n in range(transport.concurrency)
+        ]
+        background = [
+            asyncio.create_task(self._every(FLUSH_SECONDS, self._flush, stop), name="flush"),
+            asyncio.create_task(self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop), name="housekeeping"),
+        ]
+        try:
+            while not stop.is_set():
+                if not await self._fill():
+                    with suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._delivery.poll_seconds)
+        finally:
+            await asyncio.gather(*(queue.join() for queue in self._queues.values()))
+            for task in consumers + background:
+                task.cancel()
+            await asyncio.gather(*consumers, *background, return_exceptions=True)
+            await self._flush()
+
+    async def drain(self, timeout: float = 60.0) -> None:
+        """Run until nothing is queued or sending on these channels (retries included), or
+        ``timeout`` seconds pass: for scripts, benchmarks and tests."""
+        stop = asyncio.Event()
+        runner = asyncio.create_task(self.run(stop))
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(self._delivery.poll_seconds)
+                if await self._idle():
+                    break
+        finally:
+            stop.set()
+            await runner
+
+    async def housekeeping(self) -> None:
+        now = self._clock()
+        released = await release_stale_leases(now)
+        if released:
+            log.warning("queued again %d deliveries left sending by a stopped worker", released)
+        await expire_overdue(now)
+        await broadcasts.continue_fanouts(self._settings)
+        if time.monotonic() - self._last_escalation >= ESCALATION_SECONDS:
+            self._last_escalation = time.monotonic()
+            await broadcasts.escalate_unacknowledged(self._settings, now=now)
+
+    async def _idle(self) -> bool:
+        if self._in_flight:
+            return False
+        await self.housekeeping()
+        return not await broadcasts.fanout_pending() and not await Delivery.filter(
+            status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
+        ).exists()
+
+    async def _fill(self) -> bool:
+        """Claim work for channels with room; True when anything was claimed."""
+        claimed_any = False
+        for channel, queue in self._queues.items():
+            room = (queue.maxsize - queue.qsize()) * self._group_size(channel)
+            if room < max(1, queue.maxsize // 2):
+                continue
+            now = self._clock()
+            rows = await claim_batch(
+                [channel],
+                limit=min(room, self._delivery.batch_size),
+                lease=timedelta(seconds=self._delivery.lease_seconds),
+                now=now,
+            )
+            if not rows:
+                continue
+            claimed_any = True
+            due = [r for r in rows if r.expires_at is None or r.expires_at > now]
+            composed = await self._composer.compose(due)
+            due_ids = {r.id for r in due}
+            composed += [(r, Expired()) for r in rows if r.id not in due_ids]
+            for item in self._group(channel, composed):
+                self._in_flight += 1
+                await queue.put(item)
+        return claimed_any
+
+    def _group_size(self, channel: Channel) -> int:
+        transport = self._transports[channel]
+        return transport.multicast_limit if isinstance(transport, MulticastTransport) else 1
+
+    def _group(self, channel: Channel, composed: _Item) -> list[_Item]:
+        """Consecutive identical broadcast messages become one multicast group."""
+        limit = self._group_size(channel)
+        groups: list[_Item] = []
+        for row, message in composed:
+            last = groups[-1] if groups else None
+            if (
+                limit > 1 and last and len(last) < limit
+                and isinstance(message, Outgoing) and message.kind is NoticeKind.BROADCAST
+                and isinstance(last[0][1], Outgoing) and last[0][1].notice == message.notice
+                and last[0][0].broadcast_id == row.broadcast_id
+            ):
+                last.append((row, message))
+            else:
+                groups.append([(row, message)])
+        return groups
+
+    async def _consume(self, channel: Channel) -> None:
+        transport = self._transports[channel]
+        queue = self._queues[channel]
+        limiter = self._limiters[channel]
+        while True:
+            item = await queue.get()
+            try:
+                outcomes = await self._send(transport, limiter, item)
+                self._results.extend(zip([row for row, _ in item], outcomes, strict=True))
+                if len(self._results) >= self._delivery.batch_size:
+                    await self._flush()
+            finally:
+                self._in_flight -= 1
+                queue.task_done()
+
+    async def _send(self, transport: Transport, limiter: RateLimiter, item: _Item) -> list[Result]:
+        """One outcome per entry of ``item``, in order."""
+        messages = [m for _, m in item if isinstance(m, Outgoing)]
+        if not messages:
+            return [m for _, m in item]  # type: ignore[misc]
+        await limiter.wait()
+        try:
+            if len(messages) > 1 and isinstance(transport, MulticastTransport):
+                sent = await transport.multicast(messages)
+            else:
+                sent = [await transport.send(messages[0])]
+        except Exception as exc:  # a transport bug must not stop delivery: retry later
+            log.exception("%s transport raised on delivery %s", transport.channel.value, messages[0].delivery_id)
+            sent = [TemporaryFailure(f"unexpected error: {exc!r}")] * len(messages)
+        by_id = {m.delivery_id: outcome for m, outcome in zip(messages, sent, strict=True)}
+        return [by_id[row.id] if isinstance(m, Outgoing) else m for row, m in item]
+
+    async def _flush(self) -> None:
+        async with self._flush_lock:
+            if not self._results:
+                return
+            batch, self._results = self._results, []
+            recorded = await record_outcomes(batch, self._delivery, self._clock())
+            self.sent += recorded.sent
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await job()
+            except Exception:  # keep going: the next round may succeed (database restarting)
+                log.exception("delivery %s failed", getattr(job, "__name__", job))
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,45 @@
+"""Addresses our own mail carries: per-delivery return paths (VERP) and Message-IDs.
+
+Both name the delivery with a keyed tag, so a bounce can be matched to the delivery it is about
+and a forged one (guessing delivery ids) is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core import sealing
+
+_TAG_LENGTH = 10
+
+
+def _tag(delivery_id: int) -> str:
+    return sealing.installed().blind_index("mail-delivery", str(delivery_id))[:_TAG_LENGTH]
+
+
+def return_path(delivery_id: int, bounce_domain: str) -> str:
+    """``bounce-<id>-<tag>@<bounce_domain>``: the envelope sender of one delivery."""
+    return f"bounce-{delivery_id}-{_tag(delivery_id)}@{bounce_domain}"
+
+
+def message_id(delivery_id: int, domain: str) -> str:
+    return f"<mimamori-{delivery_id}-{_tag(delivery_id)}@{domain}>"
+
+
+_RETURN_PATH = re.compile(r"bounce-(\d+)-([0-9a-f]+)@", re.IGNORECASE)
+_MESSAGE_ID = re.compile(r"<?mimamori-(\d+)-([0-9a-f]+)@", re.IGNORECASE)
+
+
+def delivery_of_return_path(address: str) -> int | None:
+    return _verified(_RETURN_PATH.search(address))
+
+
+def delivery_of_message_id(value: str) -> int | None:
+    return _verified(_MESSAGE_ID.search(value))
+
+
+def _verified(match: re.Match[str] | None) -> int | None:
+    if match is None:
+        return None
+    delivery_id = int(match.group(1))
+    return delivery_id if match.group(2).lower() == _tag(delivery_id) else None

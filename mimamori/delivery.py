@@ -1,0 +1,29 @@
+"""Wiring the delivery engine: the transports the settings ask for, and the worker running them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from core.config import Settings
+from core.delivery.transport import Transport
+from core.delivery.worker import DeliveryWorker
+from core.models import Channel
+from mail.smtp import SmtpTransport
+
+log = logging.getLogger(__name__)
+
+
+def build_transports(settings: Settings) -> dict[Channel, Transport]:
+    return {Channel.EMAIL: SmtpTransport(settings.smtp)}
+
+
+async def run_delivery(settings: Settings, stop: asyncio.Event) -> None:
+    """Run one delivery worker until ``stop``; the transports are closed on the way out."""
+    transports = build_transports(settings)
+    log.info("delivery worker sending on %s", ", ".join(c.value for c in transports))
+    try:
+        await DeliveryWorker(settings, transports).run(stop)
+    finally:
+        for transport in transports.values():
+            await transport.close()

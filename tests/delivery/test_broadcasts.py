@@ -1,0 +1,278 @@
+"""Broadcasts: a draft, a preview, a confirm — and then every guardian in scope, and no one else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core import broadcasts
+from core.addresses import add_verified_address, counted_addresses
+from core.errors import UserError
+from core.models import (
+    AddressStatus,
+    AuditEntry,
+    BroadcastCategory,
+    BroadcastStatus,
+    Channel,
+    ContactAddress,
+    Delivery,
+    DeliveryStatus,
+    NoticeKind,
+    SiteKind,
+    StaffAccount,
+    StaffRole,
+)
+from tests.factories import make_guardian, make_pupil, make_site
+
+
+async def _city():
+    """Two schools; guardians in 3-2 and 4-1 at みどり, one at さくら, one without addresses."""
+    midori, sakura = await make_site("みどり小学校"), await make_site("さくら小学校")
+    a = await make_pupil(midori, "山田 花子")
+    b = await make_pupil(midori, "鈴木 蓮")
+    b.grade, b.class_name = 4, "1"
+    await b.save()
+    c = await make_pupil(sakura, "佐藤 陽翔")
+    guardians = {
+        "yamada": await make_guardian("山田 恵子", pupils=[a], emails=["keiko@example.jp", "keiko.m@docomo.ne.jp"]),
+        "suzuki": await make_guardian("鈴木 裕子", pupils=[b], emails=["yuko@example.jp"]),
+        "sato": await make_guardian("佐藤 直樹", pupils=[c], emails=["naoki@example.jp"]),
+        "silent": await make_guardian("高橋 美穂", pupils=[a]),
+    }
+    return midori, sakura, guardians
+
+
+async def _staff(role: StaffRole, *sites) -> StaffAccount:
+    staff = await StaffAccount.create(login_id=f"{role.value}-{len(sites)}", role=role, password_hash="x")
+    await staff.sites.add(*sites)
+    return staff
+
+
+async def test_a_school_alert_reaches_every_guardian_there_once_and_nobody_else(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    midori, _, _ = await _city()
+    staff = await _staff(StaffRole.STAFF, midori)
+    scope = await broadcasts.parse_scope("みどり小学校")
+    draft = await broadcasts.create_draft(
+        author=staff, scope=scope, category=BroadcastCategory.SUSPICIOUS_PERSON,
+        title="学校の近くで不審な人物", body="下校時は複数で帰るようにしてください。", ack_requested=False,
+    )
+    assert await Delivery.all().count() == 0  # a draft sends nothing
+
+    shown = await broadcasts.preview(draft.id, mail_settings)
+    assert shown.recipients == 3 and shown.addresses_by_channel == {Channel.EMAIL: 3}
+    assert shown.samples[Channel.EMAIL].subject == "【不審者情報】学校の近くで不審な人物"
+    assert "下校時は複数で帰るようにしてください。" in shown.samples[Channel.LINE].text
+
+    await broadcasts.confirm(draft.id, by=staff)
+    await deliver()
+
+    assert mail_sink.per_recipient() == {"keiko@example.jp": 1, "keiko.m@docomo.ne.jp": 1, "yuko@example.jp": 1}
+    mail = mail_sink.to("yuko@example.jp")[0]
+    assert mail.message["Subject"] == "【不審者情報】学校の近くで不審な人物"
+    assert "みどり小学校" in mail.text
+    counts = await broadcasts.status(draft.id)
+    assert (counts.sent, counts.queued, counts.failed, counts.recipients) == (3, 0, 0, 3)
+    assert [(n.reasons) for n in counts.not_reached] == [("no registered address",)]
+    actions = await AuditEntry.filter(target=f"broadcast:{draft.id}").values_list("action", flat=True)
+    assert actions == ["broadcast.draft", "broadcast.confirm"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "reached"),
+    [
+        ("all", {"keiko@example.jp", "keiko.m@docomo.ne.jp", "yuko@example.jp", "naoki@example.jp"}),
+        ("みどり小学校:3", {"keiko@example.jp", "keiko.m@docomo.ne.jp"}),
+        ("みどり小学校:4-1", {"yuko@example.jp"}),
+        ("ｓａｋｕｒａ", None),
+        ("みどり小学校:4-1、さくら小学校", {"yuko@example.jp", "naoki@example.jp"}),
+    ],
+)
+async def test_scopes_pick_the_right_guardians(database_url, mail_settings, scope, reached) -> None:
+    await _city()
+    if reached is None:
+        with pytest.raises(UserError, match="there is no site named sakura"):
+            await broadcasts.parse_scope(scope)
+        return
+    draft = await broadcasts.create_draft(
+        author=None, scope=await broadcasts.parse_scope(scope), category=BroadcastCategory.GENERAL,
+        title="t", body="b", ack_requested=False,
+    )
+    await broadcasts.confirm(draft.id, by=None)
+    await broadcasts.continue_fanouts(mail_settings)
+    addresses = {a.id: a.value for a in await ContactAddress.all()}
+    assert {addresses[d.address_id] for d in await Delivery.all()} == reached
+
+
+async def test_a_hall_reaches_the_families_of_children_who_go_there(database_url, mail_settings) -> None:
+    from uuid import uuid4
+
+    from core.models import Gate, Passage, PassageOutcome, Pupil
+
+    await _city()
+    hall = await make_site("ひかり児童館", SiteKind.HALL)
+    gate = await Gate.create(site=hall, name="入口", key_hash="h" * 64)
+    pupil = await Pupil.get(name_index__isnull=False, grade=4)
+    await Passage.create(event_id=uuid4(), gate=gate, site=hall, pupil=pupil, tag_number="T", tag_number_index="i",
+                         seen_at=datetime.now(UTC) - timedelta(days=3), outcome=PassageOutcome.NOTIFIED)
+    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("ひかり児童館"),
+                                          category=BroadcastCategory.CLOSURE, title="休館", body="本日休館", ack_requested=False)
+    assert (await broadcasts.preview(draft.id, mail_settings)).recipients == 1
+
+
+async def test_staff_send_only_to_their_own_sites(database_url) -> None:
+    midori, sakura, _ = await _city()
+    staff = await _staff(StaffRole.STAFF, midori)
+    for text, message in (("さくら小学校", "not your site: さくら小学校"), ("all", "only administrators")):
+        with pytest.raises(UserError, match=message):
+            await broadcasts.create_draft(author=staff, scope=await broadcasts.parse_scope(text),
+                                          category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    desk = await _staff(StaffRole.SUPPORT)
+    with pytest.raises(UserError, match="only staff and administrators"):
+        await broadcasts.create_draft(author=desk, scope=await broadcasts.parse_scope("みどり小学校"),
+                                      category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    admin = await _staff(StaffRole.ADMIN)
+    assert await broadcasts.create_draft(author=admin, scope=await broadcasts.parse_scope("all"),
+                                         category=BroadcastCategory.DISASTER, title="t", body="b", ack_requested=False)
+
+
+async def test_only_a_draft_is_confirmed_and_only_once(database_url, mail_settings) -> None:
+    await _city()
+    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
+                                          category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    await broadcasts.confirm(draft.id, by=None)
+    with pytest.raises(UserError, match="confirmed, not a draft"):
+        await broadcasts.confirm(draft.id, by=None)
+    other = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
+                                          category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    await broadcasts.cancel(other.id, by=None)
+    with pytest.raises(UserError, match="cancelled, not a draft"):
+        await broadcasts.confirm(other.id, by=None)
+    await broadcasts.continue_fanouts(mail_settings)
+    assert await Delivery.filter(broadcast_id=other.id).count() == 0
+
+
+async def test_an_interrupted_fan_out_resumes_without_duplicates(database_url, mail_settings) -> None:
+    site = await make_site()
+    for n in range(25):
+        await make_guardian(f"保護者 {n}", pupils=[await make_pupil(site, f"子 {n}")], emails=[f"g{n}@example.jp"])
+    small_batches = mail_settings.model_copy(update={"delivery": mail_settings.delivery.model_copy(update={"fanout_batch": 10})})
+    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
+                                          category=BroadcastCategory.CLOSURE, title="休校", body="明日は休校", ack_requested=False)
+    await broadcasts.confirm(draft.id, by=None)
+
+    added, finished = await broadcasts._fan_out_batch(draft.id, small_batches)  # then the process dies
+    assert (added, finished) == (10, False)
+    assert (await broadcasts.status(draft.id)).fanning_out
+
+    await broadcasts.continue_fanouts(small_batches)  # another worker takes over
+
+    keys = await Delivery.filter(broadcast_id=draft.id).values_list("idempotency_key", flat=True)
+    assert len(keys) == len(set(keys)) == 25
+    counts = await broadcasts.status(draft.id)
+    assert counts.broadcast.status is BroadcastStatus.FANNED_OUT and counts.queued == 25
+
+
+async def test_urgent_categories_jump_the_queue(database_url, mail_settings) -> None:
+    await _city()
+    general = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
+                                            category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    disaster = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
+                                             category=BroadcastCategory.DISASTER, title="t", body="b", ack_requested=False)
+    for draft in (general, disaster):
+        await broadcasts.confirm(draft.id, by=None)
+    await broadcasts.continue_fanouts(mail_settings)
+    from core.delivery.claims import claim_batch
+
+    claimed = await claim_batch([Channel.EMAIL], limit=4, lease=timedelta(minutes=1), now=datetime.now(UTC))
+    assert {d.broadcast_id for d in claimed} == {disaster.id}
+
+
+async def test_acknowledging_by_the_link(database_url, mail_settings, mail_sink, deliver) -> None:
+    await _city()
+    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("みどり小学校:4"),
+                                          category=BroadcastCategory.DISASTER, title="避難", body="体育館に避難しています",
+                                          ack_requested=True)
+    await broadcasts.confirm(draft.id, by=None)
+    await deliver()
+    [mail] = mail_sink.to("yuko@example.jp")
+    link = next(line for line in mail.text.splitlines() if "/ack/" in line).strip()
+    assert link.startswith("https://mimamori.city.example.jp/ack/")
+
+    assert (await broadcasts.acknowledge(link.rsplit("/", 1)[1])).id == draft.id
+    assert await broadcasts.acknowledge("not-a-token") is None
+    await broadcasts.acknowledge(link.rsplit("/", 1)[1])  # a second click changes nothing
+    assert (await broadcasts.status(draft.id)).acknowledged == 1
+
+
+async def test_unacknowledged_alerts_are_sent_again_on_the_other_channel(database_url, mail_settings, mail_sink, deliver) -> None:
+    midori, _, guardians = await _city()
+    yamada, suzuki = guardians["yamada"], guardians["suzuki"]
+    await add_verified_address(suzuki.id, Channel.LINE, "U-suzuki", limit=2)
+    for guardian in (yamada, suzuki):
+        await guardian.pupils.add(*(await guardian.pupils.all()))
+    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("みどり小学校"),
+                                          category=BroadcastCategory.SUSPICIOUS_PERSON, title="不審者", body="注意",
+                                          ack_requested=True)
+    await broadcasts.confirm(draft.id, by=None)
+    await deliver()
+    # Asked to acknowledge: first only each guardian's first address.
+    assert mail_sink.per_recipient() == {"keiko@example.jp": 1, "yuko@example.jp": 1}
+
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    assert await broadcasts.escalate_unacknowledged(mail_settings, now=datetime.now(UTC)) == 0  # not yet
+    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 1
+    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 0  # only once
+
+    [escalation] = await Delivery.filter(idempotency_key__startswith=f"broadcast:{draft.id}:escalation")
+    address = await ContactAddress.get(id=escalation.address_id)
+    assert (address.channel, address.value) == (Channel.LINE, "U-suzuki")
+    # Yamada's other address is mail too: "the other address on another channel" -- none.
+
+
+async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    await _city()
+    mail_sink.answer("naoki@example.jp", "550 5.1.1 No such user")
+    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("さくら小学校"),
+                                          category=BroadcastCategory.CLOSURE, title="休校", body="明日は休校", ack_requested=False)
+    await broadcasts.confirm(draft.id, by=None)
+    await deliver()
+
+    counts = await broadcasts.status(draft.id)
+    assert (counts.sent, counts.failed) == (0, 1)
+    [missed] = counts.not_reached
+    assert missed.reasons == ("mail server refused: 550 5.1.1 No such user",)
+
+    assert await broadcasts.resend_unreached(draft.id, by=None) == 1
+    await deliver()
+    assert mail_sink.per_recipient() == {"naoki@example.jp": 1}
+    assert (await broadcasts.status(draft.id)).not_reached == []
+
+
+async def test_a_blocked_chat_is_marked_inactive_and_the_other_address_is_told(database_url, mail_settings, mail_sink, deliver) -> None:
+    from core.delivery.outcomes import record_outcomes
+    from core.delivery.transport import PermanentFailure
+
+    guardian = await make_guardian(emails=["keiko@example.jp"])
+    line = await add_verified_address(guardian.id, Channel.LINE, "U-keiko", limit=2)
+    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
+                                          category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    await broadcasts.confirm(draft.id, by=None)
+    await broadcasts.continue_fanouts(mail_settings)
+    to_line = await Delivery.get(address_id=line.id)
+    blocked = PermanentFailure("LINE: the user blocked the account (403)", address_verdict="blocked")
+    for _ in range(2):  # told once, even if reported twice
+        await record_outcomes([(to_line, blocked)], mail_settings.delivery, datetime.now(UTC))
+
+    assert (await ContactAddress.get(id=line.id)).status is AddressStatus.INACTIVE
+    await deliver()
+    notice = [m for m in mail_sink.to("keiko@example.jp") if "LINE" in m.message["Subject"]]
+    assert len(notice) == 1
+    assert notice[0].message["Subject"] == "【見守り】LINEにお知らせを届けられなくなりました"
+    assert await Delivery.filter(kind=NoticeKind.ADDRESS_INACTIVE).count() == 1
+    assert [a.channel for a in await counted_addresses(guardian.id) if a.status is AddressStatus.ACTIVE] == [Channel.EMAIL]
+    assert (await Delivery.get(id=to_line.id)).status is DeliveryStatus.FAILED

@@ -1,0 +1,92 @@
+"""A real SMTP server for tests (aiosmtpd): keeps every message, and can be told to refuse."""
+
+from __future__ import annotations
+
+import email
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import default
+
+from aiosmtpd.controller import Controller
+
+from tests.net import free_port
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.data, policy=default)  # type: ignore[return-value]
+
+    @property
+    def text(self) -> str:
+        return self.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+class _Handler:
+    def __init__(self, sink: MailSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+        reply = self.sink._next_reply(address)
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        with self.sink._lock:
+            self.sink.received.append(
+                ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content))
+            )
+        return "250 Message accepted for delivery"
+
+
+class MailSink:
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.received: list[ReceivedMail] = []
+        self._replies: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        self._controller: Controller | None = None
+
+    def start(self) -> MailSink:
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def answer(self, recipient: str, *replies: str) -> None:
+        """Answer the next RCPTs for ``recipient`` with these replies (then accept)."""
+        self._replies.setdefault(recipient.lower(), []).extend(replies)
+
+    def _next_reply(self, address: str) -> str | None:
+        with self._lock:
+            queue = self._replies.get(address.lower())
+            return queue.pop(0) if queue else None
+
+    def to(self, recipient: str) -> list[ReceivedMail]:
+        with self._lock:
+            return [m for m in self.received if recipient in m.rcpt_tos]
+
+    def per_recipient(self) -> Counter[str]:
+        with self._lock:
+            return Counter(r for m in self.received for r in m.rcpt_tos)
+
+    def wait_for(self, count: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.received)} of {count} mails arrived")
+            time.sleep(0.05)
