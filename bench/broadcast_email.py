@@ -77,17 +77,19 @@ async def _seed(guardians: int) -> int:
     return len(addresses)
 
 
-async def _ours(settings, counter, expected: int) -> tuple[float, float]:
+async def _ours(settings, counter) -> tuple[int, float, float]:
     draft = await broadcasts.create_draft(
         author=None, scope=await broadcasts.parse_scope("all"), category=BroadcastCategory.DISASTER,
         title="大雨のため臨時休校", body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
-        ack_requested=True,
+        ack_requested=False,
     )
     start_count = counter.value
     started = time.perf_counter()
     await broadcasts.confirm(draft.id, by=None)
     await broadcasts.continue_fanouts(settings)
     fanout = time.perf_counter() - started
+    expected = await Delivery.all().count()
+    print(f"fan-out: {expected} deliveries queued in {fanout:.1f} s; sending...", file=sys.stderr, flush=True)
     transport = SmtpTransport(settings.smtp)
     try:
         await DeliveryWorker(settings, {Channel.EMAIL: transport}).drain(timeout=3600)
@@ -95,7 +97,7 @@ async def _ours(settings, counter, expected: int) -> tuple[float, float]:
         await transport.close()
     while counter.value - start_count < expected:
         await asyncio.sleep(0.01)
-    return fanout, time.perf_counter() - started
+    return expected, fanout, time.perf_counter() - started
 
 
 async def _ceiling(port: int, connections: int, messages: int, counter) -> float:
@@ -172,10 +174,11 @@ async def main() -> None:
     await open_database(url)
     try:
         seeded = time.perf_counter()
-        messages = await _seed(args.guardians)
+        addresses = await _seed(args.guardians)
         seeded = time.perf_counter() - seeded
         memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        fanout, total = await _ours(settings, counter, messages)
+        print(f"seeded {args.guardians} guardians, {addresses} addresses", file=sys.stderr, flush=True)
+        messages, fanout, total = await _ours(settings, counter)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         sent = await Delivery.filter(status="sent").count()
     finally:

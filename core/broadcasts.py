@@ -28,6 +28,7 @@ from core import audit
 from core.config import Settings
 from core.delivery.compose import broadcast_context
 from core.delivery.outbox import Priority, enqueue
+from core.db import insert_rows
 from core.delivery.render import RenderedNotice, render
 from core.errors import NotFound, UserError
 from core.identifiers import new_token
@@ -276,15 +277,15 @@ async def _fan_out_batch(broadcast_id: int, settings: Settings) -> tuple[int, bo
         expires = (broadcast.confirmed_at or now) + timedelta(hours=settings.delivery.broadcast_expiry_hours)
         priority = Priority.URGENT if broadcast.category in URGENT_CATEGORIES else Priority.NORMAL
         rows = [
-            Delivery(
-                idempotency_key=f"broadcast:{broadcast.id}:a{address_id}",
-                kind=NoticeKind.BROADCAST, channel=channel, priority=int(priority),
-                address_id=address_id, guardian_id=guardian_id, broadcast_id=broadcast.id,
-                next_attempt_at=now, expires_at=expires, ack_token=new_token(),
-            )
+            {
+                "idempotency_key": f"broadcast:{broadcast.id}:a{address_id}",
+                "kind": NoticeKind.BROADCAST, "channel": channel, "priority": int(priority),
+                "address_id": address_id, "guardian_id": guardian_id, "broadcast_id": broadcast.id,
+                "next_attempt_at": now, "expires_at": expires, "ack_token": new_token(),
+            }
             for guardian_id, address_id, channel in _chosen_addresses(await _addresses_of(guardian_ids), broadcast)
         ]
-        await Delivery.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        await insert_rows(Delivery, rows, ignore_conflicts=True)
         broadcast.fanout_cursor = guardian_ids[-1]
         await broadcast.save(update_fields=["fanout_cursor"])
         return len(rows), False

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.models import Model
 
 APP = "core"
 MODELS_MODULE = "core.models"
@@ -94,3 +96,42 @@ def connection() -> Any:
 def placeholder(dialect: str, position: int) -> str:
     """The bind parameter marker for raw SQL: ``?`` on SQLite, ``$n`` on PostgreSQL."""
     return "?" if dialect == "sqlite" else f"${position}"
+
+
+async def insert_rows(
+    model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False
+) -> None:
+    """Insert plain rows without building model objects, in the current transaction.
+
+    For fan-outs of 100,000 rows, where ``Model.__init__`` costs more than the database does.
+    Python-side defaults (``default=``, ``auto_now_add``) are applied here as Tortoise would.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    names = [n for n in meta.fields_db_projection if n not in meta.generated_db_fields]
+    fields = [meta.fields_map[n] for n in names]
+    client = meta.db
+    dialect = client.capabilities.dialect
+    marks = ", ".join(placeholder(dialect, i) for i in range(1, len(names) + 1))
+    columns = ", ".join(f'"{meta.fields_db_projection[n]}"' for n in names)
+    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    now = datetime.now(UTC)
+    defaults: list[Any] = []
+    for field in fields:
+        if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
+            defaults.append(now)
+        else:
+            defaults.append(field.default)
+    values = [
+        [
+            field.to_db_value(
+                row[name] if name in row else (default() if callable(default) else default), model
+            )
+            for name, field, default in zip(names, fields, defaults, strict=True)
+        ]
+        for row in rows
+    ]
+    await client.execute_many(sql, values)

@@ -64,9 +64,10 @@ class DeliveryWorker:
         self._clock = clock
         self._composer = NoticeComposer(settings)
         self._queues: dict[Channel, asyncio.Queue[_Item]] = {
-            channel: asyncio.Queue(maxsize=max(8, transport.concurrency * 4))
+            channel: asyncio.Queue(maxsize=max(transport.concurrency * 4, settings.delivery.batch_size))
             for channel, transport in self._transports.items()
         }
+        self._room = asyncio.Event()  # set when a consumer has drained a queue to half
         self._limiters = {c: RateLimiter(t.rate_per_second) for c, t in self._transports.items()}
         self._results: list[tuple[Delivery, Result]] = []
         self._flush_lock = asyncio.Lock()
@@ -87,9 +88,14 @@ class DeliveryWorker:
         ]
         try:
             while not stop.is_set():
-                if not await self._fill():
-                    with suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self._delivery.poll_seconds)
+                self._room.clear()
+                claimed, full = await self._fill()
+                if claimed:
+                    continue
+                # full: sleep until a consumer makes room, not a whole poll interval
+                wake = self._room.wait() if full else stop.wait()
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake, self._delivery.poll_seconds)
         finally:
             await asyncio.gather(*(queue.join() for queue in self._queues.values()))
             for task in consumers + background:
@@ -131,12 +137,13 @@ class DeliveryWorker:
             status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
         ).exists()
 
-    async def _fill(self) -> bool:
-        """Claim work for channels with room; True when anything was claimed."""
-        claimed_any = False
+    async def _fill(self) -> tuple[bool, bool]:
+        """Claim work for channels with room: (anything claimed, some queue was too full)."""
+        claimed_any = full = False
         for channel, queue in self._queues.items():
             room = (queue.maxsize - queue.qsize()) * self._group_size(channel)
             if room < max(1, queue.maxsize // 2):
+                full = True
                 continue
             now = self._clock()
             rows = await claim_batch(
@@ -155,7 +162,7 @@ class DeliveryWorker:
             for item in self._group(channel, composed):
                 self._in_flight += 1
                 await queue.put(item)
-        return claimed_any
+        return claimed_any, full
 
     def _group_size(self, channel: Channel) -> int:
         transport = self._transports[channel]
@@ -192,6 +199,8 @@ class DeliveryWorker:
             finally:
                 self._in_flight -= 1
                 queue.task_done()
+                if queue.qsize() <= queue.maxsize // 2:
+                    self._room.set()
 
     async def _send(self, transport: Transport, limiter: RateLimiter, item: _Item) -> list[Result]:
         """One outcome per entry of ``item``, in order."""
