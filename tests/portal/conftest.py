@@ -1,0 +1,135 @@
+"""Portal fixtures: the app over ASGI, a browser-like client, and accounts with known passwords."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from core import accounts, totp
+from core.config import Settings
+from core.models import Guardian, Pupil, Site, StaffAccount, StaffRole
+from core.passwords import Passwords
+from portal.app import create_app
+from tests.factories import make_guardian, make_pupil, make_site
+
+GUARDIAN_PASSWORD = "sakura-mochi-2026"
+STAFF_PASSWORD = "kyoshitsu-no-kagi-9"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class Browser:
+    """An httpx client that, like a browser, keeps cookies and sends forms with their CSRF token."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.last_csrf: str | None = None
+
+    async def get(self, url: str, **kwargs) -> httpx.Response:
+        response = await self.client.get(url, **kwargs)
+        found = _CSRF.search(response.text)
+        if found:
+            self.last_csrf = found.group(1)
+        return response
+
+    async def csrf(self) -> str:
+        if self.last_csrf is None:
+            await self.get("/")
+        return self.last_csrf
+
+    async def post(self, url: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> httpx.Response:
+        form = dict(data or {})
+        if csrf:
+            form.setdefault("csrf", await self.csrf())
+        response = await self.client.post(url, data=form, **kwargs)
+        found = _CSRF.search(response.text)
+        self.last_csrf = found.group(1) if found else None  # after a redirect, read the next page's
+        return response
+
+    async def refresh_csrf(self, url: str = "/") -> None:
+        self.last_csrf = None
+        await self.get(url)
+
+
+@pytest.fixture
+def app(settings: Settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+async def new_browser(app) -> AsyncIterator:
+    clients: list[httpx.AsyncClient] = []
+
+    def make(base_url: str = "http://testserver", client_host: str = "203.0.113.7") -> Browser:
+        transport = httpx.ASGITransport(app=app, client=(client_host, 51000))
+        client = httpx.AsyncClient(transport=transport, base_url=base_url, follow_redirects=False)
+        clients.append(client)
+        return Browser(client)
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@dataclass
+class Family:
+    site: Site
+    pupil: Pupil
+    guardian: Guardian
+
+
+async def guardian_with_password(passwords: Passwords, *, pupils=(), must_change: bool = False,
+                                 name: str = "山田 恵子") -> Guardian:
+    guardian = await make_guardian(name, pupils=list(pupils))
+    guardian.password_hash = passwords.hash(GUARDIAN_PASSWORD)
+    guardian.must_change_password = must_change
+    await guardian.save()
+    return guardian
+
+
+@pytest.fixture
+async def family(passwords: Passwords) -> Family:
+    site = await make_site()
+    pupil = await make_pupil(site, tag="T-0001")
+    return Family(site, pupil, await guardian_with_password(passwords, pupils=[pupil]))
+
+
+async def staff_account(
+    passwords: Passwords, login: str, role: StaffRole, sites: list[str] = (), *, enrolled: bool = True
+) -> StaffAccount:
+    issued = await accounts.add_staff(login, role, list(sites), passwords, actor="test")
+    staff = await StaffAccount.get(id=issued.account_id)
+    staff.password_hash = passwords.hash(STAFF_PASSWORD)
+    staff.must_change_password = False
+    if enrolled:
+        staff.totp_secret = totp.new_secret()
+        staff.totp_enrolled_at = staff.created_at
+    await staff.save()
+    return staff
+
+
+async def log_in_guardian(browser: Browser, guardian: Guardian, password: str = GUARDIAN_PASSWORD,
+                          next: str = "") -> httpx.Response:
+    await browser.get("/login")
+    return await browser.post("/login", {"login_id": guardian.login_id, "password": password, "next": next})
+
+
+def fresh_code(staff: StaffAccount, *, offset_steps: int = 0) -> str:
+    return totp.code_at(staff.totp_secret, time.time() + offset_steps * totp.STEP)
+
+
+async def log_in_staff(browser: Browser, staff: StaffAccount) -> None:
+    await browser.get("/staff/login")
+    response = await browser.post("/staff/login", {"login_id": staff.login_id, "password": STAFF_PASSWORD})
+    assert response.status_code == 303, response.text
+    await browser.get("/staff/totp")
+    staff = await StaffAccount.get(id=staff.id)
+    current = int(time.time() // totp.STEP)
+    offset = 0 if staff.totp_last_step is None or staff.totp_last_step < current else 1
+    response = await browser.post("/staff/totp", {"code": fresh_code(staff, offset_steps=offset)})
+    assert response.status_code == 303, response.text
+    await browser.refresh_csrf("/staff")
