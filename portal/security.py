@@ -32,7 +32,7 @@ async def security_headers(
         await current_session(request)  # every page shows the right CSRF token and logout button
     response = await call_next(request)
     headers = response.headers
-    headers["Content-Security-Policy"] = CSP
+    headers.setdefault("Content-Security-Policy", CSP)  # a stricter one set by the route stays
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "no-referrer"  # photo and acknowledgement URLs must not leak
     headers["X-Content-Type-Options"] = "nosniff"

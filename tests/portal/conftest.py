@@ -133,3 +133,27 @@ async def log_in_staff(browser: Browser, staff: StaffAccount) -> None:
     response = await browser.post("/staff/totp", {"code": fresh_code(staff, offset_steps=offset)})
     assert response.status_code == 303, response.text
     await browser.refresh_csrf("/staff")
+
+
+async def passage_with_photo(family: Family, *, seen_at=None, direction=None, days_to_keep: int = 30):
+    """A passage of the family's pupil through a gate of their school, with its still."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from core import sealing
+    from core.identifiers import new_token
+    from core.models import Direction, Gate, Passage, PassageOutcome, Photo
+
+    gate = await Gate.get_or_none(site=family.site) or await Gate.create(
+        site=family.site, name="正門", key_hash=uuid.uuid4().hex
+    )
+    seen_at = seen_at or datetime.now(UTC)
+    passage = await Passage.create(
+        event_id=uuid.uuid4(), gate=gate, site=family.site, pupil=family.pupil, tag_number="T-0001",
+        tag_number_index=sealing.installed().blind_index("tag", "T-0001"), seen_at=seen_at,
+        direction=direction or Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED,
+    )
+    jpeg = b"\xff\xd8\xff\xe0" + b"JFIF-test-still" + b"\xff\xd9"
+    photo = await Photo.create(passage=passage, token=new_token(), jpeg=jpeg, size=len(jpeg), taken_at=seen_at,
+                               expires_at=seen_at + timedelta(days=days_to_keep))
+    return passage, photo
