@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.config import Settings
 from portal.deps import Redirect
-from portal.routes import auth, guardian, home, staff
+from portal.routes import admin, auth, guardian, home, staff, support
 from portal.security import security_headers
 from portal.templating import page
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app.add_exception_handler(Redirect, _redirect)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (home.router, auth.router, guardian.router, staff.router):
+    for router in (home.router, auth.router, guardian.router, staff.router, support.router, admin.router):
         app.include_router(router)
     for router in extra_routers:
         app.include_router(router)
