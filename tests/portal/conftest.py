@@ -38,7 +38,9 @@ class Browser:
 
     async def csrf(self) -> str:
         if self.last_csrf is None:
-            await self.get("/")
+            await self.get("/")  # logged in: the logout form carries the session's token
+        if self.last_csrf is None:
+            await self.get("/login")
         return self.last_csrf
 
     async def post(self, url: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> httpx.Response:
@@ -157,3 +159,50 @@ async def passage_with_photo(family: Family, *, seen_at=None, direction=None, da
     photo = await Photo.create(passage=passage, token=new_token(), jpeg=jpeg, size=len(jpeg), taken_at=seen_at,
                                expires_at=seen_at + timedelta(days=days_to_keep))
     return passage, photo
+
+
+@pytest.fixture
+def start_server(cli_env: dict[str, str], tmp_path):
+    """Start ``mimamori serve`` as its own process on a free port; stopped after the test."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.net import free_port, wait_for_http
+
+    processes: list[subprocess.Popen] = []
+
+    def start(*args: str, scheme: str = "http", env: dict[str, str] | None = None) -> str:
+        port = free_port()
+        log = open(tmp_path / f"serve-{port}.log", "wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mimamori", "serve", *args], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+            env={**cli_env, "MIMAMORI_PORTAL__PORT": str(port), **(env or {})},
+        )
+        processes.append(process)
+        url = f"{scheme}://127.0.0.1:{port}"
+        if scheme == "http":
+            wait_for_http(f"{url}/healthz")
+        else:
+            _wait_for_tls(url)
+        return url
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_for_tls(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"{url}/healthz", verify=False, timeout=2)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

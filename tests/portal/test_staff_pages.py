@@ -118,3 +118,15 @@ async def test_gate_health_shows_heartbeat_reader_camera_and_spool(new_browser, 
     await log_in_staff(browser, teacher)
     page = await browser.get("/staff/gates")
     assert "正門" in page.text and "no frames" in page.text and "17" in page.text and "down since" in page.text
+
+
+async def test_staff_of_another_site_see_neither_its_passages_nor_its_gates(
+    new_browser, passwords: Passwords, family
+) -> None:
+    await passage_with_photo(family)
+    await make_site("ひかり小学校")
+    stranger = await staff_account(passwords, "hikari", StaffRole.STAFF, ["ひかり小学校"])
+    browser = new_browser()
+    await log_in_staff(browser, stranger)
+    assert "山田 花子" not in (await browser.get("/staff/passages")).text
+    assert "正門" not in (await browser.get("/staff/gates")).text
