@@ -155,7 +155,7 @@ async def passage_with_photo(family: Family, *, seen_at=None, direction=None, da
         tag_number_index=sealing.installed().blind_index("tag", "T-0001"), seen_at=seen_at,
         direction=direction or Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED,
     )
-    jpeg = b"\xff\xd8\xff\xe0" + b"JFIF-test-still" + b"\xff\xd9"
+    jpeg = _still()
     photo = await Photo.create(passage=passage, token=new_token(), jpeg=jpeg, size=len(jpeg), taken_at=seen_at,
                                expires_at=seen_at + timedelta(days=days_to_keep))
     return passage, photo
@@ -174,13 +174,13 @@ def start_server(cli_env: dict[str, str], tmp_path):
 
     def start(*args: str, scheme: str = "http", env: dict[str, str] | None = None) -> str:
         port = free_port()
+        url = f"{scheme}://127.0.0.1:{port}"
         log = open(tmp_path / f"serve-{port}.log", "wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "mimamori", "serve", *args], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-            env={**cli_env, "MIMAMORI_PORTAL__PORT": str(port), **(env or {})},
+            env={**cli_env, "MIMAMORI_PORTAL__PORT": str(port), "MIMAMORI_PORTAL__PUBLIC_URL": url, **(env or {})},
         )
         processes.append(process)
-        url = f"{scheme}://127.0.0.1:{port}"
         if scheme == "http":
             wait_for_http(f"{url}/healthz")
         else:
@@ -206,3 +206,15 @@ def _wait_for_tls(url: str, timeout: float = 30) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def _still() -> bytes:
+    """A real 320x240 JPEG: a school gate's grey with a bag-coloured block."""
+    import cv2
+    import numpy as np
+
+    image = np.full((240, 320, 3), 180, dtype=np.uint8)
+    image[80:200, 120:200] = (40, 40, 200)
+    ok, encoded = cv2.imencode(".jpg", image)
+    assert ok
+    return encoded.tobytes()
