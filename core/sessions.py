@@ -30,22 +30,35 @@ def _hash(token: str) -> str:
 
 
 async def open_session(
-    *, guardian: Guardian | None = None, staff: StaffAccount | None = None, now: datetime | None = None
+    *,
+    guardian: Guardian | None = None,
+    staff: StaffAccount | None = None,
+    second_factor_done: bool = False,
+    now: datetime | None = None,
 ) -> OpenedSession:
     """A new session (a new token at every login, so a planted token never gets logged in)."""
     if (guardian is None) == (staff is None):
         raise ValueError("a session belongs to exactly one guardian or staff account")
     now = now or datetime.now(UTC)
+    await purge_expired(now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session = await PortalSession.create(
         token_hash=_hash(token),
         guardian=guardian,
         staff=staff,
         csrf_token=secrets.token_urlsafe(24),
+        second_factor_done=second_factor_done,
         created_at=now,
         last_seen_at=now,
     )
     return OpenedSession(token, session)
+
+
+async def purge_expired(now: datetime | None = None) -> int:
+    """Forget sessions nobody will use again (abandoned browsers never log out)."""
+    now = now or datetime.now(UTC)
+    return await PortalSession.filter(last_seen_at__lt=now - IDLE).delete() + \
+        await PortalSession.filter(created_at__lt=now - ABSOLUTE).delete()
 
 
 async def find_session(token: str | None, *, now: datetime | None = None) -> PortalSession | None:

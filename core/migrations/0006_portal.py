@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('last_seen_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'portal_session', 'app': 'core', 'indexes': [Index(fields=['guardian_id']), Index(fields=['staff_id'])], 'pk_attr': 'id', 'table_description': 'A logged-in browser, known by the SHA-256 of its cookie token (the token is never stored).'},
+            options={'table': 'portal_session', 'app': 'core', 'indexes': [Index(fields=['guardian_id']), Index(fields=['staff_id']), Index(fields=['last_seen_at'])], 'pk_attr': 'id', 'table_description': 'A logged-in browser, known by the SHA-256 of its cookie token (the token is never stored).'},
             bases=['Model'],
         ),
     ]

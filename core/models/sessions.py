@@ -23,4 +23,4 @@ class PortalSession(Model):
 
     class Meta:
         table = "portal_session"
-        indexes = (("guardian_id",), ("staff_id",))
+        indexes = (("guardian_id",), ("staff_id",), ("last_seen_at",))

@@ -129,9 +129,7 @@ async def password_change(
         opened = await open_session(guardian=account)
         home = "/home"
     else:
-        opened = await open_session(staff=account)
-        opened.session.second_factor_done = True
-        await opened.session.save(update_fields=["second_factor_done"])
+        opened = await open_session(staff=account, second_factor_done=True)
         home = "/staff"
     response = RedirectResponse(safe_next(next, home), status_code=303)
     set_session_cookie(request, response, opened)
@@ -165,7 +163,7 @@ async def _totp_page(request: Request, staff: StaffAccount, next: str, error: st
 async def totp_check(
     request: Request, code: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
 ) -> Response:
-    session, staff = await _staff_pending_second_factor(request)
+    _, staff = await _staff_pending_second_factor(request)
     target = safe_next(next, "/staff")
     key = f"totp:{staff.id}"
     if await throttle.wait_before_next(key):
@@ -175,7 +173,9 @@ async def totp_check(
         return await _totp_page(request, staff, target,
                                 "確認コードが違います。 The code is wrong or already used.")
     await throttle.reset(key)
-    session.second_factor_done = True
-    await session.save(update_fields=["second_factor_done"])
+    await end_session(request.cookies.get(SESSION_COOKIE))  # a new token for the full session
+    opened = await open_session(staff=staff, second_factor_done=True)
     location = f"/password?next={target}" if staff.must_change_password else target
-    return RedirectResponse(location, status_code=303)
+    response = RedirectResponse(location, status_code=303)
+    set_session_cookie(request, response, opened)
+    return response

@@ -168,3 +168,10 @@ async def test_the_next_link_never_leaves_the_site(new_browser, family) -> None:
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         response = await log_in_guardian(browser, family.guardian, next=evil)
         assert response.headers["location"] == "/home"
+
+
+async def test_abandoned_sessions_are_purged(family) -> None:
+    now = datetime.now(UTC)
+    await open_session(guardian=family.guardian, now=now - ABSOLUTE - timedelta(hours=1))
+    await open_session(guardian=family.guardian, now=now)
+    assert await PortalSession.filter(guardian=family.guardian).count() == 1

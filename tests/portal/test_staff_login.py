@@ -9,6 +9,7 @@ from core import totp
 from core.accounts import add_staff
 from core.models import StaffAccount, StaffRole
 from core.passwords import Passwords
+from portal.deps import SESSION_COOKIE
 from tests.portal.conftest import STAFF_PASSWORD, fresh_code, log_in_staff, staff_account
 
 
@@ -52,7 +53,9 @@ async def test_a_totp_code_works_only_once(new_browser, passwords: Passwords) ->
         await browser.get("/staff/login")
         await browser.post("/staff/login", {"login_id": "desk1", "password": STAFF_PASSWORD})
         await browser.get("/staff/totp")
+    half_token = first.client.cookies.get(SESSION_COOKIE)
     assert (await first.post("/staff/totp", {"code": code})).status_code == 303
+    assert first.client.cookies.get(SESSION_COOKIE) != half_token  # a new token once fully logged in
     assert (await second.post("/staff/totp", {"code": code})).status_code == 401
 
 
@@ -61,7 +64,7 @@ async def test_a_password_alone_does_not_open_staff_pages(new_browser, passwords
     browser = new_browser()
     await browser.get("/staff/login")
     await browser.post("/staff/login", {"login_id": "admin1", "password": STAFF_PASSWORD})
-    for path in ("/staff",):
+    for path in ("/staff", "/staff/broadcasts", "/support", "/admin/audit"):
         response = await browser.get(path)
         assert response.status_code == 303 and response.headers["location"].startswith("/staff/totp")
 
