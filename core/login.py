@@ -118,6 +118,8 @@ async def authenticate(
             await audit.record(f"{kind.value}:{login}", "login.failed", target=_target(account))
         return LoginResult(LoginOutcome.REFUSED)
     await throttle.reset(account_throttle)
+    if kind is AccountKind.STAFF:
+        await audit.record(f"staff:{login}", "login", target=_target(account))
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = await asyncio.to_thread(passwords.hash, password)
         await account.save(update_fields=["password_hash"])

@@ -38,7 +38,7 @@ def provisioning_uri(secret: str, login_id: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """An inline SVG of the enrolment QR code (no script, no external image)."""
-    return segno.make(uri, error="m").svg_inline(scale=4, dark="#1d2430")
+    return segno.make(uri, error="m").svg_inline(scale=5, dark="#1d2430", light="#ffffff")
 
 
 async def begin_enrolment(staff: StaffAccount) -> str:

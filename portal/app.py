@@ -7,7 +7,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,6 +32,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app.middleware("http")(security_headers)
     app.add_exception_handler(Redirect, _redirect)
     app.add_exception_handler(StarletteHTTPException, _error_page)
+    app.add_exception_handler(RequestValidationError, _bad_request)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (home.router, auth.router, guardian.router, staff.router, support.router, admin.router):
         app.include_router(router)
@@ -53,3 +54,12 @@ async def _error_page(request: Request, exc: HTTPException) -> Response:
     if message == HTTPStatus(exc.status_code).phrase:
         message = _PLAIN_ERRORS.get(exc.status_code, message)
     return page(request, "error.html", status_code=exc.status_code, message=message)
+
+
+async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+    if request.url.path.startswith("/api/"):
+        from fastapi.exception_handlers import request_validation_exception_handler
+
+        return await request_validation_exception_handler(request, exc)
+    return page(request, "error.html", status_code=400,
+                message="入力内容を確認してください。 Please check what you entered.")
