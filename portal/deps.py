@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request
 
 from core import sealing
 from core.models import Guardian, PortalSession, StaffAccount, StaffRole
+from core.photos import Viewer
 from core.passwords import Passwords
 from core.sessions import find_session
 
@@ -40,48 +41,74 @@ def passwords(request: Request) -> Passwords:
 
 def safe_next(target: str | None, default: str) -> str:
     """Only a path on this site: never another host (``//evil``, ``/\\evil``, ``https:``)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not any(ord(c) < 32 or c == "\x7f" for c in target)
+    ):
         return target
     return default
 
 
+def with_next(path: str, target: str) -> str:
+    """``path?next=target``, the target encoded so its own query string survives."""
+    return f"{path}?next={quote(target, safe='/')}"
+
+
 def _here(request: Request) -> str:
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return quote(path, safe="/?=&")
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 async def _logged_in(request: Request, login_path: str) -> PortalSession:
     session = await current_session(request)
     if session is None:
-        raise Redirect(f"{login_path}?next={_here(request)}")
+        raise Redirect(with_next(login_path, _here(request)))
     return session
+
+
+async def _guardian_of(request: Request, session: PortalSession) -> Guardian:
+    guardian = await Guardian.get(id=session.guardian_id)
+    if guardian.must_change_password:
+        raise Redirect(with_next("/password", _here(request)))
+    request.state.account = guardian
+    return guardian
+
+
+async def _staff_of(request: Request, session: PortalSession) -> StaffAccount:
+    staff = await StaffAccount.get_or_none(id=session.staff_id, disabled_at__isnull=True)
+    if staff is None:
+        raise Redirect("/staff/login")
+    if not session.second_factor_done:
+        raise Redirect(with_next("/staff/totp", _here(request)))
+    if staff.must_change_password:
+        raise Redirect(with_next("/password", _here(request)))
+    request.state.account = staff
+    return staff
 
 
 async def require_guardian(request: Request) -> Guardian:
     session = await _logged_in(request, "/login")
     if session.guardian_id is None:
         raise HTTPException(403, "保護者用のページです。 This page is for guardians.")
-    guardian = await Guardian.get(id=session.guardian_id)
-    if guardian.must_change_password:
-        raise Redirect(f"/password?next={_here(request)}")
-    request.state.account = guardian
-    return guardian
+    return await _guardian_of(request, session)
+
+
+async def require_viewer(request: Request) -> Viewer:
+    """A guardian, or any staff account (whether it may see a given photo is core.photos' call)."""
+    session = await _logged_in(request, "/login")
+    if session.guardian_id is not None:
+        return Viewer(guardian=await _guardian_of(request, session))
+    return Viewer(staff=await _staff_of(request, session))
 
 
 async def _require_staff(request: Request, roles: set[StaffRole]) -> StaffAccount:
     session = await _logged_in(request, "/staff/login")
     if session.staff_id is None:
         raise HTTPException(403, "職員用のページです。 This page is for staff.")
-    staff = await StaffAccount.get_or_none(id=session.staff_id, disabled_at__isnull=True)
-    if staff is None:
-        raise Redirect("/staff/login")
-    if not session.second_factor_done:
-        raise Redirect(f"/staff/totp?next={_here(request)}")
-    if staff.must_change_password:
-        raise Redirect(f"/password?next={_here(request)}")
+    staff = await _staff_of(request, session)
     if staff.role not in roles:
         raise HTTPException(403, "この操作の権限がありません。 Your role does not allow this.")
-    request.state.account = staff
     return staff
 
 
@@ -102,6 +129,7 @@ async def require_admin(request: Request) -> StaffAccount:
 
 
 CurrentGuardian = Annotated[Guardian, Depends(require_guardian)]
+PhotoViewer = Annotated[Viewer, Depends(require_viewer)]
 AnyStaff = Annotated[StaffAccount, Depends(require_any_staff)]
 Broadcaster = Annotated[StaffAccount, Depends(require_broadcaster)]
 SupportDesk = Annotated[StaffAccount, Depends(require_support)]

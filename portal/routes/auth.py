@@ -13,7 +13,7 @@ from core.login import AccountKind, LoginOutcome, authenticate, change_password
 from core.models import Guardian, StaffAccount
 from core.sessions import end_session, open_session
 from portal.cookies import DEVICE_COOKIE, clear_session_cookie, set_device_cookie, set_session_cookie
-from portal.deps import SESSION_COOKIE, PasswordsDep, Redirect, current_session, safe_next
+from portal.deps import SESSION_COOKIE, PasswordsDep, Redirect, current_session, safe_next, with_next
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -75,10 +75,10 @@ async def _login(
     account = result.account
     if kind is AccountKind.GUARDIAN:
         opened = await open_session(guardian=account)
-        location = f"/password?next={target}" if account.must_change_password else target
+        location = with_next("/password", target) if account.must_change_password else target
     else:
         opened = await open_session(staff=account)
-        location = f"/staff/totp?next={target}"
+        location = with_next("/staff/totp", target)
     response = RedirectResponse(location, status_code=303)
     set_session_cookie(request, response, opened)
     set_device_cookie(request, response, kind.value, result.device)
@@ -97,7 +97,7 @@ async def logout(request: Request) -> Response:
 async def _session_account(request: Request) -> tuple[object, Guardian | StaffAccount]:
     session = await current_session(request)
     if session is None:
-        raise Redirect(f"/login?next={request.url.path}")
+        raise Redirect(with_next("/login", request.url.path))
     if session.guardian_id is not None:
         return session, await Guardian.get(id=session.guardian_id)
     if not session.second_factor_done:
@@ -175,7 +175,7 @@ async def totp_check(
     await throttle.reset(key)
     await end_session(request.cookies.get(SESSION_COOKIE))  # a new token for the full session
     opened = await open_session(staff=staff, second_factor_done=True)
-    location = f"/password?next={target}" if staff.must_change_password else target
+    location = with_next("/password", target) if staff.must_change_password else target
     response = RedirectResponse(location, status_code=303)
     set_session_cookie(request, response, opened)
     return response

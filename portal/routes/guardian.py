@@ -23,11 +23,10 @@ from core.models import (
     NoticeKind,
     Passage,
     Photo,
-    StaffAccount,
 )
-from core.photos import Viewer, open_photo, views_of
+from core.photos import open_photo, views_of
 from core.registration import Outcome, issue_link_code, request_verification, verify_with_code
-from portal.deps import CurrentGuardian, Redirect, current_session
+from portal.deps import CurrentGuardian, PhotoViewer
 from portal.security import csrf_protect
 from portal.templating import TOKYO, page
 
@@ -89,26 +88,8 @@ async def acknowledge_by_link(request: Request, token: str) -> Response:
 
 # ---- photos --------------------------------------------------------------------------------------
 
-async def _viewer(request: Request) -> Viewer:
-    session = await current_session(request)
-    if session is None:
-        raise Redirect(f"/login?next={request.url.path}")
-    if session.guardian_id is not None:
-        guardian = await Guardian.get(id=session.guardian_id)
-        if guardian.must_change_password:
-            raise Redirect(f"/password?next={request.url.path}")
-        request.state.account = guardian
-        return Viewer(guardian=guardian)
-    if not session.second_factor_done:
-        raise Redirect(f"/staff/totp?next={request.url.path}")
-    staff = await StaffAccount.get(id=session.staff_id)
-    request.state.account = staff
-    return Viewer(staff=staff)
-
-
 @router.get("/photos/{token}")
-async def photo_page(request: Request, token: str) -> Response:
-    viewer = await _viewer(request)
+async def photo_page(request: Request, token: str, viewer: PhotoViewer) -> Response:
     photo = await open_photo(token, viewer)
     if photo is None:
         raise HTTPException(404)
@@ -118,8 +99,8 @@ async def photo_page(request: Request, token: str) -> Response:
 
 
 @router.get("/photos/{token}/image")
-async def photo_image(request: Request, token: str) -> Response:
-    photo = await open_photo(token, await _viewer(request), record=False)
+async def photo_image(request: Request, token: str, viewer: PhotoViewer) -> Response:
+    photo = await open_photo(token, viewer, record=False)
     if photo is None:
         raise HTTPException(404)
     return Response(photo.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

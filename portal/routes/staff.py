@@ -134,9 +134,17 @@ async def cancel(request: Request, broadcast_id: int, staff: Broadcaster) -> Res
 async def status(request: Request, broadcast_id: int, staff: Broadcaster, resent: int | None = None) -> Response:
     broadcast = await _visible_broadcast(staff, broadcast_id)
     counts = await broadcasts.status(broadcast_id)
-    live = broadcast.status.value in ("confirmed", "fanned_out") and (counts.pending or counts.fanning_out)
+    live = counts.fanning_out or counts.pending or (broadcast.ack_requested and _within_expiry(request, broadcast))
     return page(request, "staff/status.html", counts=counts, broadcast=broadcast, live=live,
                 refresh=STATUS_REFRESH_SECONDS, category=CATEGORY_LABELS[broadcast.category], resent=resent)
+
+
+def _within_expiry(request: Request, broadcast: Broadcast) -> bool:
+    """Acknowledgements keep arriving while the broadcast is current: keep the counts live."""
+    if broadcast.confirmed_at is None:
+        return False
+    hours = request.app.state.settings.delivery.broadcast_expiry_hours
+    return datetime.now(UTC) - broadcast.confirmed_at < timedelta(hours=hours)
 
 
 @router.post("/broadcasts/{broadcast_id}/resend")

@@ -205,3 +205,18 @@ async def test_every_role_on_every_route(new_browser, passwords: Passwords, fami
                 wrong.append(f"{method} {template} as {role}: expected {expected[role]}, got {got}"
                              f" ({response.status_code} {response.headers.get('location', '')})")
     assert wrong == [], "\n".join(wrong)
+
+
+async def test_every_form_post_needs_the_csrf_token(new_browser, passwords: Passwords, family, world: World) -> None:
+    admin = new_browser()
+    await log_in_staff(admin, await staff_account(passwords, "kanri", StaffRole.ADMIN))
+    guardian = new_browser()
+    await log_in_guardian(guardian, family.guardian)
+    for method, template, _ in MATRIX:
+        if method != "POST":
+            continue
+        for browser in (new_browser(), guardian, admin):
+            response = await browser.client.post(world.url(template), data=FORMS.get(template, {}))
+            assert response.status_code == 403, template
+    assert (await admin.get("/staff")).status_code == 200  # nothing happened: still logged in
+    assert (await guardian.get("/home")).status_code == 200

@@ -8,7 +8,7 @@ from core.models import AuditEntry, Guardian, PortalSession
 from core.passwords import Passwords
 from core.sessions import ABSOLUTE, IDLE, find_session, open_session
 from portal.deps import SESSION_COOKIE
-from tests.portal.conftest import GUARDIAN_PASSWORD, guardian_with_password, log_in_guardian
+from tests.portal.conftest import GUARDIAN_PASSWORD, log_in_guardian
 
 
 async def test_a_guardian_logs_in_with_a_new_session_token_and_out_again(new_browser, family) -> None:
@@ -175,3 +175,14 @@ async def test_abandoned_sessions_are_purged(family) -> None:
     await open_session(guardian=family.guardian, now=now - ABSOLUTE - timedelta(hours=1))
     await open_session(guardian=family.guardian, now=now)
     assert await PortalSession.filter(guardian=family.guardian).count() == 1
+
+
+async def test_a_link_with_its_own_query_string_survives_the_login(new_browser, family) -> None:
+    browser = new_browser()
+    link = await browser.get("/home?tab=alerts&x=1")
+    assert link.headers["location"] == "/login?next=/home%3Ftab%3Dalerts%26x%3D1"
+    await browser.get(link.headers["location"])
+    response = await log_in_guardian(browser, family.guardian, next="/home?tab=alerts&x=1")
+    assert response.headers["location"] == "/home?tab=alerts&x=1"
+    form = await new_browser().get(link.headers["location"])
+    assert 'name="next" value="/home?tab=alerts&amp;x=1"' in form.text  # the form keeps it whole

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.addresses import add_verified_address
 from core.models import (
-    AuditEntry, Broadcast, BroadcastStatus, Channel, Delivery, DeliveryStatus, Gate, Passage, PassageOutcome,
+    Broadcast, BroadcastStatus, Channel, Delivery, Gate, Passage, PassageOutcome,
     StaffRole,
 )
 from core.passwords import Passwords
