@@ -33,11 +33,12 @@ class ViewRecord:
 async def open_photo(token: str, viewer: Viewer, *, record: bool = True) -> Photo | None:
     """The photo behind ``token`` if ``viewer`` may see it (and the view recorded), else None."""
     photo = await Photo.get_or_none(token=token).prefetch_related("passage")
-    allowed = photo is not None and photo.expires_at > datetime.now(UTC) and await _may_see(photo.passage, viewer)
-    if not allowed:
+    if photo is None or not await _may_see(photo.passage, viewer):
         await audit.record(viewer.actor, "photo.denied", target=f"photo:{photo.id}" if photo else None,
                            details={"token_prefix": token[:6]})
         return None
+    if photo.expires_at <= datetime.now(UTC):
+        return None  # its own guardian, too late: not found, but nothing suspicious
     if record:
         await PhotoView.create(photo=photo, guardian=viewer.guardian, staff=viewer.staff)
     return photo

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.config import Settings
 from portal.deps import Redirect
 from portal.routes import admin, auth, guardian, home, staff, support
-from portal.security import security_headers
+from portal.security import MACHINE_PATHS, security_headers
 from portal.templating import page
 
 STATIC = Path(__file__).parent / "static"
@@ -46,7 +46,7 @@ async def _redirect(request: Request, exc: Redirect) -> Response:
 
 
 async def _error_page(request: Request, exc: HTTPException) -> Response:
-    if request.url.path.startswith("/api/"):  # machines get JSON (the ingest API has its own)
+    if request.url.path.startswith(MACHINE_PATHS):  # machines get JSON
         from fastapi.exception_handlers import http_exception_handler
 
         return await http_exception_handler(request, exc)
@@ -57,7 +57,7 @@ async def _error_page(request: Request, exc: HTTPException) -> Response:
 
 
 async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
-    if request.url.path.startswith("/api/"):
+    if request.url.path.startswith(MACHINE_PATHS):
         from fastapi.exception_handlers import request_validation_exception_handler
 
         return await request_validation_exception_handler(request, exc)

@@ -14,7 +14,8 @@ CSP = (
     "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-_NO_SESSION_PATHS = ("/static/", "/api/", "/hooks/")
+MACHINE_PATHS = ("/api/", "/hooks/")  # the gates' ingest API and the chat webhooks: no pages
+_NO_SESSION_PATHS = ("/static/", *MACHINE_PATHS)
 HSTS = "max-age=31536000; includeSubDomains"
 
 

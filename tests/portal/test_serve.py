@@ -52,3 +52,13 @@ async def test_serve_speaks_tls_with_hsts_and_secure_cookies(start_server, empty
     assert response.status_code == 200 and "ログイン" in response.text
     assert response.headers["strict-transport-security"].startswith("max-age=")
     assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_behind_a_tls_proxy_the_forwarded_scheme_brings_hsts_and_secure_cookies(start_server) -> None:
+    url = start_server("--behind-proxy")
+    async with httpx.AsyncClient() as client:
+        proxied = await client.get(f"{url}/login", headers={"X-Forwarded-Proto": "https"})
+        direct = await client.get(f"{url}/login")
+    assert proxied.headers["strict-transport-security"].startswith("max-age=")
+    assert "Secure" in proxied.headers["set-cookie"]
+    assert "strict-transport-security" not in direct.headers
