@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from core import throttle, totp
 from core.errors import UserError
 from core.login import AccountKind, LoginOutcome, authenticate, change_password
-from core.models import Guardian, StaffAccount
+from core.models import Guardian, PortalSession, StaffAccount
+from core.passwords import Passwords
 from core.sessions import end_session, open_session
 from portal.cookies import DEVICE_COOKIE, clear_session_cookie, set_device_cookie, set_session_cookie
 from portal.deps import SESSION_COOKIE, PasswordsDep, Redirect, current_session, safe_next, with_next
@@ -55,7 +56,7 @@ async def staff_login(
 
 
 async def _login(
-    request: Request, kind: AccountKind, login_id: str, password: str, next: str, passwords
+    request: Request, kind: AccountKind, login_id: str, password: str, next: str, passwords: Passwords
 ) -> Response:
     target = safe_next(next, _HOME[kind])
     result = await authenticate(
@@ -94,7 +95,7 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def _session_account(request: Request) -> tuple[object, Guardian | StaffAccount]:
+async def _session_account(request: Request) -> tuple[PortalSession, Guardian | StaffAccount]:
     session = await current_session(request)
     if session is None:
         raise Redirect(with_next("/login", request.url.path))
@@ -118,7 +119,7 @@ async def password_change(
     new: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    session, account = await _session_account(request)
+    _, account = await _session_account(request)
     request.state.account = account
     try:
         await change_password(account, current, new, confirm, passwords=passwords)
@@ -136,11 +137,14 @@ async def password_change(
     return response
 
 
-async def _staff_pending_second_factor(request: Request) -> tuple[object, StaffAccount]:
+async def _staff_pending_second_factor(request: Request) -> tuple[PortalSession, StaffAccount]:
     session = await current_session(request)
-    if session is None or session.staff_id is None:
+    staff = None
+    if session is not None and session.staff_id is not None:
+        staff = await StaffAccount.get_or_none(id=session.staff_id, disabled_at__isnull=True)
+    if staff is None:
         raise Redirect("/staff/login")
-    return session, await StaffAccount.get(id=session.staff_id)
+    return session, staff
 
 
 @router.get("/staff/totp")

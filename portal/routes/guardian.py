@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from core import audit, preferences
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached
-from core.broadcasts import acknowledge
+from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.errors import UserError
 from core.models import (
     AddressStatus,
@@ -61,11 +61,8 @@ async def _broadcasts_of(guardian: Guardian, since: datetime) -> list[tuple[Broa
 
 @router.post("/broadcasts/{broadcast_id}/ack")
 async def acknowledge_on_portal(request: Request, broadcast_id: int, guardian: CurrentGuardian) -> Response:
-    received = await Delivery.filter(guardian_id=guardian.id, broadcast_id=broadcast_id).exists()
-    if not received:
+    if not await acknowledge_as_guardian(broadcast_id, guardian.id):
         raise HTTPException(404)
-    await BroadcastAck.get_or_create(broadcast_id=broadcast_id, guardian_id=guardian.id,
-                                     defaults={"channel": "portal"})
     return RedirectResponse("/home", status_code=303)
 
 

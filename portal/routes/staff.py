@@ -38,15 +38,19 @@ async def _own_sites(staff: StaffAccount) -> list[Site]:
     return await staff.sites.all().order_by("name")
 
 
-async def _visible_broadcast(staff: StaffAccount, broadcast_id: int) -> Broadcast:
-    """A broadcast this account may see: admins any, staff those within their sites."""
-    broadcast = await Broadcast.get_or_none(id=broadcast_id)
-    if broadcast is None:
-        raise HTTPException(404)
+async def _may_see(staff: StaffAccount, broadcast: Broadcast) -> bool:
+    """Admins see every broadcast, staff those they could have sent (core.broadcasts' rule)."""
     try:
         await broadcasts.check_scope_allowed(staff, broadcasts.Scope.from_json(broadcast.scope))
     except UserError:
-        raise HTTPException(404) from None
+        return False
+    return True
+
+
+async def _visible_broadcast(staff: StaffAccount, broadcast_id: int) -> Broadcast:
+    broadcast = await Broadcast.get_or_none(id=broadcast_id)
+    if broadcast is None or not await _may_see(staff, broadcast):
+        raise HTTPException(404)
     return broadcast
 
 
@@ -54,13 +58,7 @@ async def _visible_broadcast(staff: StaffAccount, broadcast_id: int) -> Broadcas
 
 async def _compose_page(request: Request, staff: StaffAccount, status_code: int = 200, **form) -> Response:
     sites = await _own_sites(staff)
-    recent = []
-    for broadcast in await Broadcast.all().order_by("-id").limit(50):
-        try:
-            await broadcasts.check_scope_allowed(staff, broadcasts.Scope.from_json(broadcast.scope))
-        except UserError:
-            continue
-        recent.append(broadcast)
+    recent = [b for b in await Broadcast.all().order_by("-id").limit(50) if await _may_see(staff, b)]
     form.setdefault("scope", "" if staff.role is StaffRole.ADMIN else (sites[0].name if sites else ""))
     return page(request, "staff/compose.html", status_code=status_code, staff=staff, sites=sites,
                 categories=CATEGORY_LABELS, recent=recent[:20], form=form)
