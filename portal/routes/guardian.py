@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core import audit, preferences
+from core import audit, preferences, throttle
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.errors import UserError
@@ -32,6 +32,7 @@ from portal.templating import TOKYO, page
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 HISTORY_DAYS = 30
+VERIFICATION_MAILS = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(minutes=1))
 
 
 @router.get("/home")
@@ -122,6 +123,10 @@ async def addresses(request: Request, guardian: CurrentGuardian) -> Response:
 @router.post("/addresses")
 async def add_email(request: Request, guardian: CurrentGuardian, email: Annotated[str, Form()] = "") -> Response:
     email = email.strip()
+    sending = f"verification-mail:{guardian.id}"  # a guardian cannot make us mail strangers at will
+    if await throttle.wait_before_next(sending):
+        return await _address_page(request, guardian, 429, error=(
+            "確認メールの送信が多すぎます。しばらく待ってください。 Too many confirmation mails: wait a while."))
     if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
         return await _address_page(request, guardian, 400, error="メールアドレスを確認してください。 Check the mail address.")
     try:
@@ -132,6 +137,7 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
             f" At most {full.limit} addresses: remove one first."))
     except AddressAlreadyRegistered:
         return await _address_page(request, guardian, 400, error="既に登録されています。 Already registered.")
+    await throttle.record_failure(sending, VERIFICATION_MAILS)
     await audit.record(f"guardian:{guardian.id}", "address.add", target=f"guardian:{guardian.id}",
                        details={"channel": "email"})
     return await _address_page(request, guardian, notice=(

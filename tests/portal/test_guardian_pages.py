@@ -186,3 +186,17 @@ async def test_a_broadcast_is_acknowledged_from_home_or_from_its_link(
     done = await anyone.post(f"/ack/{delivery.ack_token}")
     assert "Thank you" in done.text and await BroadcastAck.filter(broadcast_id=draft.id).count() == 1
     assert (await anyone.get("/ack/unknown")).status_code == 404
+
+
+async def test_confirmation_mails_to_new_addresses_are_limited(new_browser, family) -> None:
+    browser = new_browser()
+    await log_in_guardian(browser, family.guardian)
+    await browser.get("/addresses")
+    answers = []
+    for n in range(6):
+        response = await browser.post("/addresses", {"email": f"someone{n}@example.jp"})
+        answers.append(response.status_code)
+        if response.status_code == 200:
+            await ContactAddress.filter(guardian=family.guardian).delete()  # stay under the limit
+    assert answers[:5] == [200] * 5 and answers[5] == 429
+    assert await Delivery.filter(kind=NoticeKind.VERIFICATION).count() == 5
