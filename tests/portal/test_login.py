@@ -186,3 +186,14 @@ async def test_a_link_with_its_own_query_string_survives_the_login(new_browser, 
     assert response.headers["location"] == "/home?tab=alerts&x=1"
     form = await new_browser().get(link.headers["location"])
     assert 'name="next" value="/home?tab=alerts&amp;x=1"' in form.text  # the form keeps it whole
+
+
+async def test_a_browser_left_alone_for_half_an_hour_must_log_in_again(new_browser, family) -> None:
+    browser = new_browser()
+    await log_in_guardian(browser, family.guardian)
+    assert (await browser.get("/home")).status_code == 200
+    await PortalSession.filter(guardian=family.guardian).update(
+        last_seen_at=datetime.now(UTC) - IDLE - timedelta(seconds=1)
+    )
+    assert (await browser.get("/home")).headers["location"] == "/login?next=/home"
+    assert not await PortalSession.filter(guardian=family.guardian).exists()
