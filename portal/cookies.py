@@ -1,4 +1,4 @@
-"""Setting and clearing the session cookie."""
+"""The portal's cookies: session, device (for login throttling), language."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import Request, Response
 
 from core.sessions import ABSOLUTE, OpenedSession
 from portal.deps import SESSION_COOKIE
+from portal.language import LANGUAGE_COOKIE
 from portal.security import is_tls
 
 DEVICE_COOKIE = "mimamori_device"
@@ -24,6 +25,11 @@ def set_device_cookie(request: Request, response: Response, kind: str, value: st
         f"{DEVICE_COOKIE}_{kind}", value, max_age=180 * 24 * 3600, httponly=True, samesite="lax",
         secure=is_tls(request), path="/",
     )
+
+
+def set_language_cookie(request: Request, response: Response, language: str) -> None:
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                        secure=is_tls(request), path="/")
 
 
 def clear_session_cookie(response: Response) -> None:

@@ -11,6 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from portal.language import bilingual, language_of
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -21,12 +23,14 @@ def tokyo(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["tokyo"] = tokyo
+templates.env.globals["t"] = bilingual
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     session = getattr(request.state, "session", None)
     csrf = session.csrf_token if session is not None else request.state.pre_csrf
     context.setdefault("account", getattr(request.state, "account", None))
+    context.setdefault("lang", language_of(request, context["account"]))
     return templates.TemplateResponse(
         request, name, {"csrf": csrf, "session": session, **context}, status_code=status_code
     )

@@ -13,7 +13,9 @@ from core.login import AccountKind, LoginOutcome, authenticate, change_password
 from core.models import Guardian, PortalSession, StaffAccount
 from core.passwords import Passwords
 from core.sessions import end_session, open_session
-from portal.cookies import DEVICE_COOKIE, clear_session_cookie, set_device_cookie, set_session_cookie
+from portal.cookies import (
+    DEVICE_COOKIE, clear_session_cookie, set_device_cookie, set_language_cookie, set_session_cookie,
+)
 from portal.deps import SESSION_COOKIE, PasswordsDep, Redirect, current_session, safe_next, with_next
 from portal.security import csrf_protect
 from portal.templating import page
@@ -83,6 +85,7 @@ async def _login(
     response = RedirectResponse(location, status_code=303)
     set_session_cookie(request, response, opened)
     set_device_cookie(request, response, kind.value, result.device)
+    set_language_cookie(request, response, account.language.value)
     return response
 
 

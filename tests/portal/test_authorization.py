@@ -38,6 +38,7 @@ STAFF_TOTP = {**EVERYONE, "anonymous": "login", "guardian_a": "login", "guardian
 MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/", EVERYONE),
     ("GET", "/healthz", EVERYONE),
+    ("POST", "/language", EVERYONE),
     ("GET", "/login", EVERYONE),
     ("POST", "/login", EVERYONE),
     ("GET", "/staff/login", EVERYONE),
@@ -93,6 +94,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
 ]
 
 FORMS = {
+    "/language": {"to": "ja", "next": "/"},
     "/login": {"login_id": "NOBODY00", "password": "wrong"},
     "/staff/login": {"login_id": "nobody", "password": "wrong"},
     "/password": {"current": "wrong", "new": "x", "confirm": "y"},

@@ -105,6 +105,14 @@ async def test_a_guardian_follows_a_notice_link_through_login_and_a_first_passwo
     await page.goto(f"{server}/home")
     await expect(page.get_by_text("山田 花子").first).to_be_visible()
     await _snap(page, tmp_path, "4-home")
+    await page.get_by_role("button", name="English").click()  # and the same pages in English
+    await expect(page.get_by_role("heading", name="Children")).to_be_visible()
+    await expect(page.get_by_text("お子さま")).to_have_count(0)
+    await _snap(page, tmp_path, "5-home-in-english")
+    await page.goto(f"{server}/photos/{photo.token}")
+    await expect(page.get_by_text("This photo will be deleted on")).to_be_visible()
+    await expect(page.get_by_text("に削除されます")).to_be_hidden()
+    await _snap(page, tmp_path, "6-photo-in-english")
 
 
 async def test_staff_compose_preview_confirm_and_watch_the_counts(
