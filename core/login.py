@@ -114,8 +114,9 @@ async def authenticate(
     if not ok:
         await throttle.record_failure(account_throttle, ACCOUNT_POLICY)
         await throttle.record_failure(client_throttle, CLIENT_POLICY)
-        if account is not None:
-            await audit.record(f"{kind.value}:{login}", "login.failed", target=_target(account))
+        # Written for unknown IDs too (without what was typed): the same work either way.
+        await audit.record(f"{kind.value}:{login if account else '?'}", "login.failed",
+                           target=_target(account) if account else None)
         return LoginResult(LoginOutcome.REFUSED)
     await throttle.reset(account_throttle)
     if kind is AccountKind.STAFF:

@@ -57,3 +57,15 @@ async def test_a_forged_device_cookie_counts_for_nothing(passwords: Passwords, c
                            device_cookie=cookie, passwords=passwords)
     throttled = await _try(passwords, guardian.login_id, "x", client="192.0.2.99")
     assert throttled.outcome is LoginOutcome.THROTTLED  # the account's own throttle applied
+
+
+async def test_failures_are_audited_alike_without_recording_unknown_ids(passwords: Passwords) -> None:
+    from core.models import AuditEntry
+
+    guardian = await make_guardian()
+    await _try(passwords, guardian.login_id, "wrong")
+    await _try(passwords, "MYSECRETPASSWORD", "wrong")  # a password typed into the ID field
+    entries = await AuditEntry.filter(action="login.failed").order_by("id")
+    assert [(e.actor, e.target) for e in entries] == [
+        (f"guardian:{guardian.login_id}", f"guardian:{guardian.id}"), ("guardian:?", None),
+    ]
