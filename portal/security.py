@@ -29,7 +29,8 @@ async def security_headers(
 ) -> Response:
     pre = request.cookies.get(PRE_SESSION_COOKIE)
     request.state.pre_csrf = pre if pre and len(pre) >= 32 else secrets.token_urlsafe(24)
-    if not request.url.path.startswith(_NO_SESSION_PATHS):
+    is_page = not request.url.path.startswith(_NO_SESSION_PATHS)
+    if is_page:
         await current_session(request)  # every page shows the right CSRF token and logout button
     response = await call_next(request)
     headers = response.headers
@@ -41,7 +42,7 @@ async def security_headers(
         headers["Cache-Control"] = "no-store"  # pages are personal
     if is_tls(request):
         headers["Strict-Transport-Security"] = HSTS
-    if pre != request.state.pre_csrf:
+    if is_page and pre != request.state.pre_csrf:
         response.set_cookie(
             PRE_SESSION_COOKIE, request.state.pre_csrf, httponly=True, samesite="lax",
             secure=is_tls(request), path="/",
