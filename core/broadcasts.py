@@ -364,6 +364,15 @@ async def acknowledge_by_address(broadcast_id: int, channel: Channel, address_va
     return bool(guardian_ids)
 
 
+async def acknowledge_as_guardian(broadcast_id: int, guardian_id: int) -> bool:
+    """A logged-in guardian acknowledges on the portal; False when it was never sent to them."""
+    if not await Delivery.filter(broadcast_id=broadcast_id, guardian_id=guardian_id).exists():
+        return False
+    await BroadcastAck.get_or_create(broadcast_id=broadcast_id, guardian_id=guardian_id,
+                                     defaults={"channel": "portal"})
+    return True
+
+
 async def _record_ack(broadcast_id: int, guardian_id: int, channel: Channel) -> None:
     await BroadcastAck.get_or_create(
         broadcast_id=broadcast_id, guardian_id=guardian_id, defaults={"channel": channel.value}

@@ -2,20 +2,64 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from http import HTTPStatus
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.config import Settings
-from portal.routes import home
+from portal.deps import Redirect
+from portal.routes import admin, auth, guardian, home, staff, support
+from portal.security import MACHINE_PATHS, security_headers
+from portal.templating import page
 
 STATIC = Path(__file__).parent / "static"
+_PLAIN_ERRORS = {
+    403: "この操作はできません。 This is not allowed.",
+    404: "ページが見つかりません。 This page does not exist.",
+    405: "この操作はできません。 This is not allowed.",
+}
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
     app = FastAPI(title="Mimamori", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    app.middleware("http")(security_headers)
+    app.add_exception_handler(Redirect, _redirect)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
+    app.add_exception_handler(RequestValidationError, _bad_request)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(home.router)
+    for router in (home.router, auth.router, guardian.router, staff.router, support.router, admin.router):
+        app.include_router(router)
+    for router in extra_routers:
+        app.include_router(router)
     return app
+
+
+async def _redirect(request: Request, exc: Redirect) -> Response:
+    return RedirectResponse(exc.location, status_code=303)
+
+
+async def _error_page(request: Request, exc: HTTPException) -> Response:
+    if request.url.path.startswith(MACHINE_PATHS):  # machines get JSON
+        from fastapi.exception_handlers import http_exception_handler
+
+        return await http_exception_handler(request, exc)
+    message = exc.detail
+    if message == HTTPStatus(exc.status_code).phrase:
+        message = _PLAIN_ERRORS.get(exc.status_code, message)
+    return page(request, "error.html", status_code=exc.status_code, message=message)
+
+
+async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+    if request.url.path.startswith(MACHINE_PATHS):
+        from fastapi.exception_handlers import request_validation_exception_handler
+
+        return await request_validation_exception_handler(request, exc)
+    return page(request, "error.html", status_code=400,
+                message="入力内容を確認してください。 Please check what you entered.")

@@ -1,7 +1,36 @@
-"""The portal's Jinja2 templates."""
+"""The portal's Jinja2 templates, and rendering a page with what every page needs."""
 
+from __future__ import annotations
+
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from portal.language import bilingual, language_of
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def tokyo(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(TOKYO).strftime(fmt) if value else ""
+
+
+templates.env.filters["tokyo"] = tokyo
+templates.env.globals["t"] = bilingual
+
+
+def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    session = getattr(request.state, "session", None)
+    csrf = session.csrf_token if session is not None else request.state.pre_csrf
+    context.setdefault("account", getattr(request.state, "account", None))
+    context.setdefault("lang", language_of(request, context["account"]))
+    return templates.TemplateResponse(
+        request, name, {"csrf": csrf, "session": session, **context}, status_code=status_code
+    )

@@ -20,6 +20,7 @@ from core.models.enums import (
 )
 from core.models.passages import Passage, Photo, PhotoView
 from core.models.people import Guardian, Pupil, Tag
+from core.models.sessions import PortalSession
 from core.models.sites import Gate, Site
 from core.models.staff import StaffAccount, StaffAddress
 from core.models.throttle import ThrottleState
@@ -28,6 +29,6 @@ __all__ = [
     "AddressStatus", "AuditEntry", "Broadcast", "BroadcastAck", "BroadcastCategory",
     "BroadcastStatus", "Channel", "ContactAddress", "Delivery", "DeliveryStatus", "Direction",
     "Gate", "Guardian", "Language", "NoticeKind", "Passage", "PassageOutcome", "Photo",
-    "PhotoView", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress", "StaffRole", "Tag",
+    "PhotoView", "PortalSession", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress", "StaffRole", "Tag",
     "TagStatus", "ThrottleState",
 ]

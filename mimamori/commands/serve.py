@@ -11,25 +11,35 @@ from core.config import Settings
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
 from mimamori.lifecycle import PortalServer, stop_on_signals
+from mimamori.listening import check_listening
 from mimamori.runtime import opened
 from portal.app import create_app
 
 
 @click.command("serve")
+@click.option("--behind-proxy", is_flag=True, default=None,
+              help="A TLS proxy is in front: listen without TLS and trust its X-Forwarded-* headers.")
 @click.pass_context
-def command(ctx: click.Context) -> None:
+def command(ctx: click.Context, behind_proxy: bool | None) -> None:
     """Run the portal with delivery workers in the same process (a small town's set-up)."""
-    run(serve(settings_of(ctx)))
+    settings = settings_of(ctx)
+    if behind_proxy:
+        settings = settings.model_copy(update={"portal": settings.portal.model_copy(update={"behind_proxy": True})})
+    check_listening(settings.portal)
+    run(serve(settings))
 
 
 async def serve(settings: Settings) -> None:
+    portal = settings.portal
     async with opened(settings):
         config = uvicorn.Config(
             create_app(settings),
-            host=settings.portal.host,
-            port=settings.portal.port,
+            host=portal.host,
+            port=portal.port,
             log_level="info",
-            proxy_headers=settings.portal.behind_proxy,
+            proxy_headers=portal.behind_proxy,
+            ssl_certfile=str(portal.tls_cert) if portal.tls_cert else None,
+            ssl_keyfile=str(portal.tls_key) if portal.tls_key else None,
         )
         server = PortalServer(config)
         stop = asyncio.Event()

@@ -1,18 +1,41 @@
-"""The front page and the health check."""
+"""The front page, the health check, and choosing the pages' language."""
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from typing import Annotated
 
-from portal.templating import templates
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-router = APIRouter()
+from core.models import Guardian, Language, StaffAccount
+from portal.deps import current_session, safe_next
+from portal.cookies import set_language_cookie
+from portal.security import csrf_protect
+from portal.templating import page
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
 
 
 @router.get("/", response_class=HTMLResponse)
-async def front_page(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "home.html")
+async def front_page(request: Request) -> Response:
+    return page(request, "home.html")
 
 
 @router.get("/healthz", response_class=PlainTextResponse)
 async def health() -> str:
     return "ok"
+
+
+@router.post("/language")
+async def choose_language(
+    request: Request, to: Annotated[str, Form()] = "ja", next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Japanese (with English beside it) or English alone; a logged-in account keeps the choice,
+    which is also the language of its notices."""
+    language = Language.EN if to == Language.EN.value else Language.JA
+    session = await current_session(request)
+    if session is not None and session.guardian_id is not None:
+        await Guardian.filter(id=session.guardian_id).update(language=language)
+    elif session is not None and session.staff_id is not None:
+        await StaffAccount.filter(id=session.staff_id).update(language=language)
+    response = RedirectResponse(safe_next(next, "/"), status_code=303)
+    set_language_cookie(request, response, language.value)
+    return response

@@ -1,0 +1,66 @@
+"""Who may open a passage photo, and the record of who did.
+
+Only the pupil's own guardians, and staff of the site where it was taken, may open a photo;
+anyone else is told it does not exist, and the attempt is audited. Every opening is recorded,
+and a guardian sees who opened their children's photos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core import audit
+from core.models import Guardian, Passage, Photo, PhotoView, StaffAccount, StaffRole
+
+
+@dataclass(frozen=True)
+class Viewer:
+    guardian: Guardian | None = None
+    staff: StaffAccount | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"guardian:{self.guardian.id}" if self.guardian else f"staff:{self.staff.login_id}"
+
+
+@dataclass(frozen=True)
+class ViewRecord:
+    viewed_at: datetime
+    who: str
+
+
+async def open_photo(token: str, viewer: Viewer, *, record: bool = True) -> Photo | None:
+    """The photo behind ``token`` if ``viewer`` may see it (and the view recorded), else None."""
+    photo = await Photo.get_or_none(token=token).prefetch_related("passage")
+    if photo is None or not await _may_see(photo.passage, viewer):
+        await audit.record(viewer.actor, "photo.denied", target=f"photo:{photo.id}" if photo else None,
+                           details={"token_prefix": token[:6]})
+        return None
+    if photo.expires_at <= datetime.now(UTC):
+        return None  # its own guardian, too late: not found, but nothing suspicious
+    if record:
+        await PhotoView.create(photo=photo, guardian=viewer.guardian, staff=viewer.staff)
+    return photo
+
+
+async def _may_see(passage: Passage, viewer: Viewer) -> bool:
+    if viewer.guardian is not None:
+        return passage.pupil_id is not None and await viewer.guardian.pupils.filter(id=passage.pupil_id).exists()
+    staff = viewer.staff
+    return staff.role is StaffRole.STAFF and await staff.sites.filter(id=passage.site_id).exists()
+
+
+async def views_of(photo: Photo, *, me: Guardian) -> list[ViewRecord]:
+    records = []
+    for view in await PhotoView.filter(photo=photo).order_by("-viewed_at").prefetch_related("guardian", "staff"):
+        if view.guardian_id == me.id:
+            who = "あなた you"
+        elif view.guardian is not None:
+            who = f"保護者 guardian {view.guardian.name}"
+        elif view.staff is not None:
+            who = f"学校職員 school staff ({view.staff.login_id})"
+        else:
+            who = "削除されたアカウント a removed account"
+        records.append(ViewRecord(view.viewed_at, who))
+    return records

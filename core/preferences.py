@@ -1,0 +1,55 @@
+"""A guardian's notice preferences: pausing passage notices, quiet hours, language.
+
+Quiet hours hold back passage notices only; broadcasts are never held (suspicious-person and
+disaster alerts above all), see ``holds_passage_notice``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from core import audit
+from core.errors import UserError
+from core.models import Guardian, Language
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def in_quiet_hours(start: time | None, end: time | None, moment: datetime) -> bool:
+    if start is None or end is None or start == end:
+        return False
+    local = moment.astimezone(TOKYO).time()
+    return start <= local < end if start < end else local >= start or local < end
+
+
+def holds_passage_notice(guardian: Guardian, moment: datetime) -> bool:
+    """True when a passage notice for ``guardian`` should not be sent at ``moment``."""
+    return guardian.passages_paused or in_quiet_hours(guardian.quiet_start, guardian.quiet_end, moment)
+
+
+def _parse_time(text: str) -> time | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"時刻は 21:00 のように入力してください。 Times look like 21:00 (not {text!r}).") from None
+
+
+async def update_preferences(
+    guardian: Guardian, *, paused: bool, quiet_start: str, quiet_end: str, language: str
+) -> None:
+    start, end = _parse_time(quiet_start), _parse_time(quiet_end)
+    if (start is None) != (end is None):
+        raise UserError("静かな時間は開始と終了の両方を入力してください。 Quiet hours need a start and an end.")
+    try:
+        guardian.language = Language(language)
+    except ValueError:
+        raise UserError("言語を選んでください。 Choose a language.") from None
+    guardian.passages_paused = paused
+    guardian.quiet_start, guardian.quiet_end = start, end
+    await guardian.save(update_fields=["passages_paused", "quiet_start", "quiet_end", "language"])
+    await audit.record(f"guardian:{guardian.id}", "preferences.change", target=f"guardian:{guardian.id}",
+                       details={"paused": paused, "quiet": bool(start), "language": guardian.language.value})

@@ -1,0 +1,214 @@
+"""Administrators: sites and cut-off times, gates and their keys, staff accounts, roster import,
+the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from core import accounts, audit, login
+from core.errors import UserError
+from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRole
+from core.roster import import_roster
+from core.sessions import end_all_sessions
+from portal.deps import Admin, PasswordsDep, staff_actor
+from portal.security import csrf_protect
+from portal.templating import TOKYO, page
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)])
+AUDIT_PAGE = 200
+ROSTER_MAX_BYTES = 20 * 1024 * 1024
+
+
+# ---- sites ---------------------------------------------------------------------------------------
+
+async def _sites_page(request: Request, status_code: int = 200, **extra) -> Response:
+    return page(request, "admin/sites.html", status_code=status_code,
+                sites=await Site.all().order_by("name"), **extra)
+
+
+def _time(text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"時刻は 12:00 のように入力してください。 A time looks like 12:00 (not {text!r}).") from None
+
+
+@router.get("/sites")
+async def sites(request: Request, admin: Admin) -> Response:
+    return await _sites_page(request)
+
+
+@router.post("/sites")
+async def add_site(
+    request: Request, admin: Admin, name: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "school",
+    cutoff: Annotated[str, Form()] = "12:00",
+) -> Response:
+    try:
+        site_kind = SiteKind.HALL if kind == SiteKind.HALL.value else SiteKind.SCHOOL
+        await accounts.add_site(name, site_kind, cutoff=_time(cutoff), actor=staff_actor(admin))
+    except UserError as error:
+        return await _sites_page(request, 400, error=str(error))
+    return RedirectResponse("/admin/sites", status_code=303)
+
+
+@router.post("/sites/{site_id}/cutoff")
+async def change_cutoff(request: Request, site_id: int, admin: Admin, cutoff: Annotated[str, Form()] = "") -> Response:
+    site = await Site.get_or_none(id=site_id)
+    if site is None:
+        raise HTTPException(404)
+    try:
+        site.cutoff = _time(cutoff)
+    except UserError as error:
+        return await _sites_page(request, 400, error=str(error))
+    await site.save(update_fields=["cutoff"])
+    await audit.record(staff_actor(admin), "site.cutoff", target=f"site:{site.id}",
+                       details={"cutoff": site.cutoff.strftime("%H:%M")})
+    return RedirectResponse("/admin/sites", status_code=303)
+
+
+# ---- gates ---------------------------------------------------------------------------------------
+
+async def _gates_page(request: Request, status_code: int = 200, **extra) -> Response:
+    return page(request, "admin/gates.html", status_code=status_code, sites=await Site.all().order_by("name"),
+                gates=await Gate.all().order_by("site_id", "name").prefetch_related("site"), **extra)
+
+
+@router.get("/gates")
+async def gates(request: Request, admin: Admin) -> Response:
+    return await _gates_page(request)
+
+
+@router.post("/gates")
+async def add_gate(request: Request, admin: Admin, site: Annotated[str, Form()] = "",
+                   name: Annotated[str, Form()] = "") -> Response:
+    try:
+        if not name.strip():
+            raise UserError("ゲート名を入力してください。 A gate needs a name.")
+        gate, key = await accounts.add_gate(site, name, actor=staff_actor(admin))
+    except UserError as error:
+        return await _gates_page(request, 400, error=str(error))
+    return await _gates_page(request, new_gate=gate, new_key=key)
+
+
+@router.post("/gates/{gate_id}/revoke")
+async def revoke_gate(request: Request, gate_id: int, admin: Admin) -> Response:
+    revoked = await Gate.filter(id=gate_id, revoked_at__isnull=True).update(revoked_at=datetime.now(UTC))
+    if not revoked:
+        raise HTTPException(404)
+    await audit.record(staff_actor(admin), "gate.revoke", target=f"gate:{gate_id}")
+    return RedirectResponse("/admin/gates", status_code=303)
+
+
+# ---- staff accounts ------------------------------------------------------------------------------
+
+async def _staff_page(request: Request, status_code: int = 200, **extra) -> Response:
+    people = await StaffAccount.all().order_by("login_id").prefetch_related("sites")
+    return page(request, "admin/staff.html", status_code=status_code, people=people, roles=list(StaffRole),
+                sites=await Site.all().order_by("name"), **extra)
+
+
+@router.get("/staff")
+async def staff_accounts(request: Request, admin: Admin) -> Response:
+    return await _staff_page(request)
+
+
+@router.post("/staff")
+async def add_staff(
+    request: Request, admin: Admin, passwords: PasswordsDep, login_id: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "", sites: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    try:
+        if role not in {r.value for r in StaffRole}:
+            raise UserError("役割を選んでください。 Choose a role.")
+        issued = await accounts.add_staff(login_id.strip(), StaffRole(role), list(sites or []), passwords,
+                                          actor=staff_actor(admin))
+    except UserError as error:
+        return await _staff_page(request, 400, error=str(error))
+    return await _staff_page(request, issued_login=login_id.strip(), issued_password=issued.secret)
+
+
+async def _other_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
+    staff = await StaffAccount.get_or_none(id=staff_id)
+    if staff is None:
+        raise HTTPException(404)
+    if staff.id == admin.id:
+        raise HTTPException(409, "自分のアカウントには使えません。 Not on your own account.")
+    return staff
+
+
+@router.post("/staff/{staff_id}/reset")
+async def reset_staff(request: Request, staff_id: int, admin: Admin, passwords: PasswordsDep) -> Response:
+    """A new one-time password and a new second factor to enrol (for a lost phone, too)."""
+    staff = await _other_staff(admin, staff_id)
+    staff.totp_secret, staff.totp_enrolled_at, staff.totp_last_step = None, None, None
+    await staff.save(update_fields=["totp_secret", "totp_enrolled_at", "totp_last_step"])
+    password = await login.reset_password(staff, passwords=passwords, actor=staff_actor(admin),
+                                          reason="administrator reset (password and second factor)")
+    return await _staff_page(request, issued_login=staff.login_id, issued_password=password)
+
+
+@router.post("/staff/{staff_id}/disable")
+async def disable_staff(request: Request, staff_id: int, admin: Admin) -> Response:
+    staff = await _other_staff(admin, staff_id)
+    staff.disabled_at = datetime.now(UTC)
+    await staff.save(update_fields=["disabled_at"])
+    await end_all_sessions(staff_id=staff.id)
+    await audit.record(staff_actor(admin), "staff.disable", target=f"staff:{staff.id}")
+    return RedirectResponse("/admin/staff", status_code=303)
+
+
+# ---- roster --------------------------------------------------------------------------------------
+
+@router.get("/roster")
+async def roster_form(request: Request, admin: Admin) -> Response:
+    return page(request, "admin/roster.html")
+
+
+@router.post("/roster")
+async def roster_upload(
+    request: Request, admin: Admin, passwords: PasswordsDep, roster: Annotated[UploadFile, File()],
+    partial: Annotated[str, Form()] = "",
+) -> Response:
+    data = await roster.read(ROSTER_MAX_BYTES + 1)
+    if len(data) > ROSTER_MAX_BYTES:
+        return page(request, "admin/roster.html", status_code=400, error="ファイルが大きすぎます。 The file is too large.")
+    settings = request.app.state.settings
+    try:
+        result = await import_roster(data, passwords=passwords, max_addresses=settings.accounts.max_addresses,
+                                     actor=staff_actor(admin), partial=bool(partial))
+    except UserError as error:
+        return page(request, "admin/roster.html", status_code=400, error=str(error))
+    return page(request, "admin/roster.html", status_code=200 if result.written else 400, result=result,
+                portal_url=settings.portal.public_url)
+
+
+# ---- audit log -----------------------------------------------------------------------------------
+
+@router.get("/audit")
+async def audit_log(
+    request: Request, admin: Admin, action: str = "", actor: str = "", target: str = "", day: str = "",
+    before: int | None = None,
+) -> Response:
+    query = AuditEntry.all()
+    if action.strip():
+        query = query.filter(action__startswith=action.strip())
+    if actor.strip():
+        query = query.filter(actor=actor.strip())
+    if target.strip():
+        query = query.filter(target=target.strip())
+    if day:
+        try:
+            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=TOKYO).astimezone(UTC)
+        except ValueError:
+            start = None
+        if start is not None:
+            query = query.filter(at__gte=start, at__lt=start + timedelta(days=1))
+    if before is not None:
+        query = query.filter(id__lt=before)
+    entries = await query.order_by("-id").limit(AUDIT_PAGE)
+    return page(request, "admin/audit.html", entries=entries, more=len(entries) == AUDIT_PAGE,
+                query={"action": action, "actor": actor, "target": target, "day": day})

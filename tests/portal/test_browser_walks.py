@@ -1,0 +1,192 @@
+"""Walks in a real browser (Debian's Chromium, headless, a 360 px phone) against ``mimamori serve``.
+
+Each walk saves screenshots in the test's output folder.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from core import totp
+from core.accounts import add_staff
+from core.addresses import add_verified_address
+from core.models import Channel, StaffRole
+from core.passwords import Passwords
+from tests.factories import make_guardian
+from tests.mailsink import MailSink
+from tests.portal.conftest import STAFF_PASSWORD, fresh_code, passage_with_photo, staff_account
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 360, "height": 740}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+def server(start_server, mail_sink: MailSink) -> str:
+    return start_server(env={
+        "MIMAMORI_SMTP__HOST": "127.0.0.1", "MIMAMORI_SMTP__PORT": str(mail_sink.port),
+        "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
+    })
+
+
+_csp_violations: dict[int, list[str]] = {}
+
+
+async def _phone(chromium: Browser) -> Page:
+    context = await chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                         locale="ja-JP")
+    page = await context.new_page()
+    seen = _csp_violations.setdefault(id(page), [])
+    page.on("console", lambda message: seen.append(message.text) if "Content Security Policy" in message.text else None)
+    return page
+
+
+async def _snap(page: Page, folder: Path, name: str) -> None:
+    """Screenshot, after checking the page fits the phone and broke no CSP rule."""
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: the page is {width} px wide on a {PHONE['width']} px phone"
+    assert _csp_violations.get(id(page)) == [], _csp_violations.get(id(page))
+    await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+async def _staff_login(page: Page, server: str, staff) -> None:
+    await page.goto(f"{server}/staff/login")
+    await page.get_by_label("ログインID").fill(staff.login_id)
+    await page.get_by_label("パスワード").fill(STAFF_PASSWORD)
+    await page.get_by_role("button", name="ログイン").click()
+    await page.get_by_label("確認コード").fill(fresh_code(staff))
+    await page.get_by_role("button", name="確認").click()
+
+
+async def test_a_guardian_follows_a_notice_link_through_login_and_a_first_password_change(
+    server: str, chromium: Browser, passwords: Passwords, family, tmp_path: Path
+) -> None:
+    one_time, stored = passwords.issue_one_time()
+    family.guardian.password_hash, family.guardian.must_change_password = stored, True
+    await family.guardian.save()
+    _, photo = await passage_with_photo(family)
+    page = await _phone(chromium)
+
+    await page.goto(f"{server}/photos/{photo.token}")  # the link in the arrival notice
+    await expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
+    await _snap(page, tmp_path, "1-login")
+    await page.get_by_label("ログインID").fill(family.guardian.login_id.lower())
+    await page.get_by_label("パスワード").fill(one_time)
+    await page.get_by_role("button", name="ログイン").click()
+
+    await expect(page.get_by_role("heading", name="パスワード変更")).to_be_visible()
+    await _snap(page, tmp_path, "2-first-password-change")
+    await page.get_by_label("現在のパスワード").fill(one_time)
+    await page.get_by_label("新しいパスワード", exact=False).first.fill("hanako-no-okaasan-7")
+    await page.get_by_label("新しいパスワード（確認）").fill("hanako-no-okaasan-7")
+    await page.get_by_role("button", name="変更する").click()
+
+    await expect(page).to_have_url(f"{server}/photos/{photo.token}")
+    await expect(page.get_by_role("img", name="通過時の写真")).to_be_visible()
+    assert await page.evaluate("document.querySelector('img.photo').naturalWidth") == 320
+    await expect(page.locator("ul.views")).to_contain_text("あなた you")
+    await expect(page.get_by_text("This photo will be deleted on")).to_be_visible()
+    await _snap(page, tmp_path, "3-photo")
+    await page.goto(f"{server}/home")
+    await expect(page.get_by_text("山田 花子").first).to_be_visible()
+    await _snap(page, tmp_path, "4-home")
+    await page.get_by_role("button", name="English").click()  # and the same pages in English
+    await expect(page.get_by_role("heading", name="Children")).to_be_visible()
+    await expect(page.get_by_text("お子さま")).to_have_count(0)
+    await _snap(page, tmp_path, "5-home-in-english")
+    await page.goto(f"{server}/photos/{photo.token}")
+    await expect(page.get_by_text("This photo will be deleted on")).to_be_visible()
+    await expect(page.get_by_text("に削除されます")).to_be_hidden()
+    await _snap(page, tmp_path, "6-photo-in-english")
+
+
+async def test_staff_compose_preview_confirm_and_watch_the_counts(
+    server: str, chromium: Browser, passwords: Passwords, family, mail_sink: MailSink, tmp_path: Path
+) -> None:
+    await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
+    await make_guardian("鈴木 花", pupils=[family.pupil], emails=["hana@example.jp"])
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    page = await _phone(chromium)
+    await _staff_login(page, server, teacher)
+    await expect(page.get_by_role("heading", name="メニュー")).to_be_visible()
+
+    await page.get_by_role("link", name="緊急連絡の送信").click()
+    await page.get_by_label("種別").select_option("suspicious_person")
+    await page.get_by_label("件名").fill("不審者の目撃情報")
+    await page.get_by_label("本文").fill("本日15時ごろ、正門付近で不審者が目撃されました。")
+    await page.get_by_label("受信確認を求める").check()
+    await _snap(page, tmp_path, "1-compose")
+    await page.get_by_role("button", name="プレビュー").click()
+
+    await expect(page.get_by_role("heading", name="プレビュー")).to_be_visible()
+    await expect(page.locator(".recipients strong")).to_have_text("2")
+    await expect(page.locator(".preview.line")).to_contain_text("正門付近で不審者")
+    await expect(page.locator("strong.subject")).to_have_text("【不審者情報】不審者の目撃情報")
+    await _snap(page, tmp_path, "2-preview")
+    assert mail_sink.received == []
+    await page.get_by_role("button", name="この内容で送信").click()
+
+    await expect(page.locator("#count-sent strong")).to_have_text("2", timeout=30_000)  # refreshes itself
+    await expect(page.locator("#count-queued strong")).to_have_text("0")
+    await _snap(page, tmp_path, "3-status")
+    assert sorted(mail_sink.per_recipient()) == ["hana@example.jp", "keiko@example.jp"]
+
+
+async def test_the_support_desk_resets_a_password_and_the_guardian_logs_in_with_it(
+    server: str, chromium: Browser, passwords: Passwords, family, tmp_path: Path
+) -> None:
+    issued = await add_staff("madoguchi", StaffRole.SUPPORT, [], passwords, actor="test")
+    page = await _phone(chromium)
+    await page.goto(f"{server}/staff/login")  # the desk's first login: enrol TOTP, then a password
+    await page.get_by_label("ログインID").fill("madoguchi")
+    await page.get_by_label("パスワード").fill(issued.secret)
+    await page.get_by_role("button", name="ログイン").click()
+    await expect(page.locator(".qr svg")).to_be_visible()
+    await _snap(page, tmp_path, "0-totp-enrolment")
+    secret = (await page.locator("code.secret").text_content()).strip()
+    await page.get_by_label("確認コード").fill(totp.code_at(secret, time.time()))
+    await page.get_by_role("button", name="確認").click()
+    await page.get_by_label("現在のパスワード").fill(issued.secret)
+    await page.get_by_label("新しいパスワード", exact=False).first.fill(STAFF_PASSWORD)
+    await page.get_by_label("新しいパスワード（確認）").fill(STAFF_PASSWORD)
+    await page.get_by_role("button", name="変更する").click()
+    await page.get_by_role("link", name="サポート窓口").click()
+    await page.get_by_label("保護者または児童の氏名").fill("山田 花子")
+    await page.get_by_role("button", name="検索").click()
+    await page.get_by_role("link", name=re.compile(family.guardian.login_id)).click()
+    await _snap(page, tmp_path, "1-account")
+    reset = page.locator("form", has=page.get_by_role("button", name="パスワードを再発行"))
+    await reset.get_by_label("理由").fill("電話で本人確認済み")
+    await reset.get_by_role("button", name="パスワードを再発行").click()
+    password = (await page.locator("#one-time-password").text_content()).strip()
+    await _snap(page, tmp_path, "2-new-password")
+    await page.emulate_media(media="print")  # the printed notice: no forms, no navigation
+    await page.screenshot(path=str(tmp_path / "3-printed.png"), full_page=True)
+
+    guardian = await _phone(chromium)
+    await guardian.goto(f"{server}/login")
+    await guardian.get_by_label("ログインID").fill(family.guardian.login_id)
+    await guardian.get_by_label("パスワード").fill(password)
+    await guardian.get_by_role("button", name="ログイン").click()
+    await expect(guardian.get_by_role("heading", name="パスワード変更")).to_be_visible()
+    await guardian.get_by_label("現在のパスワード").fill(password)
+    await guardian.get_by_label("新しいパスワード", exact=False).first.fill("atarashii-pass-42")
+    await guardian.get_by_label("新しいパスワード（確認）").fill("atarashii-pass-42")
+    await guardian.get_by_role("button", name="変更する").click()
+    await expect(guardian.get_by_role("heading", name="ホーム")).to_be_visible()
+    await _snap(guardian, tmp_path, "4-guardian-home")

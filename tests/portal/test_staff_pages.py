@@ -1,0 +1,132 @@
+"""Staff: compose, preview, confirm and follow a broadcast; the passage log and gate health."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from core.addresses import add_verified_address
+from core.models import (
+    Broadcast, BroadcastStatus, Channel, Delivery, Gate, Passage, PassageOutcome,
+    StaffRole,
+)
+from core.passwords import Passwords
+from core import sealing
+from tests.delivery.conftest import deliver, mail_settings  # noqa: F401 (fixtures)
+from tests.factories import make_guardian, make_pupil, make_site
+from tests.portal.conftest import log_in_staff, passage_with_photo, staff_account
+
+
+async def test_staff_compose_preview_confirm_and_watch_the_counts(
+    new_browser, settings, passwords: Passwords, family, deliver, mail_sink  # noqa: F811
+) -> None:
+    await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
+    bounced = await make_guardian("鈴木 花", pupils=[family.pupil], emails=["nobody@example.jp"])
+    mail_sink.answer("nobody@example.jp", "550 5.1.1 No such user")
+    await make_guardian("田中 次郎", pupils=[family.pupil])  # no address at all
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    browser = new_browser()
+    await log_in_staff(browser, teacher)
+
+    await browser.get("/staff/broadcasts")
+    draft = await browser.post("/staff/broadcasts", {
+        "scope": family.site.name, "category": "suspicious_person", "title": "不審者の目撃情報",
+        "body": "正門付近で不審者が目撃されました。お迎えをお願いします。", "ack": "1",
+    })
+    preview = await browser.get(draft.headers["location"])
+    assert "<strong>3</strong>人" in preview.text
+    assert "【不審者情報】不審者の目撃情報" in preview.text and "正門付近で" in preview.text
+    assert preview.text.count('class="preview') == 3  # email, LINE, Telegram
+    email_html = await browser.get(draft.headers["location"] + "/email")
+    assert "sandbox" in email_html.headers["content-security-policy"] and "正門付近で" in email_html.text
+    assert not await Delivery.filter(broadcast_id__isnull=False).exists()  # nothing before the confirm
+
+    confirmed = await browser.post(re.sub(r"/preview$", "/confirm", draft.headers["location"]))
+    status_url = confirmed.headers["location"]
+    live = await browser.get(status_url)
+    assert 'http-equiv="refresh"' in live.text
+    from core.broadcasts import continue_fanouts
+
+    await continue_fanouts(settings)
+    await deliver()
+    final = await browser.get(status_url)
+    assert _count(final.text, "sent") == 1 and _count(final.text, "failed") == 1
+    assert bounced.login_id in final.text and "no registered address" in final.text
+    resent = await browser.post(status_url + "/resend")
+    assert "resent" in (await browser.get(resent.headers["location"])).text
+
+
+def _count(html: str, name: str) -> int:
+    return int(re.search(rf'id="count-{name}"><strong>(\d+)</strong>', html).group(1))
+
+
+async def test_staff_cannot_send_outside_their_sites_nor_to_the_whole_city(
+    new_browser, passwords: Passwords, family
+) -> None:
+    other_site = await make_site("ひかり小学校")
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    browser = new_browser()
+    await log_in_staff(browser, teacher)
+    await browser.get("/staff/broadcasts")
+    for scope in ("all", other_site.name):
+        refused = await browser.post("/staff/broadcasts", {
+            "scope": scope, "category": "general", "title": "t", "body": "b",
+        })
+        assert refused.status_code == 400
+    assert not await Broadcast.exists()
+
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    boss = new_browser()
+    await log_in_staff(boss, admin)
+    await boss.get("/staff/broadcasts")
+    made = await boss.post("/staff/broadcasts", {"scope": "all", "category": "disaster", "title": "地震", "body": "b"})
+    assert made.status_code == 303
+    city_wide = await Broadcast.get()
+    assert (await browser.get(f"/staff/broadcasts/{city_wide.id}/preview")).status_code == 404
+    assert (await browser.post(f"/staff/broadcasts/{city_wide.id}/confirm")).status_code == 404
+    assert (await Broadcast.get()).status is BroadcastStatus.DRAFT
+
+
+async def test_the_passage_log_shows_the_staffs_sites_and_unknown_tags(new_browser, passwords: Passwords, family) -> None:
+    await passage_with_photo(family)
+    gate = await Gate.get(site=family.site)
+    await Passage.create(
+        event_id=uuid.uuid4(), gate=gate, site=family.site, tag_number="X-9999",
+        tag_number_index=sealing.installed().blind_index("tag", "X-9999"), seen_at=datetime.now(UTC),
+        outcome=PassageOutcome.UNKNOWN_TAG,
+    )
+    elsewhere = await make_site("ひかり小学校")
+    await make_pupil(elsewhere, "別の 子")
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    browser = new_browser()
+    await log_in_staff(browser, teacher)
+
+    log = await browser.get("/staff/passages")
+    assert "山田 花子" in log.text and "X-9999" in log.text and "不明なタグ" in log.text
+    problems = await browser.get("/staff/passages?problems=1")
+    assert "X-9999" in problems.text and "山田 花子" not in problems.text
+
+
+async def test_gate_health_shows_heartbeat_reader_camera_and_spool(new_browser, passwords: Passwords, family) -> None:
+    await Gate.create(site=family.site, name="正門", key_hash="k" * 64, last_heartbeat_at=datetime.now(UTC),
+                      health={"reader_alive": True, "camera_alive": False, "camera_error": "no frames",
+                              "spool_depth": 17},
+                      down_since=datetime.now(UTC) - timedelta(minutes=5))
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    browser = new_browser()
+    await log_in_staff(browser, teacher)
+    page = await browser.get("/staff/gates")
+    assert "正門" in page.text and "no frames" in page.text and "17" in page.text and "down since" in page.text
+
+
+async def test_staff_of_another_site_see_neither_its_passages_nor_its_gates(
+    new_browser, passwords: Passwords, family
+) -> None:
+    await passage_with_photo(family)
+    await make_site("ひかり小学校")
+    stranger = await staff_account(passwords, "hikari", StaffRole.STAFF, ["ひかり小学校"])
+    browser = new_browser()
+    await log_in_staff(browser, stranger)
+    assert "山田 花子" not in (await browser.get("/staff/passages")).text
+    assert "正門" not in (await browser.get("/staff/gates")).text

@@ -1,0 +1,145 @@
+"""The support desk helps a guardian; administrators set up sites, gates, staff and the roster."""
+
+from __future__ import annotations
+
+import re
+
+from core import throttle
+from core.audit import verify_chain
+from core.login import account_key, AccountKind
+from core.models import AuditEntry, Gate, Guardian, Site, StaffAccount, StaffRole, Tag, TagStatus
+from core.passwords import Passwords
+from tests.portal.conftest import GUARDIAN_PASSWORD, log_in_guardian, log_in_staff, staff_account
+
+ROSTER = """school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,services,email1,email2
+みどり小学校,3,2,山田 花子,1A2B3C4D5E,山田 恵子,G001,ictag+broadcast,keiko@example.jp,
+さくら小学校,5,1,佐藤 陽翔,,佐藤 直樹,G002,broadcast,naoki@example.jp,
+"""
+
+
+async def test_the_desk_finds_a_guardian_by_login_id_by_name_and_by_class(new_browser, passwords: Passwords, family) -> None:
+    desk = await staff_account(passwords, "desk", StaffRole.SUPPORT)
+    browser = new_browser()
+    await log_in_staff(browser, desk)
+    href = f"/support/guardians/{family.guardian.id}"
+    assert href in (await browser.get(f"/support?login_id={family.guardian.login_id.lower()}")).text
+    assert href in (await browser.get("/support?name=山田　恵子")).text  # full-width space
+    assert href in (await browser.get("/support?name=山田 花子")).text  # the pupil's name
+    assert href in (await browser.get(f"/support?school={family.site.id}&grade=3&class_name=2")).text
+    assert href not in (await browser.get(f"/support?school={family.site.id}&grade=4")).text
+    assert "No account found" in (await browser.get("/support?name=山田")).text  # exact names only
+
+
+async def test_the_desk_resets_a_password_shown_once_and_every_session_ends(
+    new_browser, passwords: Passwords, family
+) -> None:
+    parent = new_browser()
+    await log_in_guardian(parent, family.guardian)
+    desk = await staff_account(passwords, "desk", StaffRole.SUPPORT)
+    browser = new_browser()
+    await log_in_staff(browser, desk)
+    await browser.get(f"/support/guardians/{family.guardian.id}")
+    no_reason = await browser.post(f"/support/guardians/{family.guardian.id}/reset-password", {"reason": " "})
+    assert no_reason.status_code == 400
+
+    reset = await browser.post(f"/support/guardians/{family.guardian.id}/reset-password",
+                               {"reason": "電話で本人確認済み lost password"})
+
+    password = re.search(r'id="one-time-password">([^<]+)<', reset.text).group(1)
+    assert (await parent.get("/home")).status_code == 303  # logged out everywhere
+    assert (await log_in_guardian(new_browser(), family.guardian, GUARDIAN_PASSWORD)).status_code == 401
+    again = await log_in_guardian(new_browser(), family.guardian, password)
+    assert again.headers["location"].startswith("/password")
+    entry = await AuditEntry.get(action="password.reset")
+    assert entry.actor == "staff:desk" and entry.reason == "電話で本人確認済み lost password"
+    assert password not in str(await AuditEntry.all().values_list("details", "reason"))
+
+
+async def test_the_desk_unlocks_a_throttled_guardian(new_browser, passwords: Passwords, family) -> None:
+    attacker = new_browser(client_host="192.0.2.66")
+    for n in range(7):
+        await log_in_guardian(attacker, family.guardian, f"guess-{n}")
+    assert await throttle.wait_before_next(account_key(AccountKind.GUARDIAN, family.guardian.login_id))
+    desk = await staff_account(passwords, "desk", StaffRole.SUPPORT)
+    browser = new_browser()
+    await log_in_staff(browser, desk)
+    await browser.get(f"/support/guardians/{family.guardian.id}")
+    done = await browser.post(f"/support/guardians/{family.guardian.id}/unlock", {"reason": "本人から電話"})
+    assert "unlocked" in done.text
+    assert (await log_in_guardian(new_browser(), family.guardian)).headers["location"] == "/home"
+
+
+async def test_the_desk_marks_a_tag_lost_and_assigns_a_new_number(new_browser, passwords: Passwords, family) -> None:
+    desk = await staff_account(passwords, "desk", StaffRole.SUPPORT)
+    browser = new_browser()
+    await log_in_staff(browser, desk)
+    await browser.get(f"/support/guardians/{family.guardian.id}")
+    url = f"/support/guardians/{family.guardian.id}/pupils/{family.pupil.id}/replace-tag"
+    assert (await browser.post(url, {"number": "9Z9Z", "reason": ""})).status_code == 400
+    done = await browser.post(url, {"number": "9z9z-0001", "reason": "ランドセルごと紛失"})
+    assert done.status_code == 303
+    tags = {t.number: t.status for t in await Tag.filter(pupil=family.pupil)}
+    assert tags == {"T-0001": TagStatus.LOST, "9Z9Z0001": TagStatus.ACTIVE}
+    assert "9Z9Z0001 (active)" in (await browser.get(done.headers["location"])).text
+
+
+async def test_an_administrator_sets_up_a_site_a_gate_and_a_staff_account(new_browser, passwords: Passwords) -> None:
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    browser = new_browser()
+    await log_in_staff(browser, admin)
+    await browser.get("/admin/sites")
+    await browser.post("/admin/sites", {"name": "ひかり小学校", "kind": "school", "cutoff": "12:30"})
+    site = await Site.get(name="ひかり小学校")
+    await browser.get("/admin/sites")
+    await browser.post(f"/admin/sites/{site.id}/cutoff", {"cutoff": "13:15"})
+    assert (await Site.get(id=site.id)).cutoff.strftime("%H:%M") == "13:15"
+
+    await browser.get("/admin/gates")
+    made = await browser.post("/admin/gates", {"site": "ひかり小学校", "name": "正門"})
+    key = re.search(r'id="gate-key">([^<]+)<', made.text).group(1)
+    from core.accounts import gate_key_hash
+
+    gate = await Gate.get(key_hash=gate_key_hash(key))
+    assert key not in (await browser.get("/admin/gates")).text
+    await browser.post(f"/admin/gates/{gate.id}/revoke")
+    assert (await Gate.get(id=gate.id)).revoked_at is not None
+
+    await browser.get("/admin/staff")
+    added = await browser.post("/admin/staff", {"login_id": "hikari-sensei", "role": "staff", "sites": "ひかり小学校"})
+    assert re.search(r'id="one-time-password">([^<]+)<', added.text)
+    teacher = await StaffAccount.get(login_id="hikari-sensei")
+    assert [s.name for s in await teacher.sites.all()] == ["ひかり小学校"]
+    await browser.post(f"/admin/staff/{teacher.id}/disable")
+    assert (await StaffAccount.get(id=teacher.id)).disabled_at is not None
+
+
+async def test_an_administrator_imports_a_roster_by_upload(new_browser, passwords: Passwords) -> None:
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    browser = new_browser()
+    await log_in_staff(browser, admin)
+    await browser.get("/admin/roster")
+    response = await browser.client.post(
+        "/admin/roster", data={"csrf": await browser.csrf()},
+        files={"roster": ("roster.csv", ROSTER.encode("shift_jis"), "text/csv")},
+    )
+    assert response.status_code == 200 and "Imported" in response.text
+    keiko = await Guardian.get(roster_ref="G001")
+    assert keiko.login_id in response.text and "initial_password" in response.text
+    bad = await browser.client.post(
+        "/admin/roster", data={"csrf": await browser.csrf()},
+        files={"roster": ("roster.csv", (ROSTER + "x,y\n").encode(), "text/csv")},
+    )
+    assert bad.status_code == 400 and "Nothing was written" in bad.text
+
+
+async def test_the_audit_log_can_be_filtered_and_its_chain_holds(new_browser, passwords: Passwords, family) -> None:
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    await log_in_guardian(new_browser(), family.guardian, "wrong-password-here")
+    browser = new_browser()
+    await log_in_staff(browser, admin)
+    everything = await browser.get("/admin/audit")
+    assert "login.failed" in everything.text and "staff.add" in everything.text
+    only = await browser.get("/admin/audit?action=login.")
+    assert "login.failed" in only.text and "staff.add" not in only.text
+    checked, problems = await verify_chain()
+    assert checked > 0 and problems == []
