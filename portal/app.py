@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from core.config import Settings
-from portal.routes import home
+from portal.routes import home, ingest
 
 STATIC = Path(__file__).parent / "static"
 
@@ -18,4 +18,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(home.router)
+    app.include_router(ingest.router)
+    app.add_exception_handler(ingest.Refused, ingest.answer_refused)
     return app
