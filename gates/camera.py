@@ -126,6 +126,8 @@ class Camera:
                     self._error = f"cannot open {self._config.source}"
             finally:
                 capture.release()
+            if self._stop.is_set():
+                break
             log.warning("camera: %s; reopening in %.1f s", self._error, delay)
             if self._stop.wait(delay):
                 break

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import httpx
+from pydantic import ValidationError
 
 from core.wire import EVENT_PART, HEARTBEAT_PATH, PASSAGES_PATH, PHOTO_PART, Heartbeat, PassageEvent
 from gates.config import ServerConfig
@@ -70,7 +71,11 @@ class Uplink:
                 await _wait_any(stop, self._wake)
                 self._wake.clear()
                 continue
-            attempt = await self.send(entry)
+            try:
+                attempt = await self.send(entry)
+            except Exception as exc:  # a bug must not stop the uplink for good
+                log.exception("uplink: sending passage %s failed", entry.event_id)
+                attempt = Attempt(Sent.RETRY, f"{type(exc).__name__}: {exc}")
             if attempt.result is Sent.ACKNOWLEDGED:
                 await asyncio.to_thread(self._spool.acknowledged, entry.seq)
                 delay, self.last_error = RETRY_FIRST, None
@@ -85,7 +90,10 @@ class Uplink:
                 delay = min(delay * 2, self._config.retry_max_seconds)
 
     async def send(self, entry: SpoolEntry) -> Attempt:
-        event = PassageEvent(event_id=entry.event_id, tag=entry.tag, seen_at=entry.seen_at, reader=entry.reader)
+        try:
+            event = PassageEvent(event_id=entry.event_id, tag=entry.tag, seen_at=entry.seen_at, reader=entry.reader)
+        except ValidationError as exc:
+            return Attempt(Sent.REJECTED, f"not a valid passage: {exc.errors()[0]['msg']}")
         files: dict[str, tuple[str | None, bytes | str, str]] = {
             EVENT_PART: (None, event.model_dump_json(), "application/json"),
         }

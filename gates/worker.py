@@ -114,6 +114,11 @@ class GateWorker:
         )
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
+        # The first heartbeat waits (briefly) for the reader to open or fail, so it says which.
+        for _ in range(100):
+            if self.reader is None or self.reader.status.alive or self.reader.status.error or stop.is_set():
+                break
+            await asyncio.sleep(0.05)
         while not stop.is_set():
             assert self.uplink is not None
             await self.uplink.heartbeat(await self.heartbeat())

@@ -14,6 +14,7 @@ from gates.protocols import ParserOptions, UnknownProtocol, make_parser
 from gates.protocols.em4100_ascii import frame
 from gates.reader import Reader
 from gates.simulator import ReaderPort
+from tests.gates.conftest import wait_until
 
 TAG, OTHER = "0A1B2C3D4E", "1F2E3D4C5B"
 
@@ -33,13 +34,6 @@ class Reads:
         with self._changed:
             self._changed.wait_for(lambda: len(self.tags) >= count, timeout)
         return self.tags
-
-
-def wait_until(condition, timeout: float = 10) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.fixture
