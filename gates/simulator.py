@@ -5,9 +5,15 @@ with it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import os
 import termios
 import tty
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import cv2
@@ -85,3 +91,57 @@ def make_video(path: Path, *, seconds: float = 4.0, fps: int = 25, sharp_frames:
     finally:
         writer.release()
     return path
+
+
+@dataclass(frozen=True)
+class Simulation:
+    server_url: str
+    gate_key: str
+    tags: tuple[str, ...]
+    every: float = 3.0  # seconds between passes
+    count: int = 0  # passes to make; 0: until stopped
+    protocol: str = "em4100-ascii"
+    camera: bool = True
+    quiet_seconds: float = 1.0
+
+
+async def simulate(
+    simulation: Simulation, directory: Path, stop: asyncio.Event, on_pass: Callable[[str], None] = print
+) -> int:
+    """Run a real gate worker on a pty and a generated video, passing ``tags`` in turn (each
+    read a few times, as a lingering child's tag is); returns the passages left unsent."""
+    from gates.config import CameraConfig, GateConfig, SerialConfig, ServerConfig, SpoolConfig
+    from gates.worker import GateWorker
+
+    directory.mkdir(parents=True, exist_ok=True)
+    port = ReaderPort(directory)
+    config = GateConfig(
+        reader_name="simulator",
+        serial=SerialConfig(port=str(port.path), protocol=simulation.protocol, quiet_seconds=simulation.quiet_seconds),
+        camera=CameraConfig(source=str(make_video(directory / "camera.avi")) if simulation.camera else "none"),
+        server=ServerConfig(url=simulation.server_url, gate_key=simulation.gate_key, retry_max_seconds=5),
+        spool=SpoolConfig(path=directory / "gate-spool.db"),
+    )
+    worker = GateWorker(config)
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.sleep(1.0)  # the reader opens its port, the camera fills its ring
+        for n in itertools.count():
+            if stop.is_set() or (simulation.count and n >= simulation.count):
+                break
+            tag = simulation.tags[n % len(simulation.tags)]
+            for _ in range(3):
+                port.write(reader_frame(simulation.protocol, tag))
+                await asyncio.sleep(0.05)
+            on_pass(f"tag {tag} read at {datetime.now().astimezone():%H:%M:%S}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(simulation.every, simulation.quiet_seconds + 0.2))
+        for _ in range(200):  # let the uplink finish (at most 20 s) unless asked to stop
+            if stop.is_set() or worker.spool.depth() == 0:
+                break
+            await asyncio.sleep(0.1)
+        return await asyncio.to_thread(worker.spool.depth)
+    finally:
+        stop.set()
+        await running
+        port.close()
