@@ -106,6 +106,7 @@ async def _record(gate: Gate, event: PassageEvent, photo: bytes | None, settings
         tag_number_index=index,
         seen_at=seen_at,
         reader=event.reader,
+        photo_missing=event.photo_missing,
     )
     if tag is None or tag.pupil_id is None:
         passage.outcome = PassageOutcome.UNKNOWN_TAG

@@ -91,7 +91,10 @@ class Uplink:
 
     async def send(self, entry: SpoolEntry) -> Attempt:
         try:
-            event = PassageEvent(event_id=entry.event_id, tag=entry.tag, seen_at=entry.seen_at, reader=entry.reader)
+            event = PassageEvent(
+                event_id=entry.event_id, tag=entry.tag, seen_at=entry.seen_at, reader=entry.reader,
+                photo_missing=entry.photo_missing[:300] if entry.photo_missing else None,
+            )
         except ValidationError as exc:
             return Attempt(Sent.REJECTED, f"not a valid passage: {exc.errors()[0]['msg']}")
         files: dict[str, tuple[str | None, bytes | str, str]] = {

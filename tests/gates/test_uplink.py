@@ -119,3 +119,19 @@ async def test_a_wrong_gate_key_keeps_everything_spooled(centre, gate_config, re
     await eventually(lambda: worker.uplink.last_error is not None)
     assert worker.uplink.last_error == "HTTP 401: a valid gate key is needed"
     assert worker.spool.depth() == 1 and await Passage.all().count() == 0
+
+
+async def test_a_passage_goes_without_a_photo_when_the_camera_is_dead_and_says_why(
+    centre, gate_config, reader_port, running_gates
+) -> None:
+    key = await _school()
+    await centre.start()
+    config = gate_config(key)
+    config.camera.source = "/nonexistent/camera.avi"
+    worker = await running_gates(config).start()
+    reader_port.write(frame(TAGS[0]))
+    await eventually(lambda: Passage.all().exists())
+    [passage] = await Passage.all()
+    assert passage.photo_missing.startswith("no camera frame within 0.5 s (cannot open")
+    assert not await Photo.all().exists() and await Delivery.all().count() == 1
+    assert (await worker.heartbeat()).camera_alive is False

@@ -76,10 +76,11 @@ async def test_a_passage_with_its_still_is_accepted_with_its_id(client, gate_key
     assert await Delivery.filter(passage_id=passage.id).count() == 1
 
 
-async def test_a_passage_without_a_still_is_accepted(client, gate_key) -> None:
-    response = await _post(client, gate_key, event_part=event())
+async def test_a_passage_without_a_still_is_accepted_with_the_reason(client, gate_key) -> None:
+    response = await _post(client, gate_key, event_part=event(photo_missing="camera: stream stopped"))
     assert response.status_code == 201
-    assert await Photo.all().count() == 0 and await Passage.all().count() == 1
+    assert await Photo.all().count() == 0
+    assert (await Passage.get()).photo_missing == "camera: stream stopped"
 
 
 async def test_the_same_event_sent_again_answers_200_with_the_same_id(client, gate_key) -> None:
