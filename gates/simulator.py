@@ -75,12 +75,15 @@ def scene(width: int = 320, height: int = 240) -> np.ndarray:
     return image
 
 
-def make_video(path: Path, *, seconds: float = 4.0, fps: int = 25, sharp_frames: set[int] | None = None) -> Path:
+def make_video(
+    path: Path, *, seconds: float = 4.0, fps: int = 25, sharp_frames: set[int] | None = None,
+    width: int = 320, height: int = 240,
+) -> Path:
     """An MJPEG file of a blurred scene (a child moving, a camera out of focus) in which only
     ``sharp_frames`` are in focus; by default the frame in the middle."""
     count = int(seconds * fps)
     sharp = {count // 2} if sharp_frames is None else sharp_frames
-    clear = scene()
+    clear = scene(width, height)
     blurred = cv2.GaussianBlur(clear, (21, 21), 8)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (clear.shape[1], clear.shape[0]))
     if not writer.isOpened():
