@@ -23,7 +23,7 @@ async def gate_for_key(key: str) -> Gate | None:
     """The gate holding ``key``, unless it was revoked."""
     if not key:
         return None
-    return await Gate.get_or_none(key_hash=gate_key_hash(key), revoked_at__isnull=True)
+    return await Gate.filter(key_hash=gate_key_hash(key), revoked_at__isnull=True).select_related("site").first()
 
 
 async def record_heartbeat(gate: Gate, heartbeat: Heartbeat, *, now: datetime | None = None) -> None:

@@ -19,15 +19,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core import sealing
-from core.addresses import counted_addresses
 from core.config import Settings
 from core.delivery.outbox import Priority, enqueue
 from core.identifiers import compact_code, new_token
 from core.models import (
     AddressStatus,
+    ContactAddress,
     Direction,
     Gate,
-    Guardian,
     NoticeKind,
     Passage,
     PassageOutcome,
@@ -75,15 +74,15 @@ def given_name(full_name: str) -> str:
 async def record_passage(
     gate: Gate, event: PassageEvent, photo: bytes | None, settings: Settings
 ) -> Recorded:
-    """Store ``event`` from ``gate`` once, with its still and its notices; repeats are no-ops."""
-    existing = await Passage.get_or_none(event_id=event.event_id)
-    if existing is not None:
-        return Recorded(existing, duplicate=True)
+    """Store ``event`` from ``gate`` once, with its still and its notices; repeats are no-ops.
+
+    A repeated event is told apart by the unique ``event_id`` refusing the insert, which costs a
+    rolled-back transaction now and then instead of a look-up for every passage.
+    """
     try:
-        async with in_transaction():
-            passage = await _record(gate, event, photo, settings)
+        async with in_transaction() as connection:
+            passage = await _record(gate, event, photo, settings, connection.capabilities.dialect)
     except IntegrityError:
-        # The same event arrived twice at once; the other upload stored it first.
         existing = await Passage.get_or_none(event_id=event.event_id)
         if existing is None:
             raise
@@ -91,10 +90,12 @@ async def record_passage(
     return Recorded(passage, duplicate=False)
 
 
-async def _record(gate: Gate, event: PassageEvent, photo: bytes | None, settings: Settings) -> Passage:
-    site = await Site.get(id=gate.site_id)
+async def _record(
+    gate: Gate, event: PassageEvent, photo: bytes | None, settings: Settings, dialect: str
+) -> Passage:
+    site = gate.site if isinstance(gate.site, Site) else await Site.get(id=gate.site_id)
     index = tag_index(event.tag)
-    tag = await Tag.get_or_none(number_index=index)
+    tag = await Tag.filter(number_index=index).select_related("pupil").first()
     seen_at = event.seen_at.astimezone(UTC)
     passage = Passage(
         event_id=event.event_id,
@@ -113,13 +114,13 @@ async def _record(gate: Gate, event: PassageEvent, photo: bytes | None, settings
     elif tag.status is not TagStatus.ACTIVE:
         passage.outcome = _OUTCOME_OF_STATUS[tag.status]
     else:
-        # Locks the pupil on PostgreSQL so two gates of one site decide directions in turn.
-        await Pupil.select_for_update().filter(id=tag.pupil_id).only("id").first()
+        if dialect != "sqlite":  # SQLite's one writer already decides directions in turn
+            await Pupil.select_for_update().filter(id=tag.pupil_id).only("id").first()
         passage.direction, passage.outcome = await _direction(site, tag.pupil_id, seen_at, settings)
     await passage.save()
     token = await _store_photo(passage, photo, settings) if photo else None
     if passage.outcome is PassageOutcome.NOTIFIED:
-        await _notify_guardians(passage, site, token, settings)
+        await _notify_guardians(passage, tag.pupil, site, token, settings)  # type: ignore[union-attr]
     elif passage.outcome in _STAFF_EVENT:
         await notify_site_staff(
             site, fact=f"tag-read:{site.id}:{index[:32]}:{_local(seen_at, site).date()}",
@@ -131,25 +132,24 @@ async def _record(gate: Gate, event: PassageEvent, photo: bytes | None, settings
 async def _direction(
     site: Site, pupil_id: int, seen_at: datetime, settings: Settings
 ) -> tuple[Direction, PassageOutcome]:
+    """Repeat within the window, else 通過 at a hall, else alternate over the local day."""
     window = timedelta(minutes=settings.passages.repeat_minutes)
-    nearby = await Passage.filter(
+    day_start = datetime.combine(_local(seen_at, site).date(), time(0), ZoneInfo(site.timezone))
+    earlier = await Passage.filter(
         pupil_id=pupil_id, site_id=site.id, outcome__in=_COUNTED,
-        seen_at__gt=seen_at - window, seen_at__lt=seen_at + window,
-    ).order_by("-seen_at").first()
-    if window and nearby is not None:
-        return nearby.direction or _first_direction(site, seen_at), PassageOutcome.REPEAT
+        seen_at__gte=min(day_start.astimezone(UTC), seen_at - window), seen_at__lt=seen_at + window,
+    ).order_by("seen_at").values_list("seen_at", "direction", "outcome")
+    nearby = [d for at, d, _ in earlier if abs(at - seen_at) < window]
+    if window and nearby:
+        return Direction(nearby[-1]) if nearby[-1] else _first_direction(site, seen_at), PassageOutcome.REPEAT
     if site.kind is SiteKind.HALL:
         return Direction.PASSAGE, PassageOutcome.NOTIFIED
-    day_start = datetime.combine(_local(seen_at, site).date(), time(0), ZoneInfo(site.timezone)).astimezone(UTC)
-    earlier = await Passage.filter(
-        pupil_id=pupil_id, site_id=site.id, outcome=PassageOutcome.NOTIFIED,
-        seen_at__gte=day_start, seen_at__lt=seen_at,
-    ).order_by("seen_at").values_list("direction", flat=True)
-    if not earlier:
+    today = [d for at, d, outcome in earlier if at >= day_start and at < seen_at and outcome == PassageOutcome.NOTIFIED]
+    if not today:
         return _first_direction(site, seen_at), PassageOutcome.NOTIFIED
-    start = Direction(earlier[0]) if earlier[0] else Direction.ARRIVAL
+    start = Direction(today[0]) if today[0] else Direction.ARRIVAL
     flipped = Direction.DEPARTURE if start is Direction.ARRIVAL else Direction.ARRIVAL
-    return (start if len(earlier) % 2 == 0 else flipped), PassageOutcome.NOTIFIED
+    return (start if len(today) % 2 == 0 else flipped), PassageOutcome.NOTIFIED
 
 
 def _first_direction(site: Site, seen_at: datetime) -> Direction:
@@ -174,11 +174,13 @@ async def _store_photo(passage: Passage, jpeg: bytes, settings: Settings) -> str
     return photo.token
 
 
-async def _notify_guardians(passage: Passage, site: Site, photo_token: str | None, settings: Settings) -> None:
-    pupil = await Pupil.get(id=passage.pupil_id)
-    guardians = await Guardian.filter(
-        pupils__id=pupil.id, wants_passages=True, passages_paused=False
-    ).only("id", "quiet_start", "quiet_end")
+async def _notify_guardians(
+    passage: Passage, pupil: Pupil, site: Site, photo_token: str | None, settings: Settings
+) -> None:
+    addresses = await ContactAddress.filter(
+        guardian__pupils__id=pupil.id, guardian__wants_passages=True, guardian__passages_paused=False,
+        slot__isnull=False, status=AddressStatus.ACTIVE,
+    ).select_related("guardian").order_by("guardian_id", "slot")
     payload = {
         "pupil": given_name(pupil.name),
         "site": site.name,
@@ -189,17 +191,15 @@ async def _notify_guardians(passage: Passage, site: Site, photo_token: str | Non
     # A notice arriving an hour after the pass would mislead more than it helps.
     expires_at = passage.seen_at + timedelta(minutes=settings.delivery.passage_expiry_minutes)
     local_time = _local(passage.seen_at, site).time()
-    for guardian in guardians:
+    for address in addresses:
+        guardian = address.guardian
         if in_quiet_hours(local_time, guardian.quiet_start, guardian.quiet_end):
             continue
-        for address in await counted_addresses(guardian.id):
-            if address.status is not AddressStatus.ACTIVE:
-                continue
-            await enqueue(
-                kind=NoticeKind.PASSAGE, fact=f"passage:{passage.id}", address=address,
-                guardian_id=guardian.id, passage_id=passage.id, payload=payload,
-                priority=Priority.URGENT, expires_at=expires_at,
-            )
+        await enqueue(
+            kind=NoticeKind.PASSAGE, fact=f"passage:{passage.id}", address=address,
+            guardian_id=guardian.id, passage_id=passage.id, payload=payload,
+            priority=Priority.URGENT, expires_at=expires_at,
+        )
 
 
 def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:

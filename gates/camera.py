@@ -1,6 +1,9 @@
 """The camera (OpenCV): a capture thread keeps the last ``buffer_seconds`` of frames, and a
 detection's still is the sharpest frame within ±0.5 s of it (variance of the Laplacian).
 
+Each frame is scored and JPEG-encoded as it is captured and kept only as JPEG: two seconds of
+raw 640x480 frames would take 46 MB (140 MB at 720p) of a small gate's memory, the JPEGs a few.
+
 Cameras wake late and blur moving children; picking from a ring around the moment of the read
 shows the child at the gate rather than the empty gate 300 ms later. A dead stream is reopened
 with growing delays; a passage never waits long for a photo — without one it goes on, marked so.
@@ -37,6 +40,13 @@ class Still:
 
 
 @dataclass(frozen=True)
+class Frame:
+    at: float  # wall-clock time of capture
+    sharpness: float
+    jpeg: bytes
+
+
+@dataclass(frozen=True)
 class CameraStatus:
     alive: bool
     error: str | None
@@ -50,7 +60,7 @@ def sharpness(frame: np.ndarray) -> float:
 class Camera:
     def __init__(self, config: CameraConfig) -> None:
         self._config = config
-        self._frames: deque[tuple[float, np.ndarray]] = deque()
+        self._frames: deque[Frame] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
@@ -72,11 +82,11 @@ class Camera:
 
     def newest_frame_at(self) -> float | None:
         with self._lock:
-            return self._frames[-1][0] if self._frames else None
+            return self._frames[-1].at if self._frames else None
 
-    def frames_near(self, moment: float, window: float = WINDOW_SECONDS) -> list[tuple[float, np.ndarray]]:
+    def frames_near(self, moment: float, window: float = WINDOW_SECONDS) -> list[Frame]:
         with self._lock:
-            return [(at, frame) for at, frame in self._frames if abs(at - moment) <= window]
+            return [frame for frame in self._frames if abs(frame.at - moment) <= window]
 
     async def still_at(self, moment: float) -> Still:
         """The sharpest frame within ±0.5 s of wall-clock ``moment``, as JPEG; waits for the
@@ -89,14 +99,7 @@ class Camera:
             reason = f"no camera frame within {WINDOW_SECONDS} s ({self._error or 'camera silent'})"
             log.warning("camera: %s", reason)
             return Still(None, reason)
-        return Still(await asyncio.to_thread(self._encode_sharpest, candidates))
-
-    def _encode_sharpest(self, candidates: list[tuple[float, np.ndarray]]) -> bytes:
-        _, best = max(candidates, key=lambda item: sharpness(item[1]))
-        ok, encoded = cv2.imencode(".jpg", best, [cv2.IMWRITE_JPEG_QUALITY, self._config.jpeg_quality])
-        if not ok:
-            raise RuntimeError("OpenCV could not encode the still")
-        return encoded.tobytes()
+        return Still(max(candidates, key=lambda frame: frame.sharpness).jpeg)
 
     # ---- the capture thread ----------------------------------------------------------------
 
@@ -142,7 +145,7 @@ class Camera:
         next_due = time.monotonic()
         got_any = rewound = False
         while not self._stop.is_set():
-            ok, frame = capture.read()
+            ok, image = capture.read()
             if not ok:
                 if is_file and not rewound and capture.set(cv2.CAP_PROP_POS_FRAMES, 0):
                     rewound = True
@@ -150,7 +153,7 @@ class Camera:
                 self._error = "the stream stopped giving frames"
                 return got_any
             got_any, rewound, self._error = True, False, None
-            self._keep(time.time(), frame)
+            self._keep(time.time(), image)
             if interval:
                 next_due += interval
                 pause = next_due - time.monotonic()
@@ -160,8 +163,12 @@ class Camera:
                     next_due = time.monotonic()
         return got_any
 
-    def _keep(self, at: float, frame: np.ndarray) -> None:
+    def _keep(self, at: float, image: np.ndarray) -> None:
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self._config.jpeg_quality])
+        if not ok:
+            return
+        frame = Frame(at, sharpness(image), encoded.tobytes())
         with self._lock:
-            self._frames.append((at, frame))
-            while self._frames and self._frames[0][0] < at - self._config.buffer_seconds:
+            self._frames.append(frame)
+            while self._frames and self._frames[0].at < at - self._config.buffer_seconds:
                 self._frames.popleft()

@@ -1,7 +1,7 @@
 """The gate worker: reader → debounce → still → spool → uplink, plus a heartbeat every minute.
 
-Blocking parts run in named threads (``reader``, ``camera``) or through ``asyncio.to_thread``
-(spool writes, JPEG encoding). Passages enter the spool in the order their tags were read, even
+Blocking parts run in named threads (``reader``, ``camera``, which also JPEG-encodes) or through
+``asyncio.to_thread`` (spool writes). Passages enter the spool in the order their tags were read, even
 though each waits up to half a second for the frames after it.
 """
 

@@ -34,7 +34,7 @@ def _sharp_frame_time(camera: Camera) -> float:
     found: list[float] = []
 
     def seen() -> bool:
-        found[:] = [at for at, frame in camera.frames_near(time.time(), window=3) if sharpness(frame) > SHARP]
+        found[:] = [frame.at for frame in camera.frames_near(time.time(), window=3) if frame.sharpness > SHARP]
         return bool(found)
 
     wait_until(seen)
@@ -48,7 +48,7 @@ async def test_the_still_is_the_sharp_frame_near_the_read_not_the_frame_at_it(ca
 
     assert still.jpeg is not None and still.missing is None
     assert sharpness(_decoded(still.jpeg)) > SHARP
-    assert not any(sharpness(frame) > SHARP for _, frame in camera.frames_near(sharp_at + 0.3, window=0.1))
+    assert not any(frame.sharpness > SHARP for frame in camera.frames_near(sharp_at + 0.3, window=0.1))
 
 
 async def test_a_read_far_from_any_sharp_frame_gets_the_best_blurred_one(camera) -> None:

@@ -11,6 +11,7 @@ from core.models import (
     Channel,
     Delivery,
     Direction,
+    Gate,
     NoticeKind,
     Passage,
     PassageOutcome,
@@ -104,6 +105,7 @@ async def test_a_first_pass_after_the_cutoff_is_a_departure(database_url, settin
     assert (await _pass(gate, settings, AFTERNOON)).direction is Direction.DEPARTURE
     site.cutoff = time(16, 0)
     await site.save()
+    gate = await Gate.get(id=gate.id)
     later = await _pass(gate, settings, AFTERNOON + timedelta(days=1))
     assert later.direction is Direction.ARRIVAL
 
