@@ -60,6 +60,9 @@ class GateWorker:
                 await stop.wait()
             finally:
                 await asyncio.to_thread(self.reader.stop)
+                await asyncio.sleep(0)  # reads the reader handed over just before it stopped
+                while not self._reads.empty():  # read, but not yet spooled: spool them now
+                    self._admit(*self._reads.get_nowait())
                 if self._pending:
                     await asyncio.wait(self._pending, timeout=5)
                 if self.camera:
@@ -71,12 +74,14 @@ class GateWorker:
 
     async def _detections(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            tag, seen_at, monotonic = await self._reads.get()
-            if not self._debouncer.admit(tag, monotonic):
-                continue
-            task = asyncio.create_task(self._spool_passage(tag, seen_at), name=f"passage {tag}")
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+            self._admit(*await self._reads.get())
+
+    def _admit(self, tag: str, seen_at: float, monotonic: float) -> None:
+        if not self._debouncer.admit(tag, monotonic):
+            return
+        task = asyncio.create_task(self._spool_passage(tag, seen_at), name=f"passage {tag}")
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def _spool_passage(self, tag: str, seen_at: float) -> None:
         previous, mine = self._previous, asyncio.get_running_loop().create_future()
