@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -56,6 +57,17 @@ class PhotoSettings(_Section):
     max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
 
 
+class PassageSettings(_Section):
+    repeat_minutes: int = Field(10, ge=0, description="a pass this soon after the last one notifies nobody")
+
+
+class GateHealthSettings(_Section):
+    silent_minutes: int = Field(10, ge=1, description="a gate silent this long is reported to staff")
+    school_hours_start: time = time(7, 0)
+    school_hours_end: time = time(18, 0)
+    school_days: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays (1 = Monday)")
+
+
 class PortalSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -98,6 +110,8 @@ class Settings(BaseSettings):
     accounts: AccountSettings = AccountSettings()
     delivery: DeliverySettings = DeliverySettings()
     photos: PhotoSettings = PhotoSettings()
+    passages: PassageSettings = PassageSettings()
+    gate_health: GateHealthSettings = GateHealthSettings()
     portal: PortalSettings = PortalSettings()
     smtp: SmtpSettings = SmtpSettings()
 

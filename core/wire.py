@@ -27,6 +27,7 @@ class PassageEvent(_Wire):
     tag: str = Field(min_length=1, max_length=64)
     seen_at: AwareDatetime
     reader: str | None = Field(None, max_length=100)
+    photo_missing: str | None = Field(None, max_length=300)  # why a gate with a camera sent no still
 
 
 class PassageAccepted(_Wire):

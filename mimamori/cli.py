@@ -74,9 +74,11 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register() -> None:
-    from mimamori.commands import admin, audit, broadcast, config, db, demo, keys, serve, status, worker
+    from mimamori.commands import (
+        admin, audit, broadcast, config, db, demo, gate, keys, serve, status, worker,
+    )
 
-    for module in (admin, audit, broadcast, config, db, demo, keys, serve, status, worker):
+    for module in (admin, audit, broadcast, config, db, demo, gate, keys, serve, status, worker):
         cli.add_command(module.command)
 
 

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.config import Settings
 from portal.deps import Redirect
-from portal.routes import admin, auth, guardian, home, staff, support
+from portal.routes import admin, auth, guardian, home, ingest, staff, support
 from portal.security import MACHINE_PATHS, security_headers
 from portal.templating import page
 
@@ -34,7 +34,9 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_exception_handler(RequestValidationError, _bad_request)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (home.router, auth.router, guardian.router, staff.router, support.router, admin.router):
+    app.add_exception_handler(ingest.Refused, ingest.answer_refused)
+    for router in (home.router, auth.router, guardian.router, staff.router, support.router, admin.router,
+                   ingest.router):
         app.include_router(router)
     for router in extra_routers:
         app.include_router(router)

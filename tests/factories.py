@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from itertools import count
 
+from datetime import UTC, datetime
+
 from core import sealing
+from core.accounts import add_gate
 from core.addresses import add_verified_address
-from core.models import Channel, Guardian, Pupil, Site, SiteKind, Tag
+from core.models import (
+    Channel,
+    Gate,
+    Guardian,
+    Pupil,
+    Site,
+    SiteKind,
+    StaffAccount,
+    StaffAddress,
+    StaffRole,
+    Tag,
+)
 
 _numbers = count(1)
 
@@ -50,3 +64,22 @@ async def make_guardian(
     for email in emails:
         await add_verified_address(guardian.id, Channel.EMAIL, email, limit=max_addresses)
     return guardian
+
+
+async def make_gate(site: Site, name: str = "正門") -> tuple[Gate, str]:
+    """A gate and its key, as ``mimamori admin add-gate`` makes them."""
+    return await add_gate(site.name, name, actor="test")
+
+
+async def make_site_staff(site: Site, email: str, login_id: str | None = None) -> StaffAccount:
+    """A staff member of ``site`` with a verified mail address."""
+    staff = await StaffAccount.create(
+        login_id=login_id or f"staff-{next(_numbers)}", role=StaffRole.STAFF, password_hash="unusable"
+    )
+    await staff.sites.add(site)
+    await StaffAddress.create(
+        staff=staff, channel=Channel.EMAIL, value=email,
+        value_index=sealing.installed().blind_index("address:email", email),
+        verified_at=datetime.now(UTC),
+    )
+    return staff

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
-from core import broadcasts
+from core import broadcasts, gate_health
 from core.config import Settings
 from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases
 from core.delivery.compose import NoticeComposer, Undeliverable
@@ -128,6 +128,7 @@ class DeliveryWorker:
         if time.monotonic() - self._last_escalation >= ESCALATION_SECONDS:
             self._last_escalation = time.monotonic()
             await broadcasts.escalate_unacknowledged(self._settings, now=now)
+            await gate_health.report_silent_gates(self._settings, now=now)
 
     async def _idle(self) -> bool:
         if self._in_flight:

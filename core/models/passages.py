@@ -32,6 +32,7 @@ class Passage(Model):
     direction = fields.CharEnumField(Direction, max_length=10, null=True)
     outcome = fields.CharEnumField(PassageOutcome, max_length=12)
     reader = fields.CharField(max_length=100, null=True)
+    photo_missing = fields.CharField(max_length=300, null=True)  # the gate's reason for no still
 
     class Meta:
         table = "passage"

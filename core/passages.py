@@ -1,0 +1,228 @@
+"""Recording a passage a gate reported: the one place its direction and its notices are decided.
+
+A passage is stored once per ``event_id`` (a gate repeats an upload it is unsure of), together
+with its sealed still and, in the same transaction, the notices it causes. At a school the first
+counted passage of a pupil's local day is 登校 (after the site's cut-off 下校), the next 下校,
+alternating after that; a hall records 通過. A pass of the same pupil at the same site within
+``passages.repeat_minutes`` of another is stored as a repeat that tells nobody. Unknown, lost
+and retired tags are stored and tell no guardian; unknown and lost ones tell the site's staff.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core import sealing
+from core.config import Settings
+from core.delivery.outbox import Priority, enqueue
+from core.identifiers import compact_code, new_token
+from core.models import (
+    AddressStatus,
+    ContactAddress,
+    Direction,
+    Gate,
+    NoticeKind,
+    Passage,
+    PassageOutcome,
+    Photo,
+    Pupil,
+    Site,
+    SiteKind,
+    StaffAddress,
+    StaffRole,
+    Tag,
+    TagStatus,
+)
+from core.wire import PassageEvent
+
+log = logging.getLogger(__name__)
+
+JPEG_START = b"\xff\xd8\xff"
+JPEG_END = b"\xff\xd9"
+_COUNTED = (PassageOutcome.NOTIFIED, PassageOutcome.REPEAT)
+_OUTCOME_OF_STATUS = {TagStatus.LOST: PassageOutcome.LOST_TAG, TagStatus.RETIRED: PassageOutcome.RETIRED_TAG}
+_STAFF_EVENT = {PassageOutcome.UNKNOWN_TAG: "unknown_tag_read", PassageOutcome.LOST_TAG: "lost_tag_read"}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    passage: Passage
+    duplicate: bool  # the event had been recorded before: nothing new was stored or queued
+
+
+def is_jpeg(data: bytes) -> bool:
+    """A JPEG starts with SOI and a marker, and ends with EOI (cameras may pad after it)."""
+    return data.startswith(JPEG_START) and JPEG_END in data[-64:]
+
+
+def tag_index(number: str) -> str:
+    return sealing.installed().blind_index("tag", compact_code(number))
+
+
+def given_name(full_name: str) -> str:
+    """The given name notices use: the last part of ``山田 花子`` (full-width space too)."""
+    parts = full_name.split()
+    return parts[-1] if parts else full_name
+
+
+async def record_passage(
+    gate: Gate, event: PassageEvent, photo: bytes | None, settings: Settings
+) -> Recorded:
+    """Store ``event`` from ``gate`` once, with its still and its notices; repeats are no-ops.
+
+    A repeated event is told apart by the unique ``event_id`` refusing the insert, which costs a
+    rolled-back transaction now and then instead of a look-up for every passage.
+    """
+    try:
+        async with in_transaction() as connection:
+            passage = await _record(gate, event, photo, settings, connection.capabilities.dialect)
+    except IntegrityError:
+        existing = await Passage.get_or_none(event_id=event.event_id)
+        if existing is None:
+            raise
+        return Recorded(existing, duplicate=True)
+    return Recorded(passage, duplicate=False)
+
+
+async def _record(
+    gate: Gate, event: PassageEvent, photo: bytes | None, settings: Settings, dialect: str
+) -> Passage:
+    site = gate.site if isinstance(gate.site, Site) else await Site.get(id=gate.site_id)
+    index = tag_index(event.tag)
+    tag = await Tag.filter(number_index=index).select_related("pupil").first()
+    seen_at = event.seen_at.astimezone(UTC)
+    passage = Passage(
+        event_id=event.event_id,
+        gate_id=gate.id,
+        site_id=site.id,
+        tag_id=tag.id if tag else None,
+        pupil_id=tag.pupil_id if tag else None,
+        tag_number=compact_code(event.tag),
+        tag_number_index=index,
+        seen_at=seen_at,
+        reader=event.reader,
+        photo_missing=event.photo_missing,
+    )
+    if tag is None or tag.pupil_id is None:
+        passage.outcome = PassageOutcome.UNKNOWN_TAG
+    elif tag.status is not TagStatus.ACTIVE:
+        passage.outcome = _OUTCOME_OF_STATUS[tag.status]
+    else:
+        if dialect != "sqlite":  # SQLite's one writer already decides directions in turn
+            await Pupil.select_for_update().filter(id=tag.pupil_id).only("id").first()
+        passage.direction, passage.outcome = await _direction(site, tag.pupil_id, seen_at, settings)
+    await passage.save()
+    token = await _store_photo(passage, photo, settings) if photo else None
+    if passage.outcome is PassageOutcome.NOTIFIED:
+        await _notify_guardians(passage, tag.pupil, site, token, settings)  # type: ignore[union-attr]
+    elif passage.outcome in _STAFF_EVENT:
+        await notify_site_staff(
+            site, fact=f"tag-read:{site.id}:{index[:32]}:{_local(seen_at, site).date()}",
+            event=_STAFF_EVENT[passage.outcome], gate=gate, at=seen_at,
+        )
+    return passage
+
+
+async def _direction(
+    site: Site, pupil_id: int, seen_at: datetime, settings: Settings
+) -> tuple[Direction, PassageOutcome]:
+    """Repeat within the window, else 通過 at a hall, else alternate over the local day."""
+    window = timedelta(minutes=settings.passages.repeat_minutes)
+    day_start = datetime.combine(_local(seen_at, site).date(), time(0), ZoneInfo(site.timezone))
+    earlier = await Passage.filter(
+        pupil_id=pupil_id, site_id=site.id, outcome__in=_COUNTED,
+        seen_at__gte=min(day_start.astimezone(UTC), seen_at - window), seen_at__lt=seen_at + window,
+    ).order_by("seen_at").values_list("seen_at", "direction", "outcome")
+    nearby = [d for at, d, _ in earlier if abs(at - seen_at) < window]
+    if window and nearby:
+        return Direction(nearby[-1]) if nearby[-1] else _first_direction(site, seen_at), PassageOutcome.REPEAT
+    if site.kind is SiteKind.HALL:
+        return Direction.PASSAGE, PassageOutcome.NOTIFIED
+    today = [d for at, d, outcome in earlier if at >= day_start and at < seen_at and outcome == PassageOutcome.NOTIFIED]
+    if not today:
+        return _first_direction(site, seen_at), PassageOutcome.NOTIFIED
+    start = Direction(today[0]) if today[0] else Direction.ARRIVAL
+    flipped = Direction.DEPARTURE if start is Direction.ARRIVAL else Direction.ARRIVAL
+    return (start if len(today) % 2 == 0 else flipped), PassageOutcome.NOTIFIED
+
+
+def _first_direction(site: Site, seen_at: datetime) -> Direction:
+    if site.kind is SiteKind.HALL:
+        return Direction.PASSAGE
+    return Direction.DEPARTURE if _local(seen_at, site).time() >= site.cutoff else Direction.ARRIVAL
+
+
+def _local(moment: datetime, site: Site) -> datetime:
+    return moment.astimezone(ZoneInfo(site.timezone))
+
+
+async def _store_photo(passage: Passage, jpeg: bytes, settings: Settings) -> str:
+    photo = await Photo.create(
+        passage_id=passage.id,
+        token=new_token(),
+        jpeg=jpeg,
+        size=len(jpeg),
+        taken_at=passage.seen_at,
+        expires_at=datetime.now(UTC) + timedelta(days=settings.photos.retention_days),
+    )
+    return photo.token
+
+
+async def _notify_guardians(
+    passage: Passage, pupil: Pupil, site: Site, photo_token: str | None, settings: Settings
+) -> None:
+    addresses = await ContactAddress.filter(
+        guardian__pupils__id=pupil.id, guardian__wants_passages=True, guardian__passages_paused=False,
+        slot__isnull=False, status=AddressStatus.ACTIVE,
+    ).select_related("guardian").order_by("guardian_id", "slot")
+    payload = {
+        "pupil": given_name(pupil.name),
+        "site": site.name,
+        "direction": passage.direction.value,  # type: ignore[union-attr]
+        "seen_at": passage.seen_at.isoformat(),
+        "photo_token": photo_token,
+    }
+    # A notice arriving an hour after the pass would mislead more than it helps.
+    expires_at = passage.seen_at + timedelta(minutes=settings.delivery.passage_expiry_minutes)
+    local_time = _local(passage.seen_at, site).time()
+    for address in addresses:
+        guardian = address.guardian
+        if in_quiet_hours(local_time, guardian.quiet_start, guardian.quiet_end):
+            continue
+        await enqueue(
+            kind=NoticeKind.PASSAGE, fact=f"passage:{passage.id}", address=address,
+            guardian_id=guardian.id, passage_id=passage.id, payload=payload,
+            priority=Priority.URGENT, expires_at=expires_at,
+        )
+
+
+def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
+    """Whether a local time falls in a guardian's quiet hours (which may span midnight)."""
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at: datetime) -> int:
+    """Queue a staff notice to every verified address of the site's staff; returns how many."""
+    addresses = await StaffAddress.filter(
+        verified_at__isnull=False,
+        staff__role=StaffRole.STAFF,
+        staff__disabled_at__isnull=True,
+        staff__sites__id=site.id,
+    ).distinct()
+    queued = 0
+    for address in addresses:
+        queued += await enqueue(
+            kind=NoticeKind.STAFF, fact=fact, staff_address=address, priority=Priority.LOW,
+            payload={"event": event, "site": site.name, "gate": gate.name, "at": at.isoformat()},
+        ) is not None
+    return queued

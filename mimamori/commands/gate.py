@@ -1,0 +1,82 @@
+"""``mimamori gate``: the gate worker at an entrance, and a simulated gate for demos and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from gates.config import GateConfig, GateConfigError, load_gate_config
+from mimamori.cli import CommandError, run
+from mimamori.lifecycle import stop_on_signals
+
+if TYPE_CHECKING:
+    from gates.simulator import Simulation
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group("gate", invoke_without_command=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="the gate's gate.toml")
+@click.pass_context
+def command(ctx: click.Context, config_path: str | None) -> None:
+    """Run the gate worker: tag reader, camera, spool, uplink to the centre."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if config_path is None:
+        raise CommandError("mimamori gate: give --config FILE (the gate's gate.toml), or a subcommand")
+    try:
+        config = load_gate_config(config_path)
+    except GateConfigError as exc:
+        raise CommandError(f"mimamori gate: {exc}") from None
+    _logging()
+    run(_run_worker(config))
+
+
+async def _run_worker(config: GateConfig) -> None:
+    from gates.worker import GateWorker  # OpenCV loads only for the commands that need it
+
+    worker = GateWorker(config)
+    stop = asyncio.Event()
+    with stop_on_signals(stop.set):
+        await worker.run(stop)
+
+
+@command.command("simulate")
+@click.option("--server", "server_url", required=True, help="the centre, e.g. http://127.0.0.1:8000")
+@click.option("--gate-key", required=True, envvar="MIMAMORI_GATE_KEY", help="the key add-gate printed")
+@click.option("--tag", "tags", multiple=True, required=True, help="a tag number to pass (repeatable)")
+@click.option("--every", default=3.0, show_default=True, help="seconds between passes")
+@click.option("--count", default=0, show_default=True, help="passes to make (0: until Ctrl-C)")
+@click.option("--protocol", default="em4100-ascii", show_default=True, type=click.Choice(["em4100-ascii", "line"]))
+@click.option("--camera/--no-camera", default=True, show_default=True, help="play a generated video as the camera")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="where the pty link, video and spool live (default: a temporary directory)")
+def simulate_command(
+    server_url: str, gate_key: str, tags: tuple[str, ...], every: float, count: int,
+    protocol: str, camera: bool, directory: Path | None,
+) -> None:
+    """Drive a real gate worker: reader frames into a pty, a generated video as the camera."""
+    from gates.simulator import Simulation
+
+    _logging()
+    simulation = Simulation(server_url, gate_key, tags, every=every, count=count, protocol=protocol, camera=camera)
+    with tempfile.TemporaryDirectory(prefix="mimamori-gate-") as scratch:
+        left = run(_simulate(simulation, directory or Path(scratch)))
+    if left:
+        raise CommandError(f"mimamori gate simulate: {left} passage(s) not yet accepted by the centre (kept in the spool)")
+    click.echo("all passages accepted by the centre")
+
+
+async def _simulate(simulation: Simulation, directory: Path) -> int:
+    from gates.simulator import simulate
+
+    stop = asyncio.Event()
+    with stop_on_signals(stop.set):
+        return await simulate(simulation, directory, stop, on_pass=click.echo)
