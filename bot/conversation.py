@@ -24,6 +24,7 @@ from core.config import Settings
 from core.errors import NotFound, UserError
 from core.identifiers import find_registration_code
 from core.models import (
+    AddressStatus,
     Broadcast,
     BroadcastCategory,
     Channel,
@@ -96,6 +97,7 @@ class Conversation:
         self._line_quota = line_quota
 
     async def respond(self, incoming: Incoming) -> Reply:
+        await _reachable_again(incoming)
         if incoming.postback is not None:
             return await self._button(incoming, incoming.postback)
         command, rest = parse_command(incoming.text)
@@ -260,6 +262,14 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
         }
         for p in passages
     ]
+
+
+async def _reachable_again(incoming: Incoming) -> None:
+    """A chat that speaks to us does not block us (any more): its addresses are active again."""
+    await ContactAddress.filter(
+        channel=incoming.channel, value_index=address_index(incoming.channel, incoming.chat),
+        status=AddressStatus.INACTIVE, slot__isnull=False,
+    ).update(status=AddressStatus.ACTIVE)
 
 
 def _shown(address: ContactAddress, incoming: Incoming) -> dict[str, Any]:

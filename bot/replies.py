@@ -1,4 +1,4 @@
-"""The bots' reply texts, from the macros in bot/templates/replies.j2."""
+"""The bots' texts: replies from the macros in bot/templates/replies.j2, notices as chat messages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from core.delivery.render import RenderedNotice
 
 
 @cache
@@ -23,3 +25,8 @@ def _replies() -> Any:
 def say(name: str, **context: Any) -> str:
     """The reply ``name`` rendered with ``context``, trimmed."""
     return str(getattr(_replies(), name)(**context)).strip()
+
+
+def chat_text(notice: RenderedNotice) -> str:
+    """A notice as one chat message: the subject as its first line, then the text."""
+    return f"{notice.subject}\n\n{notice.text}" if notice.subject else notice.text

@@ -23,6 +23,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
+from bot.replies import chat_text
 from bot.telegram import telegram_bot
 from core.config import TelegramSettings
 from core.delivery.render import RenderedNotice
@@ -94,11 +95,6 @@ class TelegramTransport:
 
     async def close(self) -> None:
         await self._bot.session.close()
-
-
-def chat_text(notice: RenderedNotice) -> str:
-    """A chat message: the subject as its first line, then the text."""
-    return f"{notice.subject}\n\n{notice.text}" if notice.subject else notice.text
 
 
 def _buttons(notice: RenderedNotice) -> InlineKeyboardMarkup | None:
