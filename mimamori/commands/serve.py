@@ -8,6 +8,7 @@ import click
 import uvicorn
 
 from core.config import Settings
+from mimamori.bots import ChatBots
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
 from mimamori.lifecycle import PortalServer, stop_on_signals
@@ -24,8 +25,9 @@ def command(ctx: click.Context) -> None:
 
 async def serve(settings: Settings) -> None:
     async with opened(settings):
+        bots = ChatBots(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            create_app(settings, extra_routers=bots.routers),
             host=settings.portal.host,
             port=settings.portal.port,
             log_level="info",
@@ -40,8 +42,10 @@ async def serve(settings: Settings) -> None:
 
         with stop_on_signals(_stop):
             worker = asyncio.create_task(run_delivery(settings, stop), name="delivery")
+            chat = asyncio.create_task(bots.run(stop), name="bots")
             try:
                 await server.serve()
             finally:
                 stop.set()
                 await worker
+                await chat

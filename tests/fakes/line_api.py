@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.server import LoopbackServer
+
 MULTICAST_LIMIT = 500
 
 
@@ -30,7 +32,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeLineApi:
+class FakeLineApi(LoopbackServer):
     def __init__(self, access_token: str = "line-test-token", channel_secret: str = "line-test-secret") -> None:
         self.access_token = access_token
         self.channel_secret = channel_secret
@@ -40,8 +42,6 @@ class FakeLineApi:
         self._accepted: dict[str, str] = {}
         self._failures: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = defaultdict(deque)
         self._ids = itertools.count(100000)
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
     # ---- scripting and reading ----------------------------------------------------------------
 
@@ -90,22 +90,10 @@ class FakeLineApi:
 
     # ---- serving ---------------------------------------------------------------------------
 
-    async def start(self) -> FakeLineApi:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v2/bot/message/{endpoint}", self._send)
         app.router.add_get("/v2/bot/message/quota", self._quota)
         app.router.add_get("/v2/bot/message/quota/consumption", self._consumption)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def _authorised(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.access_token}"

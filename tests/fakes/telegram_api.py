@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.server import LoopbackServer
+
 BOT_USER = {"id": 1000, "is_bot": True, "first_name": "Mimamori", "username": "MimamoriBot"}
 
 
@@ -29,7 +31,7 @@ class Call:
         return str(self.params.get("chat_id"))
 
 
-class FakeTelegramApi:
+class FakeTelegramApi(LoopbackServer):
     def __init__(self, token: str = "123456:TEST-token") -> None:
         self.token = token
         self.calls: list[Call] = []
@@ -39,8 +41,7 @@ class FakeTelegramApi:
         self._new_update = asyncio.Event()
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.url = ""
+        self._closing = False
 
     # ---- scripting -------------------------------------------------------------------------
 
@@ -75,20 +76,8 @@ class FakeTelegramApi:
 
     # ---- serving ---------------------------------------------------------------------------
 
-    async def start(self) -> FakeTelegramApi:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -110,12 +99,17 @@ class FakeTelegramApi:
             return _ok(BOT_USER)
         return _ok(True)  # setMyCommands, setWebhook, deleteWebhook, answerCallbackQuery, ...
 
+    async def stop(self) -> None:
+        self._closing = True
+        self._new_update.set()  # long polls answer now rather than holding the shutdown
+        await super().stop()
+
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         deadline = time.monotonic() + float(params.get("timeout") or 0)
         while True:
             ready = [u for u in self._updates if u["update_id"] >= offset]
-            if ready or time.monotonic() >= deadline:
+            if ready or self._closing or time.monotonic() >= deadline:
                 return ready
             self._new_update.clear()
             try:
