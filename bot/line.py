@@ -87,6 +87,15 @@ async def read_quota(api: AsyncMessagingApi, *, timeout: float = 10) -> broadcas
     return broadcasts.LineQuota(limit=quota.value if quota.type == "limited" else None, used=used.total_usage)
 
 
+async def quota_now(settings: LineSettings) -> broadcasts.LineQuota | None:
+    """Read the quota with a client of its own (for a one-off command)."""
+    client = line_api_client(settings)
+    try:
+        return await read_quota(AsyncMessagingApi(client), timeout=settings.timeout_seconds)
+    finally:
+        await client.close()
+
+
 class LineDialogue:
     """Turns webhook events into conversation turns and replies."""
 

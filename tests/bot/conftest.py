@@ -19,6 +19,7 @@ from tests.fakes.line_api import FakeLineApi
 from tests.fakes.telegram_api import FakeTelegramApi
 
 WEBHOOK_SECRET = "s3cret-token_for-webhook"
+TELEGRAM_HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
 
 @pytest.fixture

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from bot.telegram_transport import TelegramTransport
+from core import broadcasts
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.worker import DeliveryWorker
 from core.models import (
     AddressStatus,
+    BroadcastAck,
+    BroadcastCategory,
     Channel,
     ContactAddress,
     Delivery,
@@ -21,6 +24,7 @@ from core.models import (
     PassageOutcome,
     Photo,
 )
+from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
 from tests.bot.conftest import add_chat
 from tests.factories import make_guardian, make_pupil, make_site
 
@@ -132,3 +136,28 @@ async def test_server_errors_retry_and_a_vanished_chat_fails(database_url, teleg
     failed = await Delivery.get(status=DeliveryStatus.FAILED)
     assert failed.last_error == "Telegram refused: Bad Request: chat not found"
     assert (await ContactAddress.get(id=failed.address_id)).failure_count == 1
+
+
+async def test_a_broadcast_asking_for_acknowledgement_gets_a_button_that_records_it(
+    database_url, telegram_api, bot_settings, telegram_client
+) -> None:
+    guardian = await make_guardian()
+    await add_chat(guardian.id, Channel.TELEGRAM, "4242")
+    draft = await broadcasts.create_draft(
+        author=None, scope=broadcasts.Scope(), category=BroadcastCategory.DISASTER, title="地震",
+        body="児童は学校で待機しています。", ack_requested=True,
+    )
+    await broadcasts.confirm(draft.id, by=None)
+
+    await _deliver(bot_settings)
+
+    [message] = telegram_api.sent(chat="4242")
+    assert message.params["text"].startswith("【災害情報】地震")
+    [[button]] = message.params["reply_markup"]["inline_keyboard"]
+    assert button["text"] == "確認しました" and button["callback_data"].startswith("ack:")
+    pressed = telegram_api.button_update(4242, button["callback_data"])
+    response = await telegram_client.post("/hooks/telegram", json=pressed, headers=HEADERS)
+    assert response.status_code == 200
+    [ack] = await BroadcastAck.filter(broadcast_id=draft.id)
+    assert (ack.guardian_id, ack.channel) == (guardian.id, "telegram")
+    assert "確認を受け付けました" in telegram_api.sent(chat="4242")[-1].params["text"]

@@ -10,10 +10,8 @@ from core.addresses import counted_addresses
 from core.models import BroadcastStatus, Broadcast, Channel, StaffAccount, StaffRole
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
-from tests.bot.conftest import WEBHOOK_SECRET
+from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
 from tests.factories import make_guardian, make_pupil, make_site
-
-HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
 
 async def test_a_deep_link_start_through_the_webhook_registers_and_answers(
