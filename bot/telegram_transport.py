@@ -1,7 +1,7 @@
 """The Telegram transport: sendMessage (or sendPhoto, for a guardian who opted in to stills).
 
-Telegram allows about 30 messages a second overall and one a second per chat: the worker paces
-the first (``rate_per_second``), this transport the second. Errors are translated at the edge:
+Telegram allows about 30 messages a second overall and one a second per chat: this transport
+holds both (``rate_per_second``, ``per_chat_per_second``). Errors are translated at the edge:
 ``retry_after`` is honoured exactly, 403 (the person blocked the bot) makes the address inactive,
 a vanished chat counts toward the address failing, network trouble and 5xx retry.
 """
@@ -34,6 +34,29 @@ CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
 
 
+class SpacedLimiter:
+    """At least ``1/rate`` seconds between the starts of any two calls, never catching up.
+
+    Evenly spaced slots reserved in advance (the worker's pacing) burst after the event loop
+    stalls: every slot that passed meanwhile fires at once. Telegram counts calls a second as
+    they arrive, so calls here are spaced by when they really start.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._last = -float("inf")
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        async with self._lock:
+            wait = self._last + self._interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last = time.monotonic()
+
+
 class ChatPacer:
     """At most ``rate`` messages a second to any one chat; a chat told to wait waits."""
 
@@ -60,12 +83,14 @@ class TelegramTransport:
     def __init__(self, settings: TelegramSettings, bot: Bot | None = None) -> None:
         self._bot = bot or telegram_bot(settings)
         self.concurrency = settings.concurrency
-        self.rate_per_second = settings.rate_per_second
+        self.rate_per_second = 0.0  # paced here instead: see SpacedLimiter
+        self._window = SpacedLimiter(settings.rate_per_second)
         self._pacer = ChatPacer(settings.per_chat_per_second)
 
     async def send(self, message: Outgoing) -> Outcome:
         chat = message.address
         await self._pacer.wait(chat)
+        await self._window.wait()
         text = chat_text(message.notice)
         markup = _buttons(message.notice)
         try:
