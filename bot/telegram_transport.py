@@ -42,8 +42,10 @@ class SpacedLimiter:
     they arrive, so calls here are spaced by when they really start.
     """
 
+    MARGIN = 1.05  # 5% under the limit, so jitter on the way cannot push a second over it
+
     def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._interval = self.MARGIN / rate if rate > 0 else 0.0
         self._last = -float("inf")
         self._lock = asyncio.Lock()
 
