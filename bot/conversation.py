@@ -9,6 +9,7 @@ alerts through the same two-step broadcast API as the portal; anyone acknowledge
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -53,6 +54,13 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "alert": ("警報", "alert"),
     "link": ("連携", "link"),
 }
+ALERT_CATEGORIES = {
+    "不審者": BroadcastCategory.SUSPICIOUS_PERSON, "suspicious": BroadcastCategory.SUSPICIOUS_PERSON,
+    "休校": BroadcastCategory.CLOSURE, "closure": BroadcastCategory.CLOSURE,
+    "災害": BroadcastCategory.DISASTER, "disaster": BroadcastCategory.DISASTER,
+    "お知らせ": BroadcastCategory.GENERAL, "notice": BroadcastCategory.GENERAL,
+}
+ACK_WORDS = {"要確認", "ack"}
 _WORDS = {word.casefold(): name for name, words in COMMANDS.items() for word in words}
 GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "解除", "ヘルプ")  # LINE quick replies
 
@@ -82,12 +90,32 @@ class Reply:
 
 def parse_command(text: str) -> tuple[str | None, str]:
     """(command name or None, the rest of the text)."""
-    folded = unicodedata.normalize("NFKC", text).strip()
-    if not folded:
-        return None, ""
-    first, _, rest = folded.partition(" ")
+    first, rest = _first_word(unicodedata.normalize("NFKC", text))
     word = first.lstrip("/").split("@", 1)[0].casefold()
-    return _WORDS.get(word), rest.strip()
+    return _WORDS.get(word), rest
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """(the first word, the rest with its line breaks kept)."""
+    match = re.match(r"\s*(\S*)\s*(.*)", text, re.DOTALL)
+    assert match is not None  # the pattern matches any text
+    return match[1], match[2].rstrip()
+
+
+def parse_alert(text: str) -> tuple[str, BroadcastCategory, bool, str]:
+    """``SCOPE [category word] [要確認] TEXT`` -> (scope, category, ack asked, text)."""
+    scope, rest = _first_word(text)
+    category, ack = BroadcastCategory.GENERAL, False
+    while True:
+        word, after = _first_word(rest)
+        folded = word.casefold()
+        if folded in ALERT_CATEGORIES:
+            category = ALERT_CATEGORIES[folded]
+        elif folded in ACK_WORDS:
+            ack = True
+        else:
+            return scope, category, ack, rest
+        rest = after
 
 
 class Conversation:
@@ -182,15 +210,14 @@ class Conversation:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
         if staff is None:
             return Reply(say("staff_only"))
-        scope_text, _, text = rest.partition(" ")
-        text = text.strip()
+        scope_text, category, ack, text = parse_alert(rest)
         if not scope_text or not text:
             return Reply(say("alert_usage"))
         try:
             scope = await broadcasts.parse_scope(scope_text)
             draft = await broadcasts.create_draft(
-                author=staff, scope=scope, category=BroadcastCategory.GENERAL,
-                title=text.splitlines()[0][: broadcasts.TITLE_LIMIT], body=text, ack_requested=False,
+                author=staff, scope=scope, category=category,
+                title=text.splitlines()[0][: broadcasts.TITLE_LIMIT], body=text, ack_requested=ack,
                 actor=f"staff:{staff.id}:{incoming.channel.value}",
             )
         except UserError as refusal:
@@ -288,4 +315,4 @@ def _minutes(wait: timedelta | None) -> int:
     return max(1, math.ceil((wait or timedelta(0)).total_seconds() / 60))
 
 
-__all__ = ["COMMANDS", "Button", "Conversation", "GUARDIAN_MENU", "Incoming", "Reply", "parse_command"]
+__all__ = ["COMMANDS", "Button", "Conversation", "GUARDIAN_MENU", "Incoming", "Reply", "parse_alert", "parse_command"]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.conversation import Conversation, Incoming
+from bot.conversation import Conversation
 from bot.line import LineDialogue, line_api_client, line_webhook, read_quota
 from bot.telegram import telegram_bot, telegram_dispatcher, telegram_webhook
 from core.addresses import add_verified_address
@@ -83,5 +83,3 @@ async def line_client(bot_settings: Settings, line_api: FakeLineApi) -> AsyncIte
 async def add_chat(guardian_id: int, channel: Channel, chat: str) -> ContactAddress:
     return await add_verified_address(guardian_id, channel, chat, limit=2)
 
-
-__all__ = ["Incoming", "add_chat"]

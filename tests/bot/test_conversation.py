@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from bot.conversation import Conversation, Incoming, parse_command
+from bot.conversation import Conversation, Incoming, parse_alert, parse_command
 from core import broadcasts
 from core.addresses import counted_addresses
 from core.config import Settings
@@ -54,6 +54,15 @@ def test_command_words_in_japanese_english_and_telegram_form() -> None:
     assert parse_command("／ｈｅｌｐ") == ("help", "")
     assert parse_command("警報　みどり小学校 本文") == ("alert", "みどり小学校 本文")
     assert parse_command("こんにちは") == (None, "")
+    assert parse_command("警報\nall 地震\n待機") == ("alert", "all 地震\n待機")
+
+
+def test_an_alert_may_name_its_category_and_ask_for_acknowledgement() -> None:
+    assert parse_alert("みどり小学校 不審者 要確認 正門付近\n下校時注意") == (
+        "みどり小学校", BroadcastCategory.SUSPICIOUS_PERSON, True, "正門付近\n下校時注意",
+    )
+    assert parse_alert("all 明日は休校です") == ("all", BroadcastCategory.GENERAL, False, "明日は休校です")
+    assert parse_alert("all disaster ack") == ("all", BroadcastCategory.DISASTER, True, "")
 
 
 async def test_a_guardian_registers_a_chat_by_typing_the_full_width_code(database_url, talk) -> None:
@@ -159,12 +168,14 @@ async def test_staff_draft_an_alert_and_only_confirm_sends_it(database_url, talk
     await make_guardian(pupils=[pupil], emails=["keiko@example.jp"])
     await _linked_staff(talk, site)
 
-    preview = await talk("警報 みどり小学校 不審者情報\n下校時は複数で帰ってください。", chat="U-staff")
+    preview = await talk("警報 みどり小学校 不審者 要確認 正門付近で不審な人物\n下校時は複数で帰ってください。", chat="U-staff")
 
-    assert "みどり小学校" in preview.text and "1人" in preview.text and "不審者情報" in preview.text
+    assert "みどり小学校" in preview.text and "1人" in preview.text
+    assert "【不審者情報】正門付近で不審な人物" in preview.text
     assert [b.label for b in preview.buttons] == ["送信 Confirm", "取消 Cancel"]
     [draft] = await broadcasts.Broadcast.all()
-    assert draft.status is BroadcastStatus.DRAFT
+    assert draft.status is BroadcastStatus.DRAFT and draft.ack_requested
+    assert draft.category is BroadcastCategory.SUSPICIOUS_PERSON
     assert "送信を開始しました" in (await talk(chat="U-staff", button=preview.buttons[0].postback)).text
     await draft.refresh_from_db()
     assert draft.status is BroadcastStatus.CONFIRMED

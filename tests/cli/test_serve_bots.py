@@ -8,7 +8,6 @@ import sys
 
 import httpx
 
-from tests.conftest import REPO
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.net import free_port
@@ -67,5 +66,3 @@ async def test_serve_polls_telegram_and_answers_the_line_webhook(cli_env, tmp_pa
     assert process.returncode == 0, stderr.decode()
     assert b"Traceback" not in stderr
 
-
-__all__ = ["REPO"]
