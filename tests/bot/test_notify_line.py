@@ -9,7 +9,16 @@ from core import broadcasts
 from core.config import load_settings
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.worker import DeliveryWorker
-from core.models import BroadcastCategory, Channel, ContactAddress, Delivery, DeliveryStatus, NoticeKind
+from core.models import (
+    AddressStatus,
+    BroadcastCategory,
+    Channel,
+    ContactAddress,
+    Delivery,
+    DeliveryStatus,
+    Guardian,
+    NoticeKind,
+)
 from tests.bot.conftest import add_chat
 from tests.factories import make_guardian
 
@@ -131,3 +140,27 @@ async def test_a_broadcast_goes_by_multicast_in_chunks_with_one_ack_postback(dat
     ]
     assert len({m.retry_key for m in multicasts}) == 3
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 12
+
+
+async def test_a_city_wide_broadcast_fills_multicasts_of_500(database_url, line_api, bot_settings) -> None:
+    await Guardian.bulk_create([
+        Guardian(login_id=f"M{n:07d}", name="保護者", name_index=f"{n:064x}", password_hash="x") for n in range(1100)
+    ])
+    ids = await Guardian.filter(login_id__startswith="M").order_by("id").values_list("id", flat=True)
+    now = datetime.now(UTC)
+    await ContactAddress.bulk_create([
+        ContactAddress(guardian_id=g, channel=Channel.LINE, value=f"U{g:032d}", value_index=f"{g:064x}", slot=1,
+                       status=AddressStatus.ACTIVE, verified_at=now)
+        for g in ids
+    ], batch_size=500)
+    draft = await broadcasts.create_draft(
+        author=None, scope=broadcasts.Scope(), category=BroadcastCategory.CLOSURE, title="休校",
+        body="明日は休校です。", ack_requested=False,
+    )
+    await broadcasts.confirm(draft.id, by=None)
+    await broadcasts.continue_fanouts(bot_settings)
+
+    await _deliver(bot_settings)
+
+    assert sorted(len(m.body["to"]) for m in line_api.to("multicast")) == [100, 500, 500]
+    assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 1100
