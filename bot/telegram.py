@@ -119,7 +119,10 @@ def telegram_webhook(bot: Bot, dispatcher: Dispatcher, secret: str) -> APIRouter
     return router
 
 
-async def run_polling(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event, *, polling_timeout: int = 25) -> None:
+async def run_polling(
+    bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event, *,
+    polling_timeout: int = 25, restart_delay: float = RESTART_DELAY_SECONDS,
+) -> None:
     """Long polling until ``stop``, restarted after anything that ends it early."""
     while not stop.is_set():
         try:
@@ -142,6 +145,6 @@ async def run_polling(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event, *, 
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("Telegram polling failed: restarting in %s s", RESTART_DELAY_SECONDS)
+            log.exception("Telegram polling failed: restarting in %s s", restart_delay)
         with suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), RESTART_DELAY_SECONDS)
+            await asyncio.wait_for(stop.wait(), restart_delay)

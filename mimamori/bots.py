@@ -31,22 +31,22 @@ class ChatBots:
         self._telegram: tuple[Bot, Dispatcher] | None = None
         self._line: AsyncApiClient | None = None
         self.routers: list[APIRouter] = []
-        line = settings.line
-        quota: LineQuotaReader | None = None
+        self.line_quota: LineQuotaReader | None = None  # for every staff preview (the portal: app.state)
+        line, telegram = settings.line, settings.telegram
+        api: AsyncMessagingApi | None = None
         if line.access_token is not None:
             self._line = line_api_client(line)
             api = AsyncMessagingApi(self._line)
-            quota = lambda: read_quota(api)  # noqa: E731
-        conversation = Conversation(settings, line_quota=quota)
-        if self._line is not None and line.channel_secret is not None:
+            self.line_quota = lambda: read_quota(api)  # type: ignore[arg-type]
+        conversation = Conversation(settings, line_quota=self.line_quota)
+        if api is not None and line.channel_secret is not None:
             dialogue = LineDialogue(conversation, api, timeout=line.timeout_seconds)
             self.routers.append(line_webhook(dialogue, line.channel_secret.get_secret_value()))
-        telegram = settings.telegram
         if telegram.token is not None:
-            bot = telegram_bot(telegram)
-            self._telegram = (bot, telegram_dispatcher(conversation))
+            bot, dispatcher = telegram_bot(telegram), telegram_dispatcher(conversation)
+            self._telegram = (bot, dispatcher)
             if telegram.mode == "webhook" and telegram.webhook_secret is not None:
-                self.routers.append(telegram_webhook(bot, self._telegram[1], telegram.webhook_secret.get_secret_value()))
+                self.routers.append(telegram_webhook(bot, dispatcher, telegram.webhook_secret.get_secret_value()))
 
     @property
     def names(self) -> list[str]:

@@ -26,8 +26,10 @@ def command(ctx: click.Context) -> None:
 async def serve(settings: Settings) -> None:
     async with opened(settings):
         bots = ChatBots(settings)
+        app = create_app(settings, extra_routers=bots.routers)
+        app.state.line_quota = bots.line_quota  # None without LINE
         config = uvicorn.Config(
-            create_app(settings, extra_routers=bots.routers),
+            app,
             host=settings.portal.host,
             port=settings.portal.port,
             log_level="info",

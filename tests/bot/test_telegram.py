@@ -74,20 +74,38 @@ async def test_staff_alert_preview_has_confirm_and_cancel_buttons_and_confirm_se
     assert telegram_api.sent("answerCallbackQuery")
 
 
-async def test_long_polling_answers_and_stops_cleanly(database_url, telegram_api, bot_settings) -> None:
+async def _poll_until_answered(telegram_api, bot_settings, chat: str) -> None:
     bot = telegram_bot(bot_settings.telegram)
     stop = asyncio.Event()
-    polling = asyncio.create_task(run_polling(bot, telegram_dispatcher(Conversation(bot_settings)), stop, polling_timeout=1))
-    telegram_api.queue_update(telegram_api.text_update(99, "状況"))
-    for _ in range(500):
-        if telegram_api.sent(chat="99"):
+    dispatcher = telegram_dispatcher(Conversation(bot_settings))
+    polling = asyncio.create_task(run_polling(bot, dispatcher, stop, polling_timeout=1, restart_delay=0.1))
+    for _ in range(3000):
+        if telegram_api.sent(chat=chat):
             break
         await asyncio.sleep(0.01)
     stop.set()
     await asyncio.wait_for(polling, 10)
     await bot.session.close()
 
+
+async def test_long_polling_answers_and_stops_cleanly(database_url, telegram_api, bot_settings) -> None:
+    telegram_api.queue_update(telegram_api.text_update(99, "状況"))
+
+    await _poll_until_answered(telegram_api, bot_settings, "99")
+
     [answer] = telegram_api.sent(chat="99")
     assert "まだ登録されていません" in answer.params["text"]
     [menu] = telegram_api.sent("setMyCommands")
     assert [c["command"] for c in menu.params["commands"]] == ["status", "addresses", "stop", "resume", "unlink", "help"]
+
+
+async def test_polling_survives_a_failing_api(database_url, telegram_api, bot_settings) -> None:
+    telegram_api.fail("deleteWebhook", 502, "Bad Gateway")  # at start: the supervisor restarts
+    telegram_api.fail("getUpdates", 500, "Internal Server Error", times=2)  # aiogram backs off
+    telegram_api.queue_update(telegram_api.text_update(98, "ヘルプ"))
+
+    await _poll_until_answered(telegram_api, bot_settings, "98")
+
+    assert len(telegram_api.sent("deleteWebhook")) >= 2
+    [answer] = telegram_api.sent(chat="98")
+    assert "登録コード" in answer.params["text"]
