@@ -90,6 +90,33 @@ class SmtpSettings(_Section):
     bounce_domain: str | None = None
 
 
+class TelegramSettings(_Section):
+    token: SecretStr | None = None  # from @BotFather; unset: no Telegram
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: SecretStr | None = None  # checked against X-Telegram-Bot-Api-Secret-Token
+    api_base: str = "https://api.telegram.org"  # or a local Bot API server
+    rate_per_second: float = Field(30, ge=0, description="messages a second, all chats together")
+    per_chat_per_second: float = Field(1, gt=0)
+    concurrency: int = Field(8, ge=1, le=256)
+    timeout_seconds: float = Field(30, gt=0)
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramSettings:
+        if self.token is not None and self.mode == "webhook" and self.webhook_secret is None:
+            raise ValueError("telegram.webhook_secret: needed in webhook mode")
+        return self
+
+
+class LineSettings(_Section):
+    channel_secret: SecretStr | None = None  # checks X-Line-Signature
+    access_token: SecretStr | None = None  # long-lived channel access token; unset: no LINE
+    api_base: str = "https://api.line.me"
+    rate_per_second: float = Field(100, ge=0, description="API calls a second; 0 means unlimited")
+    concurrency: int = Field(8, ge=1, le=256)
+    multicast_size: int = Field(500, ge=1, le=500)
+    timeout_seconds: float = Field(30, gt=0)
+
+
 class Settings(BaseSettings):
     """Every setting of the central service, with the embedded defaults."""
 
@@ -114,6 +141,8 @@ class Settings(BaseSettings):
     gate_health: GateHealthSettings = GateHealthSettings()
     portal: PortalSettings = PortalSettings()
     smtp: SmtpSettings = SmtpSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    line: LineSettings = LineSettings()
 
     @model_validator(mode="after")
     def _embedded_defaults(self) -> Settings:

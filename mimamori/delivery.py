@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bot.line_transport import LineTransport
+from bot.telegram_transport import TelegramTransport
 from core.config import Settings
 from core.delivery.transport import Transport
 from core.delivery.worker import DeliveryWorker
@@ -15,7 +17,12 @@ log = logging.getLogger(__name__)
 
 
 def build_transports(settings: Settings) -> dict[Channel, Transport]:
-    return {Channel.EMAIL: SmtpTransport(settings.smtp)}
+    transports: dict[Channel, Transport] = {Channel.EMAIL: SmtpTransport(settings.smtp)}
+    if settings.telegram.token is not None:
+        transports[Channel.TELEGRAM] = TelegramTransport(settings.telegram)
+    if settings.line.access_token is not None:
+        transports[Channel.LINE] = LineTransport(settings.line)
+    return transports
 
 
 async def run_delivery(settings: Settings, stop: asyncio.Event) -> None:

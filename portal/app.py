@@ -27,6 +27,7 @@ _PLAIN_ERRORS = {
 
 
 def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The portal; ``extra_routers`` (the bots' webhooks) are included after its own routes."""
     app = FastAPI(title="Mimamori", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.middleware("http")(security_headers)

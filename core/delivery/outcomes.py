@@ -11,12 +11,13 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core.addresses import address_index
 from core.config import DeliverySettings
 from core.delivery.compose import Undeliverable
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.retry import next_attempt
 from core.delivery.transport import Outcome, PermanentFailure, Sent, TemporaryFailure
-from core.models import AddressStatus, ContactAddress, Delivery, DeliveryStatus, NoticeKind
+from core.models import AddressStatus, Channel, ContactAddress, Delivery, DeliveryStatus, NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,7 @@ async def _judge_address(address_id: int, failure: PermanentFailure, settings: D
     if address is None or address.status is AddressStatus.INACTIVE:
         return
     if failure.address_verdict == "blocked":
-        address.status = AddressStatus.INACTIVE
-        address.last_failure = failure.reason[:2000]
-        await address.save(update_fields=["status", "last_failure"])
-        log.info("address %s blocked us: %s", address.id, failure.reason)
-        await _tell_other_addresses(address)
+        await _mark_blocked(address, failure.reason)
         return
     await ContactAddress.filter(id=address.id).update(
         failure_count=F("failure_count") + 1, last_failure=failure.reason[:2000]
@@ -101,6 +98,26 @@ async def _judge_address(address_id: int, failure: PermanentFailure, settings: D
         address.status = AddressStatus.FAILING
         await address.save(update_fields=["status"])
         log.info("address %s is failing after %s permanent failures", address.id, address.failure_count)
+
+
+async def chat_blocked(channel: Channel, value: str, reason: str) -> int:
+    """The person blocked us outside a send (a LINE unfollow): as a 403 would have told us."""
+    blocked = 0
+    for address in await ContactAddress.filter(
+        channel=channel, value_index=address_index(channel, value)
+    ).exclude(status=AddressStatus.INACTIVE):
+        async with in_transaction():
+            await _mark_blocked(address, reason)
+        blocked += 1
+    return blocked
+
+
+async def _mark_blocked(address: ContactAddress, reason: str) -> None:
+    address.status = AddressStatus.INACTIVE
+    address.last_failure = reason[:2000]
+    await address.save(update_fields=["status", "last_failure"])
+    log.info("address %s blocked us: %s", address.id, reason)
+    await _tell_other_addresses(address)
 
 
 async def _tell_other_addresses(blocked: ContactAddress) -> None:

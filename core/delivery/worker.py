@@ -149,7 +149,8 @@ class DeliveryWorker:
             now = self._clock()
             rows = await claim_batch(
                 [channel],
-                limit=min(room, self._delivery.batch_size),
+                # a multicast channel claims up to one full group, so a group can fill
+                limit=min(room, max(self._delivery.batch_size, self._group_size(channel))),
                 lease=timedelta(seconds=self._delivery.lease_seconds),
                 now=now,
             )

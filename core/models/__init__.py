@@ -3,6 +3,7 @@
 from core.models.addresses import ContactAddress
 from core.models.audit import AuditEntry
 from core.models.broadcasts import Broadcast, BroadcastAck
+from core.models.chat import ChatEvent, StaffLinkCode
 from core.models.deliveries import Delivery
 from core.models.enums import (
     AddressStatus,
@@ -27,8 +28,9 @@ from core.models.throttle import ThrottleState
 
 __all__ = [
     "AddressStatus", "AuditEntry", "Broadcast", "BroadcastAck", "BroadcastCategory",
-    "BroadcastStatus", "Channel", "ContactAddress", "Delivery", "DeliveryStatus", "Direction",
+    "BroadcastStatus", "Channel", "ChatEvent", "ContactAddress", "Delivery", "DeliveryStatus", "Direction",
     "Gate", "Guardian", "Language", "NoticeKind", "Passage", "PassageOutcome", "Photo",
-    "PhotoView", "PortalSession", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress", "StaffRole", "Tag",
+    "PhotoView", "PortalSession", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress", "StaffLinkCode",
+    "StaffRole", "Tag",
     "TagStatus", "ThrottleState",
 ]

@@ -11,9 +11,10 @@ import click
 
 from core import accounts
 from core.errors import UserError
-from core.models import SiteKind, StaffRole
+from core.models import SiteKind, StaffAccount, StaffRole
 from core.registration_notice import write_registration_notices
 from core.roster import ImportResult, NewGuardian, import_roster
+from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from mimamori.cli import run, settings_of
 from mimamori.runtime import cli_actor, opened
 
@@ -83,6 +84,25 @@ def add_staff(ctx: click.Context, login: str, role: str, sites: tuple[str, ...])
             click.echo(issued.secret)
 
     run(_add())
+
+
+@command.command("staff-link-code")
+@click.argument("login")
+@click.pass_context
+def staff_link_code(ctx: click.Context, login: str) -> None:
+    """A one-time code that links a Telegram or LINE chat to a staff account (sent as "link CODE")."""
+
+    async def _issue() -> None:
+        async with opened(settings_of(ctx)):
+            staff = await StaffAccount.get_or_none(login_id=login, disabled_at__isnull=True)
+            if staff is None:
+                raise UserError(f"there is no enabled staff account {login}")
+            code = await issue_staff_link_code(staff.id)
+            minutes = int(LINK_CODE_LIFETIME.total_seconds() // 60)
+            click.echo(f"Send this to the bot within {minutes} minutes as: 連携 {code}  (or: /link {code})")
+            click.echo(code)
+
+    run(_issue())
 
 
 @command.command("import-roster")

@@ -8,6 +8,7 @@ import click
 import uvicorn
 
 from core.config import Settings
+from mimamori.bots import ChatBots
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
 from mimamori.lifecycle import PortalServer, stop_on_signals
@@ -32,8 +33,11 @@ def command(ctx: click.Context, behind_proxy: bool | None) -> None:
 async def serve(settings: Settings) -> None:
     portal = settings.portal
     async with opened(settings):
+        bots = ChatBots(settings)
+        app = create_app(settings, extra_routers=bots.routers)
+        app.state.line_quota = bots.line_quota  # None without LINE
         config = uvicorn.Config(
-            create_app(settings),
+            app,
             host=portal.host,
             port=portal.port,
             log_level="info",
@@ -50,8 +54,10 @@ async def serve(settings: Settings) -> None:
 
         with stop_on_signals(_stop):
             worker = asyncio.create_task(run_delivery(settings, stop), name="delivery")
+            chat = asyncio.create_task(bots.run(stop), name="bots")
             try:
                 await server.serve()
             finally:
                 stop.set()
                 await worker
+                await chat

@@ -1,0 +1,318 @@
+"""The one conversation the bots hold, written once for every chat app.
+
+An adapter (bot/telegram.py, bot/line.py) turns what arrived into an ``Incoming`` (a text, or
+the data of a pressed button) and speaks the ``Reply`` back in its app's own way. Guardians
+register a chat with their code and manage their notices; staff whose chat is linked draft
+alerts through the same two-step broadcast API as the portal; anyone acknowledges a broadcast.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.transactions import in_transaction
+
+from core import audit, broadcasts
+from core.addresses import address_index, counted_addresses
+from core.config import Settings
+from core.errors import NotFound, UserError
+from core.identifiers import find_registration_code
+from core.models import (
+    AddressStatus,
+    Broadcast,
+    BroadcastCategory,
+    Channel,
+    ContactAddress,
+    Guardian,
+    Passage,
+    PassageOutcome,
+    StaffAccount,
+)
+from core.registration import Outcome, register_with_code
+from core.staff_links import link_chat, staff_for_chat
+
+from bot.replies import say
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+# Command words, Japanese first; the first word of a message (a leading "/" and a Telegram
+# "@botname" suffix dropped, case and width folded) picks the command.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "status": ("状況", "status", "today"),
+    "addresses": ("登録", "addresses", "list"),
+    "stop": ("停止", "stop", "pause"),
+    "resume": ("再開", "resume", "restart"),
+    "unlink": ("解除", "unlink"),
+    "help": ("ヘルプ", "help", "start", "menu"),
+    "alert": ("警報", "alert"),
+    "link": ("連携", "link"),
+}
+ALERT_CATEGORIES = {
+    "不審者": BroadcastCategory.SUSPICIOUS_PERSON, "suspicious": BroadcastCategory.SUSPICIOUS_PERSON,
+    "休校": BroadcastCategory.CLOSURE, "closure": BroadcastCategory.CLOSURE,
+    "災害": BroadcastCategory.DISASTER, "disaster": BroadcastCategory.DISASTER,
+    "お知らせ": BroadcastCategory.GENERAL, "notice": BroadcastCategory.GENERAL,
+}
+ACK_WORDS = {"要確認", "ack"}
+_WORDS = {word.casefold(): name for name, words in COMMANDS.items() for word in words}
+GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "解除", "ヘルプ")  # LINE quick replies
+
+LineQuotaReader = Callable[[], Awaitable[broadcasts.LineQuota | None]]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: Channel
+    chat: str  # the Telegram chat id or LINE user id it came from
+    text: str = ""
+    postback: str | None = None  # the data of a pressed button
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    postback: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    menu: bool = False  # offer the guardian commands (LINE quick replies)
+
+
+def parse_command(text: str) -> tuple[str | None, str]:
+    """(command name or None, the rest of the text)."""
+    first, rest = _first_word(unicodedata.normalize("NFKC", text))
+    word = first.lstrip("/").split("@", 1)[0].casefold()
+    return _WORDS.get(word), rest
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """(the first word, the rest with its line breaks kept)."""
+    match = re.match(r"\s*(\S*)\s*(.*)", text, re.DOTALL)
+    assert match is not None  # the pattern matches any text
+    return match[1], match[2].rstrip()
+
+
+def parse_alert(text: str) -> tuple[str, BroadcastCategory, bool, str]:
+    """``SCOPE [category word] [要確認] TEXT`` -> (scope, category, ack asked, text)."""
+    scope, rest = _first_word(text)
+    category, ack = BroadcastCategory.GENERAL, False
+    while True:
+        word, after = _first_word(rest)
+        folded = word.casefold()
+        if folded in ALERT_CATEGORIES:
+            category = ALERT_CATEGORIES[folded]
+        elif folded in ACK_WORDS:
+            ack = True
+        else:
+            return scope, category, ack, rest
+        rest = after
+
+
+class Conversation:
+    def __init__(self, settings: Settings, *, line_quota: LineQuotaReader | None = None) -> None:
+        self._settings = settings
+        self._limit = settings.accounts.max_addresses
+        self._line_quota = line_quota
+
+    async def respond(self, incoming: Incoming) -> Reply:
+        await _reachable_again(incoming)
+        if incoming.postback is not None:
+            return await self._button(incoming, incoming.postback)
+        command, rest = parse_command(incoming.text)
+        if command == "link":
+            return await self._link_staff(incoming, rest)
+        if command == "alert":
+            return await self._alert(incoming, rest)
+        if find_registration_code(incoming.text) is not None:
+            return await self._register(incoming)
+        addresses = await self._chat_addresses(incoming)
+        if command is None or command == "help":
+            if not addresses and await staff_for_chat(incoming.channel, incoming.chat) is None:
+                return Reply(say("ask_for_code"))
+            return await self._help(incoming)
+        if not addresses:
+            return Reply(say("not_registered"))
+        guardian_ids = sorted({a.guardian_id for a in addresses})
+        if command == "status":
+            return Reply(say("status", passages=await _today(guardian_ids)), menu=True)
+        if command == "addresses":
+            return Reply(await self._list_addresses(incoming, guardian_ids[0]), menu=True)
+        if command in ("stop", "resume"):
+            paused = command == "stop"
+            await Guardian.filter(id__in=guardian_ids).update(passages_paused=paused)
+            return Reply(say("paused" if paused else "resumed"), menu=True)
+        return await self._unlink(addresses)
+
+    # ---- guardians ---------------------------------------------------------------------------
+
+    async def _register(self, incoming: Incoming) -> Reply:
+        result = await register_with_code(incoming.text, incoming.channel, incoming.chat, limit=self._limit)
+        if result.outcome is Outcome.REGISTERED:
+            return Reply(say("registered", channel=incoming.channel.value), menu=True)
+        if result.outcome is Outcome.ALREADY_REGISTERED:
+            return Reply(say("already_registered"), menu=True)
+        if result.outcome is Outcome.THROTTLED:
+            return Reply(say("throttled", minutes=_minutes(result.retry_after)))
+        if result.outcome is Outcome.AT_LIMIT:
+            return Reply(say(
+                "at_limit", limit=self._limit, registered=[_shown(a, incoming) for a in result.registered],
+                portal_url=self._settings.portal.public_url.rstrip("/"),
+            ))
+        return Reply(say("wrong_code"))
+
+    async def _chat_addresses(self, incoming: Incoming) -> list[ContactAddress]:
+        return await ContactAddress.filter(
+            channel=incoming.channel, value_index=address_index(incoming.channel, incoming.chat),
+            slot__isnull=False,
+        )
+
+    async def _list_addresses(self, incoming: Incoming, guardian_id: int) -> str:
+        registered = await counted_addresses(guardian_id)
+        return say("addresses", registered=[_shown(a, incoming) for a in registered], limit=self._limit)
+
+    async def _unlink(self, addresses: list[ContactAddress]) -> Reply:
+        async with in_transaction():
+            for address in addresses:
+                await audit.record(
+                    f"guardian:{address.guardian_id}", "address.unlink",
+                    target=f"address:{address.id}", details={"channel": address.channel.value},
+                )
+                await address.delete()
+        return Reply(say("unlinked"))
+
+    async def _help(self, incoming: Incoming) -> Reply:
+        staff = await staff_for_chat(incoming.channel, incoming.chat)
+        return Reply(say("help", staff=staff is not None), menu=True)
+
+    # ---- staff -------------------------------------------------------------------------------
+
+    async def _link_staff(self, incoming: Incoming, code: str) -> Reply:
+        if not code:
+            return Reply(say("staff_link_wrong"))
+        linked = await link_chat(code, incoming.channel, incoming.chat)
+        if isinstance(linked, timedelta):
+            return Reply(say("throttled", minutes=_minutes(linked)))
+        if linked is None:
+            return Reply(say("staff_link_wrong"))
+        return Reply(say("staff_linked", login_id=linked.login_id))
+
+    async def _alert(self, incoming: Incoming, rest: str) -> Reply:
+        staff = await staff_for_chat(incoming.channel, incoming.chat)
+        if staff is None:
+            return Reply(say("staff_only"))
+        scope_text, category, ack, text = parse_alert(rest)
+        if not scope_text or not text:
+            return Reply(say("alert_usage"))
+        try:
+            scope = await broadcasts.parse_scope(scope_text)
+            draft = await broadcasts.create_draft(
+                author=staff, scope=scope, category=category,
+                title=text.splitlines()[0][: broadcasts.TITLE_LIMIT], body=text, ack_requested=ack,
+                actor=f"staff:{staff.id}:{incoming.channel.value}",
+            )
+        except UserError as refusal:
+            return Reply(say("refused", message=str(refusal)))
+        quota = await self._line_quota() if self._line_quota else None
+        shown = await broadcasts.preview(draft.id, self._settings, line_quota=quota, language=staff.language)
+        return Reply(
+            say("preview", p=shown, sample=shown.samples[incoming.channel]),
+            buttons=(
+                Button(say("confirm_label"), f"bc-confirm:{draft.id}"),
+                Button(say("cancel_label"), f"bc-cancel:{draft.id}"),
+            ),
+        )
+
+    async def _decide(self, incoming: Incoming, action: str, broadcast_id: int) -> Reply:
+        staff = await staff_for_chat(incoming.channel, incoming.chat)
+        if staff is None:
+            return Reply(say("staff_only"))
+        actor = f"staff:{staff.id}:{incoming.channel.value}"
+        try:
+            if action == "bc-confirm":
+                await broadcasts.confirm(broadcast_id, by=staff, actor=actor)
+                return Reply(say("confirmed", broadcast_id=broadcast_id))
+            await _check_author(staff, broadcast_id)
+            await broadcasts.cancel(broadcast_id, by=staff, actor=actor)
+            return Reply(say("cancelled", broadcast_id=broadcast_id))
+        except UserError as refusal:
+            return Reply(say("refused", message=str(refusal)))
+
+    # ---- buttons -----------------------------------------------------------------------------
+
+    async def _button(self, incoming: Incoming, data: str) -> Reply:
+        action, _, argument = data.partition(":")
+        if action == "ack":
+            found = await broadcasts.acknowledge(argument, channel=incoming.channel)
+            return Reply(say("acknowledged" if found else "unknown_button"))
+        if action == "ack-broadcast" and argument.isdigit():
+            found = await broadcasts.acknowledge_by_address(int(argument), incoming.channel, incoming.chat)
+            return Reply(say("acknowledged" if found else "unknown_button"))
+        if action in ("bc-confirm", "bc-cancel") and argument.isdigit():
+            return await self._decide(incoming, action, int(argument))
+        command, _ = parse_command(data)
+        if command is not None:  # a menu button that sends a command word
+            return await self.respond(Incoming(incoming.channel, incoming.chat, text=data))
+        return Reply(say("unknown_button"))
+
+
+async def _check_author(staff: StaffAccount, broadcast_id: int) -> None:
+    broadcast = await Broadcast.get_or_none(id=broadcast_id)
+    if broadcast is None:
+        raise NotFound(f"there is no broadcast {broadcast_id}")
+    await broadcasts.check_scope_allowed(staff, broadcasts.Scope.from_json(broadcast.scope))
+
+
+async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
+    """Today's (Asia/Tokyo) passages of the guardians' children, oldest first."""
+    pupils = await Guardian.filter(id__in=guardian_ids).values_list("pupils__id", flat=True)
+    start = datetime.combine(datetime.now(TOKYO).date(), time(0), TOKYO).astimezone(UTC)
+    passages = await Passage.filter(
+        pupil_id__in=[p for p in pupils if p is not None] or [0], seen_at__gte=start,
+        outcome__in=[PassageOutcome.NOTIFIED, PassageOutcome.REPEAT],
+    ).order_by("seen_at").prefetch_related("pupil", "site")
+    return [
+        {
+            "time": p.seen_at.astimezone(TOKYO).strftime("%H:%M"),
+            "pupil": p.pupil.name,
+            "site": p.site.name,
+            "direction": p.direction.value if p.direction else "",
+        }
+        for p in passages
+    ]
+
+
+async def _reachable_again(incoming: Incoming) -> None:
+    """A chat that speaks to us does not block us (any more): its addresses are active again."""
+    await ContactAddress.filter(
+        channel=incoming.channel, value_index=address_index(incoming.channel, incoming.chat),
+        status=AddressStatus.INACTIVE, slot__isnull=False,
+    ).update(status=AddressStatus.ACTIVE)
+
+
+def _shown(address: ContactAddress, incoming: Incoming) -> dict[str, Any]:
+    """How an address is named in a chat: chats by app, mail partly hidden."""
+    this_chat = address.channel is incoming.channel and address.value_index == address_index(
+        incoming.channel, incoming.chat
+    )
+    shown = ""
+    if address.channel is Channel.EMAIL:
+        local, _, domain = address.value.partition("@")
+        shown = f"{local[:2]}***@{domain}"
+    return {"channel": address.channel.value, "shown": shown, "this_chat": this_chat}
+
+
+def _minutes(wait: timedelta | None) -> int:
+    return max(1, math.ceil((wait or timedelta(0)).total_seconds() / 60))
+
+
+__all__ = ["COMMANDS", "Button", "Conversation", "GUARDIAN_MENU", "Incoming", "Reply", "parse_alert", "parse_command"]

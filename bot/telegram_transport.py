@@ -1,0 +1,133 @@
+"""The Telegram transport: sendMessage (or sendPhoto, for a guardian who opted in to stills).
+
+Telegram allows about 30 messages a second overall and one a second per chat: this transport
+holds both (``rate_per_second``, ``per_chat_per_second``). Errors are translated at the edge:
+``retry_after`` is honoured exactly, 403 (the person blocked the bot) makes the address inactive,
+a vanished chat counts toward the address failing, network trouble and 5xx retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+
+from bot.replies import chat_text
+from bot.telegram import telegram_bot
+from core.config import TelegramSettings
+from core.delivery.render import RenderedNotice
+from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
+from core.models import Channel
+
+CAPTION_LIMIT = 1024
+TEXT_LIMIT = 4096
+
+
+class SpacedLimiter:
+    """At least ``1/rate`` seconds between the starts of any two calls, never catching up.
+
+    Evenly spaced slots reserved in advance (the worker's pacing) burst after the event loop
+    stalls: every slot that passed meanwhile fires at once. Telegram counts calls a second as
+    they arrive, so calls here are spaced by when they really start.
+    """
+
+    MARGIN = 1.05  # 5% under the limit, so jitter on the way cannot push a second over it
+
+    def __init__(self, rate: float) -> None:
+        self._interval = self.MARGIN / rate if rate > 0 else 0.0
+        self._last = -float("inf")
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        async with self._lock:
+            wait = self._last + self._interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last = time.monotonic()
+
+
+class ChatPacer:
+    """At most ``rate`` messages a second to any one chat; a chat told to wait waits."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next: dict[str, float] = {}
+
+    async def wait(self, chat: str) -> None:
+        now = time.monotonic()
+        slot = max(now, self._next.get(chat, now))
+        self._next[chat] = slot + self._interval
+        if len(self._next) > 10_000:
+            self._next = {c: t for c, t in self._next.items() if t > now}
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def hold(self, chat: str, seconds: float) -> None:
+        self._next[chat] = max(self._next.get(chat, 0.0), time.monotonic() + seconds)
+
+
+class TelegramTransport:
+    channel = Channel.TELEGRAM
+
+    def __init__(self, settings: TelegramSettings, bot: Bot | None = None) -> None:
+        self._bot = bot or telegram_bot(settings)
+        self.concurrency = settings.concurrency
+        self.rate_per_second = 0.0  # paced here instead: see SpacedLimiter
+        self._window = SpacedLimiter(settings.rate_per_second)
+        self._pacer = ChatPacer(settings.per_chat_per_second)
+
+    async def send(self, message: Outgoing) -> Outcome:
+        chat = message.address
+        await self._pacer.wait(chat)
+        await self._window.wait()
+        text = chat_text(message.notice)
+        markup = _buttons(message.notice)
+        try:
+            if message.photo is not None:
+                sent = await self._bot.send_photo(
+                    chat, BufferedInputFile(message.photo, filename="photo.jpg"),
+                    caption=text[:CAPTION_LIMIT], reply_markup=markup,
+                )
+            else:
+                sent = await self._bot.send_message(
+                    chat, text[:TEXT_LIMIT], reply_markup=markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            return Sent(provider_id=f"{chat}:{sent.message_id}")
+        except TelegramRetryAfter as exc:
+            self._pacer.hold(chat, exc.retry_after)
+            return TemporaryFailure(f"Telegram asked us to wait {exc.retry_after} s", retry_after=exc.retry_after)
+        except TelegramForbiddenError as exc:
+            return PermanentFailure(f"Telegram: {exc.message}", address_verdict="blocked")
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            about_chat = "chat not found" in exc.message.lower() or "user not found" in exc.message.lower()
+            return PermanentFailure(f"Telegram refused: {exc.message}", address_verdict="failing" if about_chat else None)
+        except (TelegramServerError, TelegramNetworkError, asyncio.TimeoutError, OSError) as exc:
+            return TemporaryFailure(f"Telegram unreachable: {exc}")
+        except TelegramAPIError as exc:  # e.g. 401: our token is wrong - staff must fix it, then it goes
+            return TemporaryFailure(f"Telegram said: {exc.message}")
+
+    async def close(self) -> None:
+        await self._bot.session.close()
+
+
+def _buttons(notice: RenderedNotice) -> InlineKeyboardMarkup | None:
+    row = [
+        InlineKeyboardButton(text=a.label, callback_data=a.postback)
+        if a.postback else InlineKeyboardButton(text=a.label, url=a.url)
+        for a in notice.actions if a.postback or a.url
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None

@@ -1,0 +1,111 @@
+"""Telegram: the conversation through the webhook and long polling, against a fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.conversation import Conversation
+from bot.telegram import run_polling, telegram_bot, telegram_dispatcher
+from core.addresses import counted_addresses
+from core.models import BroadcastStatus, Broadcast, Channel, StaffAccount, StaffRole
+from core.registration import issue_link_code
+from core.staff_links import issue_staff_link_code
+from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
+from tests.factories import make_guardian, make_pupil, make_site
+
+
+async def test_a_deep_link_start_through_the_webhook_registers_and_answers(
+    database_url, telegram_api, telegram_client
+) -> None:
+    guardian = await make_guardian()
+    code = await issue_link_code(guardian.id)
+
+    response = await telegram_client.post(
+        "/hooks/telegram", json=telegram_api.text_update(4242, f"/start {code.replace(' ', '')}"), headers=HEADERS
+    )
+
+    assert response.status_code == 200
+    [answer] = telegram_api.sent(chat="4242")
+    assert "登録しました" in answer.params["text"]
+    [address] = await counted_addresses(guardian.id)
+    assert (address.channel, address.value) == (Channel.TELEGRAM, "4242")
+
+
+async def test_the_webhook_refuses_a_wrong_secret_and_garbage(database_url, telegram_api, telegram_client) -> None:
+    update = telegram_api.text_update(1, "ヘルプ")
+    assert (await telegram_client.post("/hooks/telegram", json=update)).status_code == 403
+    wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+    assert (await telegram_client.post("/hooks/telegram", json=update, headers=wrong)).status_code == 403
+    for body in (b"not json", b"[1,2]", b'{"update_id": "x"}', b"\xff\xfe"):
+        response = await telegram_client.post("/hooks/telegram", content=body, headers=HEADERS)
+        assert response.status_code == 400
+    assert telegram_api.sent() == []
+
+
+async def test_an_update_sent_again_is_answered_once(database_url, telegram_api, telegram_client) -> None:
+    update = telegram_api.text_update(7, "help")
+    for _ in range(2):
+        assert (await telegram_client.post("/hooks/telegram", json=update, headers=HEADERS)).status_code == 200
+    assert len(telegram_api.sent(chat="7")) == 1
+
+
+async def test_staff_alert_preview_has_confirm_and_cancel_buttons_and_confirm_sends(
+    database_url, telegram_api, telegram_client
+) -> None:
+    site = await make_site()
+    await make_guardian(pupils=[await make_pupil(site)], emails=["keiko@example.jp"])
+    staff = await StaffAccount.create(login_id="kato", role=StaffRole.STAFF, password_hash="x")
+    await staff.sites.add(site)
+
+    async def send(update) -> None:
+        assert (await telegram_client.post("/hooks/telegram", json=update, headers=HEADERS)).status_code == 200
+
+    await send(telegram_api.text_update(55, f"/link {await issue_staff_link_code(staff.id)}"))
+    await send(telegram_api.text_update(55, "/alert みどり小学校 不審者情報 正門付近"))
+
+    preview = telegram_api.sent(chat="55")[-1]
+    assert "【下書き / Draft】" in preview.params["text"]
+    [[confirm, cancel]] = preview.params["reply_markup"]["inline_keyboard"]
+    assert (confirm["text"], cancel["text"]) == ("送信 Confirm", "取消 Cancel")
+    await send(telegram_api.button_update(55, confirm["callback_data"]))
+
+    assert (await Broadcast.get()).status is BroadcastStatus.CONFIRMED
+    assert "送信を開始しました" in telegram_api.sent(chat="55")[-1].params["text"]
+    assert telegram_api.sent("answerCallbackQuery")
+
+
+async def _poll_until_answered(telegram_api, bot_settings, chat: str) -> None:
+    bot = telegram_bot(bot_settings.telegram)
+    stop = asyncio.Event()
+    dispatcher = telegram_dispatcher(Conversation(bot_settings))
+    polling = asyncio.create_task(run_polling(bot, dispatcher, stop, polling_timeout=1, restart_delay=0.1))
+    for _ in range(3000):
+        if telegram_api.sent(chat=chat):
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(polling, 10)
+    await bot.session.close()
+
+
+async def test_long_polling_answers_and_stops_cleanly(database_url, telegram_api, bot_settings) -> None:
+    telegram_api.queue_update(telegram_api.text_update(99, "状況"))
+
+    await _poll_until_answered(telegram_api, bot_settings, "99")
+
+    [answer] = telegram_api.sent(chat="99")
+    assert "まだ登録されていません" in answer.params["text"]
+    [menu] = telegram_api.sent("setMyCommands")
+    assert [c["command"] for c in menu.params["commands"]] == ["status", "addresses", "stop", "resume", "unlink", "help"]
+
+
+async def test_polling_survives_a_failing_api(database_url, telegram_api, bot_settings) -> None:
+    telegram_api.fail("deleteWebhook", 502, "Bad Gateway")  # at start: the supervisor restarts
+    telegram_api.fail("getUpdates", 500, "Internal Server Error", times=2)  # aiogram backs off
+    telegram_api.queue_update(telegram_api.text_update(98, "ヘルプ"))
+
+    await _poll_until_answered(telegram_api, bot_settings, "98")
+
+    assert len(telegram_api.sent("deleteWebhook")) >= 2
+    [answer] = telegram_api.sent(chat="98")
+    assert "登録コード" in answer.params["text"]
