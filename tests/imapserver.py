@@ -1,0 +1,175 @@
+"""A private Dovecot for tests: its own config in a temporary directory, a free loopback port,
+one passwd-file user, Maildir storage, no TLS.
+
+Mail is delivered the way any MDA does it (a file written to ``tmp/`` and renamed into ``new/``),
+so it works while the server is stopped too. The base directory is made outside pytest's own
+tmp dir (0700), because Dovecot's unprivileged processes must traverse every parent of it, and
+the mail belongs to ``nobody``: Dovecot refuses uid 0 for mail.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from tests.net import free_port
+
+DOVECOT = "/usr/sbin/dovecot"
+MAIL_USER = "nobody"
+
+_CONFIG = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+mail_uid = {uid}
+mail_gid = {gid}
+first_valid_uid = 1
+mailbox_idle_check_interval = 1 secs
+imap_idle_notify_interval = 1 mins
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/users
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+"""
+
+
+class ImapServer:
+    def __init__(self, user: str = "mimamori", password: str = "secret-imap-pass") -> None:
+        self.user, self.password = user, password
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="mimamori-dovecot-"))
+        self.root.chmod(0o755)
+        self._process: subprocess.Popen[bytes] | None = None
+        account = pwd.getpwnam(MAIL_USER)
+        self._uid, self._gid = account.pw_uid, account.pw_gid
+        (self.root / "users").write_text(f"{user}:{{PLAIN}}{password}::::::\n")
+        self.config = self.root / "dovecot.conf"
+        self.config.write_text(
+            _CONFIG.format(root=self.root, port=self.port, uid=self._uid, gid=self._gid)
+        )
+        for sub in ("run", "state", "mail"):
+            (self.root / sub).mkdir()
+        self.maildir = self.root / "mail" / user
+        for sub in ("cur", "new", "tmp"):
+            (self.maildir / sub).mkdir(parents=True)
+        for path in [self.root / "mail", *self.root.joinpath("mail").rglob("*")]:
+            os.chown(path, self._uid, self._gid)
+
+    # ---- the server ---------------------------------------------------------------------------
+
+    def start(self, timeout: float = 20) -> ImapServer:
+        self._process = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    if probe.recv(100).startswith(b"* OK"):
+                        return self
+            except OSError:
+                pass
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"dovecot did not start: {self.log()[-2000:]}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log(self) -> str:
+        path = self.root / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # ---- mail -----------------------------------------------------------------------------------
+
+    def deliver(self, message: bytes | str) -> None:
+        """Put a message in the INBOX as a delivery agent would (works while stopped too)."""
+        data = message.encode() if isinstance(message, str) else message
+        name = f"{time.time_ns()}.{uuid.uuid4().hex}.mimamori-test"
+        temporary = self.maildir / "tmp" / name
+        temporary.write_bytes(data.replace(b"\r\n", b"\n"))
+        os.chown(temporary, self._uid, self._gid)
+        temporary.rename(self.maildir / "new" / name)
+
+    def client(self) -> imaplib.IMAP4:
+        connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        connection.login(self.user, self.password)
+        return connection
+
+    def subjects(self, mailbox: str = "INBOX") -> list[str]:
+        """Subjects of the messages in ``mailbox``, read without marking them seen."""
+        connection = self.client()
+        try:
+            status, _ = connection.select(f'"{mailbox}"', readonly=True)
+            if status != "OK":
+                return []
+            _, data = connection.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            return [
+                part[1].decode(errors="replace").partition(":")[2].strip()
+                for part in data if isinstance(part, tuple)
+            ]
+        finally:
+            connection.logout()
+
+    def flags(self, mailbox: str = "INBOX") -> list[str]:
+        connection = self.client()
+        try:
+            connection.select(f'"{mailbox}"', readonly=True)
+            _, data = connection.uid("FETCH", "1:*", "(FLAGS)")
+            return [line.decode() for line in data if isinstance(line, bytes)]
+        finally:
+            connection.logout()
