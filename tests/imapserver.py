@@ -9,10 +9,12 @@ the mail belongs to ``nobody``: Dovecot refuses uid 0 for mail.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -98,7 +100,8 @@ class ImapServer:
         self._process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.config)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, stopped as a whole like a systemd unit
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -113,13 +116,18 @@ class ImapServer:
             time.sleep(0.05)
 
     def stop(self) -> None:
+        """Stop the server and every process it started (an IMAP process left serving an IDLE
+        client would otherwise outlive its master)."""
         if self._process is not None:
+            group = os.getpgid(self._process.pid)
             self._process.terminate()
             try:
                 self._process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
             self._process = None
 
     def restart(self) -> None:
@@ -162,6 +170,14 @@ class ImapServer:
                 part[1].decode(errors="replace").partition(":")[2].strip()
                 for part in data if isinstance(part, tuple)
             ]
+        finally:
+            connection.logout()
+
+    def uidvalidity(self, mailbox: str = "INBOX") -> int:
+        connection = self.client()
+        try:
+            connection.select(f'"{mailbox}"', readonly=True)
+            return int(connection.response("UIDVALIDITY")[1][0])
         finally:
             connection.logout()
 

@@ -18,6 +18,7 @@ from core.models.enums import (
     StaffRole,
     TagStatus,
 )
+from core.models.mailbox import MailboxState, MailReply
 from core.models.passages import Passage, Photo, PhotoView
 from core.models.people import Guardian, Pupil, Tag
 from core.models.sites import Gate, Site
@@ -27,7 +28,7 @@ from core.models.throttle import ThrottleState
 __all__ = [
     "AddressStatus", "AuditEntry", "Broadcast", "BroadcastAck", "BroadcastCategory",
     "BroadcastStatus", "Channel", "ContactAddress", "Delivery", "DeliveryStatus", "Direction",
-    "Gate", "Guardian", "Language", "NoticeKind", "Passage", "PassageOutcome", "Photo",
+    "Gate", "Guardian", "Language", "MailboxState", "MailReply", "NoticeKind", "Passage", "PassageOutcome", "Photo",
     "PhotoView", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress", "StaffRole", "Tag",
     "TagStatus", "ThrottleState",
 ]

@@ -1,12 +1,17 @@
-"""Inbound-mail fixtures: a private Dovecot per test."""
+"""Inbound-mail fixtures: a private Dovecot per test, settings pointing at it and at the test
+SMTP server, and a way to run the poller in the background."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
+from core.config import Settings, load_settings
+from mail.imap_poller import ImapPoller
 from tests.imapserver import ImapServer
+from tests.mailsink import MailSink
 
 
 @pytest.fixture
@@ -14,3 +19,65 @@ def imap_server() -> Iterator[ImapServer]:
     server = ImapServer().start()
     yield server
     server.remove()
+
+
+@pytest.fixture
+def inbound_settings(settings: Settings, imap_server: ImapServer, mail_sink: MailSink) -> Settings:
+    return load_settings(
+        None,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        keyring=settings.keyring,
+        imap={
+            "host": "127.0.0.1", "port": imap_server.port, "username": imap_server.user,
+            "password": imap_server.password, "done_folder": "Done",
+            "alerts_address": "alerts@city.example.jp",
+            "liveness_seconds": 2, "timeout_seconds": 5, "backoff_max_seconds": 1,
+        },
+        smtp={
+            "host": "127.0.0.1", "port": mail_sink.port, "from_address": "mimamori@city.example.jp",
+            "bounce_domain": "bounce.city.example.jp", "timeout_seconds": 5,
+        },
+        portal={"public_url": "https://mimamori.city.example.jp"},
+    )
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 30) -> None:
+    """Wait until ``check`` holds (a deadline only against hanging, never a speed claim)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError("the condition never held")
+        await asyncio.sleep(0.05)
+
+
+class RunningPoller:
+    def __init__(self, poller: ImapPoller) -> None:
+        self.poller = poller
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(poller.run(self._stop))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.wait_for(self._task, timeout=30)
+
+
+@pytest.fixture
+async def start_poller() -> AsyncIterator[Callable[[ImapPoller], Awaitable[RunningPoller]]]:
+    running: list[RunningPoller] = []
+
+    async def start(poller: ImapPoller) -> RunningPoller:
+        started = RunningPoller(poller)
+        running.append(started)
+        await eventually(poller.connected.is_set)
+        return started
+
+    yield start
+    for started in running:
+        await started.stop()
