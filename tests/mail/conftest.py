@@ -81,3 +81,44 @@ async def start_poller() -> AsyncIterator[Callable[[ImapPoller], Awaitable[Runni
     yield start
     for started in running:
         await started.stop()
+
+
+@pytest.fixture
+async def inbox(inbound_settings: Settings, start_poller) -> RunningPoller:
+    """The mailbox being read as ``mimamori serve`` reads it: every handler, answers sent."""
+    from mail.inbox import Inbox
+
+    handler = Inbox(inbound_settings)
+    return await start_poller(ImapPoller(inbound_settings.imap, handler.handle, after_batch=handler.send_answers))
+
+
+def compose(
+    sender: str,
+    subject: str,
+    body: str,
+    *,
+    to: str = "mimamori@city.example.jp",
+    charset: str = "utf-8",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """A mail as a phone would send it (``charset`` iso-2022-jp for old Japanese phones)."""
+    from email.header import Header
+
+    codec = {"iso-2022-jp": "iso2022_jp", "shift_jis": "cp932"}.get(charset, charset)
+    head = {
+        "From": sender,
+        "To": to,
+        "Subject": Header(subject, charset).encode(),
+        "Message-ID": f"<{abs(hash((sender, subject, body)))}@phone.example.jp>",
+        "MIME-Version": "1.0",
+        "Content-Type": f"text/plain; charset={charset}",
+        "Content-Transfer-Encoding": "7bit" if charset == "iso-2022-jp" else "8bit",
+        **(headers or {}),
+    }
+    lines = "".join(f"{name}: {value}\r\n" for name, value in head.items())
+    return lines.encode("ascii") + b"\r\n" + body.replace("\n", "\r\n").encode(codec)
+
+
+async def arrived(sink: MailSink, count: int) -> None:
+    """Wait (without blocking the poller) until the SMTP sink holds ``count`` mails."""
+    await eventually(lambda: len(sink.received) >= count)
