@@ -24,6 +24,7 @@ from core.delivery.render import RenderedNotice
 from core.models import MailReply
 from mail.inbound import InboundMail
 from mail.message import build_message
+from mail.smtp import smtp_client
 
 log = logging.getLogger(__name__)
 
@@ -114,18 +115,8 @@ async def _send(reply: MailReply, settings: Settings) -> None:
         date=datetime.now(UTC),
         in_reply_to=reply.in_reply_to,
     )
-    await aiosmtplib.send(
-        data,
-        sender=s.from_address,
-        recipients=[reply.to_address],
-        hostname=s.host,
-        port=s.port,
-        username=s.username,
-        password=s.password.get_secret_value() if s.password else None,
-        use_tls=s.security == "tls",
-        start_tls=s.security == "starttls",
-        timeout=s.timeout_seconds,
-    )
+    async with smtp_client(s) as client:
+        await client.sendmail(s.from_address, [reply.to_address], data)
 
 
 def _answer_limit(per_hour: int) -> throttle.ThrottlePolicy:

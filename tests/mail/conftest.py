@@ -39,6 +39,7 @@ def inbound_settings(settings: Settings, imap_server: ImapServer, mail_sink: Mai
             "bounce_domain": "bounce.city.example.jp", "timeout_seconds": 5,
         },
         portal={"public_url": "https://mimamori.city.example.jp"},
+        delivery={"failing_after": 2, "poll_seconds": 0.02},
     )
 
 
@@ -92,6 +93,19 @@ async def inbox(inbound_settings: Settings, start_poller) -> RunningPoller:
     return await start_poller(ImapPoller(inbound_settings.imap, handler.handle, after_batch=handler.send_answers))
 
 
+async def send_queued(settings: Settings) -> None:
+    """Run a delivery worker until the outbox is empty (mail goes to the SMTP sink)."""
+    from core.delivery.worker import DeliveryWorker
+    from core.models import Channel
+    from mail.smtp import SmtpTransport
+
+    transport = SmtpTransport(settings.smtp)
+    try:
+        await DeliveryWorker(settings, {Channel.EMAIL: transport}).drain(timeout=30)
+    finally:
+        await transport.close()
+
+
 def compose(
     sender: str,
     subject: str,
@@ -103,10 +117,11 @@ def compose(
 ) -> bytes:
     """A mail as a phone would send it (``charset`` iso-2022-jp for old Japanese phones)."""
     from email.header import Header
+    from email.utils import formataddr, parseaddr
 
     codec = {"iso-2022-jp": "iso2022_jp", "shift_jis": "cp932"}.get(charset, charset)
     head = {
-        "From": sender,
+        "From": formataddr(parseaddr(sender), charset=charset),
         "To": to,
         "Subject": Header(subject, charset).encode(),
         "Message-ID": f"<{abs(hash((sender, subject, body)))}@phone.example.jp>",

@@ -6,13 +6,11 @@ import json
 
 from core.addresses import counted_addresses
 from core.config import Settings
-from core.delivery.worker import DeliveryWorker
 from core.models import AddressStatus, Channel, Delivery
 from core.registration import issue_link_code, request_verification
-from mail.smtp import SmtpTransport
 from tests.factories import make_guardian
 from tests.imapserver import ImapServer
-from tests.mail.conftest import arrived, compose, eventually
+from tests.mail.conftest import arrived, compose, eventually, send_queued
 from tests.mailsink import MailSink
 
 
@@ -76,11 +74,7 @@ async def test_replying_to_the_verification_mail_confirms_the_address(
 ) -> None:
     guardian = await make_guardian(emails=["first@example.jp"])
     await request_verification(guardian.id, Channel.EMAIL, "new@ezweb.ne.jp", inbound_settings)
-    transport = SmtpTransport(inbound_settings.smtp)
-    try:
-        await DeliveryWorker(inbound_settings, {Channel.EMAIL: transport}).drain(timeout=30)
-    finally:
-        await transport.close()
+    await send_queued(inbound_settings)
     [verification] = mail_sink.to("new@ezweb.ne.jp")
 
     # a phone's reply: no code typed, the original quoted below
