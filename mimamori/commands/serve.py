@@ -10,6 +10,7 @@ import uvicorn
 from core.config import Settings
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
+from mimamori.inbound import run_inbound
 from mimamori.lifecycle import PortalServer, stop_on_signals
 from mimamori.runtime import opened
 from portal.app import create_app
@@ -18,7 +19,8 @@ from portal.app import create_app
 @click.command("serve")
 @click.pass_context
 def command(ctx: click.Context) -> None:
-    """Run the portal with delivery workers in the same process (a small town's set-up)."""
+    """Run the portal with delivery workers and the mailbox reader in the same process (a small
+    town's set-up)."""
     run(serve(settings_of(ctx)))
 
 
@@ -39,9 +41,12 @@ async def serve(settings: Settings) -> None:
             stop.set()
 
         with stop_on_signals(_stop):
-            worker = asyncio.create_task(run_delivery(settings, stop), name="delivery")
+            workers = [
+                asyncio.create_task(run_delivery(settings, stop), name="delivery"),
+                asyncio.create_task(run_inbound(settings, stop), name="inbound"),
+            ]
             try:
                 await server.serve()
             finally:
                 stop.set()
-                await worker
+                await asyncio.gather(*workers)
