@@ -33,7 +33,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -58,7 +58,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service stats {{
@@ -73,19 +74,24 @@ service stats {{
 
 
 class ImapServer:
-    def __init__(self, user: str = "mimamori", password: str = "secret-imap-pass") -> None:
+    def __init__(self, user: str = "mimamori", password: str = "secret-imap-pass", *, tls: bool = False) -> None:
         self.user, self.password = user, password
         self.port = free_port()
+        self.tls_port = free_port() if tls else 0
         self.root = Path(tempfile.mkdtemp(prefix="mimamori-dovecot-"))
         self.root.chmod(0o755)
         self._process: subprocess.Popen[bytes] | None = None
         account = pwd.getpwnam(MAIL_USER)
         self._uid, self._gid = account.pw_uid, account.pw_gid
         (self.root / "users").write_text(f"{user}:{{PLAIN}}{password}::::::\n")
+        ssl_setting = "ssl = no"
+        if tls:
+            self.certificate = _self_signed(self.root)
+            ssl_setting = f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{self.root / 'key.pem'}"
         self.config = self.root / "dovecot.conf"
-        self.config.write_text(
-            _CONFIG.format(root=self.root, port=self.port, uid=self._uid, gid=self._gid)
-        )
+        self.config.write_text(_CONFIG.format(
+            root=self.root, port=self.port, tls_port=self.tls_port, uid=self._uid, gid=self._gid, ssl=ssl_setting,
+        ))
         for sub in ("run", "state", "mail"):
             (self.root / sub).mkdir()
         self.maildir = self.root / "mail" / user
@@ -129,6 +135,15 @@ class ImapServer:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGKILL)
             self._process = None
+
+    def freeze(self) -> None:
+        """Stop every server process without closing a connection: a hung server."""
+        if self._process is not None:
+            os.killpg(os.getpgid(self._process.pid), signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self._process is not None:
+            os.killpg(os.getpgid(self._process.pid), signal.SIGCONT)
 
     def restart(self) -> None:
         self.stop()
@@ -189,3 +204,32 @@ class ImapServer:
             return [line.decode() for line in data if isinstance(line, bytes)]
         finally:
             connection.logout()
+
+
+def _self_signed(root: Path) -> Path:
+    """A certificate for 127.0.0.1, which the test trusts through ``SSL_CERT_FILE``."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (root / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ))
+    path = root / "cert.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path

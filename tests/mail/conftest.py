@@ -65,8 +65,9 @@ class RunningPoller:
         self._task = asyncio.create_task(poller.run(self._stop))
 
     async def stop(self) -> None:
-        self._stop.set()
-        await asyncio.wait_for(self._task, timeout=30)
+        if not self._task.done():
+            self._stop.set()
+            await asyncio.wait_for(self._task, timeout=30)
 
 
 @pytest.fixture

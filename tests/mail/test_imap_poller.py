@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from email.parser import BytesHeaderParser
 
+import pytest
+
 from core.config import Settings
 from core.models import MailboxState
 from mail.imap_poller import ImapPoller
@@ -89,6 +91,51 @@ async def test_the_poller_comes_back_after_the_server_restarts_under_its_idle(
     imap_server.deliver(_mail("after"))
     await eventually(lambda: len(seen.subjects) == 2)
     assert seen.subjects == ["while-down", "after"]
+
+
+async def test_a_hung_server_is_noticed_and_left_for_a_new_connection(
+    inbound_settings: Settings, imap_server: ImapServer, start_poller, caplog
+) -> None:
+    settings = inbound_settings.imap.model_copy(update={"liveness_seconds": 1, "timeout_seconds": 2})
+    seen = Recorder()
+    poller = ImapPoller(settings, seen)
+    await start_poller(poller)
+    imap_server.freeze()  # the connection stays open, nothing answers
+    try:
+        await eventually(lambda: not poller.connected.is_set())
+    finally:
+        imap_server.thaw()
+    assert "no answer in time" in caplog.text
+    imap_server.deliver(_mail("after-the-hang"))
+    await eventually(lambda: seen.subjects == ["after-the-hang"])
+
+
+async def test_without_idle_the_mailbox_is_polled(
+    inbound_settings: Settings, imap_server: ImapServer, start_poller
+) -> None:
+    settings = inbound_settings.imap.model_copy(update={"idle": False, "poll_seconds": 0.2})
+    seen = Recorder()
+    await start_poller(ImapPoller(settings, seen))
+    imap_server.deliver(_mail("polled"))
+    await eventually(lambda: seen.subjects == ["polled"])
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_the_mailbox_is_read_over_tls(inbound_settings: Settings, start_poller, monkeypatch, security: str) -> None:
+    server = ImapServer(tls=True).start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate))
+        settings = inbound_settings.imap.model_copy(update={
+            "port": server.tls_port if security == "tls" else server.port, "security": security,
+        })
+        seen = Recorder()
+        running = await start_poller(ImapPoller(settings, seen))
+        server.deliver(_mail("secret"))
+        await eventually(lambda: seen.subjects == ["secret"])
+        await running.stop()
+        assert ", TLS," in server.log()  # dovecot notes the login was encrypted
+    finally:
+        server.remove()
 
 
 async def test_a_huge_message_is_read_by_its_header_only(
