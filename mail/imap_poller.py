@@ -223,9 +223,10 @@ class ImapPoller:
                     raise ImapError("the connection was closed")
                 if any(b"EXISTS" in line for line in lines if isinstance(line, bytes)):
                     break
-        finally:
-            if not client.protocol.transport.is_closing():
-                client.idle_done()
+        except BaseException:
+            idle.cancel()
+            raise
+        client.idle_done()
         await self._ok(idle, "IDLE")
 
     # ---- calls ----------------------------------------------------------------------------------

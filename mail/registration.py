@@ -12,6 +12,7 @@ from datetime import timedelta
 from core import throttle
 from core.addresses import address_index
 from core.config import Settings
+from core.identifiers import find_registration_code
 from core.models import AddressStatus, Channel, ContactAddress, Delivery, NoticeKind
 from core.registration import Outcome, Result, confirm_pending, register_with_code, verify_with_code
 from mail.addresses import delivery_of_message_id
@@ -43,8 +44,7 @@ async def handle_guardian_mail(mail: InboundMail, settings: Settings) -> None:
         if result.outcome is Outcome.REGISTERED:
             await _answer(mail, result, settings, verified=True)
             return
-    # a code the guardian typed: the subject, or the new text of the mail (not what it quotes)
-    result = await register_with_code(f"{mail.subject}\n{mail.fresh_text}", Channel.EMAIL, mail.sender, limit=limit)
+    result = await register_with_code(_code_text(mail), Channel.EMAIL, mail.sender, limit=limit)
     if result.outcome is Outcome.NO_CODE:
         log.info("mail %s from a sender holds no registration code: not answered", mail.message_id)
         return
@@ -52,6 +52,13 @@ async def handle_guardian_mail(mail: InboundMail, settings: Settings) -> None:
         log.info("mail %s: registration guesses from this sender are throttled", mail.message_id)
         return
     await _answer(mail, result, settings)
+
+
+def _code_text(mail: InboundMail) -> str:
+    """Where the guardian's code is: the subject or the new text, else (a forwarded notice) the
+    text it quotes."""
+    fresh = f"{mail.subject}\n{mail.fresh_text}"
+    return fresh if find_registration_code(fresh) else f"{mail.subject}\n{mail.text}"
 
 
 async def _pending_address_replied_to(mail: InboundMail) -> ContactAddress | None:

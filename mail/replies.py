@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from tortoise.expressions import Q
 
 from core import throttle
 from core.config import Settings
@@ -29,6 +30,7 @@ from mail.smtp import smtp_client
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+KEEP = timedelta(days=30)
 _RETRY_BASE = timedelta(seconds=30)
 
 
@@ -83,8 +85,12 @@ def render_answer(name: str, **context: Any) -> tuple[str, str]:
 
 
 async def send_pending(settings: Settings, *, limit: int = 50) -> int:
-    """Send the answers that are due; returns how many went out."""
+    """Send the answers that are due; returns how many went out. Answers sent or given up on
+    are forgotten after ``KEEP``."""
     now = datetime.now(UTC)
+    await MailReply.filter(created_at__lt=now - KEEP).filter(
+        Q(sent_at__isnull=False) | Q(attempts__gte=MAX_ATTEMPTS)
+    ).delete()
     due = await MailReply.filter(sent_at__isnull=True, next_attempt_at__lte=now, attempts__lt=MAX_ATTEMPTS) \
         .order_by("id").limit(limit)
     sent = 0

@@ -39,8 +39,9 @@ async def handle_staff_alert(mail: InboundMail, settings: Settings) -> None:
     if staff is None:
         log.warning("alert mail %s from an address no staff member registered: ignored", mail.message_id)
         return
-    title = _REPLY_PREFIX.sub("", mail.subject).strip() or mail.fresh_text.split("\n", 1)[0]
-    body = mail.fresh_text or title
+    body = mail.text.strip()  # all of it: staff often forward a notice they received
+    title = _REPLY_PREFIX.sub("", mail.subject).strip() or body.split("\n", 1)[0]
+    body = body or title
     try:
         scope = await _scope_of(staff)
         draft = await broadcasts.create_draft(

@@ -100,3 +100,35 @@ async def test_a_verification_code_typed_into_a_new_mail_confirms_the_address(
 
     await arrived(mail_sink, 1)
     assert [a.value for a in await counted_addresses(guardian.id)] == ["new@example.jp"]
+
+
+async def test_a_forwarded_notice_mail_registers_the_forwarder(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
+) -> None:
+    guardian = await make_guardian()
+    code = await issue_link_code(guardian.id)
+
+    imap_server.deliver(compose(
+        "dad@softbank.ne.jp", "Fwd: 登録のご案内", f"お願いします\n\n---------- Forwarded message ----------\n登録コード: {code}",
+    ))
+
+    await arrived(mail_sink, 1)
+    assert [a.value for a in await counted_addresses(guardian.id)] == ["dad@softbank.ne.jp"]
+
+
+async def test_malformed_mail_is_skipped_and_the_next_one_handled(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
+) -> None:
+    guardian = await make_guardian()
+    code = await issue_link_code(guardian.id)
+    imap_server.deliver(b"\x00\xff\xfe garbage without any header\r\n\r\n\x1b$B\x7f\x7f")
+    imap_server.deliver(
+        b"From: =?x-broken?B?!!!?= <odd@example.jp>\r\nSubject: =?unknown-8bit?Q?=E7=99=BB?=\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="x"\r\n\r\n--x\r\n'
+    )
+    imap_server.deliver(compose("mom@example.jp", "登録", f"コード {code}", charset="shift_jis"))
+
+    await arrived(mail_sink, 1)
+    await eventually(lambda: imap_server.subjects() == [])
+    assert [a.value for a in await counted_addresses(guardian.id)] == ["mom@example.jp"]
+    assert mail_sink.to("mom@example.jp")
