@@ -53,6 +53,7 @@ class ImapPoller:
         self._key = f"{settings.username or ''}@{settings.host}/{settings.mailbox}"[:255]
         self.connected = asyncio.Event()  # set while a session is up (tests wait on it)
         self.handled = 0
+        self.idles = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Read the mailbox until ``stop``; every failure ends in a log line and a reconnect."""
@@ -213,7 +214,9 @@ class ImapPoller:
             return
         loop = asyncio.get_running_loop()
         renew_at = loop.time() + s.idle_renew_seconds
+        _forget_stale_pushes(client)
         idle = await self._call(client.idle_start(timeout=s.idle_renew_seconds))
+        self.idles += 1
         try:
             while not stop.is_set() and loop.time() < renew_at:
                 lines = await _next_push(client, min(s.liveness_seconds, renew_at - loop.time()), stop)
@@ -251,6 +254,14 @@ class ImapPoller:
         finally:
             if protocol.transport is not None:
                 protocol.transport.close()
+
+
+def _forget_stale_pushes(client: IMAP4) -> None:
+    """Drop what a finished IDLE left queued (a renewal signal would end the next one at once)."""
+    queue = client.protocol.idle_queue
+    while not queue.empty():
+        if queue.get_nowait() == _CONNECTION_LOST:
+            raise ImapError("the connection was closed")
 
 
 async def _next_push(client: IMAP4, timeout: float, stop: asyncio.Event) -> list[Any] | None:

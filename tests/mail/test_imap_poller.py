@@ -110,6 +110,18 @@ async def test_a_hung_server_is_noticed_and_left_for_a_new_connection(
     await eventually(lambda: seen.subjects == ["after-the-hang"])
 
 
+async def test_idle_is_renewed_and_mail_still_arrives(
+    inbound_settings: Settings, imap_server: ImapServer, start_poller
+) -> None:
+    settings = inbound_settings.imap.model_copy(update={"idle_renew_seconds": 0.3, "liveness_seconds": 60})
+    seen = Recorder()
+    poller = ImapPoller(settings, seen)
+    await start_poller(poller)
+    await eventually(lambda: poller.idles >= 3)
+    imap_server.deliver(_mail("after-renewals"))
+    await eventually(lambda: seen.subjects == ["after-renewals"])
+
+
 async def test_without_idle_the_mailbox_is_polled(
     inbound_settings: Settings, imap_server: ImapServer, start_poller
 ) -> None:
