@@ -65,12 +65,12 @@ class ImapPoller:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the poller must outlive any one failure
+                if self.connected.is_set():
+                    delay = 1.0  # the session had worked: start the backoff afresh
                 log.warning(
                     "IMAP %s:%s: %s; reconnecting in %.0f s",
                     self._settings.host, self._settings.port, _describe(exc), delay,
                 )
-                if self.connected.is_set():
-                    delay = 1.0  # the session had worked: start the backoff afresh
             finally:
                 self.connected.clear()
             if stop.is_set():

@@ -34,9 +34,12 @@ _ANSWERS = {
 
 async def handle_guardian_mail(mail: InboundMail, settings: Settings) -> None:
     limit = settings.accounts.max_addresses
-    pending = await _pending_address_replied_to(mail)
-    if pending is not None:
-        result = await confirm_pending(pending, limit=limit)
+    replied = await _verification_replied_to(mail)
+    if replied is not None:
+        if replied.status is AddressStatus.PENDING:
+            result = await confirm_pending(replied, limit=limit)
+        else:  # a second reply to the same verification mail
+            result = Result(Outcome.ALREADY_REGISTERED, guardian_id=replied.guardian_id)
         await _answer(mail, result, settings, verified=True)
         return
     if await _has_pending_address(mail.sender):
@@ -61,8 +64,8 @@ def _code_text(mail: InboundMail) -> str:
     return fresh if find_registration_code(fresh) else f"{mail.subject}\n{mail.text}"
 
 
-async def _pending_address_replied_to(mail: InboundMail) -> ContactAddress | None:
-    """The sender's pending address, when this mail replies to its verification mail."""
+async def _verification_replied_to(mail: InboundMail) -> ContactAddress | None:
+    """The sender's address, when this mail replies to the verification mail sent to it."""
     for message_id in mail.in_reply_to:
         delivery_id = delivery_of_message_id(message_id)
         if delivery_id is None:
@@ -70,7 +73,7 @@ async def _pending_address_replied_to(mail: InboundMail) -> ContactAddress | Non
         delivery = await Delivery.get_or_none(id=delivery_id, kind=NoticeKind.VERIFICATION)
         if delivery is None or delivery.address_id is None:
             continue
-        address = await ContactAddress.get_or_none(id=delivery.address_id, status=AddressStatus.PENDING)
+        address = await ContactAddress.get_or_none(id=delivery.address_id)
         if address is not None and address.value_index == address_index(Channel.EMAIL, mail.sender):
             return address
     return None

@@ -88,6 +88,13 @@ async def test_replying_to_the_verification_mail_confirms_the_address(
     answer = mail_sink.to("new@ezweb.ne.jp")[-1]
     assert "通知先を確認しました" in answer.message["Subject"]
 
+    imap_server.deliver(compose(  # replying once more changes nothing and is not taken for a wrong code
+        "new@ezweb.ne.jp", "Re: Re:", "もう一度\n> " + verification.text.replace("\n", "\n> "),
+        headers={"In-Reply-To": verification.message["Message-ID"]},
+    ))
+    await arrived(mail_sink, 3)
+    assert "登録済みです" in mail_sink.to("new@ezweb.ne.jp")[-1].message["Subject"]
+
 
 async def test_a_verification_code_typed_into_a_new_mail_confirms_the_address(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
