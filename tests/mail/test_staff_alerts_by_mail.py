@@ -89,3 +89,22 @@ async def test_staff_without_a_site_get_the_reason_instead_of_a_draft(
     [answer] = mail_sink.to("desk@city.example.jp")
     assert "下書きを作成できませんでした" in answer.message["Subject"]
     assert staff.role is StaffRole.SUPPORT
+
+
+async def test_an_administrator_drafts_for_the_whole_city_and_an_unverified_address_counts_for_nothing(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
+) -> None:
+    admin = await _staff("board@city.example.jp", role=StaffRole.ADMIN)
+    await StaffAddress.create(
+        staff=admin, channel=Channel.EMAIL, value="unproven@city.example.jp",
+        value_index=address_index(Channel.EMAIL, "unproven@city.example.jp"),
+    )
+
+    imap_server.deliver(compose("unproven@city.example.jp", "台風接近", "明日は休校", to=ALERTS))
+    imap_server.deliver(compose("board@city.example.jp", "台風接近のため休校", "全校休校とします。", to=ALERTS))
+
+    await arrived(mail_sink, 1)
+    await eventually(lambda: imap_server.subjects() == [])
+    [draft] = await Broadcast.all()
+    assert (draft.scope, draft.category, draft.title) == ({"all": True}, BroadcastCategory.DISASTER, "台風接近のため休校")
+    assert mail_sink.to("unproven@city.example.jp") == []
