@@ -117,6 +117,25 @@ class LineSettings(_Section):
     timeout_seconds: float = Field(30, gt=0)
 
 
+class ImapSettings(_Section):
+    host: str | None = Field(None, description="unset: no mailbox is read")
+    port: int = Field(143, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str | None = None
+    password: SecretStr | None = None
+    mailbox: str = "INBOX"
+    done_folder: str = "Mimamori-done"
+    alerts_address: str | None = Field(None, description="staff alerts are mailed to this address")
+    idle: bool = Field(True, description="use IDLE when the server offers it, else poll")
+    poll_seconds: float = Field(60, gt=0)
+    idle_renew_seconds: float = Field(25 * 60, gt=0, le=29 * 60)
+    liveness_seconds: float = Field(60, gt=0, description="a silent IDLE is checked after this")
+    timeout_seconds: float = Field(30, gt=0)
+    backoff_max_seconds: float = Field(60, gt=0)
+    max_message_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="larger: only the headers are read")
+    replies_per_hour: int = Field(5, ge=1, description="answers to one sender")
+
+
 class Settings(BaseSettings):
     """Every setting of the central service, with the embedded defaults."""
 
@@ -143,6 +162,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     telegram: TelegramSettings = TelegramSettings()
     line: LineSettings = LineSettings()
+    imap: ImapSettings = ImapSettings()
 
     @model_validator(mode="after")
     def _embedded_defaults(self) -> Settings:

@@ -25,8 +25,10 @@ def build_message(
     message_id: str,
     date: datetime,
     sender_name: str = "見守り Mimamori",
+    in_reply_to: str | None = None,
 ) -> bytes:
-    for value in (to, from_address, message_id):
+    """One mail; with ``in_reply_to`` it is an automatic answer to that message (RFC 3834)."""
+    for value in (to, from_address, message_id, in_reply_to or ""):
         if any(c in value for c in "\r\n\0") or not value.isprintable():
             raise ValueError(f"refusing a header value with control characters: {value!r}")
     boundary = f"=_mimamori_{secrets.token_hex(12)}"
@@ -36,10 +38,12 @@ def build_message(
         f"Subject: {encode_words(notice.subject)}",
         f"Date: {format_datetime(date)}",
         f"Message-ID: {message_id}",
-        "Auto-Submitted: auto-generated",  # RFC 3834: autoresponders must not answer
-        "X-Auto-Response-Suppress: All",
-        "MIME-Version: 1.0",
     ]
+    if in_reply_to:
+        head += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}", "Auto-Submitted: auto-replied"]
+    else:
+        head.append("Auto-Submitted: auto-generated")  # RFC 3834: autoresponders must not answer
+    head += ["X-Auto-Response-Suppress: All", "MIME-Version: 1.0"]
     if notice.html is None:
         head += ['Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: base64"]
         return ("\r\n".join(head) + "\r\n\r\n").encode("ascii") + _base64(notice.text + "\n")

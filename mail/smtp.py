@@ -42,16 +42,7 @@ class SmtpTransport:
             self._idle.put_nowait(self._client())
 
     def _client(self) -> SMTP:
-        s = self._settings
-        return SMTP(
-            hostname=s.host,
-            port=s.port,
-            username=s.username,
-            password=s.password.get_secret_value() if s.password else None,
-            use_tls=s.security == "tls",
-            start_tls=s.security == "starttls",
-            timeout=s.timeout_seconds,
-        )
+        return smtp_client(self._settings)
 
     async def send(self, message: Outgoing) -> Outcome:
         mid = message_id(message.delivery_id, self._domain)
@@ -95,6 +86,19 @@ class SmtpTransport:
                     await asyncio.wait_for(client.quit(), timeout=5)
                 except (SMTPException, OSError, asyncio.TimeoutError):
                     _drop(client)
+
+
+def smtp_client(s: SmtpSettings) -> SMTP:
+    """An unconnected client for the configured mail server."""
+    return SMTP(
+        hostname=s.host,
+        port=s.port,
+        username=s.username,
+        password=s.password.get_secret_value() if s.password else None,
+        use_tls=s.security == "tls",
+        start_tls=s.security == "starttls",
+        timeout=s.timeout_seconds,
+    )
 
 
 def _classify(code: int, reply: str, *, about_recipient: bool = False) -> Outcome:

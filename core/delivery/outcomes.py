@@ -83,6 +83,21 @@ async def record_outcomes(
     return Recorded(**counts)
 
 
+async def record_bounce(delivery_id: int, reason: str, settings: DeliverySettings) -> Delivery | None:
+    """A permanent failure reported after the send (a bounce): the delivery is failed and its
+    address counts it toward failing. None when the delivery is unknown or was failed already,
+    so a bounce read twice counts once."""
+    async with in_transaction():
+        row = await Delivery.filter(id=delivery_id).select_for_update().first()
+        if row is None or row.status is DeliveryStatus.FAILED:
+            return None
+        row.status, row.last_error = DeliveryStatus.FAILED, f"bounced: {reason}"[:2000]
+        await row.save(update_fields=["status", "last_error"])
+        if row.address_id:
+            await _judge_address(row.address_id, PermanentFailure(reason, address_verdict="failing"), settings)
+    return row
+
+
 async def _judge_address(address_id: int, failure: PermanentFailure, settings: DeliverySettings) -> None:
     address = await ContactAddress.get_or_none(id=address_id)
     if address is None or address.status is AddressStatus.INACTIVE:

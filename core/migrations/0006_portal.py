@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0004_delivery_kinds')]
+    dependencies = [('core', '0005_passages')]
 
     initial = False
 

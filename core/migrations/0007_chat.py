@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0004_delivery_kinds')]
+    dependencies = [('core', '0006_portal')]
 
     initial = False
 

@@ -19,6 +19,7 @@ from core.models.enums import (
     StaffRole,
     TagStatus,
 )
+from core.models.mailbox import MailboxState, MailReply
 from core.models.passages import Passage, Photo, PhotoView
 from core.models.people import Guardian, Pupil, Tag
 from core.models.sessions import PortalSession
@@ -29,8 +30,8 @@ from core.models.throttle import ThrottleState
 __all__ = [
     "AddressStatus", "AuditEntry", "Broadcast", "BroadcastAck", "BroadcastCategory",
     "BroadcastStatus", "Channel", "ChatEvent", "ContactAddress", "Delivery", "DeliveryStatus", "Direction",
-    "Gate", "Guardian", "Language", "NoticeKind", "Passage", "PassageOutcome", "Photo",
-    "PhotoView", "PortalSession", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress", "StaffLinkCode",
-    "StaffRole", "Tag",
+    "Gate", "Guardian", "Language", "MailboxState", "MailReply", "NoticeKind", "Passage", "PassageOutcome",
+    "Photo", "PhotoView", "PortalSession", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress",
+    "StaffLinkCode", "StaffRole", "Tag",
     "TagStatus", "ThrottleState",
 ]

@@ -11,6 +11,7 @@ from core.config import Settings
 from mimamori.bots import ChatBots
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
+from mimamori.inbound import run_inbound
 from mimamori.lifecycle import PortalServer, stop_on_signals
 from mimamori.listening import check_listening
 from mimamori.runtime import opened
@@ -22,7 +23,8 @@ from portal.app import create_app
               help="A TLS proxy is in front: listen without TLS and trust its X-Forwarded-* headers.")
 @click.pass_context
 def command(ctx: click.Context, behind_proxy: bool | None) -> None:
-    """Run the portal with delivery workers in the same process (a small town's set-up)."""
+    """Run the portal with delivery workers, the chat bots and the mailbox reader in the same
+    process (a small town's set-up)."""
     settings = settings_of(ctx)
     if behind_proxy:
         settings = settings.model_copy(update={"portal": settings.portal.model_copy(update={"behind_proxy": True})})
@@ -53,11 +55,13 @@ async def serve(settings: Settings) -> None:
             stop.set()
 
         with stop_on_signals(_stop):
-            worker = asyncio.create_task(run_delivery(settings, stop), name="delivery")
-            chat = asyncio.create_task(bots.run(stop), name="bots")
+            workers = [
+                asyncio.create_task(run_delivery(settings, stop), name="delivery"),
+                asyncio.create_task(bots.run(stop), name="bots"),
+                asyncio.create_task(run_inbound(settings, stop), name="inbound"),
+            ]
             try:
                 await server.serve()
             finally:
                 stop.set()
-                await worker
-                await chat
+                await asyncio.gather(*workers)

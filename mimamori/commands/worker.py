@@ -10,20 +10,26 @@ import click
 from core.config import Settings
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
+from mimamori.inbound import run_inbound
 from mimamori.lifecycle import stop_on_signals
 from mimamori.runtime import opened
 
 
 @click.command("worker")
+@click.option("--inbound", is_flag=True,
+              help="Also read the [imap] mailbox (give it to one worker: registrations, bounces, alerts).")
 @click.pass_context
-def command(ctx: click.Context) -> None:
+def command(ctx: click.Context, inbound: bool) -> None:
     """Send queued notices until stopped (Ctrl-C or SIGTERM finishes what is in flight)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run(_work(settings_of(ctx)))
+    run(_work(settings_of(ctx), inbound=inbound))
 
 
-async def _work(settings: Settings) -> None:
+async def _work(settings: Settings, *, inbound: bool) -> None:
     async with opened(settings):
         stop = asyncio.Event()
         with stop_on_signals(stop.set):
-            await run_delivery(settings, stop)
+            parts = [run_delivery(settings, stop)]
+            if inbound:
+                parts.append(run_inbound(settings, stop))
+            await asyncio.gather(*parts)

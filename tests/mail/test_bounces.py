@@ -1,0 +1,81 @@
+"""Bounces: a guardian's failing address is noticed, not silently dropped."""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.delivery.outbox import enqueue
+from core.models import AddressStatus, ContactAddress, Delivery, DeliveryStatus, NoticeKind
+from tests.factories import make_guardian
+from tests.imapserver import ImapServer
+from tests.mail.conftest import eventually, send_queued
+from tests.mailsink import MailSink, ReceivedMail
+
+
+def _dsn(sent: ReceivedMail, *, to: str, action: str = "failed", status: str = "5.1.1") -> bytes:
+    recipient = sent.rcpt_tos[0]
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.ezweb.ne.jp>\r\n"
+        f"To: {to}\r\nReturn-Path: <>\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: <dsn-{action}-{sent.message['Message-ID'][1:-1]}>\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY"\r\n\r\n'
+        "--BOUNDARY\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--BOUNDARY\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.ezweb.ne.jp\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 <{recipient}>: Recipient address rejected: User unknown\r\n\r\n"
+        "--BOUNDARY\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {sent.message['Message-ID']}\r\nTo: <{recipient}>\r\nSubject: notice\r\n\r\n"
+        "--BOUNDARY--\r\n"
+    ).encode()
+
+
+async def _notices_to(address: ContactAddress, count: int, settings: Settings, sink: MailSink) -> list[ReceivedMail]:
+    for n in range(count):
+        await enqueue(kind=NoticeKind.ADDRESS_INACTIVE, fact=f"test-notice-{n}", address=address,
+                      payload={"inactive_channel": "line"})
+    await send_queued(settings)
+    return sink.to(address.value)
+
+
+async def test_permanent_bounces_fail_the_deliveries_and_then_the_address(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
+) -> None:
+    guardian = await make_guardian(emails=["gone@ezweb.ne.jp"])
+    address = await ContactAddress.get(guardian_id=guardian.id)
+    first, second = await _notices_to(address, 2, inbound_settings, mail_sink)
+    assert first.mail_from.startswith("bounce-") and first.mail_from.endswith("@bounce.city.example.jp")
+
+    imap_server.deliver(_dsn(first, to=first.mail_from))  # through the VERP return path
+    imap_server.deliver(_dsn(first, to=first.mail_from))  # the same bounce again counts once
+    await eventually(lambda: imap_server.subjects() == [])
+    await address.refresh_from_db()
+    assert (address.status, address.failure_count) == (AddressStatus.ACTIVE, 1)
+    failed = await Delivery.get(status=DeliveryStatus.FAILED)
+    assert "5.1.1" in failed.last_error and "User unknown" in failed.last_error
+
+    imap_server.deliver(_dsn(second, to="mimamori@city.example.jp"))  # only the Message-ID names it
+    await eventually(lambda: imap_server.subjects() == [])
+    await address.refresh_from_db()
+    assert address.status is AddressStatus.FAILING
+    assert "User unknown" in address.last_failure
+    assert len(mail_sink.received) == 2  # no answer to a mail daemon
+
+
+async def test_delays_and_forged_bounces_change_nothing(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
+) -> None:
+    guardian = await make_guardian(emails=["slow@example.jp"])
+    address = await ContactAddress.get(guardian_id=guardian.id)
+    [sent] = await _notices_to(address, 1, inbound_settings, mail_sink)
+    delivery_id = (await Delivery.get()).id
+
+    imap_server.deliver(_dsn(sent, to=sent.mail_from, action="delayed", status="4.4.7"))
+    forged = _dsn(sent, to=f"bounce-{delivery_id}-0000000000@bounce.city.example.jp")
+    forged = forged.replace(sent.message["Message-ID"].encode(), f"<mimamori-{delivery_id}-0000000000@x>".encode())
+    imap_server.deliver(forged)
+    await eventually(lambda: imap_server.subjects() == [])
+
+    assert (await Delivery.get()).status is DeliveryStatus.SENT
+    await address.refresh_from_db()
+    assert (address.status, address.failure_count) == (AddressStatus.ACTIVE, 0)
