@@ -22,6 +22,7 @@ from core import sealing
 from core.config import Settings
 from core.delivery.outbox import Priority, enqueue
 from core.identifiers import compact_code, new_token
+from core.preferences import holds_passage_notice
 from core.models import (
     AddressStatus,
     ContactAddress,
@@ -190,25 +191,16 @@ async def _notify_guardians(
     }
     # A notice arriving an hour after the pass would mislead more than it helps.
     expires_at = passage.seen_at + timedelta(minutes=settings.delivery.passage_expiry_minutes)
-    local_time = _local(passage.seen_at, site).time()
+    timezone = ZoneInfo(site.timezone)
     for address in addresses:
         guardian = address.guardian
-        if in_quiet_hours(local_time, guardian.quiet_start, guardian.quiet_end):
+        if holds_passage_notice(guardian, passage.seen_at, timezone):
             continue
         await enqueue(
             kind=NoticeKind.PASSAGE, fact=f"passage:{passage.id}", address=address,
             guardian_id=guardian.id, passage_id=passage.id, payload=payload,
             priority=Priority.URGENT, expires_at=expires_at,
         )
-
-
-def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
-    """Whether a local time falls in a guardian's quiet hours (which may span midnight)."""
-    if start is None or end is None or start == end:
-        return False
-    if start < end:
-        return start <= moment < end
-    return moment >= start or moment < end
 
 
 async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at: datetime) -> int:

@@ -16,16 +16,19 @@ from core.models import Guardian, Language
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def in_quiet_hours(start: time | None, end: time | None, moment: datetime) -> bool:
+def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
+    """Whether a local time falls in quiet hours (which may span midnight)."""
     if start is None or end is None or start == end:
         return False
-    local = moment.astimezone(TOKYO).time()
-    return start <= local < end if start < end else local >= start or local < end
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
 
 
-def holds_passage_notice(guardian: Guardian, moment: datetime) -> bool:
+def holds_passage_notice(guardian: Guardian, moment: datetime, timezone: ZoneInfo = TOKYO) -> bool:
     """True when a passage notice for ``guardian`` should not be sent at ``moment``."""
-    return guardian.passages_paused or in_quiet_hours(guardian.quiet_start, guardian.quiet_end, moment)
+    local = moment.astimezone(timezone).time()
+    return guardian.passages_paused or in_quiet_hours(local, guardian.quiet_start, guardian.quiet_end)
 
 
 def _parse_time(text: str) -> time | None:

@@ -20,7 +20,8 @@ from core.models import (
     Tag,
     TagStatus,
 )
-from core.passages import in_quiet_hours, is_jpeg, record_passage
+from core.passages import is_jpeg, record_passage
+from core.preferences import in_quiet_hours
 from core.wire import PassageEvent
 from tests.factories import make_gate, make_guardian, make_pupil, make_site, make_site_staff
 
