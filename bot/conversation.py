@@ -86,6 +86,7 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     menu: bool = False  # offer the guardian commands (LINE quick replies)
+    staff_menu: bool = False  # this chat was just linked to staff: offer the staff commands too
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -204,7 +205,7 @@ class Conversation:
             return Reply(say("throttled", minutes=_minutes(linked)))
         if linked is None:
             return Reply(say("staff_link_wrong"))
-        return Reply(say("staff_linked", login_id=linked.login_id))
+        return Reply(say("staff_linked", login_id=linked.login_id), staff_menu=True)
 
     async def _alert(self, incoming: Incoming, rest: str) -> Reply:
         staff = await staff_for_chat(incoming.channel, incoming.chat)

@@ -17,6 +17,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -42,6 +43,9 @@ MENU = (
     ("resume", "お知らせを再開 / resume passage notices"),
     ("unlink", "このチャットの登録を解除 / unlink this chat"),
     ("help", "ヘルプ / help"),
+)
+STAFF_MENU = (
+    ("alert", "緊急連絡の下書き / draft an alert: /alert <scope> <text>"),
 )
 RESTART_DELAY_SECONDS = 5.0
 
@@ -88,6 +92,11 @@ def telegram_dispatcher(conversation: Conversation) -> Dispatcher:
 
 
 async def _answer(bot: Bot, chat_id: int, reply: Reply) -> None:
+    if reply.staff_menu:
+        await bot.set_my_commands(
+            [BotCommand(command=c, description=d) for c, d in MENU + STAFF_MENU],
+            scope=BotCommandScopeChat(chat_id=chat_id),
+        )
     await bot.send_message(
         chat_id, reply.text, reply_markup=keyboard(reply),
         link_preview_options=LinkPreviewOptions(is_disabled=True),

@@ -50,6 +50,8 @@ async def test_garbage_with_a_good_signature_is_a_400_never_a_500(database_url, 
     for body in (b"not json", b"[]", b'{"events": 5}', b'{"events": [{"type": "message"}]}', b"\xff\xfe"):
         response = await _post(line_client, line_api, body=body)
         assert response.status_code == 400, body
+    verify = b'{"destination": "Ubot", "events": []}'  # the console's "Verify" button
+    assert (await _post(line_client, line_api, body=verify)).status_code == 200
 
 
 async def test_a_redelivered_event_is_processed_once(database_url, line_api, line_client) -> None:

@@ -61,6 +61,9 @@ async def test_staff_alert_preview_has_confirm_and_cancel_buttons_and_confirm_se
         assert (await telegram_client.post("/hooks/telegram", json=update, headers=HEADERS)).status_code == 200
 
     await send(telegram_api.text_update(55, f"/link {await issue_staff_link_code(staff.id)}"))
+    [staff_menu] = telegram_api.sent("setMyCommands")
+    assert staff_menu.params["scope"] == {"type": "chat", "chat_id": 55}
+    assert "alert" in [c["command"] for c in staff_menu.params["commands"]]
     await send(telegram_api.text_update(55, "/alert みどり小学校 不審者情報 正門付近"))
 
     preview = telegram_api.sent(chat="55")[-1]
