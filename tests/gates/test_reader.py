@@ -122,3 +122,10 @@ def test_parsers_never_raise_on_any_bytes() -> None:
     assert line.feed(bytes(range(256)) * 3 + b"\n42\n") == ["42"]
     with pytest.raises(UnknownProtocol, match="unknown reader protocol 'wiegand'"):
         make_parser("wiegand")
+
+
+def test_a_run_of_garbage_counts_once_however_it_is_split() -> None:
+    parser = make_parser("em4100-ascii")
+    for byte in b"\x00\xff garbage":
+        assert parser.feed(bytes([byte])) == []
+    assert parser.feed(frame(TAG)) == [TAG] and parser.bad_frames == 1
