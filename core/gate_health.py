@@ -68,9 +68,10 @@ async def report_silent_gates(settings: Settings, *, now: datetime | None = None
                 down_since=gate.last_heartbeat_at
             )
             if marked:
+                silent_since: datetime = gate.last_heartbeat_at  # type: ignore[assignment]
                 await notify_site_staff(
-                    gate.site, fact=f"gate-down:{gate.id}:{gate.last_heartbeat_at.isoformat()}",  # type: ignore[union-attr]
-                    event="gate_down", gate=gate, at=gate.last_heartbeat_at,  # type: ignore[arg-type]
+                    gate.site, fact=f"gate-down:{gate.id}:{silent_since.isoformat()}",
+                    event="gate_down", gate=gate, at=silent_since,
                 )
                 reported.append(gate)
     return reported

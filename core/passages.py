@@ -10,7 +10,6 @@ and retired tags are stored and tell no guardian; unknown and lost ones tell the
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -41,8 +40,6 @@ from core.models import (
     TagStatus,
 )
 from core.wire import PassageEvent
-
-log = logging.getLogger(__name__)
 
 JPEG_START = b"\xff\xd8\xff"
 JPEG_END = b"\xff\xd9"

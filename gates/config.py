@@ -83,7 +83,9 @@ def load_gate_config(path: str | Path, **overrides: Any) -> GateConfig:
     except ValidationError as exc:
         error = exc.errors()[0]
         name = ".".join(str(part) for part in error["loc"])
-        message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting"
         raise GateConfigError(f"gate setting {name}: {message}") from None
     if not config.spool.path.is_absolute():
         config.spool.path = path.parent / config.spool.path

@@ -95,7 +95,8 @@ class GateWorker:
                 self.spool.add, event_id, tag, datetime.fromtimestamp(seen_at, UTC).astimezone(),
                 reader=self.config.reader_name, photo=still.jpeg, photo_missing=still.missing,
             )
-            log.info("passage %s of tag %s spooled%s", event_id, tag, "" if still.jpeg or not self.camera else " without a photo")
+            without = " without a photo" if self.camera and not still.jpeg else ""
+            log.info("passage %s of tag %s spooled%s", event_id, tag, without)
             assert self.uplink is not None
             self.uplink.wake()
         except Exception:
@@ -110,8 +111,10 @@ class GateWorker:
             gate_version=__version__,
             sent_at=datetime.now(UTC),
             reader_alive=bool(reader and reader.alive),
-            reader_last_byte_at=datetime.fromtimestamp(reader.last_byte_at, UTC) if reader and reader.last_byte_at else None,
-            reader_error=(reader.error or None)[:300] if reader and reader.error else None,
+            reader_last_byte_at=(
+                datetime.fromtimestamp(reader.last_byte_at, UTC) if reader and reader.last_byte_at else None
+            ),
+            reader_error=reader.error[:300] if reader and reader.error else None,
             bad_frames=reader.bad_frames if reader else 0,
             camera_alive=camera.alive if camera else None,
             camera_error=camera.error[:300] if camera and camera.error else None,

@@ -25,6 +25,7 @@ class Parser(BadFrameCounter):
     def __init__(self, options: ParserOptions) -> None:
         super().__init__(NAME)
         self._buffer = bytearray()
+        self._in_garbage = False  # a run of stray bytes split across reads counts once
 
     def feed(self, data: bytes) -> list[str]:
         self._buffer += data
@@ -32,12 +33,14 @@ class Parser(BadFrameCounter):
         while self._buffer:
             start = self._buffer.find(STX)
             if start == -1:
-                self.bad("bytes outside a frame", self._buffer)
+                self._stray(self._buffer)
+                self._in_garbage = True
                 self._buffer.clear()
                 break
             if start > 0:
-                self.bad("bytes outside a frame", self._buffer[:start])
+                self._stray(self._buffer[:start])
                 del self._buffer[:start]
+            self._in_garbage = False
             end = self._buffer.find(ETX, 1)
             restart = self._buffer.find(STX, 1)
             if restart != -1 and (end == -1 or restart < end):
@@ -55,6 +58,10 @@ class Parser(BadFrameCounter):
             if tag is not None:
                 tags.append(tag)
         return tags
+
+    def _stray(self, data: bytes | bytearray) -> None:
+        if not self._in_garbage:
+            self.bad("bytes outside a frame", data)
 
     def _tag(self, body: bytes) -> str | None:
         try:

@@ -70,7 +70,9 @@ def simulate_command(
     with tempfile.TemporaryDirectory(prefix="mimamori-gate-") as scratch:
         left = run(_simulate(simulation, directory or Path(scratch)))
     if left:
-        raise CommandError(f"mimamori gate simulate: {left} passage(s) not yet accepted by the centre (kept in the spool)")
+        raise CommandError(
+            f"mimamori gate simulate: {left} passage(s) not yet accepted by the centre (kept in the spool)"
+        )
     click.echo("all passages accepted by the centre")
 
 

@@ -3,6 +3,7 @@ and a reader unplugged and plugged back in."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -122,3 +123,29 @@ def test_parsers_never_raise_on_any_bytes() -> None:
     assert line.feed(bytes(range(256)) * 3 + b"\n42\n") == ["42"]
     with pytest.raises(UnknownProtocol, match="unknown reader protocol 'wiegand'"):
         make_parser("wiegand")
+
+
+def test_a_run_of_garbage_counts_once_however_it_is_split() -> None:
+    parser = make_parser("em4100-ascii")
+    for byte in b"\x00\xff garbage":
+        assert parser.feed(bytes([byte])) == []
+    assert parser.feed(frame(TAG)) == [TAG] and parser.bad_frames == 1
+
+
+def test_a_reader_on_the_network_is_read_through_a_pyserial_url() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        gate_reader = Reader(SerialConfig(port=f"socket://127.0.0.1:{port}"), reads := Reads())
+        gate_reader.start()
+        try:
+            connection, _ = server.accept()
+            with connection:
+                connection.sendall(frame(TAG) + b"noise" + frame(OTHER))
+                assert reads.wait_for(2) == [TAG, OTHER]
+            wait_until(lambda: gate_reader.reconnects >= 1)  # the reader hung up: it dials again
+            connection, _ = server.accept()
+            with connection:
+                connection.sendall(frame(TAG))
+                assert reads.wait_for(3) == [TAG, OTHER, TAG]
+        finally:
+            gate_reader.stop()
