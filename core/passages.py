@@ -19,7 +19,9 @@ from tortoise.transactions import in_transaction
 
 from core import sealing
 from core.config import Settings
-from core.delivery.outbox import Priority, enqueue
+from core.db import insert_rows
+from core.delivery.outbox import Priority, enqueue, enqueue_to_guardians
+from core.delivery.wakeup import notices_queued
 from core.identifiers import compact_code, new_token
 from core.preferences import holds_passage_notice
 from core.models import (
@@ -75,25 +77,33 @@ async def record_passage(
     """Store ``event`` from ``gate`` once, with its still and its notices; repeats are no-ops.
 
     A repeated event is told apart by the unique ``event_id`` refusing the insert, which costs a
-    rolled-back transaction now and then instead of a look-up for every passage.
+    rolled-back transaction now and then instead of a look-up for every passage. Who the tag
+    belongs to and where to tell is read before the write transaction, so the write lock (all of
+    SQLite, one pupil on PostgreSQL) is held only to decide the direction and to write.
     """
+    site = gate.site if isinstance(gate.site, Site) else await Site.get(id=gate.site_id)
+    index = tag_index(event.tag)
+    tag = await Tag.filter(number_index=index).select_related("pupil").first()
+    told = tag is not None and tag.pupil_id is not None and tag.status is TagStatus.ACTIVE
+    addresses = await _passage_addresses(tag.pupil_id) if told else []  # type: ignore[union-attr]
     try:
         async with in_transaction() as connection:
-            passage = await _record(gate, event, photo, settings, connection.capabilities.dialect)
+            passage = await _record(
+                gate, site, tag, index, event, photo, addresses, settings, connection.capabilities.dialect
+            )
     except IntegrityError:
         existing = await Passage.get_or_none(event_id=event.event_id)
         if existing is None:
             raise
         return Recorded(existing, duplicate=True)
+    notices_queued()
     return Recorded(passage, duplicate=False)
 
 
 async def _record(
-    gate: Gate, event: PassageEvent, photo: bytes | None, settings: Settings, dialect: str
+    gate: Gate, site: Site, tag: Tag | None, index: str, event: PassageEvent, photo: bytes | None,
+    addresses: list[ContactAddress], settings: Settings, dialect: str,
 ) -> Passage:
-    site = gate.site if isinstance(gate.site, Site) else await Site.get(id=gate.site_id)
-    index = tag_index(event.tag)
-    tag = await Tag.filter(number_index=index).select_related("pupil").first()
     seen_at = event.seen_at.astimezone(UTC)
     passage = Passage(
         event_id=event.event_id,
@@ -118,7 +128,7 @@ async def _record(
     await passage.save()
     token = await _store_photo(passage, photo, settings) if photo else None
     if passage.outcome is PassageOutcome.NOTIFIED:
-        await _notify_guardians(passage, tag.pupil, site, token, settings)  # type: ignore[union-attr]
+        await _notify_guardians(passage, tag.pupil, site, addresses, token, settings)  # type: ignore[union-attr]
     elif passage.outcome in _STAFF_EVENT:
         await notify_site_staff(
             site, fact=f"tag-read:{site.id}:{index[:32]}:{_local(seen_at, site).date()}",
@@ -161,24 +171,31 @@ def _local(moment: datetime, site: Site) -> datetime:
 
 
 async def _store_photo(passage: Passage, jpeg: bytes, settings: Settings) -> str:
-    photo = await Photo.create(
-        passage_id=passage.id,
-        token=new_token(),
-        jpeg=jpeg,
-        size=len(jpeg),
-        taken_at=passage.seen_at,
-        expires_at=datetime.now(UTC) + timedelta(days=settings.photos.retention_days),
-    )
-    return photo.token
+    token = new_token()
+    await insert_rows(Photo, [{
+        "passage_id": passage.id,
+        "token": token,
+        "jpeg": jpeg,
+        "size": len(jpeg),
+        "taken_at": passage.seen_at,
+        "expires_at": datetime.now(UTC) + timedelta(days=settings.photos.retention_days),
+    }])
+    return token
+
+
+async def _passage_addresses(pupil_id: int) -> list[ContactAddress]:
+    """The verified addresses of the pupil's guardians who have the IC-tag service and have not
+    paused it, with their guardians (for quiet hours)."""
+    return await ContactAddress.filter(
+        guardian__pupils__id=pupil_id, guardian__wants_passages=True, guardian__passages_paused=False,
+        slot__isnull=False, status=AddressStatus.ACTIVE,
+    ).select_related("guardian").order_by("guardian_id", "slot")
 
 
 async def _notify_guardians(
-    passage: Passage, pupil: Pupil, site: Site, photo_token: str | None, settings: Settings
+    passage: Passage, pupil: Pupil, site: Site, addresses: list[ContactAddress], photo_token: str | None,
+    settings: Settings,
 ) -> None:
-    addresses = await ContactAddress.filter(
-        guardian__pupils__id=pupil.id, guardian__wants_passages=True, guardian__passages_paused=False,
-        slot__isnull=False, status=AddressStatus.ACTIVE,
-    ).select_related("guardian").order_by("guardian_id", "slot")
     payload = {
         "pupil": given_name(pupil.name),
         "site": site.name,
@@ -186,18 +203,14 @@ async def _notify_guardians(
         "seen_at": passage.seen_at.isoformat(),
         "photo_token": photo_token,
     }
-    # A notice arriving an hour after the pass would mislead more than it helps.
-    expires_at = passage.seen_at + timedelta(minutes=settings.delivery.passage_expiry_minutes)
     timezone = ZoneInfo(site.timezone)
-    for address in addresses:
-        guardian = address.guardian
-        if holds_passage_notice(guardian, passage.seen_at, timezone):
-            continue
-        await enqueue(
-            kind=NoticeKind.PASSAGE, fact=f"passage:{passage.id}", address=address,
-            guardian_id=guardian.id, passage_id=passage.id, payload=payload,
-            priority=Priority.URGENT, expires_at=expires_at,
-        )
+    await enqueue_to_guardians(
+        kind=NoticeKind.PASSAGE, fact=f"passage:{passage.id}", passage_id=passage.id, payload=payload,
+        addresses=[a for a in addresses if not holds_passage_notice(a.guardian, passage.seen_at, timezone)],
+        priority=Priority.URGENT,
+        # A notice arriving an hour after the pass would mislead more than it helps.
+        expires_at=passage.seen_at + timedelta(minutes=settings.delivery.passage_expiry_minutes),
+    )
 
 
 async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at: datetime) -> int:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from core import broadcasts, gate_health
 from core.config import Settings
 from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases
+from core.delivery import wakeup
 from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
@@ -86,21 +87,36 @@ class DeliveryWorker:
             asyncio.create_task(self._every(FLUSH_SECONDS, self._flush, stop), name="flush"),
             asyncio.create_task(self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop), name="housekeeping"),
         ]
+        with wakeup.listening() as queued:
+            stopping = asyncio.create_task(self._wake_on(stop, queued), name="stop-watch")
+            try:
+                while not stop.is_set():
+                    self._room.clear()
+                    queued.clear()
+                    claimed, full = await self._fill()
+                    if claimed:
+                        continue
+                    # full: sleep until a consumer makes room, not a whole poll interval; else
+                    # until notices are queued in this process (or stop), polling for the others
+                    wake = self._room.wait() if full else queued.wait()
+                    with suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(wake, self._delivery.poll_seconds)
+            finally:
+                stopping.cancel()
+                await self._finish(consumers + background)
+
+    @staticmethod
+    async def _wake_on(stop: asyncio.Event, queued: asyncio.Event) -> None:
+        await stop.wait()
+        queued.set()
+
+    async def _finish(self, tasks: list[asyncio.Task]) -> None:
         try:
-            while not stop.is_set():
-                self._room.clear()
-                claimed, full = await self._fill()
-                if claimed:
-                    continue
-                # full: sleep until a consumer makes room, not a whole poll interval
-                wake = self._room.wait() if full else stop.wait()
-                with suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(wake, self._delivery.poll_seconds)
-        finally:
             await asyncio.gather(*(queue.join() for queue in self._queues.values()))
-            for task in consumers + background:
+        finally:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*consumers, *background, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._flush()
 
     async def drain(self, timeout: float = 60.0) -> None:
