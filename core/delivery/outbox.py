@@ -7,6 +7,7 @@ verification), so a notice is never lost between the two; the worker sends it la
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -17,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from core.db import insert_rows
 from core.identifiers import new_token
-from core.models import ContactAddress, Delivery, NoticeKind, StaffAddress
+from core.models import Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
 
 
 class Priority(IntEnum):
@@ -26,7 +27,18 @@ class Priority(IntEnum):
     LOW = 2  # staff notices
 
 
-def idempotency_key(fact: str, address: ContactAddress | StaffAddress) -> str:
+@dataclass(frozen=True)
+class Recipient:
+    """A guardian's address as the batch enqueue needs it, read without building models."""
+
+    address_id: int
+    channel: Channel
+    guardian_id: int
+
+
+def idempotency_key(fact: str, address: ContactAddress | StaffAddress | Recipient) -> str:
+    if isinstance(address, Recipient):
+        return f"{fact}:a{address.address_id}"
     prefix = "a" if isinstance(address, ContactAddress) else "s"
     return f"{fact}:{prefix}{address.pk}"
 
@@ -48,10 +60,21 @@ async def enqueue(
     target = address or staff_address
     if target is None or (address is not None and staff_address is not None):
         raise ValueError("a delivery goes to exactly one address")
-    delivery = Delivery(**_row(
-        kind, fact, target, guardian_id=guardian_id, passage_id=passage_id, broadcast_id=broadcast_id,
-        payload=payload, priority=priority, expires_at=expires_at,
-    ))
+    delivery = Delivery(
+        idempotency_key=idempotency_key(fact, target),
+        kind=kind,
+        channel=target.channel,
+        priority=int(priority),
+        address_id=address.pk if address else None,
+        staff_address_id=staff_address.pk if staff_address else None,
+        guardian_id=guardian_id if guardian_id is not None else getattr(address, "guardian_id", None),
+        passage_id=passage_id,
+        broadcast_id=broadcast_id,
+        payload=json.dumps(payload, ensure_ascii=False) if payload is not None else None,
+        next_attempt_at=datetime.now(UTC),
+        expires_at=expires_at,
+        ack_token=new_token() if kind is NoticeKind.BROADCAST else None,
+    )
     try:
         async with in_transaction():  # a savepoint inside the caller's transaction
             await delivery.save()
@@ -64,48 +87,23 @@ async def enqueue_to_guardians(
     *,
     kind: NoticeKind,
     fact: str,
-    addresses: Sequence[ContactAddress],
+    recipients: Sequence[Recipient],
     passage_id: int | None = None,
     payload: dict[str, Any] | None = None,
     priority: Priority = Priority.NORMAL,
     expires_at: datetime | None = None,
 ) -> None:
-    """Queue one notice to each of ``addresses`` in one statement, skipping any queued before.
+    """Queue one notice to each of ``recipients`` in one statement, skipping any queued before.
 
     For the hot path (a passage's notices): no savepoint per row and no model objects built.
     """
+    now = datetime.now(UTC)
+    body = json.dumps(payload, ensure_ascii=False) if payload is not None else None
     await insert_rows(Delivery, [
-        _row(kind, fact, address, guardian_id=address.guardian_id, passage_id=passage_id,
-             payload=payload, priority=priority, expires_at=expires_at)
-        for address in addresses
+        {
+            "idempotency_key": idempotency_key(fact, recipient), "kind": kind, "channel": recipient.channel,
+            "priority": int(priority), "address_id": recipient.address_id, "guardian_id": recipient.guardian_id,
+            "passage_id": passage_id, "payload": body, "next_attempt_at": now, "expires_at": expires_at,
+        }
+        for recipient in recipients
     ], ignore_conflicts=True)
-
-
-def _row(
-    kind: NoticeKind,
-    fact: str,
-    target: ContactAddress | StaffAddress,
-    *,
-    guardian_id: int | None,
-    passage_id: int | None,
-    payload: dict[str, Any] | None,
-    priority: Priority,
-    expires_at: datetime | None,
-    broadcast_id: int | None = None,
-) -> dict[str, Any]:
-    address = target if isinstance(target, ContactAddress) else None
-    return {
-        "idempotency_key": idempotency_key(fact, target),
-        "kind": kind,
-        "channel": target.channel,
-        "priority": int(priority),
-        "address_id": address.pk if address else None,
-        "staff_address_id": None if address else target.pk,
-        "guardian_id": guardian_id if guardian_id is not None else getattr(address, "guardian_id", None),
-        "passage_id": passage_id,
-        "broadcast_id": broadcast_id,
-        "payload": json.dumps(payload, ensure_ascii=False) if payload is not None else None,
-        "next_attempt_at": datetime.now(UTC),
-        "expires_at": expires_at,
-        "ack_token": new_token() if kind is NoticeKind.BROADCAST else None,
-    }

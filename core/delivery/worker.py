@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 1.0
 ESCALATION_SECONDS = 30.0
 FLUSH_SECONDS = 0.1
+CLAIM_GAP_SECONDS = 0.05
 
 _Item = list[tuple[Delivery, Outgoing | Undeliverable | Expired]]
 
@@ -93,14 +94,18 @@ class DeliveryWorker:
                 while not stop.is_set():
                     self._room.clear()
                     queued.clear()
+                    filled_at = time.monotonic()
                     claimed, full = await self._fill()
-                    if claimed:
-                        continue
-                    # full: sleep until a consumer makes room, not a whole poll interval; else
-                    # until notices are queued in this process (or stop), polling for the others
-                    wake = self._room.wait() if full else queued.wait()
-                    with suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(wake, self._delivery.poll_seconds)
+                    if not claimed:
+                        # full: sleep until a consumer makes room, not a whole poll interval; else
+                        # until notices are queued in this process (or stop), polling for others
+                        wake = self._room.wait() if full else queued.wait()
+                        with suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(wake, self._delivery.poll_seconds)
+                    if claimed < self._delivery.batch_size and not stop.is_set():
+                        # no backlog: claiming for each committed passage would take the write
+                        # lock from the ingest as often as it does; gather a few moments' worth
+                        await asyncio.sleep(max(0.0, filled_at + CLAIM_GAP_SECONDS - time.monotonic()))
             finally:
                 stopping.cancel()
                 await self._finish(consumers + background)
@@ -154,9 +159,10 @@ class DeliveryWorker:
             status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
         ).exists()
 
-    async def _fill(self) -> tuple[bool, bool]:
-        """Claim work for channels with room: (anything claimed, some queue was too full)."""
-        claimed_any = full = False
+    async def _fill(self) -> tuple[int, bool]:
+        """Claim work for channels with room: (how many claimed, some queue was too full)."""
+        claimed = 0
+        full = False
         for channel, queue in self._queues.items():
             room = (queue.maxsize - queue.qsize()) * self._group_size(channel)
             if room < max(1, queue.maxsize // 2):
@@ -172,7 +178,7 @@ class DeliveryWorker:
             )
             if not rows:
                 continue
-            claimed_any = True
+            claimed += len(rows)
             due = [r for r in rows if r.expires_at is None or r.expires_at > now]
             composed = await self._composer.compose(due)
             due_ids = {r.id for r in due}
@@ -180,7 +186,7 @@ class DeliveryWorker:
             for item in self._group(channel, composed):
                 self._in_flight += 1
                 await queue.put(item)
-        return claimed_any, full
+        return claimed, full
 
     def _group_size(self, channel: Channel) -> int:
         transport = self._transports[channel]
