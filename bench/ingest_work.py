@@ -90,7 +90,7 @@ async def main() -> None:
         with counting_statements() as counted:
             await _post_all(app, key, tags[1:2], still)
         if args.show_sql:
-            for statement in counted.statements:
+            for statement in counted.queries:
                 print(statement)
         profile = cProfile.Profile()
         with counting_statements() as counted:
@@ -105,9 +105,9 @@ async def main() -> None:
         await close_database()
     n = args.passages - 1
     calls, bare_calls = _calls(profile), _calls(bare)
-    kinds = Counter(s.split(None, 1)[0].upper() for s in counted.statements)
+    kinds = Counter(s.split(None, 1)[0].upper() for s in counted.queries)
     print(f"database                  {url.split(':')[0]}")
-    print(f"SQL statements / passage  {len(counted.statements) / n:.1f}  "
+    print(f"SQL statements / passage  {len(counted.queries) / n:.1f}  "
           f"({', '.join(f'{k} {v / n:.1f}' for k, v in kinds.most_common())})")
     print(f"round trips / passage     {counted.round_trips / n:.1f}")
     print(f"Python calls / passage    {calls / n:,.0f} (bare endpoint: {bare_calls / n:,.0f}; "

@@ -18,6 +18,7 @@ import aiosqlite
 import asyncpg
 
 _SQLITE = ("execute", "execute_insert", "execute_fetchall", "executemany", "executescript")
+POOL_RESET = "SELECT pg_advisory_unlock_all()"
 _POSTGRES = ("execute", "executemany", "fetch", "fetchrow", "fetchval")
 
 
@@ -25,6 +26,11 @@ _POSTGRES = ("execute", "executemany", "fetch", "fetchrow", "fetchval")
 class Counted:
     statements: list[str] = field(default_factory=list)
     round_trips: int = 0
+
+    @property
+    def queries(self) -> list[str]:
+        """The statements the code sent, without asyncpg's pool resetting a released connection."""
+        return [s for s in self.statements if not s.startswith(POOL_RESET)]
 
     def of(self, verb: str) -> list[str]:
         return [s for s in self.statements if s.split(None, 1)[0].upper() == verb.upper()]
