@@ -187,6 +187,12 @@ def _latencies(seen: dict[str, float], accepted, timeout: float = 120) -> list[f
     return sorted(found.values())
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _gate_memory(url: str, key: str, seconds: float) -> float:
     done = subprocess.run(
         [sys.executable, "-c", _GATE_SCRIPT, url, key, str(seconds)],
@@ -257,9 +263,11 @@ async def main() -> None:
         wait_for_http(f"{centre}/healthz")
         wait_for_http(f"http://127.0.0.1:{ceiling_port}/healthz")
         still = _still()
+        cpu_before = _cpu_seconds(serve.pid)
         ours = await _flood(centre, key, tags[:args.passages], still, args.clients)
-        ceiling = await _flood(f"http://127.0.0.1:{ceiling_port}", key, tags[:args.passages], still, args.clients)
         await asyncio.sleep(5)  # the flood's notices drain
+        serve_cpu = (_cpu_seconds(serve.pid) - cpu_before) / args.passages
+        ceiling = await _flood(f"http://127.0.0.1:{ceiling_port}", key, tags[:args.passages], still, args.clients)
         while not accepted.empty():
             accepted.get()
         seen = await _paced(centre, key, tags[args.passages:], still, args.rate)
@@ -276,6 +284,7 @@ async def main() -> None:
     print(f"accepted                  {ours:,.0f} passages/s (goal: 200 on SQLite)")
     print(f"ceiling (no database)     {ceiling:,.0f} uploads/s")
     print(f"ours / ceiling            {ours / ceiling:.2f}")
+    print(f"serve CPU per passage     {serve_cpu * 1000:.1f} ms (ingest and its mail; load-independent)")
     if latencies:
         p50 = statistics.median(latencies)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
