@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from core.addresses import address_index
 from core.config import DeliverySettings
+from core.db import update_rows
 from core.delivery.compose import Undeliverable
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.retry import next_attempt
@@ -74,9 +75,9 @@ async def record_outcomes(
         changed.append(row)
     async with in_transaction():
         if changed:
-            await Delivery.bulk_update(
-                changed,
-                fields=["status", "sent_at", "provider_message_id", "last_error", "lease_until", "next_attempt_at"],
+            await update_rows(
+                Delivery, changed,
+                ["status", "sent_at", "provider_message_id", "last_error", "lease_until", "next_attempt_at"],
             )
         for address_id, failure in verdicts:
             await _judge_address(address_id, failure, settings)
