@@ -1,42 +1,87 @@
 """``mimamori demo``: a newcomer's first command."""
 
+import re
 import signal
 import subprocess
 import sys
-import urllib.request
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from tests.conftest import REPO
 from tests.net import free_port, wait_for_http
 
 
-def _run_demo(tmp_path: Path, port: int) -> tuple[int, str, str, str]:
+@dataclass
+class DemoRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    pages: dict[str, httpx.Response]
+
+    @property
+    def logins(self) -> dict[str, str]:
+        """who -> password, read from the welcome table."""
+        return {line.split()[-3]: line.split()[-1] for line in self.stdout.splitlines()
+                if line.strip().split(" ")[0] in {"保護者", "staff", "support", "admin"}}
+
+
+def _notice_link(client: httpx.Client) -> str:
+    """Open a passage notice in the demo mailbox, as the newcomer would; its photo link."""
+    deadline = time.monotonic() + 60
+    while True:
+        mailbox = client.get("/demo/mailbox")
+        found = re.search(r'<a href="(/demo/mailbox/\d+)">【見守り】[^<]*登校', mailbox.text)
+        if found:
+            break
+        assert time.monotonic() < deadline, "no passage notice in the mailbox"
+        time.sleep(0.5)
+    mail = client.get(found.group(1))
+    assert "小学校に登校しました" in mail.text
+    return re.search(r'<a href="(http://[^"]+/photos/[^"]+)">', mail.text).group(1)
+
+
+def _run_demo(tmp_path: Path, port: int) -> DemoRun:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "mimamori", "demo", "--port", str(port), "--data-dir", "demo"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    pages: dict[str, httpx.Response] = {}
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
-            page = response.read().decode()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            pages["front"] = client.get("/")
+            pages["codes"] = client.get("/demo/codes")
+            link = _notice_link(client)
+            pages["photo link"] = client.get(link)
+            pages["login"] = client.get(pages["photo link"].headers["location"])
     finally:
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
-    return process.returncode, stdout, stderr, page
+    return DemoRun(process.returncode, stdout, stderr, pages)
 
 
-def test_the_demo_runs_prints_logins_and_stops_cleanly(tmp_path: Path) -> None:
-    returncode, stdout, stderr, page = _run_demo(tmp_path, free_port())
+def test_the_demo_shows_a_city_at_work_and_stops_cleanly(tmp_path: Path) -> None:
+    run = _run_demo(tmp_path, free_port())
 
-    assert returncode == 0, stderr
-    assert "Traceback" not in stderr
-    assert "見守りポータル" in page
-    logins = {line.split()[-3]: line.split()[-1] for line in stdout.splitlines()
-              if line.strip().split(" ")[0] in {"保護者", "staff", "support", "admin"}}
-    assert set(logins) >= {"staff", "support", "admin"} and len(logins) == 4
-    assert all(len(password) == 14 for password in logins.values())
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "見守りポータル" in run.pages["front"].text
+    assert set(run.logins) >= {"staff", "support", "admin"} and len(run.logins) == 4
+    assert all(len(password) == 14 for password in run.logins.values())
+    assert "/demo/mailbox" in run.stdout and re.search(r"notices go to \S+@example.jp", run.stdout)
+    assert "Chat bots are off" in run.stdout
+    assert "みどり小学校 正門" in run.stdout  # the passes, as they happen
+    # The guardian's notice leads to the login, which then shows the photo.
+    assert run.pages["photo link"].status_code == 303
+    assert run.pages["photo link"].headers["location"].startswith("/login?next=/photos/")
+    assert "ログインID" in run.pages["login"].text
+    # The second factor: a current code for each staff account.
+    assert len(re.findall(r'class="otp">\d{6}<', run.pages["codes"].text)) == 3
 
-    second_returncode, second_stdout, _, _ = _run_demo(tmp_path, free_port())
-    assert second_returncode == 0
-    assert "admin" in second_stdout and logins["admin"] not in second_stdout  # a fresh start
+    again = _run_demo(tmp_path, free_port())
+    assert again.returncode == 0, again.stderr
+    assert "admin" in again.stdout and run.logins["admin"] not in again.stdout  # a fresh start

@@ -203,3 +203,4 @@ async def test_an_alert_to_one_school_reaches_every_address_there_and_no_other(
         assert "不審者情報" in mail.message["Subject"]
         assert "校門付近で不審な人物が目撃されました。" in mail.text
     assert "sent 3" in status[-1]
+    assert httpx.get(f"{deployment.url}/demo/mailbox").status_code == 404  # the demo's mailbox only in the demo
