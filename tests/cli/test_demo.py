@@ -1,5 +1,6 @@
 """``mimamori demo``: a newcomer's first command."""
 
+import asyncio
 import re
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import REPO
+from tests.fakes.telegram_api import FakeTelegramApi
 from tests.net import free_port, wait_for_http
 
 
@@ -120,3 +122,31 @@ def test_the_demo_shows_a_city_at_work_and_stops_cleanly(tmp_path: Path) -> None
     again = _run_demo(tmp_path, free_port())
     assert again.returncode == 0, again.stderr
     assert "admin" in again.stdout and run.logins["admin"] not in again.stdout  # a fresh start
+
+
+async def test_the_demo_uses_a_telegram_bot_when_given_one(tmp_path: Path) -> None:
+    telegram = await FakeTelegramApi().start()
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path),
+           "MIMAMORI_TELEGRAM__TOKEN": telegram.token, "MIMAMORI_TELEGRAM__API_BASE": telegram.url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mimamori", "demo", "--port", str(free_port()), "--data-dir", "demo",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    welcome = []
+    try:
+        async for line in process.stdout:
+            welcome.append(line.decode())
+            if "Ctrl-C stops the demo" in welcome[-1]:
+                break
+        telegram.queue_update(telegram.text_update(5, "ヘルプ"))
+        for _ in range(600):
+            if telegram.sent(chat="5"):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        await telegram.stop()
+    assert process.returncode == 0, stderr.decode()
+    assert "Chat bots on: Telegram (polling)." in "".join(welcome)
+    assert "登録コード" in telegram.sent(chat="5")[0].params["text"]
