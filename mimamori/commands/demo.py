@@ -10,6 +10,7 @@ import socket
 import unicodedata
 from datetime import UTC, datetime, time
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import click
@@ -169,7 +170,8 @@ def _print_welcome(settings: Settings, city: DemoCity) -> None:
     for who, login, password in city.logins:
         click.echo(f"  {_pad(who, 18)}{_pad(login, 11)}{password}")
     click.echo()
-    click.echo(f"  The guardian's notices go to {city.guardian_email}: open one in the mailbox and follow its link.")
+    click.echo(f"  The guardian's notices go to {city.guardian_email}: open one at")
+    click.echo(f"  {url}/demo/mailbox?to={quote(city.guardian_email, safe='@')} and follow its link.")
     click.echo(f"  Staff, support and admin log in at {url}/staff/login; their second factor is enrolled, and")
     click.echo(f"  the current code is shown at {url}/demo/codes (demo only; in real use, an authenticator app).")
     click.echo(f"  Gates: {', '.join(g.site for g in city.gates if g.camera)} with a camera (a generated video), "
