@@ -161,3 +161,34 @@ async def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequenc
         for row in rows
     ]
     await client.execute_many(sql, values)
+
+
+async def first_with_related(
+    model: type[Model], related: str, where: str, params: Sequence[Any]
+) -> Model | None:
+    """The first ``model`` row matching ``where`` with its ``related`` foreign row attached, as
+    ``.filter(...).select_related(related).first()`` gives it, without building the query each
+    time: for hot paths. ``where`` names the model's table ``m`` and the related one ``r``, and
+    marks parameters ``{0}``, ``{1}``, ...
+    """
+    meta = model._meta
+    field = meta.fields_map[related]
+    other = field.related_model._meta  # type: ignore[attr-defined]
+    client = meta.db
+    dialect = client.capabilities.dialect
+    own = list(meta.fields_db_projection.values())
+    theirs = list(other.fields_db_projection.values())
+    columns = [f'm."{c}" AS "m.{c}"' for c in own] + [f'r."{c}" AS "r.{c}"' for c in theirs]
+    condition = where.format(*(placeholder(dialect, n) for n in range(1, len(params) + 1)))
+    sql = (
+        f'SELECT {", ".join(columns)} FROM "{meta.db_table}" m JOIN "{other.db_table}" r '
+        f'ON r."{other.db_pk_column}" = m."{meta.fields_db_projection[field.source_field]}" '  # type: ignore[attr-defined]
+        f"WHERE {condition} LIMIT 1"
+    )
+    rows = await client.execute_query_dict(sql, list(params))
+    if not rows:
+        return None
+    row = rows[0]
+    instance = model._init_from_db(**{c: row[f"m.{c}"] for c in own})
+    object.__setattr__(instance, f"_{related}", other._model._init_from_db(**{c: row[f"r.{c}"] for c in theirs}))
+    return instance

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from core.accounts import gate_key_hash
 from core.config import GateHealthSettings, Settings
+from core.db import first_with_related
 from core.models import Gate, Site
 from core.passages import notify_site_staff
 from core.wire import Heartbeat
@@ -23,7 +24,8 @@ async def gate_for_key(key: str) -> Gate | None:
     """The gate holding ``key``, unless it was revoked."""
     if not key:
         return None
-    return await Gate.filter(key_hash=gate_key_hash(key), revoked_at__isnull=True).select_related("site").first()
+    gate = await first_with_related(Gate, "site", 'm."key_hash" = {0} AND m."revoked_at" IS NULL', [gate_key_hash(key)])
+    return gate  # type: ignore[return-value]
 
 
 async def record_heartbeat(gate: Gate, heartbeat: Heartbeat, *, now: datetime | None = None) -> None:

@@ -7,6 +7,7 @@ disaster alerts above all), see ``holds_passage_notice``.
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from core import audit
@@ -25,7 +26,15 @@ def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
     return moment >= start or moment < end
 
 
-def holds_passage_notice(guardian: Guardian, moment: datetime, timezone: ZoneInfo = TOKYO) -> bool:
+class PassagePreferences(Protocol):
+    """What decides whether a passage notice is held: a ``Guardian``, or a row read for one."""
+
+    passages_paused: bool
+    quiet_start: time | None
+    quiet_end: time | None
+
+
+def holds_passage_notice(guardian: PassagePreferences, moment: datetime, timezone: ZoneInfo = TOKYO) -> bool:
     """True when a passage notice for ``guardian`` should not be sent at ``moment``."""
     local = moment.astimezone(timezone).time()
     return guardian.passages_paused or in_quiet_hours(local, guardian.quiet_start, guardian.quiet_end)

@@ -23,7 +23,8 @@ BUSY_TIMEOUT_MS = 30_000
 class _ImmediateTransaction(SqliteTransactionWrapper):
     async def begin(self) -> None:
         try:
-            await self._connection.commit()
+            if self._connection.in_transaction:  # autocommit mode: a round trip saved when not
+                await self._connection.commit()
             await self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise TransactionManagementError(exc) from exc

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.config import Settings
 from portal.deps import Redirect
 from portal.routes import admin, auth, guardian, home, ingest, staff, support
-from portal.security import MACHINE_PATHS, security_headers
+from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
 
 STATIC = Path(__file__).parent / "static"
@@ -30,7 +30,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     """The portal; ``extra_routers`` (the bots' webhooks) are included after its own routes."""
     app = FastAPI(title="Mimamori", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(Redirect, _redirect)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_exception_handler(RequestValidationError, _bad_request)

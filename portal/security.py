@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
-
 from fastapi import HTTPException, Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.deps import current_session
 
@@ -24,16 +24,36 @@ def is_tls(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-async def security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    pre = request.cookies.get(PRE_SESSION_COOKIE)
-    request.state.pre_csrf = pre if pre and len(pre) >= 32 else secrets.token_urlsafe(24)
-    is_page = not request.url.path.startswith(_NO_SESSION_PATHS)
-    if is_page:
-        await current_session(request)  # every page shows the right CSRF token and logout button
-    response = await call_next(request)
-    headers = response.headers
+class SecurityHeaders:
+    """Security headers on every answer, and the pre-login CSRF cookie on pages.
+
+    A plain ASGI middleware: ``@app.middleware("http")`` would run each request in a task of its
+    own and stream the body through memory channels, which cost the ingest more than parsing it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)  # its state is the scope's: the route's request sees it
+        pre = request.cookies.get(PRE_SESSION_COOKIE)
+        request.state.pre_csrf = pre if pre and len(pre) >= 32 else secrets.token_urlsafe(24)
+        is_page = not request.url.path.startswith(_NO_SESSION_PATHS)
+        if is_page:
+            await current_session(request)  # every page shows the right CSRF token and logout button
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _add_headers(request, MutableHeaders(scope=message), is_page=is_page, pre=pre)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _add_headers(request: Request, headers: MutableHeaders, *, is_page: bool, pre: str | None) -> None:
     headers.setdefault("Content-Security-Policy", CSP)  # a stricter one set by the route stays
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "no-referrer"  # photo and acknowledgement URLs must not leak
@@ -43,11 +63,12 @@ async def security_headers(
     if is_tls(request):
         headers["Strict-Transport-Security"] = HSTS
     if is_page and pre != request.state.pre_csrf:
-        response.set_cookie(
+        cookie = Response()
+        cookie.set_cookie(
             PRE_SESSION_COOKIE, request.state.pre_csrf, httponly=True, samesite="lax",
             secure=is_tls(request), path="/",
         )
-    return response
+        headers.append("set-cookie", cookie.headers["set-cookie"])
 
 
 async def csrf_protect(request: Request) -> None:

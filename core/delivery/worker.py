@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from core import broadcasts, gate_health
 from core.config import Settings
 from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases
+from core.delivery import wakeup
 from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 1.0
 ESCALATION_SECONDS = 30.0
 FLUSH_SECONDS = 0.1
+CLAIM_GAP_SECONDS = 0.05
 
 _Item = list[tuple[Delivery, Outgoing | Undeliverable | Expired]]
 
@@ -86,21 +88,40 @@ class DeliveryWorker:
             asyncio.create_task(self._every(FLUSH_SECONDS, self._flush, stop), name="flush"),
             asyncio.create_task(self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop), name="housekeeping"),
         ]
+        with wakeup.listening() as queued:
+            stopping = asyncio.create_task(self._wake_on(stop, queued), name="stop-watch")
+            try:
+                while not stop.is_set():
+                    self._room.clear()
+                    queued.clear()
+                    filled_at = time.monotonic()
+                    claimed, full = await self._fill()
+                    if not claimed:
+                        # full: sleep until a consumer makes room, not a whole poll interval; else
+                        # until notices are queued in this process (or stop), polling for others
+                        wake = self._room.wait() if full else queued.wait()
+                        with suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(wake, self._delivery.poll_seconds)
+                    if claimed < self._delivery.batch_size and not stop.is_set():
+                        # no backlog: claiming for each committed passage would take the write
+                        # lock from the ingest as often as it does; gather a few moments' worth
+                        await asyncio.sleep(max(0.0, filled_at + CLAIM_GAP_SECONDS - time.monotonic()))
+            finally:
+                stopping.cancel()
+                await self._finish(consumers + background)
+
+    @staticmethod
+    async def _wake_on(stop: asyncio.Event, queued: asyncio.Event) -> None:
+        await stop.wait()
+        queued.set()
+
+    async def _finish(self, tasks: list[asyncio.Task]) -> None:
         try:
-            while not stop.is_set():
-                self._room.clear()
-                claimed, full = await self._fill()
-                if claimed:
-                    continue
-                # full: sleep until a consumer makes room, not a whole poll interval
-                wake = self._room.wait() if full else stop.wait()
-                with suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(wake, self._delivery.poll_seconds)
-        finally:
             await asyncio.gather(*(queue.join() for queue in self._queues.values()))
-            for task in consumers + background:
+        finally:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*consumers, *background, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._flush()
 
     async def drain(self, timeout: float = 60.0) -> None:
@@ -138,9 +159,10 @@ class DeliveryWorker:
             status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
         ).exists()
 
-    async def _fill(self) -> tuple[bool, bool]:
-        """Claim work for channels with room: (anything claimed, some queue was too full)."""
-        claimed_any = full = False
+    async def _fill(self) -> tuple[int, bool]:
+        """Claim work for channels with room: (how many claimed, some queue was too full)."""
+        claimed = 0
+        full = False
         for channel, queue in self._queues.items():
             room = (queue.maxsize - queue.qsize()) * self._group_size(channel)
             if room < max(1, queue.maxsize // 2):
@@ -156,7 +178,7 @@ class DeliveryWorker:
             )
             if not rows:
                 continue
-            claimed_any = True
+            claimed += len(rows)
             due = [r for r in rows if r.expires_at is None or r.expires_at > now]
             composed = await self._composer.compose(due)
             due_ids = {r.id for r in due}
@@ -164,7 +186,7 @@ class DeliveryWorker:
             for item in self._group(channel, composed):
                 self._in_flight += 1
                 await queue.put(item)
-        return claimed_any, full
+        return claimed, full
 
     def _group_size(self, channel: Channel) -> int:
         transport = self._transports[channel]
