@@ -216,7 +216,7 @@ async def main():
     asyncio.get_running_loop().call_later(seconds, stop.set)
     with tempfile.TemporaryDirectory() as d:
         await simulator.simulate(simulator.Simulation(url, key, ("0000000001", "0000000002"), every=1.0),
-                                 Path(d), stop, on_pass=lambda line: None)
+                                 Path(d), stop, on_pass=lambda tag, at: None)
 asyncio.run(main())
 """
 

@@ -138,23 +138,29 @@ async def insert_rows(
 
 
 async def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]) -> None:
-    """Write ``fields`` of each of ``rows`` back by primary key, in one batched statement.
+    """Write ``fields`` of each row back by primary key with one prepared statement.
 
-    ``Model.bulk_update`` builds a CASE expression per field, which costs more than the update.
+    Tortoise's ``bulk_update`` builds a CASE expression per field whose cost grows with the batch;
+    an executemany of one small UPDATE does not.
     """
     if not rows:
         return
     meta = model._meta
     client = meta.db
     dialect = client.capabilities.dialect
-    columns = [meta.fields_db_projection[name] for name in fields]
-    sets = ", ".join(f'"{column}" = {placeholder(dialect, n)}' for n, column in enumerate(columns, 1))
-    sql = f'UPDATE "{meta.db_table}" SET {sets} WHERE "{meta.db_pk_column}" = {placeholder(dialect, len(columns) + 1)}'
+    assignments = ", ".join(
+        f'"{meta.fields_db_projection[name]}" = {placeholder(dialect, n)}' for n, name in enumerate(fields, 1)
+    )
+    sql = (f'UPDATE "{meta.db_table}" SET {assignments} '
+           f'WHERE "{meta.db_pk_column}" = {placeholder(dialect, len(fields) + 1)}')
     converters = [meta.fields_map[name] for name in fields]
-    await client.execute_many(sql, [
-        [field.to_db_value(getattr(row, name), row) for name, field in zip(fields, converters, strict=True)] + [row.pk]
+    pk = meta.fields_map[meta.pk_attr]
+    values = [
+        [field.to_db_value(getattr(row, name), row) for name, field in zip(fields, converters, strict=True)]
+        + [pk.to_db_value(row.pk, row)]
         for row in rows
-    ])
+    ]
+    await client.execute_many(sql, values)
 
 
 async def first_with_related(

@@ -106,10 +106,11 @@ class Simulation:
     protocol: str = "em4100-ascii"
     camera: bool = True
     quiet_seconds: float = 1.0
+    keep_running: bool = False  # after the last pass, the gate stays up (heartbeats) until stopped
 
 
 async def simulate(
-    simulation: Simulation, directory: Path, stop: asyncio.Event, on_pass: Callable[[str], None] = print
+    simulation: Simulation, directory: Path, stop: asyncio.Event, on_pass: Callable[[str, datetime], None] = lambda tag, at: None
 ) -> int:
     """Run a real gate worker on a pty and a generated video, passing ``tags`` in turn (each
     read a few times, as a lingering child's tag is); returns the passages left unsent."""
@@ -136,9 +137,11 @@ async def simulate(
             for _ in range(3):
                 port.write(reader_frame(simulation.protocol, tag))
                 await asyncio.sleep(0.05)
-            on_pass(f"tag {tag} read at {datetime.now().astimezone():%H:%M:%S}")
+            on_pass(tag, datetime.now().astimezone())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=max(simulation.every, simulation.quiet_seconds + 0.2))
+        if simulation.keep_running:
+            await stop.wait()
         for _ in range(200):  # let the uplink finish (at most 20 s) unless asked to stop
             if stop.is_set() or worker.spool.depth() == 0:
                 break

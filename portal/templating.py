@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from portal.language import bilingual, language_of
 
@@ -26,11 +27,23 @@ templates.env.filters["tokyo"] = tokyo
 templates.env.globals["t"] = bilingual
 
 
-def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def templates_with(directory: Path) -> Jinja2Templates:
+    """Templates of a router handed in from outside the portal: ``directory`` first, then the
+    portal's own (so its pages extend ``base.html``), with the same filters and globals."""
+    more = Jinja2Templates(directory=directory)
+    more.env.loader = ChoiceLoader([FileSystemLoader(directory), templates.env.loader])
+    more.env.filters.update(templates.env.filters)
+    more.env.globals.update(templates.env.globals)
+    return more
+
+
+def page(
+    request: Request, name: str, status_code: int = 200, *, using: Jinja2Templates = templates, **context: Any
+) -> HTMLResponse:
     session = getattr(request.state, "session", None)
     csrf = session.csrf_token if session is not None else request.state.pre_csrf
     context.setdefault("account", getattr(request.state, "account", None))
     context.setdefault("lang", language_of(request, context["account"]))
-    return templates.TemplateResponse(
+    return using.TemplateResponse(
         request, name, {"csrf": csrf, "session": session, **context}, status_code=status_code
     )

@@ -77,7 +77,7 @@ async def record_outcomes(
         if changed:
             await update_rows(
                 Delivery, changed,
-                fields=["status", "sent_at", "provider_message_id", "last_error", "lease_until", "next_attempt_at"],
+                ["status", "sent_at", "provider_message_id", "last_error", "lease_until", "next_attempt_at"],
             )
         for address_id, failure in verdicts:
             await _judge_address(address_id, failure, settings)

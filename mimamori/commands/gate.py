@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,4 +82,8 @@ async def _simulate(simulation: Simulation, directory: Path) -> int:
 
     stop = asyncio.Event()
     with stop_on_signals(stop.set):
-        return await simulate(simulation, directory, stop, on_pass=click.echo)
+        return await simulate(simulation, directory, stop, on_pass=_print_pass)
+
+
+def _print_pass(tag: str, at: datetime) -> None:
+    click.echo(f"tag {tag} read at {at:%H:%M:%S}")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import click
 import uvicorn
+from fastapi import APIRouter
 
 from core.config import Settings
 from mimamori.bots import ChatBots
@@ -32,29 +34,29 @@ def command(ctx: click.Context, behind_proxy: bool | None) -> None:
     run(serve(settings))
 
 
-async def serve(settings: Settings) -> None:
+async def serve(
+    settings: Settings, *, extra_routers: Sequence[APIRouter] = (), stop: asyncio.Event | None = None,
+    log_level: str = "info",
+) -> None:
+    """Until Ctrl-C, SIGTERM or ``stop``; ``extra_routers`` are mounted after the bots' webhooks."""
     portal = settings.portal
     async with opened(settings):
         bots = ChatBots(settings)
-        app = create_app(settings, extra_routers=bots.routers)
+        app = create_app(settings, extra_routers=[*bots.routers, *extra_routers])
         app.state.line_quota = bots.line_quota  # None without LINE
         config = uvicorn.Config(
             app,
             host=portal.host,
             port=portal.port,
-            log_level="info",
+            log_level=log_level,
             proxy_headers=portal.behind_proxy,
             ssl_certfile=str(portal.tls_cert) if portal.tls_cert else None,
             ssl_keyfile=str(portal.tls_key) if portal.tls_key else None,
         )
         server = PortalServer(config)
-        stop = asyncio.Event()
-
-        def _stop() -> None:
-            server.should_exit = True
-            stop.set()
-
-        with stop_on_signals(_stop):
+        stop = stop or asyncio.Event()
+        with stop_on_signals(stop.set):
+            watcher = asyncio.create_task(_exit_when_set(stop, server))
             workers = [
                 asyncio.create_task(run_delivery(settings, stop), name="delivery"),
                 asyncio.create_task(bots.run(stop), name="bots"),
@@ -64,4 +66,9 @@ async def serve(settings: Settings) -> None:
                 await server.serve()
             finally:
                 stop.set()
-                await asyncio.gather(*workers)
+                await asyncio.gather(watcher, *workers)
+
+
+async def _exit_when_set(stop: asyncio.Event, server: PortalServer) -> None:
+    await stop.wait()
+    server.should_exit = True

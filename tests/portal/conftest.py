@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,46 +14,11 @@ from core.config import Settings
 from core.models import Guardian, Pupil, Site, StaffAccount, StaffRole
 from core.passwords import Passwords
 from portal.app import create_app
+from tests.browser import Browser
 from tests.factories import make_guardian, make_pupil, make_site
 
 GUARDIAN_PASSWORD = "sakura-mochi-2026"
 STAFF_PASSWORD = "kyoshitsu-no-kagi-9"
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-class Browser:
-    """An httpx client that, like a browser, keeps cookies and sends forms with their CSRF token."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.last_csrf: str | None = None
-
-    async def get(self, url: str, **kwargs) -> httpx.Response:
-        response = await self.client.get(url, **kwargs)
-        found = _CSRF.search(response.text)
-        if found:
-            self.last_csrf = found.group(1)
-        return response
-
-    async def csrf(self) -> str:
-        if self.last_csrf is None:
-            await self.get("/")  # logged in: the logout form carries the session's token
-        if self.last_csrf is None:
-            await self.get("/login")
-        return self.last_csrf
-
-    async def post(self, url: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> httpx.Response:
-        form = dict(data or {})
-        if csrf:
-            form.setdefault("csrf", await self.csrf())
-        response = await self.client.post(url, data=form, **kwargs)
-        found = _CSRF.search(response.text)
-        self.last_csrf = found.group(1) if found else None  # after a redirect, read the next page's
-        return response
-
-    async def refresh_csrf(self, url: str = "/") -> None:
-        self.last_csrf = None
-        await self.get(url)
 
 
 @pytest.fixture
