@@ -66,7 +66,7 @@ class DeliveryWorker:
         self._clock = clock
         self._composer = NoticeComposer(settings)
         self._queues: dict[Channel, asyncio.Queue[_Item]] = {
-            channel: asyncio.Queue(maxsize=max(transport.concurrency * 4, settings.delivery.batch_size))
+            channel: asyncio.Queue(maxsize=max(transport.concurrency * 4, 2 * settings.delivery.batch_size))
             for channel, transport in self._transports.items()
         }
         self._room = asyncio.Event()  # set when a consumer has drained a queue to half

@@ -48,4 +48,4 @@ class Delivery(Model):
 
     class Meta:
         table = "delivery"
-        indexes = (("status", "priority", "next_attempt_at"), ("broadcast_id", "status"))
+        indexes = (("status", "priority", "next_attempt_at", "id"), ("broadcast_id", "status"))
