@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core import broadcasts
 from core.errors import UserError
+from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from core.models import (
     Broadcast, BroadcastCategory, Channel, Gate, Passage, PassageOutcome, Site, StaffAccount, StaffRole,
 )
@@ -93,7 +94,9 @@ async def preview(request: Request, broadcast_id: int, staff: Broadcaster) -> Re
     broadcast = await _visible_broadcast(staff, broadcast_id)
     if broadcast.status.value != "draft":
         return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
-    shown = await broadcasts.preview(broadcast_id, request.app.state.settings)
+    read_quota = getattr(request.app.state, "line_quota", None)  # set by serve when LINE is configured
+    quota = await read_quota() if read_quota else None
+    shown = await broadcasts.preview(broadcast_id, request.app.state.settings, line_quota=quota)
     return page(request, "staff/preview.html", preview=shown, broadcast=broadcast,
                 category=CATEGORY_LABELS[broadcast.category], channels=list(Channel))
 
@@ -170,6 +173,24 @@ async def passages(request: Request, staff: Broadcaster, day: str = "", problems
     rows = await query.order_by("-seen_at").limit(500).prefetch_related("site", "pupil", "gate")
     return page(request, "staff/passages.html", rows=rows, day=chosen.isoformat(), problems=bool(problems),
                 sites=sites)
+
+
+@router.get("/chat-link")
+async def chat_link(request: Request, staff: Broadcaster) -> Response:
+    return page(request, "staff/chat_link.html", code=None, minutes=_link_minutes())
+
+
+@router.post("/chat-link")
+async def issue_chat_link(request: Request, staff: Broadcaster) -> Response:
+    """A one-time code the staff member sends to the bot to link that chat to this account."""
+    code = await issue_staff_link_code(staff.id)
+    response = page(request, "staff/chat_link.html", code=code, minutes=_link_minutes())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _link_minutes() -> int:
+    return int(LINK_CODE_LIFETIME.total_seconds() // 60)
 
 
 @router.get("/gates")

@@ -20,3 +20,32 @@ async def test_upgrade_from_empty_reaches_the_current_schema(databases, tmp_path
     finally:
         await close_database()
         await databases.drop(url)
+
+
+async def test_every_index_the_models_declare_exists_in_the_database(database_url, is_postgres) -> None:
+    """Tortoise's SQLite migrator rebuilds a table to alter a column and can drop its indexes."""
+    from tortoise import Tortoise
+
+    from core.db import connection
+
+    client = connection()
+    if is_postgres:
+        rows = await client.execute_query_dict(
+            "SELECT t.relname AS tbl, array_agg(a.attname ORDER BY k.ord) AS cols FROM pg_index i "
+            "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_class c ON c.oid = i.indexrelid "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+            "WHERE t.relnamespace = 'public'::regnamespace GROUP BY t.relname, c.relname"
+        )
+        present = {(r["tbl"], tuple(r["cols"])) for r in rows}
+    else:
+        present = set()
+        for index in await client.execute_query_dict("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"):
+            cols = await client.execute_query_dict(f"PRAGMA index_info(\"{index['name']}\")")
+            present.add((index["tbl_name"], tuple(c["name"] for c in sorted(cols, key=lambda c: c["seqno"]))))
+    declared = {
+        (model._meta.db_table, tuple(model._meta.fields_db_projection.get(f, f) for f in fields))
+        for model in Tortoise.apps["core"].values()
+        for fields in (getattr(index, "fields", index) for index in model._meta.indexes)
+    }
+    assert declared and declared <= present, sorted(declared - present)

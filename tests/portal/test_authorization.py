@@ -72,6 +72,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/staff/broadcasts/{broadcast_id}/resend", SITE_A_BROADCASTERS),
     ("GET", "/staff/passages", BROADCASTERS),
     ("GET", "/staff/gates", BROADCASTERS),
+    ("GET", "/staff/chat-link", BROADCASTERS),
+    ("POST", "/staff/chat-link", BROADCASTERS),
     ("GET", "/support", SUPPORT),
     ("GET", "/support/guardians/{guardian_id}", SUPPORT),
     ("POST", "/support/guardians/{guardian_id}/reset-password", SUPPORT),

@@ -130,3 +130,44 @@ async def test_staff_of_another_site_see_neither_its_passages_nor_its_gates(
     await log_in_staff(browser, stranger)
     assert "山田 花子" not in (await browser.get("/staff/passages")).text
     assert "正門" not in (await browser.get("/staff/gates")).text
+
+
+async def test_staff_get_a_chat_link_code_that_links_their_chat_once(
+    new_browser, passwords: Passwords, family
+) -> None:
+    from core.staff_links import link_chat
+
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    browser = new_browser()
+    await log_in_staff(browser, teacher)
+    assert "/staff/chat-link" in (await browser.get("/staff")).text
+
+    issued = await browser.post("/staff/chat-link")
+    assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
+    code = re.search(r"連携 ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", issued.text).group(1)
+    assert "15" in issued.text
+
+    linked = await link_chat(code, Channel.TELEGRAM, "777001")
+    assert getattr(linked, "id", None) == teacher.id
+    assert await link_chat(code, Channel.TELEGRAM, "777002") is None  # single use
+
+
+async def test_the_preview_says_how_many_line_messages_an_alert_uses_and_how_many_remain(
+    app, new_browser, passwords: Passwords, family
+) -> None:
+    from core.broadcasts import LineQuota
+
+    await add_verified_address(family.guardian.id, Channel.LINE, "U" + "a" * 32, limit=2)
+
+    async def quota() -> LineQuota:
+        return LineQuota(limit=200, used=150)
+
+    app.state.line_quota = quota
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    browser = new_browser()
+    await log_in_staff(browser, teacher)
+    draft = await browser.post("/staff/broadcasts", {
+        "scope": family.site.name, "category": "closure", "title": "臨時休校", "body": "本日は休校です。",
+    })
+    preview = await browser.get(draft.headers["location"])
+    assert "この連絡で 1 通、送信後の残り 49 通" in preview.text
