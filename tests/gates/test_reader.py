@@ -140,11 +140,14 @@ def test_a_reader_on_the_network_is_read_through_a_pyserial_url() -> None:
         try:
             connection, _ = server.accept()
             with connection:
+                # pyserial's socket:// open() discards whatever arrived before it finished
+                wait_until(lambda: gate_reader.status.alive)
                 connection.sendall(frame(TAG) + b"noise" + frame(OTHER))
                 assert reads.wait_for(2) == [TAG, OTHER]
             wait_until(lambda: gate_reader.reconnects >= 1)  # the reader hung up: it dials again
             connection, _ = server.accept()
             with connection:
+                wait_until(lambda: gate_reader.status.alive)
                 connection.sendall(frame(TAG))
                 assert reads.wait_for(3) == [TAG, OTHER, TAG]
         finally:
