@@ -200,3 +200,16 @@ async def test_confirmation_mails_to_new_addresses_are_limited(new_browser, fami
             await ContactAddress.filter(guardian=family.guardian).delete()  # stay under the limit
     assert answers[:5] == [200] * 5 and answers[5] == 429
     assert await Delivery.filter(kind=NoticeKind.VERIFICATION).count() == 5
+
+
+async def test_a_failing_address_is_shown_to_its_guardian_as_not_reaching_them(new_browser, family) -> None:
+    from core.addresses import add_verified_address
+
+    await add_verified_address(family.guardian.id, Channel.EMAIL, "ok@example.jp", limit=2)
+    failing = await add_verified_address(family.guardian.id, Channel.EMAIL, "gone@example.jp", limit=2)
+    await ContactAddress.filter(id=failing.id).update(status=AddressStatus.FAILING)
+    browser = new_browser()
+    await log_in_guardian(browser, family.guardian)
+    page = (await browser.get("/addresses")).text
+    assert page.count("届いていません") == 1
+    assert page.index("gone@example.jp") < page.index("届いていません")
