@@ -86,6 +86,11 @@ async def test_two_workers_share_one_queue_and_send_each_notice_once(
     workers = [_start_worker(cli_env, mail_sink, log, MIMAMORI_DELIVERY__BATCH_SIZE="20") for _ in range(2)]
     try:
         await _wait_until_all_sent()
+        # both must be up (signal handlers installed) before SIGTERM: one may still be starting
+        for _ in range(600):
+            if log.read_text().count("delivery worker sending on") >= 2:
+                break
+            await asyncio.sleep(0.05)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
