@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import multiprocessing
 import resource
 import smtplib
@@ -159,6 +160,7 @@ async def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--ceiling-messages", type=int, default=20_000)
     parser.add_argument("--naive-messages", type=int, default=1_000)
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of our run (fan-out and sending) to FILE")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
@@ -183,7 +185,13 @@ async def main() -> None:
         seeded = time.perf_counter() - seeded
         memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"seeded {args.guardians} guardians, {addresses} addresses", file=sys.stderr, flush=True)
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
         messages, fanout, total, our_cpu = await _ours(settings, counter)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         sent = await Delivery.filter(status="sent").count()
     finally:

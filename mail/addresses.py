@@ -7,12 +7,14 @@ and a forged one (guessing delivery ids) is ignored.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from core import sealing
 
 _TAG_LENGTH = 10
 
 
+@lru_cache(maxsize=256)  # a delivery's return path and Message-ID are built together
 def _tag(delivery_id: int) -> str:
     return sealing.installed().blind_index("mail-delivery", str(delivery_id))[:_TAG_LENGTH]
 

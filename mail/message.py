@@ -8,13 +8,16 @@ result with the standard library to prove it well-formed.
 from __future__ import annotations
 
 import base64
-import secrets
 from datetime import datetime
 from email.utils import format_datetime
+from functools import lru_cache
 
 from core.delivery.render import RenderedNotice
 
 _WORD_BYTES = 45  # 45 bytes -> 60 base64 chars: an encoded word within RFC 2047's 75
+# Every part is base64, whose alphabet has no "_": a boundary starting "=_" can never occur in a
+# part, so one fixed boundary is safe (and saves a random one per mail).
+_BOUNDARY = "=_mimamori_alternative"
 
 
 def build_message(
@@ -31,7 +34,7 @@ def build_message(
     for value in (to, from_address, message_id, in_reply_to or ""):
         if any(c in value for c in "\r\n\0") or not value.isprintable():
             raise ValueError(f"refusing a header value with control characters: {value!r}")
-    boundary = f"=_mimamori_{secrets.token_hex(12)}"
+    boundary = _BOUNDARY
     head = [
         f"From: {encode_words(sender_name)} <{from_address}>",
         f"To: <{to}>",  # exactly one recipient: never another guardian's address
@@ -59,6 +62,7 @@ def build_message(
     return b"".join(out)
 
 
+@lru_cache(maxsize=64)  # a broadcast's subject and our sender name, for every mail
 def encode_words(text: str) -> str:
     """RFC 2047 encoded words (UTF-8, base64), folded; plain ASCII stays as it is."""
     text = " ".join(text.split())  # no line breaks in a header
@@ -75,5 +79,6 @@ def encode_words(text: str) -> str:
     return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
+@lru_cache(maxsize=64)  # a broadcast's body: the same for every mail without an ack link
 def _base64(text: str) -> bytes:
     return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")

@@ -4,20 +4,27 @@ Errors are translated at the edge: a 4xx reply, a timeout or a refused connectio
 a 5xx reply is permanent (and, for the recipient, counts toward the address failing). After any
 error that is not a clean refusal the connection is dropped, so a poisoned session cannot spoil
 the messages after it.
+
+The envelope is written with ``execute_command`` rather than ``sendmail``: sendmail parses each
+address four times with ``email.utils`` (a quarter of the CPU of a send), while our addresses
+are checked when registered and, here, once for what could break the command line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 
 from aiosmtplib import (
     SMTP,
     SMTPException,
-    SMTPRecipientsRefused,
+    SMTPHeloError,
+    SMTPRecipientRefused,
     SMTPResponseException,
     SMTPSenderRefused,
+    SMTPStatus,
 )
 
 from core.config import SmtpSettings
@@ -59,11 +66,11 @@ class SmtpTransport:
         try:
             if not client.is_connected:
                 await client.connect()
-            await client.sendmail(envelope_from, [message.address], data)
+            await transfer(client, envelope_from, message.address, data)
             return Sent(provider_id=mid)
-        except SMTPRecipientsRefused as exc:
-            refusal = exc.recipients[0]
-            return _classify(refusal.code, refusal.message, about_recipient=True)
+        except SMTPRecipientRefused as exc:
+            await _reset(client)
+            return _classify(exc.code, exc.message, about_recipient=True)
         except SMTPSenderRefused as exc:
             _drop(client)
             return _classify(exc.code, f"the mail server refused our sender: {exc.message}")
@@ -86,6 +93,40 @@ class SmtpTransport:
                     await asyncio.wait_for(client.quit(), timeout=5)
                 except (SMTPException, OSError, asyncio.TimeoutError):
                     _drop(client)
+
+
+# what would end an address on the command line or start another command (aiosmtplib's own check)
+_UNSAFE_IN_ENVELOPE = re.compile(r'[\s<>"\x00-\x1f\x7f]')
+
+
+async def transfer(client: SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """MAIL, RCPT and DATA for one recipient on a connected client; raises as ``sendmail`` does
+    (ValueError for an address that cannot go in an envelope)."""
+    envelope = []
+    for address in (sender, recipient):
+        if not address or _UNSAFE_IN_ENVELOPE.search(address):
+            raise ValueError(f"{address!r} cannot be put in an SMTP envelope")
+        envelope.append(b"<" + address.encode("ascii") + b">")
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except SMTPHeloError:
+            await client.helo()
+    reply = await client.execute_command(b"MAIL", b"FROM:" + envelope[0])
+    if reply.code != SMTPStatus.completed:
+        raise SMTPSenderRefused(reply.code, reply.message, sender)
+    reply = await client.execute_command(b"RCPT", b"TO:" + envelope[1])
+    if reply.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
+        raise SMTPRecipientRefused(reply.code, reply.message, recipient)
+    await client.data(data)
+
+
+async def _reset(client: SMTP) -> None:
+    """Clear a refused envelope so the connection can carry the next mail; drop it if it can't."""
+    try:
+        await client.rset()
+    except (SMTPException, OSError, asyncio.TimeoutError):
+        _drop(client)
 
 
 def smtp_client(s: SmtpSettings) -> SMTP:

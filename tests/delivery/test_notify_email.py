@@ -9,8 +9,10 @@ from tortoise.transactions import in_transaction
 from core.addresses import counted_addresses
 from core.delivery.claims import claim_batch
 from core.delivery.outbox import Priority, enqueue
+from core.delivery.worker import DeliveryWorker
 from core.models import AddressStatus, Channel, ContactAddress, Delivery, DeliveryStatus, NoticeKind
 from mail.addresses import delivery_of_message_id, delivery_of_return_path
+from mail.smtp import SmtpTransport
 from tests.factories import make_guardian
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in Tokyo
@@ -109,6 +111,36 @@ async def test_a_permanent_refusal_fails_at_once_and_keeps_the_reply(database_ur
     assert delivery.last_error == "mail server refused: 550 5.1.1 No such user here"
     address = await ContactAddress.get(guardian_id=guardian.id)
     assert address.failure_count == 1 and address.status is AddressStatus.ACTIVE
+
+
+async def test_a_refused_recipient_does_not_spoil_the_next_mail_on_the_same_connection(
+    database_url, mail_settings, mail_sink
+) -> None:
+    mail_sink.answer("gone@example.jp", "550 5.1.1 No such user here")
+    await _passage_notice(await make_guardian(emails=["gone@example.jp"]))
+    await _passage_notice(await make_guardian(emails=["keiko@example.jp"]))
+    transport = SmtpTransport(mail_settings.smtp.model_copy(update={"connections": 1}))
+    try:
+        await DeliveryWorker(mail_settings, {Channel.EMAIL: transport}).drain(timeout=30)
+    finally:
+        await transport.close()
+
+    [mail] = mail_sink.received
+    assert mail.rcpt_tos == ("keiko@example.jp",) and mail.message["To"] == "keiko@example.jp"
+    statuses = {d.address_id: d.status for d in await Delivery.all()}
+    assert sorted(s.value for s in statuses.values()) == ["failed", "sent"]
+
+
+async def test_an_address_that_would_break_the_envelope_is_never_sent(database_url, mail_sink, deliver) -> None:
+    guardian = await make_guardian(emails=["keiko@example.jp"])
+    await ContactAddress.filter(guardian_id=guardian.id).update(value="a@example.jp> NOTIFY=NEVER")
+    await _passage_notice(guardian)
+
+    await deliver()
+
+    assert mail_sink.received == []
+    delivery = await Delivery.get()
+    assert delivery.status is DeliveryStatus.FAILED and "not a usable mail address" in delivery.last_error
 
 
 async def test_an_address_refused_again_and_again_is_marked_failing(database_url, mail_sink, deliver) -> None:
