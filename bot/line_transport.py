@@ -1,5 +1,8 @@
 """The LINE transport: push one notice, or multicast one identical broadcast to up to 500 users.
 
+A passage notice to a guardian who opted in to photos carries the still as an image message whose
+URL is a short-lived link to the portal (LINE fetches images itself; it takes no bytes).
+
 Every call carries ``X-Line-Retry-Key``, a UUID derived from the deliveries' idempotency keys,
 so a retry after a timeout can never send twice: LINE answers 409 to a key it already accepted,
 which counts as sent. 429 backs off (the monthly quota exhausted is said plainly instead), 5xx
@@ -18,6 +21,7 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     ButtonsTemplate,
+    ImageMessage,
     Message,
     MulticastRequest,
     PostbackAction,
@@ -57,7 +61,11 @@ class LineTransport:
         self.multicast_limit = settings.multicast_size
 
     async def send(self, message: Outgoing) -> Outcome:
-        request = PushMessageRequest(to=message.address, messages=notice_messages(message.notice))
+        messages = notice_messages(message.notice)
+        if message.photo_link is not None:  # after the text, before the buttons: 3 of the 5 a push may carry
+            link = message.photo_link
+            messages.insert(1, ImageMessage(original_content_url=link.url, preview_image_url=link.preview_url))
+        request = PushMessageRequest(to=message.address, messages=messages)
         try:
             response = await self._api.push_message(
                 request, x_line_retry_key=retry_key(message.idempotency_key), _request_timeout=self._timeout

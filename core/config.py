@@ -115,6 +115,11 @@ class LineSettings(_Section):
     concurrency: int = Field(8, ge=1, le=256)
     multicast_size: int = Field(500, ge=1, le=500)
     timeout_seconds: float = Field(30, gt=0)
+    # LINE's apps fetch an image lazily, when the chat is next opened: a link of minutes would
+    # show a broken image to a parent who reads the notice in the evening.
+    photo_link_minutes: int = Field(
+        24 * 60, ge=5, le=30 * 24 * 60, description="how long the link to a still sent to a LINE chat works"
+    )
 
 
 class ImapSettings(_Section):

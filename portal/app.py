@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.config import Settings
 from portal.deps import Redirect
-from portal.routes import admin, auth, guardian, home, ingest, staff, support
+from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
 
@@ -37,8 +37,8 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(ingest.Refused, ingest.answer_refused)
     # The gates' ingest first: routes are tried in order, and it is the busiest path by far.
-    for router in (ingest.router, home.router, auth.router, guardian.router, staff.router, support.router,
-                   admin.router):
+    for router in (ingest.router, home.router, auth.router, guardian.router, chat_photos.router, staff.router,
+                   support.router, admin.router):
         app.include_router(router)
     for router in extra_routers:
         app.include_router(router)

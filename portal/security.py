@@ -15,7 +15,7 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 MACHINE_PATHS = ("/api/", "/hooks/")  # the gates' ingest API and the chat webhooks: no pages
-_NO_SESSION_PATHS = ("/static/", *MACHINE_PATHS)
+_NO_SESSION_PATHS = ("/static/", "/chat-photos/", *MACHINE_PATHS)  # chat photos: fetched by LINE
 HSTS = "max-age=31536000; includeSubDomains"
 
 

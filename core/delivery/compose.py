@@ -9,12 +9,16 @@ rendering 100,000 copies one by one would cost seconds of CPU for identical text
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from core.chat_photos import chat_photo_token
 from core.config import Settings
 from core.delivery.render import Action, RenderedNotice, render
-from core.delivery.transport import Outgoing
+from core.delivery.transport import Outgoing, PhotoLink
 from core.models import (
     AddressStatus,
     Broadcast,
@@ -28,6 +32,8 @@ from core.models import (
     StaffAccount,
     StaffAddress,
 )
+
+log = logging.getLogger(__name__)
 
 _TOKEN_PLACEHOLDER = "ACK-TOKEN-PLACEHOLDER-7f3c91"
 _RENDER_CACHE_LIMIT = 256
@@ -87,6 +93,7 @@ class NoticeComposer:
         self._settings = settings
         self._broadcasts: dict[int, Broadcast] = {}
         self._rendered: dict[tuple[int, Channel, Language], RenderedNotice] = {}
+        self._said_links_need_https = False
 
     async def compose(self, rows: list[Delivery]) -> list[tuple[Delivery, Outgoing | Undeliverable]]:
         addresses = await _by_id(ContactAddress, {r.address_id for r in rows if r.address_id})
@@ -118,13 +125,15 @@ class NoticeComposer:
                 language = owner.language if owner else Language.JA
                 value = staff_address.value  # type: ignore[union-attr]
             notice = self._notice(row, language)
+            photo = photos.get(row.id)
             composed.append((row, Outgoing(
                 delivery_id=row.id,
                 idempotency_key=row.idempotency_key,
                 kind=row.kind,
                 address=value,
                 notice=notice,
-                photo=photos.get(row.id),
+                photo=photo if isinstance(photo, bytes) else None,
+                photo_link=photo if isinstance(photo, PhotoLink) else None,
             )))
         return composed
 
@@ -156,18 +165,49 @@ class NoticeComposer:
 
     async def _opted_in_photos(
         self, rows: list[Delivery], addresses: dict[int, ContactAddress], guardians: dict[int, Guardian]
-    ) -> dict[int, bytes]:
+    ) -> dict[int, bytes | PhotoLink]:
+        """Telegram gets the still's bytes; LINE a link to it, which LINE fetches from the portal."""
         wanted = {
-            row.id: row.passage_id
+            row.id: (row.passage_id, row.channel)
             for row in rows
             if row.kind is NoticeKind.PASSAGE and row.channel is not Channel.EMAIL and row.passage_id
             and row.address_id in addresses
             and getattr(guardians.get(addresses[row.address_id].guardian_id), "photos_in_chat", False)
         }
+        if any(channel is Channel.LINE for _, channel in wanted.values()) and not self._links_possible():
+            wanted = {d: (p, channel) for d, (p, channel) in wanted.items() if channel is not Channel.LINE}
         if not wanted:
             return {}
-        photos = {p.passage_id: p.jpeg for p in await Photo.filter(passage_id__in=set(wanted.values()))}
-        return {delivery: photos[passage] for delivery, passage in wanted.items() if passage in photos}
+        now = datetime.now(UTC)
+        link_end = now + timedelta(minutes=self._settings.line.photo_link_minutes)
+        by_bytes = {p for p, channel in wanted.values() if channel is not Channel.LINE}
+        by_link = {p for p, channel in wanted.values() if channel is Channel.LINE}
+        jpegs = {p.passage_id: p.jpeg for p in await Photo.filter(passage_id__in=by_bytes)} if by_bytes else {}
+        ends = {p.passage_id: p.expires_at for p in await Photo.filter(
+            passage_id__in=by_link, expires_at__gt=now).only("id", "passage_id", "expires_at")} if by_link else {}
+        found: dict[int, bytes | PhotoLink] = {}
+        for delivery, (passage, channel) in wanted.items():
+            if channel is Channel.LINE and passage in ends:
+                found[delivery] = self._photo_link(delivery, until=min(ends[passage], link_end))
+            elif channel is not Channel.LINE and passage in jpegs:
+                found[delivery] = jpegs[passage]
+        return found
+
+    def _photo_link(self, delivery_id: int, *, until: datetime) -> PhotoLink:
+        url = f"{self._settings.portal.public_url.rstrip('/')}/chat-photos/{chat_photo_token(delivery_id, until)}"
+        return PhotoLink(url=url, preview_url=f"{url}/preview")
+
+    def _links_possible(self) -> bool:
+        if urlsplit(self._settings.portal.public_url).scheme == "https":
+            return True
+        if not self._said_links_need_https:
+            self._said_links_need_https = True
+            log.warning(
+                "portal.public_url is %s, not https: LINE shows images only from https URLs, so guardians "
+                "who opted in to photos get their LINE passage notices without the still",
+                self._settings.portal.public_url,
+            )
+        return False
 
 
 def with_token(notice: RenderedNotice, token: str | None) -> RenderedNotice:

@@ -14,6 +14,14 @@ from core.models import Channel, NoticeKind
 
 
 @dataclass(frozen=True)
+class PhotoLink:
+    """Where a chat that shows images only by URL (LINE) fetches the still and its preview."""
+
+    url: str
+    preview_url: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     delivery_id: int
     idempotency_key: str
@@ -21,6 +29,7 @@ class Outgoing:
     address: str  # unsealed: a mail address, a Telegram chat id, a LINE user id
     notice: RenderedNotice
     photo: bytes | None = None  # JPEG, only for a chat whose guardian opted in
+    photo_link: PhotoLink | None = None  # instead of ``photo`` on LINE
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+import cv2
+import numpy as np
 
 from bot.line_transport import LineTransport, retry_key
 from core import broadcasts
+from core.chat_photos import PREVIEW_MAX_BYTES, chat_photo_token
 from core.config import load_settings
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.worker import DeliveryWorker
@@ -16,11 +23,16 @@ from core.models import (
     ContactAddress,
     Delivery,
     DeliveryStatus,
+    Direction,
     Guardian,
     NoticeKind,
+    Passage,
+    PassageOutcome,
+    Photo,
+    PhotoView,
 )
 from tests.bot.conftest import add_chat
-from tests.factories import make_guardian
+from tests.factories import make_gate, make_guardian, make_pupil, make_site
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)
 
@@ -33,9 +45,10 @@ async def _deliver(settings) -> None:
         await transport.close()
 
 
-async def _passage_notice(address: ContactAddress) -> Delivery:
+async def _passage_notice(address: ContactAddress, *, passage_id: int | None = None) -> Delivery:
     return await enqueue(
-        kind=NoticeKind.PASSAGE, fact="passage:1", address=address, priority=Priority.URGENT,
+        kind=NoticeKind.PASSAGE, fact=f"passage:{passage_id or 1}", address=address, priority=Priority.URGENT,
+        passage_id=passage_id,
         payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival",
                  "seen_at": SEEN.isoformat(), "photo_token": "PHOTO-TOKEN-1"},
         expires_at=datetime.now(UTC) + timedelta(hours=1),
@@ -164,3 +177,128 @@ async def test_a_city_wide_broadcast_fills_multicasts_of_500(database_url, line_
 
     assert sorted(len(m.body["to"]) for m in line_api.to("multicast")) == [100, 500, 500]
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 1100
+
+
+# ---- the still, for guardians who opted in -------------------------------------------------------
+
+JPEG = b"\xff\xd8\xff\xe0JFIF-still" + bytes(200)
+
+
+async def _photographed_passage(
+    *, opted_in: bool = True, jpeg: bytes = JPEG, school: str = "みどり小学校"
+) -> tuple[Guardian, Passage]:
+    site = await make_site(school)
+    pupil = await make_pupil(site)
+    guardian = await make_guardian(pupils=[pupil])
+    guardian.photos_in_chat = opted_in
+    await guardian.save()
+    gate, _ = await make_gate(site)
+    passage = await Passage.create(
+        event_id=uuid4(), gate=gate, site=site, pupil=pupil, tag_number="T1", tag_number_index="i1",
+        seen_at=SEEN, direction=Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED,
+    )
+    await Photo.create(passage=passage, token=f"PHOTO-TOKEN-{passage.id}", jpeg=jpeg, size=len(jpeg), taken_at=SEEN,
+                       expires_at=datetime.now(UTC) + timedelta(days=30))
+    return guardian, passage
+
+
+def _images(push) -> list[dict]:
+    return [m for m in push.body["messages"] if m["type"] == "image"]
+
+
+async def test_a_guardian_who_opted_in_gets_the_still_as_an_image_line_fetches_from_the_portal(
+    database_url, line_api, bot_settings, line_client
+) -> None:
+    guardian, passage = await _photographed_passage()
+    await _passage_notice(await add_chat(guardian.id, Channel.LINE, "U1"), passage_id=passage.id)
+
+    await _deliver(bot_settings)
+
+    [push] = line_api.pushed_to("U1")
+    assert [m["type"] for m in push.body["messages"]] == ["text", "image", "template"]
+    [image] = _images(push)
+    original, preview = urlsplit(image["originalContentUrl"]), urlsplit(image["previewImageUrl"])
+    assert original.scheme == "https" and original.netloc == "mimamori.city.example.jp"
+    assert original.path.startswith("/chat-photos/") and preview.path == f"{original.path}/preview"
+    assert len(original.path.split("/")[-1]) >= 40 and "PHOTO-TOKEN" not in original.path  # opaque
+
+    fetched = await line_client.get(original.path)  # as LINE's servers do, without any login
+    assert fetched.status_code == 200 and fetched.content == JPEG
+    assert fetched.headers["content-type"] == "image/jpeg"
+    assert fetched.headers["cache-control"] == "no-store" and fetched.headers["x-content-type-options"] == "nosniff"
+    assert (await line_client.get(preview.path)).content == JPEG  # small enough to be its own preview
+
+    views = await PhotoView.filter(photo__passage_id=passage.id)
+    assert len(views) == 2 and {v.guardian_id for v in views} == {guardian.id}
+
+
+async def test_a_guardian_who_did_not_opt_in_gets_no_image(database_url, line_api, bot_settings) -> None:
+    guardian, passage = await _photographed_passage(opted_in=False)
+    await _passage_notice(await add_chat(guardian.id, Channel.LINE, "U1"), passage_id=passage.id)
+
+    await _deliver(bot_settings)
+
+    [push] = line_api.pushed_to("U1")
+    assert _images(push) == [] and len(push.body["messages"]) == 2
+
+
+async def test_an_expired_altered_or_withdrawn_link_shows_nothing(
+    database_url, line_api, bot_settings, line_client
+) -> None:
+    guardian, passage = await _photographed_passage()
+    delivery = await _passage_notice(await add_chat(guardian.id, Channel.LINE, "U1"), passage_id=passage.id)
+    await _deliver(bot_settings)
+    [image] = _images(line_api.pushed_to("U1")[0])
+    path = urlsplit(image["originalContentUrl"]).path
+    token = path.removeprefix("/chat-photos/")
+
+    expired = chat_photo_token(delivery.id, datetime.now(UTC) - timedelta(seconds=1))
+    altered = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
+    for bad in (expired, altered, token[:-4], "not-a-token", str(delivery.id)):
+        answer = await line_client.get(f"/chat-photos/{bad}")
+        assert answer.status_code == 404 and JPEG not in answer.content, bad
+        assert (await line_client.get(f"/chat-photos/{bad}/preview")).status_code == 404
+
+    guardian.photos_in_chat = False  # the guardian changed their mind after the notice went
+    await guardian.save()
+    assert (await line_client.get(path)).status_code == 404
+    assert await PhotoView.all().count() == 0
+
+
+async def test_without_an_https_portal_the_notice_goes_without_the_image_and_says_why_once(
+    database_url, line_api, bot_settings, caplog
+) -> None:
+    settings = load_settings(None, **{**bot_settings.model_dump(), "portal": {"public_url": "http://10.0.0.5:8000"},
+                                      "line": {**bot_settings.line.model_dump(), "access_token": line_api.access_token}})
+    for user in ("U1", "U2"):
+        guardian, passage = await _photographed_passage(school=f"学校 {user}")
+        await _passage_notice(await add_chat(guardian.id, Channel.LINE, user), passage_id=passage.id)
+
+    with caplog.at_level(logging.WARNING, logger="core.delivery.compose"):
+        await _deliver(settings)
+
+    for user in ("U1", "U2"):
+        [push] = line_api.pushed_to(user)
+        assert _images(push) == [] and "登校しました" in push.body["messages"][0]["text"]
+    [warning] = [r for r in caplog.records if r.name == "core.delivery.compose"]
+    assert "https" in warning.getMessage()
+    assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 2
+
+
+async def test_a_large_still_gets_a_preview_within_lines_limit(database_url, line_api, bot_settings, line_client) -> None:
+    noise = np.random.default_rng(6).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)
+    ok, encoded = cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    big = encoded.tobytes()
+    assert ok and PREVIEW_MAX_BYTES < len(big) <= bot_settings.photos.max_bytes
+    guardian, passage = await _photographed_passage(jpeg=big)
+    await _passage_notice(await add_chat(guardian.id, Channel.LINE, "U1"), passage_id=passage.id)
+    await _deliver(bot_settings)
+    [image] = _images(line_api.pushed_to("U1")[0])
+
+    original = await line_client.get(urlsplit(image["originalContentUrl"]).path)
+    preview = await line_client.get(urlsplit(image["previewImageUrl"]).path)
+
+    assert original.content == big
+    assert preview.headers["content-type"] == "image/jpeg" and len(preview.content) <= PREVIEW_MAX_BYTES
+    shown = cv2.imdecode(np.frombuffer(preview.content, np.uint8), cv2.IMREAD_COLOR)
+    assert max(shown.shape[:2]) <= 1024

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core import broadcasts
 from core.addresses import add_verified_address
+from core.chat_photos import chat_photo_token
 from core.models import BroadcastCategory, Channel, Delivery, Gate, NoticeKind, StaffRole
 from core.passwords import Passwords
 from tests.factories import make_pupil, make_site
@@ -53,6 +55,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/broadcasts/{broadcast_id}/ack", GUARDIAN_A_ONLY),
     ("GET", "/photos/{token}", PHOTO),
     ("GET", "/photos/{token}/image", PHOTO),
+    ("GET", "/chat-photos/{token}", EVERYONE),  # the link LINE fetches is the credential
+    ("GET", "/chat-photos/{token}/preview", EVERYONE),
     ("GET", "/addresses", GUARDIANS),
     ("POST", "/addresses", GUARDIANS),
     ("POST", "/addresses/chat-code", GUARDIANS),
@@ -136,9 +140,11 @@ class World:
     params: dict[str, str]
     ack_token: str
     photo_token: str
+    chat_photo_token: str
 
     def url(self, template: str) -> str:
-        values = {**self.params, "token": self.ack_token if template.startswith("/ack") else self.photo_token}
+        token = self.ack_token if template.startswith("/ack") else self.photo_token
+        values = {**self.params, "token": self.chat_photo_token if template.startswith("/chat-photos") else token}
         return template.format(**values)
 
 
@@ -159,7 +165,13 @@ async def world(settings, passwords: Passwords, family) -> World:
     family.guardian_b = await guardian_with_password(passwords, pupils=[pupil_b], name="佐藤 美咲")
     victim_pupil = await make_pupil(family.site, "鈴木 三郎")
     victim = await guardian_with_password(passwords, pupils=[victim_pupil], name="鈴木 花")
-    _, photo = await passage_with_photo(family)
+    passage, photo = await passage_with_photo(family)
+    family.guardian.photos_in_chat = True
+    await family.guardian.save()
+    sent_to_line = await Delivery.create(
+        idempotency_key=f"matrix:{uuid.uuid4()}", kind=NoticeKind.PASSAGE, channel=Channel.LINE,
+        guardian=family.guardian, passage=passage, next_attempt_at=passage.seen_at,
+    )
     address = await add_verified_address(family.guardian.id, Channel.EMAIL, "a@example.jp", limit=2)
     draft = await broadcasts.create_draft(
         author=None, scope=await broadcasts.parse_scope(family.site.name), category=BroadcastCategory.GENERAL,
@@ -177,6 +189,7 @@ async def world(settings, passwords: Passwords, family) -> World:
                 "guardian_id": str(victim.id), "pupil_id": str(victim_pupil.id), "site_id": str(family.site.id),
                 "gate_id": str(gate.id), "staff_id": str(spare.id)},
         ack_token=delivery.ack_token, photo_token=photo.token,
+        chat_photo_token=chat_photo_token(sent_to_line.id, datetime.now(UTC) + timedelta(hours=1)),
     )
 
 
