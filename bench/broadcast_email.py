@@ -14,8 +14,10 @@ import argparse
 import asyncio
 import cProfile
 import multiprocessing
+import os
 import resource
 import smtplib
+import socket
 import sys
 import tempfile
 import time
@@ -42,6 +44,20 @@ from mail.smtp import SmtpTransport  # noqa: E402
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def _exit_if_dead(sink: multiprocessing.Process) -> None:
+    """Without its sink the run would retry for an hour: say so and stop instead."""
+    while sink.is_alive():
+        await asyncio.sleep(1)
+    print(f"the SMTP sink stopped (exit code {sink.exitcode}); no figures", file=sys.stderr, flush=True)
+    os._exit(1)
 
 
 def _sink(port: int, counter, ready) -> None:  # runs in its own process
@@ -164,11 +180,13 @@ async def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
-    port = 20000 + int(time.time()) % 20000
+    port = _free_port()
     counter, ready = multiprocessing.Value("q", 0), multiprocessing.Event()
     sink = multiprocessing.Process(target=_sink, args=(port, counter, ready), daemon=True)
     sink.start()
-    ready.wait(30)
+    if not ready.wait(30):
+        sys.exit(f"the SMTP sink did not start on port {port}")
+    watchdog = asyncio.create_task(_exit_if_dead(sink))
 
     url = args.database_url or f"sqlite://{work / 'bench.db'}"
     settings = load_settings(
@@ -200,6 +218,7 @@ async def main() -> None:
     ceiling, ceiling_cpu = await _ceiling(port, args.connections, min(args.ceiling_messages, messages), counter)
     naive = _naive(port, args.naive_messages)
     apprise_rate = _apprise(port, min(args.naive_messages, 200))
+    watchdog.cancel()
     sink.terminate()
 
     print(f"database               {url.split(':')[0]}")
