@@ -12,6 +12,7 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,14 +97,16 @@ class NoticeComposer:
         self._said_links_need_https = False
 
     async def compose(self, rows: list[Delivery]) -> list[tuple[Delivery, Outgoing | Undeliverable]]:
-        addresses = await _by_id(ContactAddress, {r.address_id for r in rows if r.address_id})
-        staff_addresses = await _by_id(StaffAddress, {r.staff_address_id for r in rows if r.staff_address_id})
+        addresses = await _by_id(
+            ContactAddress, {r.address_id for r in rows if r.address_id}, ("id", "guardian_id", "status", "value")
+        )
+        staff_addresses = await _by_id(
+            StaffAddress, {r.staff_address_id for r in rows if r.staff_address_id}, ("id", "staff_id", "value")
+        )
         guardians = await _by_id(
-            Guardian, {a.guardian_id for a in addresses.values()}, fields=("id", "language", "photos_in_chat")
+            Guardian, {a.guardian_id for a in addresses.values()}, ("id", "language", "photos_in_chat")
         )
-        staff = await _by_id(
-            StaffAccount, {a.staff_id for a in staff_addresses.values()}, fields=("id", "language")
-        )
+        staff = await _by_id(StaffAccount, {a.staff_id for a in staff_addresses.values()}, ("id", "language"))
         await self._load_broadcasts({r.broadcast_id for r in rows if r.broadcast_id})
         photos = await self._opted_in_photos(rows, addresses, guardians)
 
@@ -164,7 +167,7 @@ class NoticeComposer:
             self._broadcasts.update({b.id: b for b in await Broadcast.filter(id__in=missing)})
 
     async def _opted_in_photos(
-        self, rows: list[Delivery], addresses: dict[int, ContactAddress], guardians: dict[int, Guardian]
+        self, rows: list[Delivery], addresses: dict[int, SimpleNamespace], guardians: dict[int, SimpleNamespace]
     ) -> dict[int, bytes | PhotoLink]:
         """Telegram gets the still's bytes; LINE a link to it, which LINE fetches from the portal."""
         wanted = {
@@ -226,10 +229,8 @@ def with_token(notice: RenderedNotice, token: str | None) -> RenderedNotice:
     )
 
 
-async def _by_id(model: Any, ids: set[int], fields: tuple[str, ...] = ()) -> dict[int, Any]:
+async def _by_id(model: Any, ids: set[int], fields: tuple[str, ...]) -> dict[int, SimpleNamespace]:
+    """Just ``fields`` of each row (decrypted, as enums): a fifth of the cost of model objects."""
     if not ids:
         return {}
-    query = model.filter(id__in=ids)
-    if fields:
-        query = query.only(*fields)
-    return {row.id: row for row in await query}
+    return {row["id"]: SimpleNamespace(**row) for row in await model.filter(id__in=ids).values(*fields)}
