@@ -155,7 +155,7 @@ async def test_photos_on_and_off_set_the_opt_in_and_say_where_the_photo_goes(dat
 
     on = await talk("写真　オン")
 
-    assert "このチャットにも送ります" in on.text and "photos off" in on.text
+    assert "チャット（LINE・Telegram）にも送ります" in on.text and "photos off" in on.text
     assert "市のシステムの外" in on.text and "outside the city's system" in on.text
     assert on.menu and (await Guardian.get(id=guardian.id)).photos_in_chat
     off = await talk("photos off")

@@ -108,7 +108,7 @@ async def test_photos_on_in_the_chat_brings_the_still_and_photos_off_stops_it(
     await _deliver(bot_settings)
 
     [answer] = telegram_api.sent(chat="4242")
-    assert "このチャットにも送ります" in answer.params["text"]
+    assert "チャット（LINE・Telegram）にも送ります" in answer.params["text"]
     [photo] = telegram_api.sent("sendPhoto", chat="4242")
     assert jpeg in [v for v in photo.params.values() if isinstance(v, bytes)]
 
