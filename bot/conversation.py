@@ -35,6 +35,7 @@ from core.models import (
     PassageOutcome,
     StaffAccount,
 )
+from core.preferences import set_photos_in_chat
 from core.registration import Outcome, register_with_code
 from core.staff_links import link_chat, staff_for_chat
 
@@ -43,12 +44,15 @@ from bot.replies import say
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 # Command words, Japanese first; the first word of a message (a leading "/" and a Telegram
-# "@botname" suffix dropped, case and width folded) picks the command.
+# "@botname" suffix dropped, case and width folded) picks the command. A two-word command
+# ("photos on", "写真 オン") is also taken with its words run together or joined by "_".
 COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("状況", "status", "today"),
     "addresses": ("登録", "addresses", "list"),
     "stop": ("停止", "stop", "pause"),
     "resume": ("再開", "resume", "restart"),
+    "photos_on": ("写真オン", "photos on"),
+    "photos_off": ("写真オフ", "photos off"),
     "unlink": ("解除", "unlink"),
     "help": ("ヘルプ", "help", "start", "menu"),
     "alert": ("警報", "alert"),
@@ -61,8 +65,14 @@ ALERT_CATEGORIES = {
     "お知らせ": BroadcastCategory.GENERAL, "notice": BroadcastCategory.GENERAL,
 }
 ACK_WORDS = {"要確認", "ack"}
-_WORDS = {word.casefold(): name for name, words in COMMANDS.items() for word in words}
-GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "解除", "ヘルプ")  # LINE quick replies
+
+
+def _word_key(word: str) -> str:
+    return re.sub(r"[\s_]", "", word.casefold())
+
+
+_WORDS = {_word_key(word): name for name, words in COMMANDS.items() for word in words}
+GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "写真オン", "写真オフ", "解除", "ヘルプ")  # LINE quick replies
 
 LineQuotaReader = Callable[[], Awaitable[broadcasts.LineQuota | None]]
 
@@ -92,8 +102,13 @@ class Reply:
 def parse_command(text: str) -> tuple[str | None, str]:
     """(command name or None, the rest of the text)."""
     first, rest = _first_word(unicodedata.normalize("NFKC", text))
-    word = first.lstrip("/").split("@", 1)[0].casefold()
-    return _WORDS.get(word), rest
+    word = _word_key(first.lstrip("/").split("@", 1)[0])
+    if word in _WORDS:
+        return _WORDS[word], rest
+    second, after = _first_word(rest)
+    if second and _word_key(word + second) in _WORDS:
+        return _WORDS[_word_key(word + second)], after
+    return None, rest
 
 
 def _first_word(text: str) -> tuple[str, str]:
@@ -152,6 +167,8 @@ class Conversation:
             paused = command == "stop"
             await Guardian.filter(id__in=guardian_ids).update(passages_paused=paused)
             return Reply(say("paused" if paused else "resumed"), menu=True)
+        if command in ("photos_on", "photos_off"):
+            return await self._photos_in_chat(incoming, guardian_ids, on=command == "photos_on")
         return await self._unlink(addresses)
 
     # ---- guardians ---------------------------------------------------------------------------
@@ -170,6 +187,11 @@ class Conversation:
                 portal_url=self._settings.portal.public_url.rstrip("/"),
             ))
         return Reply(say("wrong_code"))
+
+    async def _photos_in_chat(self, incoming: Incoming, guardian_ids: list[int], *, on: bool) -> Reply:
+        for guardian in await Guardian.filter(id__in=guardian_ids):
+            await set_photos_in_chat(guardian, on, via=incoming.channel.value)
+        return Reply(say("photos_on" if on else "photos_off"), menu=True)
 
     async def _chat_addresses(self, incoming: Incoming) -> list[ContactAddress]:
         return await ContactAddress.filter(

@@ -41,6 +41,8 @@ MENU = (
     ("addresses", "登録中の通知先 / registered addresses"),
     ("stop", "登下校のお知らせを停止 / pause passage notices"),
     ("resume", "お知らせを再開 / resume passage notices"),
+    ("photos_on", "写真もチャットに送る / photos into chats too"),
+    ("photos_off", "写真をチャットに送らない / no photos in chats"),
     ("unlink", "このチャットの登録を解除 / unlink this chat"),
     ("help", "ヘルプ / help"),
 )

@@ -1,4 +1,6 @@
-"""A guardian's notice preferences: pausing passage notices, quiet hours, language.
+"""A guardian's notice preferences: pausing passage notices, quiet hours, language, and whether
+passage stills are also sent into their chats (off by default: in a chat the still is stored on
+LINE's or Telegram's servers, outside the city's system).
 
 Quiet hours hold back passage notices only; broadcasts are never held (suspicious-person and
 disaster alerts above all), see ``holds_passage_notice``.
@@ -65,3 +67,15 @@ async def update_preferences(
     await guardian.save(update_fields=["passages_paused", "quiet_start", "quiet_end", "language"])
     await audit.record(f"guardian:{guardian.id}", "preferences.change", target=f"guardian:{guardian.id}",
                        details={"paused": paused, "quiet": bool(start), "language": guardian.language.value})
+
+
+async def set_photos_in_chat(guardian: Guardian, on: bool, *, via: str) -> bool:
+    """Opt ``guardian`` in to (or out of) stills in their chats; ``via`` names where they asked
+    ("portal", "line", "telegram"). Returns whether anything changed; only a change is audited."""
+    if guardian.photos_in_chat == on:
+        return False
+    guardian.photos_in_chat = on
+    await guardian.save(update_fields=["photos_in_chat"])
+    await audit.record(f"guardian:{guardian.id}", "preferences.photos_in_chat", target=f"guardian:{guardian.id}",
+                       details={"photos_in_chat": on, "via": via})
+    return True

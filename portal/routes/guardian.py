@@ -192,11 +192,12 @@ async def preferences_form(request: Request, guardian: CurrentGuardian) -> Respo
 async def preferences_save(
     request: Request, guardian: CurrentGuardian, paused: Annotated[str, Form()] = "",
     quiet_start: Annotated[str, Form()] = "", quiet_end: Annotated[str, Form()] = "",
-    language: Annotated[str, Form()] = "ja",
+    language: Annotated[str, Form()] = "ja", photos_in_chat: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         await preferences.update_preferences(guardian, paused=bool(paused), quiet_start=quiet_start,
                                              quiet_end=quiet_end, language=language)
+        await preferences.set_photos_in_chat(guardian, bool(photos_in_chat), via="portal")
     except UserError as error:
         return page(request, "guardian/preferences.html", status_code=400, guardian=guardian, error=str(error))
     return page(request, "guardian/preferences.html", guardian=guardian, notice="保存しました。 Saved.")

@@ -14,6 +14,7 @@ from core.addresses import counted_addresses
 from core.config import Settings
 from core.delivery.outbox import enqueue
 from core.models import (
+    AuditEntry,
     BroadcastAck,
     BroadcastCategory,
     BroadcastStatus,
@@ -55,6 +56,9 @@ def test_command_words_in_japanese_english_and_telegram_form() -> None:
     assert parse_command("警報　みどり小学校 本文") == ("alert", "みどり小学校 本文")
     assert parse_command("こんにちは") == (None, "")
     assert parse_command("警報\nall 地震\n待機") == ("alert", "all 地震\n待機")
+    assert parse_command("写真オン") == parse_command("写真　オン") == ("photos_on", "")
+    assert parse_command("Photos  off") == parse_command("/photos_off@MimamoriBot") == ("photos_off", "")
+    assert parse_command("写真 見たい") == (None, "見たい")
 
 
 def test_an_alert_may_name_its_category_and_ask_for_acknowledgement() -> None:
@@ -146,10 +150,38 @@ async def test_addresses_stop_resume_and_unlink(database_url, talk) -> None:
     assert "まだ登録されていません" in (await talk("状況")).text
 
 
+async def test_photos_on_and_off_set_the_opt_in_and_say_where_the_photo_goes(database_url, talk) -> None:
+    guardian = await _registered(talk)
+
+    on = await talk("写真　オン")
+
+    assert "チャット（LINE・Telegram）にも送ります" in on.text and "photos off" in on.text
+    assert "市のシステムの外" in on.text and "outside the city's system" in on.text
+    assert on.menu and (await Guardian.get(id=guardian.id)).photos_in_chat
+    off = await talk("photos off")
+    assert "送りません" in off.text and "only the link" in off.text
+    assert not (await Guardian.get(id=guardian.id)).photos_in_chat
+    changes = await AuditEntry.filter(action="preferences.photos_in_chat").order_by("id")
+    assert [(e.actor, e.details) for e in changes] == [
+        (f"guardian:{guardian.id}", {"photos_in_chat": True, "via": "line"}),
+        (f"guardian:{guardian.id}", {"photos_in_chat": False, "via": "line"}),
+    ]
+
+
+async def test_an_unregistered_chat_cannot_turn_photos_on(database_url, talk) -> None:
+    guardian = await make_guardian()
+
+    reply = await talk("写真オン", chat="U-stranger")
+
+    assert "まだ登録されていません" in reply.text
+    assert not (await Guardian.get(id=guardian.id)).photos_in_chat
+
+
 async def test_help_lists_the_commands(database_url, talk) -> None:
     await _registered(talk)
     reply = await talk("ヘルプ")
     assert "状況" in reply.text and "status" in reply.text and "警報" not in reply.text
+    assert "写真オン / 写真オフ" in reply.text and "photos on / photos off" in reply.text
     assert reply.menu
 
 

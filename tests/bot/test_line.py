@@ -34,7 +34,7 @@ async def test_a_typed_code_registers_the_line_user_and_the_reply_offers_the_com
     [reply] = line_api.replies()
     assert "登録しました" in _reply_text(reply)
     items = reply.body["messages"][0]["quickReply"]["items"]
-    assert [i["action"]["text"] for i in items] == ["状況", "登録", "停止", "再開", "解除", "ヘルプ"]
+    assert [i["action"]["text"] for i in items] == ["状況", "登録", "停止", "再開", "写真オン", "写真オフ", "解除", "ヘルプ"]
     [address] = await counted_addresses(guardian.id)
     assert (address.channel, address.value) == (Channel.LINE, "U4af4980629")
 

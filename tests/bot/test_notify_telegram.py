@@ -19,10 +19,12 @@ from core.models import (
     DeliveryStatus,
     Direction,
     Gate,
+    Guardian,
     NoticeKind,
     Passage,
     PassageOutcome,
     Photo,
+    Pupil,
 )
 from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
 from tests.bot.conftest import add_chat
@@ -65,20 +67,25 @@ async def test_a_passage_notice_arrives_with_the_photo_as_a_link_button(database
     assert delivery.status is DeliveryStatus.SENT and delivery.provider_message_id.startswith("4242:")
 
 
-async def test_a_guardian_who_opted_in_gets_the_still_in_the_chat(database_url, telegram_api, bot_settings) -> None:
-    site = await make_site()
-    pupil = await make_pupil(site)
-    guardian = await make_guardian(pupils=[pupil])
-    guardian.photos_in_chat = True
-    await guardian.save()
-    gate = await Gate.create(site=site, name="正門", key_hash="g" * 64)
+async def _passage_with_still(pupil: Pupil, token: str) -> tuple[Passage, bytes]:
+    site = await pupil.school
+    gate = await Gate.get_or_none(site=site) or await Gate.create(site=site, name="正門", key_hash="g" * 64)
     passage = await Passage.create(
         event_id=uuid4(), gate=gate, site=site, pupil=pupil, tag_number="T1", tag_number_index="i1",
         seen_at=SEEN, direction=Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED,
     )
-    jpeg = b"\xff\xd8\xff\xe0JFIF-still" + bytes(200)
-    await Photo.create(passage=passage, token="PHOTO-TOKEN-1", jpeg=jpeg, size=len(jpeg), taken_at=SEEN,
+    jpeg = b"\xff\xd8\xff\xe0JFIF-still" + token.encode() + bytes(200)
+    await Photo.create(passage=passage, token=token, jpeg=jpeg, size=len(jpeg), taken_at=SEEN,
                        expires_at=SEEN + timedelta(days=30))
+    return passage, jpeg
+
+
+async def test_a_guardian_who_opted_in_gets_the_still_in_the_chat(database_url, telegram_api, bot_settings) -> None:
+    pupil = await make_pupil(await make_site())
+    guardian = await make_guardian(pupils=[pupil])
+    guardian.photos_in_chat = True
+    await guardian.save()
+    passage, jpeg = await _passage_with_still(pupil, "PHOTO-TOKEN-1")
     await _passage_notice(await add_chat(guardian.id, Channel.TELEGRAM, "4242"), passage_id=passage.id)
 
     await _deliver(bot_settings)
@@ -86,6 +93,32 @@ async def test_a_guardian_who_opted_in_gets_the_still_in_the_chat(database_url, 
     [photo] = telegram_api.sent("sendPhoto", chat="4242")
     assert jpeg in [v for v in photo.params.values() if isinstance(v, bytes)]
     assert "登校しました" in photo.params["caption"]
+
+
+async def test_photos_on_in_the_chat_brings_the_still_and_photos_off_stops_it(
+    database_url, telegram_api, bot_settings, telegram_client
+) -> None:
+    pupil = await make_pupil(await make_site())
+    guardian = await make_guardian(pupils=[pupil])
+    chat = await add_chat(guardian.id, Channel.TELEGRAM, "4242")
+
+    await telegram_client.post("/hooks/telegram", json=telegram_api.text_update(4242, "写真オン"), headers=HEADERS)
+    passage, jpeg = await _passage_with_still(pupil, "PHOTO-TOKEN-1")
+    await _passage_notice(chat, passage_id=passage.id)
+    await _deliver(bot_settings)
+
+    [answer] = telegram_api.sent(chat="4242")
+    assert "チャット（LINE・Telegram）にも送ります" in answer.params["text"]
+    [photo] = telegram_api.sent("sendPhoto", chat="4242")
+    assert jpeg in [v for v in photo.params.values() if isinstance(v, bytes)]
+
+    await telegram_client.post("/hooks/telegram", json=telegram_api.text_update(4242, "/photos_off"), headers=HEADERS)
+    later, _ = await _passage_with_still(pupil, "PHOTO-TOKEN-2")
+    await _passage_notice(chat, passage_id=later.id)
+    await _deliver(bot_settings)
+
+    assert len(telegram_api.sent("sendPhoto", chat="4242")) == 1  # the second notice came as text and link
+    assert not (await Guardian.get(id=guardian.id)).photos_in_chat
 
 
 async def test_retry_after_is_waited_exactly_then_the_notice_goes(database_url, telegram_api, bot_settings) -> None:

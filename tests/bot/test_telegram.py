@@ -99,7 +99,9 @@ async def test_long_polling_answers_and_stops_cleanly(database_url, telegram_api
     [answer] = telegram_api.sent(chat="99")
     assert "まだ登録されていません" in answer.params["text"]
     [menu] = telegram_api.sent("setMyCommands")
-    assert [c["command"] for c in menu.params["commands"]] == ["status", "addresses", "stop", "resume", "unlink", "help"]
+    assert [c["command"] for c in menu.params["commands"]] == [
+        "status", "addresses", "stop", "resume", "photos_on", "photos_off", "unlink", "help",
+    ]
 
 
 async def test_polling_survives_a_failing_api(database_url, telegram_api, bot_settings) -> None:

@@ -158,6 +158,34 @@ async def test_preferences_pause_and_quiet_hours_and_language(new_browser, famil
     assert holds_passage_notice(await Guardian.get(id=family.guardian.id), noon)
 
 
+async def test_photos_in_chat_is_ticked_and_unticked_and_leaves_the_rest_alone(new_browser, family) -> None:
+    browser = new_browser()
+    await log_in_guardian(browser, family.guardian)
+    form = await browser.get("/preferences")
+    assert "チャットにも写真を送る" in form.text and "outside the city's system" in form.text
+    assert 'name="photos_in_chat" value="1" >' in form.text  # off until the guardian opts in
+    await browser.post("/preferences", {"quiet_start": "21:00", "quiet_end": "06:30", "language": "en"})
+
+    ticked = await browser.post("/preferences", {
+        "quiet_start": "21:00", "quiet_end": "06:30", "language": "en", "photos_in_chat": "1",
+    })
+
+    assert 'name="photos_in_chat" value="1" checked>' in ticked.text
+    assert 'name="photos_in_chat" value="1" checked>' in (await browser.get("/preferences")).text
+    guardian = await Guardian.get(id=family.guardian.id)
+    assert guardian.photos_in_chat
+    assert (guardian.passages_paused, guardian.quiet_start, guardian.quiet_end, guardian.language.value) == (
+        False, time(21), time(6, 30), "en")
+    await browser.post("/preferences", {"quiet_start": "21:00", "quiet_end": "06:30", "language": "en"})
+    guardian = await Guardian.get(id=family.guardian.id)
+    assert not guardian.photos_in_chat
+    assert (guardian.quiet_start, guardian.quiet_end, guardian.language.value) == (time(21), time(6, 30), "en")
+    changes = await AuditEntry.filter(action="preferences.photos_in_chat").order_by("id")
+    assert [e.details for e in changes] == [
+        {"photos_in_chat": True, "via": "portal"}, {"photos_in_chat": False, "via": "portal"},
+    ]
+
+
 async def test_a_broadcast_is_acknowledged_from_home_or_from_its_link(
     new_browser, settings: Settings, passwords: Passwords, family
 ) -> None:
