@@ -1,8 +1,9 @@
 """A city-wide broadcast by mail, end to end: ``python bench/broadcast_email.py --guardians 100000``.
 
 Seeds guardians with one or two mail addresses, starts an aiosmtpd sink in a separate process,
-confirms a city-wide broadcast and measures fan-out time, delivered messages per second (confirm
-to the last message accepted by the sink) and peak memory. In the same run, to the same sink:
+confirms a city-wide broadcast (the worker fans it out while sending, as in service) and measures
+fan-out time, delivered messages per second (confirm to the last message accepted by the sink)
+and peak memory. In the same run, to the same sink:
 (a) the ceiling -- prebuilt message bytes pushed with aiosmtplib over the same number of
 connections, no database; (b) a naive smtplib loop with one connection per message; (c) Apprise's
 mailto, if installed. Prints our rate against each.
@@ -29,13 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiosmtplib import SMTP  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
+from core.event_loop import run  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, open_database, upgrade_schema  # noqa: E402
 from core.delivery.render import RenderedNotice  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
 from core.models import (  # noqa: E402
-    AddressStatus, BroadcastCategory, Channel, ContactAddress, Delivery, Guardian,
+    AddressStatus, Broadcast, BroadcastCategory, BroadcastStatus, Channel, ContactAddress, Delivery, Guardian,
 )
 from mail.message import build_message  # noqa: E402
 from mail.smtp import SmtpTransport  # noqa: E402
@@ -108,18 +110,28 @@ async def _ours(settings, counter) -> tuple[int, float, float, float]:
     start_count = counter.value
     started, cpu = time.perf_counter(), _cpu()
     await broadcasts.confirm(draft.id, by=None)
-    await broadcasts.continue_fanouts(settings)
-    fanout = time.perf_counter() - started
-    expected = await Delivery.all().count()
-    print(f"fan-out: {expected} deliveries queued in {fanout:.1f} s; sending...", file=sys.stderr, flush=True)
+    # as in service: the worker fans the confirmed broadcast out and sends what is queued meanwhile
+    fanned_out = asyncio.create_task(_fanned_out(draft.id, started))
     transport = SmtpTransport(settings.smtp)
     try:
         await DeliveryWorker(settings, {Channel.EMAIL: transport}).drain(timeout=3600)
     finally:
         await transport.close()
+    fanout = await fanned_out
+    expected = await Delivery.all().count()
     while counter.value - start_count < expected:
         await asyncio.sleep(0.01)
     return expected, fanout, time.perf_counter() - started, _cpu() - cpu
+
+
+async def _fanned_out(broadcast_id: int, started: float) -> float:
+    """Seconds from confirm until every delivery of the broadcast is queued."""
+    while await Broadcast.filter(id=broadcast_id, status=BroadcastStatus.CONFIRMED).exists():
+        await asyncio.sleep(0.05)
+    fanout = time.perf_counter() - started
+    print(f"fan-out: {await Delivery.all().count()} deliveries queued in {fanout:.1f} s, "
+          "while the first were already being sent", file=sys.stderr, flush=True)
+    return fanout
 
 
 async def _ceiling(port: int, connections: int, messages: int, counter) -> tuple[float, float]:
@@ -223,7 +235,7 @@ async def main() -> None:
 
     print(f"database               {url.split(':')[0]}")
     print(f"guardians / messages   {args.guardians} / {messages} (seeded in {seeded:.1f} s)")
-    print(f"fan-out                {fanout:.1f} s")
+    print(f"fan-out                {fanout:.1f} s (by the worker, while it sends)")
     print(f"delivered              {sent} in {total:.1f} s (goal: 100,000 in under 60 s)")
     print(f"ours                   {ours:,.0f} messages/s")
     print(f"ceiling (aiosmtplib)   {ceiling:,.0f} messages/s over {args.connections} connections, no database")
@@ -239,4 +251,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main())  # on the service's event loop (uvloop), for ours and the ceiling alike

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 from tortoise.exceptions import DBConnectionError, OperationalError
 
+from core import event_loop
 from core.config import Settings, SettingsError, load_settings
 from core.errors import UserError
 from core.keyring import KeyringError
@@ -37,7 +38,20 @@ class _Settings:
         return self._settings
 
 
+# Each command's module is imported when that command runs: the chat SDKs and the portal weigh
+# about 200 MB, which a delivery worker without chat settings should not carry.
+_COMMANDS = ("admin", "audit", "broadcast", "config", "db", "demo", "gate", "keys", "serve", "status", "worker")
+
+
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _COMMANDS:
+            return None
+        return importlib.import_module(f"mimamori.commands.{name}").command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -57,7 +71,7 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
+    return event_loop.run(coroutine)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,18 +85,6 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Mimamori 見守り: child-watching notices for a city's schools."""
     ctx.obj = _Settings(config_path)
-
-
-def _register() -> None:
-    from mimamori.commands import (
-        admin, audit, broadcast, config, db, demo, gate, keys, serve, status, worker,
-    )
-
-    for module in (admin, audit, broadcast, config, db, demo, gate, keys, serve, status, worker):
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def main() -> None:

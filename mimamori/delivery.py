@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.line_transport import LineTransport
-from bot.telegram_transport import TelegramTransport
 from core.config import Settings
 from core.delivery.transport import Transport
 from core.delivery.worker import DeliveryWorker
@@ -17,10 +15,15 @@ log = logging.getLogger(__name__)
 
 
 def build_transports(settings: Settings) -> dict[Channel, Transport]:
+    """The chat SDKs are imported only when configured: aiogram alone costs ~120 MB of memory."""
     transports: dict[Channel, Transport] = {Channel.EMAIL: SmtpTransport(settings.smtp)}
     if settings.telegram.token is not None:
+        from bot.telegram_transport import TelegramTransport
+
         transports[Channel.TELEGRAM] = TelegramTransport(settings.telegram)
     if settings.line.access_token is not None:
+        from bot.line_transport import LineTransport
+
         transports[Channel.LINE] = LineTransport(settings.line)
     return transports
 
