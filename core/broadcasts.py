@@ -281,7 +281,8 @@ async def _fan_out_batch(broadcast_id: int, settings: Settings) -> tuple[int, bo
                 "idempotency_key": f"broadcast:{broadcast.id}:a{address_id}",
                 "kind": NoticeKind.BROADCAST, "channel": channel, "priority": int(priority),
                 "address_id": address_id, "guardian_id": guardian_id, "broadcast_id": broadcast.id,
-                "next_attempt_at": now, "expires_at": expires, "ack_token": new_token(),
+                "next_attempt_at": now, "expires_at": expires,
+                "ack_token": new_token() if broadcast.ack_requested else None,
             }
             for guardian_id, address_id, channel in _chosen_addresses(await _addresses_of(guardian_ids), broadcast)
         ]

@@ -72,6 +72,7 @@ class DeliveryWorker:
         self._room = asyncio.Event()  # set when a consumer has drained a queue to half
         self._limiters = {c: RateLimiter(t.rate_per_second) for c, t in self._transports.items()}
         self._results: list[tuple[Delivery, Result]] = []
+        self._flush_due = asyncio.Event()  # a batch of outcomes is waiting: record it now
         self._flush_lock = asyncio.Lock()
         self._last_escalation = 0.0
         self._in_flight = 0
@@ -85,7 +86,7 @@ class DeliveryWorker:
             for n in range(transport.concurrency)
         ]
         background = [
-            asyncio.create_task(self._every(FLUSH_SECONDS, self._flush, stop), name="flush"),
+            asyncio.create_task(self._flusher(stop), name="flush"),
             asyncio.create_task(self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop), name="housekeeping"),
         ]
         with wakeup.listening() as queued:
@@ -219,7 +220,7 @@ class DeliveryWorker:
                 outcomes = await self._send(transport, limiter, item)
                 self._results.extend(zip([row for row, _ in item], outcomes, strict=True))
                 if len(self._results) >= self._delivery.batch_size:
-                    await self._flush()
+                    self._flush_due.set()  # recorded by the flusher: this connection goes on sending
             finally:
                 self._in_flight -= 1
                 queue.task_done()
@@ -242,6 +243,17 @@ class DeliveryWorker:
             sent = [TemporaryFailure(f"unexpected error: {exc!r}")] * len(messages)
         by_id = {m.delivery_id: outcome for m, outcome in zip(messages, sent, strict=True)}
         return [by_id[row.id] if isinstance(m, Outgoing) else m for row, m in item]
+
+    async def _flusher(self, stop: asyncio.Event) -> None:
+        """Record outcomes every FLUSH_SECONDS, or at once when a batch is waiting."""
+        while not stop.is_set():
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._flush_due.wait(), FLUSH_SECONDS)
+            self._flush_due.clear()
+            try:
+                await self._flush()
+            except Exception:  # keep going: the next round may succeed (database restarting)
+                log.exception("recording delivery outcomes failed")
 
     async def _flush(self) -> None:
         async with self._flush_lock:

@@ -73,6 +73,7 @@ async def test_a_school_alert_reaches_every_guardian_there_once_and_nobody_else(
     mail = mail_sink.to("yuko@example.jp")[0]
     assert mail.message["Subject"] == "【不審者情報】学校の近くで不審な人物"
     assert "みどり小学校" in mail.text
+    assert "/ack/" not in mail.text and not await Delivery.filter(ack_token__isnull=False).exists()  # none asked
     counts = await broadcasts.status(draft.id)
     assert (counts.sent, counts.queued, counts.failed, counts.recipients) == (3, 0, 0, 3)
     assert [(n.reasons) for n in counts.not_reached] == [("no registered address",)]
