@@ -48,6 +48,9 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+GOAL_MESSAGES = 100_000
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -101,7 +104,7 @@ async def _seed(guardians: int) -> int:
     return len(addresses)
 
 
-async def _ours(settings, counter) -> tuple[int, float, float, float]:
+async def _ours(settings, counter) -> tuple[int, float, float, float, float | None]:
     draft = await broadcasts.create_draft(
         author=None, scope=await broadcasts.parse_scope("all"), category=BroadcastCategory.DISASTER,
         title="大雨のため臨時休校", body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
@@ -112,6 +115,7 @@ async def _ours(settings, counter) -> tuple[int, float, float, float]:
     await broadcasts.confirm(draft.id, by=None)
     # as in service: the worker fans the confirmed broadcast out and sends what is queued meanwhile
     fanned_out = asyncio.create_task(_fanned_out(draft.id, started))
+    hundred_thousand = asyncio.create_task(_accepted(counter, start_count + GOAL_MESSAGES, started))
     transport = SmtpTransport(settings.smtp)
     try:
         await DeliveryWorker(settings, {Channel.EMAIL: transport}).drain(timeout=3600)
@@ -121,7 +125,17 @@ async def _ours(settings, counter) -> tuple[int, float, float, float]:
     expected = await Delivery.all().count()
     while counter.value - start_count < expected:
         await asyncio.sleep(0.01)
-    return expected, fanout, time.perf_counter() - started, _cpu() - cpu
+    total = time.perf_counter() - started
+    goal_time = hundred_thousand.result() if hundred_thousand.done() else None
+    hundred_thousand.cancel()
+    return expected, fanout, total, _cpu() - cpu, goal_time
+
+
+async def _accepted(counter, count: int, started: float) -> float:
+    """Seconds from confirm until the sink has accepted ``count`` messages in all."""
+    while counter.value < count:
+        await asyncio.sleep(0.01)
+    return time.perf_counter() - started
 
 
 async def _fanned_out(broadcast_id: int, started: float) -> float:
@@ -218,7 +232,7 @@ async def main() -> None:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        messages, fanout, total, our_cpu = await _ours(settings, counter)
+        messages, fanout, total, our_cpu, goal_time = await _ours(settings, counter)
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
@@ -236,7 +250,9 @@ async def main() -> None:
     print(f"database               {url.split(':')[0]}")
     print(f"guardians / messages   {args.guardians} / {messages} (seeded in {seeded:.1f} s)")
     print(f"fan-out                {fanout:.1f} s (by the worker, while it sends)")
-    print(f"delivered              {sent} in {total:.1f} s (goal: 100,000 in under 60 s)")
+    print(f"delivered              {sent} in {total:.1f} s")
+    if goal_time is not None:
+        print(f"first 100,000 accepted {goal_time:.1f} s after the confirm (goal: under 60 s)")
     print(f"ours                   {ours:,.0f} messages/s")
     print(f"ceiling (aiosmtplib)   {ceiling:,.0f} messages/s over {args.connections} connections, no database")
     print(f"naive smtplib          {naive:,.0f} messages/s (one connection per message)")
