@@ -33,11 +33,13 @@ from core import broadcasts, sealing  # noqa: E402
 from core.event_loop import run  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, open_database, upgrade_schema  # noqa: E402
-from core.delivery.render import RenderedNotice  # noqa: E402
+from core.delivery.compose import broadcast_context  # noqa: E402
+from core.delivery.render import RenderedNotice, render  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
 from core.models import (  # noqa: E402
     AddressStatus, Broadcast, BroadcastCategory, BroadcastStatus, Channel, ContactAddress, Delivery, Guardian,
+    Language, NoticeKind,
 )
 from mail.message import build_message  # noqa: E402
 from mail.smtp import SmtpTransport  # noqa: E402
@@ -104,7 +106,7 @@ async def _seed(guardians: int) -> int:
     return len(addresses)
 
 
-async def _ours(settings, counter) -> tuple[int, float, float, float, float | None]:
+async def _ours(settings, counter) -> tuple[int, float, float, float, float | None, RenderedNotice]:
     draft = await broadcasts.create_draft(
         author=None, scope=await broadcasts.parse_scope("all"), category=BroadcastCategory.DISASTER,
         title="大雨のため臨時休校", body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
@@ -128,7 +130,10 @@ async def _ours(settings, counter) -> tuple[int, float, float, float, float | No
     total = time.perf_counter() - started
     goal_time = hundred_thousand.result() if hundred_thousand.done() else None
     hundred_thousand.cancel()
-    return expected, fanout, total, _cpu() - cpu, goal_time
+    our_cpu = _cpu() - cpu
+    notice = render(NoticeKind.BROADCAST, Channel.EMAIL, Language.JA,
+                    broadcast_context(draft, settings, ack_token=None, channel=Channel.EMAIL))
+    return expected, fanout, total, our_cpu, goal_time, notice
 
 
 async def _accepted(counter, count: int, started: float) -> float:
@@ -148,8 +153,10 @@ async def _fanned_out(broadcast_id: int, started: float) -> float:
     return fanout
 
 
-async def _ceiling(port: int, connections: int, messages: int, counter) -> tuple[float, float]:
-    notice = RenderedNotice("【災害情報】大雨のため臨時休校", "本日は大雨のため臨時休校とします。" * 4, "<p>html</p>" * 20)
+async def _ceiling(
+    port: int, connections: int, messages: int, counter, notice: RenderedNotice
+) -> tuple[float, float]:
+    """The same mail as ours, built beforehand, one per recipient."""
     data = [build_message(notice, to=f"c{n}@example.jp", from_address="m@city.example.jp",
                           message_id=f"<c{n}@x>", date=datetime.now(UTC)) for n in range(messages)]
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -232,7 +239,7 @@ async def main() -> None:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        messages, fanout, total, our_cpu, goal_time = await _ours(settings, counter)
+        messages, fanout, total, our_cpu, goal_time, notice = await _ours(settings, counter)
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
@@ -241,7 +248,7 @@ async def main() -> None:
     finally:
         await close_database()
     ours = messages / total
-    ceiling, ceiling_cpu = await _ceiling(port, args.connections, min(args.ceiling_messages, messages), counter)
+    ceiling, ceiling_cpu = await _ceiling(port, args.connections, min(args.ceiling_messages, messages), counter, notice)
     naive = _naive(port, args.naive_messages)
     apprise_rate = _apprise(port, min(args.naive_messages, 200))
     watchdog.cancel()
