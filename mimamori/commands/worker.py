@@ -26,9 +26,10 @@ def command(ctx: click.Context, inbound: bool) -> None:
 
 
 async def _work(settings: Settings, *, inbound: bool) -> None:
-    async with opened(settings):
-        stop = asyncio.Event()
-        with stop_on_signals(stop.set):
+    stop = asyncio.Event()
+    # signals first: a SIGTERM while the database opens (a systemd restart) still ends cleanly
+    with stop_on_signals(stop.set):
+        async with opened(settings):
             parts = [run_delivery(settings, stop)]
             if inbound:
                 parts.append(run_inbound(settings, stop))
