@@ -32,9 +32,10 @@ async def claim_batch(
     if not channel_values:
         return []
     when = meta.fields_map["next_attempt_at"]
+    now_db = when.to_db_value(now, Delivery)
     params = [
-        DeliveryStatus.SENDING.value, when.to_db_value(now + lease, Delivery), when.to_db_value(now, Delivery),
-        DeliveryStatus.QUEUED.value, when.to_db_value(now, Delivery), *channel_values, limit,
+        DeliveryStatus.SENDING.value, when.to_db_value(now + lease, Delivery), now_db,
+        DeliveryStatus.QUEUED.value, now_db, *channel_values, limit,
     ]
     mark = [placeholder(dialect, n) for n in range(1, len(params) + 1)]
     channels_in = ", ".join(mark[5:-1])

@@ -86,7 +86,7 @@ class DeliveryWorker:
             for n in range(transport.concurrency)
         ]
         background = [
-            asyncio.create_task(self._flusher(stop), name="flush"),
+            asyncio.create_task(self._every(FLUSH_SECONDS, self._flush, stop, sooner=self._flush_due), name="flush"),
             asyncio.create_task(self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop), name="housekeeping"),
         ]
         with wakeup.listening() as queued:
@@ -244,17 +244,6 @@ class DeliveryWorker:
         by_id = {m.delivery_id: outcome for m, outcome in zip(messages, sent, strict=True)}
         return [by_id[row.id] if isinstance(m, Outgoing) else m for row, m in item]
 
-    async def _flusher(self, stop: asyncio.Event) -> None:
-        """Record outcomes every FLUSH_SECONDS, or at once when a batch is waiting."""
-        while not stop.is_set():
-            with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._flush_due.wait(), FLUSH_SECONDS)
-            self._flush_due.clear()
-            try:
-                await self._flush()
-            except Exception:  # keep going: the next round may succeed (database restarting)
-                log.exception("recording delivery outcomes failed")
-
     async def _flush(self) -> None:
         async with self._flush_lock:
             if not self._results:
@@ -263,11 +252,17 @@ class DeliveryWorker:
             recorded = await record_outcomes(batch, self._delivery, self._clock())
             self.sent += recorded.sent
 
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event) -> None:
+    async def _every(
+        self, seconds: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event,
+        *, sooner: asyncio.Event | None = None,
+    ) -> None:
+        """Run ``job`` every ``seconds`` until ``stop``; at once whenever ``sooner`` is set."""
         while not stop.is_set():
             try:
                 await job()
             except Exception:  # keep going: the next round may succeed (database restarting)
                 log.exception("delivery %s failed", getattr(job, "__name__", job))
             with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), seconds)
+                await asyncio.wait_for((sooner or stop).wait(), seconds)
+            if sooner:
+                sooner.clear()
