@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise import fields
+from tortoise.transactions import in_transaction
 
 from core.db import placeholder
 from core.models import Channel, Delivery, DeliveryStatus
@@ -41,18 +42,30 @@ async def claim_batch(
     channels_in = ", ".join(mark[5:-1])
     lock = " FOR UPDATE SKIP LOCKED" if dialect != "sqlite" else ""
     table = meta.db_table
-    rows = await client.execute_query_dict(
+    sql = (
         f'UPDATE "{table}" SET status = {mark[0]}, lease_until = {mark[1]}, attempts = attempts + 1, '
         f"first_tried_at = COALESCE(first_tried_at, {mark[2]}) "
         f'WHERE id IN (SELECT id FROM "{table}" WHERE status = {mark[3]} AND next_attempt_at <= {mark[4]} '
         f"AND channel IN ({channels_in}) ORDER BY priority, next_attempt_at, id LIMIT {mark[-1]}{lock}) "
-        "RETURNING *",
-        params,
+        "RETURNING *"
     )
+    if dialect == "sqlite":
+        rows = await client.execute_query_dict(sql, params)
+    else:
+        async with in_transaction(client.connection_name) as transaction:
+            await transaction.execute_script(_READ_IN_INDEX_ORDER)
+            rows = await transaction.execute_query_dict(sql, params)
     claimed = [Delivery._init_from_db(**_datetimes_parsed(row)) for row in rows]
     claimed.sort(key=lambda row: (row.priority, row.next_attempt_at, row.id))  # RETURNING has no order
     return claimed
 
+
+# A queue's length swings from none to 100,000 within a minute, far faster than autovacuum's
+# statistics follow, so PostgreSQL's estimate of the queued rows is often 1. It then reads every
+# queued row with a bitmap scan and sorts them all to take the first LIMIT: with 100,000 queued, 55 ms
+# per claim and two thirds of the server's CPU in a broadcast. Walking the (status, priority,
+# next_attempt_at, id) index in order stops after LIMIT rows at any queue length.
+_READ_IN_INDEX_ORDER = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"
 
 _DATETIME_COLUMNS = tuple(
     column for name, column in Delivery._meta.fields_db_projection.items()
