@@ -11,6 +11,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.fields.base import Field
 from tortoise.models import Model
 
 APP = "core"
@@ -109,8 +110,24 @@ async def insert_rows(
     if not rows:
         return
     meta = model._meta
-    names = [n for n in meta.fields_db_projection if n not in meta.generated_db_fields]
-    fields = [meta.fields_map[n] for n in names]
+    supplied = set().union(*rows)
+    now = datetime.now(UTC)
+    given: list[tuple[str, Field, Any]] = []  # (name, field, default if a row lacks it)
+    constant: list[tuple[str, Any]] = []  # (name, database value): the same in every row
+    made: list[tuple[str, Field, Callable[[], Any]]] = []  # (name, field, default factory)
+    for name in meta.fields_db_projection:
+        if name in meta.generated_db_fields:
+            continue
+        field = meta.fields_map[name]
+        auto_now = getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False)
+        default = now if auto_now else field.default
+        if name in supplied:
+            given.append((name, field, default))
+        elif callable(default):
+            made.append((name, field, default))
+        elif default is not None:  # a column left out is NULL, as a None default would make it
+            constant.append((name, field.to_db_value(default, model)))
+    names = [n for n, _, _ in given] + [n for n, _ in constant] + [n for n, _, _ in made]
     client = meta.db
     dialect = client.capabilities.dialect
     marks = ", ".join(placeholder(dialect, i) for i in range(1, len(names) + 1))
@@ -118,20 +135,14 @@ async def insert_rows(
     sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    now = datetime.now(UTC)
-    defaults: list[Any] = []
-    for field in fields:
-        if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
-            defaults.append(now)
-        else:
-            defaults.append(field.default)
+    constants = [value for _, value in constant]
     values = [
         [
-            field.to_db_value(
-                row[name] if name in row else (default() if callable(default) else default), model
-            )
-            for name, field, default in zip(names, fields, defaults, strict=True)
+            field.to_db_value(row[name] if name in row else (default() if callable(default) else default), model)
+            for name, field, default in given
         ]
+        + constants
+        + [field.to_db_value(factory(), model) for _, field, factory in made]
         for row in rows
     ]
     await client.execute_many(sql, values)

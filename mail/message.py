@@ -39,7 +39,7 @@ def build_message(
         f"From: {encode_words(sender_name)} <{from_address}>",
         f"To: <{to}>",  # exactly one recipient: never another guardian's address
         f"Subject: {encode_words(notice.subject)}",
-        f"Date: {format_datetime(date)}",
+        f"Date: {_date_header(date.replace(microsecond=0))}",
         f"Message-ID: {message_id}",
     ]
     if in_reply_to:
@@ -60,6 +60,11 @@ def build_message(
         out.append(_base64(body))
     out.append(f"--{boundary}--\r\n".encode("ascii"))
     return b"".join(out)
+
+
+@lru_cache(maxsize=4)  # the mails sent within one second share their Date
+def _date_header(second: datetime) -> str:
+    return format_datetime(second)
 
 
 @lru_cache(maxsize=64)  # a broadcast's subject and our sender name, for every mail

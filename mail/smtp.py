@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from aiosmtplib import (
     SMTP,
     SMTPException,
+    SMTPDataError,
     SMTPHeloError,
     SMTPRecipientRefused,
     SMTPResponseException,
     SMTPSenderRefused,
+    SMTPServerDisconnected,
     SMTPStatus,
 )
 
@@ -95,13 +97,20 @@ class SmtpTransport:
                     _drop(client)
 
 
+DEFAULT_TIMEOUT = 30.0  # seconds for a reply, when the client was made without a timeout
+
 # what would end an address on the command line or start another command (aiosmtplib's own check)
 _UNSAFE_IN_ENVELOPE = re.compile(r'[\s<>"\x00-\x1f\x7f]')
 
 
 async def transfer(client: SMTP, sender: str, recipient: str, data: bytes) -> None:
     """MAIL, RCPT and DATA for one recipient on a connected client; raises as ``sendmail`` does
-    (ValueError for an address that cannot go in an envelope)."""
+    (ValueError for an address that cannot go in an envelope, TimeoutError after the client's
+    timeout on any one reply).
+
+    One ``asyncio.timeout`` is moved on for each reply: aiosmtplib's own timeout wraps every
+    reply in ``wait_for``, which cost a tenth of the CPU of a send.
+    """
     envelope = []
     for address in (sender, recipient):
         if not address or _UNSAFE_IN_ENVELOPE.search(address):
@@ -112,13 +121,44 @@ async def transfer(client: SMTP, sender: str, recipient: str, data: bytes) -> No
             await client.ehlo()
         except SMTPHeloError:
             await client.helo()
-    reply = await client.execute_command(b"MAIL", b"FROM:" + envelope[0])
-    if reply.code != SMTPStatus.completed:
-        raise SMTPSenderRefused(reply.code, reply.message, sender)
-    reply = await client.execute_command(b"RCPT", b"TO:" + envelope[1])
-    if reply.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
-        raise SMTPRecipientRefused(reply.code, reply.message, recipient)
-    await client.data(data)
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(None) as deadline:
+
+        def reply_due() -> None:
+            deadline.reschedule(loop.time() + (client.timeout or DEFAULT_TIMEOUT))
+
+        reply_due()
+        reply = await client.execute_command(b"MAIL", b"FROM:" + envelope[0], timeout=None)
+        if reply.code != SMTPStatus.completed:
+            raise SMTPSenderRefused(reply.code, reply.message, sender)
+        reply_due()
+        reply = await client.execute_command(b"RCPT", b"TO:" + envelope[1], timeout=None)
+        if reply.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
+            raise SMTPRecipientRefused(reply.code, reply.message, recipient)
+        reply_due()
+        if not _on_the_wire_as_is(data):
+            await client.data(data, timeout=None)
+            return
+        reply = await client.execute_command(b"DATA", timeout=None)
+        if reply.code != SMTPStatus.start_input:
+            raise SMTPDataError(reply.code, reply.message)
+        if client.protocol is None:
+            raise SMTPServerDisconnected("the mail server closed the connection after DATA")
+        reply_due()
+        client.protocol.write(data + b".\r\n")
+        reply = await client.protocol.read_response(timeout=None)
+        if reply.code != SMTPStatus.completed:
+            raise SMTPDataError(reply.code, reply.message)
+
+
+def _on_the_wire_as_is(data: bytes) -> bool:
+    """Whether ``data`` needs neither line endings mended nor dots doubled (RFC 5321 4.5.2), as
+    ``build_message`` writes it: CRLF lines, none starting with a dot. Then it goes out as it
+    is; aiosmtplib's ``data`` would make two regular-expression passes over it to check."""
+    return (
+        data.endswith(b"\r\n") and not data.startswith(b".") and b"\n." not in data
+        and data.count(b"\n") == data.count(b"\r\n") == data.count(b"\r")
+    )
 
 
 async def _reset(client: SMTP) -> None:

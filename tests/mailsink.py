@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import threading
 import time
@@ -42,6 +43,12 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        [first, *_] = envelope.rcpt_tos
+        stall = self.sink._next_reply(f"data:{first}")
+        if stall is not None and stall.startswith("stall "):
+            await asyncio.sleep(float(stall.split()[1]))
+        elif stall is not None:
+            return stall
         with self.sink._lock:
             self.sink.received.append(
                 ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content))
@@ -70,6 +77,11 @@ class MailSink:
     def answer(self, recipient: str, *replies: str) -> None:
         """Answer the next RCPTs for ``recipient`` with these replies (then accept)."""
         self._replies.setdefault(recipient.lower(), []).extend(replies)
+
+    def answer_message(self, recipient: str, *replies: str) -> None:
+        """Answer the next messages for ``recipient`` (after their DATA) with these replies;
+        "stall SECONDS" answers nothing for that long, then accepts."""
+        self._replies.setdefault(f"data:{recipient.lower()}", []).extend(replies)
 
     def _next_reply(self, address: str) -> str | None:
         with self._lock:

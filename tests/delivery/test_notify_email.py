@@ -88,6 +88,14 @@ async def test_a_notice_is_written_with_its_fact_or_not_at_all(database_url) -> 
     assert await Delivery.all().count() == 0
 
 
+async def _deliver_over_one_connection(mail_settings, **smtp: object) -> None:
+    transport = SmtpTransport(mail_settings.smtp.model_copy(update={"connections": 1, **smtp}))
+    try:
+        await DeliveryWorker(mail_settings, {Channel.EMAIL: transport}).drain(timeout=30)
+    finally:
+        await transport.close()
+
+
 async def test_a_temporary_refusal_is_retried(database_url, mail_sink, deliver) -> None:
     mail_sink.answer("keiko@example.jp", "451 4.3.0 Mailbox temporarily unavailable")
     await _passage_notice(await make_guardian(emails=["keiko@example.jp"]))
@@ -119,16 +127,38 @@ async def test_a_refused_recipient_does_not_spoil_the_next_mail_on_the_same_conn
     mail_sink.answer("gone@example.jp", "550 5.1.1 No such user here")
     await _passage_notice(await make_guardian(emails=["gone@example.jp"]))
     await _passage_notice(await make_guardian(emails=["keiko@example.jp"]))
-    transport = SmtpTransport(mail_settings.smtp.model_copy(update={"connections": 1}))
-    try:
-        await DeliveryWorker(mail_settings, {Channel.EMAIL: transport}).drain(timeout=30)
-    finally:
-        await transport.close()
+    await _deliver_over_one_connection(mail_settings)
 
     [mail] = mail_sink.received
     assert mail.rcpt_tos == ("keiko@example.jp",) and mail.message["To"] == "keiko@example.jp"
     statuses = {d.address_id: d.status for d in await Delivery.all()}
     assert sorted(s.value for s in statuses.values()) == ["failed", "sent"]
+
+
+async def test_a_message_refused_after_its_data_fails_with_the_reply_and_the_next_still_goes(
+    database_url, mail_settings, mail_sink
+) -> None:
+    mail_sink.answer_message("gone@example.jp", "554 5.6.0 Message content rejected")
+    await _passage_notice(await make_guardian(emails=["gone@example.jp"]))
+    await _passage_notice(await make_guardian(emails=["keiko@example.jp"]))
+    await _deliver_over_one_connection(mail_settings)
+
+    assert [mail.rcpt_tos for mail in mail_sink.received] == [("keiko@example.jp",)]
+    failed = await Delivery.get(status=DeliveryStatus.FAILED)
+    assert failed.last_error == "mail server refused: 554 5.6.0 Message content rejected"
+
+
+async def test_a_mail_server_that_stops_answering_is_given_up_on_and_the_notice_retried(
+    database_url, mail_settings, mail_sink
+) -> None:
+    mail_sink.answer_message("keiko@example.jp", "stall 20")
+    await _passage_notice(await make_guardian(emails=["keiko@example.jp"]))
+    await _deliver_over_one_connection(mail_settings, timeout_seconds=0.5)
+
+    delivery = await Delivery.get()
+    # the first attempt waited half a second for the reply to its message, not twenty
+    assert delivery.status is DeliveryStatus.SENT and delivery.attempts == 2
+    assert [mail.rcpt_tos for mail in mail_sink.received] == [("keiko@example.jp",)]
 
 
 async def test_an_address_that_would_break_the_envelope_is_never_sent(database_url, mail_sink, deliver) -> None:
