@@ -35,7 +35,7 @@ from core.models import (
     PassageOutcome,
     StaffAccount,
 )
-from core.preferences import set_photos_in_chat
+from core.preferences import set_passages_paused, set_photos_in_chat
 from core.registration import Outcome, register_with_code
 from core.staff_links import link_chat, staff_for_chat
 
@@ -165,10 +165,12 @@ class Conversation:
             return Reply(await self._list_addresses(incoming, guardian_ids[0]), menu=True)
         if command in ("stop", "resume"):
             paused = command == "stop"
-            await Guardian.filter(id__in=guardian_ids).update(passages_paused=paused)
+            await self._for_each(guardian_ids, set_passages_paused, paused, via=incoming.channel.value)
             return Reply(say("paused" if paused else "resumed"), menu=True)
         if command in ("photos_on", "photos_off"):
-            return await self._photos_in_chat(incoming, guardian_ids, on=command == "photos_on")
+            on = command == "photos_on"
+            await self._for_each(guardian_ids, set_photos_in_chat, on, via=incoming.channel.value)
+            return Reply(say("photos_on" if on else "photos_off"), menu=True)
         return await self._unlink(addresses)
 
     # ---- guardians ---------------------------------------------------------------------------
@@ -188,10 +190,13 @@ class Conversation:
             ))
         return Reply(say("wrong_code"))
 
-    async def _photos_in_chat(self, incoming: Incoming, guardian_ids: list[int], *, on: bool) -> Reply:
+    @staticmethod
+    async def _for_each(
+        guardian_ids: list[int], choose: Callable[..., Awaitable[bool]], value: bool, *, via: str
+    ) -> None:
+        """A chat registered by several guardians sets the choice for each of them."""
         for guardian in await Guardian.filter(id__in=guardian_ids):
-            await set_photos_in_chat(guardian, on, via=incoming.channel.value)
-        return Reply(say("photos_on" if on else "photos_off"), menu=True)
+            await choose(guardian, value, via=via)
 
     async def _chat_addresses(self, incoming: Incoming) -> list[ContactAddress]:
         return await ContactAddress.filter(

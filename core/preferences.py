@@ -72,10 +72,20 @@ async def update_preferences(
 async def set_photos_in_chat(guardian: Guardian, on: bool, *, via: str) -> bool:
     """Opt ``guardian`` in to (or out of) stills in their chats; ``via`` names where they asked
     ("portal", "line", "telegram"). Returns whether anything changed; only a change is audited."""
-    if guardian.photos_in_chat == on:
+    return await _set_choice(guardian, "photos_in_chat", on, via=via)
+
+
+async def set_passages_paused(guardian: Guardian, paused: bool, *, via: str) -> bool:
+    """Pause (or resume) ``guardian``'s passage notices, as 停止 / 再開 in a chat asks; audited
+    like ``set_photos_in_chat``."""
+    return await _set_choice(guardian, "passages_paused", paused, via=via)
+
+
+async def _set_choice(guardian: Guardian, field: str, value: bool, *, via: str) -> bool:
+    if getattr(guardian, field) == value:
         return False
-    guardian.photos_in_chat = on
-    await guardian.save(update_fields=["photos_in_chat"])
-    await audit.record(f"guardian:{guardian.id}", "preferences.photos_in_chat", target=f"guardian:{guardian.id}",
-                       details={"photos_in_chat": on, "via": via})
+    setattr(guardian, field, value)
+    await guardian.save(update_fields=[field])
+    await audit.record(f"guardian:{guardian.id}", f"preferences.{field}", target=f"guardian:{guardian.id}",
+                       details={field: value, "via": via})
     return True

@@ -144,6 +144,11 @@ async def test_addresses_stop_resume_and_unlink(database_url, talk) -> None:
     assert (await Guardian.get(id=guardian.id)).passages_paused
     assert "再開しました" in (await talk("/resume")).text
     assert not (await Guardian.get(id=guardian.id)).passages_paused
+    changes = await AuditEntry.filter(action="preferences.passages_paused").order_by("id")
+    assert [(e.actor, e.details) for e in changes] == [
+        (f"guardian:{guardian.id}", {"passages_paused": True, "via": "line"}),
+        (f"guardian:{guardian.id}", {"passages_paused": False, "via": "line"}),
+    ]
 
     assert "解除しました" in (await talk("解除")).text
     assert [a.value for a in await counted_addresses(guardian.id)] == ["keiko@example.jp"]
