@@ -25,7 +25,7 @@ from core.delivery.render import RenderedNotice
 from core.models import MailReply
 from mail.inbound import InboundMail
 from mail.message import build_message
-from mail.smtp import smtp_client
+from mail.smtp import smtp_client, transfer
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ async def _send(reply: MailReply, settings: Settings) -> None:
         in_reply_to=reply.in_reply_to,
     )
     async with smtp_client(s) as client:
-        await client.sendmail(s.from_address, [reply.to_address], data)
+        await transfer(client, s.from_address, reply.to_address, data)
 
 
 def _answer_limit(per_hour: int) -> throttle.ThrottlePolicy:

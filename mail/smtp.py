@@ -5,7 +5,8 @@ a 5xx reply is permanent (and, for the recipient, counts toward the address fail
 error that is not a clean refusal the connection is dropped, so a poisoned session cannot spoil
 the messages after it.
 
-The envelope is written with ``execute_command`` rather than ``sendmail``: sendmail parses each
+Every mail we send goes through ``transfer`` (notices here, answers in ``mail.replies``). It
+writes the envelope with ``execute_command`` rather than ``sendmail``: sendmail parses each
 address four times with ``email.utils`` (a quarter of the CPU of a send), while our addresses
 are checked when registered and, here, once for what could break the command line.
 """
@@ -19,8 +20,8 @@ from datetime import UTC, datetime
 
 from aiosmtplib import (
     SMTP,
-    SMTPException,
     SMTPDataError,
+    SMTPException,
     SMTPHeloError,
     SMTPRecipientRefused,
     SMTPResponseException,
