@@ -59,7 +59,7 @@ async def open_chat_photo(token: str, *, now: datetime | None = None) -> Photo |
         return None
     photo = await Photo.get_or_none(passage_id=delivery.passage_id, expires_at__gt=now)
     if photo is not None:
-        await PhotoView.create(photo=photo, guardian_id=delivery.guardian_id)
+        await PhotoView.create(photo=photo, guardian_id=delivery.guardian_id, via=Channel.LINE.value)
     return photo
 
 

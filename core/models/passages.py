@@ -70,6 +70,8 @@ class PhotoView(Model):
         "core.StaffAccount", related_name="photo_views", null=True, on_delete=fields.SET_NULL
     )
     viewed_at = fields.DatetimeField(auto_now_add=True)
+    # set when a chat service fetched the still for the guardian's chat ("line"), not a person
+    via = fields.CharField(max_length=10, null=True)
 
     class Meta:
         table = "photo_view"

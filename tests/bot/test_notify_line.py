@@ -31,6 +31,7 @@ from core.models import (
     Photo,
     PhotoView,
 )
+from core.photos import views_of
 from tests.bot.conftest import add_chat
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 
@@ -229,7 +230,10 @@ async def test_a_guardian_who_opted_in_gets_the_still_as_an_image_line_fetches_f
     assert (await line_client.get(preview.path)).content == JPEG  # small enough to be its own preview
 
     views = await PhotoView.filter(photo__passage_id=passage.id)
-    assert len(views) == 2 and {v.guardian_id for v in views} == {guardian.id}
+    assert len(views) == 2 and {(v.guardian_id, v.via) for v in views} == {(guardian.id, "line")}
+    photo = await Photo.get(passage_id=passage.id)
+    shown = [view.who for view in await views_of(photo, me=guardian)]  # on the guardian's photo page
+    assert shown == ["LINE のサーバー（トークに表示するため） LINE's servers, to show it in a chat"] * 2
 
 
 async def test_a_guardian_who_did_not_opt_in_gets_no_image(database_url, line_api, bot_settings) -> None:
