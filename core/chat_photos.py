@@ -4,7 +4,8 @@ LINE's servers, and LINE's apps when the chat is next opened, fetch the image fr
 HTTPS URL. The link itself is the credential: a token sealed with the keyring's current key
 (AES-GCM, so it is opaque and any change to it fails) that names the delivery and the moment
 the link stops working. No new rows: the delivery says which guardian and which passage. Every
-fetch is recorded as a view of the photo by the delivery's guardian, as the portal records views.
+fetch is recorded as a view of the photo, made by LINE for the delivery's guardian. A key that
+sealed links must stay in the keyring until they end (``links_end``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import base64
 import binascii
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
@@ -39,6 +40,20 @@ def _read(token: str) -> tuple[int, datetime] | None:
     except (binascii.Error, ValueError, struct.error, sealing.SealingError):
         return None
     return delivery_id, datetime.fromtimestamp(until, UTC)
+
+
+async def links_end(replaced_at: datetime, lifetime: timedelta, *, now: datetime | None = None) -> datetime | None:
+    """When the last link sealed before ``replaced_at`` (with a key no longer current) stops
+    working, if one sent may still work; None if none can."""
+    now = now or datetime.now(UTC)
+    end = replaced_at + lifetime
+    if end <= now:
+        return None
+    # a link is made at each attempt to send, between the first try and the send
+    sent = await Delivery.filter(
+        channel=Channel.LINE, kind=NoticeKind.PASSAGE, first_tried_at__lt=replaced_at, sent_at__gt=now - lifetime
+    ).exists()
+    return end if sent else None
 
 
 async def open_chat_photo(token: str, *, now: datetime | None = None) -> Photo | None:

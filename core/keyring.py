@@ -117,6 +117,13 @@ class Keyring:
         self.current_id = kid
         return kid
 
+    def replaced_at(self, kid: str) -> datetime:
+        """When ``kid`` stopped being current: the creation of the next key (now, if the keyring
+        does not say; values sealed with ``kid`` until then may be anywhere it is used)."""
+        mine = self.created.get(kid, "")
+        later = [c for k, c in self.created.items() if k != kid and c and mine and c > mine]
+        return datetime.fromisoformat(min(later)) if later else datetime.now(UTC)
+
     def retire(self, kid: str) -> None:
         if kid == self.current_id:
             raise KeyringError(f"key {kid} is current and cannot be retired")

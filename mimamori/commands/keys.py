@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
-from core import rotation
+from datetime import datetime, timedelta
+
+from core import chat_photos, rotation
+from core.delivery.render import TOKYO
 from core.keyring import Keyring, KeyringError
 from mimamori.cli import run, settings_of
 from mimamori.runtime import Runtime, opened
@@ -62,6 +65,11 @@ def list_keys(ctx: click.Context, count: bool) -> None:
         click.echo(f"{mark} {kid}  created {keyring.created.get(kid) or '?'}{suffix}")
 
 
+async def _chat_photo_links_end(settings, replaced_at: datetime) -> datetime | None:
+    async with opened(settings):
+        return await chat_photos.links_end(replaced_at, timedelta(minutes=settings.line.photo_link_minutes))
+
+
 async def _count(settings):
     async with opened(settings):
         return await rotation.count_by_key()
@@ -79,6 +87,13 @@ def retire(ctx: click.Context, key_id: str) -> None:
     still = run(_count(settings)).get(key_id, 0)
     if still:
         raise KeyringError(f"{still} values are still sealed with {key_id}: run `mimamori keys reseal` first")
+    links_end = run(_chat_photo_links_end(settings, keyring.replaced_at(key_id)))
+    if links_end is not None:
+        shown = links_end.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+        raise KeyringError(
+            f"LINE に送った写真のリンクが {shown}（日本時間）まで鍵 {key_id} で開かれます。その後に退役してください。"
+            f" Photo links sent to LINE open with {key_id} until {shown} (Tokyo time): retire it after that."
+        )
     keyring.retire(key_id)
     keyring.save()
     click.echo(f"key {key_id} retired")

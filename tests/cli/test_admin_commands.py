@@ -3,10 +3,11 @@
 import csv
 import hashlib
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core import sealing
-from core.models import Gate, Guardian, StaffAccount
+from core.models import Channel, Delivery, DeliveryStatus, Gate, Guardian, NoticeKind, StaffAccount
 from tests.core.test_roster_import import HEADER, ROSTER
 
 
@@ -141,3 +142,24 @@ async def test_keys_rotate_then_retire_the_old_key(cli, database_url, tmp_path) 
     assert cli("keys", "retire", "k1", env=env).lines == ["key k1 retired"]
     imported_again = cli("admin", "import-roster", str(roster), "--credentials-out", "c2.csv", env=env)
     assert "nothing changed" in imported_again.stdout  # every sealed value still opens
+
+
+async def test_a_key_is_not_retired_while_photo_links_sent_to_line_still_open_with_it(cli, database_url, tmp_path) -> None:
+    own_keyring = tmp_path / "keyring.json"
+    own_keyring.write_bytes(Path(sealing.installed().keyring.path).read_bytes())
+    env = {"MIMAMORI_KEYRING": str(own_keyring)}
+    now = datetime.now(UTC)
+    notice = await Delivery.create(  # a passage notice to LINE with a photo link, sealed with k1
+        idempotency_key="passage:1:a1", kind=NoticeKind.PASSAGE, channel=Channel.LINE, status=DeliveryStatus.SENT,
+        next_attempt_at=now, first_tried_at=now - timedelta(minutes=2), sent_at=now - timedelta(minutes=1),
+    )
+    assert cli("keys", "rotate", env=env).returncode == 0
+
+    refused = cli("keys", "retire", "k1", env=env)
+    assert refused.returncode != 0
+    assert "LINE に送った写真のリンクが" in refused.stderr and "まで鍵 k1 で開かれます" in refused.stderr
+    assert "Photo links sent to LINE open with k1 until" in refused.stderr
+
+    notice.sent_at = notice.first_tried_at = now - timedelta(hours=25)  # its link (24 hours) has ended
+    await notice.save()
+    assert cli("keys", "retire", "k1", env=env).lines == ["key k1 retired"]
