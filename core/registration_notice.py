@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import segno
@@ -22,15 +23,20 @@ def registration_qr(url: str) -> segno.QRCode:
     return segno.make_qr(url, error="m", mask=2)
 
 
+def render_registration_notices(guardians: Sequence[NewGuardian], *, portal_url: str) -> str:
+    """One printable document (A4), a page for each guardian."""
+    notices = []
+    for guardian in guardians:
+        url = registration_url(portal_url, guardian.registration_code)
+        notices.append({
+            "guardian": guardian, "registration_url": url,
+            "qr_data_uri": registration_qr(url).svg_data_uri(scale=5, border=2),
+        })
+    return environment().get_template("print/registration_notice.html").render(notices=notices, portal_url=portal_url)
+
+
 def render_registration_notice(guardian: NewGuardian, *, portal_url: str) -> str:
-    url = registration_url(portal_url, guardian.registration_code)
-    qr = registration_qr(url)
-    return environment().get_template("print/registration_notice.html").render(
-        guardian=guardian,
-        portal_url=portal_url,
-        registration_url=url,
-        qr_data_uri=qr.svg_data_uri(scale=5, border=2),
-    )
+    return render_registration_notices([guardian], portal_url=portal_url)
 
 
 def write_registration_notices(

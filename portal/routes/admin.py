@@ -3,6 +3,7 @@ the audit log."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from core import accounts, audit, login
 from core.errors import UserError
 from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRole
+from core.registration_notice import render_registration_notices
 from core.roster import import_roster
 from core.sessions import end_all_sessions
 from portal.deps import Admin, PasswordsDep, staff_actor
@@ -182,8 +184,16 @@ async def roster_upload(
                                      actor=staff_actor(admin), partial=bool(partial))
     except UserError as error:
         return page(request, "admin/roster.html", status_code=400, error=str(error))
+    notices = render_registration_notices(result.new_guardians, portal_url=settings.portal.public_url) \
+        if result.new_guardians else None
     return page(request, "admin/roster.html", status_code=200 if result.written else 400, result=result,
-                portal_url=settings.portal.public_url)
+                portal_url=settings.portal.public_url, notices_uri=notices and _html_data_uri(notices))
+
+
+def _html_data_uri(html: str) -> str:
+    """The printable notices go with this one answer, as the credentials in them do: nothing
+    keeps them on the server."""
+    return "data:text/html;charset=utf-8;base64," + base64.b64encode(html.encode("utf-8")).decode("ascii")
 
 
 # ---- audit log -----------------------------------------------------------------------------------

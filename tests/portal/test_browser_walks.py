@@ -18,6 +18,7 @@ from core.accounts import add_staff
 from core.addresses import add_verified_address
 from core.models import Channel, StaffRole
 from core.passwords import Passwords
+from tests.core.test_roster_import import ROSTER
 from tests.factories import make_guardian
 from tests.mailsink import MailSink
 from tests.portal.conftest import STAFF_PASSWORD, fresh_code, passage_with_photo, staff_account
@@ -190,3 +191,33 @@ async def test_the_support_desk_resets_a_password_and_the_guardian_logs_in_with_
     await guardian.get_by_role("button", name="変更する").click()
     await expect(guardian.get_by_role("heading", name="ホーム")).to_be_visible()
     await _snap(guardian, tmp_path, "4-guardian-home")
+
+
+async def test_an_administrator_uploads_a_roster_and_saves_the_notices_to_print(
+    server: str, chromium: Browser, passwords: Passwords, tmp_path: Path
+) -> None:
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(ROSTER.encode("shift_jis"))  # as a school's spreadsheet saves it
+    page = await _phone(chromium)
+    await _staff_login(page, server, admin)
+    await page.goto(f"{server}/admin/roster")
+    await page.get_by_label("名簿CSV").set_input_files(str(roster))
+    await page.get_by_role("button", name="取り込む").click()
+    await expect(page.locator("p.notice")).to_contain_text("取り込みました")
+    await _snap(page, tmp_path, "1-imported")
+
+    async with page.expect_download() as saving:
+        await page.get_by_role("link", name="登録のお知らせ（印刷用）を保存").click()
+    download = await saving.value
+    assert download.suggested_filename == "registration-notices.html"
+    printable = tmp_path / "registration-notices.html"
+    await download.save_as(printable)
+    logins = await page.locator("table.credentials tr td:nth-child(2)").all_text_contents()
+    notices = await page.context.new_page()
+    await notices.goto(printable.as_uri())
+    await notices.emulate_media(media="print")
+    await expect(notices.locator("section.notice")).to_have_count(len(logins))
+    for login_id in logins:
+        await expect(notices.locator("td.secret", has_text=login_id)).to_have_count(1)
+    await notices.screenshot(path=str(tmp_path / "2-notices-printed.png"), full_page=True)

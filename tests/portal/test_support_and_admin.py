@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 from core import throttle
@@ -125,6 +126,17 @@ async def test_an_administrator_imports_a_roster_by_upload(new_browser, password
     assert response.status_code == 200 and "Imported" in response.text
     keiko = await Guardian.get(roster_ref="G001")
     assert keiko.login_id in response.text and "initial_password" in response.text
+    # the printable notices come with this answer only, a page per new guardian
+    [link] = re.findall(r'<a class="button" href="data:text/html;charset=utf-8;base64,([^"]+)" '
+                        r'download="registration-notices.html">', response.text)
+    notices = base64.b64decode(link).decode("utf-8")
+    guardians = await Guardian.all()
+    assert notices.count('<section class="notice">') == len(guardians) > 1
+    for guardian in guardians:
+        assert f"{guardian.name} 様" in notices and guardian.login_id in notices
+    credentials = re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td><td>([^<]+)</td>", response.text)
+    assert all(f'<td class="secret">{password}</td>' in notices for _, password in credentials)
+    assert notices.count('alt="登録用QRコード"') == len(guardians)
     bad = await browser.client.post(
         "/admin/roster", data={"csrf": await browser.csrf()},
         files={"roster": ("roster.csv", (ROSTER + "x,y\n").encode(), "text/csv")},
