@@ -2,7 +2,8 @@
 
 A guardian's or staff member's own choice decides; before login, a cookie does. Templates write
 ``{{ t("日本語", "English") }}`` for short texts and mark longer Japanese passages ``class="ja"``
-next to their ``class="en"`` English, which the ``lang-en`` page style hides.
+next to their ``class="en"`` English, which the ``lang-en`` page style hides. Messages made in
+Python ("日本語。 English.", as ``UserError`` carries them) go through ``{{ text | message }}``.
 """
 
 from __future__ import annotations
@@ -28,3 +29,13 @@ def bilingual(context: dict, ja: str, en: str) -> Markup:
     if context.get("lang") == "en":
         return escape(en)
     return Markup('{} <span class="en" lang="en">{}</span>').format(ja, en)
+
+
+@pass_context
+def message(context: dict, text: str) -> Markup:
+    """A message written "日本語。 English." shown as ``t`` shows its two parts; anything else as
+    it is."""
+    ja, mark, en = text.rpartition("。 ")
+    if not mark or not en[:1].isascii():
+        return escape(text)
+    return bilingual(context, ja + "。", en)

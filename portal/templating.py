@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from portal.language import bilingual, language_of
+from portal.language import bilingual, language_of, message
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -25,6 +25,7 @@ def tokyo(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 templates.env.filters["tokyo"] = tokyo
 templates.env.globals["t"] = bilingual
+templates.env.filters["message"] = message
 
 
 def templates_with(directory: Path) -> Jinja2Templates:

@@ -157,6 +157,14 @@ async def test_preferences_pause_and_quiet_hours_and_language(new_browser, famil
     await browser.post("/preferences", {"paused": "1", "language": "ja"})
     assert holds_passage_notice(await Guardian.get(id=family.guardian.id), noon)
 
+    await browser.post("/preferences", {"language": "en"})  # messages made in Python follow the language too
+    in_english = await browser.post("/preferences", {"quiet_start": "21:00", "language": "en"})
+    assert '<p class="error" role="alert">Quiet hours need a start and an end.</p>' in in_english.text
+    await browser.post("/preferences", {"language": "ja"})
+    in_japanese = await browser.post("/preferences", {"quiet_start": "21:00", "language": "ja"})
+    assert ('<p class="error" role="alert">静かな時間は開始と終了の両方を入力してください。 '
+            '<span class="en" lang="en">Quiet hours need a start and an end.</span></p>') in in_japanese.text
+
 
 async def test_photos_in_chat_is_ticked_and_unticked_and_leaves_the_rest_alone(new_browser, family) -> None:
     browser = new_browser()

@@ -36,7 +36,7 @@ async def test_unknown_id_and_wrong_password_get_the_same_answer(new_browser, fa
     wrong = await browser.post("/login", {"login_id": family.guardian.login_id, "password": "nope-nope-nope"})
     unknown = await browser.post("/login", {"login_id": "ZZZZ9999", "password": "nope-nope-nope"})
     assert wrong.status_code == unknown.status_code == 401
-    message = "ログインIDまたはパスワードが違います。 The login ID or password is wrong."
+    message = 'ログインIDまたはパスワードが違います。 <span class="en" lang="en">The login ID or password is wrong.</span>'
     assert message in wrong.text and message in unknown.text
 
 
