@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
@@ -38,10 +37,10 @@ from core.models import (
 from core.preferences import set_passages_paused, set_photos_in_chat
 from core.registration import Outcome, register_with_code
 from core.staff_links import link_chat, staff_for_chat
+from core.tokyo import TOKYO
 
 from bot.replies import say
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 # Command words, Japanese first; the first word of a message (a leading "/" and a Telegram
 # "@botname" suffix dropped, case and width folded) picks the command. A two-word command

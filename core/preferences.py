@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from core import audit
 from core.errors import UserError
 from core.models import Guardian, Language
+from core.tokyo import TOKYO
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:

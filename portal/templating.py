@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from core.tokyo import TOKYO
 from portal.language import bilingual, language_of, message
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 

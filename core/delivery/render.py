@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, Template, TemplateNotFound, select_autoescape
 
 from core.models import Channel, Language, NoticeKind
 from core.templating import environment
+from core.tokyo import TOKYO
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import click
 from datetime import datetime, timedelta
 
 from core import chat_photos, rotation
-from core.delivery.render import TOKYO
+from core.tokyo import TOKYO
 from core.keyring import Keyring, KeyringError
 from mimamori.cli import run, settings_of
 from mimamori.runtime import Runtime, opened

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from core.delivery.summary import QueueSummary, queue_summary
-from core.delivery.render import TOKYO
+from core.tokyo import TOKYO
 from mimamori.cli import run, settings_of
 from mimamori.runtime import opened
 

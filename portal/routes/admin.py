@@ -18,7 +18,8 @@ from core.roster import import_roster
 from core.sessions import end_all_sessions
 from portal.deps import Admin, PasswordsDep, staff_actor
 from portal.security import csrf_protect
-from portal.templating import TOKYO, page
+from core.tokyo import TOKYO
+from portal.templating import page
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)])
 AUDIT_PAGE = 200

@@ -28,7 +28,8 @@ from core.photos import open_photo, views_of
 from core.registration import Outcome, issue_link_code, request_verification, verify_with_code
 from portal.deps import CurrentGuardian, PhotoViewer
 from portal.security import csrf_protect
-from portal.templating import TOKYO, page
+from core.tokyo import TOKYO
+from portal.templating import page
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 HISTORY_DAYS = 30

@@ -16,7 +16,8 @@ from core.models import (
 )
 from portal.deps import AnyStaff, Broadcaster, staff_actor
 from portal.security import csrf_protect
-from portal.templating import TOKYO, page
+from core.tokyo import TOKYO
+from portal.templating import page
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(csrf_protect)])
 STATUS_REFRESH_SECONDS = 5

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from core.addresses import add_pending_address
 from core.models import (
@@ -22,10 +21,10 @@ from core.models import (
 )
 from core.passages import is_jpeg, record_passage
 from core.preferences import in_quiet_hours
+from core.tokyo import TOKYO
 from core.wire import PassageEvent
 from tests.factories import make_gate, make_guardian, make_pupil, make_site, make_site_staff
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 # 07:58 in Tokyo two days ahead: notices expire an hour after the pass, so a pass in the past
 # would never be sent.
 MORNING = datetime.combine(

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from core.models import Delivery, Gate
 from core.passages import record_passage
+from core.tokyo import TOKYO
 from core.wire import PassageEvent
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 from tests.sql_counter import counting_statements
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 MORNING = datetime.combine(datetime.now(TOKYO).date() + timedelta(days=2), time(7, 58), TOKYO).astimezone(UTC)
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 500 + b"\xff\xd9"
 
