@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from core import audit, sealing
 from core.addresses import address_index
+from core.db import refresh_statistics
 from core.identifiers import compact_code, new_login_id, new_registration_code
 from core.models import (
     AddressStatus,
@@ -100,6 +101,7 @@ async def import_roster(
             details={"rows": len(rows), "problems": len(result.problems), **result.counts},
         )
     result.written = True
+    await refresh_statistics(Site, Pupil, Tag, Guardian, ContactAddress)
     return result
 
 
