@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiosmtplib import SMTP  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
-from core.event_loop import run  # noqa: E402
+from core.event_loop import freeze_startup_objects, run  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, connection, open_database, upgrade_schema  # noqa: E402
 from core.delivery.compose import broadcast_context  # noqa: E402
@@ -114,6 +114,7 @@ async def _ours(settings, counter) -> tuple[int, float, float, float, float | No
         title="大雨のため臨時休校", body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
         ack_requested=False,
     )
+    freeze_startup_objects()  # as `mimamori worker` and `serve` do once started
     start_count = counter.value
     started, cpu = time.perf_counter(), _cpu()
     await broadcasts.confirm(draft.id, by=None)

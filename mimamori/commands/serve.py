@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import APIRouter
 
 from core.config import Settings
+from core.event_loop import freeze_startup_objects
 from mimamori.bots import ChatBots
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
@@ -54,6 +55,7 @@ async def serve(
             ssl_keyfile=str(portal.tls_key) if portal.tls_key else None,
         )
         server = PortalServer(config)
+        freeze_startup_objects()
         stop = stop or asyncio.Event()
         with stop_on_signals(stop.set):
             watcher = asyncio.create_task(_exit_when_set(stop, server))

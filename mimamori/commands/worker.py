@@ -8,6 +8,7 @@ import logging
 import click
 
 from core.config import Settings
+from core.event_loop import freeze_startup_objects
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
 from mimamori.inbound import run_inbound
@@ -30,6 +31,7 @@ async def _work(settings: Settings, *, inbound: bool) -> None:
     # signals first: a SIGTERM while the database opens (a systemd restart) still ends cleanly
     with stop_on_signals(stop.set):
         async with opened(settings):
+            freeze_startup_objects()
             parts = [run_delivery(settings, stop)]
             if inbound:
                 parts.append(run_inbound(settings, stop))
