@@ -9,10 +9,10 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
-from tortoise.migrations.api import migrate
-from tortoise.migrations.executor import MigrationExecutor
 from tortoise.fields.base import Field
 from tortoise.fields.relational import ManyToManyFieldInstance
+from tortoise.migrations.api import migrate
+from tortoise.migrations.executor import MigrationExecutor
 from tortoise.models import Model
 
 APP = "core"
@@ -106,7 +106,8 @@ async def insert_rows(
     """Insert plain rows without building model objects, in the current transaction.
 
     For fan-outs of 100,000 rows, where ``Model.__init__`` costs more than the database does.
-    Python-side defaults (``default=``, ``auto_now_add``) are applied here as Tortoise would.
+    Python-side defaults (``default=``, ``auto_now_add``) are applied here as Tortoise would; a
+    column no row supplies whose default is None is left out of the statement (NULL all the same).
     """
     if not rows:
         return
