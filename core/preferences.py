@@ -18,7 +18,6 @@ from core.models import Guardian, Language
 from core.tokyo import TOKYO
 
 
-
 def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
     """Whether a local time falls in quiet hours (which may span midnight)."""
     if start is None or end is None or start == end:

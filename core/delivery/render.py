@@ -20,7 +20,6 @@ from core.templating import environment
 from core.tokyo import TOKYO
 
 
-
 @dataclass(frozen=True)
 class Action:
     """A button under a notice: a link, or (chat apps) a postback."""

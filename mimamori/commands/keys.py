@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import click
-
 from datetime import datetime, timedelta
 
+import click
+
 from core import chat_photos, rotation
-from core.tokyo import TOKYO
 from core.keyring import Keyring, KeyringError
+from core.tokyo import TOKYO
 from mimamori.cli import run, settings_of
 from mimamori.runtime import Runtime, opened
 
@@ -65,9 +65,13 @@ def list_keys(ctx: click.Context, count: bool) -> None:
         click.echo(f"{mark} {kid}  created {keyring.created.get(kid) or '?'}{suffix}")
 
 
-async def _chat_photo_links_end(settings, replaced_at: datetime) -> datetime | None:
+async def _still_needed(settings, key_id: str, replaced_at: datetime) -> tuple[int, datetime | None]:
+    """How many values are still sealed with ``key_id``, and until when photo links sent to LINE
+    with it may still open (None: none can)."""
     async with opened(settings):
-        return await chat_photos.links_end(replaced_at, timedelta(minutes=settings.line.photo_link_minutes))
+        sealed = (await rotation.count_by_key()).get(key_id, 0)
+        lifetime = timedelta(minutes=settings.line.photo_link_minutes)
+        return sealed, await chat_photos.links_end(replaced_at, lifetime)
 
 
 async def _count(settings):
@@ -84,10 +88,9 @@ def retire(ctx: click.Context, key_id: str) -> None:
     keyring = Keyring.open(settings.keyring)
     if key_id == keyring.current_id or key_id not in keyring.keys:
         keyring.retire(key_id)  # raises the precise reason
-    still = run(_count(settings)).get(key_id, 0)
+    still, links_end = run(_still_needed(settings, key_id, keyring.replaced_at(key_id)))
     if still:
         raise KeyringError(f"{still} values are still sealed with {key_id}: run `mimamori keys reseal` first")
-    links_end = run(_chat_photo_links_end(settings, keyring.replaced_at(key_id)))
     if links_end is not None:
         shown = links_end.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
         raise KeyringError(

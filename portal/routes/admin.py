@@ -16,9 +16,9 @@ from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRol
 from core.registration_notice import render_registration_notices
 from core.roster import import_roster
 from core.sessions import end_all_sessions
+from core.tokyo import TOKYO
 from portal.deps import Admin, PasswordsDep, staff_actor
 from portal.security import csrf_protect
-from core.tokyo import TOKYO
 from portal.templating import page
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)])

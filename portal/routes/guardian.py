@@ -26,9 +26,9 @@ from core.models import (
 )
 from core.photos import open_photo, views_of
 from core.registration import Outcome, issue_link_code, request_verification, verify_with_code
+from core.tokyo import TOKYO
 from portal.deps import CurrentGuardian, PhotoViewer
 from portal.security import csrf_protect
-from core.tokyo import TOKYO
 from portal.templating import page
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])

@@ -14,9 +14,9 @@ from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from core.models import (
     Broadcast, BroadcastCategory, Channel, Gate, Passage, PassageOutcome, Site, StaffAccount, StaffRole,
 )
+from core.tokyo import TOKYO
 from portal.deps import AnyStaff, Broadcaster, staff_actor
 from portal.security import csrf_protect
-from core.tokyo import TOKYO
 from portal.templating import page
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(csrf_protect)])
