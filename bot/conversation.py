@@ -8,6 +8,7 @@ alerts through the same two-step broadcast API as the portal; anyone acknowledge
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
@@ -34,6 +35,7 @@ from core.models import (
     PassageOutcome,
     StaffAccount,
 )
+from core.outage import is_database_outage
 from core.preferences import set_passages_paused, set_photos_in_chat
 from core.registration import Outcome, register_with_code
 from core.staff_links import link_chat, staff_for_chat
@@ -41,6 +43,7 @@ from core.tokyo import TOKYO
 
 from bot.replies import say
 
+log = logging.getLogger(__name__)
 
 # Command words, Japanese first; the first word of a message (a leading "/" and a Telegram
 # "@botname" suffix dropped, case and width folded) picks the command. A two-word command
@@ -140,6 +143,17 @@ class Conversation:
         self._line_quota = line_quota
 
     async def respond(self, incoming: Incoming) -> Reply:
+        """The answer to one message or button; while the database is away, an honest "not now"
+        (the person sends it again), never silence."""
+        try:
+            return await self._respond(incoming)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning("a %s message was not handled: the database is unavailable", incoming.channel.value)
+            return Reply(say("unavailable"))
+
+    async def _respond(self, incoming: Incoming) -> Reply:
         await _reachable_again(incoming)
         if incoming.postback is not None:
             return await self._button(incoming, incoming.postback)

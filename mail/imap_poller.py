@@ -21,11 +21,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aioimaplib import IMAP4, IMAP4_SSL, STOP_WAIT_SERVER_PUSH, AioImapException, Command, Response
-from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.transactions import in_transaction
 
+from core import heartbeat
 from core.config import ImapSettings
 from core.models import MailboxState
+from core.outage import is_database_outage
+from core.rounds import describe
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ AfterBatch = Callable[[], Awaitable[None]]
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _CONNECTION_LOST = [b"mimamori: connection lost"]
+HEARTBEAT_PART = "inbound"
 
 
 class ImapError(Exception):
@@ -56,8 +59,10 @@ class ImapPoller:
         self.idles = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Read the mailbox until ``stop``; every failure ends in a log line and a reconnect."""
+        """Read the mailbox until ``stop``; every failure ends in a reconnect, and a run of them
+        in one log line (the first), with ``heartbeat`` telling readiness meanwhile."""
         delay = 1.0
+        failing = False
         while not stop.is_set():
             try:
                 await self._session(stop)
@@ -66,11 +71,14 @@ class ImapPoller:
                 raise
             except Exception as exc:  # noqa: BLE001 - the poller must outlive any one failure
                 if self.connected.is_set():
-                    delay = 1.0  # the session had worked: start the backoff afresh
-                log.warning(
-                    "IMAP %s:%s: %s; reconnecting in %.0f s",
+                    delay, failing = 1.0, False  # the session had worked: a new run of failures
+                heartbeat.round_failed(HEARTBEAT_PART, describe(exc))
+                log.log(
+                    logging.DEBUG if failing else logging.WARNING,
+                    "IMAP %s:%s: %s; reconnecting in %.0f s (and again, quietly, until it works)",
                     self._settings.host, self._settings.port, _describe(exc), delay,
                 )
+                failing = True
             finally:
                 self.connected.clear()
             if stop.is_set():
@@ -88,11 +96,13 @@ class ImapPoller:
             await self._ensure_done_folder(client)
             state = await self._state(uidvalidity)
             self.connected.set()
+            heartbeat.round_done(HEARTBEAT_PART)
             log.info("reading mailbox %s (UIDVALIDITY %s, last UID %s)", self._key, uidvalidity, state.last_uid)
             while not stop.is_set():
                 await self._drain(client, state)
                 if self._after_batch is not None:
                     await self._after_batch()
+                heartbeat.round_done(HEARTBEAT_PART)
                 await self._wait_for_mail(client, stop)
         finally:
             await self._close(client)
@@ -172,9 +182,9 @@ class ImapPoller:
             async with in_transaction():
                 if await self._advance(state, uid):
                     await self._handle(data, truncated)
-        except (DBConnectionError, OperationalError):
-            raise  # the database is unreachable: try this message again after reconnecting
-        except Exception:  # noqa: BLE001 - one bad message must not stop the mailbox
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the mailbox
+            if is_database_outage(exc):
+                raise  # the database is away: this message is read again after reconnecting
             log.exception("message UID %s in %s could not be handled: skipped", uid, self._key)
             async with in_transaction():
                 await self._advance(state, uid)

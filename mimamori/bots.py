@@ -53,7 +53,8 @@ class ChatBots:
         return (["Telegram"] if self._telegram else []) + (["LINE"] if self._line else [])
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll Telegram (in polling mode) or register its webhook; forget old event ids hourly."""
+        """Poll Telegram (in polling mode) or register its webhook; forget old event ids hourly.
+        The clients stay open for the webhooks (and a restart of this part): ``close`` ends them."""
         tasks = [asyncio.create_task(self._forget_events(stop), name="forget-chat-events")]
         if self._telegram is not None:
             bot, dispatcher = self._telegram
@@ -64,7 +65,8 @@ class ChatBots:
         try:
             await asyncio.gather(*tasks)
         finally:
-            await self.close()
+            for task in tasks:
+                task.cancel()
 
     async def _set_webhook(self, bot: Bot) -> None:
         url = f"{self._settings.portal.public_url.rstrip('/')}/hooks/telegram"

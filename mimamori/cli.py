@@ -14,6 +14,7 @@ from core import event_loop
 from core.config import Settings, SettingsError, load_settings
 from core.errors import UserError
 from core.keyring import KeyringError
+from mimamori.supervision import PartFailed
 
 T = TypeVar("T")
 
@@ -55,7 +56,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (SettingsError, KeyringError, UserError) as exc:
+        except (SettingsError, KeyringError, UserError, PartFailed) as exc:
             raise CommandError(f"mimamori: {exc}") from None
         except (DBConnectionError, OperationalError, OSError) as exc:
             raise CommandError(f"mimamori: the database cannot be used: {_reason(exc)}") from None

@@ -119,6 +119,22 @@ async def database_url(empty_database_url: str, keyring_path: Path) -> AsyncIter
 
 
 @pytest.fixture
+def database_away(database_url: str) -> Callable[[], object]:
+    """Makes the database unreachable, as a server that stopped is: this process's connections
+    go to a loopback port where nothing listens (the driver's own refusal). Undone after the test."""
+    from tortoise import Tortoise
+
+    from tests.net import free_port
+
+    async def away() -> None:
+        await db.close_database()
+        dead = f"postgres://postgres@127.0.0.1:{free_port()}/gone"
+        await Tortoise.init(config=db.tortoise_config(dead), _enable_global_fallback=True)
+
+    return away
+
+
+@pytest.fixture
 def settings(database_url: str, keyring_path: Path, tmp_path: Path) -> Settings:
     return load_settings(
         None, data_dir=tmp_path / "var", database_url=database_url, keyring=str(keyring_path)

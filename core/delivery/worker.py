@@ -24,6 +24,7 @@ from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
 from core.models import Channel, Delivery, NoticeKind
+from core.rounds import Rounds
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ HOUSEKEEPING_SECONDS = 1.0
 ESCALATION_SECONDS = 30.0
 FLUSH_SECONDS = 0.1
 CLAIM_GAP_SECONDS = 0.05
+EXIT_FLUSH_SECONDS = 10.0
 
 _Item = list[tuple[Delivery, Outgoing | Undeliverable | Expired]]
 
@@ -76,19 +78,33 @@ class DeliveryWorker:
         self._flush_lock = asyncio.Lock()
         self._last_escalation = 0.0
         self._in_flight = 0
+        # sent but not yet recorded, at most: what the queues and one claim hold, twice over
+        self._unrecorded_limit = 2 * (
+            sum(q.maxsize * self._group_size(c) for c, q in self._queues.items()) + settings.delivery.batch_size
+        )
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set; then finish what was claimed and record it."""
+        """Send until ``stop`` is set; then finish what was claimed and record it.
+
+        A failed round (the database restarting, say) is logged once and tried again after a
+        capped backoff; outcomes that could not be written wait in memory until they can."""
         consumers = [
             asyncio.create_task(self._consume(channel), name=f"send-{channel.value}-{n}")
             for channel, transport in self._transports.items()
             for n in range(transport.concurrency)
         ]
         background = [
-            asyncio.create_task(self._every(FLUSH_SECONDS, self._flush, stop, sooner=self._flush_due), name="flush"),
-            asyncio.create_task(self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop), name="housekeeping"),
+            asyncio.create_task(
+                self._every(FLUSH_SECONDS, self._flush, stop, Rounds("outcomes", log), sooner=self._flush_due),
+                name="flush",
+            ),
+            asyncio.create_task(
+                self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop, Rounds("scheduler", log)),
+                name="housekeeping",
+            ),
         ]
+        rounds = Rounds("delivery", log)
         with wakeup.listening() as queued:
             stopping = asyncio.create_task(self._wake_on(stop, queued), name="stop-watch")
             try:
@@ -96,7 +112,12 @@ class DeliveryWorker:
                     self._room.clear()
                     queued.clear()
                     filled_at = time.monotonic()
-                    claimed, full = await self._fill()
+                    try:
+                        claimed, full = await self._fill()
+                    except Exception as exc:  # noqa: BLE001 - delivery must outlive any one round
+                        await self._pause(stop, rounds.failed(exc))
+                        continue
+                    rounds.ok()
                     if not claimed:
                         # full: sleep until a consumer makes room, not a whole poll interval; else
                         # until notices are queued in this process (or stop), polling for others
@@ -112,6 +133,11 @@ class DeliveryWorker:
                 await self._finish(consumers + background)
 
     @staticmethod
+    async def _pause(stop: asyncio.Event, seconds: float) -> None:
+        with suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+
+    @staticmethod
     async def _wake_on(stop: asyncio.Event, queued: asyncio.Event) -> None:
         await stop.wait()
         queued.set()
@@ -123,7 +149,24 @@ class DeliveryWorker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self._flush()
+            await self._flush_before_exit()
+
+    async def _flush_before_exit(self) -> None:
+        """Record what was sent before stopping, waiting out a short database outage: a sent
+        notice whose record is lost is sent again once its lease ends."""
+        rounds = Rounds("outcomes", log)
+        deadline = time.monotonic() + EXIT_FLUSH_SECONDS
+        while True:
+            try:
+                await self._flush()
+                return
+            except Exception as exc:  # noqa: BLE001 - try again until the deadline
+                delay = rounds.failed(exc)
+                if time.monotonic() + delay > deadline:
+                    log.error("stopping with %d outcomes unrecorded: those notices will be sent again",
+                              len(self._results))
+                    return
+                await asyncio.sleep(delay)
 
     async def drain(self, timeout: float = 60.0) -> None:
         """Run until nothing is queued or sending on these channels (retries included), or
@@ -141,6 +184,9 @@ class DeliveryWorker:
             await runner
 
     async def housekeeping(self) -> None:
+        # outcomes first: after an outage this worker's own sent rows must be recorded before
+        # their leases are judged stale and queued again
+        await self._flush()
         now = self._clock()
         released = await release_stale_leases(now)
         if released:
@@ -164,6 +210,8 @@ class DeliveryWorker:
         """Claim work for channels with room: (how many claimed, some queue was too full)."""
         claimed = 0
         full = False
+        if len(self._results) >= self._unrecorded_limit:
+            return 0, True  # the database is taking no outcomes: send no more until it does
         for channel, queue in self._queues.items():
             room = (queue.maxsize - queue.qsize()) * self._group_size(channel)
             if room < max(1, queue.maxsize // 2):
@@ -249,20 +297,27 @@ class DeliveryWorker:
             if not self._results:
                 return
             batch, self._results = self._results, []
-            recorded = await record_outcomes(batch, self._delivery, self._clock())
+            try:
+                recorded = await record_outcomes(batch, self._delivery, self._clock())
+            except BaseException:
+                self._results[:0] = batch  # kept, in order, for the next flush
+                raise
             self.sent += recorded.sent
 
     async def _every(
-        self, seconds: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event,
+        self, seconds: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event, rounds: Rounds,
         *, sooner: asyncio.Event | None = None,
     ) -> None:
-        """Run ``job`` every ``seconds`` until ``stop``; at once whenever ``sooner`` is set."""
+        """Run ``job`` every ``seconds`` until ``stop``; at once whenever ``sooner`` is set. A
+        failed round waits out the backoff instead (the database restarting, say)."""
         while not stop.is_set():
+            wait = seconds
             try:
                 await job()
-            except Exception:  # keep going: the next round may succeed (database restarting)
-                log.exception("delivery %s failed", getattr(job, "__name__", job))
+                rounds.ok()
+            except Exception as exc:  # noqa: BLE001 - keep going: the next round may succeed
+                wait = max(seconds, rounds.failed(exc))
             with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for((sooner or stop).wait(), seconds)
+                await asyncio.wait_for((sooner if sooner and not rounds.failing else stop).wait(), wait)
             if sooner:
                 sooner.clear()

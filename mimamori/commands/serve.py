@@ -18,6 +18,7 @@ from mimamori.inbound import run_inbound
 from mimamori.lifecycle import PortalServer, stop_on_signals
 from mimamori.listening import check_listening
 from mimamori.runtime import opened
+from mimamori.supervision import Supervisor
 from portal.app import create_app
 
 
@@ -57,18 +58,21 @@ async def serve(
         server = PortalServer(config)
         freeze_startup_objects()
         stop = stop or asyncio.Event()
+        supervisor = Supervisor(stop)
         with stop_on_signals(stop.set):
             watcher = asyncio.create_task(_exit_when_set(stop, server))
-            workers = [
-                asyncio.create_task(run_delivery(settings, stop), name="delivery"),
-                asyncio.create_task(bots.run(stop), name="bots"),
-                asyncio.create_task(run_inbound(settings, stop), name="inbound"),
+            parts = [
+                asyncio.create_task(supervisor.keep("delivery", lambda: run_delivery(settings, stop)), name="delivery"),
+                asyncio.create_task(supervisor.keep("chat bots", lambda: bots.run(stop)), name="bots"),
+                asyncio.create_task(supervisor.keep("mail reader", lambda: run_inbound(settings, stop)), name="inbound"),
             ]
             try:
                 await server.serve()
             finally:
                 stop.set()
-                await asyncio.gather(watcher, *workers)
+                await asyncio.gather(watcher, *parts)
+                await bots.close()
+        supervisor.check()
 
 
 async def _exit_when_set(stop: asyncio.Event, server: PortalServer) -> None:

@@ -14,6 +14,7 @@ from mimamori.delivery import run_delivery
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import stop_on_signals
 from mimamori.runtime import opened
+from mimamori.supervision import Supervisor
 
 
 @click.command("worker")
@@ -32,7 +33,9 @@ async def _work(settings: Settings, *, inbound: bool) -> None:
     with stop_on_signals(stop.set):
         async with opened(settings):
             freeze_startup_objects()
-            parts = [run_delivery(settings, stop)]
+            supervisor = Supervisor(stop)
+            parts = [supervisor.keep("delivery", lambda: run_delivery(settings, stop))]
             if inbound:
-                parts.append(run_inbound(settings, stop))
+                parts.append(supervisor.keep("mail reader", lambda: run_inbound(settings, stop)))
             await asyncio.gather(*parts)
+    supervisor.check()

@@ -113,6 +113,14 @@ async def test_an_unregistered_chat_is_asked_for_its_code(database_url, talk) ->
     assert "まだ登録されていません" in (await talk("状況")).text
 
 
+async def test_while_the_database_is_away_a_message_gets_an_honest_not_now(database_url, talk, database_away) -> None:
+    guardian = await make_guardian(emails=["keiko@example.jp"])
+    code = await issue_link_code(guardian.id)
+    await database_away()
+    reply = await talk(code)
+    assert "一時的に利用できません" in reply.text and "send your message again" in reply.text
+
+
 async def _registered(talk, **pupils) -> Guardian:
     guardian = await make_guardian(emails=["keiko@example.jp"], **pupils)
     await talk(await issue_link_code(guardian.id))
