@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import TransactionContextPooled
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connections
 from tortoise.fields.base import Field
 from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.migrations.api import migrate
@@ -18,6 +20,27 @@ from tortoise.models import Model
 APP = "core"
 MODELS_MODULE = "core.models"
 MIGRATIONS_MODULE = "core.migrations"
+
+
+async def _enter_releasing_on_failure(self: TransactionContextPooled) -> Any:
+    """Tortoise's pooled transaction, but a connection whose BEGIN fails (the server restarting
+    under it) goes back to the pool. Tortoise (1.1) raises out of ``__aenter__`` holding it, so
+    ``__aexit__`` never releases it: a few restarts drained the pool and every later transaction
+    waited for a connection for ever (delivery stopped after PostgreSQL came back)."""
+    await self.ensure_connection()
+    pool = self.client._parent._pool
+    self.client._connection = await pool.acquire()
+    self.token = get_connections().set(self.connection_name, self.client)
+    try:
+        await self.client.begin()
+    except BaseException:
+        get_connections().reset(self.token)
+        await pool.release(self.client._connection)
+        raise
+    return self.client
+
+
+TransactionContextPooled.__aenter__ = _enter_releasing_on_failure  # type: ignore[method-assign]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

@@ -34,6 +34,8 @@ FLUSH_SECONDS = 0.1
 CLAIM_GAP_SECONDS = 0.05
 EXIT_FLUSH_SECONDS = 10.0
 
+NOT_COMPOSED = TemporaryFailure("claimed, then not composed: the database was unavailable", retry_after=0)
+
 _Item = list[tuple[Delivery, Outgoing | Undeliverable | Expired]]
 
 
@@ -229,7 +231,13 @@ class DeliveryWorker:
                 continue
             claimed += len(rows)
             due = [r for r in rows if r.expires_at is None or r.expires_at > now]
-            composed = await self._composer.compose(due)
+            try:
+                composed = await self._composer.compose(due)
+            except Exception:
+                # claimed but not composed (the database went away between the two): queued
+                # again as soon as outcomes can be written, not when the lease runs out
+                self._results.extend((row, NOT_COMPOSED) for row in rows)
+                raise
             due_ids = {r.id for r in due}
             composed += [(r, Expired()) for r in rows if r.id not in due_ids]
             for item in self._group(channel, composed):

@@ -30,6 +30,7 @@ def command(ctx: click.Context, behind_proxy: bool | None) -> None:
     """Run the portal with delivery workers, the chat bots and the mailbox reader in the same
     process (a small town's set-up)."""
     settings = settings_of(ctx)
+    import logging; logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if behind_proxy:
         settings = settings.model_copy(update={"portal": settings.portal.model_copy(update={"behind_proxy": True})})
     check_listening(settings.portal)
