@@ -19,6 +19,7 @@ from bot.events import forget_old_events
 from bot.line import LineDialogue, line_api_client, line_webhook, read_quota
 from bot.telegram import publish_menu, run_polling, telegram_bot, telegram_dispatcher, telegram_webhook
 from core.config import Settings
+from core.rounds import Rounds
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +80,16 @@ class ChatBots:
             log.exception("could not set the Telegram webhook to %s", url)
 
     async def _forget_events(self, stop: asyncio.Event) -> None:
+        rounds = Rounds("forgetting old chat events", log)
         while not stop.is_set():
+            wait = FORGET_EVENTS_SECONDS
             try:
                 await forget_old_events()
-            except Exception:
-                log.exception("could not forget old chat events")
+                rounds.ok()
+            except Exception as exc:  # noqa: BLE001 - tried again, sooner
+                wait = min(wait, 60 * rounds.failed(exc))
             with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), FORGET_EVENTS_SECONDS)
+                await asyncio.wait_for(stop.wait(), wait)
 
     async def close(self) -> None:
         if self._telegram is not None:
