@@ -68,6 +68,15 @@ class GateHealthSettings(_Section):
     school_days: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays (1 = Monday)")
 
 
+class ReadinessSettings(_Section):
+    delivery_round_seconds: float = Field(
+        30, gt=0, description="ready only if a delivery loop completed a round this recently"
+    )
+    oldest_passage_seconds: float = Field(
+        120, gt=0, description="ready only if no passage notice has waited longer than this"
+    )
+
+
 class PortalSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -163,6 +172,7 @@ class Settings(BaseSettings):
     photos: PhotoSettings = PhotoSettings()
     passages: PassageSettings = PassageSettings()
     gate_health: GateHealthSettings = GateHealthSettings()
+    readiness: ReadinessSettings = ReadinessSettings()
     portal: PortalSettings = PortalSettings()
     smtp: SmtpSettings = SmtpSettings()
     telegram: TelegramSettings = TelegramSettings()

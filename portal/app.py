@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.config import Settings
 from portal.deps import Redirect
+from portal.outage import DatabaseOutage
 from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
@@ -30,6 +31,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     """The portal; ``extra_routers`` (the bots' webhooks) are included after its own routes."""
     app = FastAPI(title="Mimamori", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    app.add_middleware(DatabaseOutage)  # inside SecurityHeaders: its 503s get the same headers
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(Redirect, _redirect)
     app.add_exception_handler(StarletteHTTPException, _error_page)

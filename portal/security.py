@@ -7,6 +7,7 @@ from fastapi import HTTPException, Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.outage import is_database_outage
 from portal.deps import current_session
 
 PRE_SESSION_COOKIE = "mimamori_pre"  # carries the CSRF token of forms shown before login
@@ -43,7 +44,11 @@ class SecurityHeaders:
         request.state.pre_csrf = pre if pre and len(pre) >= 32 else secrets.token_urlsafe(24)
         is_page = not request.url.path.startswith(_NO_SESSION_PATHS)
         if is_page:
-            await current_session(request)  # every page shows the right CSRF token and logout button
+            try:
+                await current_session(request)  # every page shows the right CSRF token and logout button
+            except Exception as exc:
+                if not is_database_outage(exc):
+                    raise  # an outage is answered inside, by portal.outage, with these headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -19,6 +19,7 @@ from core.models.enums import (
     StaffRole,
     TagStatus,
 )
+from core.models.heartbeats import PartHeartbeat
 from core.models.mailbox import MailboxState, MailReply
 from core.models.passages import Passage, Photo, PhotoView
 from core.models.people import Guardian, Pupil, Tag
@@ -30,7 +31,7 @@ from core.models.throttle import ThrottleState
 __all__ = [
     "AddressStatus", "AuditEntry", "Broadcast", "BroadcastAck", "BroadcastCategory",
     "BroadcastStatus", "Channel", "ChatEvent", "ContactAddress", "Delivery", "DeliveryStatus", "Direction",
-    "Gate", "Guardian", "Language", "MailboxState", "MailReply", "NoticeKind", "Passage", "PassageOutcome",
+    "Gate", "Guardian", "Language", "MailboxState", "MailReply", "NoticeKind", "PartHeartbeat", "Passage", "PassageOutcome",
     "Photo", "PhotoView", "PortalSession", "Pupil", "Site", "SiteKind", "StaffAccount", "StaffAddress",
     "StaffLinkCode", "StaffRole", "Tag",
     "TagStatus", "ThrottleState",

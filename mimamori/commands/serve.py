@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from core.config import Settings
 from core.event_loop import freeze_startup_objects
+from core.readiness import persist_heartbeats
 from mimamori.bots import ChatBots
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
@@ -66,6 +67,7 @@ async def serve(
                 asyncio.create_task(supervisor.keep("delivery", lambda: run_delivery(settings, stop)), name="delivery"),
                 asyncio.create_task(supervisor.keep("chat bots", lambda: bots.run(stop)), name="bots"),
                 asyncio.create_task(supervisor.keep("mail reader", lambda: run_inbound(settings, stop)), name="inbound"),
+                asyncio.create_task(supervisor.keep("heartbeats", lambda: persist_heartbeats(stop)), name="heartbeats"),
             ]
             try:
                 await server.serve()

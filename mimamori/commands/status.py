@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from core.delivery.summary import QueueSummary, queue_summary
+from core.readiness import Check, readiness
 from core.tokyo import TOKYO
 from mimamori.cli import run, settings_of
 from mimamori.runtime import opened
@@ -15,13 +16,21 @@ STATUSES = ("queued", "sending", "sent", "failed", "expired")
 @click.command("status")
 @click.pass_context
 def command(ctx: click.Context) -> None:
-    """Show deliveries by channel and status, and the recent failures and expiries."""
+    """Show readiness (as /readyz), deliveries by channel and status, and the recent failures and
+    expiries."""
 
-    async def _summary() -> QueueSummary:
-        async with opened(settings_of(ctx)):
-            return await queue_summary()
+    settings = settings_of(ctx)
 
-    summary = run(_summary())
+    async def _summary() -> tuple[list[Check], QueueSummary]:
+        async with opened(settings):
+            return await readiness(settings), await queue_summary()
+
+    checks, summary = run(_summary())
+    failing = [c.part for c in checks if not c.ok]
+    click.echo("ready: yes" if not failing else f"ready: NO ({', '.join(failing)})")
+    for check in checks:
+        click.echo(f"  {check.part:<16}{'ok' if check.ok else 'NO':<4}{check.detail}")
+    click.echo()
     channels = sorted({channel for channel, _ in summary.counts})
     click.echo(f"{'channel':<10}" + "".join(f"{s:>10}" for s in STATUSES))
     for channel in channels:

@@ -9,6 +9,7 @@ import click
 
 from core.config import Settings
 from core.event_loop import freeze_startup_objects
+from core.readiness import persist_heartbeats
 from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
 from mimamori.inbound import run_inbound
@@ -34,7 +35,10 @@ async def _work(settings: Settings, *, inbound: bool) -> None:
         async with opened(settings):
             freeze_startup_objects()
             supervisor = Supervisor(stop)
-            parts = [supervisor.keep("delivery", lambda: run_delivery(settings, stop))]
+            parts = [
+                supervisor.keep("delivery", lambda: run_delivery(settings, stop)),
+                supervisor.keep("heartbeats", lambda: persist_heartbeats(stop)),
+            ]
             if inbound:
                 parts.append(supervisor.keep("mail reader", lambda: run_inbound(settings, stop)))
             await asyncio.gather(*parts)

@@ -3,9 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from core.models import Guardian, Language, StaffAccount
+from core.readiness import readiness
 from portal.deps import current_session, safe_next
 from portal.cookies import set_language_cookie
 from portal.security import csrf_protect
@@ -21,7 +22,17 @@ async def front_page(request: Request) -> Response:
 
 @router.get("/healthz", response_class=PlainTextResponse)
 async def health() -> str:
+    """Liveness: the process answers. Whether it is doing its work is ``/readyz``."""
     return "ok"
+
+
+@router.get("/readyz")
+async def ready(request: Request) -> Response:
+    """Readiness (core.readiness): 200 when every check passes, else 503 naming the failing ones."""
+    checks = await readiness(request.app.state.settings)
+    failing = [c.part for c in checks if not c.ok]
+    body = {"ready": not failing, "failing": failing, "checks": {c.part: {"ok": c.ok, "detail": c.detail} for c in checks}}
+    return JSONResponse(body, status_code=503 if failing else 200, headers={"Retry-After": "10"} if failing else None)
 
 
 @router.post("/language")
