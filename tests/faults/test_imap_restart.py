@@ -62,7 +62,7 @@ async def test_the_mail_reader_is_back_and_reading_within_two_minutes_of_a_serve
     assert code == 0, log.read_text()
 
     answers = mail_sink.per_recipient()
-    print(f"\nIMAP server down {DOWN_SECONDS:.0f} s: first answer {first:.1f} s before the restart; after it, "
+    print(f"\nIMAP server down {DOWN_SECONDS:.0f} s: a registration answered in {first:.1f} s before the restart; "
           f"a new registration answered in {recovered:.1f} s (limit {RECOVERY_LIMIT:.0f} s); lost "
           f"{3 - len(answers)}, answered twice {sum(answers.values()) - len(answers)}")
     assert answers == {"before@example.jp": 1, "during@example.jp": 1, "after@example.jp": 1}
