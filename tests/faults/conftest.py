@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.models import Delivery
+from core.models import Delivery, DeliveryStatus
 from tests.mailsink import MailSink
 
 
@@ -33,14 +33,15 @@ class DeliverySampler:
     async def _run(self) -> None:
         seen: dict[int, tuple[int, datetime]] = {}
         while True:
-            rows = await Delivery.all().values_list("id", "attempts", "next_attempt_at")
+            rows = await Delivery.all().values_list("id", "attempts", "next_attempt_at", "status")
             now = time.time()
-            for delivery_id, attempts, retry_at in rows:
+            for delivery_id, attempts, retry_at, status in rows:
                 log = self.logs.setdefault(delivery_id, AttemptLog())
                 before = seen.get(delivery_id)
                 if before is None or attempts > before[0]:
                     log.claims.extend((n, now) for n in range((before[0] if before else 0) + 1, attempts + 1))
-                if before is not None and retry_at != before[1] and attempts > 0:
+                # queued again after a try: a retry (perhaps tried, failed and rescheduled unseen)
+                if status == DeliveryStatus.QUEUED and attempts > 0 and (before is None or retry_at != before[1]):
                     log.retries.append((attempts, retry_at, now))
                 seen[delivery_id] = (attempts, retry_at)
             await asyncio.sleep(self.interval)

@@ -2,7 +2,7 @@
 dumped while in use (``pg_dump -Fc`` on PostgreSQL; on SQLite the ``sqlite3 .backup`` command, the
 online backup API, which takes what is still in the ``-wal`` file too — a copy of the main file
 alone would miss it) and the keyring file copied; both restored into a fresh database on another
-path; ``mimamori audit verify`` passes, and a guardian logs in on the restored portal and sees the
+path; ``mimamori db upgrade`` and ``mimamori audit verify`` pass, and a guardian logs in on the restored portal and sees the
 photo of their child's passage."""
 
 from __future__ import annotations
@@ -74,8 +74,9 @@ async def test_a_backup_restored_into_a_fresh_database_verifies_and_shows_the_gu
     restored_url, restored_keyring = _restore(database_url, tmp_path / "backup", tmp_path / "restored")
     restored = {"MIMAMORI_DATABASE_URL": restored_url, "MIMAMORI_KEYRING": str(restored_keyring)}
     try:
-        verified = _run(sys.executable, "-m", "mimamori", "audit", "verify", env={**cli_env, **restored,
-                                                                                    "PYTHONPATH": str(REPO)})
+        command_env = {**cli_env, **restored, "PYTHONPATH": str(REPO)}
+        _run(sys.executable, "-m", "mimamori", "db", "upgrade", env=command_env)
+        verified = _run(sys.executable, "-m", "mimamori", "audit", "verify", env=command_env)
         url = start_server(env=restored)
         async with httpx.AsyncClient(base_url=url) as client:
             guardian = Browser(client)
