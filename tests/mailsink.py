@@ -1,4 +1,7 @@
-"""A real SMTP server for tests (aiosmtpd): keeps every message, and can be told to refuse."""
+"""A real SMTP server for tests (aiosmtpd): keeps every message, and can be told to refuse, to
+answer 421 to every recipient, or to hang in the middle of DATA (``mode``); stopped, it refuses
+connections. Every RCPT is noted with its wall-clock time (``attempts``), so tests can measure how
+retries were spaced."""
 
 from __future__ import annotations
 
@@ -14,6 +17,13 @@ from email.policy import default
 from aiosmtpd.controller import Controller
 
 from tests.net import free_port
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: float  # time.time() of the RCPT
+    recipient: str
+    reply: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,9 @@ class _Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
         reply = self.sink._next_reply(address)
+        if reply is None and self.sink.mode == "421":
+            reply = "421 4.3.2 Service not available, closing transmission channel"
+        self.sink._note(address, reply or "250 OK")
         if reply is not None:
             return reply
         envelope.rcpt_tos.append(address)
@@ -44,6 +57,12 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
         [first, *_] = envelope.rcpt_tos
+        if self.sink.mode == "hang":
+            # the message has come, the reply never does; the client gives up, and a server that
+            # never answered has not taken the message
+            while self.sink.mode == "hang":
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Session ended without a reply"
         stall = self.sink._next_reply(f"data:{first}")
         if stall is not None and stall.startswith("stall "):
             await asyncio.sleep(float(stall.split()[1]))
@@ -60,6 +79,8 @@ class MailSink:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.received: list[ReceivedMail] = []
+        self.attempts: list[Attempt] = []
+        self.mode = "accept"  # or "421" (to every RCPT) or "hang" (after DATA, until changed)
         self._replies: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._controller: Controller | None = None
@@ -82,6 +103,14 @@ class MailSink:
         """Answer the next messages for ``recipient`` (after their DATA) with these replies;
         "stall SECONDS" answers nothing for that long, then accepts."""
         self._replies.setdefault(f"data:{recipient.lower()}", []).extend(replies)
+
+    def _note(self, recipient: str, reply: str) -> None:
+        with self._lock:
+            self.attempts.append(Attempt(time.time(), recipient, reply))
+
+    def attempts_to(self, recipient: str) -> list[Attempt]:
+        with self._lock:
+            return [a for a in self.attempts if a.recipient == recipient]
 
     def _next_reply(self, address: str) -> str | None:
         with self._lock:
