@@ -11,7 +11,7 @@ duplicates are at most what was in flight).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,8 @@ from tortoise.transactions import in_transaction
 
 from core.db import placeholder
 from core.models import Channel, Delivery, DeliveryStatus
+
+RENEW_CHUNK = 500
 
 
 async def claim_batch(
@@ -80,6 +82,18 @@ def _datetimes_parsed(row: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value := row[column], str):
             row[column] = datetime.fromisoformat(value)
     return row
+
+
+async def renew_leases(ids: Collection[int], *, until: datetime) -> int:
+    """Extend the leases a live worker still holds (rows waiting in its memory behind a slow or
+    hanging peer), so that no housekeeping takes them for a stopped worker's and sends them twice."""
+    held = sorted(ids)
+    renewed = 0
+    for start in range(0, len(held), RENEW_CHUNK):
+        renewed += await Delivery.filter(
+            id__in=held[start:start + RENEW_CHUNK], status=DeliveryStatus.SENDING
+        ).update(lease_until=until)
+    return renewed
 
 
 async def release_stale_leases(now: datetime) -> int:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from core import broadcasts, gate_health
 from core.config import Settings
-from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases
+from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases, renew_leases
 from core.delivery import wakeup
 from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
@@ -80,6 +80,8 @@ class DeliveryWorker:
         self._flush_lock = asyncio.Lock()
         self._last_escalation = 0.0
         self._in_flight = 0
+        self._held: set[int] = set()  # claimed by this worker, outcome not yet recorded
+        self._renewed_at = time.monotonic()
         # sent but not yet recorded, at most: what the queues and one claim hold, twice over
         self._unrecorded_limit = 2 * (
             sum(q.maxsize * self._group_size(c) for c, q in self._queues.items()) + settings.delivery.batch_size
@@ -190,6 +192,10 @@ class DeliveryWorker:
         # their leases are judged stale and queued again
         await self._flush()
         now = self._clock()
+        lease = self._delivery.lease_seconds
+        if self._held and time.monotonic() - self._renewed_at >= lease / 3:
+            await renew_leases(self._held, until=now + timedelta(seconds=lease))
+            self._renewed_at = time.monotonic()
         released = await release_stale_leases(now)
         if released:
             log.warning("queued again %d deliveries left sending by a stopped worker", released)
@@ -230,6 +236,7 @@ class DeliveryWorker:
             if not rows:
                 continue
             claimed += len(rows)
+            self._held.update(row.id for row in rows)
             due = [r for r in rows if r.expires_at is None or r.expires_at > now]
             try:
                 composed = await self._composer.compose(due)
@@ -310,6 +317,7 @@ class DeliveryWorker:
             except BaseException:
                 self._results[:0] = batch  # kept, in order, for the next flush
                 raise
+            self._held.difference_update(row.id for row, _ in batch)
             self.sent += recorded.sent
 
     async def _every(

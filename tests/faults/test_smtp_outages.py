@@ -44,13 +44,9 @@ FAULTS = {"refused": _refuse, "421": _answer_421, "hang": _hang, "hang-past-the-
 LEASES = {"hang-past-the-lease": 5}  # seconds; the others keep the default (120 s)
 
 # The worker claims up to a batch at once and queues it in memory, but sends only as fast as its
-# connections allow; against a hanging server (each send waits the whole SMTP timeout) the rows
-# at the back of that queue outlive their lease, the worker's own housekeeping queues them again,
-# they are claimed a second time, and both copies go out once the server answers. With the
-# defaults (lease 120 s, timeout 30 s, 4 connections) a hang of a few minutes under a broadcast
-# does it. core/delivery/worker.py is being rewritten: it must not claim more than it can send
-# within the lease, or renew the lease of what it holds.
-PAST_THE_LEASE = pytest.mark.xfail(strict=True, reason="leases expire under rows still queued in the worker")
+# connections allow; against a hanging server (each send waits the whole SMTP timeout) the rows at
+# the back of that queue would outlive a short lease and be claimed a second time: the worker
+# renews the leases it holds, so they are not.
 
 
 def _ceiling(attempts: int) -> float:
@@ -77,9 +73,7 @@ async def _all_received(sink: MailSink, addresses: set[str], timeout: float) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", [
-    pytest.param(name, marks=PAST_THE_LEASE) if name in LEASES else name for name in FAULTS
-])
+@pytest.mark.parametrize("fault", list(FAULTS))
 async def test_a_mail_server_away_for_30_seconds_loses_nothing_and_retries_by_the_rule(
     fault: str, database_url: str, passwords, settings, cli_env: dict[str, str], mail_sink: MailSink,
     tmp_path: Path,
