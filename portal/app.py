@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.config import Settings
 from portal.deps import Redirect
+from portal.request_ids import RequestIds
 from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
@@ -31,6 +32,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app = FastAPI(title="Mimamori", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestIds)  # outermost: every line of the request carries its id
     app.add_exception_handler(Redirect, _redirect)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_exception_handler(RequestValidationError, _bad_request)
