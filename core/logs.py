@@ -53,13 +53,22 @@ class PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = mask(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.args, tuple):  # kept a tuple: uvicorn's access formatter reads it
+            record.args = tuple(_masked_arg(a) for a in record.args)
         elif isinstance(record.args, dict):
-            record.args = {k: mask(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            record.args = {k: _masked_arg(v) for k, v in record.args.items()}
         if record.exc_info and not record.exc_text:
             record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+def _masked_arg(value: object) -> object:
+    """An argument as it was, unless its text holds something to mask (httpx passes URL objects)."""
+    if value is None or isinstance(value, int | float):
+        return value
+    text = str(value)
+    masked = mask(text)
+    return value if masked == text else masked
 
 
 class JsonFormatter(logging.Formatter):
