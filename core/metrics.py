@@ -149,7 +149,14 @@ def use_multiprocess_dir(directory: Path) -> None:
     Dead processes' counters and histograms stay: their totals are part of the sum, and removing
     them would make the sum fall, which Prometheus takes for a counter reset (a false spike in
     ``rate()``). Put the directory on a tmpfs (``RuntimeDirectory=`` of systemd) so a boot wipes it.
+    Once per process: a second value class would map the same files twice and overwrite them.
     """
+    global _multiprocess_dir
+    if _multiprocess_dir is not None:
+        if _multiprocess_dir != directory:
+            raise RuntimeError(f"metrics already go to {_multiprocess_dir}, not {directory}")
+        return
+    _multiprocess_dir = directory
     directory.mkdir(parents=True, exist_ok=True)
     for pid in _pids_with_files(directory):
         if not _alive(pid):
@@ -160,6 +167,9 @@ def use_multiprocess_dir(directory: Path) -> None:
     # without labels, made its value at import: make it again.
     values.ValueClass = values.get_value_class()
     IMAP_CONNECTED._metric_init()
+
+
+_multiprocess_dir: Path | None = None
 
 
 def _pids_with_files(directory: Path) -> set[int]:
