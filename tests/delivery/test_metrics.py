@@ -232,3 +232,34 @@ async def test_while_the_database_is_away_the_scrape_answers_without_its_gauges(
     samples = _parse(generate_latest(registry).decode())
     assert _value(samples, "mimamori_metrics_database_up") == 1
     assert any(name == "mimamori_gate_school_hours" for name, _ in samples)
+
+
+async def test_a_second_process_waits_for_the_port_and_takes_over_when_the_holder_stops(
+    mail_settings, monkeypatch, caplog
+) -> None:
+    import mimamori.metrics_endpoint as endpoint_module
+
+    monkeypatch.setattr(endpoint_module, "RETRY_BIND_SECONDS", 0.1)
+    settings = _with_metrics(mail_settings)
+    holder = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", settings.metrics.port)
+    caplog.set_level(logging.WARNING, logger="mimamori.metrics_endpoint")
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve_metrics(settings, stop))
+    try:
+        await asyncio.sleep(0.5)  # several tries
+        assert not task.done()
+        assert len([r for r in caplog.records if "cannot listen" in r.getMessage()]) == 1
+        holder.close()
+        await holder.wait_closed()
+        for _ in range(50):
+            try:
+                samples = await _scrape(settings)
+                break
+            except (httpx.HTTPError, AssertionError):
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the endpoint never took the port over")
+        assert _value(samples, "mimamori_metrics_database_up") == 1
+    finally:
+        stop.set()
+        await task
