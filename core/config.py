@@ -150,6 +150,32 @@ class ImapSettings(_Section):
     replies_per_hour: int = Field(5, ge=1, description="answers to one sender")
 
 
+class MetricsSettings(_Section):
+    """The Prometheus endpoint: off unless enabled, and then on loopback unless a token guards it."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=1, le=65535)
+    token: SecretStr | None = Field(None, description="when set, scrapes need Authorization: Bearer <token>")
+    multiprocess_dir: Path | None = Field(
+        None, description="shared by every serve and worker of this machine, so their counts add up"
+    )
+
+    @model_validator(mode="after")
+    def _not_public_without_token(self) -> MetricsSettings:
+        if self.host not in _LOOPBACK and self.token is None:
+            raise ValueError("metrics.token: needed when metrics.host is not a loopback address")
+        return self
+
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+class LoggingSettings(_Section):
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Settings(BaseSettings):
     """Every setting of the central service, with the embedded defaults."""
 
@@ -178,6 +204,8 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     line: LineSettings = LineSettings()
     imap: ImapSettings = ImapSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")
     def _embedded_defaults(self) -> Settings:

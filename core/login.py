@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from core import audit, sealing, throttle
+from core import audit, metrics, sealing, throttle
 from core.errors import UserError
 from core.identifiers import compact_code
 from core.models import Guardian, StaffAccount
@@ -108,10 +108,12 @@ async def authenticate(
         await throttle.wait_before_next(account_throttle), await throttle.wait_before_next(client_throttle)
     )
     if wait:
+        metrics.login_throttled(kind.value)
         return LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
     account = await find_account(kind, login) if login else None
     ok = await asyncio.to_thread(_check_password, passwords, account, password)
     if not ok:
+        metrics.login_failed(kind.value)
         await throttle.record_failure(account_throttle, ACCOUNT_POLICY)
         await throttle.record_failure(client_throttle, CLIENT_POLICY)
         # Written for unknown IDs too (without what was typed): the same work either way.

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import sealing
+from core import metrics, sealing
 from core.config import Settings
 from core.db import connection, insert_rows, placeholder
 from core.delivery.outbox import Priority, Recipient, enqueue, enqueue_to_guardians
@@ -95,6 +95,7 @@ async def record_passage(
             raise
         return Recorded(existing, duplicate=True)
     notices_queued()
+    metrics.passage_recorded(site.id, passage.outcome.value)
     return Recorded(passage, duplicate=False)
 
 

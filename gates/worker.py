@@ -96,11 +96,11 @@ class GateWorker:
                 reader=self.config.reader_name, photo=still.jpeg, photo_missing=still.missing,
             )
             without = " without a photo" if self.camera and not still.jpeg else ""
-            log.info("passage %s of tag %s spooled%s", event_id, tag, without)
+            log.info("passage %s spooled%s", event_id, without)  # never the tag: it names a child
             assert self.uplink is not None
             self.uplink.wake()
         except Exception:
-            log.exception("could not spool the passage of tag %s", tag)
+            log.exception("could not spool a passage")
         finally:
             mine.set_result(None)
 

@@ -58,17 +58,18 @@ def read_report(mail: InboundMail) -> Report | None:
 async def handle_bounce(mail: InboundMail, settings: Settings) -> None:
     report = read_report(mail)
     if report is None:
-        log.info("bounce %s from %s is not a delivery status report: ignored", mail.message_id, mail.sender)
+        log.info("bounce %s is not a delivery status report: ignored", mail.message_id)  # no sender: an address
         return
     delivery_id = _delivery_of(mail, report)
     if delivery_id is None:
         log.info("bounce %s names no delivery of ours: ignored", mail.message_id)
         return
     if not report.permanent:
-        log.info("delivery %s delayed or failed temporarily: %s", delivery_id, report.reason)
+        log.info("delivery %s delayed or failed temporarily: %s", delivery_id, report.reason,
+                 extra={"delivery_id": delivery_id})
         return
     if await record_bounce(delivery_id, report.reason, settings.delivery) is not None:
-        log.info("delivery %s bounced: %s", delivery_id, report.reason)
+        log.info("delivery %s bounced: %s", delivery_id, report.reason, extra={"delivery_id": delivery_id})
 
 
 def _delivery_of(mail: InboundMail, report: Report) -> int | None:

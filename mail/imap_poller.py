@@ -23,7 +23,7 @@ from typing import Any
 from aioimaplib import IMAP4, IMAP4_SSL, STOP_WAIT_SERVER_PUSH, AioImapException, Command, Response
 from tortoise.transactions import in_transaction
 
-from core import heartbeat
+from core import heartbeat, metrics
 from core.config import ImapSettings
 from core.models import MailboxState
 from core.outage import is_database_outage
@@ -81,6 +81,7 @@ class ImapPoller:
                 failing = True
             finally:
                 self.connected.clear()
+                metrics.imap_connected(False)
             if stop.is_set():
                 break
             await _sleep_unless(stop, delay)
@@ -96,6 +97,7 @@ class ImapPoller:
             await self._ensure_done_folder(client)
             state = await self._state(uidvalidity)
             self.connected.set()
+            metrics.imap_connected(True)
             heartbeat.round_done(HEARTBEAT_PART)
             log.info("reading mailbox %s (UIDVALIDITY %s, last UID %s)", self._key, uidvalidity, state.last_uid)
             while not stop.is_set():

@@ -31,6 +31,7 @@ from aiosmtplib import (
 )
 
 from core.config import SmtpSettings
+from core.logs import delivery_context
 from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
 from core.models import Channel
 from mail.addresses import message_id, return_path
@@ -55,6 +56,10 @@ class SmtpTransport:
         return smtp_client(self._settings)
 
     async def send(self, message: Outgoing) -> Outcome:
+        with delivery_context(message.delivery_id):  # on the log lines of this send
+            return await self._send(message)
+
+    async def _send(self, message: Outgoing) -> Outcome:
         mid = message_id(message.delivery_id, self._domain)
         envelope_from = (
             return_path(message.delivery_id, self._settings.bounce_domain)

@@ -29,14 +29,32 @@ class CommandError(click.ClickException):
 class _Settings:
     """Settings are read when a command first needs them, so ``--help`` works without any."""
 
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(self, config_path: str | None, *, long_running: bool = False) -> None:
         self._path = config_path
         self._settings: Settings | None = None
+        self._long_running = long_running
 
     def get(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self._path)
+            if self._long_running:
+                _prepare_long_running(self._settings)
         return self._settings
+
+
+# Commands that run until stopped: logging and the metrics' directory are set up when they first
+# read their settings (after their own options are parsed, so their --help needs no settings).
+_LONG_RUNNING = ("serve", "worker")
+
+
+def _prepare_long_running(settings: Settings) -> None:
+    """One logging set-up (core.logs) and the metrics' shared directory, before anything logs or
+    counts."""
+    from core.logs import configure_logging
+    from mimamori.metrics_endpoint import prepare_metrics
+
+    configure_logging(settings)
+    prepare_metrics(settings)
 
 
 # Each command's module is imported when that command runs: the chat SDKs and the portal weigh
@@ -85,7 +103,12 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Mimamori 見守り: child-watching notices for a city's schools."""
-    ctx.obj = _Settings(config_path)
+    ctx.obj = _Settings(config_path, long_running=ctx.invoked_subcommand in _LONG_RUNNING)
+    if ctx.invoked_subcommand == "gate":  # no central settings: the same masking, as text
+        from core.config import LoggingSettings
+        from core.logs import configure_logging
+
+        configure_logging(LoggingSettings())
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.config import Settings
 from portal.deps import Redirect
 from portal.outage import DatabaseOutage
+from portal.request_ids import RequestIds
 from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
@@ -33,6 +34,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app.state.settings = settings
     app.add_middleware(DatabaseOutage)  # inside SecurityHeaders: its 503s get the same headers
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestIds)  # outermost: every line of the request carries its id
     app.add_exception_handler(Redirect, _redirect)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_exception_handler(RequestValidationError, _bad_request)

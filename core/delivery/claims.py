@@ -11,6 +11,7 @@ duplicates are at most what was in flight).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.transactions import in_transaction
 
+from core import metrics
 from core.db import placeholder
 from core.models import Channel, Delivery, DeliveryStatus
 
@@ -34,6 +36,7 @@ async def claim_batch(
     channel_values = [c.value for c in channels]
     if not channel_values:
         return []
+    started = time.perf_counter()
     when = meta.fields_map["next_attempt_at"]
     now_db = when.to_db_value(now, Delivery)
     params = [
@@ -59,6 +62,10 @@ async def claim_batch(
             rows = await transaction.execute_query_dict(sql, params)
     claimed = [Delivery._init_from_db(**_datetimes_parsed(row)) for row in rows]
     claimed.sort(key=lambda row: (row.priority, row.next_attempt_at, row.id))  # RETURNING has no order
+    metrics.claimed(
+        channel_values[0] if len(channel_values) == 1 else "several", len(claimed),
+        retries=sum(row.attempts > 1 for row in claimed), seconds=time.perf_counter() - started,
+    )
     return claimed
 
 

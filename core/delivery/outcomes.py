@@ -5,12 +5,14 @@ address (failing after repeated permanent failures; inactive at once when the pe
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core import metrics
 from core.addresses import address_index
 from core.config import DeliverySettings
 from core.db import update_rows
@@ -18,10 +20,9 @@ from core.delivery.compose import Undeliverable
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.retry import next_attempt
 from core.delivery.transport import Outcome, PermanentFailure, Sent, TemporaryFailure
-from core.models import AddressStatus, Channel, ContactAddress, Delivery, DeliveryStatus, NoticeKind
+from core.models import AddressStatus, Channel, ContactAddress, Delivery, DeliveryStatus, NoticeKind, Passage
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -49,27 +50,36 @@ async def record_outcomes(
     changed: list[Delivery] = []
     verdicts: list[tuple[int, PermanentFailure]] = []
     counts = {"sent": 0, "retrying": 0, "failed": 0, "expired": 0}
+    by_channel: Counter[tuple[str, str]] = Counter()  # (channel, metric result) for core.metrics
+    sent_passages: list[Delivery] = []
     for row, result in results:
         row.lease_until = None
         if isinstance(result, Expired):
             row.status, row.last_error = DeliveryStatus.EXPIRED, result.reason
             counts["expired"] += 1
+            by_channel[row.channel.value, "expired"] += 1
         elif isinstance(result, Sent):
             row.status, row.sent_at, row.last_error = DeliveryStatus.SENT, now, None
             row.provider_message_id = (result.provider_id or "")[:255] or None
             counts["sent"] += 1
+            by_channel[row.channel.value, "sent"] += 1
+            if row.kind is NoticeKind.PASSAGE and row.passage_id:
+                sent_passages.append(row)
         elif isinstance(result, TemporaryFailure):
             retry_at = next_attempt(row.attempts, now, settings, retry_after=result.retry_after)
             row.last_error = result.reason[:2000]
             if row.expires_at is not None and retry_at > row.expires_at:
                 row.status = DeliveryStatus.EXPIRED
                 counts["expired"] += 1
+                by_channel[row.channel.value, "expired"] += 1
             else:
                 row.status, row.next_attempt_at = DeliveryStatus.QUEUED, retry_at
                 counts["retrying"] += 1
+                by_channel[row.channel.value, "retry"] += 1
         else:
             row.status, row.last_error = DeliveryStatus.FAILED, result.reason[:2000]
             counts["failed"] += 1
+            by_channel[row.channel.value, "failed"] += 1
             if isinstance(result, PermanentFailure) and result.address_verdict and row.address_id:
                 verdicts.append((row.address_id, result))
         changed.append(row)
@@ -81,7 +91,26 @@ async def record_outcomes(
             )
         for address_id, failure in verdicts:
             await _judge_address(address_id, failure, settings)
+    metrics.outcomes_recorded(by_channel)
+    if sent_passages:
+        await _passage_latencies(sent_passages, now)
     return Recorded(**counts)
+
+
+async def _passage_latencies(rows: list[Delivery], sent_at: datetime) -> None:
+    """Detection (the gate's ``seen_at``) to sent, for the latency histogram: one query for the
+    batch, and only passage notices need it. Metrics never fail a recorded batch."""
+    try:
+        seen = dict(await Passage.filter(id__in={r.passage_id for r in rows}).values_list("id", "seen_at"))
+    except Exception:
+        log.warning("passage notice latencies of a batch left out of the metrics", exc_info=True)
+        return
+    by_channel: dict[str, list[float]] = {}
+    for row in rows:
+        if (at := seen.get(row.passage_id)) is not None:
+            by_channel.setdefault(row.channel.value, []).append((sent_at - at).total_seconds())
+    for channel, latencies in by_channel.items():
+        metrics.passage_notices_sent(channel, latencies)
 
 
 async def record_bounce(delivery_id: int, reason: str, settings: DeliverySettings) -> Delivery | None:

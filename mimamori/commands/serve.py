@@ -17,6 +17,7 @@ from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import PortalServer, stop_on_signals
+from mimamori.metrics_endpoint import serve_metrics
 from mimamori.listening import check_listening
 from mimamori.runtime import opened
 from mimamori.supervision import Supervisor
@@ -31,7 +32,6 @@ def command(ctx: click.Context, behind_proxy: bool | None) -> None:
     """Run the portal with delivery workers, the chat bots and the mailbox reader in the same
     process (a small town's set-up)."""
     settings = settings_of(ctx)
-    import logging; logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if behind_proxy:
         settings = settings.model_copy(update={"portal": settings.portal.model_copy(update={"behind_proxy": True})})
     check_listening(settings.portal)
@@ -53,6 +53,7 @@ async def serve(
             host=portal.host,
             port=portal.port,
             log_level=log_level,
+            log_config=None,  # its lines go through core.logs like every other (JSON, masked)
             proxy_headers=portal.behind_proxy,
             ssl_certfile=str(portal.tls_cert) if portal.tls_cert else None,
             ssl_keyfile=str(portal.tls_key) if portal.tls_key else None,
@@ -68,6 +69,7 @@ async def serve(
                 asyncio.create_task(supervisor.keep("chat bots", lambda: bots.run(stop)), name="bots"),
                 asyncio.create_task(supervisor.keep("mail reader", lambda: run_inbound(settings, stop)), name="inbound"),
                 asyncio.create_task(supervisor.keep("heartbeats", lambda: persist_heartbeats(stop)), name="heartbeats"),
+                asyncio.create_task(supervisor.keep("metrics", lambda: serve_metrics(settings, stop)), name="metrics"),
             ]
             try:
                 await server.serve()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import click
 
@@ -14,6 +13,7 @@ from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import stop_on_signals
+from mimamori.metrics_endpoint import serve_metrics
 from mimamori.runtime import opened
 from mimamori.supervision import Supervisor
 
@@ -24,7 +24,6 @@ from mimamori.supervision import Supervisor
 @click.pass_context
 def command(ctx: click.Context, inbound: bool) -> None:
     """Send queued notices until stopped (Ctrl-C or SIGTERM finishes what is in flight)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run(_work(settings_of(ctx), inbound=inbound))
 
 
@@ -38,6 +37,7 @@ async def _work(settings: Settings, *, inbound: bool) -> None:
             parts = [
                 supervisor.keep("delivery", lambda: run_delivery(settings, stop)),
                 supervisor.keep("heartbeats", lambda: persist_heartbeats(stop)),
+                supervisor.keep("metrics", lambda: serve_metrics(settings, stop)),
             ]
             if inbound:
                 parts.append(supervisor.keep("mail reader", lambda: run_inbound(settings, stop)))
