@@ -302,7 +302,8 @@ class DeliveryWorker:
             else:
                 sent = [await transport.send(messages[0])]
         except Exception as exc:  # a transport bug must not stop delivery: retry later
-            log.exception("%s transport raised on delivery %s", transport.channel.value, messages[0].delivery_id)
+            log.exception("%s transport raised on delivery %s", transport.channel.value, messages[0].delivery_id,
+                          extra={"delivery_id": messages[0].delivery_id})
             sent = [TemporaryFailure(f"unexpected error: {exc!r}")] * len(messages)
         by_id = {m.delivery_id: outcome for m, outcome in zip(messages, sent, strict=True)}
         return [by_id[row.id] if isinstance(m, Outgoing) else m for row, m in item]
