@@ -42,7 +42,8 @@ def _is_outage_itself(exc: BaseException) -> bool:
         import asyncpg
     except ImportError:  # pragma: no cover - asyncpg comes with tortoise-orm[asyncpg]
         return False
-    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+    # InternalClientError: a pooled connection cut mid-operation by the server going away
+    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError | asyncpg.InternalClientError):
         return True
     # class 08 (connection exception), 57P (operator intervention: shutdown, cannot connect now),
     # 53 (insufficient resources: disk full, too many connections)

@@ -25,7 +25,7 @@ from core.models import Delivery, DeliveryStatus
 from core.passwords import Passwords
 from core.wire import PASSAGES_PATH
 from tests.conftest import REPO
-from tests.delivery.test_worker_processes import _city_wide_broadcast
+from tests.delivery.conftest import city_wide_broadcast
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 from tests.faults.private_postgres import PrivatePostgres, private_postgres, restartable_database_url
 from tests.mailsink import MailSink
@@ -104,7 +104,7 @@ async def test_a_restart_mid_broadcast_reaches_every_address_and_the_processes_k
 ) -> None:
     settings = load_settings(None, data_dir=tmp_path / "var", database_url=system.env["MIMAMORI_DATABASE_URL"],
                              keyring=system.env["MIMAMORI_KEYRING"])
-    addresses = await _city_wide_broadcast(Passwords(settings.accounts, sealing.installed()), settings, 500)
+    addresses = await city_wide_broadcast(Passwords(settings.accounts, sealing.installed()), settings, 500)
     if deployment == "serve":
         system.start("serve", **SMALL_BATCHES, MIMAMORI_SMTP__RATE_PER_SECOND="60")
     else:
