@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -62,7 +63,7 @@ def _drop(url: str, admin_url: str) -> None:
 @pytest.mark.slow
 async def test_a_backup_restored_into_a_fresh_database_verifies_and_shows_the_guardian_their_photo(
     database_url: str, keyring_path: Path, passwords: Passwords, family: Family, cli_env: dict[str, str],  # noqa: F811
-    start_server, tmp_path: Path,  # noqa: F811
+    start_server: Callable[..., str], tmp_path: Path,  # noqa: F811
 ) -> None:
     _, photo = await passage_with_photo(family)
     await accounts.add_staff("kocho", StaffRole.STAFF, [family.site.name], passwords, actor="test")

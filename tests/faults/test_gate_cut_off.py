@@ -8,14 +8,19 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.models import Delivery, DeliveryStatus, Passage
+from gates.config import GateConfig
+from tests.conftest import Cli
 from tests.delivery.conftest import Deliver, deliver, mail_settings  # noqa: F401 (fixtures)
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
-from tests.gates.conftest import centre, eventually, gate_config, reader_port, running_gates  # noqa: F401
+from tests.gates.conftest import (  # noqa: F401 (fixtures)
+    Centre, RunningGate, centre, eventually, gate_config, reader_port, running_gates,
+)
 from tests.mailsink import MailSink
 
 MINUTES_AGO = [75, 70, 65, 55, 50, 45, 40, 35, 30, 25, 20, 15]
@@ -24,7 +29,8 @@ EXPIRY_MINUTES = 60
 
 @pytest.mark.slow
 async def test_an_hour_of_passages_spooled_while_cut_off_arrives_once_in_order_and_old_notices_expire(
-    centre, gate_config, running_gates, deliver: Deliver, mail_sink: MailSink,  # noqa: F811 (fixtures)
+    centre: Centre, gate_config: Callable[..., GateConfig], running_gates: Callable[[GateConfig], RunningGate],  # noqa: F811
+    deliver: Deliver, mail_sink: MailSink, cli: Cli,  # noqa: F811
 ) -> None:
     site = await make_site()
     tags = [f"{0x1A00000000 + n:010X}" for n in range(len(MINUTES_AGO))]
@@ -61,3 +67,8 @@ async def test_an_hour_of_passages_spooled_while_cut_off_arrives_once_in_order_a
     assert len(rows) == len(tags)
     assert expired == overdue and not overdue & set(per_recipient)
     assert per_recipient == {address: 1 for address in sent} and len(sent) == len(tags) - len(overdue)
+    shown = cli("status")  # what an operator sees
+    assert shown.returncode == 0, shown.stderr
+    [email] = [line.split() for line in shown.lines if line.startswith("email ")]
+    assert email[1:] == ["0", "0", str(len(sent)), "0", str(len(overdue))]  # queued sending sent failed expired
+    assert sum(" passage email expired: expired before" in line for line in shown.lines) == len(overdue)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import DeliverySettings
+from core.config import DeliverySettings, Settings
 from core.models import ContactAddress, Delivery, DeliveryStatus
+from core.passwords import Passwords
 from tests.delivery.conftest import city_wide_broadcast, start_worker, wait_until_all_sent
 from tests.faults.conftest import AttemptLog, DeliverySampler, lost_and_duplicated
 from tests.mailsink import MailSink
@@ -75,7 +76,7 @@ async def _all_received(sink: MailSink, addresses: set[str], timeout: float) -> 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", list(FAULTS))
 async def test_a_mail_server_away_for_30_seconds_loses_nothing_and_retries_by_the_rule(
-    fault: str, database_url: str, passwords, settings, cli_env: dict[str, str], mail_sink: MailSink,
+    fault: str, database_url: str, passwords: Passwords, settings: Settings, cli_env: dict[str, str], mail_sink: MailSink,
     tmp_path: Path,
 ) -> None:
     restore = FAULTS[fault](mail_sink)

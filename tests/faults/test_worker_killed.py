@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from core.config import Settings
 from core.delivery.worker import FLUSH_SECONDS
 from core.models import Delivery, DeliveryStatus
+from core.passwords import Passwords
 from tests.delivery.conftest import city_wide_broadcast, start_worker, wait_until_all_sent
 from tests.faults.conftest import lost_and_duplicated
 from tests.mailsink import MailSink
@@ -39,7 +41,7 @@ def duplicate_bound(rate: float, batch_size: int = 200) -> int:
 
 @pytest.mark.slow
 async def test_a_worker_killed_mid_broadcast_loses_nothing_and_repeats_only_the_unrecorded(
-    database_url: str, passwords, settings, cli_env: dict[str, str], mail_sink: MailSink, tmp_path: Path
+    database_url: str, passwords: Passwords, settings: Settings, cli_env: dict[str, str], mail_sink: MailSink, tmp_path: Path
 ) -> None:
     addresses = await city_wide_broadcast(passwords, settings, 400)
     log = tmp_path / "worker.log"
