@@ -30,7 +30,10 @@ log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 1.0
 ESCALATION_SECONDS = 30.0
-FLUSH_SECONDS = 0.1
+# Outcomes are written every FLUSH_SECONDS (or at batch_size): what a killed worker had sent but
+# not recorded is sent again. 0.1 s re-sent ~80–120 mails of a broadcast at 1,000/s; 0.02 s ~20, for
+# the same throughput and 3–4 % more CPU per mail (bench/broadcast_email.py, 12,500 mails, twice each).
+FLUSH_SECONDS = 0.02
 CLAIM_GAP_SECONDS = 0.05
 EXIT_FLUSH_SECONDS = 10.0
 
