@@ -17,6 +17,7 @@ from core.models import Passage
 from core.wire import PASSAGES_PATH
 from portal.app import create_app
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
+from tests.portal.test_ingest import jpeg
 
 
 def _passage(key: str) -> dict:
@@ -90,3 +91,25 @@ async def test_a_locked_sqlite_database_answers_503_not_500(database_url, gate_k
             assert (await portal.post(PASSAGES_PATH, **_passage(gate_key))).status_code == 201
     finally:
         holder.close()
+
+
+async def test_a_full_sqlite_disk_answers_503_and_keeps_what_was_accepted(database_url, gate_key, settings, is_postgres) -> None:
+    if is_postgres:
+        pytest.skip("SQLite's own file")
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as portal:
+        accepted = await portal.post(PASSAGES_PATH, **_passage(gate_key))
+        assert accepted.status_code == 201
+        client = db.connection()
+        pages = (await client.execute_query_dict("PRAGMA page_count"))[0]["page_count"]
+        await client.execute_script(f"PRAGMA max_page_count = {pages}")  # the disk is full now
+        try:
+            with_still = _passage(gate_key)
+            with_still["files"]["photo"] = ("still.jpg", jpeg(400), "image/jpeg")  # pages the file cannot grow by
+            refused = await portal.post(PASSAGES_PATH, **with_still)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["retry-after"].isdigit()
+        finally:
+            await client.execute_script("PRAGMA max_page_count = 1073741823")
+        assert await Passage.filter(id=accepted.json()["passage_id"]).exists()
+        assert (await portal.post(PASSAGES_PATH, **_passage(gate_key))).status_code == 201
