@@ -15,10 +15,6 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 _SQLITE_OUTAGES = ("locked", "busy", "disk", "full", "unable to open", "readonly", "i/o error")
 
 
-class DatabaseUnavailable(Exception):
-    """Raised where a caller must know the database is away, with the original as its cause."""
-
-
 def is_database_outage(exc: BaseException) -> bool:
     """True when ``exc`` (or what caused it) says the database cannot be used right now."""
     seen: set[int] = set()
@@ -32,9 +28,8 @@ def is_database_outage(exc: BaseException) -> bool:
 
 
 def _is_outage_itself(exc: BaseException) -> bool:
-    if isinstance(exc, DatabaseUnavailable | DBConnectionError | ConnectionError | asyncio.TimeoutError):
-        return True
-    if isinstance(exc, OSError):  # refused, reset, no route: the server is not there
+    # OSError: refused, reset, no route (the server is not there); a timeout: it does not answer
+    if isinstance(exc, DBConnectionError | OSError | asyncio.TimeoutError):
         return True
     if isinstance(exc, sqlite3.OperationalError | OperationalError) and _sqlite_outage(str(exc)):
         return True

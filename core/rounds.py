@@ -52,10 +52,11 @@ class Rounds:
         returns how long to wait before the next round."""
         outage = is_database_outage(exc)
         kind = describe(exc)
-        if self._failing_since is None:
+        first = self._failing_since is None
+        if first:
             self._failing_since = time.monotonic()
         self._failures += 1
-        if kind != self._last_kind:
+        if first or (not outage and kind != self._last_kind):  # an outage's changing words: once
             if outage:
                 self._log.warning(
                     "%s: the database is unavailable (%s); retrying every %.0f s at most",

@@ -17,8 +17,8 @@ from mimamori.cli import run, settings_of
 from mimamori.delivery import run_delivery
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import PortalServer, stop_on_signals
-from mimamori.metrics_endpoint import serve_metrics
 from mimamori.listening import check_listening
+from mimamori.metrics_endpoint import serve_metrics
 from mimamori.runtime import opened
 from mimamori.supervision import Supervisor
 from portal.app import create_app
