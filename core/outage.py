@@ -33,6 +33,8 @@ def _is_outage_itself(exc: BaseException) -> bool:
         return True
     if isinstance(exc, sqlite3.OperationalError | OperationalError) and _sqlite_outage(str(exc)):
         return True
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed database" in str(exc):
+        return True  # the connection went away under a running statement
     try:
         import asyncpg
     except ImportError:  # pragma: no cover - asyncpg comes with tortoise-orm[asyncpg]

@@ -8,6 +8,8 @@ import asyncio
 import logging
 import time
 
+import pytest
+
 from core import broadcasts, db, heartbeat
 from core.delivery.worker import DeliveryWorker
 from core.models import BroadcastCategory, ContactAddress, Delivery, DeliveryStatus
@@ -27,8 +29,17 @@ async def _until(condition, timeout: float, what: str) -> None:
 
 
 async def test_mails_sent_while_the_database_is_away_are_recorded_once_it_is_back(
-    database_url, mail_settings, passwords, mail_sink, database_away, caplog,
+    database_url, mail_settings, passwords, mail_sink, database_away, caplog, is_postgres,
 ) -> None:
+    if not is_postgres:
+        # closing SQLite's one connection under the worker's running statements (how this test
+        # takes the database away) once hung the test itself: see the closing note of stop 22
+        pytest.skip("the database taken away as a server is: PostgreSQL")
+    async with asyncio.timeout(120):
+        await _story(database_url, mail_settings, passwords, mail_sink, database_away, caplog)
+
+
+async def _story(database_url, mail_settings, passwords, mail_sink, database_away, caplog) -> None:
     await import_roster(demo_roster(["みどり小学校"], 120), passwords=passwords, max_addresses=2, actor="test")
     draft = await broadcasts.create_draft(
         author=None, scope=await broadcasts.parse_scope("all"), category=BroadcastCategory.DISASTER,
