@@ -60,6 +60,16 @@ async def endpoint(mail_settings: Settings) -> AsyncIterator[Settings]:
     await task
 
 
+async def queue_passage_notice(email: str) -> None:
+    """A guardian with one address and an urgent passage notice queued for it."""
+    guardian = await make_guardian(emails=[email])
+    [address] = await counted_addresses(guardian.id)
+    await enqueue(kind=NoticeKind.PASSAGE, fact="passage:1", address=address, priority=Priority.URGENT,
+                  payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival",
+                           "seen_at": datetime.now(UTC).isoformat(), "photo_token": None},
+                  expires_at=datetime.now(UTC) + timedelta(hours=1))
+
+
 async def _wait_listening(settings: Settings) -> None:
     for _ in range(100):
         try:
@@ -119,12 +129,7 @@ async def test_a_passage_notice_shows_in_the_queue_then_as_sent_with_its_latency
 
 
 async def test_a_refused_send_is_retried_and_counted(endpoint, mail_sink, deliver) -> None:
-    guardian = await make_guardian(emails=["keiko@example.jp"])
-    [address] = await counted_addresses(guardian.id)
-    await enqueue(kind=NoticeKind.PASSAGE, fact="passage:1", address=address, priority=Priority.URGENT,
-                  payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival",
-                           "seen_at": datetime.now(UTC).isoformat(), "photo_token": None},
-                  expires_at=datetime.now(UTC) + timedelta(hours=1))
+    await queue_passage_notice("keiko@example.jp")
     before = await _scrape(endpoint)
     mail_sink.answer("keiko@example.jp", "451 4.3.0 Mailbox temporarily unavailable")
 

@@ -67,19 +67,9 @@ async def test_a_worker_logs_json_lines_and_counts_into_the_shared_directory(
     import asyncio
     import json
     import signal
-    from datetime import UTC, datetime, timedelta
+    from tests.delivery.test_metrics import queue_passage_notice
 
-    from core.addresses import counted_addresses
-    from core.delivery.outbox import Priority, enqueue
-    from core.models import NoticeKind
-    from tests.factories import make_guardian
-
-    guardian = await make_guardian(emails=["keiko@example.jp"])
-    [address] = await counted_addresses(guardian.id)
-    await enqueue(kind=NoticeKind.PASSAGE, fact="passage:1", address=address, priority=Priority.URGENT,
-                  payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival",
-                           "seen_at": datetime.now(UTC).isoformat(), "photo_token": None},
-                  expires_at=datetime.now(UTC) + timedelta(hours=1))
+    await queue_passage_notice("keiko@example.jp")
     directory = tmp_path / "metrics"
     log = tmp_path / "worker.log"
     env = {**cli_env, "MIMAMORI_SMTP__PORT": str(mail_sink.port), "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
