@@ -7,6 +7,7 @@ import pytest
 from core import sealing
 from core.addresses import add_verified_address, counted_addresses
 from core.db import connection
+from core.errors import UserError
 from core.models import Channel, ContactAddress, Guardian, Pupil, Site, Tag, TagStatus
 from core.passwords import Passwords
 from core.registration_notice import (
@@ -241,7 +242,22 @@ async def test_registration_notices_carry_credentials_and_a_qr_code(database_url
     assert url.endswith("/register/" + issued.registration_code.replace(" ", ""))
     assert _scan(registration_qr(url), tmp_path) == url
     files = write_registration_notices(result.new_guardians, tmp_path / "notices", portal_url="https://x")
-    assert [f.name for f in files] == ["G001.html", "G002.html"]
+    assert [f.name for f in files] == [f"0001-G001-{g.login_id}.html" if g.guardian_ref == "G001" else
+                                       f"0002-G002-{g.login_id}.html" for g in result.new_guardians]
+
+
+async def test_printing_the_notices_again_into_the_same_folder_overwrites_no_letter(
+    database_url, passwords, tmp_path
+) -> None:
+    result = await _import(ROSTER, passwords)
+    folder = tmp_path / "notices"
+    [first, second] = write_registration_notices(result.new_guardians, folder, portal_url="https://x")
+    first.write_text("the letter as it was handed out", "utf-8")
+
+    with pytest.raises(UserError, match=f"{first} already exists: it was not overwritten"):
+        write_registration_notices(result.new_guardians, folder, portal_url="https://x")
+    assert first.read_text("utf-8") == "the letter as it was handed out"
+    assert result.new_guardians[1].initial_password in second.read_text("utf-8")
 
 
 def _scan(qr, tmp_path) -> str:
