@@ -260,6 +260,33 @@ async def test_printing_the_notices_again_into_the_same_folder_overwrites_no_let
     assert result.new_guardians[1].initial_password in second.read_text("utf-8")
 
 
+async def test_names_that_hide_or_turn_characters_are_refused_with_their_line(database_url, passwords) -> None:
+    spoofed = f"""{HEADER}
+みどり小学校,3,2,山田 花子,1A2B3C4D5E,山田 恵子,G001,ictag+broadcast,,
+みどり小学校,3,1,鈴木 蓮,1A2B3C4D60,\u202e子裕 木鈴,G003,ictag+broadcast,,
+みどり小学校,3,1,鈴木\u200b 詩,1A2B3C4D61,鈴木 美穂,G004,ictag+broadcast,,
+みどり小学校\u2066,3,1,高橋 凛,1A2B3C4D62,高橋 誠,G005,ictag+broadcast,,
+みどり小学校,3,1,伊藤 湊,1A2B3C4D63,伊藤 聡,G\x00006,ictag+broadcast,,
+"""
+    refused = await _import(spoofed, passwords)
+    assert not refused.written
+    assert [str(p) for p in refused.problems] == [
+        "line 3: guardian_nameに見えない文字または表示の向きを変える文字（U+202E）が含まれています。"
+        " The guardian_name contains invisible or direction-changing characters (U+202E).",
+        "line 4: pupil_nameに見えない文字または表示の向きを変える文字（U+200B）が含まれています。"
+        " The pupil_name contains invisible or direction-changing characters (U+200B).",
+        "line 5: schoolに見えない文字または表示の向きを変える文字（U+2066）が含まれています。"
+        " The school contains invisible or direction-changing characters (U+2066).",
+        "line 6: guardian_refに見えない文字または表示の向きを変える文字（U+0000）が含まれています。"
+        " The guardian_ref contains invisible or direction-changing characters (U+0000).",
+    ]
+
+    imported = await _import(spoofed, passwords, partial=True)
+    assert [g.name for g in imported.new_guardians] == ["山田 恵子"]
+    assert [s.name for s in await Site.all()] == ["みどり小学校"]
+    assert sorted(p.name for p in await Pupil.all()) == ["山田 花子"]
+
+
 def _scan(qr, tmp_path) -> str:
     """Read the code back as a phone camera would (OpenCV's QR detector)."""
     import cv2
