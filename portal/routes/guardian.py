@@ -28,6 +28,7 @@ from core.photos import open_photo, views_of
 from core.registration import (
     Outcome, issue_link_code, own_unused_code, request_verification, verify_with_code,
 )
+from core.text import hidden_characters
 from core.tokyo import TOKYO
 from portal.deps import CurrentGuardian, PhotoViewer
 from portal.security import csrf_protect
@@ -143,7 +144,7 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
     if await throttle.wait_before_next(sending):
         return await _address_page(request, guardian, 429, error=(
             "確認メールの送信が多すぎます。しばらく待ってください。 Too many confirmation mails: wait a while."))
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email) or hidden_characters(email):
         return await _address_page(request, guardian, 400, error="メールアドレスを確認してください。 Check the mail address.")
     try:
         await request_verification(guardian.id, Channel.EMAIL, email, request.app.state.settings)

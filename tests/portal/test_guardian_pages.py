@@ -95,6 +95,8 @@ async def test_an_address_added_counts_once_verified_by_its_link_and_can_be_remo
     browser = new_browser()
     await log_in_guardian(browser, family.guardian)
     await browser.get("/addresses")
+    turned = await browser.post("/addresses", {"email": "pj.elpmaxe@\u202eokiek"})  # shows as keiko@example.jp
+    assert turned.status_code == 400 and "Check the mail address" in turned.text
     added = await browser.post("/addresses", {"email": "keiko@example.jp"})
     assert "確認メールを送りました" in added.text
     assert "keiko@example.jp" in added.text.split("確認待ち")[1]
