@@ -136,6 +136,17 @@ async def test_refs_that_read_alike_get_one_letter_each_and_no_cell_opens_as_a_f
     assert len(list((tmp_path / "notices").iterdir())) == len(letters) + 1
 
 
+async def test_a_notices_folder_that_cannot_be_made_stops_the_import_before_it_starts(
+    cli, database_url, tmp_path
+) -> None:
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "letters").write_text("not a folder", "utf-8")
+    result = cli("admin", "import-roster", "roster.csv", "--credentials-out", "creds.csv",
+                 "--notices-out", "letters/2026")
+    assert result.returncode != 0 and "letters/2026 cannot be made" in result.stderr
+    assert not (tmp_path / "creds.csv").exists() and await Guardian.all().count() == 0
+
+
 async def test_a_roster_with_bad_rows_writes_nothing(cli, database_url, tmp_path) -> None:
     roster = tmp_path / "roster.csv"
     roster.write_text(f"{HEADER}\nみどり小学校,13,1,山田 花子,,山田 恵子,G1,broadcast,,\n", encoding="utf-8")
