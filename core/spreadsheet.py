@@ -26,7 +26,3 @@ class SpreadsheetWriter:
 
     def writerow(self, row: Iterable[object]) -> None:
         self._writer.writerow([spreadsheet_cell(value) for value in row])
-
-    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
-        for row in rows:
-            self.writerow(row)

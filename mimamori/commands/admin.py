@@ -129,7 +129,7 @@ def import_roster_command(
     if not credentials_out.parent.is_dir():
         raise UserError(f"the directory of {credentials_out} does not exist")
     if notices_out is not None:
-        _check_writable(notices_out)
+        _prepare_notices_folder(notices_out)
     settings = settings_of(ctx)
     bars: dict[str, click.progressbar] = {}
 
@@ -182,8 +182,8 @@ def import_roster_command(
     click.echo(f"{len(result.new_guardians)} new guardian(s) written to {credentials_out}")
 
 
-def _check_writable(directory: Path) -> None:
-    """Before the import: afterwards, a failure to write the notices could not undo it."""
+def _prepare_notices_folder(directory: Path) -> None:
+    """Made and checked before the import: afterwards, a failure to write the notices cannot undo it."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
