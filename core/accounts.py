@@ -15,6 +15,7 @@ from core import audit
 from core.errors import NotFound, UserError
 from core.models import Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.passwords import Passwords
+from core.text import clean_name
 
 _STAFF_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
 
@@ -40,7 +41,7 @@ async def add_site(
     cutoff: time = time(12, 0),
     actor: str,
 ) -> Site:
-    name = name.strip()
+    name = clean_name(name, what="site name", what_ja="施設名")
     if not name:
         raise UserError("a site needs a name")
     camera = kind is SiteKind.SCHOOL if has_camera is None else has_camera
@@ -62,11 +63,12 @@ async def site_named(name: str) -> Site:
 
 async def add_gate(site_name: str, gate_name: str, *, actor: str) -> tuple[Gate, str]:
     """Create a gate; returns it with its key, which is never stored or shown again."""
+    gate_name = clean_name(gate_name, what="gate name", what_ja="ゲート名")
     site = await site_named(site_name)
     key = secrets.token_urlsafe(32)
     async with in_transaction():
         try:
-            gate = await Gate.create(site=site, name=gate_name.strip(), key_hash=gate_key_hash(key))
+            gate = await Gate.create(site=site, name=gate_name, key_hash=gate_key_hash(key))
         except IntegrityError:
             raise UserError(f"{site.name} already has a gate named {gate_name}") from None
         await audit.record(actor, "gate.add", target=f"gate:{gate.id}", details={"site": site.id})

@@ -51,6 +51,7 @@ from core.models import (
     StaffAccount,
     StaffRole,
 )
+from core.text import clean_free_text
 
 HALL_PUPILS_DAYS = 60
 TITLE_LIMIT = 120
@@ -148,7 +149,7 @@ async def create_draft(
     ack_requested: bool,
     actor: str | None = None,
 ) -> Broadcast:
-    title, body = title.strip(), body.strip()
+    title, body = " ".join(clean_free_text(title).split()), clean_free_text(body).strip()
     if not title or not body:
         raise UserError("a broadcast needs a title and a body")
     if len(title) > TITLE_LIMIT or len(body) > BODY_LIMIT:

@@ -69,6 +69,20 @@ async def issue_link_code(guardian_id: int) -> str:
     raise RuntimeError("could not draw an unused registration code")
 
 
+async def own_unused_code(guardian_id: int, text: str) -> str | None:
+    """The registration code in ``text`` if it is ``guardian_id``'s own and not used yet.
+
+    Asked by that guardian, logged in: the answer says nothing about anyone else's code.
+    """
+    code = find_registration_code(text)
+    if code is None or not await Guardian.filter(
+        id=guardian_id, registration_code_index=registration_code_index(code),
+        registration_code_used_at__isnull=True,
+    ).exists():
+        return None
+    return code
+
+
 async def register_with_code(text: str, channel: Channel, value: str, *, limit: int) -> Result:
     """Register ``value`` on ``channel`` for the guardian whose unused code ``text`` holds."""
     code = find_registration_code(text)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 import segno
 
+from core.errors import UserError
 from core.identifiers import compact_code
 from core.roster.apply import NewGuardian
 from core.templating import environment
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r"[^\w-]")
+_REF_IN_FILE_NAME = 40
 
 
 def registration_url(portal_url: str, code: str) -> str:
@@ -42,16 +48,31 @@ def render_registration_notice(guardian: NewGuardian, *, portal_url: str) -> str
 def write_registration_notices(
     guardians: list[NewGuardian], directory: Path, *, portal_url: str
 ) -> list[Path]:
-    """One HTML file per guardian, named after the guardian_ref."""
+    """One HTML file per guardian (see ``notice_file_name``), readable by its owner only.
+
+    An existing file is never overwritten: it may be another family's letter.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for guardian in guardians:
-        path = directory / f"{_file_stem(guardian.guardian_ref)}.html"
-        path.write_text(render_registration_notice(guardian, portal_url=portal_url), "utf-8")
-        path.chmod(0o600)
+    for number, guardian in enumerate(guardians, 1):
+        path = directory / notice_file_name(number, guardian)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise UserError(
+                f"{path} は既にあります。上書きしません。 {path} already exists: it was not overwritten."
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(render_registration_notice(guardian, portal_url=portal_url))
         written.append(path)
     return written
 
 
-def _file_stem(ref: str) -> str:
-    return re.sub(r"[^\w.-]", "_", ref).lstrip(".") or "guardian"
+def notice_file_name(number: int, guardian: NewGuardian) -> str:
+    """``0001-G001-K7M2QX9P.html``: the roster's order, the ref to find the family by, the login ID.
+
+    The ref is cut to what any file system takes, so two refs can end up alike (``a/b`` and
+    ``a?b`` both read ``a_b``); the login ID, unique, keeps their letters apart.
+    """
+    ref = _UNSAFE_IN_FILE_NAMES.sub("_", unicodedata.normalize("NFC", guardian.guardian_ref))
+    return f"{number:04d}-{ref[:_REF_IN_FILE_NAME] or 'guardian'}-{guardian.login_id}.html"

@@ -16,15 +16,17 @@ from core.errors import NotFound, UserError
 from core.identifiers import compact_code
 from core.models import Delivery, DeliveryStatus, Guardian, Pupil, Tag, TagStatus
 from core.passwords import Passwords
+from core.text import clean_free_text
 
 PROBLEM_DAYS = 30
 RESULT_LIMIT = 100
 
 
 def _reason(reason: str) -> str:
-    if not reason.strip():
+    reason = clean_free_text(reason).strip()
+    if not reason:
         raise UserError("理由を入力してください。 A reason is needed.")
-    return reason.strip()
+    return reason
 
 
 async def find_guardians(

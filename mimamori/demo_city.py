@@ -7,6 +7,8 @@ import io
 import random
 from dataclasses import dataclass, field
 
+from core.spreadsheet import SpreadsheetWriter
+
 FAMILY_NAMES = (
     "佐藤 鈴木 高橋 田中 伊藤 渡辺 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本 井上 木村 林 "
     "斎藤 清水 山崎 森 池田 橋本 阿部 石川 山下 中島 石井 小川 前田 岡田 長谷川 藤田 後藤 近藤"
@@ -26,7 +28,7 @@ def demo_roster(schools: list[str], pupils: int, *, seed: int = 7, mail_domain: 
     """A UTF-8 roster: about a third of the families have two children at the same school."""
     rng = random.Random(seed)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SpreadsheetWriter(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     made = family = 0
     while made < pupils:

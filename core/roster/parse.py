@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from core.errors import UserError
 from core.identifiers import compact_code
 from core.sealing import normalise
+from core.text import HiddenCharacters, clean_name
 
 REQUIRED_COLUMNS = (
     "school", "grade", "class", "pupil_name", "tag_id", "guardian_name", "guardian_ref", "services",
@@ -124,7 +125,10 @@ def decode_roster(data: bytes) -> tuple[str, str]:
 
 def _read_row(line: int, cells: dict[str, str]) -> RosterRow | RowProblem:
     def text(name: str, *, required: bool = True, limit: int = _MAX_TEXT) -> str:
-        value = " ".join(unicodedata.normalize("NFKC", cells.get(name, "")).split())
+        try:
+            value = " ".join(unicodedata.normalize("NFKC", clean_name(cells.get(name, ""), what=name)).split())
+        except HiddenCharacters as hidden:
+            raise _Bad(str(hidden)) from None
         if required and not value:
             raise _Bad(f"{name} is empty")
         if len(value) > limit:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from datetime import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from core.errors import UserError
 from core.models import SiteKind, StaffAccount, StaffRole
 from core.registration_notice import write_registration_notices
 from core.roster import ImportResult, NewGuardian, import_roster
+from core.spreadsheet import SpreadsheetWriter
 from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from mimamori.cli import run, settings_of
 from mimamori.runtime import cli_actor, opened
@@ -128,6 +128,8 @@ def import_roster_command(
         )
     if not credentials_out.parent.is_dir():
         raise UserError(f"the directory of {credentials_out} does not exist")
+    if notices_out is not None:
+        _prepare_notices_folder(notices_out)
     settings = settings_of(ctx)
     bars: dict[str, click.progressbar] = {}
 
@@ -167,18 +169,34 @@ def import_roster_command(
             " (fix them, or use --partial to import the other rows)"
         )
     if notices_out is not None:
-        write_registration_notices(result.new_guardians, notices_out, portal_url=settings.portal.public_url)
+        try:
+            write_registration_notices(result.new_guardians, notices_out, portal_url=settings.portal.public_url)
+        except (UserError, OSError) as error:
+            raise UserError(
+                f"{error} 名簿は取り込まれ、全員のログインIDは {credentials_out} にあります。"
+                f" The roster was imported; every new login is in {credentials_out}."
+            ) from None
     counts = ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in sorted(result.counts.items()) if n)
     click.echo(f"imported {result.rows - len(result.problems)} of {result.rows} rows"
                f" (read as {result.encoding}): {counts or 'nothing changed'}")
     click.echo(f"{len(result.new_guardians)} new guardian(s) written to {credentials_out}")
 
 
+def _prepare_notices_folder(directory: Path) -> None:
+    """Made and checked before the import: afterwards, a failure to write the notices cannot undo it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{directory} を作れません。 {directory} cannot be made: {error.strerror}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UserError(f"{directory} に書き込めません。 {directory} is not writable.")
+
+
 def write_credentials(path: Path, guardians: list[NewGuardian]) -> None:
     """Written before the import commits, so a password is never issued without being kept."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
+        writer = SpreadsheetWriter(out)
         writer.writerow(CREDENTIAL_COLUMNS)
         for g in guardians:
             writer.writerow((g.guardian_ref, g.login_id, g.initial_password, g.registration_code))

@@ -25,7 +25,10 @@ from core.models import (
     Photo,
 )
 from core.photos import open_photo, views_of
-from core.registration import Outcome, issue_link_code, request_verification, verify_with_code
+from core.registration import (
+    Outcome, issue_link_code, own_unused_code, request_verification, verify_with_code,
+)
+from core.text import hidden_characters
 from core.tokyo import TOKYO
 from portal.deps import CurrentGuardian, PhotoViewer
 from portal.security import csrf_protect
@@ -121,6 +124,19 @@ async def addresses(request: Request, guardian: CurrentGuardian) -> Response:
     return await _address_page(request, guardian)
 
 
+@router.get("/register/{code}")
+async def register_from_notice(request: Request, code: str, guardian: CurrentGuardian) -> Response:
+    """Where the printed notice's QR code leads; a stranger is sent to log in first."""
+    own = await own_unused_code(guardian.id, code)
+    if own is not None:
+        return await _address_page(request, guardian, chat_code=own, notice=(
+            "受け取り先を登録してください。メールはここで追加、LINE・Telegram はボットに下のコードを送ります。"
+            " Register where notices go: add a mail address here, or send the code below to the bot."))
+    return await _address_page(request, guardian, notice=(
+        "このQRコードの登録コードは使用済みか、このアカウントのものではありません。受け取り先はここで追加できます。"
+        " The code in this QR code is used, or belongs to another account: add an address here."))
+
+
 @router.post("/addresses")
 async def add_email(request: Request, guardian: CurrentGuardian, email: Annotated[str, Form()] = "") -> Response:
     email = email.strip()
@@ -128,7 +144,7 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
     if await throttle.wait_before_next(sending):
         return await _address_page(request, guardian, 429, error=(
             "確認メールの送信が多すぎます。しばらく待ってください。 Too many confirmation mails: wait a while."))
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email) or hidden_characters(email):
         return await _address_page(request, guardian, 400, error="メールアドレスを確認してください。 Check the mail address.")
     try:
         await request_verification(guardian.id, Channel.EMAIL, email, request.app.state.settings)

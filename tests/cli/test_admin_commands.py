@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import io
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,7 +82,9 @@ async def test_import_roster_writes_credentials_for_new_guardians_only(cli, data
     assert list(rows[0]) == ["guardian_ref", "login_id", "initial_password", "registration_code"]
     keiko = await Guardian.get(login_id=rows[0]["login_id"])
     assert keiko.roster_ref == "G001" and passwords.verify(keiko.password_hash, rows[0]["initial_password"])
-    assert sorted(p.name for p in (tmp_path / "notices").iterdir()) == ["G001.html", "G002.html"]
+    assert sorted(p.name for p in (tmp_path / "notices").iterdir()) == [
+        f"0001-G001-{rows[0]['login_id']}.html", f"0002-G002-{rows[1]['login_id']}.html"
+    ]
 
     second = cli("admin", "import-roster", str(roster), "--credentials-out", "creds2.csv")
     assert second.returncode == 0
@@ -91,6 +94,57 @@ async def test_import_roster_writes_credentials_for_new_guardians_only(cli, data
     ]
     again = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv")
     assert "creds.csv already exists" in again.stderr
+
+
+FORMULAS = ('=HYPERLINK("https://evil.example/","更新")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3")
+
+
+def _roster_of(refs: list[str], first_tag: int = 0x1A000000) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER.split(","))
+    for n, ref in enumerate(refs):
+        writer.writerow(("みどり小学校", 3, 2, f"児童 {n}", f"{first_tag + n:08X}", f"保護者 {n}", ref,
+                         "ictag+broadcast", "", ""))
+    return out.getvalue()
+
+
+async def test_refs_that_read_alike_get_one_letter_each_and_no_cell_opens_as_a_formula(
+    cli, database_url, passwords, tmp_path
+) -> None:
+    refs = ["a/b", "a?b", *FORMULAS]
+    (tmp_path / "roster.csv").write_text(_roster_of(refs), encoding="utf-8")
+
+    done = cli("admin", "import-roster", "roster.csv", "--credentials-out", "creds.csv", "--notices-out", "notices")
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "creds.csv", encoding="utf-8-sig", newline="") as opened:
+        rows = list(csv.reader(opened))[1:]
+    assert [r[0] for r in rows] == ["a/b", "a?b", *("'" + formula for formula in FORMULAS)]
+    letters = sorted((tmp_path / "notices").iterdir())
+    assert [p.name for p in letters[:2]] == [f"0001-a_b-{rows[0][1]}.html", f"0002-a_b-{rows[1][1]}.html"]
+    for n, (letter, (_, login_id, password, _)) in enumerate(zip(letters, rows, strict=True)):
+        text = letter.read_text("utf-8")
+        assert f"保護者 {n} 様" in text and login_id in text and password in text
+        assert all(other[1] not in text for other in rows if other[1] != login_id)
+        assert passwords.verify((await Guardian.get(login_id=login_id)).password_hash, password)
+
+    (tmp_path / "more.csv").write_text(_roster_of(["a/b", "a|b"], first_tag=0x2B000000), encoding="utf-8")
+    before = {p: p.read_bytes() for p in letters}
+    more = cli("admin", "import-roster", "more.csv", "--credentials-out", "more-creds.csv", "--notices-out", "notices")
+    assert more.returncode == 0, more.stderr
+    assert {p: p.read_bytes() for p in letters} == before  # the letters printed earlier stay as they were
+    assert len(list((tmp_path / "notices").iterdir())) == len(letters) + 1
+
+
+async def test_a_notices_folder_that_cannot_be_made_stops_the_import_before_it_starts(
+    cli, database_url, tmp_path
+) -> None:
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "letters").write_text("not a folder", "utf-8")
+    result = cli("admin", "import-roster", "roster.csv", "--credentials-out", "creds.csv",
+                 "--notices-out", "letters/2026")
+    assert result.returncode != 0 and "letters/2026 cannot be made" in result.stderr
+    assert not (tmp_path / "creds.csv").exists() and await Guardian.all().count() == 0
 
 
 async def test_a_roster_with_bad_rows_writes_nothing(cli, database_url, tmp_path) -> None:

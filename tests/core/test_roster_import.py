@@ -7,6 +7,7 @@ import pytest
 from core import sealing
 from core.addresses import add_verified_address, counted_addresses
 from core.db import connection
+from core.errors import UserError
 from core.models import Channel, ContactAddress, Guardian, Pupil, Site, Tag, TagStatus
 from core.passwords import Passwords
 from core.registration_notice import (
@@ -241,7 +242,49 @@ async def test_registration_notices_carry_credentials_and_a_qr_code(database_url
     assert url.endswith("/register/" + issued.registration_code.replace(" ", ""))
     assert _scan(registration_qr(url), tmp_path) == url
     files = write_registration_notices(result.new_guardians, tmp_path / "notices", portal_url="https://x")
-    assert [f.name for f in files] == ["G001.html", "G002.html"]
+    keiko, naoki = result.new_guardians
+    assert [f.name for f in files] == [f"0001-G001-{keiko.login_id}.html", f"0002-G002-{naoki.login_id}.html"]
+
+
+async def test_printing_the_notices_again_into_the_same_folder_overwrites_no_letter(
+    database_url, passwords, tmp_path
+) -> None:
+    result = await _import(ROSTER, passwords)
+    folder = tmp_path / "notices"
+    [first, second] = write_registration_notices(result.new_guardians, folder, portal_url="https://x")
+    first.write_text("the letter as it was handed out", "utf-8")
+
+    with pytest.raises(UserError, match=f"{first} already exists: it was not overwritten"):
+        write_registration_notices(result.new_guardians, folder, portal_url="https://x")
+    assert first.read_text("utf-8") == "the letter as it was handed out"
+    assert result.new_guardians[1].initial_password in second.read_text("utf-8")
+
+
+async def test_names_that_hide_or_turn_characters_are_refused_with_their_line(database_url, passwords) -> None:
+    spoofed = f"""{HEADER}
+みどり小学校,3,2,山田 花子,1A2B3C4D5E,山田 恵子,G001,ictag+broadcast,,
+みどり小学校,3,1,鈴木 蓮,1A2B3C4D60,\u202e子裕 木鈴,G003,ictag+broadcast,,
+みどり小学校,3,1,鈴木\u200b 詩,1A2B3C4D61,鈴木 美穂,G004,ictag+broadcast,,
+みどり小学校\u2066,3,1,高橋 凛,1A2B3C4D62,高橋 誠,G005,ictag+broadcast,,
+みどり小学校,3,1,伊藤 湊,1A2B3C4D63,伊藤 聡,G\x00006,ictag+broadcast,,
+"""
+    refused = await _import(spoofed, passwords)
+    assert not refused.written
+    assert [str(p) for p in refused.problems] == [
+        "line 3: guardian_nameに見えない文字または表示の向きを変える文字（U+202E）が含まれています。"
+        " The guardian_name contains invisible or direction-changing characters (U+202E).",
+        "line 4: pupil_nameに見えない文字または表示の向きを変える文字（U+200B）が含まれています。"
+        " The pupil_name contains invisible or direction-changing characters (U+200B).",
+        "line 5: schoolに見えない文字または表示の向きを変える文字（U+2066）が含まれています。"
+        " The school contains invisible or direction-changing characters (U+2066).",
+        "line 6: guardian_refに見えない文字または表示の向きを変える文字（U+0000）が含まれています。"
+        " The guardian_ref contains invisible or direction-changing characters (U+0000).",
+    ]
+
+    imported = await _import(spoofed, passwords, partial=True)
+    assert [g.name for g in imported.new_guardians] == ["山田 恵子"]
+    assert [s.name for s in await Site.all()] == ["みどり小学校"]
+    assert sorted(p.name for p in await Pupil.all()) == ["山田 花子"]
 
 
 def _scan(qr, tmp_path) -> str:

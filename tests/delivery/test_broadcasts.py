@@ -81,6 +81,23 @@ async def test_a_school_alert_reaches_every_guardian_there_once_and_nobody_else(
     assert actions == ["broadcast.draft", "broadcast.confirm"]
 
 
+async def test_a_broadcast_cannot_show_its_readers_text_turned_around_or_hidden(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    midori, _, _ = await _city()
+    draft = await broadcasts.create_draft(
+        author=None, scope=await broadcasts.parse_scope("みどり小学校:4"), category=BroadcastCategory.GENERAL,
+        title="休校の\u202eお知らせ\u200b", body="明日は休校です。\r\n\u2066詳しくは\u2069学校へ。\x07", ack_requested=False,
+    )
+    await broadcasts.confirm(draft.id, by=None, actor="test")
+    await deliver()
+
+    [mail] = mail_sink.to("yuko@example.jp")
+    assert mail.message["Subject"].endswith("休校のお知らせ")
+    assert "明日は休校です。\n詳しくは学校へ。" in mail.text.replace("\r\n", "\n")
+    assert not any(c in mail.text for c in "\u202e\u200b\u2066\u2069\x07")
+
+
 @pytest.mark.parametrize(
     ("scope", "reached"),
     [

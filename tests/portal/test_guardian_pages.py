@@ -12,6 +12,8 @@ from core.models import (
 )
 from core.passwords import Passwords
 from core.preferences import holds_passage_notice
+from core.registration import issue_link_code
+from portal.deps import SESSION_COOKIE
 from tests.factories import make_pupil
 from tests.portal.conftest import (
     guardian_with_password, log_in_guardian, log_in_staff, passage_with_photo, staff_account,
@@ -93,6 +95,8 @@ async def test_an_address_added_counts_once_verified_by_its_link_and_can_be_remo
     browser = new_browser()
     await log_in_guardian(browser, family.guardian)
     await browser.get("/addresses")
+    turned = await browser.post("/addresses", {"email": "pj.elpmaxe@\u202eokiek"})  # shows as keiko@example.jp
+    assert turned.status_code == 400 and "Check the mail address" in turned.text
     added = await browser.post("/addresses", {"email": "keiko@example.jp"})
     assert "確認メールを送りました" in added.text
     assert "keiko@example.jp" in added.text.split("確認待ち")[1]
@@ -249,3 +253,34 @@ async def test_a_failing_address_is_shown_to_its_guardian_as_not_reaching_them(n
     page = (await browser.get("/addresses")).text
     assert page.count("届いていません") == 1
     assert page.index("gone@example.jp") < page.index("届いていません")
+
+
+async def test_the_notices_qr_link_sends_a_stranger_to_log_in_and_the_guardian_on_to_register(
+    new_browser, passwords: Passwords, family
+) -> None:
+    code = (await issue_link_code(family.guardian.id)).replace(" ", "")
+    neighbour = await guardian_with_password(passwords, name="佐藤 直樹")
+    neighbours_code = (await issue_link_code(neighbour.id)).replace(" ", "")
+
+    stranger = new_browser()
+    for tried in (code, "000011112222", "not-a-code"):  # a real code answers as a made-up one does
+        answer = await stranger.get(f"/register/{tried}")
+        assert answer.status_code == 303 and answer.headers["location"] == f"/login?next=/register/{tried}"
+        assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")  # a code is no way in
+    assert (await stranger.get("/home")).headers["location"] == "/login?next=/home"
+    login_page = await stranger.get(f"/login?next=/register/{code}")
+    assert "受け取り先の登録に進みます" in login_page.text and f'value="/register/{code}"' in login_page.text
+
+    parent = new_browser()
+    logged_in = await log_in_guardian(parent, family.guardian, next=f"/register/{code}")
+    assert logged_in.headers["location"] == f"/register/{code}"
+    page = await parent.get(f"/register/{code}")
+    assert page.status_code == 200 and "Register where notices go" in page.text
+    assert f'<p class="otp">{code}</p>' in page.text and 'name="email"' in page.text
+
+    others = await parent.get(f"/register/{neighbours_code}")  # somebody else's letter
+    assert others.status_code == 200 and "is used, or belongs to another account" in others.text
+    assert neighbours_code not in others.text.replace(f"/register/{neighbours_code}", "")
+    await parent.post("/addresses/chat-code")  # a new code: the printed one no longer works
+    used = await parent.get(f"/register/{code}")
+    assert "is used, or belongs to another account" in used.text and f'<p class="otp">{code}</p>' not in used.text

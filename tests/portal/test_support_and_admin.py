@@ -40,11 +40,11 @@ async def test_the_desk_resets_a_password_shown_once_and_every_session_ends(
     browser = new_browser()
     await log_in_staff(browser, desk)
     await browser.get(f"/support/guardians/{family.guardian.id}")
-    no_reason = await browser.post(f"/support/guardians/{family.guardian.id}/reset-password", {"reason": " "})
+    no_reason = await browser.post(f"/support/guardians/{family.guardian.id}/reset-password", {"reason": " \u200b"})
     assert no_reason.status_code == 400
 
     reset = await browser.post(f"/support/guardians/{family.guardian.id}/reset-password",
-                               {"reason": "電話で本人確認済み lost password"})
+                               {"reason": "電話で本人確認済み\u202e lost password"})  # shown in the audit log as typed
 
     password = re.search(r'id="one-time-password">([^<]+)<', reset.text).group(1)
     assert (await parent.get("/home")).status_code == 303  # logged out everywhere
@@ -112,6 +112,31 @@ async def test_an_administrator_sets_up_a_site_a_gate_and_a_staff_account(new_br
     assert [s.name for s in await teacher.sites.all()] == ["ひかり小学校"]
     await browser.post(f"/admin/staff/{teacher.id}/disable")
     assert (await StaffAccount.get(id=teacher.id)).disabled_at is not None
+
+
+async def test_names_that_would_display_as_another_are_refused_at_every_admin_form(
+    new_browser, passwords: Passwords
+) -> None:
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    browser = new_browser()
+    await log_in_staff(browser, admin)
+    await browser.get("/admin/sites")
+    site = await browser.post("/admin/sites", {"name": "ひかり\u202e校学小", "kind": "school", "cutoff": "12:30"})
+    assert site.status_code == 400 and "(U+202E)" in site.text and "施設名に見えない文字" in site.text
+    await browser.post("/admin/sites", {"name": "ひかり小学校", "kind": "school", "cutoff": "12:30"})
+    await browser.get("/admin/gates")
+    gate = await browser.post("/admin/gates", {"site": "ひかり小学校", "name": "正\u200b門"})
+    assert gate.status_code == 400 and "The gate name contains invisible" in gate.text
+    assert [s.name for s in await Site.all()] == ["ひかり小学校"] and await Gate.all().count() == 0
+
+    await browser.get("/admin/roster")
+    spoofed = ROSTER.replace("佐藤 直樹", "\u2067佐藤 直樹\u2069")
+    upload = await browser.client.post(
+        "/admin/roster", data={"csrf": await browser.csrf()},
+        files={"roster": ("roster.csv", spoofed.encode(), "text/csv")},
+    )
+    assert upload.status_code == 400 and "line 3: guardian_name" in upload.text and "U+2067, U+2069" in upload.text
+    assert await Guardian.all().count() == 0
 
 
 async def test_an_administrator_imports_a_roster_by_upload(new_browser, passwords: Passwords) -> None:
