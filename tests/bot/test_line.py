@@ -147,3 +147,17 @@ async def test_with_the_messaging_api_away_line_gets_200_and_the_reply_arrives_o
     [push] = line_api.pushed_to("U4af4980629")
     assert "登録しました" in push.body["messages"][0]["text"]
     assert line_api.replies() == []
+
+
+async def test_a_reply_line_answers_with_a_5xx_is_pushed_later(database_url, line_api, line_client, bot_settings) -> None:
+    from bot.line_transport import LineTransport
+    from core.delivery.worker import DeliveryWorker
+
+    line_api.fail("reply", 500, "internal error")
+    assert (await _post(line_client, line_api, line_api.text_event("U77", "ヘルプ"))).status_code == 200
+    transport = LineTransport(bot_settings.line)
+    try:
+        await DeliveryWorker(bot_settings, {Channel.LINE: transport}).drain(timeout=30)
+    finally:
+        await transport.close()
+    assert len(line_api.pushed_to("U77")) == 1
