@@ -149,7 +149,9 @@ async def test_with_the_messaging_api_away_line_gets_200_and_the_reply_arrives_o
     assert line_api.replies() == []
 
 
-async def test_a_reply_line_answers_with_a_5xx_is_pushed_later(database_url, line_api, line_client, bot_settings) -> None:
+async def test_a_reply_line_answers_with_a_5xx_is_pushed_later(
+    database_url, line_api, line_client, bot_settings
+) -> None:
     from bot.line_transport import LineTransport
     from core.delivery.worker import DeliveryWorker
 

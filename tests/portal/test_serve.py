@@ -72,7 +72,9 @@ def _handshake(url: str, *, version: ssl.TLSVersion, ciphers: str | None = None)
             return protocol, name
 
 
-async def test_serve_offers_tls_1_2_and_1_3_with_aead_suites_only(start_server, empty_database_url, tmp_path: Path) -> None:
+async def test_serve_offers_tls_1_2_and_1_3_with_aead_suites_only(
+    start_server, empty_database_url, tmp_path: Path
+) -> None:
     cert, key = _self_signed(tmp_path)
     url = start_server(scheme="https", env={
         "MIMAMORI_PORTAL__TLS_CERT": str(cert), "MIMAMORI_PORTAL__TLS_KEY": str(key),
