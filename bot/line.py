@@ -4,15 +4,18 @@ The webhook checks ``X-Line-Signature`` (HMAC-SHA256 of the raw body with the ch
 compared in constant time) before it reads anything, answers 400 to a body that is no webhook,
 and handles each event once by its ``webhookEventId`` however often LINE redelivers it.
 Replies go by reply token (free of the monthly quota); guardian commands are quick replies.
+When the Messaging API is away, the webhook still answers 200 and the reply waits in the outbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import logging
 
+from aiohttp import ClientError
 from fastapi import APIRouter, Request, Response
 from linebot.v3.messaging import (
     ApiException,
@@ -33,6 +36,7 @@ from linebot.v3.webhook import WebhookParser
 from linebot.v3.webhooks import Event, FollowEvent, MessageEvent, PostbackEvent, TextMessageContent, UnfollowEvent
 
 from bot.conversation import GUARDIAN_MENU, Conversation, Incoming, Reply
+from bot.deferred import answer_later
 from bot.events import handle_once
 from core import broadcasts
 from core.config import LineSettings
@@ -44,6 +48,7 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Line-Signature"
 TEXT_LIMIT = 5000
 BUTTONS_TEXT = "選択してください / Please choose"
+LINE_AWAY = (ClientError, asyncio.TimeoutError, OSError)  # no answer from the Messaging API
 
 def line_api_client(settings: LineSettings) -> AsyncApiClient:
     """An API client for ``settings.api_base`` (LINE, or a fake in tests)."""
@@ -125,8 +130,13 @@ class LineDialogue:
                 ReplyMessageRequest(reply_token=event.reply_token, messages=line_messages(reply)),
                 _request_timeout=self._timeout,
             )
-        except ApiException as exc:  # an expired reply token: the turn itself is done
-            log.warning("LINE refused a reply: %s %s", exc.status, exc.body)
+        except ApiException as exc:
+            if exc.status is not None and exc.status >= 500:
+                await answer_later(Channel.LINE, user, reply, exc)
+            else:  # an expired reply token: the turn itself is done
+                log.warning("LINE refused a reply: %s %s", exc.status, exc.body)
+        except LINE_AWAY as exc:
+            await answer_later(Channel.LINE, user, reply, exc)
 
 
 def line_webhook(dialogue: LineDialogue, channel_secret: str) -> APIRouter:

@@ -11,11 +11,9 @@ and network trouble retry, other refusals are permanent.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 
-from aiohttp import ClientError
 from linebot.v3.messaging import (
     ApiException,
     AsyncApiClient,
@@ -31,7 +29,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
-from bot.line import line_api_client
+from bot.line import LINE_AWAY, line_api_client
 from bot.replies import chat_text
 from core.config import LineSettings
 from core.delivery.render import RenderedNotice
@@ -112,7 +110,7 @@ def notice_messages(notice: RenderedNotice) -> list[Message]:
 
 
 def _classify(exc: Exception, *, about_recipient: bool) -> Outcome:
-    if isinstance(exc, (ClientError, asyncio.TimeoutError, OSError)):
+    if isinstance(exc, LINE_AWAY):
         return TemporaryFailure(f"LINE unreachable: {exc!r}")
     if not isinstance(exc, ApiException):
         raise exc

@@ -1,7 +1,8 @@
 """The conversation spoken on Telegram (aiogram 3): long polling or the /hooks/telegram webhook.
 
 aiogram only translates: a text or a pressed inline button becomes an ``Incoming``, a ``Reply``
-becomes a message with an inline keyboard. Commands appear in Telegram's menu.
+becomes a message with an inline keyboard. Commands appear in Telegram's menu. When the Bot API
+is away, the reply waits in the outbox (the webhook still answers 200).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from contextlib import suppress
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -29,6 +31,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from bot.conversation import Conversation, Incoming, Reply
+from bot.deferred import answer_later
 from bot.events import handle_once
 from core.config import TelegramSettings
 from core.models import Channel
@@ -50,6 +53,7 @@ STAFF_MENU = (
     ("alert", "緊急連絡の下書き / draft an alert: /alert <scope> <text>"),
 )
 RESTART_DELAY_SECONDS = 5.0
+TELEGRAM_AWAY = (TelegramServerError, TelegramNetworkError, asyncio.TimeoutError, OSError)
 
 
 def telegram_bot(settings: TelegramSettings) -> Bot:
@@ -82,7 +86,8 @@ def telegram_dispatcher(conversation: Conversation) -> Dispatcher:
     async def on_button(query: CallbackQuery, bot: Bot) -> None:
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
         reply = await conversation.respond(Incoming(Channel.TELEGRAM, str(chat_id), postback=query.data))
-        await query.answer()
+        with suppress(*TELEGRAM_AWAY):  # it only stops the button's spinner, which stops by itself
+            await query.answer()
         if query.message is not None and reply.buttons == () and query.data.startswith("bc-"):
             with suppress(Exception):  # the preview's buttons go once decided: cosmetic
                 await bot.edit_message_reply_markup(chat_id=chat_id, message_id=query.message.message_id)
@@ -94,15 +99,18 @@ def telegram_dispatcher(conversation: Conversation) -> Dispatcher:
 
 
 async def _answer(bot: Bot, chat_id: int, reply: Reply) -> None:
-    if reply.staff_menu:
-        await bot.set_my_commands(
-            [BotCommand(command=c, description=d) for c, d in MENU + STAFF_MENU],
-            scope=BotCommandScopeChat(chat_id=chat_id),
+    try:
+        if reply.staff_menu:
+            await bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in MENU + STAFF_MENU],
+                scope=BotCommandScopeChat(chat_id=chat_id),
+            )
+        await bot.send_message(
+            chat_id, reply.text, reply_markup=keyboard(reply),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
-    await bot.send_message(
-        chat_id, reply.text, reply_markup=keyboard(reply),
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-    )
+    except TELEGRAM_AWAY as exc:
+        await answer_later(Channel.TELEGRAM, str(chat_id), reply, exc)
 
 
 async def publish_menu(bot: Bot) -> None:

@@ -16,15 +16,13 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
-    TelegramServerError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.replies import chat_text
-from bot.telegram import telegram_bot
+from bot.telegram import TELEGRAM_AWAY, telegram_bot
 from core.config import TelegramSettings
 from core.delivery.render import RenderedNotice
 from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
@@ -115,7 +113,7 @@ class TelegramTransport:
         except (TelegramBadRequest, TelegramNotFound) as exc:
             about_chat = "chat not found" in exc.message.lower() or "user not found" in exc.message.lower()
             return PermanentFailure(f"Telegram refused: {exc.message}", address_verdict="failing" if about_chat else None)
-        except (TelegramServerError, TelegramNetworkError, asyncio.TimeoutError, OSError) as exc:
+        except TELEGRAM_AWAY as exc:
             return TemporaryFailure(f"Telegram unreachable: {exc}")
         except TelegramAPIError as exc:  # e.g. 401: our token is wrong - staff must fix it, then it goes
             return TemporaryFailure(f"Telegram said: {exc.message}")

@@ -1,15 +1,22 @@
 """Logging in guardians and staff, and changing a password.
 
-Failures are throttled per account and per client address with growing delays (core.throttle).
-The account's delay is capped, and a browser that has logged in to the account before carries
-a device cookie that is throttled on its own: an attacker can slow down guessing, never lock
-the guardian out for good. An unknown login ID and a wrong password get the same answer after
-the same work (one Argon2 verification each).
+The rule (core.throttle gives the growing, capped delays):
+- failures are counted per client network (an IPv4 address, an IPv6 /64) across all accounts, and
+  per account from that network (or from that browser, when it carries the account's device cookie
+  from an earlier login); either one slows down only the place the failures come from;
+- failures are also counted per account from anywhere. Once those slow the account down, a network
+  without the device cookie is not refused but goes the slow path: one attempt per
+  ``SLOW_PATH_EVERY`` on that account, checked as usual. So a stranger who knows the login ID
+  printed on the letter cannot keep the family out (their first login, from a new phone, gets
+  through at once), while guessing stays hopeless: see NOTES-accounts.md for the numbers.
+An unknown login ID and a wrong password get the same answer after the same work (one Argon2
+verification each).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,8 +29,10 @@ from core.models import Guardian, StaffAccount
 from core.passwords import Passwords
 from core.sessions import end_all_sessions
 
-ACCOUNT_POLICY = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(seconds=2))
+OWN_POLICY = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(seconds=2))  # account × network
 CLIENT_POLICY = throttle.ThrottlePolicy(free_attempts=20, base_delay=timedelta(seconds=2))
+ACCOUNT_POLICY = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(seconds=2))
+SLOW_PATH_EVERY = timedelta(seconds=30)
 MIN_PASSWORD_LENGTH = 10
 Account = Guardian | StaffAccount
 
@@ -54,6 +63,45 @@ def normalise_login(kind: AccountKind, login_id: str) -> str:
 def account_key(kind: AccountKind, login_id: str) -> str:
     """The throttle key of an account (also for IDs that do not exist: same behaviour)."""
     return f"login:{kind.value}:{normalise_login(kind, login_id)}"
+
+
+def client_network(host: str) -> str:
+    """Where failures are counted from: the address, or its /64 (one IPv6 subscriber holds a whole /64)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+@dataclass(frozen=True)
+class _LoginKeys:
+    own: str  # this account from this network, or from this device
+    client: str  # this network, any account
+    account: str  # this account, from anywhere
+    slow_path: str | None  # this account's slow-path slot for this network (None: a known device)
+
+
+def _login_keys(kind: AccountKind, login: str, client: str, device_cookie: str | None) -> _LoginKeys:
+    network = client_network(client)
+    account = account_key(kind, login)
+    nonce = _device_nonce(kind, login, device_cookie)
+    if nonce:
+        return _LoginKeys(f"login-device:{nonce}", f"login-client:{network}", account, None)
+    return _LoginKeys(f"{account}:from:{network}", f"login-client:{network}", account,
+                      f"{account}:slow:{network}")
+
+
+async def _wait(keys: _LoginKeys) -> timedelta:
+    """Zero to go ahead (having taken the slow-path slot if the account is slowed down)."""
+    wait = max(await throttle.wait_before_next(keys.own), await throttle.wait_before_next(keys.client))
+    if wait or keys.slow_path is None or not await throttle.wait_before_next(keys.account):
+        return wait
+    return await throttle.claim_slot(keys.slow_path, SLOW_PATH_EVERY)
 
 
 def _device_mac(kind: AccountKind, login_id: str, nonce: str) -> str:
@@ -101,12 +149,8 @@ async def authenticate(
     passwords: Passwords,
 ) -> LoginResult:
     login = normalise_login(kind, login_id)
-    nonce = _device_nonce(kind, login, device_cookie)
-    account_throttle = f"login-device:{nonce}" if nonce else account_key(kind, login)
-    client_throttle = f"login-client:{client}"
-    wait = max(
-        await throttle.wait_before_next(account_throttle), await throttle.wait_before_next(client_throttle)
-    )
+    keys = _login_keys(kind, login, client, device_cookie)
+    wait = await _wait(keys)
     if wait:
         metrics.login_throttled(kind.value)
         return LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
@@ -114,13 +158,15 @@ async def authenticate(
     ok = await asyncio.to_thread(_check_password, passwords, account, password)
     if not ok:
         metrics.login_failed(kind.value)
-        await throttle.record_failure(account_throttle, ACCOUNT_POLICY)
-        await throttle.record_failure(client_throttle, CLIENT_POLICY)
+        await throttle.record_failure(keys.own, OWN_POLICY)
+        await throttle.record_failure(keys.client, CLIENT_POLICY)
+        await throttle.record_failure(keys.account, ACCOUNT_POLICY)
         # Written for unknown IDs too (without what was typed): the same work either way.
         await audit.record(f"{kind.value}:{login if account else '?'}", "login.failed",
                            target=_target(account) if account else None)
         return LoginResult(LoginOutcome.REFUSED)
-    await throttle.reset(account_throttle)
+    # Only the place that succeeded starts afresh: the account's own count keeps slowing guessers.
+    await throttle.reset(keys.own)
     if kind is AccountKind.STAFF:
         await audit.record(f"staff:{login}", "login", target=_target(account))
     if passwords.needs_rehash(account.password_hash):

@@ -45,6 +45,7 @@ class Heartbeat(_Wire):
     camera_alive: bool | None = None  # None: the gate has no camera
     camera_error: str | None = Field(None, max_length=300)
     spool_depth: int = Field(ge=0)
+    spool_rejected: int = Field(0, ge=0)  # entries the centre refused for good, kept on the gate
 
 
 class Problem(_Wire):

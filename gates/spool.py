@@ -3,8 +3,10 @@ acknowledged it. A SQLite file (WAL, full sync), so a power cut or a restart los
 
 Photos are sealed (AES-256-GCM) with a key derived from the gate key, since a gate may be
 stolen; the event id is the associated data, so a sealed photo moved to another entry does not
-open. An entry the centre refused for good (413, 422) moves to ``rejected`` rather than
-blocking the queue, and stays there for someone to look at.
+open. An entry the centre refused for good (a 4xx about the entry, see gates.uplink) moves to
+``rejected`` rather than blocking the queue, and stays there for someone to look at (its photo is
+dropped: nobody needs a child's picture to see why an event was refused). An entry that keeps
+failing while the centre takes newer ones is moved behind them (``move_behind``).
 """
 
 from __future__ import annotations
@@ -95,10 +97,17 @@ class Spool:
             return cursor.lastrowid  # type: ignore[return-value]
 
     def oldest(self) -> SpoolEntry | None:
+        return self._first_after(0)
+
+    def next_after(self, seq: int) -> SpoolEntry | None:
+        """The entry queued right behind ``seq``, if any."""
+        return self._first_after(seq)
+
+    def _first_after(self, seq: int) -> SpoolEntry | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT seq, event_id, tag, seen_at, reader, photo, photo_missing, attempts"
-                " FROM entry ORDER BY seq LIMIT 1"
+                " FROM entry WHERE seq > ? ORDER BY seq LIMIT 1", (seq,)
             ).fetchone()
         if row is None:
             return None
@@ -121,6 +130,12 @@ class Spool:
                 "UPDATE entry SET attempts = attempts + 1, last_error = ? WHERE seq = ?", (error, seq)
             )
 
+    def move_behind(self, seq: int) -> None:
+        """Queue ``seq`` behind every entry there is now (its attempts and last error go with it)."""
+        with self._lock:
+            # AUTOINCREMENT gives later entries a seq above the largest ever used, so it stays behind them.
+            self._db.execute("UPDATE entry SET seq = (SELECT max(seq) FROM entry) + 1 WHERE seq = ?", (seq,))
+
     def reject(self, seq: int, reason: str) -> None:
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
@@ -133,6 +148,10 @@ class Spool:
     def depth(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM entry").fetchone()[0]
+
+    def rejected_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM rejected").fetchone()[0]
 
     def rejected(self) -> list[tuple[UUID, str]]:
         with self._lock:

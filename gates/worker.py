@@ -119,6 +119,7 @@ class GateWorker:
             camera_alive=camera.alive if camera else None,
             camera_error=camera.error[:300] if camera and camera.error else None,
             spool_depth=await asyncio.to_thread(self.spool.depth),
+            spool_rejected=await asyncio.to_thread(self.spool.rejected_count),
         )
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:

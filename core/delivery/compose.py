@@ -112,6 +112,9 @@ class NoticeComposer:
 
         composed: list[tuple[Delivery, Outgoing | Undeliverable]] = []
         for row in rows:
+            if row.kind is NoticeKind.REPLY:
+                composed.append((row, _reply(row)))
+                continue
             address = addresses.get(row.address_id) if row.address_id else None
             staff_address = staff_addresses.get(row.staff_address_id) if row.staff_address_id else None
             if address is None and staff_address is None:
@@ -211,6 +214,16 @@ class NoticeComposer:
                 self._settings.portal.public_url,
             )
         return False
+
+
+def _reply(row: Delivery) -> Outgoing:
+    """A queued bot answer (core.delivery.outbox.enqueue_reply): its chat and text are in the payload."""
+    payload = json.loads(row.payload or "{}")
+    notice = RenderedNotice(subject="", text=payload["text"], html=None, actions=tuple(
+        Action(label, postback=postback) for label, postback in payload["buttons"]
+    ))
+    return Outgoing(delivery_id=row.id, idempotency_key=row.idempotency_key, kind=row.kind,
+                    address=payload["chat"], notice=notice)
 
 
 def with_token(notice: RenderedNotice, token: str | None) -> RenderedNotice:

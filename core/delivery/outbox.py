@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -19,6 +19,9 @@ from tortoise.transactions import in_transaction
 from core.db import insert_rows
 from core.identifiers import new_token
 from core.models import Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
+
+
+REPLY_KEEP = timedelta(hours=12)  # an answer later than this is no answer any more
 
 
 class Priority(IntEnum):
@@ -107,3 +110,17 @@ async def enqueue_to_guardians(
         }
         for recipient in recipients
     ], ignore_conflicts=True)
+
+
+async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequence[tuple[str, str]]) -> None:
+    """Queue a bot's answer the chat API did not take, to be pushed by the worker.
+
+    A reply goes to a chat, which need not be a registered address (a code being typed): the
+    chat and the text travel in the sealed payload, so no chat id is stored in plain text.
+    """
+    now = datetime.now(UTC)
+    await Delivery.create(
+        idempotency_key=f"reply:{new_token()}", kind=NoticeKind.REPLY, channel=channel,
+        priority=int(Priority.URGENT), next_attempt_at=now, expires_at=now + REPLY_KEEP,
+        payload=json.dumps({"chat": chat, "text": text, "buttons": [list(b) for b in buttons]}, ensure_ascii=False),
+    )

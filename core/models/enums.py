@@ -72,6 +72,7 @@ class NoticeKind(StrEnum):
     VERIFICATION = "verification"
     STAFF = "staff"
     ADDRESS_INACTIVE = "address_inactive"  # told to the other address when one blocked us
+    REPLY = "reply"  # a chat bot's answer that could not go at once (the chat API was away)
 
 
 class DeliveryStatus(StrEnum):

@@ -21,6 +21,7 @@ from mimamori.listening import check_listening
 from mimamori.metrics_endpoint import serve_metrics
 from mimamori.runtime import opened
 from mimamori.supervision import Supervisor
+from mimamori.tls import portal_context
 from portal.app import create_app
 
 
@@ -57,6 +58,7 @@ async def serve(
             proxy_headers=portal.behind_proxy,
             ssl_certfile=str(portal.tls_cert) if portal.tls_cert else None,
             ssl_keyfile=str(portal.tls_key) if portal.tls_key else None,
+            ssl_context_factory=portal_context if portal.tls_cert else None,
         )
         server = PortalServer(config)
         freeze_startup_objects()

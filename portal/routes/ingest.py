@@ -1,7 +1,7 @@
 """The ingest API the gates speak (see core.wire): passages with their stills, and heartbeats.
 
 Every answer to bad input is a 4xx with a ``Problem`` body saying why; a gate keeps an entry it
-was refused with 401 or a 5xx, and gives up on one refused with 413 or 422.
+was refused with 401, 403, 404, 408, 429 or a 5xx, and sets aside one refused with another 4xx.
 """
 
 from __future__ import annotations

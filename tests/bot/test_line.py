@@ -119,3 +119,47 @@ async def test_a_postback_acknowledges_a_broadcast(database_url, line_api, line_
 
     assert "確認を受け付けました" in _reply_text(line_api.replies()[-1])
     assert await broadcast.acks.all().count() == 1
+
+
+async def test_with_the_messaging_api_away_line_gets_200_and_the_reply_arrives_once_it_is_back(
+    database_url, line_api, line_client, bot_settings
+) -> None:
+    from bot.line_transport import LineTransport
+    from core.delivery.worker import DeliveryWorker
+
+    guardian = await make_guardian()
+    code = await issue_link_code(guardian.id)
+    await line_api.stop()  # LINE's API is away; its webhook calls still arrive
+
+    response = await _post(line_client, line_api, line_api.text_event("U4af4980629", f"登録コード {code}"))
+
+    assert response.status_code == 200  # no 500: LINE would only redeliver what is already done
+    [address] = await counted_addresses(guardian.id)
+    assert address.value == "U4af4980629"
+    stored = await Delivery._meta.db.execute_query_dict("SELECT * FROM delivery WHERE kind = 'reply'")
+    assert len(stored) == 1 and "U4af4980629" not in str(stored)  # the chat is sealed in the payload
+    await line_api.start()
+    transport = LineTransport(bot_settings.line)
+    try:
+        await DeliveryWorker(bot_settings, {Channel.LINE: transport}).drain(timeout=30)
+    finally:
+        await transport.close()
+    [push] = line_api.pushed_to("U4af4980629")
+    assert "登録しました" in push.body["messages"][0]["text"]
+    assert line_api.replies() == []
+
+
+async def test_a_reply_line_answers_with_a_5xx_is_pushed_later(
+    database_url, line_api, line_client, bot_settings
+) -> None:
+    from bot.line_transport import LineTransport
+    from core.delivery.worker import DeliveryWorker
+
+    line_api.fail("reply", 500, "internal error")
+    assert (await _post(line_client, line_api, line_api.text_event("U77", "ヘルプ"))).status_code == 200
+    transport = LineTransport(bot_settings.line)
+    try:
+        await DeliveryWorker(bot_settings, {Channel.LINE: transport}).drain(timeout=30)
+    finally:
+        await transport.close()
+    assert len(line_api.pushed_to("U77")) == 1

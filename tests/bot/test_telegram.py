@@ -114,3 +114,47 @@ async def test_polling_survives_a_failing_api(database_url, telegram_api, bot_se
     assert len(telegram_api.sent("deleteWebhook")) >= 2
     [answer] = telegram_api.sent(chat="98")
     assert "登録コード" in answer.params["text"]
+
+
+async def test_with_the_bot_api_away_telegram_gets_200_and_the_answer_arrives_once_it_is_back(
+    database_url, telegram_api, telegram_client, bot_settings
+) -> None:
+    from bot.telegram_transport import TelegramTransport
+    from core.delivery.worker import DeliveryWorker
+
+    guardian = await make_guardian()
+    code = await issue_link_code(guardian.id)
+    update = telegram_api.text_update(4242, f"/start {code.replace(' ', '')}")
+    await telegram_api.stop()  # the Bot API is away; its webhook calls still arrive
+
+    response = await telegram_client.post("/hooks/telegram", json=update, headers=HEADERS)
+
+    assert response.status_code == 200
+    [address] = await counted_addresses(guardian.id)
+    assert address.value == "4242"
+    await telegram_api.start()
+    transport = TelegramTransport(bot_settings.telegram)
+    try:
+        await DeliveryWorker(bot_settings, {Channel.TELEGRAM: transport}).drain(timeout=30)
+    finally:
+        await transport.close()
+    [answer] = telegram_api.sent(chat="4242")
+    assert "登録しました" in answer.params["text"]
+
+
+async def test_a_button_pressed_while_the_bot_api_is_away_is_answered_later(
+    database_url, telegram_api, telegram_client, bot_settings
+) -> None:
+    from bot.telegram_transport import TelegramTransport
+    from core.delivery.worker import DeliveryWorker
+
+    update = telegram_api.button_update(77, "help")
+    await telegram_api.stop()
+    assert (await telegram_client.post("/hooks/telegram", json=update, headers=HEADERS)).status_code == 200
+    await telegram_api.start()
+    transport = TelegramTransport(bot_settings.telegram)
+    try:
+        await DeliveryWorker(bot_settings, {Channel.TELEGRAM: transport}).drain(timeout=30)
+    finally:
+        await transport.close()
+    assert len(telegram_api.sent(chat="77")) == 1

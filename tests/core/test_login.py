@@ -55,8 +55,13 @@ async def test_a_forged_device_cookie_counts_for_nothing(passwords: Passwords, c
     for n in range(6):
         await authenticate(AccountKind.GUARDIAN, guardian.login_id, "x", client=f"192.0.2.{20 + n}",
                            device_cookie=cookie, passwords=passwords)
-    throttled = await _try(passwords, guardian.login_id, "x", client="192.0.2.99")
-    assert throttled.outcome is LoginOutcome.THROTTLED  # the account's own throttle applied
+    again = await authenticate(AccountKind.GUARDIAN, guardian.login_id, "x", client="192.0.2.25",
+                               device_cookie=cookie, passwords=passwords)
+    assert again.outcome is LoginOutcome.THROTTLED  # the slowed account's slow path, as without a cookie
+    real = new_device_cookie(AccountKind.GUARDIAN, guardian.login_id)
+    known = await authenticate(AccountKind.GUARDIAN, guardian.login_id, "x", client="192.0.2.25",
+                               device_cookie=real, passwords=passwords)
+    assert known.outcome is LoginOutcome.REFUSED  # a real device cookie is counted on its own
 
 
 async def test_failures_are_audited_alike_without_recording_unknown_ids(passwords: Passwords) -> None:

@@ -39,3 +39,11 @@ async def test_keys_are_not_stored_in_plain_text(database_url) -> None:
 
     await _fail("ip:203.0.113.9", 1)
     assert "203.0.113.9" not in str(await ThrottleState.all().values())
+
+
+async def test_a_slot_gives_one_attempt_per_period(database_url) -> None:
+    every = timedelta(seconds=30)
+    assert await throttle.claim_slot("slow:A", every, now=T0) == timedelta(0)
+    assert await throttle.claim_slot("slow:A", every, now=T0 + timedelta(seconds=10)) == timedelta(seconds=20)
+    assert await throttle.claim_slot("slow:B", every, now=T0 + timedelta(seconds=10)) == timedelta(0)
+    assert await throttle.claim_slot("slow:A", every, now=T0 + every) == timedelta(0)

@@ -99,6 +99,10 @@ class FakeTelegramApi(LoopbackServer):
             return _ok(BOT_USER)
         return _ok(True)  # setMyCommands, setWebhook, deleteWebhook, answerCallbackQuery, ...
 
+    async def start(self):  # -> Self
+        self._closing = False
+        return await super().start()
+
     async def stop(self) -> None:
         self._closing = True
         self._new_update.set()  # long polls answer now rather than holding the shutdown

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.config import Settings
 from gates.config import GateConfig, load_gate_config
@@ -41,17 +43,39 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15) -> None:
 
 
 class Centre:
-    """The central service's portal, served for real; ``stop()`` and ``start()`` play an outage."""
+    """The central service's portal, served for real; ``stop()`` and ``start()`` play an outage, and
+    ``fails`` plays a centre with a bug one event triggers (event id → the status it answers)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.fails: dict[str, int] = {}
         self._server: PortalServer | None = None
         self._task: asyncio.Task[None] | None = None
 
+    def _with_faults(self, app: ASGIApp) -> ASGIApp:
+        async def faulty(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or not self.fails:
+                return await app(scope, receive, send)
+            messages, body = [], b""
+            while True:
+                message = await receive()
+                messages.append(message)
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            status = next((code for event, code in self.fails.items() if event.encode() in body), None)
+            if status is not None:
+                return await PlainTextResponse("a bug this event triggers", status_code=status)(scope, receive, send)
+            replay = iter(messages)
+            return await app(scope, lambda: _next_or_disconnect(replay), send)
+
+        return faulty
+
     async def start(self) -> None:
-        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning")
+        app = self._with_faults(create_app(self.settings))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self._server = PortalServer(config)
         self._task = asyncio.create_task(self._server.serve())
         await eventually(lambda: self._server.started)
@@ -75,6 +99,10 @@ def reader_port(tmp_path: Path):
     port = ReaderPort(tmp_path)
     yield port
     port.close()
+
+
+async def _next_or_disconnect(messages: Iterator[Message]) -> Message:
+    return next(messages, {"type": "http.disconnect"})
 
 
 class RunningGate:

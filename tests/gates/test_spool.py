@@ -49,3 +49,19 @@ def test_a_stolen_spool_shows_no_photo_and_another_key_opens_none(tmp_path) -> N
     entry = other.oldest()
     assert entry.photo is None and "could not be opened" in entry.photo_missing
     other.close()
+
+
+def test_a_stuck_entry_moved_behind_stays_behind_later_ones_too(tmp_path) -> None:
+    spool = Spool(tmp_path / "spool.db", KEY)
+    ids = [uuid.uuid4() for _ in range(3)]
+    for n, event_id in enumerate(ids[:2]):
+        spool.add(event_id, f"TAG{n}", SEEN)
+    stuck = spool.oldest()
+    spool.failed(stuck.seq, "HTTP 500: Internal Server Error")
+    spool.move_behind(stuck.seq)
+    spool.add(ids[2], "TAG2", SEEN)
+    order = []
+    while (head := spool.oldest()) is not None:
+        order.append((head.event_id, head.attempts))
+        spool.acknowledged(head.seq)
+    assert order == [(ids[1], 0), (ids[0], 1), (ids[2], 0)]

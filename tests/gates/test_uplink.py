@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from core.models import Delivery, Direction, Gate, Passage, Photo
 from gates.protocols.em4100_ascii import frame
+from gates.uplink import STUCK_AFTER
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 from tests.gates.conftest import eventually
 
@@ -63,7 +64,7 @@ async def test_after_an_outage_and_a_restart_every_passage_arrives_once_in_order
         reader_port.write(frame(tag))
         await asyncio.sleep(0.2)
     await eventually(lambda: worker.spool.depth() == 3)
-    await asyncio.sleep(1.5)  # a few failed attempts
+    await eventually(lambda: worker.spool.oldest().attempts > STUCK_AFTER)  # a long outage
     assert worker.uplink.last_error.startswith("the centre is unreachable")
     beat = await worker.heartbeat()
     assert beat.spool_depth == 3 and beat.camera_alive is None
@@ -109,6 +110,45 @@ async def test_a_passage_the_centre_refuses_for_good_does_not_block_the_others(
     [(event_id, reason)] = worker.spool.rejected()
     assert event_id == refused and reason == "HTTP 422: the photo is not a JPEG"
     assert await Passage.all().count() == 1
+
+
+async def test_a_passage_the_centre_keeps_failing_goes_behind_the_later_ones_and_arrives_once_fixed(
+    centre, gate_config, running_gates
+) -> None:
+    key = await _school()
+    await centre.start()
+    worker = await running_gates(gate_config(key, camera=False)).start()
+    stuck, *later = (uuid.uuid4() for _ in TAGS)
+    centre.fails[str(stuck)] = 500
+    for event_id, tag in zip((stuck, *later), TAGS):
+        await asyncio.to_thread(worker.spool.add, event_id, tag, datetime.now(UTC))
+    worker.uplink.wake()
+
+    await eventually(lambda: worker.spool.depth() == 1)
+    assert await Passage.filter(event_id__in=later).count() == len(later)
+    assert worker.spool.depth() == 1 and worker.spool.oldest().event_id == stuck
+    await eventually(lambda: (worker.uplink.last_error or "").startswith("HTTP 500"))  # still tried
+    del centre.fails[str(stuck)]  # the centre's bug is fixed
+    await eventually(lambda: worker.spool.depth() == 0)
+    assert await Passage.filter(event_id=stuck).exists() and await Passage.all().count() == len(TAGS)
+
+
+async def test_an_event_the_centre_calls_bad_is_set_aside_kept_and_reported(
+    centre, gate_config, running_gates
+) -> None:
+    key = await _school()
+    await centre.start()
+    worker = await running_gates(gate_config(key, camera=False)).start()
+    bad, good = uuid.uuid4(), uuid.uuid4()
+    centre.fails[str(bad)] = 400
+    await asyncio.to_thread(worker.spool.add, bad, TAGS[0], datetime.now(UTC))
+    await asyncio.to_thread(worker.spool.add, good, TAGS[1], datetime.now(UTC))
+    worker.uplink.wake()
+
+    await eventually(lambda: Passage.filter(event_id=good).exists())
+    assert [event_id for event_id, _ in worker.spool.rejected()] == [bad]
+    assert await worker.uplink.heartbeat(await worker.heartbeat())
+    assert (await Gate.get()).health["spool_rejected"] == 1  # the centre sees it set aside
 
 
 async def test_a_wrong_gate_key_keeps_everything_spooled(centre, gate_config, reader_port, running_gates) -> None:

@@ -93,27 +93,49 @@ async def test_sessions_end_when_idle_or_too_old(family) -> None:
     assert await find_session(busy.token, now=now + ABSOLUTE + timedelta(minutes=1)) is None
 
 
-async def test_guessing_is_slowed_down_per_account_but_the_guardians_own_phone_still_gets_in(
-    new_browser, family
+async def _guess(browser, guardian, password: str) -> str:
+    return (await browser.post("/login", {"login_id": guardian.login_id, "password": password})).text
+
+
+async def test_a_stranger_who_knows_the_login_id_cannot_keep_the_family_out(
+    new_browser, passwords: Passwords, family
 ) -> None:
+    guardian = family.guardian
+    issued, guardian.password_hash = passwords.issue_one_time()  # the letter has just arrived
+    guardian.must_change_password = True
+    await guardian.save()
+    for n in range(30):  # failures from many addresses slow the account down to the cap
+        stranger = new_browser(client_host=f"192.0.2.{100 + n}")
+        await stranger.get("/login")
+        assert "is wrong" in await _guess(stranger, guardian, f"guess-{n}")
+        second = await _guess(stranger, guardian, f"guess-{n}-again")
+        assert n < 5 or "Too many attempts" in second  # then each address has one try per 30 s
+
+    new_phone = new_browser(client_host="198.51.100.20")  # the family's first login: no device cookie
+    response = await log_in_guardian(new_phone, guardian, issued)
+    assert response.headers.get("location") == "/password?next=/home", response.text
+
+
+async def test_guessing_is_slowed_down_from_one_address_and_from_many(new_browser, family) -> None:
+    guardian = family.guardian
     phone = new_browser(client_host="198.51.100.20")
-    await log_in_guardian(phone, family.guardian)  # earlier login: the phone holds a device cookie
+    await log_in_guardian(phone, guardian)  # earlier login: the phone holds a device cookie
     await phone.post("/logout")
     attacker = new_browser(client_host="192.0.2.66")
     await attacker.get("/login")
-    answers = [
-        (await attacker.post("/login", {"login_id": family.guardian.login_id, "password": f"guess-{n}"})).text
-        for n in range(7)
-    ]
+    answers = [await _guess(attacker, guardian, f"guess-{n}") for n in range(7)]
     assert "Too many attempts" in answers[-1]
-    right_but_throttled = await attacker.post(
-        "/login", {"login_id": family.guardian.login_id, "password": GUARDIAN_PASSWORD}
-    )
-    assert "Too many attempts" in right_but_throttled.text
-    elsewhere = new_browser(client_host="198.51.100.99")  # a new browser is slowed down too
-    assert "Too many attempts" in (await log_in_guardian(elsewhere, family.guardian)).text
+    assert "Too many attempts" in await _guess(attacker, guardian, GUARDIAN_PASSWORD)
 
-    back = await log_in_guardian(phone, family.guardian)
+    helper = new_browser(client_host="2001:db8:5:7::1")  # another address: one slow-path try, then wait
+    await helper.get("/login")
+    tries = [await _guess(helper, guardian, f"guess-{n}") for n in (7, 8, 9)]
+    assert "is wrong" in tries[0] and "Too many attempts" in tries[2]  # the slowed account: one try
+    neighbour = new_browser(client_host="2001:db8:5:7::2")  # the same IPv6 /64 is the same place
+    await neighbour.get("/login")
+    assert "Too many attempts" in await _guess(neighbour, guardian, GUARDIAN_PASSWORD)
+
+    back = await log_in_guardian(phone, guardian)
     assert back.headers.get("location") == "/home", back.text
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import ssl
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -52,6 +56,35 @@ async def test_serve_speaks_tls_with_hsts_and_secure_cookies(start_server, empty
     assert response.status_code == 200 and "ログイン" in response.text
     assert response.headers["strict-transport-security"].startswith("max-age=")
     assert "Secure" in response.headers["set-cookie"]
+
+
+def _handshake(url: str, *, version: ssl.TLSVersion, ciphers: str | None = None) -> tuple[str, str]:
+    """The protocol and suite a Python client agrees on with the server (raises if none)."""
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+    client.minimum_version = client.maximum_version = version
+    if ciphers:
+        client.set_ciphers(ciphers)
+    address = urlsplit(url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as raw:
+        with client.wrap_socket(raw) as tls:
+            name, protocol, _ = tls.cipher()
+            return protocol, name
+
+
+async def test_serve_offers_tls_1_2_and_1_3_with_aead_suites_only(
+    start_server, empty_database_url, tmp_path: Path
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    url = start_server(scheme="https", env={
+        "MIMAMORI_PORTAL__TLS_CERT": str(cert), "MIMAMORI_PORTAL__TLS_KEY": str(key),
+    })
+    assert _handshake(url, version=ssl.TLSVersion.TLSv1_3)[0] == "TLSv1.3"
+    protocol, suite = _handshake(url, version=ssl.TLSVersion.TLSv1_2)
+    assert protocol == "TLSv1.2" and ("GCM" in suite or "CHACHA20" in suite), suite
+    for offered in ("ECDHE+AES+SHA1:ECDHE+AES+SHA256:ECDHE+AES+SHA384", "AES128-GCM-SHA256:AES256-GCM-SHA384"):
+        with pytest.raises(ssl.SSLError):  # CBC suites (LUCKY13), or no forward secrecy: refused
+            _handshake(url, version=ssl.TLSVersion.TLSv1_2, ciphers=offered)
 
 
 async def test_behind_a_tls_proxy_the_forwarded_scheme_brings_hsts_and_secure_cookies(start_server) -> None:

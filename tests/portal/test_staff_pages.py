@@ -111,13 +111,14 @@ async def test_the_passage_log_shows_the_staffs_sites_and_unknown_tags(new_brows
 async def test_gate_health_shows_heartbeat_reader_camera_and_spool(new_browser, passwords: Passwords, family) -> None:
     await Gate.create(site=family.site, name="正門", key_hash="k" * 64, last_heartbeat_at=datetime.now(UTC),
                       health={"reader_alive": True, "camera_alive": False, "camera_error": "no frames",
-                              "spool_depth": 17},
+                              "spool_depth": 17, "spool_rejected": 2},
                       down_since=datetime.now(UTC) - timedelta(minutes=5))
     teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
     browser = new_browser()
     await log_in_staff(browser, teacher)
     page = await browser.get("/staff/gates")
     assert "正門" in page.text and "no frames" in page.text and "17" in page.text and "down since" in page.text
+    assert "refused by the centre</span>: 2" in page.text
 
 
 async def test_staff_of_another_site_see_neither_its_passages_nor_its_gates(

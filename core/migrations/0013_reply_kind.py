@@ -1,0 +1,32 @@
+"""Deliveries of kind ``reply``: a bot's answer queued when the chat API was away.
+
+Only the field's description (its list of values) changes, and no database checks the values:
+the column is left alone, so SQLite does not rebuild the outbox table (and lose its indexes, see 0009).
+"""
+
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from core.models.enums import NoticeKind
+from tortoise import fields
+
+
+class _DescriptionOnly(ops.AlterField):
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
+        pass
+
+    async def database_backward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
+        pass
+
+
+class Migration(migrations.Migration):
+    dependencies = [('core', '0011_heartbeats')]
+
+    initial = False
+
+    operations = [
+        _DescriptionOnly(
+            model_name='Delivery',
+            name='kind',
+            field=fields.CharEnumField(description='PASSAGE: passage\nBROADCAST: broadcast\nVERIFICATION: verification\nSTAFF: staff\nADDRESS_INACTIVE: address_inactive\nREPLY: reply', enum_type=NoticeKind, max_length=20),
+        ),
+    ]
