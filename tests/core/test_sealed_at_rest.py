@@ -30,6 +30,7 @@ from core.models import (
     StaffAccount,
     StaffRole,
 )
+from core.roster import guardian_key
 from mail.smtp import SmtpTransport
 from tests.factories import make_guardian, make_pupil, make_site
 from tests.fakes.line_api import FakeLineApi
@@ -41,6 +42,7 @@ ADDRESSES = ["hanako.mimamori@example.jp", "U4af4980629-line-user", "987654321"]
 PHOTO = b"\xff\xd8\xff\xe0JFIF-" + b"MIMAMORI-PHOTO-SENTINEL-" * 40 + b"\xff\xd9"
 TAG = "1A2B3C4D5E"
 TOTP = "TOTPSECRETSENTINELBASE32"
+FAMILY_REF = "S2026-0042"  # the school's reference for the family: often a student number
 
 
 async def _write_known_values() -> None:
@@ -48,6 +50,8 @@ async def _write_known_values() -> None:
     pupil = await make_pupil(site, NAMES[0], tag=TAG)
     await make_pupil(site, NAMES[1])
     guardian = await make_guardian(NAMES[2], pupils=[pupil])
+    guardian.roster_ref, guardian.roster_ref_index = FAMILY_REF, guardian_key(FAMILY_REF)
+    await guardian.save()
     await add_verified_address(guardian.id, Channel.EMAIL, ADDRESSES[0], limit=3)
     await add_verified_address(guardian.id, Channel.LINE, ADDRESSES[1], limit=3)
     await add_verified_address(guardian.id, Channel.TELEGRAM, ADDRESSES[2], limit=3)
@@ -108,7 +112,7 @@ async def _every_channel_refuses_echoing_the_address(settings: Settings, mail_si
 
 
 def _assert_absent(raw: bytes) -> None:
-    for text in NAMES + ADDRESSES + [TAG]:
+    for text in NAMES + ADDRESSES + [TAG, FAMILY_REF]:
         for encoding in ("utf-8", "utf-16-le"):
             assert text.encode(encoding) not in raw, f"{text!r} found in plain text"
     assert b"MIMAMORI-PHOTO-SENTINEL" not in raw
