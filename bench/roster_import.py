@@ -25,7 +25,7 @@ from core.keyring import Keyring  # noqa: E402
 from core.models import Guardian, Pupil, Site, SiteKind, Tag  # noqa: E402
 from core.passwords import Passwords  # noqa: E402
 from core.registration_notice import write_registration_notices  # noqa: E402
-from core.roster import import_roster, parse_roster  # noqa: E402
+from core.roster import guardian_key, import_roster, parse_roster  # noqa: E402
 from mimamori.demo_city import demo_roster  # noqa: E402
 
 
@@ -59,11 +59,12 @@ async def _naive(url: str, data: bytes, passwords: Passwords, rows: int) -> floa
         )
         if row.tag:
             await Tag.create(number=row.tag, number_index=sealer.blind_index("tag", row.tag), pupil=pupil)
-        guardian = await Guardian.get_or_none(roster_ref=row.guardian_ref)
+        guardian = await Guardian.get_or_none(roster_ref_index=guardian_key(row.guardian_ref))
         if guardian is None:
             _, stored = passwords.issue_one_time()
             guardian = await Guardian.create(
-                login_id=f"L{n}", roster_ref=row.guardian_ref, name=row.guardian_name,
+                login_id=f"L{n}", roster_ref=row.guardian_ref, roster_ref_index=guardian_key(row.guardian_ref),
+                name=row.guardian_name,
                 name_index=sealer.blind_index("name", row.guardian_name), password_hash=stored,
             )
         await guardian.pupils.add(pupil)

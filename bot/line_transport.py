@@ -33,6 +33,7 @@ from bot.line import LINE_AWAY, line_api_client
 from bot.replies import chat_text
 from core.config import LineSettings
 from core.delivery.render import RenderedNotice
+from core.delivery.reasons import in_our_words
 from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
 from core.models import Channel
 
@@ -111,10 +112,10 @@ def notice_messages(notice: RenderedNotice) -> list[Message]:
 
 def _classify(exc: Exception, *, about_recipient: bool) -> Outcome:
     if isinstance(exc, LINE_AWAY):
-        return TemporaryFailure(f"LINE unreachable: {exc!r}")
+        return TemporaryFailure(f"LINE unreachable ({type(exc).__name__})")
     if not isinstance(exc, ApiException):
         raise exc
-    said = _message_of(exc)
+    said = _message_of(exc)  # LINE's own words may quote a user id: only ours are kept
     if exc.status == 409:  # this retry key was accepted before: it went
         accepted = (exc.headers or {}).get("x-line-accepted-request-id")
         return Sent(provider_id=accepted)
@@ -122,14 +123,18 @@ def _classify(exc: Exception, *, about_recipient: bool) -> Outcome:
         if MONTHLY_LIMIT in said.lower():
             return PermanentFailure("LINE monthly message limit reached: no more LINE messages this month")
         retry_after = (exc.headers or {}).get("Retry-After")
-        return TemporaryFailure(f"LINE rate limit: {said}", retry_after=float(retry_after) if retry_after else None)
+        return TemporaryFailure("LINE rate limit (429)", retry_after=float(retry_after) if retry_after else None)
     if exc.status is not None and exc.status >= 500:
-        return TemporaryFailure(f"LINE said {exc.status}: {said}")
+        return TemporaryFailure(f"LINE is not available ({exc.status})")
     if exc.status in (401, 403):  # our token or plan: fixed by staff, then the notice goes
-        return TemporaryFailure(f"LINE refused our credentials ({exc.status}): {said}")
+        return TemporaryFailure(f"LINE refused our credentials ({exc.status})")
+    words = in_our_words(said, _KNOWN, "the message was refused")
     return PermanentFailure(
-        f"LINE refused ({exc.status}): {said}", address_verdict="failing" if about_recipient else None
+        f"LINE refused: {words} ({exc.status})", address_verdict="failing" if about_recipient else None
     )
+
+
+_KNOWN = {"'to'": "the LINE user id is not valid", "not found": "the LINE user does not exist"}
 
 
 def _message_of(exc: ApiException) -> str:

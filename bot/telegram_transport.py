@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Literal
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -25,6 +26,7 @@ from bot.replies import chat_text
 from bot.telegram import TELEGRAM_AWAY, telegram_bot
 from core.config import TelegramSettings
 from core.delivery.render import RenderedNotice
+from core.delivery.reasons import in_our_words
 from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
 from core.models import Channel
 
@@ -104,22 +106,40 @@ class TelegramTransport:
                     chat, text[:TEXT_LIMIT], reply_markup=markup,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
-            return Sent(provider_id=f"{chat}:{sent.message_id}")
+            return Sent(provider_id=str(sent.message_id))  # not the chat id: it stays sealed
         except TelegramRetryAfter as exc:
             self._pacer.hold(chat, exc.retry_after)
             return TemporaryFailure(f"Telegram asked us to wait {exc.retry_after} s", retry_after=exc.retry_after)
         except TelegramForbiddenError as exc:
-            return PermanentFailure(f"Telegram: {exc.message}", address_verdict="blocked")
+            return PermanentFailure(f"Telegram: {_said(exc, 'the person blocked the bot')}", address_verdict="blocked")
         except (TelegramBadRequest, TelegramNotFound) as exc:
-            about_chat = "chat not found" in exc.message.lower() or "user not found" in exc.message.lower()
-            return PermanentFailure(f"Telegram refused: {exc.message}", address_verdict="failing" if about_chat else None)
+            said = _said(exc, "the message was refused")
+            verdict: Literal["failing"] | None = "failing" if said in _ABOUT_THE_CHAT else None
+            return PermanentFailure(f"Telegram refused: {said}", address_verdict=verdict)
         except TELEGRAM_AWAY as exc:
-            return TemporaryFailure(f"Telegram unreachable: {exc}")
+            return TemporaryFailure(f"Telegram unreachable ({type(exc).__name__})")
         except TelegramAPIError as exc:  # e.g. 401: our token is wrong - staff must fix it, then it goes
-            return TemporaryFailure(f"Telegram said: {exc.message}")
+            return TemporaryFailure(f"Telegram said: {_said(exc, 'our request was refused')}")
 
     async def close(self) -> None:
         await self._bot.session.close()
+
+
+# Bot API descriptions, in our words: a description may quote the chat it is about
+_KNOWN = {
+    "chat not found": "the chat does not exist",
+    "user not found": "the Telegram user does not exist",
+    "user is deactivated": "the Telegram account was deleted",
+    "bot was blocked": "the person blocked the bot",
+    "bot was kicked": "the bot was removed from the chat",
+    "message is too long": "the message is too long",
+    "unauthorized": "our bot token was refused",
+}
+_ABOUT_THE_CHAT = {_KNOWN["chat not found"], _KNOWN["user not found"]}
+
+
+def _said(exc: TelegramAPIError, otherwise: str) -> str:
+    return in_our_words(exc.message, _KNOWN, otherwise)
 
 
 def _buttons(notice: RenderedNotice) -> InlineKeyboardMarkup | None:

@@ -4,11 +4,13 @@
 message, and the portal request's id or the delivery's id when the event has one (set with
 ``request_context`` / ``delivery_context``, or ``extra={"delivery_id": ...}``).
 
-``PersonalDataFilter`` is the safety net under every line: mail addresses, the tokens in paths
-(``/ack/<token>``, ``/photos/<token>``, ``/chat-photos/<token>``, ``/verify/<code>``), query
-strings and bot tokens in URLs are masked. It cannot know a name or a chat id, so code must not
-log them; the full-walk test greps for them. Tortoise's and aiosqlite's debug lines carry SQL
-parameters, so those loggers stay at INFO whatever the level.
+``PersonalDataFilter`` is the safety net under every line: mail addresses, the credentials in
+paths (``CREDENTIAL_PATHS``: ``/ack/<token>``, ``/photos/<token>``, …), query strings (a support
+search's name) and bot tokens in URLs are masked, and what a client sent cannot make a line
+long: each argument and each exception's text in a traceback is cut at ``LONGEST``. It cannot
+know a name or a chat id, so code must not log them; the full-walk test greps for them.
+Tortoise's and aiosqlite's debug lines carry SQL parameters, so those loggers stay at INFO
+whatever the level.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import re
 import secrets
 import sys
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -34,9 +37,14 @@ delivery_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("delive
 QUIET_LOGGERS = ("tortoise", "aiosqlite", "asyncpg", "aiosmtplib", "aioimaplib", "mail.log")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+# The portal's paths whose next segment is a credential: a link that works without a login.
+# Every other path parameter is a numeric id (a test in tests/portal/test_logs_and_login_metrics.py checks the routes).
+CREDENTIAL_PATHS = ("ack", "photos", "chat-photos", "verify")
+LONGEST = 300  # characters kept of one argument or one exception's text
+
 _MASKS = (
     (re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"), "<address>"),
-    (re.compile(r"/(ack|photos|chat-photos|verify)/[^/\s?\"']+"), r"/\1/<token>"),
+    (re.compile(rf"/({'|'.join(map(re.escape, CREDENTIAL_PATHS))})/[^/\s?\"']+"), r"/\1/<token>"),
     (re.compile(r"/bot\d+:[\w-]+"), "/bot<token>"),
     (re.compile(r"\?[^\s\"']+"), "?<query>"),
 )
@@ -59,17 +67,36 @@ class PersonalDataFilter(logging.Filter):
         elif isinstance(record.args, dict):
             record.args = {k: _masked_arg(v) for k, v in record.args.items()}
         if record.exc_info and not record.exc_text:
-            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = mask(_bounded_traceback(record.exc_info))
         return True
 
 
 def _masked_arg(value: object) -> object:
-    """An argument as it was, unless its text holds something to mask (httpx passes URL objects)."""
+    """An argument as it was, unless its text holds something to mask (httpx passes URL objects)
+    or is longer than a line should be (a client's 8 kB path)."""
     if value is None or isinstance(value, int | float):
         return value
     text = str(value)
-    masked = mask(text)
+    masked = _bounded(mask(text))
     return value if masked == text else masked
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= LONGEST else f"{text[:LONGEST]}…<{len(text) - LONGEST} more>"
+
+
+def _bounded_traceback(exc_info: Any) -> str:
+    """The traceback, each exception's own text cut at ``LONGEST``: it may quote a request's input."""
+    top = traceback.TracebackException(*exc_info)
+    parts, seen = [top], set()
+    while parts:
+        part = parts.pop()
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        part._str = _bounded(part._str)  # the text ``format`` prints after the type (no public way)
+        parts += [p for p in (part.__cause__, part.__context__, *(part.exceptions or ())) if p is not None]
+    return "".join(top.format()).rstrip("\n")
 
 
 class DriverReconnects(logging.Filter):

@@ -17,6 +17,7 @@ from core.config import Settings
 from core.delivery.outcomes import record_bounce
 from mail.addresses import delivery_of_message_id, delivery_of_return_path
 from mail.inbound import InboundMail, header_text
+from mail.smtp_status import meaning, reply_code
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Report:
     permanent: bool
-    reason: str  # e.g. "5.1.1 smtp; 550 5.1.1 user unknown (guardian@example.jp)"
+    reason: str  # in our words, e.g. "mailbox does not exist (550 5.1.1)" (mail.smtp_status)
     original_message_id: str | None
 
 
@@ -47,9 +48,8 @@ def read_report(mail: InboundMail) -> Report | None:
                 status = fields.get("status", "").strip()
                 if action == "failed" and status.startswith("5"):
                     failed = True
-                    recipient = fields.get("final-recipient", "").partition(";")[2].strip()
-                    diagnostic = " ".join(fields.get("diagnostic-code", "").split())
-                    reasons.append(" ".join(p for p in (status, diagnostic, f"({recipient})" if recipient else "") if p))
+                    diagnostic = fields.get("diagnostic-code", "")  # may quote the recipient: not kept
+                    reasons.append(meaning(reply_code(diagnostic), diagnostic, status))
         elif kind in ("message/rfc822", "text/rfc822-headers", "message/global", "message/global-headers"):
             original = original or _original_message_id(part)
     return Report(failed, "; ".join(reasons) or "delivery failed", original)

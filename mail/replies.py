@@ -21,11 +21,13 @@ from tortoise.expressions import Q
 
 from core import throttle
 from core.config import Settings
+from core.delivery.reasons import at_rest
 from core.delivery.render import RenderedNotice
 from core.models import MailReply
 from mail.inbound import InboundMail
 from mail.message import build_message
 from mail.smtp import smtp_client, transfer
+from mail.smtp_status import meaning
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +101,10 @@ async def send_pending(settings: Settings, *, limit: int = 50) -> int:
             await _send(reply, settings)
         except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
             reply.attempts += 1
-            reply.last_error = str(exc)[:2000]
+            reply.last_error = at_rest(_reason(exc))
             reply.next_attempt_at = now + _RETRY_BASE * 2 ** min(reply.attempts, 8)
             await reply.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            log.warning("answer %s not sent (attempt %s): %s", reply.id, reply.attempts, exc)
+            log.warning("answer %s not sent (attempt %s): %s", reply.id, reply.attempts, reply.last_error)
             continue
         reply.sent_at, reply.attempts = datetime.now(UTC), reply.attempts + 1
         await reply.save(update_fields=["sent_at", "attempts"])
@@ -123,6 +125,13 @@ async def _send(reply: MailReply, settings: Settings) -> None:
     )
     async with smtp_client(s) as client:
         await transfer(client, s.from_address, reply.to_address, data)
+
+
+def _reason(exc: Exception) -> str:
+    """Why an answer did not go, in our words (the server's reply may quote the address)."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"mail server refused: {meaning(exc.code, exc.message)}"
+    return f"not sent ({type(exc).__name__})"
 
 
 def _answer_limit(per_hour: int) -> throttle.ThrottlePolicy:

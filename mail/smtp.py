@@ -36,6 +36,7 @@ from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, T
 from core.models import Channel
 from mail.addresses import message_id, return_path
 from mail.message import build_message
+from mail.smtp_status import meaning
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +82,16 @@ class SmtpTransport:
             return _classify(exc.code, exc.message, about_recipient=True)
         except SMTPSenderRefused as exc:
             _drop(client)
-            return _classify(exc.code, f"the mail server refused our sender: {exc.message}")
+            return _classify(exc.code, exc.message, about="our sender, ")
         except SMTPResponseException as exc:
             _drop(client)
             return _classify(exc.code, exc.message)
-        except ValueError as exc:  # an address aiosmtplib will not put in an envelope
-            return PermanentFailure(f"not a usable mail address: {exc}", address_verdict="failing")
+        except ValueError:  # an address aiosmtplib will not put in an envelope (the error quotes it)
+            return PermanentFailure("not a usable mail address", address_verdict="failing")
         except (SMTPException, OSError, asyncio.TimeoutError) as exc:
             _drop(client)
-            return TemporaryFailure(f"mail server {self._settings.host}:{self._settings.port} unreachable: {exc}")
+            where = f"{self._settings.host}:{self._settings.port}"
+            return TemporaryFailure(f"mail server {where} unreachable ({type(exc).__name__})")
         finally:
             self._idle.put_nowait(client)
 
@@ -120,7 +122,8 @@ async def transfer(client: SMTP, sender: str, recipient: str, data: bytes) -> No
     envelope = []
     for address in (sender, recipient):
         if not address or _UNSAFE_IN_ENVELOPE.search(address):
-            raise ValueError(f"{address!r} cannot be put in an SMTP envelope")
+            raise ValueError("an empty address, or one with spaces, brackets or control characters,"
+                             " cannot be put in an SMTP envelope")  # not quoted: it is personal data
         envelope.append(b"<" + address.encode("ascii") + b">")
     if client.is_ehlo_or_helo_needed:
         try:
@@ -188,13 +191,11 @@ def smtp_client(s: SmtpSettings) -> SMTP:
     )
 
 
-def _classify(code: int, reply: str, *, about_recipient: bool = False) -> Outcome:
-    text = f"{code} {reply}".strip()
+def _classify(code: int, reply: str, *, about_recipient: bool = False, about: str = "") -> Outcome:
+    said = about + meaning(code, reply)  # never the reply's text: it may echo the address
     if 400 <= code < 500:
-        return TemporaryFailure(f"mail server said {text}")
-    return PermanentFailure(
-        f"mail server refused: {text}", address_verdict="failing" if about_recipient else None
-    )
+        return TemporaryFailure(f"mail server said: {said}")
+    return PermanentFailure(f"mail server refused: {said}", address_verdict="failing" if about_recipient else None)
 
 
 def _drop(client: SMTP) -> None:

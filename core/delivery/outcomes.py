@@ -18,6 +18,7 @@ from core.config import DeliverySettings
 from core.db import update_rows
 from core.delivery.compose import Undeliverable
 from core.delivery.outbox import Priority, enqueue
+from core.delivery.reasons import at_rest
 from core.delivery.retry import next_attempt
 from core.delivery.transport import Outcome, PermanentFailure, Sent, TemporaryFailure
 from core.models import AddressStatus, Channel, ContactAddress, Delivery, DeliveryStatus, NoticeKind, Passage
@@ -67,7 +68,7 @@ async def record_outcomes(
                 sent_passages.append(row)
         elif isinstance(result, TemporaryFailure):
             retry_at = next_attempt(row.attempts, now, settings, retry_after=result.retry_after)
-            row.last_error = result.reason[:2000]
+            row.last_error = at_rest(result.reason)
             if row.expires_at is not None and retry_at > row.expires_at:
                 row.status = DeliveryStatus.EXPIRED
                 counts["expired"] += 1
@@ -77,7 +78,7 @@ async def record_outcomes(
                 counts["retrying"] += 1
                 by_channel[row.channel.value, "retry"] += 1
         else:
-            row.status, row.last_error = DeliveryStatus.FAILED, result.reason[:2000]
+            row.status, row.last_error = DeliveryStatus.FAILED, at_rest(result.reason)
             counts["failed"] += 1
             by_channel[row.channel.value, "failed"] += 1
             if isinstance(result, PermanentFailure) and result.address_verdict and row.address_id:
@@ -121,7 +122,7 @@ async def record_bounce(delivery_id: int, reason: str, settings: DeliverySetting
         row = await Delivery.filter(id=delivery_id).select_for_update().first()
         if row is None or row.status is DeliveryStatus.FAILED:
             return None
-        row.status, row.last_error = DeliveryStatus.FAILED, f"bounced: {reason}"[:2000]
+        row.status, row.last_error = DeliveryStatus.FAILED, at_rest(f"bounced: {reason}")
         await row.save(update_fields=["status", "last_error"])
         if row.address_id:
             await _judge_address(row.address_id, PermanentFailure(reason, address_verdict="failing"), settings)
@@ -136,7 +137,7 @@ async def _judge_address(address_id: int, failure: PermanentFailure, settings: D
         await _mark_blocked(address, failure.reason)
         return
     await ContactAddress.filter(id=address.id).update(
-        failure_count=F("failure_count") + 1, last_failure=failure.reason[:2000]
+        failure_count=F("failure_count") + 1, last_failure=at_rest(failure.reason)
     )
     await address.refresh_from_db(fields=["failure_count"])
     if address.failure_count >= settings.failing_after and address.status is AddressStatus.ACTIVE:
@@ -159,7 +160,7 @@ async def chat_blocked(channel: Channel, value: str, reason: str) -> int:
 
 async def _mark_blocked(address: ContactAddress, reason: str) -> None:
     address.status = AddressStatus.INACTIVE
-    address.last_failure = reason[:2000]
+    address.last_failure = at_rest(reason)
     await address.save(update_fields=["status", "last_failure"])
     log.info("address %s blocked us: %s", address.id, reason)
     await _tell_other_addresses(address)

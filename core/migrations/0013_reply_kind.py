@@ -19,7 +19,7 @@ class _DescriptionOnly(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0011_heartbeats')]
+    dependencies = [('core', '0012_sealed_roster_ref')]
 
     initial = False
 

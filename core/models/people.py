@@ -46,7 +46,8 @@ class Tag(Model):
 class Guardian(Model):
     id = fields.IntField(primary_key=True)
     login_id = fields.CharField(max_length=16, unique=True)
-    roster_ref = fields.CharField(max_length=64, unique=True, null=True)  # guardian_ref
+    roster_ref = SealedText(null=True)  # the roster's guardian_ref, as the school wrote it
+    roster_ref_index = fields.CharField(max_length=64, unique=True, null=True)  # core.roster.guardian_key
     name = SealedText()
     name_index = fields.CharField(max_length=64, db_index=True)
     password_hash = fields.CharField(max_length=255)

@@ -109,6 +109,12 @@ def _pupil_key(row: RosterRow) -> str:
     return sealing.installed().blind_index("pupil", "\x1f".join(row.pupil_identity))
 
 
+def guardian_key(guardian_ref: str) -> str:
+    """How a family is found again at the next import: the school's reference is personal data
+    (often a student number or a family name code), so it is sealed and looked up by this."""
+    return sealing.installed().blind_index("guardian-ref", guardian_ref)
+
+
 def _tag_index(number: str) -> str:
     return sealing.installed().blind_index("tag", compact_code(number))
 
@@ -137,7 +143,7 @@ class _State:
         self.pupils: dict[str, Pupil] = {}  # by roster_key
         self.tags: dict[str, Tag] = {}  # by number_index
         self.active_tags: dict[int, list[Tag]] = {}  # by pupil id
-        self.guardians: dict[str, Guardian] = {}  # by roster_ref
+        self.guardians: dict[str, Guardian] = {}  # by roster_ref_index
         self.links: set[tuple[int, int]] = set()
         self.addresses: dict[int, list[ContactAddress]] = {}  # by guardian id
 
@@ -152,8 +158,9 @@ class _State:
         pupil_ids = [p.id for p in state.pupils.values()]
         for tag in await _fetch_in(Tag.filter(status=TagStatus.ACTIVE), "pupil_id", pupil_ids):
             state.active_tags.setdefault(tag.pupil_id, []).append(tag)  # type: ignore[arg-type]
-        refs = {r.guardian_ref for r in rows}
-        state.guardians = {g.roster_ref: g for g in await _fetch_in(Guardian, "roster_ref", refs)}
+        refs = {guardian_key(r.guardian_ref) for r in rows}
+        found = await _fetch_in(Guardian, "roster_ref_index", refs)
+        state.guardians = {g.roster_ref_index: g for g in found}  # type: ignore[misc]
         await state._load_links_and_addresses([g.id for g in state.guardians.values()])
         return state
 
@@ -174,11 +181,11 @@ class _State:
         emails_by_ref: dict[str, set[str]] = {}
         for row in rows:
             reason = self._tag_problem(row)
-            guardian = self.guardians.get(row.guardian_ref)
+            guardian = self.guardians.get(guardian_key(row.guardian_ref))
             if reason is None and guardian is not None:
                 known = {a.value_index for a in self.addresses.get(guardian.id, [])}
                 counted = sum(1 for a in self.addresses.get(guardian.id, []) if a.slot)
-                emails = emails_by_ref.setdefault(row.guardian_ref, set())
+                emails = emails_by_ref.setdefault(row.guardian_identity, set())
                 new = {address_index(Channel.EMAIL, e) for e in row.emails} - known
                 if counted + len(emails | new) > max_addresses:
                     reason = (
@@ -221,7 +228,7 @@ class _Writer:
         pupil_rows = {_pupil_key(row): row for row in rows}
         guardian_rows: dict[str, list[RosterRow]] = {}
         for row in rows:
-            guardian_rows.setdefault(row.guardian_ref, []).append(row)
+            guardian_rows.setdefault(guardian_key(row.guardian_ref), []).append(row)
         await self._write_sites({row.school for row in rows})
         await self._write_pupils(pupil_rows)
         await self._write_tags(pupil_rows)
@@ -285,15 +292,15 @@ class _Writer:
         new: list[tuple[Guardian, NewGuardian]] = []
         login_ids = await _unused(Guardian, "login_id", new_login_id, _count_new(guardian_rows, self.state))
         codes = await _unused_codes(_count_new(guardian_rows, self.state))
-        for done, (ref, rows) in enumerate(guardian_rows.items(), 1):
+        for done, (key, rows) in enumerate(guardian_rows.items(), 1):
             wanted = {
                 "name": rows[0].guardian_name,
                 "wants_passages": any(row.ictag for row in rows),
                 "wants_broadcasts": True,
             }
-            guardian = self.state.guardians.get(ref)
+            guardian = self.state.guardians.get(key)
             if guardian is None:
-                new.append(self._new_guardian(ref, rows, wanted, login_ids.pop(), codes.pop()))
+                new.append(self._new_guardian(key, rows, wanted, login_ids.pop(), codes.pop()))
             elif _update(guardian, wanted):
                 guardian.name_index = _name_index(rows[0].guardian_name)
                 await guardian.save()
@@ -303,18 +310,20 @@ class _Writer:
         await _bulk_create(Guardian, [guardian for guardian, _ in new])
         self.counts["guardians_created"] += len(new)
         self.result.new_guardians = [credentials for _, credentials in new]
-        for guardian in await _fetch_in(Guardian, "roster_ref", [g.roster_ref for g, _ in new]):
-            self.state.guardians[guardian.roster_ref] = guardian  # type: ignore[index]
+        for guardian in await _fetch_in(Guardian, "roster_ref_index", [g.roster_ref_index for g, _ in new]):
+            self.state.guardians[guardian.roster_ref_index] = guardian  # type: ignore[index]
         await self._write_links(guardian_rows)
         await self._write_addresses(guardian_rows)
 
     def _new_guardian(
-        self, ref: str, rows: list[RosterRow], wanted: dict[str, Any], login_id: str, code: str
+        self, key: str, rows: list[RosterRow], wanted: dict[str, Any], login_id: str, code: str
     ) -> tuple[Guardian, NewGuardian]:
         password, stored = self.passwords.issue_one_time()
+        ref = rows[0].guardian_ref
         guardian = Guardian(
             login_id=login_id,
             roster_ref=ref,
+            roster_ref_index=key,
             name_index=_name_index(wanted["name"]),
             password_hash=stored,
             must_change_password=True,

@@ -61,6 +61,12 @@ class RosterRow:
         """Who the pupil is across imports: the school with the pupil_ref, else the name."""
         return normalise(self.school), normalise(self.pupil_ref or self.pupil_name)
 
+    @property
+    def guardian_identity(self) -> str:
+        """Who the guardian is across rows and imports: the guardian_ref, compared normalised
+        (as its blind index is, core.roster.apply.guardian_key)."""
+        return normalise(self.guardian_ref)
+
 
 @dataclass
 class ParsedRoster:
@@ -192,10 +198,10 @@ def _check_rows_agree(parsed: ParsedRoster, *, max_addresses: int) -> None:
 
     for row in parsed.rows:
         reason = None
-        first = guardian_first.get(row.guardian_ref, row)
+        first = guardian_first.get(row.guardian_identity, row)
         pupil = pupil_first.get(row.pupil_identity, row)
         owner = tag_owner.get(row.tag, row)
-        emails = guardian_emails.get(row.guardian_ref, [])
+        emails = guardian_emails.get(row.guardian_identity, [])
         new = [e for e in row.emails if normalise(e) not in map(normalise, emails)]
         if normalise(first.guardian_name) != normalise(row.guardian_name):
             reason = (
@@ -217,11 +223,11 @@ def _check_rows_agree(parsed: ParsedRoster, *, max_addresses: int) -> None:
         if reason is not None:
             parsed.problems.append(RowProblem(row.line, reason))
             continue
-        guardian_first.setdefault(row.guardian_ref, row)
+        guardian_first.setdefault(row.guardian_identity, row)
         pupil_first.setdefault(row.pupil_identity, row)
         if row.tag:
             tag_owner.setdefault(row.tag, row)
-        guardian_emails[row.guardian_ref] = emails + new
+        guardian_emails[row.guardian_identity] = emails + new
         kept.append(row)
     parsed.rows = kept
 

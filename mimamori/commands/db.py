@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from core import sealing
 from core.db import upgrade_schema
+from core.keyring import Keyring
 from mimamori.cli import run, settings_of
 
 
@@ -18,7 +22,13 @@ def command() -> None:
 def upgrade(ctx: click.Context) -> None:
     """Bring an empty or older database to the current schema."""
     settings = settings_of(ctx)
-    applied = run(upgrade_schema(settings.database_url, progress=lambda n: click.echo(f"applied {n}")))
+    # a migration may seal a column: with the keyring there is, never a new one (wrong keys)
+    if settings.keyring.lstrip().startswith("{") or Path(settings.keyring).exists():
+        sealing.install(sealing.Sealer(Keyring.open(settings.keyring)))
+    try:
+        applied = run(upgrade_schema(settings.database_url, progress=lambda n: click.echo(f"applied {n}")))
+    finally:
+        sealing.install(None)
     click.echo(f"schema is current ({len(applied)} migration(s) applied)")
 
 

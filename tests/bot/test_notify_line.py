@@ -125,7 +125,7 @@ async def test_the_monthly_limit_fails_plainly_and_a_bad_user_id_counts_against_
     line_api.fail("push", 400, "The property, 'to', in the request body is invalid (line: -, column: -)")
     await _deliver(bot_settings)
     refused = await Delivery.get(address__guardian_id=other.id)
-    assert refused.status is DeliveryStatus.FAILED and "'to'" in refused.last_error
+    assert refused.status is DeliveryStatus.FAILED and refused.last_error == "LINE refused: the LINE user id is not valid (400)"
     assert (await ContactAddress.get(id=refused.address_id)).failure_count == 1
 
 

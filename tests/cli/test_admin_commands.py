@@ -188,10 +188,10 @@ async def test_keys_rotate_then_retire_the_old_key(cli, database_url, tmp_path) 
     rotated = cli("keys", "rotate", env=env)
     assert rotated.returncode == 0, rotated.stderr
     assert rotated.lines[0] == "key k2 added and made current"
-    assert rotated.lines[-1] == "10 sealed values, 10 re-sealed with key k2"
+    assert rotated.lines[-1] == "12 sealed values, 12 re-sealed with key k2"  # the two family refs too
     listed = cli("keys", "list", "--count", env=env)
     assert [line.split()[:2] for line in listed.lines] == [["k1", "created"], ["*", "k2"]]
-    assert listed.lines[0].endswith("0 values") and listed.lines[1].endswith("10 values")
+    assert listed.lines[0].endswith("0 values") and listed.lines[1].endswith("12 values")
 
     assert cli("keys", "retire", "k1", env=env).lines == ["key k1 retired"]
     imported_again = cli("admin", "import-roster", str(roster), "--credentials-out", "c2.csv", env=env)

@@ -16,7 +16,7 @@ from core.registration_notice import (
     render_registration_notice,
     write_registration_notices,
 )
-from core.roster import RosterFileError, import_roster
+from core.roster import RosterFileError, guardian_key, import_roster
 
 HEADER = "school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,services,email1,email2"
 ROSTER = f"""{HEADER}
@@ -40,14 +40,14 @@ async def test_a_roster_creates_schools_pupils_tags_and_guardians(database_url, 
 
     assert result.written and result.problems == []
     assert sorted(s.name for s in await Site.all()) == ["さくら小学校", "みどり小学校"]
-    keiko = await Guardian.get(roster_ref="G001")
+    keiko = await Guardian.get(roster_ref_index=guardian_key("G001"))
     assert keiko.name == "山田 恵子" and keiko.wants_passages and keiko.must_change_password
     assert sorted(p.name for p in await keiko.pupils.all()) == ["山田 太郎", "山田 花子"]
     hanako = await Pupil.get(name_index=_index("name", "山田 花子"))
     assert (hanako.grade, hanako.class_name) == (3, "2")
     tag = await Tag.get(number_index=_index("tag", "1A2B3C4D5E"))
     assert tag.pupil_id == hanako.id and tag.status is TagStatus.ACTIVE and tag.number == "1A2B3C4D5E"
-    assert not (await Guardian.get(roster_ref="G002")).wants_passages
+    assert not (await Guardian.get(roster_ref_index=guardian_key("G002"))).wants_passages
     assert await Tag.all().count() == 2
 
 
@@ -82,13 +82,13 @@ async def test_new_guardians_get_credentials_that_work(database_url, passwords) 
 
 async def test_imported_addresses_count_as_verified(database_url, passwords) -> None:
     await _import(ROSTER, passwords)
-    keiko = await Guardian.get(roster_ref="G001")
+    keiko = await Guardian.get(roster_ref_index=guardian_key("G001"))
     addresses = await counted_addresses(keiko.id)
     assert [(a.value, a.slot, a.verified_at is not None) for a in addresses] == [
         ("keiko@example.jp", 1, True),
         ("keiko.m@docomo.ne.jp", 2, True),
     ]
-    sato = await Guardian.get(roster_ref="G002")
+    sato = await Guardian.get(roster_ref_index=guardian_key("G002"))
     assert [a.value for a in await counted_addresses(sato.id)] == ["naoki..sato.@ezweb.ne.jp"]
 
 
@@ -171,7 +171,7 @@ async def test_more_than_two_addresses_for_one_guardian_is_a_bad_row(database_ur
 
 async def test_addresses_registered_since_the_last_import_count_too(database_url, passwords) -> None:
     await _import(ROSTER, passwords)
-    sato = await Guardian.get(roster_ref="G002")
+    sato = await Guardian.get(roster_ref_index=guardian_key("G002"))
     await add_verified_address(sato.id, Channel.LINE, "U-line-user", limit=2)
     again = ROSTER.replace("naoki..sato.@ezweb.ne.jp,", "naoki..sato.@ezweb.ne.jp,naoki@example.jp")
 
@@ -209,7 +209,7 @@ async def test_excel_files_in_shift_jis_or_with_a_bom_are_read(
     data = ROSTER.replace("\n", "\r\n").encode(encoding)
     result = await _import(data, passwords)
     assert result.encoding == reported and result.written and result.problems == []
-    assert (await Guardian.get(roster_ref="G001")).name == "山田 恵子"
+    assert (await Guardian.get(roster_ref_index=guardian_key("G001"))).name == "山田 恵子"
 
 
 async def test_full_width_input_is_folded(database_url, passwords) -> None:
@@ -217,7 +217,7 @@ async def test_full_width_input_is_folded(database_url, passwords) -> None:
     result = await _import(roster, passwords)
     assert result.problems == []
     assert await Tag.get(number_index=_index("tag", "1A2B3C4D5E"))
-    assert (await Guardian.get(roster_ref="G001")).name == "山田 恵子"
+    assert (await Guardian.get(roster_ref_index=guardian_key("G001"))).name == "山田 恵子"
 
 
 async def test_a_file_without_the_needed_columns_is_refused(database_url, passwords) -> None:

@@ -4,12 +4,7 @@ from core.db import close_database, open_database, pending_migrations, upgrade_s
 
 
 async def test_upgrade_from_empty_reaches_the_current_schema(databases, tmp_path) -> None:
-    if hasattr(databases, "url_of"):
-        name = f"mimamori_empty_{tmp_path.name[-8:].lower()}"
-        await databases._admin(f'CREATE DATABASE "{name}"')
-        url = databases.url_of(name)
-    else:
-        url = f"sqlite://{tmp_path / 'empty.db'}"
+    url = await _new_empty(databases, tmp_path)
     try:
         applied = await upgrade_schema(url)
         assert applied[0] == "0001_initial" and len(applied) >= 2
@@ -49,3 +44,84 @@ async def test_every_index_the_models_declare_exists_in_the_database(database_ur
         for fields in (getattr(index, "fields", index) for index in model._meta.indexes)
     }
     assert declared and declared <= present, sorted(declared - present)
+
+
+async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(databases, keyring_path, tmp_path) -> None:
+    """A deployment upgraded from before 0012: the school's family references are sealed, the
+    next import still finds each family, and stored reasons keep our words and the codes only."""
+    from datetime import UTC, datetime
+
+    from tortoise.migrations.api import migrate
+
+    from core import sealing
+    from core.config import AccountSettings
+    from core.db import connection, tortoise_config
+    from core.keyring import Keyring
+    from core.models import ContactAddress, Delivery, Guardian
+    from core.passwords import Passwords
+    from core.roster import guardian_key, import_roster
+
+    url = await _new_empty(databases, tmp_path)
+    sealer = sealing.Sealer(Keyring.open(str(keyring_path)))
+    sealing.install(sealer)
+    try:
+        await migrate(config=tortoise_config(url), target="core.0011_heartbeats")
+        await close_database()
+        await open_database(url)
+        now = datetime.now(UTC)
+        guardian = await _insert("guardian", login_id="L0001", roster_ref="G001", password_hash="x",
+                                 name=sealer.seal_text("山田 恵子", "guardian.name"),
+                                 name_index=sealer.blind_index("name", "山田 恵子"), must_change_password=True,
+                                 failed_logins=0, language="ja", wants_passages=True, wants_broadcasts=True,
+                                 passages_paused=False, photos_in_chat=False, created_at=now, updated_at=now)
+        address = await _insert("contact_address", guardian_id=guardian, channel="email", status="failing",
+                                value=sealer.seal_text("keiko@example.jp", "contact_address.value"),
+                                value_index="x", failure_count=3, created_at=now,
+                                last_failure="mail server refused: 550 5.1.1 <keiko@example.jp>: 山田 恵子 unknown")
+        for n, (channel, error, provider_id) in enumerate([
+            ("email", "mail server said 452 4.2.2 <keiko@example.jp>: mailbox full", None),
+            ("telegram", "Telegram refused: Bad Request: chat 987654321 not found", None),
+            ("telegram", None, "987654321:42"),
+        ]):
+            await _insert("delivery", idempotency_key=f"k{n}", kind="passage", channel=channel, priority=0,
+                          address_id=address, status="failed", attempts=1, next_attempt_at=now, queued_at=now,
+                          last_error=error, provider_message_id=provider_id)
+        await close_database()
+
+        assert "0012_sealed_roster_ref" in await upgrade_schema(url)
+        await open_database(url)
+        raw = await connection().execute_query_dict("SELECT roster_ref, roster_ref_index FROM guardian")
+        assert b"G001" not in bytes(raw[0]["roster_ref"]) and raw[0]["roster_ref_index"] == guardian_key("G001")
+        assert (await Guardian.get(id=guardian)).roster_ref == "G001"
+        assert (await ContactAddress.get(id=address)).last_failure == "mail server refused (550 5.1.1)"
+        assert await Delivery.all().order_by("id").values_list("last_error", "provider_message_id") == [
+            ("mail server said (452 4.2.2)", None), ("Telegram refused", None), (None, "42")]
+
+        roster = ("school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,services,email1\n"
+                  "みどり小学校,3,2,山田 花子,,山田 恵子,g001,broadcast,\n")  # as another export spells it
+        result = await import_roster(roster.encode(), passwords=Passwords(AccountSettings(), sealer),
+                                     max_addresses=2, actor="test")
+        assert result.written and result.new_guardians == []  # the same family, found by its index
+        assert await Guardian.all().count() == 1
+    finally:
+        await close_database()
+        sealing.install(None)
+        await databases.drop(url)
+
+
+async def _new_empty(databases, tmp_path) -> str:
+    if hasattr(databases, "url_of"):
+        name = f"mimamori_empty_{tmp_path.name[-8:].lower()}"
+        await databases._admin(f'CREATE DATABASE "{name}"')
+        return databases.url_of(name)
+    return f"sqlite://{tmp_path / 'empty.db'}"
+
+
+async def _insert(table: str, **values) -> int:
+    from core.db import connection, placeholder
+
+    client = connection()
+    marks = ", ".join(placeholder(client.capabilities.dialect, n) for n in range(1, len(values) + 1))
+    await client.execute_query(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({marks})", list(values.values()))
+    [row] = await client.execute_query_dict(f"SELECT max(id) AS id FROM {table}")
+    return row["id"]

@@ -263,7 +263,7 @@ async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
     counts = await broadcasts.status(draft.id)
     assert (counts.sent, counts.failed) == (0, 1)
     [missed] = counts.not_reached
-    assert missed.reasons == ("mail server refused: 550 5.1.1 No such user",)
+    assert missed.reasons == ("mail server refused: mailbox does not exist (550 5.1.1)",)
 
     assert await broadcasts.resend_unreached(draft.id, by=None) == 1
     await deliver()

@@ -34,7 +34,7 @@ def test_a_report_with_the_whole_original_message() -> None:
     report = read_report(mail)
     assert is_bounce(mail) and report is not None
     assert report.permanent and report.original_message_id == "<mimamori-7-abc@city.example.jp>"
-    assert report.reason == "5.2.1 smtp; 550 5.2.1 mailbox disabled (gone@example.jp)"
+    assert report.reason == "mailbox disabled (550 5.2.1)"
     assert "the original text" not in mail.text  # the returned mail is not the sender's text
 
 

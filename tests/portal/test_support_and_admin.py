@@ -10,6 +10,7 @@ from core.audit import verify_chain
 from core.login import account_key, AccountKind
 from core.models import AuditEntry, Gate, Guardian, Site, StaffAccount, StaffRole, Tag, TagStatus
 from core.passwords import Passwords
+from core.roster import guardian_key
 from tests.portal.conftest import GUARDIAN_PASSWORD, log_in_guardian, log_in_staff, staff_account
 
 ROSTER = """school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,services,email1,email2
@@ -149,7 +150,7 @@ async def test_an_administrator_imports_a_roster_by_upload(new_browser, password
         files={"roster": ("roster.csv", ROSTER.encode("shift_jis"), "text/csv")},
     )
     assert response.status_code == 200 and "Imported" in response.text
-    keiko = await Guardian.get(roster_ref="G001")
+    keiko = await Guardian.get(roster_ref_index=guardian_key("G001"))
     assert keiko.login_id in response.text and "initial_password" in response.text
     # the printable notices come with this answer only, a page per new guardian
     [link] = re.findall(r'<a class="button" href="data:text/html;charset=utf-8;base64,([^"]+)" '
