@@ -63,6 +63,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/addresses/chat-code", GUARDIANS),
     ("POST", "/addresses/{address_id}/remove", GUARDIAN_A_ONLY),
     ("GET", "/verify/{code}", GUARDIANS),
+    ("GET", "/register/{code}", GUARDIANS),  # the printed notice's QR code
     ("POST", "/verify", GUARDIANS),
     ("GET", "/preferences", GUARDIANS),
     ("POST", "/preferences", GUARDIANS),
