@@ -1,4 +1,4 @@
-"""Every request body is bounded while it streams in: a body over its path's limit is refused 413
+"""Every request body is bounded while it streams in: a body over its path's limit is answered 413
 before the rest is read (at once when its Content-Length already says so), so no client, with or
 without a login, can make the portal hold more than the limit in memory. It holds behind a proxy and
 for ``serve`` with its own TLS alike.
@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from fastapi import Request
+from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.last_resort import refusal
+
+TOO_LARGE = "送信された内容が大きすぎます。 What you sent is too large."
 
 
 class BodyTooLarge(Exception):
-    """Raised from ``receive`` once a body passes its limit; ``portal.last_resort`` answers 413."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
-        self.limit = limit
+    """Raised from ``receive`` once a body passes its limit, to stop whoever is reading it."""
 
 
 class BodyLimit:
@@ -32,15 +34,38 @@ class BodyLimit:
         limit = self.limits.get(scope["path"], self.default)
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(limit)
-        received = 0
+            await _too_large(scope, limit)(scope, receive, send)
+            return
+        received, exceeded, started, answered = 0, False, False, False
 
         async def counting() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise BodyTooLarge(limit)
-            return message
+            nonlocal received, exceeded
+            if not exceeded:
+                message = await receive()
+                received += len(message.get("body", b""))
+                exceeded = received > limit
+                if not exceeded:
+                    return message
+            raise BodyTooLarge(limit)
 
-        await self.app(scope, counting, send)
+        async def sending(message: Message) -> None:
+            # Whoever read the body may have answered the exception its own way (FastAPI makes it
+            # a 400 "error parsing the body"): ours goes out instead.
+            nonlocal started, answered
+            if not exceeded or started:
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+            elif not answered:
+                answered = True
+                await _too_large(scope, limit)(scope, receive, send)
+
+        try:
+            await self.app(scope, counting, sending)
+        except BodyTooLarge:
+            if started or answered:
+                raise
+            await _too_large(scope, limit)(scope, receive, send)
+
+
+def _too_large(scope: Scope, limit: int) -> Response:
+    return refusal(Request(scope), 413, f"the upload is larger than {limit} bytes", TOO_LARGE)

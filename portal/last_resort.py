@@ -1,6 +1,6 @@
 """Whatever escapes a route before its answer began ends here, inside ``SecurityHeaders`` so the
-answer carries the same headers as any page: a body over its limit is a 413, anything else a 500
-with a Japanese-first page (or a problem document for the gates and webhooks) and one log line.
+answer carries the same headers as any page: a 500 with a Japanese-first page (or a problem
+document for the gates and webhooks) and one log line.
 
 The line names the exception's class, where it was raised and the route's template, never its
 message or the path as sent: both can carry what a client typed (a token, a name, 10 kB of junk).
@@ -18,7 +18,6 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.body_limit import BodyTooLarge
 from portal.routes.ingest import problem
 from portal.security import MACHINE_PATHS
 from portal.templating import page
@@ -27,7 +26,6 @@ log = logging.getLogger(__name__)
 
 FAILED = ("申し訳ありません。処理中に問題が起きました。しばらくしてからもう一度お試しください。"
           " Sorry, something went wrong on our side. Please try again in a little while.")
-TOO_LARGE = "送信された内容が大きすぎます。 What you sent is too large."
 
 
 class LastResort:
@@ -54,14 +52,13 @@ class LastResort:
 
 
 def _answer(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, BodyTooLarge):
-        return _refusal(request, 413, f"the upload is larger than {exc.limit} bytes", TOO_LARGE)
     log.error("portal: %s raised at %s answering %s %s; answered 500", type(exc).__name__, _where(exc),
               request.method, _route(request))
-    return _refusal(request, 500, "the server failed: try again later", FAILED)
+    return refusal(request, 500, "the server failed: try again later", FAILED)
 
 
-def _refusal(request: Request, status: int, detail: str, message: str) -> Response:
+def refusal(request: Request, status: int, detail: str, message: str) -> Response:
+    """The error page with ``message`` for people, a problem document with ``detail`` for machines."""
     if request.url.path.startswith(MACHINE_PATHS):
         return problem(status, detail)
     return page(request, "error.html", status_code=status, message=message)
