@@ -29,8 +29,14 @@ def _field(model: type[Model], name: str) -> Any:
     return model._meta.fields_map[name]
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("no NUL characters")  # PostgreSQL text cannot hold one: the query would fail
+    return value
+
+
 def text(max_length: int) -> Any:
-    return Annotated[str, StringConstraints(max_length=max_length)]
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_no_nul)]
 
 
 def column_text(model: type[Model], name: str) -> Any:
@@ -64,8 +70,7 @@ def _normalised_fits(max_length: int, normalise: Callable[[str], str]) -> AfterV
 def _login_id(kind: AccountKind, model: type[Model]) -> Any:
     """A login ID as typed; what must fit the column is its normal form (NFKC can lengthen it)."""
     column = _field(model, "login_id").max_length
-    return Annotated[str, StringConstraints(max_length=4 * column),
-                     _normalised_fits(column, lambda value: normalise_login(kind, value))]
+    return Annotated[text(4 * column), _normalised_fits(column, lambda value: normalise_login(kind, value))]
 
 
 def _in_calendar(day: date) -> date:

@@ -59,12 +59,14 @@ async def _visible_broadcast(staff: StaffAccount, broadcast_id: int) -> Broadcas
 
 # ---- broadcasts ----------------------------------------------------------------------------------
 
-async def _compose_page(request: Request, staff: StaffAccount, status_code: int = 200, **form) -> Response:
+async def _compose_page(
+    request: Request, staff: StaffAccount, status_code: int = 200, error: str | None = None, **form,
+) -> Response:
     sites = await _own_sites(staff)
     recent = [b for b in await Broadcast.all().order_by("-id").limit(50) if await _may_see(staff, b)]
     form.setdefault("scope", "" if staff.role is StaffRole.ADMIN else (sites[0].name if sites else ""))
     return page(request, "staff/compose.html", status_code=status_code, staff=staff, sites=sites,
-                categories=CATEGORY_LABELS, recent=recent[:20], form=form)
+                categories=CATEGORY_LABELS, recent=recent[:20], form=form, error=error)
 
 
 @router.get("/broadcasts")

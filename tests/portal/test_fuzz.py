@@ -4,6 +4,7 @@ one, a guardian, a teacher, the support desk and an administrator. No answer may
 
 from __future__ import annotations
 
+import os
 import string
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from tests.factories import make_gate
 from tests.portal.conftest import log_in_guardian, log_in_staff, staff_account
 
 SKIPPED = {("post", "/logout")}  # it would end the session the rest of the run is asked from
+EXAMPLES = int(os.environ.get("MIMAMORI_FUZZ_EXAMPLES", "400"))  # CI's bound; raise it to search longer
 HONEST_503 = {"/readyz"}  # not ready while the workers do not run here: that is the truth, not a crash
 WHO = ["nobody", "guardian", "teacher", "desk", "admin"]
 
@@ -70,7 +72,7 @@ def portal(settings):
     return create_app(settings)
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 async def test_no_request_anyone_can_send_is_answered_with_a_5xx(portal, people, gate_header, data) -> None:

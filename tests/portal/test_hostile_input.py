@@ -36,6 +36,8 @@ async def test_without_login_over_long_ids_and_tokens_are_refused_not_crashed(ne
     assert_refused(await browser.get("/ack/" + "a" * 65), 404)
     assert_refused(await browser.post("/ack/" + "a" * 65), 404)
     assert_refused(await browser.get("/chat-photos/" + "a" * 5000), 404)
+    assert_refused(await browser.get("/ack/%00"), 404)  # PostgreSQL text cannot hold a NUL
+    assert_refused(await browser.post("/login", {"login_id": "G\x00", "password": "x"}), 400)
 
 
 async def test_a_guardian_asking_for_a_photo_by_a_long_token_gets_not_found(new_browser, family) -> None:
@@ -72,6 +74,10 @@ async def test_staff_pages_refuse_huge_broadcast_ids_and_dates_out_of_range(new_
     assert_refused(await browser.get(f"/staff/broadcasts/{HUGE_ID}"), 404)
     assert_refused(await browser.get(f"/staff/broadcasts/{HUGE_ID}/preview"), 404)
     assert_refused(await browser.post(f"/staff/broadcasts/{HUGE_ID}/confirm"), 404)
+    await browser.get("/staff/broadcasts")
+    scoped = await browser.post("/staff/broadcasts", {"scope": "校" * 101, "category": "general", "title": "t", "body": "b"})
+    assert_refused(scoped, 400)
+    assert "there is no site named" in scoped.text
     assert_refused(await browser.get("/staff/passages?day=0001-01-01"), 400)
     assert_refused(await browser.get("/staff/passages?day=9999-12-31"), 400)
     today = await browser.get("/staff/passages?day=")
