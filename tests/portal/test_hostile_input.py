@@ -141,3 +141,18 @@ async def test_an_unexpected_failure_answers_a_japanese_page_with_the_headers_an
     assert len(lines) == 2, [r.getMessage() for r in caplog.records]
     assert all("secret-token" not in line and len(line) < 300 for line in lines)
     assert all(not r.exc_info for r in caplog.records if "RuntimeError" in r.getMessage())
+
+
+async def test_a_failing_session_look_up_is_answered_by_the_last_resort_with_the_headers(
+    new_browser, family, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = new_browser()
+    await log_in_guardian(browser, family.guardian)
+
+    async def broken(token: str | None) -> None:
+        raise RuntimeError("the session store broke")
+
+    monkeypatch.setattr("portal.deps.find_session", broken)
+    response = await browser.get("/home")
+    assert_refused(response, 500)
+    assert "申し訳ありません" in response.text
