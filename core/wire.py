@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 API_PREFIX = "/api/v1"
 PASSAGES_PATH = f"{API_PREFIX}/passages"
@@ -18,6 +18,13 @@ PHOTO_PART = "photo"  # optional multipart part: image/jpeg
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")  # PostgreSQL text cannot hold one
+        return value
 
 
 class PassageEvent(_Wire):

@@ -126,6 +126,7 @@ async def test_a_photo_over_the_limit_is_refused_413(client, gate_key) -> None:
     (event(event_id="42"), None, "event: event_id: "),
     (event(tag=""), None, "event: tag: "),
     (event(color="red"), None, "event: color: Extra inputs are not permitted"),
+    (event(reader="gate\x00"), None, "event: reader: Value error, must not contain NUL characters"),
     (event(), ("still.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "image/png"), "the photo must be image/jpeg, not image/png"),
     (event(), ("still.jpg", b"GIF89a" + b"\x00" * 50, "image/jpeg"), "the photo is not a JPEG"),
 ])
