@@ -19,6 +19,10 @@ PHOTO_PART = "photo"  # optional multipart part: image/jpeg
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+class _FromGate(_Wire):
+    """What a gate sends: stored as text, so no string may carry a NUL."""
+
     @field_validator("*")
     @classmethod
     def _no_nul(cls, value: object) -> object:
@@ -27,7 +31,7 @@ class _Wire(BaseModel):
         return value
 
 
-class PassageEvent(_Wire):
+class PassageEvent(_FromGate):
     """One pass of a tag through a gate, as the gate saw it."""
 
     event_id: UUID  # made by the gate; repeated uploads of one event are one passage
@@ -42,7 +46,7 @@ class PassageAccepted(_Wire):
     duplicate: bool = False  # true when the event_id had been received before
 
 
-class Heartbeat(_Wire):
+class Heartbeat(_FromGate):
     gate_version: str = Field(max_length=40)
     sent_at: AwareDatetime
     reader_alive: bool

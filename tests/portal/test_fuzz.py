@@ -4,8 +4,10 @@ one, a guardian, a teacher, the support desk and an administrator. No answer may
 
 from __future__ import annotations
 
+import json
 import os
 import string
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -15,10 +17,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from core.models import StaffRole
 from core.passwords import Passwords
+from core.wire import HEARTBEAT_PATH, PASSAGES_PATH
 from portal.app import create_app
 from tests.browser import Browser
 from tests.factories import make_gate
 from tests.portal.conftest import log_in_guardian, log_in_staff, staff_account
+from tests.portal.test_ingest import jpeg as _jpeg
 
 SKIPPED = {("post", "/logout")}  # it would end the session the rest of the run is asked from
 EXAMPLES = int(os.environ.get("MIMAMORI_FUZZ_EXAMPLES", "400"))  # CI's bound; raise it to search longer
@@ -101,3 +105,46 @@ async def test_no_request_anyone_can_send_is_answered_with_a_5xx(portal, people,
     response: httpx.Response = await browser.client.request(method.upper(), url, headers=headers, **request)
     honest = response.status_code == 503 and path in HONEST_503
     assert response.status_code < 500 or honest, (method, url, response.status_code, response.text[:500])
+
+
+_offsets = st.sampled_from([timezone.utc, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))])
+_NOW = datetime.now()
+_recent = st.datetimes(min_value=_NOW - timedelta(days=400), max_value=_NOW + timedelta(days=2), timezones=_offsets)
+_calendar_ends = st.sampled_from([datetime.min, datetime.max]).flatmap(lambda end: _offsets.map(lambda zone: end.replace(tzinfo=zone)))
+_moment = st.one_of(_recent, _calendar_ends, st.datetimes(timezones=_offsets)).map(datetime.isoformat)
+_json_value = st.one_of(hostile, st.integers(-2**70, 2**70), st.booleans(), st.none())
+
+
+def mostly(valid: st.SearchStrategy) -> st.SearchStrategy:
+    """``valid`` half the time, a hostile value the other half (so a field's refusal does not hide
+    what the others would have done)."""
+    return st.booleans().flatmap(lambda fair: valid if fair else hostile)  # one_of would weigh by branches
+
+
+_passage = st.fixed_dictionaries(
+    {"event_id": mostly(st.uuids().map(str)), "seen_at": mostly(_moment),
+     "tag": mostly(st.just("T-0001") | st.text("0123456789ABCDEF", min_size=1, max_size=64))},
+    optional={"reader": hostile, "photo_missing": hostile},
+)
+_heartbeat = st.fixed_dictionaries(
+    {"gate_version": hostile, "sent_at": mostly(_moment), "reader_alive": _json_value, "spool_depth": _json_value},
+    optional={"reader_last_byte_at": mostly(_moment), "reader_error": hostile, "bad_frames": _json_value,
+              "camera_alive": _json_value, "camera_error": hostile},
+)
+
+
+@settings(max_examples=max(EXAMPLES // 2, 50), deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(passage=_passage, photo=st.one_of(st.none(), st.binary(max_size=300), st.just(_jpeg())),
+       heartbeat=_heartbeat)
+async def test_no_passage_or_heartbeat_a_gate_can_send_is_answered_with_a_5xx(
+    portal, gate_header, passage, photo, heartbeat
+) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=portal), base_url="http://portal") as gate:
+        files = {"event": (None, json.dumps(passage), "application/json")}
+        if photo is not None:
+            files["photo"] = ("still.jpg", photo, "image/jpeg")
+        sent = await gate.post(PASSAGES_PATH, headers=gate_header, files=files)
+        beat = await gate.post(HEARTBEAT_PATH, headers=gate_header, json=heartbeat)
+    assert sent.status_code < 500, (passage, sent.text[:300])
+    assert beat.status_code < 500, (heartbeat, beat.text[:300])
