@@ -38,7 +38,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app.state.settings = settings
     app.add_middleware(DatabaseOutage)  # inside SecurityHeaders: its 503s get the same headers
     app.add_middleware(BodyLimit, default=FORM_LIMIT, limits=_body_limits(settings))
-    app.add_middleware(LastResort)  # inside SecurityHeaders too: its 413s and 500s get them
+    app.add_middleware(LastResort)  # inside SecurityHeaders too: its 500s and the 413s get them
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIds)  # outermost: every line of the request carries its id
     app.add_exception_handler(Redirect, _redirect)
