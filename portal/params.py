@@ -87,7 +87,7 @@ ChatPhotoToken = text(512)  # signed, not looked up by column: bounded only to k
 SiteName = column_text(Site, "name")
 GateName = column_text(Gate, "name")
 ClassName = column_text(Pupil, "class_name")
-Grade = Annotated[int, Field(ge=0, le=_field(Pupil, "grade").constraints["le"])]
+Grade = optional(Annotated[int, Field(ge=0, le=_field(Pupil, "grade").constraints["le"])])
 AuditAction = column_text(AuditEntry, "action")
 AuditActor = column_text(AuditEntry, "actor")
 AuditTarget = column_text(AuditEntry, "target")
@@ -101,6 +101,7 @@ FreeText = text(8000)  # a reason, a broadcast's body (core says what fits), a p
 GuardianId = row_id(Guardian)
 StaffId = row_id(StaffAccount)
 SiteId = row_id(Site)
+ChosenSite = optional(SiteId)  # a site picked from a list that may be left at "—"
 GateId = row_id(Gate)
 PupilId = row_id(Pupil)
 BroadcastId = row_id(Broadcast)

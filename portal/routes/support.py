@@ -11,7 +11,7 @@ from core import support
 from core.errors import NotFound, UserError
 from core.models import ContactAddress, Guardian, Pupil, Site, SiteKind
 from portal.deps import PasswordsDep, SupportDesk, staff_actor
-from portal.params import ClassName, FreeText, Grade, GuardianId, GuardianLoginId, PupilId, SiteId, Word, optional
+from portal.params import ChosenSite, ClassName, FreeText, Grade, GuardianId, GuardianLoginId, PupilId, Word
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/support", dependencies=[Depends(csrf_protect)])
 @router.get("")
 async def search(
     request: Request, staff: SupportDesk, login_id: GuardianLoginId = "", name: FreeText = "",
-    school: optional(SiteId) = None, grade: optional(Grade) = None, class_name: ClassName = "",
+    school: ChosenSite = None, grade: Grade = None, class_name: ClassName = "",
 ) -> Response:
     schools = await Site.filter(kind=SiteKind.SCHOOL).order_by("name")
     searched = any((login_id, name, school))

@@ -67,7 +67,9 @@ async def test_the_support_desk_search_refuses_what_no_account_could_match(
     assert ok.status_code == 200 and f"/support/guardians/{family.guardian.id}" in ok.text
 
 
-async def test_staff_pages_refuse_huge_broadcast_ids_and_dates_out_of_range(new_browser, passwords: Passwords, family) -> None:
+async def test_staff_pages_refuse_huge_broadcast_ids_and_dates_out_of_range(
+    new_browser, passwords: Passwords, family
+) -> None:
     teacher = await staff_account(passwords, "teacher", StaffRole.STAFF, [family.site.name])
     browser = new_browser()
     await log_in_staff(browser, teacher)
@@ -75,7 +77,8 @@ async def test_staff_pages_refuse_huge_broadcast_ids_and_dates_out_of_range(new_
     assert_refused(await browser.get(f"/staff/broadcasts/{HUGE_ID}/preview"), 404)
     assert_refused(await browser.post(f"/staff/broadcasts/{HUGE_ID}/confirm"), 404)
     await browser.get("/staff/broadcasts")
-    scoped = await browser.post("/staff/broadcasts", {"scope": "校" * 101, "category": "general", "title": "t", "body": "b"})
+    scoped = await browser.post("/staff/broadcasts",
+                                {"scope": "校" * 101, "category": "general", "title": "t", "body": "b"})
     assert_refused(scoped, 400)
     assert "there is no site named" in scoped.text
     assert_refused(await browser.get("/staff/passages?day=0001-01-01"), 400)
@@ -85,7 +88,9 @@ async def test_staff_pages_refuse_huge_broadcast_ids_and_dates_out_of_range(new_
     assert (await browser.get("/staff/passages?day=2026-04-08")).status_code == 200
 
 
-async def test_admin_filters_and_names_over_their_column_length_are_refused(new_browser, passwords: Passwords, family) -> None:
+async def test_admin_filters_and_names_over_their_column_length_are_refused(
+    new_browser, passwords: Passwords, family
+) -> None:
     admin = await staff_account(passwords, "chief", StaffRole.ADMIN)
     browser = new_browser()
     await log_in_staff(browser, admin)
