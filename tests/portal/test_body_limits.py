@@ -4,6 +4,7 @@ its limit in memory, whoever sends it and whether or not it says its length up f
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from bot.line import line_webhook
 from core.wire import HEARTBEAT_PATH
 from portal.app import FORM_LIMIT, create_app
 from tests.factories import make_gate, make_site
+from tests.portal.test_serve import _self_signed
 
 TWO_HUNDRED_MB = 200 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -77,10 +79,17 @@ async def test_the_page_for_a_too_large_form_is_japanese_first(new_browser) -> N
 
 
 @pytest.mark.slow
-async def test_serve_answers_413_to_a_declared_200_mb_form_before_the_body_is_sent(start_server) -> None:
-    url = start_server()
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
+async def test_serve_with_its_own_tls_answers_413_to_a_declared_200_mb_form_before_the_body_is_sent(
+    start_server, tmp_path
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    url = start_server(scheme="https", env={
+        "MIMAMORI_PORTAL__TLS_CERT": str(cert), "MIMAMORI_PORTAL__TLS_KEY": str(key),
+    })
+    host, port = url.removeprefix("https://").split(":")
+    tls = ssl.create_default_context()
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection((host, int(port)), timeout=10) as raw, tls.wrap_socket(raw) as connection:
         connection.sendall(
             b"POST /login HTTP/1.1\r\nHost: portal\r\nContent-Type: application/x-www-form-urlencoded\r\n"
             + f"Content-Length: {TWO_HUNDRED_MB}\r\n\r\n".encode() + b"login_id=" + b"a" * 4096
