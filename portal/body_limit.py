@@ -62,9 +62,10 @@ class BodyLimit:
         try:
             await self.app(scope, counting, sending)
         except BodyTooLarge:
-            if started or answered:
-                raise
-            await _too_large(scope, limit)(scope, receive, send)
+            if started:
+                raise  # the app had begun its own answer: only closing the connection is left
+            if not answered:
+                await _too_large(scope, limit)(scope, receive, send)
 
 
 def _too_large(scope: Scope, limit: int) -> Response:
