@@ -55,7 +55,11 @@ async def add_site(
 
 
 async def site_named(name: str) -> Site:
-    site = await Site.get_or_none(name=name.strip())
+    """The site called ``name``; NotFound also for a name longer than any site's (which the
+    database driver would refuse to compare)."""
+    name = name.strip()
+    fits = len(name) <= Site._meta.fields_map["name"].max_length
+    site = await Site.get_or_none(name=name) if fits else None
     if site is None:
         raise NotFound(f"there is no site named {name}")
     return site

@@ -25,6 +25,7 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core import audit
+from core.accounts import site_named
 from core.config import Settings
 from core.delivery.compose import broadcast_context
 from core.delivery.outbox import Priority, enqueue
@@ -111,9 +112,7 @@ async def parse_scope(text: str) -> Scope:
         match = _SCOPE_ITEM.fullmatch(item) if item else None
         if match is None:
             raise UserError(f"scope {item!r} is not SITE, SITE:GRADE or SITE:GRADE-CLASS")
-        site = await Site.get_or_none(name=match["site"].strip())
-        if site is None:
-            raise UserError(f"there is no site named {match['site'].strip()}")
+        site = await site_named(match["site"])
         grade = int(match["grade"]) if match["grade"] else None
         if grade is not None and site.kind is SiteKind.HALL:
             raise UserError(f"{site.name} is a children's hall: it has no grades")

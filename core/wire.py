@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 API_PREFIX = "/api/v1"
 PASSAGES_PATH = f"{API_PREFIX}/passages"
@@ -20,7 +20,18 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PassageEvent(_Wire):
+class _FromGate(_Wire):
+    """What a gate sends: stored as text, so no string may carry a NUL."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")  # PostgreSQL text cannot hold one
+        return value
+
+
+class PassageEvent(_FromGate):
     """One pass of a tag through a gate, as the gate saw it."""
 
     event_id: UUID  # made by the gate; repeated uploads of one event are one passage
@@ -35,7 +46,7 @@ class PassageAccepted(_Wire):
     duplicate: bool = False  # true when the event_id had been received before
 
 
-class Heartbeat(_Wire):
+class Heartbeat(_FromGate):
     gate_version: str = Field(max_length=40)
     sent_at: AwareDatetime
     reader_alive: bool

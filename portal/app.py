@@ -13,7 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.config import Settings
+from core.wire import HEARTBEAT_PATH, PASSAGES_PATH
+from portal.body_limit import BodyLimit
 from portal.deps import Redirect
+from portal.last_resort import LastResort
 from portal.outage import DatabaseOutage
 from portal.request_ids import RequestIds
 from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support
@@ -21,6 +24,7 @@ from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
 
 STATIC = Path(__file__).parent / "static"
+FORM_LIMIT = 64 * 1024  # any form or webhook body: a broadcast of 2,000 characters is 6 kB
 _PLAIN_ERRORS = {
     403: "この操作はできません。 This is not allowed.",
     404: "ページが見つかりません。 This page does not exist.",
@@ -33,6 +37,8 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app = FastAPI(title="Mimamori", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.add_middleware(DatabaseOutage)  # inside SecurityHeaders: its 503s get the same headers
+    app.add_middleware(BodyLimit, default=FORM_LIMIT, limits=_body_limits(settings))
+    app.add_middleware(LastResort)  # inside SecurityHeaders too: its 500s and the 413s get them
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIds)  # outermost: every line of the request carries its id
     app.add_exception_handler(Redirect, _redirect)
@@ -47,6 +53,15 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     for router in extra_routers:
         app.include_router(router)
     return app
+
+
+def _body_limits(settings: Settings) -> dict[str, int]:
+    """The paths that take more than a form: the gates' uploads and the roster file."""
+    return {
+        PASSAGES_PATH: settings.photos.max_bytes + ingest.EVENT_LIMIT,
+        HEARTBEAT_PATH: ingest.EVENT_LIMIT,
+        "/admin/roster": admin.ROSTER_MAX_BYTES + FORM_LIMIT,
+    }
 
 
 async def _redirect(request: Request, exc: Redirect) -> Response:
@@ -69,5 +84,7 @@ async def _bad_request(request: Request, exc: RequestValidationError) -> Respons
         from fastapi.exception_handlers import request_validation_exception_handler
 
         return await request_validation_exception_handler(request, exc)
+    if any(error["loc"][0] == "path" for error in exc.errors()):
+        return await _error_page(request, HTTPException(404))  # a path no record could have
     return page(request, "error.html", status_code=400,
                 message="入力内容を確認してください。 Please check what you entered.")

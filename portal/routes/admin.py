@@ -18,6 +18,10 @@ from core.roster import import_roster
 from core.sessions import end_all_sessions
 from core.tokyo import TOKYO
 from portal.deps import Admin, PasswordsDep, staff_actor
+from portal.params import (
+    AuditAction, AuditActor, AuditEntryId, AuditTarget, Day, GateId, GateName, SiteId, SiteName, StaffId,
+    StaffLoginId, Word,
+)
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -47,8 +51,8 @@ async def sites(request: Request, admin: Admin) -> Response:
 
 @router.post("/sites")
 async def add_site(
-    request: Request, admin: Admin, name: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "school",
-    cutoff: Annotated[str, Form()] = "12:00",
+    request: Request, admin: Admin, name: Annotated[SiteName, Form()] = "", kind: Annotated[Word, Form()] = "school",
+    cutoff: Annotated[Word, Form()] = "12:00",
 ) -> Response:
     try:
         site_kind = SiteKind.HALL if kind == SiteKind.HALL.value else SiteKind.SCHOOL
@@ -59,7 +63,9 @@ async def add_site(
 
 
 @router.post("/sites/{site_id}/cutoff")
-async def change_cutoff(request: Request, site_id: int, admin: Admin, cutoff: Annotated[str, Form()] = "") -> Response:
+async def change_cutoff(
+    request: Request, site_id: SiteId, admin: Admin, cutoff: Annotated[Word, Form()] = "",
+) -> Response:
     site = await Site.get_or_none(id=site_id)
     if site is None:
         raise HTTPException(404)
@@ -86,8 +92,8 @@ async def gates(request: Request, admin: Admin) -> Response:
 
 
 @router.post("/gates")
-async def add_gate(request: Request, admin: Admin, site: Annotated[str, Form()] = "",
-                   name: Annotated[str, Form()] = "") -> Response:
+async def add_gate(request: Request, admin: Admin, site: Annotated[SiteName, Form()] = "",
+                   name: Annotated[GateName, Form()] = "") -> Response:
     try:
         if not name.strip():
             raise UserError("ゲート名を入力してください。 A gate needs a name.")
@@ -98,7 +104,7 @@ async def add_gate(request: Request, admin: Admin, site: Annotated[str, Form()] 
 
 
 @router.post("/gates/{gate_id}/revoke")
-async def revoke_gate(request: Request, gate_id: int, admin: Admin) -> Response:
+async def revoke_gate(request: Request, gate_id: GateId, admin: Admin) -> Response:
     revoked = await Gate.filter(id=gate_id, revoked_at__isnull=True).update(revoked_at=datetime.now(UTC))
     if not revoked:
         raise HTTPException(404)
@@ -121,8 +127,8 @@ async def staff_accounts(request: Request, admin: Admin) -> Response:
 
 @router.post("/staff")
 async def add_staff(
-    request: Request, admin: Admin, passwords: PasswordsDep, login_id: Annotated[str, Form()] = "",
-    role: Annotated[str, Form()] = "", sites: Annotated[list[str] | None, Form()] = None,
+    request: Request, admin: Admin, passwords: PasswordsDep, login_id: Annotated[StaffLoginId, Form()] = "",
+    role: Annotated[Word, Form()] = "", sites: Annotated[list[SiteName] | None, Form()] = None,
 ) -> Response:
     try:
         if role not in {r.value for r in StaffRole}:
@@ -144,7 +150,7 @@ async def _other_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
 
 
 @router.post("/staff/{staff_id}/reset")
-async def reset_staff(request: Request, staff_id: int, admin: Admin, passwords: PasswordsDep) -> Response:
+async def reset_staff(request: Request, staff_id: StaffId, admin: Admin, passwords: PasswordsDep) -> Response:
     """A new one-time password and a new second factor to enrol (for a lost phone, too)."""
     staff = await _other_staff(admin, staff_id)
     staff.totp_secret, staff.totp_enrolled_at, staff.totp_last_step = None, None, None
@@ -155,7 +161,7 @@ async def reset_staff(request: Request, staff_id: int, admin: Admin, passwords: 
 
 
 @router.post("/staff/{staff_id}/disable")
-async def disable_staff(request: Request, staff_id: int, admin: Admin) -> Response:
+async def disable_staff(request: Request, staff_id: StaffId, admin: Admin) -> Response:
     staff = await _other_staff(admin, staff_id)
     staff.disabled_at = datetime.now(UTC)
     await staff.save(update_fields=["disabled_at"])
@@ -174,7 +180,7 @@ async def roster_form(request: Request, admin: Admin) -> Response:
 @router.post("/roster")
 async def roster_upload(
     request: Request, admin: Admin, passwords: PasswordsDep, roster: Annotated[UploadFile, File()],
-    partial: Annotated[str, Form()] = "",
+    partial: Annotated[Word, Form()] = "",
 ) -> Response:
     data = await roster.read(ROSTER_MAX_BYTES + 1)
     if len(data) > ROSTER_MAX_BYTES:
@@ -201,8 +207,8 @@ def _html_data_uri(html: str) -> str:
 
 @router.get("/audit")
 async def audit_log(
-    request: Request, admin: Admin, action: str = "", actor: str = "", target: str = "", day: str = "",
-    before: int | None = None,
+    request: Request, admin: Admin, action: AuditAction = "", actor: AuditActor = "", target: AuditTarget = "",
+    day: Day = None, before: AuditEntryId | None = None,
 ) -> Response:
     query = AuditEntry.all()
     if action.strip():
@@ -211,15 +217,11 @@ async def audit_log(
         query = query.filter(actor=actor.strip())
     if target.strip():
         query = query.filter(target=target.strip())
-    if day:
-        try:
-            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=TOKYO).astimezone(UTC)
-        except ValueError:
-            start = None
-        if start is not None:
-            query = query.filter(at__gte=start, at__lt=start + timedelta(days=1))
+    if day is not None:
+        start = datetime.combine(day, time(0), TOKYO).astimezone(UTC)
+        query = query.filter(at__gte=start, at__lt=start + timedelta(days=1))
     if before is not None:
         query = query.filter(id__lt=before)
     entries = await query.order_by("-id").limit(AUDIT_PAGE)
     return page(request, "admin/audit.html", entries=entries, more=len(entries) == AUDIT_PAGE,
-                query={"action": action, "actor": actor, "target": target, "day": day})
+                query={"action": action, "actor": actor, "target": target, "day": day.isoformat() if day else ""})

@@ -16,6 +16,7 @@ from core.sessions import end_session, open_session
 from portal.cookies import (
     DEVICE_COOKIE, clear_session_cookie, set_device_cookie, set_language_cookie, set_session_cookie,
 )
+from portal.params import FreeText, GuardianLoginId, PagePath, StaffLoginId, Word
 from portal.deps import SESSION_COOKIE, PasswordsDep, Redirect, current_session, safe_next, with_next
 from portal.security import csrf_protect
 from portal.templating import page
@@ -32,27 +33,27 @@ def _client(request: Request) -> str:
 
 
 @router.get("/login")
-async def guardian_login_form(request: Request, next: str | None = None) -> Response:
+async def guardian_login_form(request: Request, next: PagePath | None = None) -> Response:
     return page(request, "auth/login.html", next=safe_next(next, "/home"))
 
 
 @router.get("/staff/login")
-async def staff_login_form(request: Request, next: str | None = None) -> Response:
+async def staff_login_form(request: Request, next: PagePath | None = None) -> Response:
     return page(request, "auth/staff_login.html", next=safe_next(next, "/staff"))
 
 
 @router.post("/login")
 async def guardian_login(
-    request: Request, passwords: PasswordsDep, login_id: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
+    request: Request, passwords: PasswordsDep, login_id: Annotated[GuardianLoginId, Form()] = "",
+    password: Annotated[FreeText, Form()] = "", next: Annotated[PagePath, Form()] = "",
 ) -> Response:
     return await _login(request, AccountKind.GUARDIAN, login_id, password, next, passwords)
 
 
 @router.post("/staff/login")
 async def staff_login(
-    request: Request, passwords: PasswordsDep, login_id: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
+    request: Request, passwords: PasswordsDep, login_id: Annotated[StaffLoginId, Form()] = "",
+    password: Annotated[FreeText, Form()] = "", next: Annotated[PagePath, Form()] = "",
 ) -> Response:
     return await _login(request, AccountKind.STAFF, login_id, password, next, passwords)
 
@@ -110,7 +111,7 @@ async def _session_account(request: Request) -> tuple[PortalSession, Guardian | 
 
 
 @router.get("/password")
-async def password_form(request: Request, next: str | None = None) -> Response:
+async def password_form(request: Request, next: PagePath | None = None) -> Response:
     _, account = await _session_account(request)
     request.state.account = account
     return page(request, "auth/password.html", next=safe_next(next, ""), forced=account.must_change_password)
@@ -118,9 +119,9 @@ async def password_form(request: Request, next: str | None = None) -> Response:
 
 @router.post("/password")
 async def password_change(
-    request: Request, passwords: PasswordsDep, current: Annotated[str, Form()] = "",
-    new: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
+    request: Request, passwords: PasswordsDep, current: Annotated[FreeText, Form()] = "",
+    new: Annotated[FreeText, Form()] = "", confirm: Annotated[FreeText, Form()] = "",
+    next: Annotated[PagePath, Form()] = "",
 ) -> Response:
     _, account = await _session_account(request)
     request.state.account = account
@@ -151,7 +152,7 @@ async def _staff_pending_second_factor(request: Request) -> tuple[PortalSession,
 
 
 @router.get("/staff/totp")
-async def totp_form(request: Request, next: str | None = None) -> Response:
+async def totp_form(request: Request, next: PagePath | None = None) -> Response:
     _, staff = await _staff_pending_second_factor(request)
     return await _totp_page(request, staff, safe_next(next, "/staff"))
 
@@ -168,7 +169,7 @@ async def _totp_page(request: Request, staff: StaffAccount, next: str, error: st
 
 @router.post("/staff/totp")
 async def totp_check(
-    request: Request, code: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
+    request: Request, code: Annotated[Word, Form()] = "", next: Annotated[PagePath, Form()] = "",
 ) -> Response:
     _, staff = await _staff_pending_second_factor(request)
     target = safe_next(next, "/staff")

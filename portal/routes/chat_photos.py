@@ -6,13 +6,14 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from core.chat_photos import open_chat_photo, preview_of
+from portal.params import ChatPhotoToken
 
 router = APIRouter()
 _HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get("/chat-photos/{token}")
-async def chat_photo(token: str) -> Response:
+async def chat_photo(token: ChatPhotoToken) -> Response:
     photo = await open_chat_photo(token)
     if photo is None:
         raise HTTPException(404)  # expired, altered or withdrawn: all look the same
@@ -20,7 +21,7 @@ async def chat_photo(token: str) -> Response:
 
 
 @router.get("/chat-photos/{token}/preview")
-async def chat_photo_preview(token: str) -> Response:
+async def chat_photo_preview(token: ChatPhotoToken) -> Response:
     photo = await open_chat_photo(token)
     preview = await preview_of(photo.jpeg) if photo is not None else None
     if preview is None:

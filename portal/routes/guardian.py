@@ -31,6 +31,7 @@ from core.registration import (
 from core.text import hidden_characters
 from core.tokyo import TOKYO
 from portal.deps import CurrentGuardian, PhotoViewer
+from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -65,14 +66,14 @@ async def _broadcasts_of(guardian: Guardian, since: datetime) -> list[tuple[Broa
 
 
 @router.post("/broadcasts/{broadcast_id}/ack")
-async def acknowledge_on_portal(request: Request, broadcast_id: int, guardian: CurrentGuardian) -> Response:
+async def acknowledge_on_portal(request: Request, broadcast_id: BroadcastId, guardian: CurrentGuardian) -> Response:
     if not await acknowledge_as_guardian(broadcast_id, guardian.id):
         raise HTTPException(404)
     return RedirectResponse("/home", status_code=303)
 
 
 @router.get("/ack/{token}")
-async def acknowledge_form(request: Request, token: str) -> Response:
+async def acknowledge_form(request: Request, token: AckToken) -> Response:
     delivery = await Delivery.get_or_none(ack_token=token).prefetch_related("broadcast")
     if delivery is None or delivery.broadcast is None:
         raise HTTPException(404)
@@ -80,7 +81,7 @@ async def acknowledge_form(request: Request, token: str) -> Response:
 
 
 @router.post("/ack/{token}")
-async def acknowledge_by_link(request: Request, token: str) -> Response:
+async def acknowledge_by_link(request: Request, token: AckToken) -> Response:
     # The link's token is the credential: no login, so a parent can confirm from any phone.
     broadcast = await acknowledge(token)
     if broadcast is None:
@@ -91,7 +92,7 @@ async def acknowledge_by_link(request: Request, token: str) -> Response:
 # ---- photos --------------------------------------------------------------------------------------
 
 @router.get("/photos/{token}")
-async def photo_page(request: Request, token: str, viewer: PhotoViewer) -> Response:
+async def photo_page(request: Request, token: PhotoToken, viewer: PhotoViewer) -> Response:
     photo = await open_photo(token, viewer)
     if photo is None:
         raise HTTPException(404)
@@ -101,7 +102,7 @@ async def photo_page(request: Request, token: str, viewer: PhotoViewer) -> Respo
 
 
 @router.get("/photos/{token}/image")
-async def photo_image(request: Request, token: str, viewer: PhotoViewer) -> Response:
+async def photo_image(request: Request, token: PhotoToken, viewer: PhotoViewer) -> Response:
     photo = await open_photo(token, viewer, record=False)
     if photo is None:
         raise HTTPException(404)
@@ -138,7 +139,7 @@ async def register_from_notice(request: Request, code: str, guardian: CurrentGua
 
 
 @router.post("/addresses")
-async def add_email(request: Request, guardian: CurrentGuardian, email: Annotated[str, Form()] = "") -> Response:
+async def add_email(request: Request, guardian: CurrentGuardian, email: Annotated[FreeText, Form()] = "") -> Response:
     email = email.strip()
     sending = f"verification-mail:{guardian.id}"  # a guardian cannot make us mail strangers at will
     if await throttle.wait_before_next(sending):
@@ -170,7 +171,7 @@ async def chat_code(request: Request, guardian: CurrentGuardian) -> Response:
 
 
 @router.post("/addresses/{address_id}/remove")
-async def remove_address(request: Request, address_id: int, guardian: CurrentGuardian) -> Response:
+async def remove_address(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
     removed = await ContactAddress.filter(id=address_id, guardian_id=guardian.id).delete()
     if not removed:
         raise HTTPException(404)
@@ -179,12 +180,12 @@ async def remove_address(request: Request, address_id: int, guardian: CurrentGua
 
 
 @router.get("/verify/{code}")
-async def verify_form(request: Request, code: str, guardian: CurrentGuardian) -> Response:
+async def verify_form(request: Request, code: Word, guardian: CurrentGuardian) -> Response:
     return page(request, "guardian/verify.html", code=code)
 
 
 @router.post("/verify")
-async def verify(request: Request, guardian: CurrentGuardian, code: Annotated[str, Form()] = "") -> Response:
+async def verify(request: Request, guardian: CurrentGuardian, code: Annotated[Word, Form()] = "") -> Response:
     limit = request.app.state.settings.accounts.max_addresses
     result = await verify_with_code(code, limit=limit, guardian_id=guardian.id)
     if result.outcome is Outcome.REGISTERED:
@@ -207,9 +208,9 @@ async def preferences_form(request: Request, guardian: CurrentGuardian) -> Respo
 
 @router.post("/preferences")
 async def preferences_save(
-    request: Request, guardian: CurrentGuardian, paused: Annotated[str, Form()] = "",
-    quiet_start: Annotated[str, Form()] = "", quiet_end: Annotated[str, Form()] = "",
-    language: Annotated[str, Form()] = "ja", photos_in_chat: Annotated[str, Form()] = "",
+    request: Request, guardian: CurrentGuardian, paused: Annotated[Word, Form()] = "",
+    quiet_start: Annotated[Word, Form()] = "", quiet_end: Annotated[Word, Form()] = "",
+    language: Annotated[Word, Form()] = "ja", photos_in_chat: Annotated[Word, Form()] = "",
 ) -> Response:
     try:
         await preferences.update_preferences(guardian, paused=bool(paused), quiet_start=quiet_start,

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from core.models import Guardian, Language, StaffAccount
 from core.readiness import readiness
 from portal.deps import current_session, safe_next
+from portal.params import PagePath, Word
 from portal.cookies import set_language_cookie
 from portal.security import csrf_protect
 from portal.templating import page
@@ -37,7 +38,7 @@ async def ready(request: Request) -> Response:
 
 @router.post("/language")
 async def choose_language(
-    request: Request, to: Annotated[str, Form()] = "ja", next: Annotated[str, Form()] = "/",
+    request: Request, to: Annotated[Word, Form()] = "ja", next: Annotated[PagePath, Form()] = "/",
 ) -> Response:
     """Japanese (with English beside it) or English alone; a logged-in account keeps the choice,
     which is also the language of its notices."""

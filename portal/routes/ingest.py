@@ -6,6 +6,7 @@ was refused with 401, 403, 404, 408, 429 or a 5xx, and sets aside one refused wi
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -15,6 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
 from core.config import Settings
+from core.gate_clock import implausible
 from core.gate_health import gate_for_key, record_heartbeat
 from core.models import Gate
 from core.passages import is_jpeg, record_passage
@@ -62,7 +64,7 @@ GateDep = Annotated[Gate, Depends(current_gate)]
 async def post_passage(request: Request, gate: GateDep) -> Response:
     settings: Settings = request.app.state.settings
     limit = settings.photos.max_bytes
-    form = await _form(request, body_limit=limit + EVENT_LIMIT)
+    form = await _form(request)  # at most limit + EVENT_LIMIT bytes (portal.body_limit)
     event = await _event(form.get(EVENT_PART))
     photo = await _photo(form.get(PHOTO_PART), limit)
     recorded = await record_passage(gate, event, photo, settings)
@@ -72,23 +74,20 @@ async def post_passage(request: Request, gate: GateDep) -> Response:
 
 @router.post(HEARTBEAT_PATH)
 async def post_heartbeat(request: Request, gate: GateDep) -> Response:
-    body = await request.body()
-    if len(body) > EVENT_LIMIT:
-        raise Refused(413, f"a heartbeat is at most {EVENT_LIMIT} bytes")
+    body = await request.body()  # at most EVENT_LIMIT bytes (portal.body_limit)
     try:
         heartbeat = Heartbeat.model_validate_json(body)
     except ValidationError as exc:
         raise Refused(422, f"heartbeat: {_reason(exc)}") from None
+    _check_clock("heartbeat", sent_at=heartbeat.sent_at, reader_last_byte_at=heartbeat.reader_last_byte_at)
     await record_heartbeat(gate, heartbeat)
     return Response(status_code=204)
 
 
-async def _form(request: Request, *, body_limit: int) -> FormData:
+async def _form(request: Request) -> FormData:
     length = request.headers.get("content-length")
     if length is None or not length.isdigit():
         raise Refused(411, "the request needs a Content-Length")
-    if int(length) > body_limit:
-        raise Refused(413, f"the upload is larger than {body_limit} bytes")
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise Refused(422, "the body must be multipart/form-data with an event part")
     try:
@@ -102,9 +101,18 @@ async def _event(part: UploadFile | str | None) -> PassageEvent:
         raise Refused(422, f"the {EVENT_PART} part is missing")
     raw = await part.read() if isinstance(part, UploadFile) else part
     try:
-        return PassageEvent.model_validate_json(raw)
+        event = PassageEvent.model_validate_json(raw)
     except ValidationError as exc:
         raise Refused(422, f"event: {_reason(exc)}") from None
+    _check_clock("event", seen_at=event.seen_at)
+    return event
+
+
+def _check_clock(what: str, **moments: datetime | None) -> None:
+    for name, moment in moments.items():
+        reason = implausible(moment) if moment is not None else None
+        if reason:
+            raise Refused(422, f"{what}: {name}: {reason}")
 
 
 async def _photo(part: UploadFile | str | None, limit: int) -> bytes | None:

@@ -16,6 +16,7 @@ from core.models import (
 )
 from core.tokyo import TOKYO
 from portal.deps import AnyStaff, Broadcaster, staff_actor
+from portal.params import BroadcastId, Count, Day, FreeText, Word
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -58,12 +59,14 @@ async def _visible_broadcast(staff: StaffAccount, broadcast_id: int) -> Broadcas
 
 # ---- broadcasts ----------------------------------------------------------------------------------
 
-async def _compose_page(request: Request, staff: StaffAccount, status_code: int = 200, **form) -> Response:
+async def _compose_page(
+    request: Request, staff: StaffAccount, status_code: int = 200, error: str | None = None, **form,
+) -> Response:
     sites = await _own_sites(staff)
     recent = [b for b in await Broadcast.all().order_by("-id").limit(50) if await _may_see(staff, b)]
     form.setdefault("scope", "" if staff.role is StaffRole.ADMIN else (sites[0].name if sites else ""))
     return page(request, "staff/compose.html", status_code=status_code, staff=staff, sites=sites,
-                categories=CATEGORY_LABELS, recent=recent[:20], form=form)
+                categories=CATEGORY_LABELS, recent=recent[:20], form=form, error=error)
 
 
 @router.get("/broadcasts")
@@ -73,9 +76,9 @@ async def compose(request: Request, staff: Broadcaster) -> Response:
 
 @router.post("/broadcasts")
 async def create_draft(
-    request: Request, staff: Broadcaster, scope: Annotated[str, Form()] = "",
-    category: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
-    body: Annotated[str, Form()] = "", ack: Annotated[str, Form()] = "",
+    request: Request, staff: Broadcaster, scope: Annotated[FreeText, Form()] = "",
+    category: Annotated[Word, Form()] = "", title: Annotated[FreeText, Form()] = "",
+    body: Annotated[FreeText, Form()] = "", ack: Annotated[Word, Form()] = "",
 ) -> Response:
     form = {"scope": scope, "category": category, "title": title, "body": body, "ack": bool(ack)}
     try:
@@ -91,7 +94,7 @@ async def create_draft(
 
 
 @router.get("/broadcasts/{broadcast_id}/preview")
-async def preview(request: Request, broadcast_id: int, staff: Broadcaster) -> Response:
+async def preview(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
     broadcast = await _visible_broadcast(staff, broadcast_id)
     if broadcast.status.value != "draft":
         return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
@@ -103,7 +106,7 @@ async def preview(request: Request, broadcast_id: int, staff: Broadcaster) -> Re
 
 
 @router.get("/broadcasts/{broadcast_id}/preview/email", response_class=HTMLResponse)
-async def preview_email(request: Request, broadcast_id: int, staff: Broadcaster) -> Response:
+async def preview_email(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
     """The mail's HTML part exactly as sent; sandboxed, as it carries its own inline styles."""
     await _visible_broadcast(staff, broadcast_id)
     shown = await broadcasts.preview(broadcast_id, request.app.state.settings)
@@ -113,7 +116,7 @@ async def preview_email(request: Request, broadcast_id: int, staff: Broadcaster)
 
 
 @router.post("/broadcasts/{broadcast_id}/confirm")
-async def confirm(request: Request, broadcast_id: int, staff: Broadcaster) -> Response:
+async def confirm(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
     await _visible_broadcast(staff, broadcast_id)
     try:
         await broadcasts.confirm(broadcast_id, by=staff, actor=staff_actor(staff))
@@ -123,7 +126,7 @@ async def confirm(request: Request, broadcast_id: int, staff: Broadcaster) -> Re
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel")
-async def cancel(request: Request, broadcast_id: int, staff: Broadcaster) -> Response:
+async def cancel(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
     await _visible_broadcast(staff, broadcast_id)
     try:
         await broadcasts.cancel(broadcast_id, by=staff, actor=staff_actor(staff))
@@ -133,7 +136,9 @@ async def cancel(request: Request, broadcast_id: int, staff: Broadcaster) -> Res
 
 
 @router.get("/broadcasts/{broadcast_id}")
-async def status(request: Request, broadcast_id: int, staff: Broadcaster, resent: int | None = None) -> Response:
+async def status(
+    request: Request, broadcast_id: BroadcastId, staff: Broadcaster, resent: Count | None = None,
+) -> Response:
     broadcast = await _visible_broadcast(staff, broadcast_id)
     counts = await broadcasts.status(broadcast_id)
     live = counts.fanning_out or counts.pending or (broadcast.ack_requested and _within_expiry(request, broadcast))
@@ -150,7 +155,7 @@ def _within_expiry(request: Request, broadcast: Broadcast) -> bool:
 
 
 @router.post("/broadcasts/{broadcast_id}/resend")
-async def resend(request: Request, broadcast_id: int, staff: Broadcaster) -> Response:
+async def resend(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
     await _visible_broadcast(staff, broadcast_id)
     queued = await broadcasts.resend_unreached(broadcast_id, by=staff, actor=staff_actor(staff))
     return RedirectResponse(f"/staff/broadcasts/{broadcast_id}?resent={queued}", status_code=303)
@@ -159,12 +164,9 @@ async def resend(request: Request, broadcast_id: int, staff: Broadcaster) -> Res
 # ---- passages and gates --------------------------------------------------------------------------
 
 @router.get("/passages")
-async def passages(request: Request, staff: Broadcaster, day: str = "", problems: str = "") -> Response:
+async def passages(request: Request, staff: Broadcaster, day: Day = None, problems: Word = "") -> Response:
     sites = await _own_sites(staff)
-    try:
-        chosen = datetime.strptime(day, "%Y-%m-%d").date() if day else datetime.now(TOKYO).date()
-    except ValueError:
-        chosen = datetime.now(TOKYO).date()
+    chosen = day or datetime.now(TOKYO).date()
     start = datetime(chosen.year, chosen.month, chosen.day, tzinfo=TOKYO).astimezone(UTC)
     query = Passage.filter(site_id__in=[s.id for s in sites] or [0], seen_at__gte=start,
                            seen_at__lt=start + timedelta(days=1))

@@ -11,6 +11,7 @@ from core import support
 from core.errors import NotFound, UserError
 from core.models import ContactAddress, Guardian, Pupil, Site, SiteKind
 from portal.deps import PasswordsDep, SupportDesk, staff_actor
+from portal.params import ChosenSite, ClassName, FreeText, Grade, GuardianId, GuardianLoginId, PupilId, Word
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -19,20 +20,23 @@ router = APIRouter(prefix="/support", dependencies=[Depends(csrf_protect)])
 
 @router.get("")
 async def search(
-    request: Request, staff: SupportDesk, login_id: str = "", name: str = "", school: str = "",
-    grade: str = "", class_name: str = "",
+    request: Request, staff: SupportDesk, login_id: GuardianLoginId = "", name: FreeText = "",
+    school: ChosenSite = None, grade: Grade = None, class_name: ClassName = "",
 ) -> Response:
     schools = await Site.filter(kind=SiteKind.SCHOOL).order_by("name")
     searched = any((login_id, name, school))
     results = await support.find_guardians(
-        login_id=login_id, name=name, school_id=int(school) if school.isdigit() else None,
-        grade=int(grade) if grade.isdigit() else None, class_name=class_name,
+        login_id=login_id, name=name, school_id=school, grade=grade, class_name=class_name,
     ) if searched else []
     for guardian in results:
         await guardian.fetch_related("pupils")
     return page(request, "support/search.html", schools=schools, results=results, searched=searched,
-                query={"login_id": login_id, "name": name, "school": school, "grade": grade,
+                query={"login_id": login_id, "name": name, "school": _shown(school), "grade": _shown(grade),
                        "class_name": class_name})
+
+
+def _shown(number: int | None) -> str:
+    return "" if number is None else str(number)
 
 
 async def _guardian(guardian_id: int) -> Guardian:
@@ -50,14 +54,14 @@ async def _account_page(request: Request, guardian: Guardian, status_code: int =
 
 
 @router.get("/guardians/{guardian_id}")
-async def account(request: Request, guardian_id: int, staff: SupportDesk) -> Response:
+async def account(request: Request, guardian_id: GuardianId, staff: SupportDesk) -> Response:
     return await _account_page(request, await _guardian(guardian_id))
 
 
 @router.post("/guardians/{guardian_id}/reset-password")
 async def reset_password(
-    request: Request, guardian_id: int, staff: SupportDesk, passwords: PasswordsDep,
-    reason: Annotated[str, Form()] = "",
+    request: Request, guardian_id: GuardianId, staff: SupportDesk, passwords: PasswordsDep,
+    reason: Annotated[FreeText, Form()] = "",
 ) -> Response:
     guardian = await _guardian(guardian_id)
     try:
@@ -68,7 +72,9 @@ async def reset_password(
 
 
 @router.post("/guardians/{guardian_id}/unlock")
-async def unlock(request: Request, guardian_id: int, staff: SupportDesk, reason: Annotated[str, Form()] = "") -> Response:
+async def unlock(
+    request: Request, guardian_id: GuardianId, staff: SupportDesk, reason: Annotated[FreeText, Form()] = "",
+) -> Response:
     guardian = await _guardian(guardian_id)
     try:
         await support.unlock(guardian, actor=staff_actor(staff), reason=reason)
@@ -79,8 +85,8 @@ async def unlock(request: Request, guardian_id: int, staff: SupportDesk, reason:
 
 @router.post("/guardians/{guardian_id}/pupils/{pupil_id}/replace-tag")
 async def replace_tag(
-    request: Request, guardian_id: int, pupil_id: int, staff: SupportDesk,
-    number: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    request: Request, guardian_id: GuardianId, pupil_id: PupilId, staff: SupportDesk,
+    number: Annotated[Word, Form()] = "", reason: Annotated[FreeText, Form()] = "",
 ) -> Response:
     guardian = await _guardian(guardian_id)
     pupil = await Pupil.get_or_none(id=pupil_id, guardians__id=guardian.id)

@@ -126,6 +126,7 @@ async def test_a_photo_over_the_limit_is_refused_413(client, gate_key) -> None:
     (event(event_id="42"), None, "event: event_id: "),
     (event(tag=""), None, "event: tag: "),
     (event(color="red"), None, "event: color: Extra inputs are not permitted"),
+    (event(reader="gate\x00"), None, "event: reader: Value error, must not contain NUL characters"),
     (event(), ("still.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "image/png"), "the photo must be image/jpeg, not image/png"),
     (event(), ("still.jpg", b"GIF89a" + b"\x00" * 50, "image/jpeg"), "the photo is not a JPEG"),
 ])
@@ -156,3 +157,33 @@ async def test_a_heartbeat_is_recorded(client, gate_key) -> None:
     bad = await client.post(HEARTBEAT_PATH, headers={"Authorization": f"Bearer {gate_key}"}, json={"spool_depth": -1})
     assert _refused(bad, 422).startswith("heartbeat: ")
     assert _refused(await client.post(HEARTBEAT_PATH, json=beat), 401)
+
+
+@pytest.mark.parametrize(("seen_at", "reason"), [
+    ("9999-12-31T23:59:59+00:00", "event: seen_at: more than 1 day ahead of the server's clock"),
+    ("0001-01-01T00:00:00+14:00", "event: seen_at: more than 366 days in the past"),
+    ((SEEN + timedelta(days=3)).isoformat(), "event: seen_at: more than 1 day ahead"),
+    ((SEEN - timedelta(days=400)).isoformat(), "event: seen_at: more than 366 days in the past"),
+])
+async def test_a_passage_far_in_the_future_or_past_is_refused_422_with_its_reason(
+    client, gate_key, seen_at, reason
+) -> None:
+    response = await _post(client, gate_key, event_part=event(seen_at=seen_at))
+    assert _refused(response, 422).startswith(reason)
+    assert await Passage.all().count() == 0
+    spooled = await _post(client, gate_key, event_part=event(seen_at=(SEEN - timedelta(days=20)).isoformat()))
+    assert spooled.status_code == 201  # a gate cut off for weeks still delivers what it saw
+
+
+async def test_a_heartbeat_from_the_year_9999_is_refused_and_not_stored(client, gate_key) -> None:
+    beat = {"gate_version": "0.1.0", "sent_at": "9999-12-31T23:59:59+00:00", "reader_alive": True,
+            "reader_last_byte_at": SEEN.isoformat(), "spool_depth": 0}
+    response = await client.post(HEARTBEAT_PATH, headers={"Authorization": f"Bearer {gate_key}"}, json=beat)
+    assert _refused(response, 422) == "heartbeat: sent_at: more than 1 day ahead of the server's clock"
+    assert (await Gate.get()).last_heartbeat_at is None
+
+
+async def test_a_heartbeat_over_the_event_limit_is_refused_413_before_it_is_read(client, gate_key) -> None:
+    response = await client.post(HEARTBEAT_PATH, headers={"Authorization": f"Bearer {gate_key}"},
+                                 content=b"{" + b" " * (16 * 1024) + b"}")
+    assert _refused(response, 413) == f"the upload is larger than {16 * 1024} bytes"
