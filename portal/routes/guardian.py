@@ -126,7 +126,7 @@ async def addresses(request: Request, guardian: CurrentGuardian) -> Response:
 
 
 @router.get("/register/{code}")
-async def register_from_notice(request: Request, code: str, guardian: CurrentGuardian) -> Response:
+async def register_from_notice(request: Request, code: Word, guardian: CurrentGuardian) -> Response:
     """Where the printed notice's QR code leads; a stranger is sent to log in first."""
     own = await own_unused_code(guardian.id, code)
     if own is not None:

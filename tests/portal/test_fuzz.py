@@ -149,3 +149,28 @@ async def test_no_passage_or_heartbeat_a_gate_can_send_is_answered_with_a_5xx(
         beat = await gate.post(HEARTBEAT_PATH, headers=gate_header, json=heartbeat)
     assert sent.status_code < 500, (passage, sent.text[:300])
     assert beat.status_code < 500, (heartbeat, beat.text[:300])
+
+
+def _bounded(schema: dict) -> bool:
+    """A value the schema caps: text by length, numbers by a maximum, a day by its format."""
+    if "anyOf" in schema:
+        return all(_bounded(option) for option in schema["anyOf"])
+    kind = schema.get("type")
+    if kind == "string":
+        # An uploaded file (the roster) is capped by portal.body_limit, as is a list's length.
+        return "maxLength" in schema or "enum" in schema or schema.get("format") == "date" or "contentMediaType" in schema
+    if kind == "array":
+        return _bounded(schema["items"])
+    return kind == "null" or (kind == "integer" and "maximum" in schema)
+
+
+def test_every_value_a_route_takes_is_bounded_at_the_edge(app) -> None:
+    """A new route with a bare ``str`` or ``int`` parameter fails here: give it a type from portal.params."""
+    schemas = app.openapi().get("components", {}).get("schemas", {})
+    unbounded = []
+    for method, path, operation in operations(app):
+        values = {p["name"]: p["schema"] for p in operation.get("parameters", [])}
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            values |= schemas[content["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
+        unbounded += [f"{method} {path} {name}" for name, schema in values.items() if not _bounded(schema)]
+    assert unbounded == []
