@@ -40,6 +40,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The portal's paths whose next segment is a credential: a link that works without a login.
 # Every other path parameter is a numeric id (a test in tests/portal/test_logs_and_login_metrics.py checks the routes).
 CREDENTIAL_PATHS = ("ack", "photos", "chat-photos", "verify", "register")
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 LONGEST = 300  # characters kept of one argument or one exception's text
 
 _MASKS = (
@@ -145,8 +146,14 @@ def configure_logging(settings: Settings | LoggingSettings) -> None:
     pool = logging.getLogger("asyncpg.pool")
     if not any(isinstance(f, DriverReconnects) for f in pool.filters):
         pool.addFilter(DriverReconnects())
-    # uvicorn keeps its own handlers unless serve passes log_config=None; a logger's filters
-    # outlive its dictConfig, so the access log's paths are masked either way.
+    # A uvicorn started with its own log config (anywhere in this process) leaves the access log
+    # with its own handler and level, not propagating: taken back, its lines go through the handler above.
+    for name in UVICORN_LOGGERS:
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.setLevel(logging.NOTSET)
+        uvicorn_logger.propagate, uvicorn_logger.disabled = True, False
+    # A logger's filters outlive a later dictConfig, so the access log's paths stay masked.
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, PersonalDataFilter) for f in access.filters):
         access.addFilter(PersonalDataFilter())
