@@ -17,7 +17,6 @@ from core.wire import HEARTBEAT_PATH, PASSAGES_PATH
 from portal.body_limit import BodyLimit
 from portal.deps import Redirect
 from portal.last_resort import LastResort
-from portal.outage import DatabaseOutage
 from portal.request_ids import RequestIds
 from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support
 from portal.security import MACHINE_PATHS, SecurityHeaders
@@ -36,9 +35,8 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     """The portal; ``extra_routers`` (the bots' webhooks) are included after its own routes."""
     app = FastAPI(title="Mimamori", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
-    app.add_middleware(DatabaseOutage)  # inside SecurityHeaders: its 503s get the same headers
     app.add_middleware(BodyLimit, default=FORM_LIMIT, limits=_body_limits(settings))
-    app.add_middleware(LastResort)  # inside SecurityHeaders too: its 500s and the 413s get them
+    app.add_middleware(LastResort)  # inside SecurityHeaders: its 503s, 500s and the 413s get them
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIds)  # outermost: every line of the request carries its id
     app.add_exception_handler(Redirect, _redirect)

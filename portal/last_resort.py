@@ -1,6 +1,7 @@
 """Whatever escapes a route before its answer began ends here, inside ``SecurityHeaders`` so the
-answer carries the same headers as any page: a 500 with a Japanese-first page (or a problem
-document for the gates and webhooks) and one log line.
+answer carries the same headers as any page: the database being away is a 503 (``portal.outage``),
+anything else a 500 with a Japanese-first page (or a problem document for the gates and webhooks)
+and one log line.
 
 The line names the exception's class, where it was raised and the route's template, never its
 message or the path as sent: both can carry what a client typed (a token, a name, 10 kB of junk).
@@ -18,6 +19,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.outage import is_database_outage
+from portal.outage import OutageAnswer
 from portal.routes.ingest import problem
 from portal.security import MACHINE_PATHS
 from portal.templating import page
@@ -31,6 +34,7 @@ FAILED = ("申し訳ありません。処理中に問題が起きました。し
 class LastResort:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._outage = OutageAnswer()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +52,9 @@ class LastResort:
         except Exception as exc:
             if started:
                 raise  # half an answer is out: only closing the connection is left
-            await _answer(Request(scope), exc)(scope, receive, send)
+            request = Request(scope)
+            answer = self._outage(request, exc) if is_database_outage(exc) else _answer(request, exc)
+            await answer(scope, receive, send)
 
 
 def _answer(request: Request, exc: Exception) -> Response:

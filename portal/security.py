@@ -46,7 +46,7 @@ class SecurityHeaders:
             try:
                 await current_session(request)  # every page shows the right CSRF token and logout button
             except Exception:
-                pass  # not cached: the route meets it again inside, where portal.outage or portal.last_resort answer
+                pass  # not cached: the route meets it again inside, where portal.last_resort answers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
