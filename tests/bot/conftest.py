@@ -13,6 +13,8 @@ from bot.line import LineDialogue, line_api_client, line_webhook, read_quota
 from bot.telegram import telegram_bot, telegram_dispatcher, telegram_webhook
 from core.addresses import add_verified_address
 from core.config import Settings, load_settings
+from core.delivery.transport import Transport
+from core.delivery.worker import DeliveryWorker
 from core.models import Channel, ContactAddress
 from portal.app import create_app
 from tests.fakes.line_api import FakeLineApi
@@ -83,3 +85,11 @@ async def line_client(bot_settings: Settings, line_api: FakeLineApi) -> AsyncIte
 async def add_chat(guardian_id: int, channel: Channel, chat: str) -> ContactAddress:
     return await add_verified_address(guardian_id, channel, chat, limit=2)
 
+
+
+async def drain_outbox(settings: Settings, channel: Channel, transport: Transport) -> None:
+    """What ``mimamori worker`` does once the chat API is back: send what waits, then stop."""
+    try:
+        await DeliveryWorker(settings, {channel: transport}).drain(timeout=30)
+    finally:
+        await transport.close()

@@ -7,7 +7,7 @@ from core.delivery.outbox import enqueue
 from core.models import AddressStatus, Broadcast, BroadcastStatus, Channel, Delivery, NoticeKind, StaffAccount, StaffRole
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
-from tests.bot.conftest import add_chat
+from tests.bot.conftest import add_chat, drain_outbox
 from tests.factories import make_guardian, make_pupil, make_site
 
 
@@ -125,7 +125,6 @@ async def test_with_the_messaging_api_away_line_gets_200_and_the_reply_arrives_o
     database_url, line_api, line_client, bot_settings
 ) -> None:
     from bot.line_transport import LineTransport
-    from core.delivery.worker import DeliveryWorker
 
     guardian = await make_guardian()
     code = await issue_link_code(guardian.id)
@@ -139,11 +138,7 @@ async def test_with_the_messaging_api_away_line_gets_200_and_the_reply_arrives_o
     stored = await Delivery._meta.db.execute_query_dict("SELECT * FROM delivery WHERE kind = 'reply'")
     assert len(stored) == 1 and "U4af4980629" not in str(stored)  # the chat is sealed in the payload
     await line_api.start()
-    transport = LineTransport(bot_settings.line)
-    try:
-        await DeliveryWorker(bot_settings, {Channel.LINE: transport}).drain(timeout=30)
-    finally:
-        await transport.close()
+    await drain_outbox(bot_settings, Channel.LINE, LineTransport(bot_settings.line))
     [push] = line_api.pushed_to("U4af4980629")
     assert "登録しました" in push.body["messages"][0]["text"]
     assert line_api.replies() == []
@@ -153,13 +148,8 @@ async def test_a_reply_line_answers_with_a_5xx_is_pushed_later(
     database_url, line_api, line_client, bot_settings
 ) -> None:
     from bot.line_transport import LineTransport
-    from core.delivery.worker import DeliveryWorker
 
     line_api.fail("reply", 500, "internal error")
     assert (await _post(line_client, line_api, line_api.text_event("U77", "ヘルプ"))).status_code == 200
-    transport = LineTransport(bot_settings.line)
-    try:
-        await DeliveryWorker(bot_settings, {Channel.LINE: transport}).drain(timeout=30)
-    finally:
-        await transport.close()
+    await drain_outbox(bot_settings, Channel.LINE, LineTransport(bot_settings.line))
     assert len(line_api.pushed_to("U77")) == 1

@@ -10,7 +10,7 @@ from core.addresses import counted_addresses
 from core.models import BroadcastStatus, Broadcast, Channel, StaffAccount, StaffRole
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
-from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
+from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS, drain_outbox
 from tests.factories import make_guardian, make_pupil, make_site
 
 
@@ -120,7 +120,6 @@ async def test_with_the_bot_api_away_telegram_gets_200_and_the_answer_arrives_on
     database_url, telegram_api, telegram_client, bot_settings
 ) -> None:
     from bot.telegram_transport import TelegramTransport
-    from core.delivery.worker import DeliveryWorker
 
     guardian = await make_guardian()
     code = await issue_link_code(guardian.id)
@@ -133,11 +132,7 @@ async def test_with_the_bot_api_away_telegram_gets_200_and_the_answer_arrives_on
     [address] = await counted_addresses(guardian.id)
     assert address.value == "4242"
     await telegram_api.start()
-    transport = TelegramTransport(bot_settings.telegram)
-    try:
-        await DeliveryWorker(bot_settings, {Channel.TELEGRAM: transport}).drain(timeout=30)
-    finally:
-        await transport.close()
+    await drain_outbox(bot_settings, Channel.TELEGRAM, TelegramTransport(bot_settings.telegram))
     [answer] = telegram_api.sent(chat="4242")
     assert "登録しました" in answer.params["text"]
 
@@ -146,15 +141,10 @@ async def test_a_button_pressed_while_the_bot_api_is_away_is_answered_later(
     database_url, telegram_api, telegram_client, bot_settings
 ) -> None:
     from bot.telegram_transport import TelegramTransport
-    from core.delivery.worker import DeliveryWorker
 
     update = telegram_api.button_update(77, "help")
     await telegram_api.stop()
     assert (await telegram_client.post("/hooks/telegram", json=update, headers=HEADERS)).status_code == 200
     await telegram_api.start()
-    transport = TelegramTransport(bot_settings.telegram)
-    try:
-        await DeliveryWorker(bot_settings, {Channel.TELEGRAM: transport}).drain(timeout=30)
-    finally:
-        await transport.close()
+    await drain_outbox(bot_settings, Channel.TELEGRAM, TelegramTransport(bot_settings.telegram))
     assert len(telegram_api.sent(chat="77")) == 1
