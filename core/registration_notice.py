@@ -36,7 +36,7 @@ def render_registration_notices(guardians: Sequence[NewGuardian], *, portal_url:
         url = registration_url(portal_url, guardian.registration_code)
         notices.append({
             "guardian": guardian, "registration_url": url,
-            "qr_data_uri": registration_qr(url).svg_data_uri(scale=5, border=2),
+            "qr_data_uri": registration_qr(url).svg_data_uri(scale=5, border=4),
         })
     return environment().get_template("print/registration_notice.html").render(notices=notices, portal_url=portal_url)
 
