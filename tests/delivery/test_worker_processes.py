@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 
 from core.models import Delivery, DeliveryStatus
 from tests.delivery.conftest import city_wide_broadcast, start_worker, wait_until_all_sent
@@ -28,5 +29,8 @@ async def test_two_workers_share_one_queue_and_send_each_notice_once(
             worker.send_signal(signal.SIGTERM)
         codes = [worker.wait(timeout=30) for worker in workers]
     assert codes == [0, 0], log.read_text()
-    assert mail_sink.per_recipient() == {address: 1 for address in addresses}
+    outcomes = Counter(await Delivery.all().values_list("status", "last_error"))
+    # Seen once in a fresh-clone CI run on PostgreSQL: nothing at the sink, every row settled.
+    # Saying how they settled, and what the workers logged, is what the next person needs.
+    assert mail_sink.per_recipient() == {address: 1 for address in addresses}, (outcomes, log.read_text()[-3000:])
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == len(addresses)
