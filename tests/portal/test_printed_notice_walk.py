@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.core.test_roster_import import ROSTER
-from tests.portal.test_browser_walks import _phone, _snap, chromium, server  # noqa: F401 (fixtures)
+from tests.portal.test_browser_walks import _first_login, _phone, _snap, chromium, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -45,15 +45,7 @@ async def test_a_parent_scans_the_printed_notice_logs_in_and_lands_on_registerin
     await expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
     await expect(page.get_by_text("受け取り先の登録に進みます")).to_be_visible()
     await _snap(page, tmp_path, "1-login-from-the-qr-code")
-    await page.get_by_label("ログインID").fill(login_id)
-    await page.get_by_label("パスワード").fill(password)
-    await page.get_by_role("button", name="ログイン").click()
-
-    await expect(page.get_by_role("heading", name="パスワード変更")).to_be_visible()
-    await page.get_by_label("現在のパスワード").fill(password)
-    await page.get_by_label("新しいパスワード", exact=False).first.fill("naoki-no-atarashii-8")
-    await page.get_by_label("新しいパスワード（確認）").fill("naoki-no-atarashii-8")
-    await page.get_by_role("button", name="変更する").click()
+    await _first_login(page, login_id, password, "naoki-no-atarashii-8")
 
     await expect(page).to_have_url(scanned)
     await expect(page.get_by_role("heading", name="連絡先")).to_be_visible()
