@@ -97,13 +97,10 @@ class Spool:
             return cursor.lastrowid  # type: ignore[return-value]
 
     def oldest(self) -> SpoolEntry | None:
-        return self._first_after(0)
+        return self.next_after(0)
 
     def next_after(self, seq: int) -> SpoolEntry | None:
         """The entry queued right behind ``seq``, if any."""
-        return self._first_after(seq)
-
-    def _first_after(self, seq: int) -> SpoolEntry | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT seq, event_id, tag, seen_at, reader, photo, photo_missing, attempts"
