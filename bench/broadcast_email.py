@@ -30,16 +30,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiosmtplib import SMTP  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
-from core.event_loop import freeze_startup_objects, run  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, connection, open_database, upgrade_schema  # noqa: E402
 from core.delivery.compose import broadcast_context  # noqa: E402
 from core.delivery.render import RenderedNotice, render  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
+from core.event_loop import freeze_startup_objects, run  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
 from core.models import (  # noqa: E402
-    AddressStatus, Broadcast, BroadcastCategory, BroadcastStatus, Channel, ContactAddress, Delivery, Guardian,
-    Language, NoticeKind,
+    AddressStatus,
+    Broadcast,
+    BroadcastCategory,
+    BroadcastStatus,
+    Channel,
+    ContactAddress,
+    Delivery,
+    Guardian,
+    Language,
+    NoticeKind,
 )
 from mail.message import build_message  # noqa: E402
 from mail.smtp import SmtpTransport  # noqa: E402
@@ -87,21 +95,29 @@ async def _seed(guardians: int) -> int:
     sealer = sealing.installed()
     batch = 5000
     for start in range(0, guardians, batch):
-        await Guardian.bulk_create([
-            Guardian(login_id=f"B{n:08d}", name=f"保護者 {n}", name_index=f"{n:064x}", password_hash="x")
-            for n in range(start, min(start + batch, guardians))
-        ])
+        await Guardian.bulk_create(
+            [
+                Guardian(login_id=f"B{n:08d}", name=f"保護者 {n}", name_index=f"{n:064x}", password_hash="x")
+                for n in range(start, min(start + batch, guardians))
+            ]
+        )
     ids = await Guardian.all().order_by("id").values_list("id", flat=True)
     addresses = []
     now = datetime.now(UTC)
     for n, guardian_id in enumerate(ids):
         for slot in (1, 2) if n % 4 == 0 else (1,):
             value = f"g{n}.{slot}@example.jp"
-            addresses.append(ContactAddress(
-                guardian_id=guardian_id, channel=Channel.EMAIL, value=value,
-                value_index=sealer.blind_index("address:email", value), slot=slot,
-                status=AddressStatus.ACTIVE, verified_at=now,
-            ))
+            addresses.append(
+                ContactAddress(
+                    guardian_id=guardian_id,
+                    channel=Channel.EMAIL,
+                    value=value,
+                    value_index=sealer.blind_index("address:email", value),
+                    slot=slot,
+                    status=AddressStatus.ACTIVE,
+                    verified_at=now,
+                )
+            )
     await ContactAddress.bulk_create(addresses, batch_size=5000)
     # a database in service has statistics (autovacuum keeps them); one seeded a moment ago has none
     await connection().execute_script("ANALYZE")
@@ -110,8 +126,11 @@ async def _seed(guardians: int) -> int:
 
 async def _ours(settings, counter) -> tuple[int, float, float, float, float | None, RenderedNotice]:
     draft = await broadcasts.create_draft(
-        author=None, scope=await broadcasts.parse_scope("all"), category=BroadcastCategory.DISASTER,
-        title="大雨のため臨時休校", body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.DISASTER,
+        title="大雨のため臨時休校",
+        body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
         ack_requested=False,
     )
     freeze_startup_objects()  # as `mimamori worker` and `serve` do once started
@@ -134,8 +153,12 @@ async def _ours(settings, counter) -> tuple[int, float, float, float, float | No
     goal_time = hundred_thousand.result() if hundred_thousand.done() else None
     hundred_thousand.cancel()
     our_cpu = _cpu() - cpu
-    notice = render(NoticeKind.BROADCAST, Channel.EMAIL, Language.JA,
-                    broadcast_context(draft, settings, ack_token=None, channel=Channel.EMAIL))
+    notice = render(
+        NoticeKind.BROADCAST,
+        Channel.EMAIL,
+        Language.JA,
+        broadcast_context(draft, settings, ack_token=None, channel=Channel.EMAIL),
+    )
     return expected, fanout, total, our_cpu, goal_time, notice
 
 
@@ -151,17 +174,27 @@ async def _fanned_out(broadcast_id: int, started: float) -> float:
     while await Broadcast.filter(id=broadcast_id, status=BroadcastStatus.CONFIRMED).exists():
         await asyncio.sleep(0.05)
     fanout = time.perf_counter() - started
-    print(f"fan-out: {await Delivery.all().count()} deliveries queued in {fanout:.1f} s, "
-          "while the first were already being sent", file=sys.stderr, flush=True)
+    print(
+        f"fan-out: {await Delivery.all().count()} deliveries queued in {fanout:.1f} s, "
+        "while the first were already being sent",
+        file=sys.stderr,
+        flush=True,
+    )
     return fanout
 
 
-async def _ceiling(
-    port: int, connections: int, messages: int, counter, notice: RenderedNotice
-) -> tuple[float, float]:
+async def _ceiling(port: int, connections: int, messages: int, counter, notice: RenderedNotice) -> tuple[float, float]:
     """The same mail as ours, built beforehand, one per recipient."""
-    data = [build_message(notice, to=f"c{n}@example.jp", from_address="m@city.example.jp",
-                          message_id=f"<c{n}@x>", date=datetime.now(UTC)) for n in range(messages)]
+    data = [
+        build_message(
+            notice,
+            to=f"c{n}@example.jp",
+            from_address="m@city.example.jp",
+            message_id=f"<c{n}@x>",
+            date=datetime.now(UTC),
+        )
+        for n in range(messages)
+    ]
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(messages):
         queue.put_nowait(n)
@@ -181,11 +214,18 @@ async def _ceiling(
 
 
 def _naive(port: int, messages: int) -> float:
-    notice = RenderedNotice("【災害情報】大雨のため臨時休校", "本日は大雨のため臨時休校とします。" * 4, "<p>html</p>" * 20)
+    notice = RenderedNotice(
+        "【災害情報】大雨のため臨時休校", "本日は大雨のため臨時休校とします。" * 4, "<p>html</p>" * 20
+    )
     started = time.perf_counter()
     for n in range(messages):
-        data = build_message(notice, to=f"n{n}@example.jp", from_address="m@city.example.jp",
-                             message_id=f"<n{n}@x>", date=datetime.now(UTC))
+        data = build_message(
+            notice,
+            to=f"n{n}@example.jp",
+            from_address="m@city.example.jp",
+            message_id=f"<n{n}@x>",
+            date=datetime.now(UTC),
+        )
         with smtplib.SMTP("127.0.0.1", port) as client:
             client.sendmail("m@city.example.jp", [f"n{n}@example.jp"], data)
     return messages / (time.perf_counter() - started)
@@ -226,9 +266,17 @@ async def main() -> None:
 
     url = args.database_url or f"sqlite://{work / 'bench.db'}"
     settings = load_settings(
-        None, data_dir=work, database_url=url, keyring=str(work / "keyring.json"),
-        smtp={"host": "127.0.0.1", "port": port, "connections": args.connections,
-              "from_address": "mimamori@city.example.jp", "bounce_domain": "bounce.city.example.jp"},
+        None,
+        data_dir=work,
+        database_url=url,
+        keyring=str(work / "keyring.json"),
+        smtp={
+            "host": "127.0.0.1",
+            "port": port,
+            "connections": args.connections,
+            "from_address": "mimamori@city.example.jp",
+            "bounce_domain": "bounce.city.example.jp",
+        },
     )
     sealing.install(sealing.Sealer(Keyring.open(settings.keyring, create=True)))
     await upgrade_schema(url)
@@ -268,8 +316,10 @@ async def main() -> None:
     print(f"naive smtplib          {naive:,.0f} messages/s (one connection per message)")
     print(f"apprise mailto         {'not installed' if apprise_rate is None else f'{apprise_rate:,.0f} messages/s'}")
     print(f"ours / ceiling         {ours / ceiling:.2f} (goal: at least 0.5)")
-    print(f"CPU per message        ours {our_cpu / messages * 1e6:,.0f} µs (fan-out, database, rendering, SMTP), "
-          f"ceiling {ceiling_cpu * 1e6:,.0f} µs (SMTP alone); the sink's CPU is not counted")
+    print(
+        f"CPU per message        ours {our_cpu / messages * 1e6:,.0f} µs (fan-out, database, rendering, SMTP), "
+        f"ceiling {ceiling_cpu * 1e6:,.0f} µs (SMTP alone); the sink's CPU is not counted"
+    )
     print(f"ours / naive           {ours / naive:.1f}x")
     if apprise_rate:
         print(f"ours / apprise         {ours / apprise_rate:.1f}x")

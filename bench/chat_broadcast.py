@@ -57,20 +57,28 @@ async def _seed(line_users: int, telegram_users: int) -> None:
     sealer = sealing.installed()
     total = line_users + telegram_users
     for start in range(0, total, 5000):
-        await Guardian.bulk_create([
-            Guardian(login_id=f"C{n:08d}", name=f"保護者 {n}", name_index=f"{n:064x}", password_hash="x")
-            for n in range(start, min(start + 5000, total))
-        ])
+        await Guardian.bulk_create(
+            [
+                Guardian(login_id=f"C{n:08d}", name=f"保護者 {n}", name_index=f"{n:064x}", password_hash="x")
+                for n in range(start, min(start + 5000, total))
+            ]
+        )
     ids = await Guardian.all().order_by("id").values_list("id", flat=True)
     now = datetime.now(UTC)
     addresses = []
     for n, guardian_id in enumerate(ids):
         channel, value = (Channel.LINE, f"U{n:032x}") if n < line_users else (Channel.TELEGRAM, str(10_000_000 + n))
-        addresses.append(ContactAddress(
-            guardian_id=guardian_id, channel=channel, value=value,
-            value_index=sealer.blind_index(f"address:{channel.value}", value), slot=1,
-            status=AddressStatus.ACTIVE, verified_at=now,
-        ))
+        addresses.append(
+            ContactAddress(
+                guardian_id=guardian_id,
+                channel=channel,
+                value=value,
+                value_index=sealer.blind_index(f"address:{channel.value}", value),
+                slot=1,
+                status=AddressStatus.ACTIVE,
+                verified_at=now,
+            )
+        )
     await ContactAddress.bulk_create(addresses, batch_size=5000)
 
 
@@ -97,10 +105,17 @@ async def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
     url = args.database_url or f"sqlite://{work / 'bench.db'}"
     settings = load_settings(
-        None, data_dir=work, database_url=url, keyring=str(work / "keyring.json"),
+        None,
+        data_dir=work,
+        database_url=url,
+        keyring=str(work / "keyring.json"),
         telegram={"token": fakes.telegram.token, "api_base": fakes.telegram.url, "rate_per_second": args.telegram_rate},
-        line={"access_token": fakes.line.access_token, "channel_secret": fakes.line.channel_secret,
-              "api_base": fakes.line.url, "rate_per_second": args.line_rate},
+        line={
+            "access_token": fakes.line.access_token,
+            "channel_secret": fakes.line.channel_secret,
+            "api_base": fakes.line.url,
+            "rate_per_second": args.line_rate,
+        },
     )
     sealing.install(sealing.Sealer(Keyring.open(settings.keyring, create=True)))
     await upgrade_schema(url)
@@ -109,8 +124,11 @@ async def main() -> None:
     try:
         await _seed(args.line, args.telegram)
         draft = await broadcasts.create_draft(
-            author=None, scope=await broadcasts.parse_scope("all"), category=BroadcastCategory.DISASTER,
-            title="大雨のため臨時休校", body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
+            author=None,
+            scope=await broadcasts.parse_scope("all"),
+            category=BroadcastCategory.DISASTER,
+            title="大雨のため臨時休校",
+            body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
             ack_requested=False,
         )
         started = time.perf_counter()
@@ -134,11 +152,15 @@ async def main() -> None:
     print(f"database                 {url.split(':')[0]}")
     print(f"sent                     LINE {sent.get('line', 0)}, Telegram {sent.get('telegram', 0)} in {elapsed:.1f} s")
     print(f"Telegram                 {len(telegram_calls)} messages, {len(telegram_calls) / elapsed:,.1f}/s overall")
-    print(f"  busiest second         {telegram_peak} (limit {args.telegram_rate:g}): ratio {telegram_peak / args.telegram_rate:.2f}")
+    print(
+        f"  busiest second         {telegram_peak} (limit {args.telegram_rate:g}): ratio {telegram_peak / args.telegram_rate:.2f}"
+    )
     print(f"  most to one chat       {max(per_chat.values(), default=0)} message(s) (limit 1/s)")
     print(f"LINE                     {line_reached} users in {line_calls} call(s) (multicast of up to 500)")
     print(f"  calls vs one push each {line_calls} / {args.line}: {args.line / max(line_calls, 1):.0f}x fewer")
-    print(f"  busiest second         {line_peak} call(s) (limit {args.line_rate:g}): ratio {line_peak / args.line_rate:.2f}")
+    print(
+        f"  busiest second         {line_peak} call(s) (limit {args.line_rate:g}): ratio {line_peak / args.line_rate:.2f}"
+    )
 
 
 if __name__ == "__main__":

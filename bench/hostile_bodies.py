@@ -30,9 +30,11 @@ from core.wire import HEARTBEAT_PATH  # noqa: E402
 from tests.net import free_port, wait_for_http  # noqa: E402
 
 CHUNK = 1024 * 1024
-BODIES = (("LINE webhook, bogus signature", "/hooks/line", {"X-Line-Signature": "bogus"}),
-          ("login form, no session", "/login", {"Content-Type": "application/x-www-form-urlencoded"}),
-          ("gate heartbeat, the gate's key", HEARTBEAT_PATH, {}))
+BODIES = (
+    ("LINE webhook, bogus signature", "/hooks/line", {"X-Line-Signature": "bogus"}),
+    ("login form, no session", "/login", {"Content-Type": "application/x-www-form-urlencoded"}),
+    ("gate heartbeat, the gate's key", HEARTBEAT_PATH, {}),
+)
 
 
 def _baseline_server(port: int) -> None:  # its own process: reads every body whole, then answers
@@ -91,8 +93,9 @@ async def _run(base: str, pid: int, megabytes: int, gate_key: str) -> list[tuple
 
 def _gate_key(env: dict[str, str], work: Path) -> str:
     def admin(*words: str) -> str:
-        return subprocess.run([sys.executable, "-m", "mimamori", *words], env=env, cwd=work, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [sys.executable, "-m", "mimamori", *words], env=env, cwd=work, check=True, capture_output=True, text=True
+        ).stdout
 
     admin("db", "upgrade")
     admin("admin", "add-site", "ベンチ小学校")
@@ -108,15 +111,25 @@ async def main() -> None:
     portal_port, baseline_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}
     env.update(
-        PYTHONPATH=str(REPO), MIMAMORI_DATA_DIR=str(work), MIMAMORI_DATABASE_URL=f"sqlite://{work / 'bench.db'}",
-        MIMAMORI_KEYRING=str(work / "keyring.json"), MIMAMORI_PORTAL__PORT=str(portal_port),
-        MIMAMORI_SMTP__PORT=str(free_port()), MIMAMORI_SMTP__FROM_ADDRESS="mimamori@city.example.jp",
-        MIMAMORI_LINE__ACCESS_TOKEN="bench-token", MIMAMORI_LINE__CHANNEL_SECRET="bench-secret",
+        PYTHONPATH=str(REPO),
+        MIMAMORI_DATA_DIR=str(work),
+        MIMAMORI_DATABASE_URL=f"sqlite://{work / 'bench.db'}",
+        MIMAMORI_KEYRING=str(work / "keyring.json"),
+        MIMAMORI_PORTAL__PORT=str(portal_port),
+        MIMAMORI_SMTP__PORT=str(free_port()),
+        MIMAMORI_SMTP__FROM_ADDRESS="mimamori@city.example.jp",
+        MIMAMORI_LINE__ACCESS_TOKEN="bench-token",
+        MIMAMORI_LINE__CHANNEL_SECRET="bench-secret",
         MIMAMORI_LINE__API_BASE="http://127.0.0.1:9",  # never called: every signature is bogus
     )
     gate_key = _gate_key(env, work)
-    serve = subprocess.Popen([sys.executable, "-m", "mimamori", "serve"], env=env, cwd=work,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "mimamori", "serve"],
+        env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     baseline = multiprocessing.Process(target=_baseline_server, args=(baseline_port,), daemon=True)
     baseline.start()
     try:
@@ -131,10 +144,14 @@ async def main() -> None:
         serve.wait(30)
         baseline.terminate()
 
-    print(f"body                      {args.megabytes} MB, chunked, {CHUNK // 1024} KiB chunks; load {os.getloadavg()[0]:.1f}")
+    print(
+        f"body                      {args.megabytes} MB, chunked, {CHUNK // 1024} KiB chunks; load {os.getloadavg()[0]:.1f}"
+    )
     for (label, answer, grown), (_, base_answer, base_grown) in zip(ours, theirs, strict=True):
-        print(f"{label:32} serve +{grown:6.1f} MB ({answer}); whole-body baseline +{base_grown:6.1f} MB"
-              f" ({base_answer}); ratio {grown / base_grown:.3f}")
+        print(
+            f"{label:32} serve +{grown:6.1f} MB ({answer}); whole-body baseline +{base_grown:6.1f} MB"
+            f" ({base_answer}); ratio {grown / base_grown:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,13 @@ from core.config import load_settings  # noqa: E402
 from core.db import close_database, open_database, upgrade_schema  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
 from core.models import (  # noqa: E402
-    AddressStatus, Channel, ContactAddress, Guardian, Pupil, SiteKind, Tag,
+    AddressStatus,
+    Channel,
+    ContactAddress,
+    Guardian,
+    Pupil,
+    SiteKind,
+    Tag,
 )
 from core.wire import PASSAGES_PATH  # noqa: E402
 from tests.net import free_port, wait_for_http  # noqa: E402
@@ -90,8 +96,9 @@ def _ceiling_server(port: int) -> None:  # its own process
         json.loads(form["event"])
         return JSONResponse({"passage_id": 1, "duplicate": False}, status_code=201)
 
-    app = Starlette(routes=[Route(PASSAGES_PATH, accept, methods=["POST"]),
-                            Route("/healthz", lambda r: JSONResponse("ok"))])
+    app = Starlette(
+        routes=[Route(PASSAGES_PATH, accept, methods=["POST"]), Route("/healthz", lambda r: JSONResponse("ok"))]
+    )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -101,41 +108,75 @@ async def _seed(pupils: int) -> tuple[str, list[str]]:
     _, key = await add_gate(site.name, "正門", actor="bench")
     tags = [f"{n:010X}" for n in range(1, pupils + 1)]
     for start in range(0, pupils, 500):
-        chunk = tags[start:start + 500]
-        await Pupil.bulk_create([
-            Pupil(school_id=site.id, grade=1, class_name="1", name=f"児童 {t}",
-                  name_index=sealer.blind_index("name", t), roster_key=f"bench-{t}") for t in chunk
-        ])
-        await Guardian.bulk_create([
-            Guardian(login_id=f"B{t}", name=f"保護者 {t}", name_index=sealer.blind_index("name", t),
-                     password_hash="x", must_change_password=False) for t in chunk
-        ])
+        chunk = tags[start : start + 500]
+        await Pupil.bulk_create(
+            [
+                Pupil(
+                    school_id=site.id,
+                    grade=1,
+                    class_name="1",
+                    name=f"児童 {t}",
+                    name_index=sealer.blind_index("name", t),
+                    roster_key=f"bench-{t}",
+                )
+                for t in chunk
+            ]
+        )
+        await Guardian.bulk_create(
+            [
+                Guardian(
+                    login_id=f"B{t}",
+                    name=f"保護者 {t}",
+                    name_index=sealer.blind_index("name", t),
+                    password_hash="x",
+                    must_change_password=False,
+                )
+                for t in chunk
+            ]
+        )
     pupil_ids = await Pupil.all().order_by("id").values_list("id", flat=True)
     guardian_ids = await Guardian.all().order_by("id").values_list("id", flat=True)
-    await Tag.bulk_create([
-        Tag(number=t, number_index=sealer.blind_index("tag", t), pupil_id=p) for t, p in zip(tags, pupil_ids)
-    ], batch_size=1000)
+    await Tag.bulk_create(
+        [
+            Tag(number=t, number_index=sealer.blind_index("tag", t), pupil_id=p)
+            for t, p in zip(tags, pupil_ids, strict=True)
+        ],
+        batch_size=1000,
+    )
     connection = connections.get("default")
-    pairs = list(zip(guardian_ids, pupil_ids))
+    pairs = list(zip(guardian_ids, pupil_ids, strict=True))
     for start in range(0, len(pairs), 500):
-        values = ", ".join(f"({g}, {p})" for g, p in pairs[start:start + 500])
+        values = ", ".join(f"({g}, {p})" for g, p in pairs[start : start + 500])
         await connection.execute_script(f"INSERT INTO guardian_pupil (guardian_id, pupil_id) VALUES {values}")
     now = datetime.now(UTC)
-    await ContactAddress.bulk_create([
-        ContactAddress(guardian_id=g, channel=Channel.EMAIL, value=f"{t}@example.jp",
-                       value_index=address_index(Channel.EMAIL, f"{t}@example.jp"), slot=1,
-                       status=AddressStatus.ACTIVE, verified_at=now)
-        for g, t in zip(guardian_ids, tags)
-    ], batch_size=1000)
+    await ContactAddress.bulk_create(
+        [
+            ContactAddress(
+                guardian_id=g,
+                channel=Channel.EMAIL,
+                value=f"{t}@example.jp",
+                value_index=address_index(Channel.EMAIL, f"{t}@example.jp"),
+                slot=1,
+                status=AddressStatus.ACTIVE,
+                verified_at=now,
+            )
+            for g, t in zip(guardian_ids, tags, strict=True)
+        ],
+        batch_size=1000,
+    )
     return key, tags
 
 
 async def _post(client: httpx.AsyncClient, tag: str, still: bytes) -> float:
     seen = datetime.now(UTC)
     event = json.dumps({"event_id": str(uuid.uuid4()), "tag": tag, "seen_at": seen.isoformat()})
-    response = await client.post(PASSAGES_PATH, files={
-        "event": (None, event, "application/json"), "photo": ("still.jpg", still, "image/jpeg"),
-    })
+    response = await client.post(
+        PASSAGES_PATH,
+        files={
+            "event": (None, event, "application/json"),
+            "photo": ("still.jpg", still, "image/jpeg"),
+        },
+    )
     if response.status_code not in (200, 201):
         raise RuntimeError(f"HTTP {response.status_code}: {response.text}")
     return seen.timestamp()
@@ -196,7 +237,11 @@ def _cpu_seconds(pid: int) -> float:
 def _gate_memory(url: str, key: str, seconds: float) -> float:
     done = subprocess.run(
         [sys.executable, "-c", _GATE_SCRIPT, url, key, str(seconds)],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=seconds + 120,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
@@ -252,25 +297,34 @@ async def main() -> None:
     ceiling_server.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}
     env.update(
-        PYTHONPATH=str(REPO), MIMAMORI_DATA_DIR=str(work), MIMAMORI_DATABASE_URL=url,
-        MIMAMORI_KEYRING=settings.keyring, MIMAMORI_PORTAL__PORT=str(portal_port),
-        MIMAMORI_SMTP__PORT=str(smtp_port), MIMAMORI_SMTP__FROM_ADDRESS="mimamori@city.example.jp",
+        PYTHONPATH=str(REPO),
+        MIMAMORI_DATA_DIR=str(work),
+        MIMAMORI_DATABASE_URL=url,
+        MIMAMORI_KEYRING=settings.keyring,
+        MIMAMORI_PORTAL__PORT=str(portal_port),
+        MIMAMORI_SMTP__PORT=str(smtp_port),
+        MIMAMORI_SMTP__FROM_ADDRESS="mimamori@city.example.jp",
     )
-    serve = subprocess.Popen([sys.executable, "-m", "mimamori", "serve"], env=env, cwd=work,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "mimamori", "serve"],
+        env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     centre = f"http://127.0.0.1:{portal_port}"
     try:
         wait_for_http(f"{centre}/healthz")
         wait_for_http(f"http://127.0.0.1:{ceiling_port}/healthz")
         still = _still()
         cpu_before = _cpu_seconds(serve.pid)
-        ours = await _flood(centre, key, tags[:args.passages], still, args.clients)
+        ours = await _flood(centre, key, tags[: args.passages], still, args.clients)
         await asyncio.sleep(5)  # the flood's notices drain
         serve_cpu = (_cpu_seconds(serve.pid) - cpu_before) / args.passages
-        ceiling = await _flood(f"http://127.0.0.1:{ceiling_port}", key, tags[:args.passages], still, args.clients)
+        ceiling = await _flood(f"http://127.0.0.1:{ceiling_port}", key, tags[: args.passages], still, args.clients)
         while not accepted.empty():
             accepted.get()
-        seen = await _paced(centre, key, tags[args.passages:], still, args.rate)
+        seen = await _paced(centre, key, tags[args.passages :], still, args.rate)
         latencies = _latencies(seen, accepted)
         gate_peak = _gate_memory(centre, key, args.gate_seconds)
     finally:
@@ -288,8 +342,10 @@ async def main() -> None:
     if latencies:
         p50 = statistics.median(latencies)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(f"detection to SMTP         p50 {p50 * 1000:,.0f} ms, p99 {p99 * 1000:,.0f} ms at {args.rate:.0f}/s"
-              f" ({len(latencies)}/{len(seen)} arrived; goal: p99 under 1 s)")
+        print(
+            f"detection to SMTP         p50 {p50 * 1000:,.0f} ms, p99 {p99 * 1000:,.0f} ms at {args.rate:.0f}/s"
+            f" ({len(latencies)}/{len(seen)} arrived; goal: p99 under 1 s)"
+        )
     else:
         print("detection to SMTP         no notice arrived")
     print(f"gate worker peak memory   {gate_peak:.0f} MB (640x480 camera; goal: under 150 MB)")

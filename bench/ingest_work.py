@@ -41,9 +41,13 @@ async def _post_all(app, key: str, tags: list[str], still: bytes) -> None:  # no
     async with httpx.AsyncClient(transport=transport, base_url="http://portal", headers=headers) as client:
         for tag in tags:
             event = json.dumps({"event_id": str(uuid.uuid4()), "tag": tag, "seen_at": datetime.now(UTC).isoformat()})
-            response = await client.post(PASSAGES_PATH, files={
-                "event": (None, event, "application/json"), "photo": ("still.jpg", still, "image/jpeg"),
-            })
+            response = await client.post(
+                PASSAGES_PATH,
+                files={
+                    "event": (None, event, "application/json"),
+                    "photo": ("still.jpg", still, "image/jpeg"),
+                },
+            )
             if response.status_code != 201:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text}")
 
@@ -107,11 +111,15 @@ async def main() -> None:
     calls, bare_calls = _calls(profile), _calls(bare)
     kinds = Counter(s.split(None, 1)[0].upper() for s in counted.queries)
     print(f"database                  {url.split(':')[0]}")
-    print(f"SQL statements / passage  {len(counted.queries) / n:.1f}  "
-          f"({', '.join(f'{k} {v / n:.1f}' for k, v in kinds.most_common())})")
+    print(
+        f"SQL statements / passage  {len(counted.queries) / n:.1f}  "
+        f"({', '.join(f'{k} {v / n:.1f}' for k, v in kinds.most_common())})"
+    )
     print(f"round trips / passage     {counted.round_trips / n:.1f}")
-    print(f"Python calls / passage    {calls / n:,.0f} (bare endpoint: {bare_calls / n:,.0f}; "
-          f"ratio {bare_calls / calls:.2f})")
+    print(
+        f"Python calls / passage    {calls / n:,.0f} (bare endpoint: {bare_calls / n:,.0f}; "
+        f"ratio {bare_calls / calls:.2f})"
+    )
     if args.profile:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 

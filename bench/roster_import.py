@@ -54,8 +54,12 @@ async def _naive(url: str, data: bytes, passwords: Passwords, rows: int) -> floa
     for n, row in enumerate(parsed):
         site, _ = await Site.get_or_create(name=row.school, defaults={"kind": SiteKind.SCHOOL})
         pupil = await Pupil.create(
-            school=site, grade=row.grade, class_name=row.class_name, name=row.pupil_name,
-            name_index=sealer.blind_index("name", row.pupil_name), roster_key=f"k{n}",
+            school=site,
+            grade=row.grade,
+            class_name=row.class_name,
+            name=row.pupil_name,
+            name_index=sealer.blind_index("name", row.pupil_name),
+            roster_key=f"k{n}",
         )
         if row.tag:
             await Tag.create(number=row.tag, number_index=sealer.blind_index("tag", row.tag), pupil=pupil)
@@ -63,9 +67,12 @@ async def _naive(url: str, data: bytes, passwords: Passwords, rows: int) -> floa
         if guardian is None:
             _, stored = passwords.issue_one_time()
             guardian = await Guardian.create(
-                login_id=f"L{n}", roster_ref=row.guardian_ref, roster_ref_index=guardian_key(row.guardian_ref),
+                login_id=f"L{n}",
+                roster_ref=row.guardian_ref,
+                roster_ref_index=guardian_key(row.guardian_ref),
                 name=row.guardian_name,
-                name_index=sealer.blind_index("name", row.guardian_name), password_hash=stored,
+                name_index=sealer.blind_index("name", row.guardian_name),
+                password_hash=stored,
             )
         await guardian.pupils.add(pupil)
     elapsed = time.perf_counter() - start

@@ -19,6 +19,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from bot.replies import say
 from core import audit, broadcasts
 from core.addresses import address_index, counted_addresses
 from core.config import Settings
@@ -41,8 +42,6 @@ from core.registration import Outcome, register_with_code
 from core.staff_links import link_chat, staff_for_chat
 from core.tokyo import TOKYO
 
-from bot.replies import say
-
 log = logging.getLogger(__name__)
 
 # Command words, Japanese first; the first word of a message (a leading "/" and a Telegram
@@ -61,10 +60,14 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "link": ("連携", "link"),
 }
 ALERT_CATEGORIES = {
-    "不審者": BroadcastCategory.SUSPICIOUS_PERSON, "suspicious": BroadcastCategory.SUSPICIOUS_PERSON,
-    "休校": BroadcastCategory.CLOSURE, "closure": BroadcastCategory.CLOSURE,
-    "災害": BroadcastCategory.DISASTER, "disaster": BroadcastCategory.DISASTER,
-    "お知らせ": BroadcastCategory.GENERAL, "notice": BroadcastCategory.GENERAL,
+    "不審者": BroadcastCategory.SUSPICIOUS_PERSON,
+    "suspicious": BroadcastCategory.SUSPICIOUS_PERSON,
+    "休校": BroadcastCategory.CLOSURE,
+    "closure": BroadcastCategory.CLOSURE,
+    "災害": BroadcastCategory.DISASTER,
+    "disaster": BroadcastCategory.DISASTER,
+    "お知らせ": BroadcastCategory.GENERAL,
+    "notice": BroadcastCategory.GENERAL,
 }
 ACK_WORDS = {"要確認", "ack"}
 
@@ -197,10 +200,14 @@ class Conversation:
         if result.outcome is Outcome.THROTTLED:
             return Reply(say("throttled", minutes=_minutes(result.retry_after)))
         if result.outcome is Outcome.AT_LIMIT:
-            return Reply(say(
-                "at_limit", limit=self._limit, registered=[_shown(a, incoming) for a in result.registered],
-                portal_url=self._settings.portal.public_url.rstrip("/"),
-            ))
+            return Reply(
+                say(
+                    "at_limit",
+                    limit=self._limit,
+                    registered=[_shown(a, incoming) for a in result.registered],
+                    portal_url=self._settings.portal.public_url.rstrip("/"),
+                )
+            )
         return Reply(say("wrong_code"))
 
     @staticmethod
@@ -213,7 +220,8 @@ class Conversation:
 
     async def _chat_addresses(self, incoming: Incoming) -> list[ContactAddress]:
         return await ContactAddress.filter(
-            channel=incoming.channel, value_index=address_index(incoming.channel, incoming.chat),
+            channel=incoming.channel,
+            value_index=address_index(incoming.channel, incoming.chat),
             slot__isnull=False,
         )
 
@@ -225,8 +233,10 @@ class Conversation:
         async with in_transaction():
             for address in addresses:
                 await audit.record(
-                    f"guardian:{address.guardian_id}", "address.unlink",
-                    target=f"address:{address.id}", details={"channel": address.channel.value},
+                    f"guardian:{address.guardian_id}",
+                    "address.unlink",
+                    target=f"address:{address.id}",
+                    details={"channel": address.channel.value},
                 )
                 await address.delete()
         return Reply(say("unlinked"))
@@ -257,8 +267,12 @@ class Conversation:
         try:
             scope = await broadcasts.parse_scope(scope_text)
             draft = await broadcasts.create_draft(
-                author=staff, scope=scope, category=category,
-                title=text.splitlines()[0][: broadcasts.TITLE_LIMIT], body=text, ack_requested=ack,
+                author=staff,
+                scope=scope,
+                category=category,
+                title=text.splitlines()[0][: broadcasts.TITLE_LIMIT],
+                body=text,
+                ack_requested=ack,
                 actor=f"staff:{staff.id}:{incoming.channel.value}",
             )
         except UserError as refusal:
@@ -317,10 +331,15 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
     """Today's (Asia/Tokyo) passages of the guardians' children, oldest first."""
     pupils = await Guardian.filter(id__in=guardian_ids).values_list("pupils__id", flat=True)
     start = datetime.combine(datetime.now(TOKYO).date(), time(0), TOKYO).astimezone(UTC)
-    passages = await Passage.filter(
-        pupil_id__in=[p for p in pupils if p is not None] or [0], seen_at__gte=start,
-        outcome__in=[PassageOutcome.NOTIFIED, PassageOutcome.REPEAT],
-    ).order_by("seen_at").prefetch_related("pupil", "site")
+    passages = (
+        await Passage.filter(
+            pupil_id__in=[p for p in pupils if p is not None] or [0],
+            seen_at__gte=start,
+            outcome__in=[PassageOutcome.NOTIFIED, PassageOutcome.REPEAT],
+        )
+        .order_by("seen_at")
+        .prefetch_related("pupil", "site")
+    )
     return [
         {
             "time": p.seen_at.astimezone(TOKYO).strftime("%H:%M"),
@@ -335,8 +354,10 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
 async def _reachable_again(incoming: Incoming) -> None:
     """A chat that speaks to us does not block us (any more): its addresses are active again."""
     await ContactAddress.filter(
-        channel=incoming.channel, value_index=address_index(incoming.channel, incoming.chat),
-        status=AddressStatus.INACTIVE, slot__isnull=False,
+        channel=incoming.channel,
+        value_index=address_index(incoming.channel, incoming.chat),
+        status=AddressStatus.INACTIVE,
+        slot__isnull=False,
     ).update(status=AddressStatus.ACTIVE)
 
 

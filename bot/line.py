@@ -50,11 +50,14 @@ TEXT_LIMIT = 5000
 BUTTONS_TEXT = "選択してください / Please choose"
 LINE_AWAY = (ClientError, asyncio.TimeoutError, OSError)  # no answer from the Messaging API
 
+
 def line_api_client(settings: LineSettings) -> AsyncApiClient:
     """An API client for ``settings.api_base`` (LINE, or a fake in tests)."""
     if settings.access_token is None:
         raise ValueError("line.access_token is not set")
-    configuration = Configuration(host=settings.api_base.rstrip("/"), access_token=settings.access_token.get_secret_value())
+    configuration = Configuration(
+        host=settings.api_base.rstrip("/"), access_token=settings.access_token.get_secret_value()
+    )
     configuration.connection_pool_maxsize = settings.concurrency
     return AsyncApiClient(configuration)
 
@@ -67,16 +70,17 @@ def signature_ok(secret: str, body: bytes, signature: str) -> bool:
 def line_messages(reply: Reply) -> list[Message]:
     text = TextMessage(text=reply.text[:TEXT_LIMIT])
     if reply.menu:
-        text.quick_reply = QuickReply(items=[
-            QuickReplyItem(action=MessageAction(label=word, text=word)) for word in GUARDIAN_MENU
-        ])
+        text.quick_reply = QuickReply(
+            items=[QuickReplyItem(action=MessageAction(label=word, text=word)) for word in GUARDIAN_MENU]
+        )
     if not reply.buttons:
         return [text]
     buttons = TemplateMessage(
         alt_text=" / ".join(b.label for b in reply.buttons),
-        template=ButtonsTemplate(text=BUTTONS_TEXT, actions=[
-            PostbackAction(label=b.label[:20], data=b.postback, display_text=b.label) for b in reply.buttons
-        ]),
+        template=ButtonsTemplate(
+            text=BUTTONS_TEXT,
+            actions=[PostbackAction(label=b.label[:20], data=b.postback, display_text=b.label) for b in reply.buttons],
+        ),
     )
     return [text, buttons]
 

@@ -32,8 +32,8 @@ from linebot.v3.messaging import (
 from bot.line import LINE_AWAY, line_api_client
 from bot.replies import chat_text
 from core.config import LineSettings
-from core.delivery.render import RenderedNotice
 from core.delivery.reasons import in_our_words
+from core.delivery.render import RenderedNotice
 from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
 from core.models import Channel
 
@@ -81,7 +81,8 @@ class LineTransport:
             request = MulticastRequest(to=[m.address for m in chunk], messages=notice_messages(chunk[0].notice))
             try:
                 await self._api.multicast(
-                    request, x_line_retry_key=retry_key(*(m.idempotency_key for m in chunk)),
+                    request,
+                    x_line_retry_key=retry_key(*(m.idempotency_key for m in chunk)),
                     _request_timeout=self._timeout,
                 )
                 outcome: Outcome = Sent()
@@ -98,15 +99,21 @@ def notice_messages(notice: RenderedNotice) -> list[Message]:
     """The text, then (when the notice has buttons) a buttons template: a link or a postback."""
     messages: list[Message] = [TextMessage(text=chat_text(notice)[:TEXT_LIMIT])]
     actions = [
-        PostbackAction(label=a.label[:20], data=a.postback, display_text=a.label) if a.postback
+        PostbackAction(label=a.label[:20], data=a.postback, display_text=a.label)
+        if a.postback
         else URIAction(label=a.label[:20], uri=a.url)
-        for a in notice.actions if a.postback or a.url
+        for a in notice.actions
+        if a.postback or a.url
     ]
     if actions:
-        messages.append(TemplateMessage(
-            alt_text=notice.subject[:400] or actions[0].label,
-            template=ButtonsTemplate(text=(notice.subject or actions[0].label)[:BUTTONS_TEXT_LIMIT], actions=actions),
-        ))
+        messages.append(
+            TemplateMessage(
+                alt_text=notice.subject[:400] or actions[0].label,
+                template=ButtonsTemplate(
+                    text=(notice.subject or actions[0].label)[:BUTTONS_TEXT_LIMIT], actions=actions
+                ),
+            )
+        )
     return messages
 
 

@@ -49,9 +49,7 @@ MENU = (
     ("unlink", "このチャットの登録を解除 / unlink this chat"),
     ("help", "ヘルプ / help"),
 )
-STAFF_MENU = (
-    ("alert", "緊急連絡の下書き / draft an alert: /alert <scope> <text>"),
-)
+STAFF_MENU = (("alert", "緊急連絡の下書き / draft an alert: /alert <scope> <text>"),)
 RESTART_DELAY_SECONDS = 5.0
 TELEGRAM_AWAY = (TelegramServerError, TelegramNetworkError, asyncio.TimeoutError, OSError)
 
@@ -69,9 +67,9 @@ def telegram_bot(settings: TelegramSettings) -> Bot:
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=b.label, callback_data=b.postback) for b in reply.buttons]
-    ])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=b.label, callback_data=b.postback) for b in reply.buttons]]
+    )
 
 
 def telegram_dispatcher(conversation: Conversation) -> Dispatcher:
@@ -106,7 +104,9 @@ async def _answer(bot: Bot, chat_id: int, reply: Reply) -> None:
                 scope=BotCommandScopeChat(chat_id=chat_id),
             )
         await bot.send_message(
-            chat_id, reply.text, reply_markup=keyboard(reply),
+            chat_id,
+            reply.text,
+            reply_markup=keyboard(reply),
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
     except TELEGRAM_AWAY as exc:
@@ -139,17 +139,26 @@ def telegram_webhook(bot: Bot, dispatcher: Dispatcher, secret: str) -> APIRouter
 
 
 async def run_polling(
-    bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event, *,
-    polling_timeout: int = 25, restart_delay: float = RESTART_DELAY_SECONDS,
+    bot: Bot,
+    dispatcher: Dispatcher,
+    stop: asyncio.Event,
+    *,
+    polling_timeout: int = 25,
+    restart_delay: float = RESTART_DELAY_SECONDS,
 ) -> None:
     """Long polling until ``stop``, restarted after anything that ends it early."""
     while not stop.is_set():
         try:
             await bot.delete_webhook()
             await publish_menu(bot)
-            polling = asyncio.create_task(dispatcher.start_polling(
-                bot, polling_timeout=polling_timeout, handle_signals=False, close_bot_session=False,
-            ))
+            polling = asyncio.create_task(
+                dispatcher.start_polling(
+                    bot,
+                    polling_timeout=polling_timeout,
+                    handle_signals=False,
+                    close_bot_session=False,
+                )
+            )
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if stop.is_set():

@@ -25,8 +25,8 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from bot.replies import chat_text
 from bot.telegram import TELEGRAM_AWAY, telegram_bot
 from core.config import TelegramSettings
-from core.delivery.render import RenderedNotice
 from core.delivery.reasons import in_our_words
+from core.delivery.render import RenderedNotice
 from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
 from core.models import Channel
 
@@ -98,12 +98,16 @@ class TelegramTransport:
         try:
             if message.photo is not None:
                 sent = await self._bot.send_photo(
-                    chat, BufferedInputFile(message.photo, filename="photo.jpg"),
-                    caption=text[:CAPTION_LIMIT], reply_markup=markup,
+                    chat,
+                    BufferedInputFile(message.photo, filename="photo.jpg"),
+                    caption=text[:CAPTION_LIMIT],
+                    reply_markup=markup,
                 )
             else:
                 sent = await self._bot.send_message(
-                    chat, text[:TEXT_LIMIT], reply_markup=markup,
+                    chat,
+                    text[:TEXT_LIMIT],
+                    reply_markup=markup,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
             return Sent(provider_id=str(sent.message_id))  # not the chat id: it stays sealed
@@ -145,7 +149,9 @@ def _said(exc: TelegramAPIError, otherwise: str) -> str:
 def _buttons(notice: RenderedNotice) -> InlineKeyboardMarkup | None:
     row = [
         InlineKeyboardButton(text=a.label, callback_data=a.postback)
-        if a.postback else InlineKeyboardButton(text=a.label, url=a.url)
-        for a in notice.actions if a.postback or a.url
+        if a.postback
+        else InlineKeyboardButton(text=a.label, url=a.url)
+        for a in notice.actions
+        if a.postback or a.url
     ]
     return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None

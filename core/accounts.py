@@ -89,9 +89,7 @@ async def add_staff(
 ) -> IssuedSecret:
     """Create a staff account with a one-time password (to change at first login)."""
     if not _STAFF_LOGIN.fullmatch(login_id):
-        raise UserError(
-            "a staff login is 3 to 64 letters, digits, dots, dashes or underscores"
-        )
+        raise UserError("a staff login is 3 to 64 letters, digits, dots, dashes or underscores")
     if role is StaffRole.STAFF and not site_names:
         raise UserError("a staff account needs at least one --site")
     sites = [await site_named(name) for name in site_names]

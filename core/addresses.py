@@ -53,19 +53,13 @@ async def add_pending_address(guardian_id: int, channel: Channel, value: str) ->
         raise AddressAlreadyRegistered() from None
 
 
-async def add_verified_address(
-    guardian_id: int, channel: Channel, value: str, *, limit: int
-) -> ContactAddress:
+async def add_verified_address(guardian_id: int, channel: Channel, value: str, *, limit: int) -> ContactAddress:
     """Register an address already proven to be the guardian's (imported, or replied from)."""
     index = address_index(channel, value)
-    existing = await ContactAddress.get_or_none(
-        guardian_id=guardian_id, channel=channel, value_index=index
-    )
+    existing = await ContactAddress.get_or_none(guardian_id=guardian_id, channel=channel, value_index=index)
     if existing is not None and existing.slot is not None:
         raise AddressAlreadyRegistered()
-    address = existing or ContactAddress(
-        guardian_id=guardian_id, channel=channel, value=value, value_index=index
-    )
+    address = existing or ContactAddress(guardian_id=guardian_id, channel=channel, value=value, value_index=index)
     await claim_slot(address, limit=limit)
     return address
 
@@ -98,4 +92,3 @@ async def _is_duplicate(address: ContactAddress) -> bool:
     if address.pk is not None:
         query = query.exclude(id=address.pk)
     return await query.exists()
-

@@ -27,9 +27,9 @@ from tortoise.transactions import in_transaction
 from core import audit
 from core.accounts import site_named
 from core.config import Settings
+from core.db import insert_rows
 from core.delivery.compose import broadcast_context
 from core.delivery.outbox import Priority, enqueue
-from core.db import insert_rows
 from core.delivery.render import RenderedNotice, render
 from core.errors import NotFound, UserError
 from core.identifiers import new_token
@@ -63,6 +63,7 @@ _SCOPE_ITEM = re.compile(r"(?P<site>[^:]+?)(?::(?P<grade>\d{1,2})(?:-(?P<class>.
 
 # ---- scope -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Target:
     site_id: int
@@ -87,16 +88,17 @@ class Scope:
     def to_json(self) -> dict[str, Any]:
         if self.whole_city:
             return {"all": True}
-        return {"targets": [
-            {"site_id": t.site_id, "site": t.site, "grade": t.grade, "class": t.class_name}
-            for t in self.targets
-        ]}
+        return {
+            "targets": [
+                {"site_id": t.site_id, "site": t.site, "grade": t.grade, "class": t.class_name} for t in self.targets
+            ]
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scope:
-        return cls(tuple(
-            Target(t["site_id"], t["site"], t.get("grade"), t.get("class")) for t in data.get("targets", [])
-        ))
+        return cls(
+            tuple(Target(t["site_id"], t["site"], t.get("grade"), t.get("class")) for t in data.get("targets", []))
+        )
 
     def label(self) -> str:
         return "全市 whole city" if self.whole_city else "、".join(t.label() for t in self.targets)
@@ -138,6 +140,7 @@ async def check_scope_allowed(staff: StaffAccount, scope: Scope) -> None:
 
 # ---- draft, preview, confirm -------------------------------------------------------------------
 
+
 async def create_draft(
     *,
     author: StaffAccount | None,
@@ -157,11 +160,17 @@ async def create_draft(
         await check_scope_allowed(author, scope)
     async with in_transaction():
         broadcast = await Broadcast.create(
-            author=author, scope=scope.to_json(), category=category, title=title, body=body,
+            author=author,
+            scope=scope.to_json(),
+            category=category,
+            title=title,
+            body=body,
             ack_requested=ack_requested,
         )
         await audit.record(
-            actor or _actor(author), "broadcast.draft", target=f"broadcast:{broadcast.id}",
+            actor or _actor(author),
+            "broadcast.draft",
+            target=f"broadcast:{broadcast.id}",
             details={"scope": scope.label(), "category": category.value, "ack": ack_requested},
         )
     return broadcast
@@ -194,7 +203,10 @@ class BroadcastPreview:
 
 
 async def preview(
-    broadcast_id: int, settings: Settings, *, line_quota: LineQuota | None = None,
+    broadcast_id: int,
+    settings: Settings,
+    *,
+    line_quota: LineQuota | None = None,
     language: Language = Language.JA,
 ) -> BroadcastPreview:
     """Who it will reach and exactly how each channel will show it."""
@@ -208,7 +220,9 @@ async def preview(
             by_channel[channel] = by_channel.get(channel, 0) + 1
     samples = {
         channel: render(
-            NoticeKind.BROADCAST, channel, language,
+            NoticeKind.BROADCAST,
+            channel,
+            language,
             broadcast_context(broadcast, settings, ack_token="PREVIEW", channel=channel),
         )
         for channel in Channel
@@ -245,6 +259,7 @@ async def cancel(broadcast_id: int, *, by: StaffAccount | None, actor: str | Non
 
 # ---- fan-out ---------------------------------------------------------------------------------
 
+
 async def fanout_pending() -> bool:
     return await Broadcast.filter(status=BroadcastStatus.CONFIRMED).exists()
 
@@ -279,9 +294,14 @@ async def _fan_out_batch(broadcast_id: int, settings: Settings) -> tuple[int, bo
         rows = [
             {
                 "idempotency_key": f"broadcast:{broadcast.id}:a{address_id}",
-                "kind": NoticeKind.BROADCAST, "channel": channel, "priority": int(priority),
-                "address_id": address_id, "guardian_id": guardian_id, "broadcast_id": broadcast.id,
-                "next_attempt_at": now, "expires_at": expires,
+                "kind": NoticeKind.BROADCAST,
+                "channel": channel,
+                "priority": int(priority),
+                "address_id": address_id,
+                "guardian_id": guardian_id,
+                "broadcast_id": broadcast.id,
+                "next_attempt_at": now,
+                "expires_at": expires,
                 "ack_token": new_token() if broadcast.ack_requested else None,
             }
             for guardian_id, address_id, channel in _chosen_addresses(await _addresses_of(guardian_ids), broadcast)
@@ -309,8 +329,11 @@ async def _scope_filter(scope: Scope) -> Q:
     for target in scope.targets:
         if target.site_id in halls:
             since = datetime.now(UTC) - timedelta(days=HALL_PUPILS_DAYS)
-            pupil_ids = await Passage.filter(site_id=target.site_id, seen_at__gte=since, pupil_id__isnull=False) \
-                .distinct().values_list("pupil_id", flat=True)
+            pupil_ids = (
+                await Passage.filter(site_id=target.site_id, seen_at__gte=since, pupil_id__isnull=False)
+                .distinct()
+                .values_list("pupil_id", flat=True)
+            )
             conditions.append(Q(pupils__id__in=list(pupil_ids) or [0]))
             continue
         condition = Q(pupils__school_id=target.site_id)
@@ -324,12 +347,20 @@ async def _scope_filter(scope: Scope) -> Q:
 
 async def _addresses_of(guardian_ids: list[int]) -> list[tuple[int, int, int, str]]:
     """(guardian id, slot, address id, channel) of the active, verified addresses."""
-    return list(await ContactAddress.filter(
-        guardian_id__in=guardian_ids, status=AddressStatus.ACTIVE, slot__isnull=False,
-    ).order_by("guardian_id", "slot").values_list("guardian_id", "slot", "id", "channel"))
+    return list(
+        await ContactAddress.filter(
+            guardian_id__in=guardian_ids,
+            status=AddressStatus.ACTIVE,
+            slot__isnull=False,
+        )
+        .order_by("guardian_id", "slot")
+        .values_list("guardian_id", "slot", "id", "channel")
+    )
 
 
-def _chosen_addresses(addresses: list[tuple[int, int, int, str]], broadcast: Broadcast) -> list[tuple[int, int, Channel]]:
+def _chosen_addresses(
+    addresses: list[tuple[int, int, int, str]], broadcast: Broadcast
+) -> list[tuple[int, int, Channel]]:
     """(guardian id, address id, channel) to send to: all, or only the first when ack is asked."""
     chosen, seen = [], set()
     for guardian_id, _, address_id, channel in addresses:
@@ -341,6 +372,7 @@ def _chosen_addresses(addresses: list[tuple[int, int, int, str]], broadcast: Bro
 
 
 # ---- acknowledgement and escalation ---------------------------------------------------------------
+
 
 async def acknowledge(token: str, *, channel: Channel | None = None) -> Broadcast | None:
     """Record the one-click acknowledgement behind ``token``; None for an unknown token."""
@@ -369,8 +401,7 @@ async def acknowledge_as_guardian(broadcast_id: int, guardian_id: int) -> bool:
     """A logged-in guardian acknowledges on the portal; False when it was never sent to them."""
     if not await Delivery.filter(broadcast_id=broadcast_id, guardian_id=guardian_id).exists():
         return False
-    await BroadcastAck.get_or_create(broadcast_id=broadcast_id, guardian_id=guardian_id,
-                                     defaults={"channel": "portal"})
+    await BroadcastAck.get_or_create(broadcast_id=broadcast_id, guardian_id=guardian_id, defaults={"channel": "portal"})
     return True
 
 
@@ -387,7 +418,8 @@ async def escalate_unacknowledged(settings: Settings, *, now: datetime | None = 
     window = now - timedelta(hours=settings.delivery.broadcast_expiry_hours)
     queued = 0
     for broadcast in await Broadcast.filter(
-        ack_requested=True, status__in=[BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT],
+        ack_requested=True,
+        status__in=[BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT],
         confirmed_at__gte=window,
     ):
         queued += await _escalate(broadcast, cutoff, settings)
@@ -396,13 +428,22 @@ async def escalate_unacknowledged(settings: Settings, *, now: datetime | None = 
 
 async def _escalate(broadcast: Broadcast, cutoff: datetime, settings: Settings) -> int:
     fact = f"broadcast:{broadcast.id}:escalation"
-    sent = dict(await Delivery.filter(
-        broadcast_id=broadcast.id, status=DeliveryStatus.SENT, sent_at__lte=cutoff,
-    ).exclude(idempotency_key__startswith=fact).values_list("guardian_id", "channel"))
+    sent = dict(
+        await Delivery.filter(
+            broadcast_id=broadcast.id,
+            status=DeliveryStatus.SENT,
+            sent_at__lte=cutoff,
+        )
+        .exclude(idempotency_key__startswith=fact)
+        .values_list("guardian_id", "channel")
+    )
     acked = set(await BroadcastAck.filter(broadcast_id=broadcast.id).values_list("guardian_id", flat=True))
-    escalated = set(await Delivery.filter(
-        broadcast_id=broadcast.id, idempotency_key__startswith=fact,
-    ).values_list("guardian_id", flat=True))
+    escalated = set(
+        await Delivery.filter(
+            broadcast_id=broadcast.id,
+            idempotency_key__startswith=fact,
+        ).values_list("guardian_id", flat=True)
+    )
     waiting = [g for g in sent if g not in acked and g not in escalated]
     queued = 0
     expires = (broadcast.confirmed_at or cutoff) + timedelta(hours=settings.delivery.broadcast_expiry_hours)
@@ -416,14 +457,19 @@ async def _escalate(broadcast: Broadcast, cutoff: datetime, settings: Settings) 
                     continue
                 escalated.add(address.guardian_id)
                 if await enqueue(
-                    kind=NoticeKind.BROADCAST, fact=fact, address=address, broadcast_id=broadcast.id,
-                    priority=Priority.URGENT, expires_at=expires,
+                    kind=NoticeKind.BROADCAST,
+                    fact=fact,
+                    address=address,
+                    broadcast_id=broadcast.id,
+                    priority=Priority.URGENT,
+                    expires_at=expires,
                 ):
                     queued += 1
     return queued
 
 
 # ---- status --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class NotReached:
@@ -457,13 +503,18 @@ class BroadcastCounts:
 async def status(broadcast_id: int, *, not_reached_limit: int = 200) -> BroadcastCounts:
     broadcast = await _get(broadcast_id)
     counts = BroadcastCounts(broadcast)
-    for row in await Delivery.filter(broadcast_id=broadcast_id).group_by("status") \
-            .annotate(n=Count("id")).values("status", "n"):
+    for row in (
+        await Delivery.filter(broadcast_id=broadcast_id)
+        .group_by("status")
+        .annotate(n=Count("id"))
+        .values("status", "n")
+    ):
         setattr(counts, DeliveryStatus(row["status"]).value, row["n"])
     counts.acknowledged = await BroadcastAck.filter(broadcast_id=broadcast_id).count()
     outcomes: dict[int, list[tuple[str, str | None]]] = {}
-    for guardian_id, state, error in await Delivery.filter(broadcast_id=broadcast_id) \
-            .values_list("guardian_id", "status", "last_error"):
+    for guardian_id, state, error in await Delivery.filter(broadcast_id=broadcast_id).values_list(
+        "guardian_id", "status", "last_error"
+    ):
         outcomes.setdefault(guardian_id, []).append((state, error))
     counts.recipients = len(outcomes)
     unreached = [
@@ -492,15 +543,25 @@ async def resend_unreached(broadcast_id: int, *, by: StaffAccount | None, actor:
         for address in await ContactAddress.filter(
             guardian_id__in=guardian_ids, status=AddressStatus.ACTIVE, slot__isnull=False
         ):
-            if await enqueue(kind=NoticeKind.BROADCAST, fact=fact, address=address,
-                             broadcast_id=broadcast_id, priority=Priority.URGENT):
+            if await enqueue(
+                kind=NoticeKind.BROADCAST,
+                fact=fact,
+                address=address,
+                broadcast_id=broadcast_id,
+                priority=Priority.URGENT,
+            ):
                 queued += 1
-        await audit.record(actor or _actor(by), "broadcast.resend", target=f"broadcast:{broadcast_id}",
-                           details={"guardians": len(guardian_ids), "deliveries": queued})
+        await audit.record(
+            actor or _actor(by),
+            "broadcast.resend",
+            target=f"broadcast:{broadcast_id}",
+            details={"guardians": len(guardian_ids), "deliveries": queued},
+        )
     return queued
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
 
 async def _get(broadcast_id: int, *, for_update: bool = False) -> Broadcast:
     query = Broadcast.filter(id=broadcast_id)
@@ -515,7 +576,23 @@ def _actor(staff: StaffAccount | None) -> str:
 
 
 __all__ = [
-    "BroadcastCounts", "BroadcastPreview", "LineQuota", "NotReached", "Scope", "Target",
-    "acknowledge", "acknowledge_by_address", "cancel", "check_scope_allowed", "confirm",
-    "continue_fanouts", "create_draft", "escalate_unacknowledged", "fanout_pending", "parse_scope", "preview", "resend_unreached", "status",
+    "BroadcastCounts",
+    "BroadcastPreview",
+    "LineQuota",
+    "NotReached",
+    "Scope",
+    "Target",
+    "acknowledge",
+    "acknowledge_by_address",
+    "cancel",
+    "check_scope_allowed",
+    "confirm",
+    "continue_fanouts",
+    "create_draft",
+    "escalate_unacknowledged",
+    "fanout_pending",
+    "parse_scope",
+    "preview",
+    "resend_unreached",
+    "status",
 ]

@@ -66,8 +66,9 @@ async def open_chat_photo(token: str, *, now: datetime | None = None) -> Photo |
     read = _read(token)
     if read is None or read[1] <= now:
         return None
-    delivery = await Delivery.get_or_none(id=read[0], channel=Channel.LINE, kind=NoticeKind.PASSAGE) \
-        .only("id", "guardian_id", "passage_id")
+    delivery = await Delivery.get_or_none(id=read[0], channel=Channel.LINE, kind=NoticeKind.PASSAGE).only(
+        "id", "guardian_id", "passage_id"
+    )
     if delivery is None or delivery.passage_id is None or delivery.guardian_id is None:
         return None
     if not await Guardian.filter(id=delivery.guardian_id, photos_in_chat=True).exists():

@@ -215,9 +215,7 @@ class Settings(BaseSettings):
             self.keyring = str(self.data_dir / "keyring.json")
         scheme = urlsplit(self.database_url).scheme
         if scheme not in {"sqlite", "postgres", "postgresql", "asyncpg"}:
-            raise ValueError(
-                f"database_url: scheme {scheme!r} is not supported (use sqlite:// or postgres://)"
-            )
+            raise ValueError(f"database_url: scheme {scheme!r} is not supported (use sqlite:// or postgres://)")
         return self
 
     @classmethod

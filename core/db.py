@@ -83,9 +83,7 @@ async def close_database() -> None:
     await Tortoise.close_connections()
 
 
-async def upgrade_schema(
-    database_url: str, progress: Callable[[str], object] | None = None
-) -> list[str]:
+async def upgrade_schema(database_url: str, progress: Callable[[str], object] | None = None) -> list[str]:
     """Apply every pending migration; returns the names applied."""
     applied: list[str] = []
 
@@ -123,9 +121,7 @@ def placeholder(dialect: str, position: int) -> str:
     return "?" if dialect == "sqlite" else f"${position}"
 
 
-async def insert_rows(
-    model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False
-) -> None:
+async def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False) -> None:
     """Insert plain rows without building model objects, in the current transaction.
 
     For fan-outs of 100,000 rows, where ``Model.__init__`` costs more than the database does.
@@ -182,7 +178,9 @@ async def refresh_statistics(*models: type[Model]) -> None:
     if client.capabilities.dialect == "sqlite":
         return
     tables = {model._meta.db_table for model in models} | {
-        field.through for model in models for field in model._meta.fields_map.values()
+        field.through
+        for model in models
+        for field in model._meta.fields_map.values()
         if isinstance(field, ManyToManyFieldInstance)
     }
     await client.execute_script("ANALYZE " + ", ".join(f'"{table}"' for table in sorted(tables)))
@@ -202,8 +200,10 @@ async def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequenc
     assignments = ", ".join(
         f'"{meta.fields_db_projection[name]}" = {placeholder(dialect, n)}' for n, name in enumerate(fields, 1)
     )
-    sql = (f'UPDATE "{meta.db_table}" SET {assignments} '
-           f'WHERE "{meta.db_pk_column}" = {placeholder(dialect, len(fields) + 1)}')
+    sql = (
+        f'UPDATE "{meta.db_table}" SET {assignments} '
+        f'WHERE "{meta.db_pk_column}" = {placeholder(dialect, len(fields) + 1)}'
+    )
     converters = [meta.fields_map[name] for name in fields]
     pk = meta.fields_map[meta.pk_attr]
     values = [
@@ -214,9 +214,7 @@ async def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequenc
     await client.execute_many(sql, values)
 
 
-async def first_with_related(
-    model: type[Model], related: str, where: str, params: Sequence[Any]
-) -> Model | None:
+async def first_with_related(model: type[Model], related: str, where: str, params: Sequence[Any]) -> Model | None:
     """The first ``model`` row matching ``where`` with its ``related`` foreign row attached, as
     ``.filter(...).select_related(related).first()`` gives it, without building the query each
     time: for hot paths. ``where`` names the model's table ``m`` and the related one ``r``, and

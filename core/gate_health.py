@@ -31,26 +31,24 @@ async def gate_for_key(key: str) -> Gate | None:
 async def record_heartbeat(gate: Gate, heartbeat: Heartbeat, *, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     async with in_transaction():
-        await Gate.filter(id=gate.id).update(
-            last_heartbeat_at=now, health=heartbeat.model_dump(mode="json")
-        )
+        await Gate.filter(id=gate.id).update(last_heartbeat_at=now, health=heartbeat.model_dump(mode="json"))
         if gate.down_since is None:
             return
         recovered = await Gate.filter(id=gate.id, down_since=gate.down_since).update(down_since=None)
         if recovered:
             site = await Site.get(id=gate.site_id)
             await notify_site_staff(
-                site, fact=f"gate-recovered:{gate.id}:{gate.down_since.isoformat()}",
-                event="gate_recovered", gate=gate, at=now,
+                site,
+                fact=f"gate-recovered:{gate.id}:{gate.down_since.isoformat()}",
+                event="gate_recovered",
+                gate=gate,
+                at=now,
             )
 
 
 def in_school_hours(moment: datetime, site: Site, hours: GateHealthSettings) -> bool:
     local = moment.astimezone(ZoneInfo(site.timezone))
-    return (
-        local.isoweekday() in hours.school_days
-        and hours.school_hours_start <= local.time() < hours.school_hours_end
-    )
+    return local.isoweekday() in hours.school_days and hours.school_hours_start <= local.time() < hours.school_hours_end
 
 
 async def report_silent_gates(settings: Settings, *, now: datetime | None = None) -> list[Gate]:
@@ -58,7 +56,8 @@ async def report_silent_gates(settings: Settings, *, now: datetime | None = None
     now = now or datetime.now(UTC)
     hours = settings.gate_health
     silent = await Gate.filter(
-        revoked_at__isnull=True, down_since__isnull=True,
+        revoked_at__isnull=True,
+        down_since__isnull=True,
         last_heartbeat_at__lt=now - timedelta(minutes=hours.silent_minutes),
     ).prefetch_related("site")
     reported = []
@@ -66,14 +65,15 @@ async def report_silent_gates(settings: Settings, *, now: datetime | None = None
         if not in_school_hours(now, gate.site, hours):
             continue
         async with in_transaction():
-            marked = await Gate.filter(id=gate.id, down_since__isnull=True).update(
-                down_since=gate.last_heartbeat_at
-            )
+            marked = await Gate.filter(id=gate.id, down_since__isnull=True).update(down_since=gate.last_heartbeat_at)
             if marked:
                 silent_since: datetime = gate.last_heartbeat_at  # type: ignore[assignment]
                 await notify_site_staff(
-                    gate.site, fact=f"gate-down:{gate.id}:{silent_since.isoformat()}",
-                    event="gate_down", gate=gate, at=silent_since,
+                    gate.site,
+                    fact=f"gate-down:{gate.id}:{silent_since.isoformat()}",
+                    event="gate_down",
+                    gate=gate,
+                    at=silent_since,
                 )
                 reported.append(gate)
     return reported

@@ -92,8 +92,7 @@ def _login_keys(kind: AccountKind, login: str, client: str, device_cookie: str |
     nonce = _device_nonce(kind, login, device_cookie)
     if nonce:
         return _LoginKeys(f"login-device:{nonce}", f"login-client:{network}", account, None)
-    return _LoginKeys(f"{account}:from:{network}", f"login-client:{network}", account,
-                      f"{account}:slow:{network}")
+    return _LoginKeys(f"{account}:from:{network}", f"login-client:{network}", account, f"{account}:slow:{network}")
 
 
 async def _wait(keys: _LoginKeys) -> timedelta:
@@ -162,8 +161,9 @@ async def authenticate(
         await throttle.record_failure(keys.client, CLIENT_POLICY)
         await throttle.record_failure(keys.account, ACCOUNT_POLICY)
         # Written for unknown IDs too (without what was typed): the same work either way.
-        await audit.record(f"{kind.value}:{login if account else '?'}", "login.failed",
-                           target=_target(account) if account else None)
+        await audit.record(
+            f"{kind.value}:{login if account else '?'}", "login.failed", target=_target(account) if account else None
+        )
         return LoginResult(LoginOutcome.REFUSED)
     # Only the place that succeeded starts afresh: the account's own count keeps slowing guessers.
     await throttle.reset(keys.own)
@@ -209,9 +209,7 @@ def check_new_password(account: Account, new: str, confirm: str) -> None:
         raise UserError("ログインIDはパスワードに使えません。 The login ID cannot be the password.")
 
 
-async def change_password(
-    account: Account, current: str, new: str, confirm: str, *, passwords: Passwords
-) -> None:
+async def change_password(account: Account, current: str, new: str, confirm: str, *, passwords: Passwords) -> None:
     """Change a password: every session of the account ends (the caller opens a new one)."""
     if not await asyncio.to_thread(passwords.verify, account.password_hash, current):
         raise UserError("現在のパスワードが違います。 The current password is wrong.")

@@ -38,40 +38,53 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 RECORDED = CollectorRegistry(auto_describe=True)
 
 OUTCOMES = Counter(
-    "mimamori_delivery_outcomes", "Outcomes recorded, by channel and result (sent, retry, failed, expired).",
-    ["channel", "result"], registry=RECORDED,
+    "mimamori_delivery_outcomes",
+    "Outcomes recorded, by channel and result (sent, retry, failed, expired).",
+    ["channel", "result"],
+    registry=RECORDED,
 )
 RETRIES = Counter(
-    "mimamori_delivery_retries", "Deliveries claimed for another attempt (a retry or a lease taken over).",
-    ["channel"], registry=RECORDED,
+    "mimamori_delivery_retries",
+    "Deliveries claimed for another attempt (a retry or a lease taken over).",
+    ["channel"],
+    registry=RECORDED,
 )
 CLAIMED = Counter("mimamori_claimed_deliveries", "Deliveries claimed for sending.", ["channel"], registry=RECORDED)
 CLAIM_SECONDS = Histogram(
-    "mimamori_claim_duration_seconds", "How long one claim statement took (its count is the claims made).",
-    ["channel"], registry=RECORDED,
+    "mimamori_claim_duration_seconds",
+    "How long one claim statement took (its count is the claims made).",
+    ["channel"],
+    registry=RECORDED,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 PASSAGE_LATENCY = Histogram(
     "mimamori_passage_notice_latency_seconds",
     "From the gate's detection of a passage to its notice's transport reporting it sent.",
-    ["channel"], registry=RECORDED,
+    ["channel"],
+    registry=RECORDED,
     buckets=(0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600),
 )
 LOGINS_FAILED = Counter(
     "mimamori_logins_failed", "Logins refused (unknown login ID or wrong password).", ["account"], registry=RECORDED
 )
 LOGINS_THROTTLED = Counter(
-    "mimamori_logins_throttled", "Logins not tried because the account or client is being slowed down.",
-    ["account"], registry=RECORDED,
+    "mimamori_logins_throttled",
+    "Logins not tried because the account or client is being slowed down.",
+    ["account"],
+    registry=RECORDED,
 )
 PASSAGES = Counter(
-    "mimamori_passages", "Passages recorded from the gates, by site and outcome.", ["site", "outcome"],
+    "mimamori_passages",
+    "Passages recorded from the gates, by site and outcome.",
+    ["site", "outcome"],
     registry=RECORDED,
 )
 # livemax: the mailbox is read by one process; a dead reader's value leaves with its files
 IMAP_CONNECTED = Gauge(
-    "mimamori_imap_connected", "1 while the inbound mail reader is connected and logged in.",
-    registry=RECORDED, multiprocess_mode="livemax",
+    "mimamori_imap_connected",
+    "1 while the inbound mail reader is connected and logged in.",
+    registry=RECORDED,
+    multiprocess_mode="livemax",
 )
 
 # Read from the database at scrape time by DatabaseCollector.
@@ -84,8 +97,14 @@ BROADCAST_DELIVERIES = "mimamori_broadcast_deliveries"
 BROADCAST_FANNING_OUT = "mimamori_broadcast_fanning_out"
 DATABASE_UP = "mimamori_metrics_database_up"
 SCRAPED = (
-    OUTBOX_DEPTH, OUTBOX_OLDEST, GATE_HEARTBEAT_AGE, GATE_SPOOL_DEPTH, GATE_SCHOOL_HOURS,
-    BROADCAST_DELIVERIES, BROADCAST_FANNING_OUT, DATABASE_UP,
+    OUTBOX_DEPTH,
+    OUTBOX_OLDEST,
+    GATE_HEARTBEAT_AGE,
+    GATE_SPOOL_DEPTH,
+    GATE_SCHOOL_HOURS,
+    BROADCAST_DELIVERIES,
+    BROADCAST_FANNING_OUT,
+    DATABASE_UP,
 )
 
 
@@ -102,6 +121,7 @@ def names() -> set[str]:
 
 
 # ---- recording (cheap: called once per batch or per event) -------------------------------------
+
 
 def outcomes_recorded(counts: Mapping[tuple[str, str], int]) -> None:
     """``counts``: (channel, result) -> how many, for one batch of outcomes."""
@@ -141,6 +161,7 @@ def imap_connected(connected: bool) -> None:
 
 
 # ---- set-up ------------------------------------------------------------------------------------
+
 
 def use_multiprocess_dir(directory: Path) -> None:
     """Write this process's counts under ``directory`` (created), after removing what dead
@@ -209,6 +230,7 @@ class _Forward(Collector):
 
 # ---- read from the database at scrape time -----------------------------------------------------
 
+
 @dataclass
 class Snapshot:
     """The database's side of one scrape: plain numbers, so collect() needs no database."""
@@ -257,20 +279,25 @@ class DatabaseCollector(Collector):
 
 
 def _families(snap: Snapshot) -> Iterator[Metric]:
-    depth = GaugeMetricFamily(OUTBOX_DEPTH, "Notices queued or sending in the outbox.",
-                              labels=["channel", "kind", "status", "priority"])
+    depth = GaugeMetricFamily(
+        OUTBOX_DEPTH, "Notices queued or sending in the outbox.", labels=["channel", "kind", "status", "priority"]
+    )
     for channel, kind, status, priority, n in snap.outbox:
         depth.add_metric([channel, kind, status, str(priority)], n)
-    oldest = GaugeMetricFamily(OUTBOX_OLDEST, "Age of the oldest notice not yet sent (queued or sending).",
-                               labels=["channel", "kind"])
+    oldest = GaugeMetricFamily(
+        OUTBOX_OLDEST, "Age of the oldest notice not yet sent (queued or sending).", labels=["channel", "kind"]
+    )
     for (channel, kind), age in snap.oldest.items():
         oldest.add_metric([channel, kind], age)
-    heartbeat = GaugeMetricFamily(GATE_HEARTBEAT_AGE, "Seconds since the gate's last heartbeat.",
-                                  labels=["gate", "site"])
-    spool = GaugeMetricFamily(GATE_SPOOL_DEPTH, "Passages the gate holds unsent, as of its last heartbeat.",
-                              labels=["gate", "site"])
-    hours = GaugeMetricFamily(GATE_SCHOOL_HOURS, "1 while it is school hours at the gate's site.",
-                              labels=["gate", "site"])
+    heartbeat = GaugeMetricFamily(
+        GATE_HEARTBEAT_AGE, "Seconds since the gate's last heartbeat.", labels=["gate", "site"]
+    )
+    spool = GaugeMetricFamily(
+        GATE_SPOOL_DEPTH, "Passages the gate holds unsent, as of its last heartbeat.", labels=["gate", "site"]
+    )
+    hours = GaugeMetricFamily(
+        GATE_SCHOOL_HOURS, "1 while it is school hours at the gate's site.", labels=["gate", "site"]
+    )
     for gate, site, age, depth_, school_hours in snap.gates:
         labels = [str(gate), str(site)]
         if age is not None:
@@ -278,12 +305,14 @@ def _families(snap: Snapshot) -> Iterator[Metric]:
         if depth_ is not None:
             spool.add_metric(labels, depth_)
         hours.add_metric(labels, 1 if school_hours else 0)
-    progress = GaugeMetricFamily(BROADCAST_DELIVERIES, "Deliveries of a broadcast under way, by status.",
-                                 labels=["broadcast", "status"])
+    progress = GaugeMetricFamily(
+        BROADCAST_DELIVERIES, "Deliveries of a broadcast under way, by status.", labels=["broadcast", "status"]
+    )
     for broadcast, status, n in snap.broadcasts:
         progress.add_metric([str(broadcast), status], n)
-    fanning = GaugeMetricFamily(BROADCAST_FANNING_OUT, "1 while a confirmed broadcast is still being fanned out.",
-                                labels=["broadcast"])
+    fanning = GaugeMetricFamily(
+        BROADCAST_FANNING_OUT, "1 while a confirmed broadcast is still being fanned out.", labels=["broadcast"]
+    )
     for broadcast in snap.fanning_out:
         fanning.add_metric([str(broadcast)], 1)
     yield from (depth, oldest, heartbeat, spool, hours, progress, fanning)
@@ -312,11 +341,21 @@ async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
     for gate in await Gate.filter(revoked_at__isnull=True).prefetch_related("site"):
         age = (now - gate.last_heartbeat_at).total_seconds() if gate.last_heartbeat_at else None
         depth = (gate.health or {}).get("spool_depth")
-        snap.gates.append((gate.id, gate.site_id, age, depth if isinstance(depth, int) else None,
-                           in_school_hours(now, gate.site, hours)))
+        snap.gates.append(
+            (
+                gate.id,
+                gate.site_id,
+                age,
+                depth if isinstance(depth, int) else None,
+                in_school_hours(now, gate.site, hours),
+            )
+        )
     snap.fanning_out = sorted(await Broadcast.filter(status=BroadcastStatus.CONFIRMED).values_list("id", flat=True))
-    sending = await Delivery.filter(status__in=_UNSENT, broadcast_id__isnull=False).distinct().values_list(
-        "broadcast_id", flat=True)
+    sending = (
+        await Delivery.filter(status__in=_UNSENT, broadcast_id__isnull=False)
+        .distinct()
+        .values_list("broadcast_id", flat=True)
+    )
     under_way = sorted({*snap.fanning_out, *sending})
     if under_way:
         marks = ", ".join(str(int(b)) for b in under_way)

@@ -23,7 +23,6 @@ from core.db import connection, insert_rows, placeholder
 from core.delivery.outbox import Priority, Recipient, enqueue, enqueue_to_guardians
 from core.delivery.wakeup import notices_queued
 from core.identifiers import compact_code, new_token
-from core.preferences import holds_passage_notice
 from core.models import (
     AddressStatus,
     Channel,
@@ -41,6 +40,7 @@ from core.models import (
     StaffRole,
     TagStatus,
 )
+from core.preferences import holds_passage_notice
 from core.wire import PassageEvent
 
 JPEG_START = b"\xff\xd8\xff"
@@ -71,9 +71,7 @@ def given_name(full_name: str) -> str:
     return parts[-1] if parts else full_name
 
 
-async def record_passage(
-    gate: Gate, event: PassageEvent, photo: bytes | None, settings: Settings
-) -> Recorded:
+async def record_passage(gate: Gate, event: PassageEvent, photo: bytes | None, settings: Settings) -> Recorded:
     """Store ``event`` from ``gate`` once, with its still and its notices; repeats are no-ops.
 
     A repeated event is told apart by the unique ``event_id`` refusing the insert, which costs a
@@ -86,9 +84,7 @@ async def record_passage(
     tag = await _read_tag(index)
     try:
         async with in_transaction() as connection:
-            passage = await _record(
-                gate, site, tag, index, event, photo, settings, connection.capabilities.dialect
-            )
+            passage = await _record(gate, site, tag, index, event, photo, settings, connection.capabilities.dialect)
     except IntegrityError:
         existing = await Passage.get_or_none(event_id=event.event_id)
         if existing is None:
@@ -100,8 +96,14 @@ async def record_passage(
 
 
 async def _record(
-    gate: Gate, site: Site, tag: _TagRead | None, index: str, event: PassageEvent, photo: bytes | None,
-    settings: Settings, dialect: str,
+    gate: Gate,
+    site: Site,
+    tag: _TagRead | None,
+    index: str,
+    event: PassageEvent,
+    photo: bytes | None,
+    settings: Settings,
+    dialect: str,
 ) -> Passage:
     seen_at = event.seen_at.astimezone(UTC)
     passage = Passage(
@@ -130,8 +132,11 @@ async def _record(
         await _notify_guardians(passage, tag, site, token, settings)  # type: ignore[arg-type]
     elif passage.outcome in _STAFF_EVENT:
         await notify_site_staff(
-            site, fact=f"tag-read:{site.id}:{index[:32]}:{_local(seen_at, site).date()}",
-            event=_STAFF_EVENT[passage.outcome], gate=gate, at=seen_at,
+            site,
+            fact=f"tag-read:{site.id}:{index[:32]}:{_local(seen_at, site).date()}",
+            event=_STAFF_EVENT[passage.outcome],
+            gate=gate,
+            at=seen_at,
         )
     return passage
 
@@ -173,13 +178,22 @@ async def _counted_passages(
     """(seen_at, direction, outcome) of the pupil's counted passages at the site, oldest first."""
     client = connection()
     sql = _COUNTED_SQL.format(*(placeholder(client.capabilities.dialect, n) for n in range(1, 7)))
-    rows = await client.execute_query_dict(sql, [
-        pupil_id, site_id, *(o.value for o in _COUNTED),
-        _SEEN_AT.to_db_value(since, Passage), _SEEN_AT.to_db_value(until, Passage),
-    ])
+    rows = await client.execute_query_dict(
+        sql,
+        [
+            pupil_id,
+            site_id,
+            *(o.value for o in _COUNTED),
+            _SEEN_AT.to_db_value(since, Passage),
+            _SEEN_AT.to_db_value(until, Passage),
+        ],
+    )
     return [
-        (_SEEN_AT.to_python_value(row["seen_at"]), Direction(row["direction"]) if row["direction"] else None,
-         PassageOutcome(row["outcome"]))
+        (
+            _SEEN_AT.to_python_value(row["seen_at"]),
+            Direction(row["direction"]) if row["direction"] else None,
+            PassageOutcome(row["outcome"]),
+        )
         for row in rows
     ]
 
@@ -196,14 +210,19 @@ def _local(moment: datetime, site: Site) -> datetime:
 
 async def _store_photo(passage: Passage, jpeg: bytes, settings: Settings) -> str:
     token = new_token()
-    await insert_rows(Photo, [{
-        "passage_id": passage.id,
-        "token": token,
-        "jpeg": jpeg,
-        "size": len(jpeg),
-        "taken_at": passage.seen_at,
-        "expires_at": datetime.now(UTC) + timedelta(days=settings.photos.retention_days),
-    }])
+    await insert_rows(
+        Photo,
+        [
+            {
+                "passage_id": passage.id,
+                "token": token,
+                "jpeg": jpeg,
+                "size": len(jpeg),
+                "taken_at": passage.seen_at,
+                "expires_at": datetime.now(UTC) + timedelta(days=settings.photos.retention_days),
+            }
+        ],
+    )
     return token
 
 
@@ -257,10 +276,16 @@ async def _read_tag(index: str) -> _TagRead | None:
         return None
     first = rows[0]
     told = [
-        _Told(address_id=row["address_id"], channel=Channel(row["channel"]), guardian_id=row["guardian_id"],
-              passages_paused=False, quiet_start=_QUIET.to_python_value(row["quiet_start"]),
-              quiet_end=_QUIET.to_python_value(row["quiet_end"]))
-        for row in rows if row["address_id"] is not None
+        _Told(
+            address_id=row["address_id"],
+            channel=Channel(row["channel"]),
+            guardian_id=row["guardian_id"],
+            passages_paused=False,
+            quiet_start=_QUIET.to_python_value(row["quiet_start"]),
+            quiet_end=_QUIET.to_python_value(row["quiet_end"]),
+        )
+        for row in rows
+        if row["address_id"] is not None
     ]
     return _TagRead(first["tag_id"], first["pupil_id"], TagStatus(first["status"]), first["pupil_name"], told)
 
@@ -277,7 +302,10 @@ async def _notify_guardians(
     }
     timezone = ZoneInfo(site.timezone)
     await enqueue_to_guardians(
-        kind=NoticeKind.PASSAGE, fact=f"passage:{passage.id}", passage_id=passage.id, payload=payload,
+        kind=NoticeKind.PASSAGE,
+        fact=f"passage:{passage.id}",
+        passage_id=passage.id,
+        payload=payload,
         recipients=[t for t in tag.told if not holds_passage_notice(t, passage.seen_at, timezone)],
         priority=Priority.URGENT,
         # A notice arriving an hour after the pass would mislead more than it helps.
@@ -295,8 +323,14 @@ async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at
     ).distinct()
     queued = 0
     for address in addresses:
-        queued += await enqueue(
-            kind=NoticeKind.STAFF, fact=fact, staff_address=address, priority=Priority.LOW,
-            payload={"event": event, "site": site.name, "gate": gate.name, "at": at.isoformat()},
-        ) is not None
+        queued += (
+            await enqueue(
+                kind=NoticeKind.STAFF,
+                fact=fact,
+                staff_address=address,
+                priority=Priority.LOW,
+                payload={"event": event, "site": site.name, "gate": gate.name, "at": at.isoformat()},
+            )
+            is not None
+        )
     return queued

@@ -59,4 +59,3 @@ class Passwords:
 
     def _one_time_form(self, password: str) -> str:
         return ONE_TIME_PREFIX + self._sealer.blind_index("one-time-password", compact_code(password))
-

@@ -34,8 +34,12 @@ async def open_photo(token: str, viewer: Viewer, *, record: bool = True) -> Phot
     """The photo behind ``token`` if ``viewer`` may see it (and the view recorded), else None."""
     photo = await Photo.get_or_none(token=token).prefetch_related("passage")
     if photo is None or not await _may_see(photo.passage, viewer):
-        await audit.record(viewer.actor, "photo.denied", target=f"photo:{photo.id}" if photo else None,
-                           details={"token_prefix": token[:6]})
+        await audit.record(
+            viewer.actor,
+            "photo.denied",
+            target=f"photo:{photo.id}" if photo else None,
+            details={"token_prefix": token[:6]},
+        )
         return None
     if photo.expires_at <= datetime.now(UTC):
         return None  # its own guardian, too late: not found, but nothing suspicious

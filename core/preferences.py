@@ -64,8 +64,12 @@ async def update_preferences(
     guardian.passages_paused = paused
     guardian.quiet_start, guardian.quiet_end = start, end
     await guardian.save(update_fields=["passages_paused", "quiet_start", "quiet_end", "language"])
-    await audit.record(f"guardian:{guardian.id}", "preferences.change", target=f"guardian:{guardian.id}",
-                       details={"paused": paused, "quiet": bool(start), "language": guardian.language.value})
+    await audit.record(
+        f"guardian:{guardian.id}",
+        "preferences.change",
+        target=f"guardian:{guardian.id}",
+        details={"paused": paused, "quiet": bool(start), "language": guardian.language.value},
+    )
 
 
 async def set_photos_in_chat(guardian: Guardian, on: bool, *, via: str) -> bool:
@@ -85,6 +89,10 @@ async def _set_choice(guardian: Guardian, field: str, value: bool, *, via: str) 
         return False
     setattr(guardian, field, value)
     await guardian.save(update_fields=[field])
-    await audit.record(f"guardian:{guardian.id}", f"preferences.{field}", target=f"guardian:{guardian.id}",
-                       details={field: value, "via": via})
+    await audit.record(
+        f"guardian:{guardian.id}",
+        f"preferences.{field}",
+        target=f"guardian:{guardian.id}",
+        details={field: value, "via": via},
+    )
     return True

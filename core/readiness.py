@@ -58,12 +58,16 @@ async def _part(part: str, label: str, within: float | None, now: datetime) -> C
     round that recently (a connected mail reader waits quietly for mail: no age limit)."""
     states = [(s.last_round_at, s.failing_since, s.reason) for s in [_here(part)] if s]
     recent = now - timedelta(seconds=max(within or 0, 3 * PERSIST_SECONDS))
-    states += await PartHeartbeat.filter(part=part, written_at__gte=recent).exclude(process=PROCESS) \
+    states += (
+        await PartHeartbeat.filter(part=part, written_at__gte=recent)
+        .exclude(process=PROCESS)
         .values_list("last_round_at", "failing_since", "reason")
+    )
     if not states:
         return Check(label, False, "not running")
     healthy = [
-        at for at, failing, _ in states
+        at
+        for at, failing, _ in states
         if at is not None and failing is None and (within is None or (now - at).total_seconds() <= within)
     ]
     if healthy:
@@ -84,9 +88,12 @@ def _here(part: str) -> heartbeat.PartState | None:
 
 
 async def _oldest_passage_notice(within: float, now: datetime) -> Check:
-    oldest = await Delivery.filter(
-        kind=NoticeKind.PASSAGE, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
-    ).order_by("queued_at").first().values_list("queued_at", flat=True)
+    oldest = (
+        await Delivery.filter(kind=NoticeKind.PASSAGE, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
+        .order_by("queued_at")
+        .first()
+        .values_list("queued_at", flat=True)
+    )
     if oldest is None:
         return Check("passage notices", True, "none waiting")
     age = (now - oldest).total_seconds()  # type: ignore[operator]
@@ -112,8 +119,12 @@ async def _write_heartbeats() -> None:
     for part in (DELIVERY, INBOUND):
         if (state := _here(part)) is None:
             continue
-        values = {"last_round_at": state.last_round_at, "failing_since": state.failing_since,
-                  "reason": (state.reason or "")[:200] or None, "written_at": now}
+        values = {
+            "last_round_at": state.last_round_at,
+            "failing_since": state.failing_since,
+            "reason": (state.reason or "")[:200] or None,
+            "written_at": now,
+        }
         if not await PartHeartbeat.filter(part=part, process=PROCESS).update(**values):
             await PartHeartbeat.create(part=part, process=PROCESS, **values)
     await PartHeartbeat.filter(written_at__lt=now - timedelta(days=1)).delete()

@@ -27,8 +27,8 @@ from core.addresses import (
 from core.config import Settings
 from core.delivery.outbox import Priority, enqueue
 from core.identifiers import compact_code, find_registration_code, new_registration_code
-from core.roster.apply import registration_code_index
 from core.models import AddressStatus, Channel, ContactAddress, Guardian, NoticeKind
+from core.roster.apply import registration_code_index
 
 GUESSING = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(seconds=30))
 VERIFICATION_LIFETIME = timedelta(hours=24)
@@ -62,9 +62,7 @@ async def issue_link_code(guardian_id: int) -> str:
         code = new_registration_code()
         index = registration_code_index(code)
         if not await Guardian.filter(registration_code_index=index).exists():
-            await Guardian.filter(id=guardian_id).update(
-                registration_code_index=index, registration_code_used_at=None
-            )
+            await Guardian.filter(id=guardian_id).update(registration_code_index=index, registration_code_used_at=None)
             return code
     raise RuntimeError("could not draw an unused registration code")
 
@@ -75,10 +73,14 @@ async def own_unused_code(guardian_id: int, text: str) -> str | None:
     Asked by that guardian, logged in: the answer says nothing about anyone else's code.
     """
     code = find_registration_code(text)
-    if code is None or not await Guardian.filter(
-        id=guardian_id, registration_code_index=registration_code_index(code),
-        registration_code_used_at__isnull=True,
-    ).exists():
+    if (
+        code is None
+        or not await Guardian.filter(
+            id=guardian_id,
+            registration_code_index=registration_code_index(code),
+            registration_code_used_at__isnull=True,
+        ).exists()
+    ):
         return None
     return code
 
@@ -112,9 +114,7 @@ async def register_with_code(text: str, channel: Channel, value: str, *, limit: 
     return Result(Outcome.REGISTERED, guardian_id=guardian.id, address=address)
 
 
-async def request_verification(
-    guardian_id: int, channel: Channel, value: str, settings: Settings
-) -> ContactAddress:
+async def request_verification(guardian_id: int, channel: Channel, value: str, settings: Settings) -> ContactAddress:
     """Add ``value`` as a pending address and queue the mail that lets its owner confirm it.
 
     Raises ``AddressLimitReached`` when the guardian has no free slot, and
@@ -193,9 +193,7 @@ async def confirm_pending(address: ContactAddress, *, limit: int) -> Result:
     return Result(Outcome.REGISTERED, guardian_id=address.guardian_id, address=address)
 
 
-def _belongs(
-    address: ContactAddress, guardian_id: int | None, channel: Channel | None, value: str | None
-) -> bool:
+def _belongs(address: ContactAddress, guardian_id: int | None, channel: Channel | None, value: str | None) -> bool:
     if guardian_id is not None and address.guardian_id != guardian_id:
         return False
     if channel is not None and value is not None:

@@ -34,10 +34,13 @@ def render_registration_notices(guardians: Sequence[NewGuardian], *, portal_url:
     notices = []
     for guardian in guardians:
         url = registration_url(portal_url, guardian.registration_code)
-        notices.append({
-            "guardian": guardian, "registration_url": url,
-            "qr_data_uri": registration_qr(url).svg_data_uri(scale=5, border=4),
-        })
+        notices.append(
+            {
+                "guardian": guardian,
+                "registration_url": url,
+                "qr_data_uri": registration_qr(url).svg_data_uri(scale=5, border=4),
+            }
+        )
     return environment().get_template("print/registration_notice.html").render(notices=notices, portal_url=portal_url)
 
 
@@ -45,9 +48,7 @@ def render_registration_notice(guardian: NewGuardian, *, portal_url: str) -> str
     return render_registration_notices([guardian], portal_url=portal_url)
 
 
-def write_registration_notices(
-    guardians: list[NewGuardian], directory: Path, *, portal_url: str
-) -> list[Path]:
+def write_registration_notices(guardians: list[NewGuardian], directory: Path, *, portal_url: str) -> list[Path]:
     """One HTML file per guardian (see ``notice_file_name``), readable by its owner only.
 
     An existing file is never overwritten: it may be another family's letter.

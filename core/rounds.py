@@ -20,8 +20,12 @@ MAX_DELAY_SECONDS = 5.0
 
 class Rounds:
     def __init__(
-        self, part: str, log: logging.Logger, *,
-        first_delay: float = FIRST_DELAY_SECONDS, max_delay: float = MAX_DELAY_SECONDS,
+        self,
+        part: str,
+        log: logging.Logger,
+        *,
+        first_delay: float = FIRST_DELAY_SECONDS,
+        max_delay: float = MAX_DELAY_SECONDS,
     ) -> None:
         self.part = part
         self._log = log
@@ -41,7 +45,9 @@ class Rounds:
         if self._failing_since is not None:
             self._log.info(
                 "%s: working again after %.1f s (%d failed rounds)",
-                self.part, time.monotonic() - self._failing_since, self._failures,
+                self.part,
+                time.monotonic() - self._failing_since,
+                self._failures,
             )
         self._failing_since, self._failures, self._last_kind = None, 0, None
         self._delay = self._first_delay
@@ -60,7 +66,9 @@ class Rounds:
             if outage:
                 self._log.warning(
                     "%s: the database is unavailable (%s); retrying every %.0f s at most",
-                    self.part, kind, self._max_delay,
+                    self.part,
+                    kind,
+                    self._max_delay,
                 )
             else:
                 self._log.error("%s: a round failed (%s); retrying", self.part, kind, exc_info=exc)

@@ -57,8 +57,10 @@ async def open_session(
 async def purge_expired(now: datetime | None = None) -> int:
     """Forget sessions nobody will use again (abandoned browsers never log out)."""
     now = now or datetime.now(UTC)
-    return await PortalSession.filter(last_seen_at__lt=now - IDLE).delete() + \
-        await PortalSession.filter(created_at__lt=now - ABSOLUTE).delete()
+    return (
+        await PortalSession.filter(last_seen_at__lt=now - IDLE).delete()
+        + await PortalSession.filter(created_at__lt=now - ABSOLUTE).delete()
+    )
 
 
 async def find_session(token: str | None, *, now: datetime | None = None) -> PortalSession | None:

@@ -30,7 +30,9 @@ async def issue_staff_link_code(staff_id: int, *, now: datetime | None = None) -
     code = new_one_time_password()
     async with in_transaction():
         await StaffLinkCode.filter(staff_id=staff_id).delete()
-        await StaffLinkCode.create(staff_id=staff_id, code_index=link_code_index(code), expires_at=now + LINK_CODE_LIFETIME)
+        await StaffLinkCode.create(
+            staff_id=staff_id, code_index=link_code_index(code), expires_at=now + LINK_CODE_LIFETIME
+        )
     return code
 
 
@@ -56,8 +58,9 @@ async def link_chat(code: str, channel: Channel, value: str) -> StaffAccount | N
             await StaffAddress.create(
                 staff=staff, channel=channel, value=value, value_index=index, verified_at=datetime.now(UTC)
             )
-            await audit.record(f"staff:{staff.id}", "staff.chat_linked", target=f"staff:{staff.id}",
-                               details={"channel": channel.value})
+            await audit.record(
+                f"staff:{staff.id}", "staff.chat_linked", target=f"staff:{staff.id}", details={"channel": channel.value}
+            )
     if staff is None:
         await throttle.record_failure(sender, GUESSING)
         return None

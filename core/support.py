@@ -30,7 +30,11 @@ def _reason(reason: str) -> str:
 
 
 async def find_guardians(
-    *, login_id: str = "", name: str = "", school_id: int | None = None, grade: int | None = None,
+    *,
+    login_id: str = "",
+    name: str = "",
+    school_id: int | None = None,
+    grade: int | None = None,
     class_name: str = "",
 ) -> list[Guardian]:
     """Guardians by login ID, by the exact name of a guardian or pupil, or by school/grade/class."""
@@ -54,9 +58,16 @@ async def find_guardians(
 
 async def delivery_problems(guardian_id: int) -> list[Delivery]:
     since = datetime.now(UTC) - timedelta(days=PROBLEM_DAYS)
-    return await Delivery.filter(
-        guardian_id=guardian_id, status__in=[DeliveryStatus.FAILED, DeliveryStatus.EXPIRED], queued_at__gte=since,
-    ).order_by("-queued_at").limit(50).prefetch_related("address")
+    return (
+        await Delivery.filter(
+            guardian_id=guardian_id,
+            status__in=[DeliveryStatus.FAILED, DeliveryStatus.EXPIRED],
+            queued_at__gte=since,
+        )
+        .order_by("-queued_at")
+        .limit(50)
+        .prefetch_related("address")
+    )
 
 
 async def reset_password(guardian: Guardian, *, passwords: Passwords, actor: str, reason: str) -> str:
@@ -84,8 +95,9 @@ async def replace_tag(pupil: Pupil, new_number: str, *, actor: str, reason: str)
             tag = await Tag.create(number=number, number_index=index, pupil=pupil)
         except IntegrityError:
             raise UserError("このタグ番号は既に使われています。 That tag number is already in use.") from None
-        await audit.record(actor, "tag.replace", target=f"pupil:{pupil.id}", reason=reason,
-                           details={"lost": lost, "tag": tag.id})
+        await audit.record(
+            actor, "tag.replace", target=f"pupil:{pupil.id}", reason=reason, details={"lost": lost, "tag": tag.id}
+        )
     return tag
 
 

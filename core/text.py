@@ -53,6 +53,4 @@ def clean_free_text(text: str) -> str:
     for line_break in ("\r\n", "\r", "\u2028", "\u2029"):
         text = text.replace(line_break, "\n")
     text = unicodedata.normalize("NFC", text.replace("\t", " "))
-    return "".join(
-        c for c in text if c in _KEPT_IN_FREE_TEXT or unicodedata.category(c) not in _HIDDEN_CATEGORIES
-    )
+    return "".join(c for c in text if c in _KEPT_IN_FREE_TEXT or unicodedata.category(c) not in _HIDDEN_CATEGORIES)

@@ -66,9 +66,7 @@ async def _change(key: str, now: datetime, change: Callable[[ThrottleState], tim
     raise RuntimeError(f"could not change the throttle state of {stored}")
 
 
-async def record_failure(
-    key: str, policy: ThrottlePolicy, *, now: datetime | None = None
-) -> timedelta:
+async def record_failure(key: str, policy: ThrottlePolicy, *, now: datetime | None = None) -> timedelta:
     """Count a failure; returns the wait now imposed on ``key``."""
     now = now or datetime.now(UTC)
 

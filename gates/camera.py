@@ -110,10 +110,16 @@ class Camera:
     def _open(self) -> cv2.VideoCapture:
         source = self._source()
         if isinstance(source, str) and "://" in source:
-            return cv2.VideoCapture(source, cv2.CAP_FFMPEG, [
-                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
-                cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
-            ])
+            return cv2.VideoCapture(
+                source,
+                cv2.CAP_FFMPEG,
+                [
+                    cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                    STREAM_TIMEOUT_MS,
+                    cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                    STREAM_TIMEOUT_MS,
+                ],
+            )
         return cv2.VideoCapture(source)
 
     def _run(self) -> None:

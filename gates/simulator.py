@@ -76,8 +76,13 @@ def scene(width: int = 320, height: int = 240) -> np.ndarray:
 
 
 def make_video(
-    path: Path, *, seconds: float = 4.0, fps: int = 25, sharp_frames: set[int] | None = None,
-    width: int = 320, height: int = 240,
+    path: Path,
+    *,
+    seconds: float = 4.0,
+    fps: int = 25,
+    sharp_frames: set[int] | None = None,
+    width: int = 320,
+    height: int = 240,
 ) -> Path:
     """An MJPEG file of a blurred scene (a child moving, a camera out of focus) in which only
     ``sharp_frames`` are in focus; by default the frame in the middle."""
@@ -110,7 +115,10 @@ class Simulation:
 
 
 async def simulate(
-    simulation: Simulation, directory: Path, stop: asyncio.Event, on_pass: Callable[[str, datetime], None] = lambda tag, at: None
+    simulation: Simulation,
+    directory: Path,
+    stop: asyncio.Event,
+    on_pass: Callable[[str, datetime], None] = lambda tag, at: None,
 ) -> int:
     """Run a real gate worker on a pty and a generated video, passing ``tags`` in turn (each
     read a few times, as a lingering child's tag is); returns the passages left unsent."""

@@ -49,9 +49,9 @@ _NONCE = 12
 
 
 def photo_key(gate_key: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"mimamori gate spool photos v1"
-    ).derive(gate_key.encode("utf-8"))
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"mimamori gate spool photos v1").derive(
+        gate_key.encode("utf-8")
+    )
 
 
 @dataclass(frozen=True)
@@ -84,14 +84,19 @@ class Spool:
             self._db.close()
 
     def add(
-        self, event_id: UUID, tag: str, seen_at: datetime, *,
-        reader: str | None = None, photo: bytes | None = None, photo_missing: str | None = None,
+        self,
+        event_id: UUID,
+        tag: str,
+        seen_at: datetime,
+        *,
+        reader: str | None = None,
+        photo: bytes | None = None,
+        photo_missing: str | None = None,
     ) -> int:
         sealed = self._seal(photo, event_id) if photo else None
         with self._lock:
             cursor = self._db.execute(
-                "INSERT INTO entry (event_id, tag, seen_at, reader, photo, photo_missing)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO entry (event_id, tag, seen_at, reader, photo, photo_missing) VALUES (?, ?, ?, ?, ?, ?)",
                 (str(event_id), tag, seen_at.isoformat(), reader, sealed, photo_missing),
             )
             return cursor.lastrowid  # type: ignore[return-value]
@@ -104,7 +109,8 @@ class Spool:
         with self._lock:
             row = self._db.execute(
                 "SELECT seq, event_id, tag, seen_at, reader, photo, photo_missing, attempts"
-                " FROM entry WHERE seq > ? ORDER BY seq LIMIT 1", (seq,)
+                " FROM entry WHERE seq > ? ORDER BY seq LIMIT 1",
+                (seq,),
             ).fetchone()
         if row is None:
             return None
@@ -123,9 +129,7 @@ class Spool:
 
     def failed(self, seq: int, error: str) -> None:
         with self._lock:
-            self._db.execute(
-                "UPDATE entry SET attempts = attempts + 1, last_error = ? WHERE seq = ?", (error, seq)
-            )
+            self._db.execute("UPDATE entry SET attempts = attempts + 1, last_error = ? WHERE seq = ?", (error, seq))
 
     def move_behind(self, seq: int) -> None:
         """Queue ``seq`` behind every entry there is now (its attempts and last error go with it)."""
@@ -138,7 +142,8 @@ class Spool:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "INSERT OR REPLACE INTO rejected (seq, event_id, tag, seen_at, reason)"
-                " SELECT seq, event_id, tag, seen_at, ? FROM entry WHERE seq = ?", (reason, seq)
+                " SELECT seq, event_id, tag, seen_at, ? FROM entry WHERE seq = ?",
+                (reason, seq),
             )
             self._db.execute("DELETE FROM entry WHERE seq = ?", (seq,))
 

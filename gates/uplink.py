@@ -110,8 +110,12 @@ class Uplink:
         if newer is None or (await self._settle(newer)).result is not Sent.ACKNOWLEDGED:
             return attempt
         await asyncio.to_thread(self._spool.move_behind, head.seq)
-        log.error("uplink: passage %s moved behind newer ones after %d failures: %s",
-                  head.event_id, head.attempts + 1, attempt.detail)
+        log.error(
+            "uplink: passage %s moved behind newer ones after %d failures: %s",
+            head.event_id,
+            head.attempts + 1,
+            attempt.detail,
+        )
         return Attempt(Sent.MOVED_BEHIND, attempt.detail)
 
     async def _settle(self, entry: SpoolEntry) -> Attempt:
@@ -133,7 +137,10 @@ class Uplink:
     async def send(self, entry: SpoolEntry) -> Attempt:
         try:
             event = PassageEvent(
-                event_id=entry.event_id, tag=entry.tag, seen_at=entry.seen_at, reader=entry.reader,
+                event_id=entry.event_id,
+                tag=entry.tag,
+                seen_at=entry.seen_at,
+                reader=entry.reader,
                 photo_missing=entry.photo_missing[:300] if entry.photo_missing else None,
             )
         except ValidationError as exc:

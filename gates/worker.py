@@ -54,8 +54,12 @@ class GateWorker:
                 asyncio.create_task(self._heartbeats(stop), name="heartbeat"),
                 asyncio.create_task(self._detections(stop), name="detections"),
             ]
-            log.info("gate worker running: reader %s, camera %s, centre %s",
-                     self.config.serial.port, self.config.camera.source, self.config.server.url)
+            log.info(
+                "gate worker running: reader %s, camera %s, centre %s",
+                self.config.serial.port,
+                self.config.camera.source,
+                self.config.server.url,
+            )
             try:
                 await stop.wait()
             finally:
@@ -92,8 +96,13 @@ class GateWorker:
                 await previous  # keep the spool in the order tags were read
             event_id = uuid.uuid4()
             await asyncio.to_thread(
-                self.spool.add, event_id, tag, datetime.fromtimestamp(seen_at, UTC).astimezone(),
-                reader=self.config.reader_name, photo=still.jpeg, photo_missing=still.missing,
+                self.spool.add,
+                event_id,
+                tag,
+                datetime.fromtimestamp(seen_at, UTC).astimezone(),
+                reader=self.config.reader_name,
+                photo=still.jpeg,
+                photo_missing=still.missing,
             )
             without = " without a photo" if self.camera and not still.jpeg else ""
             log.info("passage %s spooled%s", event_id, without)  # never the tag: it names a child

@@ -30,8 +30,8 @@ class Report:
 
 
 def is_bounce(mail: InboundMail) -> bool:
-    return mail.is_report or mail.return_path == "" or any(
-        delivery_of_return_path(r) is not None for r in mail.recipients
+    return (
+        mail.is_report or mail.return_path == "" or any(delivery_of_return_path(r) is not None for r in mail.recipients)
     )
 
 
@@ -65,8 +65,12 @@ async def handle_bounce(mail: InboundMail, settings: Settings) -> None:
         log.info("bounce %s names no delivery of ours: ignored", mail.message_id)
         return
     if not report.permanent:
-        log.info("delivery %s delayed or failed temporarily: %s", delivery_id, report.reason,
-                 extra={"delivery_id": delivery_id})
+        log.info(
+            "delivery %s delayed or failed temporarily: %s",
+            delivery_id,
+            report.reason,
+            extra={"delivery_id": delivery_id},
+        )
         return
     if await record_bounce(delivery_id, report.reason, settings.delivery) is not None:
         log.info("delivery %s bounced: %s", delivery_id, report.reason, extra={"delivery_id": delivery_id})

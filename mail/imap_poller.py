@@ -45,9 +45,7 @@ class ImapError(Exception):
 
 
 class ImapPoller:
-    def __init__(
-        self, settings: ImapSettings, handle: Handle, *, after_batch: AfterBatch | None = None
-    ) -> None:
+    def __init__(self, settings: ImapSettings, handle: Handle, *, after_batch: AfterBatch | None = None) -> None:
         if not settings.host:
             raise ValueError("imap.host is not set")
         self._settings = settings
@@ -76,7 +74,10 @@ class ImapPoller:
                 log.log(
                     logging.DEBUG if failing else logging.WARNING,
                     "IMAP %s:%s: %s; reconnecting in %.0f s (and again, quietly, until it works)",
-                    self._settings.host, self._settings.port, _describe(exc), delay,
+                    self._settings.host,
+                    self._settings.port,
+                    _describe(exc),
+                    delay,
                 )
                 failing = True
             finally:
@@ -116,8 +117,9 @@ class ImapPoller:
             client: IMAP4 = IMAP4_SSL(host=s.host, port=s.port, timeout=s.timeout_seconds)
             client.protocol.conn_lost_cb = lambda exc: lost(client, exc)
         else:
-            client = IMAP4(host=s.host, port=s.port, timeout=s.timeout_seconds,
-                           conn_lost_cb=lambda exc: lost(client, exc))
+            client = IMAP4(
+                host=s.host, port=s.port, timeout=s.timeout_seconds, conn_lost_cb=lambda exc: lost(client, exc)
+            )
         try:
             await client.wait_hello_from_server()
             if s.security == "starttls":
@@ -132,9 +134,11 @@ class ImapPoller:
     async def _starttls(self, client: IMAP4) -> None:
         protocol = client.protocol
         await self._ok(protocol.execute(Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)), "STARTTLS")
-        transport = await self._call(asyncio.get_running_loop().start_tls(
-            protocol.transport, protocol, ssl.create_default_context(), server_hostname=self._settings.host
-        ))
+        transport = await self._call(
+            asyncio.get_running_loop().start_tls(
+                protocol.transport, protocol, ssl.create_default_context(), server_hostname=self._settings.host
+            )
+        )
         protocol.transport = transport
         await self._call(protocol.capability())
 
@@ -147,7 +151,9 @@ class ImapPoller:
         if state.uidvalidity != uidvalidity:
             log.warning(
                 "mailbox %s has a new UIDVALIDITY (%s, was %s): its UIDs start afresh",
-                self._key, uidvalidity, state.uidvalidity,
+                self._key,
+                uidvalidity,
+                state.uidvalidity,
             )
             state.uidvalidity, state.last_uid = uidvalidity, 0
             await state.save(update_fields=["uidvalidity", "last_uid", "updated_at"])
@@ -261,7 +267,7 @@ class ImapPoller:
         try:
             if protocol.transport is not None and not protocol.transport.is_closing():
                 await asyncio.wait_for(client.logout(), timeout=min(5, self._settings.timeout_seconds))
-        except (AioImapException, asyncio.TimeoutError, OSError):
+        except (TimeoutError, AioImapException, OSError):
             pass
         finally:
             if protocol.transport is not None:
@@ -289,14 +295,14 @@ async def _next_push(client: IMAP4, timeout: float, stop: asyncio.Event) -> list
         return None
     try:
         return push.result()
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return None
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 

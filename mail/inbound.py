@@ -22,11 +22,22 @@ log = logging.getLogger(__name__)
 # Japanese phones label text with the strict charset and use its vendor extensions: read each
 # with the superset that holds them.
 _CHARSET_SUPERSETS = {
-    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
-    "windows-31j": "cp932", "ms932": "cp932", "cp932": "cp932",
-    "iso-2022-jp": "iso-2022-jp", "iso2022-jp": "iso-2022-jp", "csiso2022jp": "iso-2022-jp",
-    "euc-jp": "euc_jis_2004", "x-euc-jp": "euc_jis_2004",
-    "us-ascii": "utf-8", "ascii": "utf-8", "unknown-8bit": "utf-8", "x-unknown": "utf-8",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "ms932": "cp932",
+    "cp932": "cp932",
+    "iso-2022-jp": "iso-2022-jp",
+    "iso2022-jp": "iso-2022-jp",
+    "csiso2022jp": "iso-2022-jp",
+    "euc-jp": "euc_jis_2004",
+    "x-euc-jp": "euc_jis_2004",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "unknown-8bit": "utf-8",
+    "x-unknown": "utf-8",
 }
 _FALLBACKS = ("utf-8", "iso2022_jp_2004", "iso2022_jp_ext", "cp932", "euc_jis_2004")
 
@@ -212,6 +223,5 @@ def _automatic(message: Message) -> bool:
     if header_text(message, "Precedence").lower() in _AUTO_PRECEDENCE:
         return True
     return any(
-        message.get(name) is not None
-        for name in ("List-Id", "List-Unsubscribe", "X-Autoreply", "X-Autorespond")
+        message.get(name) is not None for name in ("List-Id", "List-Unsubscribe", "X-Autoreply", "X-Autorespond")
     )

@@ -91,7 +91,9 @@ async def _answer(mail: InboundMail, result: Result, settings: Settings, *, veri
     if result.outcome is Outcome.WRONG_CODE and not await _first_wrong_code_answer(mail.sender):
         return
     await queue_answer(
-        mail, template, settings,
+        mail,
+        template,
+        settings,
         limit=settings.accounts.max_addresses,
         registered=[_label(a) for a in result.registered],
     )
@@ -111,4 +113,3 @@ def _label(address: ContactAddress) -> str:
         local, _, domain = address.value.partition("@")
         return f"メール {local[:2]}***@{domain}"
     return {Channel.TELEGRAM: "Telegram", Channel.LINE: "LINE"}.get(address.channel, address.channel.value)
-

@@ -90,11 +90,16 @@ async def send_pending(settings: Settings, *, limit: int = 50) -> int:
     """Send the answers that are due; returns how many went out. Answers sent or given up on
     are forgotten after ``KEEP``."""
     now = datetime.now(UTC)
-    await MailReply.filter(created_at__lt=now - KEEP).filter(
-        Q(sent_at__isnull=False) | Q(attempts__gte=MAX_ATTEMPTS)
-    ).delete()
-    due = await MailReply.filter(sent_at__isnull=True, next_attempt_at__lte=now, attempts__lt=MAX_ATTEMPTS) \
-        .order_by("id").limit(limit)
+    await (
+        MailReply.filter(created_at__lt=now - KEEP)
+        .filter(Q(sent_at__isnull=False) | Q(attempts__gte=MAX_ATTEMPTS))
+        .delete()
+    )
+    due = (
+        await MailReply.filter(sent_at__isnull=True, next_attempt_at__lte=now, attempts__lt=MAX_ATTEMPTS)
+        .order_by("id")
+        .limit(limit)
+    )
     sent = 0
     for reply in due:
         try:

@@ -31,8 +31,8 @@ from aiosmtplib import (
 )
 
 from core.config import SmtpSettings
-from core.logs import delivery_context
 from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
+from core.logs import delivery_context
 from core.models import Channel
 from mail.addresses import message_id, return_path
 from mail.message import build_message
@@ -68,8 +68,11 @@ class SmtpTransport:
             else self._settings.from_address
         )
         data = build_message(
-            message.notice, to=message.address, from_address=self._settings.from_address,
-            message_id=mid, date=datetime.now(UTC),
+            message.notice,
+            to=message.address,
+            from_address=self._settings.from_address,
+            message_id=mid,
+            date=datetime.now(UTC),
         )
         client = await self._idle.get()
         try:
@@ -88,7 +91,7 @@ class SmtpTransport:
             return _classify(exc.code, exc.message)
         except ValueError:  # an address aiosmtplib will not put in an envelope (the error quotes it)
             return PermanentFailure("not a usable mail address", address_verdict="failing")
-        except (SMTPException, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, SMTPException, OSError) as exc:
             _drop(client)
             where = f"{self._settings.host}:{self._settings.port}"
             return TemporaryFailure(f"mail server {where} unreachable ({type(exc).__name__})")
@@ -101,7 +104,7 @@ class SmtpTransport:
             if client.is_connected:
                 try:
                     await asyncio.wait_for(client.quit(), timeout=5)
-                except (SMTPException, OSError, asyncio.TimeoutError):
+                except (TimeoutError, SMTPException, OSError):
                     _drop(client)
 
 
@@ -122,8 +125,10 @@ async def transfer(client: SMTP, sender: str, recipient: str, data: bytes) -> No
     envelope = []
     for address in (sender, recipient):
         if not address or _UNSAFE_IN_ENVELOPE.search(address):
-            raise ValueError("an empty address, or one with spaces, brackets or control characters,"
-                             " cannot be put in an SMTP envelope")  # not quoted: it is personal data
+            raise ValueError(
+                "an empty address, or one with spaces, brackets or control characters,"
+                " cannot be put in an SMTP envelope"
+            )  # not quoted: it is personal data
         envelope.append(b"<" + address.encode("ascii") + b">")
     if client.is_ehlo_or_helo_needed:
         try:
@@ -165,7 +170,9 @@ def _on_the_wire_as_is(data: bytes) -> bool:
     ``build_message`` writes it: CRLF lines, none starting with a dot. Then it goes out as it
     is; aiosmtplib's ``data`` would make two regular-expression passes over it to check."""
     return (
-        data.endswith(b"\r\n") and not data.startswith(b".") and b"\n." not in data
+        data.endswith(b"\r\n")
+        and not data.startswith(b".")
+        and b"\n." not in data
         and data.count(b"\n") == data.count(b"\r\n") == data.count(b"\r")
     )
 
@@ -174,7 +181,7 @@ async def _reset(client: SMTP) -> None:
     """Clear a refused envelope so the connection can carry the next mail; drop it if it can't."""
     try:
         await client.rset()
-    except (SMTPException, OSError, asyncio.TimeoutError):
+    except (TimeoutError, SMTPException, OSError):
         _drop(client)
 
 

@@ -60,8 +60,12 @@ async def handle_staff_alert(mail: InboundMail, settings: Settings) -> None:
     log.info("alert mail %s from staff %s: draft broadcast %s", mail.message_id, staff.id, draft.id)
     portal = settings.portal.public_url.rstrip("/")
     await queue_answer(
-        mail, "staff_draft", settings,
-        title=draft.title, scope=scope.label(), broadcast_url=f"{portal}/staff/broadcasts/{draft.id}",
+        mail,
+        "staff_draft",
+        settings,
+        title=draft.title,
+        scope=scope.label(),
+        broadcast_url=f"{portal}/staff/broadcasts/{draft.id}",
     )
 
 

@@ -19,8 +19,17 @@ GIVEN_NAMES = (
 ).split()
 PARENT_NAMES = "恵子 裕子 直樹 健太 真由美 美穂 大輔 拓也 由美 智子 和也 亜希子 誠 聡 香織 綾".split()
 COLUMNS = (
-    "school", "grade", "class", "pupil_name", "tag_id", "guardian_name", "guardian_ref",
-    "services", "email1", "email2", "pupil_ref",
+    "school",
+    "grade",
+    "class",
+    "pupil_name",
+    "tag_id",
+    "guardian_name",
+    "guardian_ref",
+    "services",
+    "email1",
+    "email2",
+    "pupil_ref",
 )
 
 
@@ -44,19 +53,21 @@ def demo_roster(schools: list[str], pupils: int, *, seed: int = 7, mail_domain: 
         for given in rng.sample(GIVEN_NAMES, children):
             made += 1
             has_tag = rng.random() < 0.9
-            writer.writerow((
-                school,
-                rng.randint(1, 6),
-                rng.randint(1, 3),
-                f"{surname} {given}",
-                f"{0x1A00000000 + made:010X}" if has_tag else "",
-                guardian,
-                ref,
-                "ictag+broadcast" if has_tag else "broadcast",
-                emails[0],
-                emails[1] if len(emails) > 1 else "",
-                f"P{made:06d}",
-            ))
+            writer.writerow(
+                (
+                    school,
+                    rng.randint(1, 6),
+                    rng.randint(1, 3),
+                    f"{surname} {given}",
+                    f"{0x1A00000000 + made:010X}" if has_tag else "",
+                    guardian,
+                    ref,
+                    "ictag+broadcast" if has_tag else "broadcast",
+                    emails[0],
+                    emails[1] if len(emails) > 1 else "",
+                    f"P{made:06d}",
+                )
+            )
     return out.getvalue().encode("utf-8")
 
 

@@ -60,8 +60,14 @@ class DemoMailbox:
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 (aiosmtpd's hook)
         with self._lock:
-            self._mails.append(KeptMail(len(self._mails) + 1, datetime.now(UTC), tuple(envelope.rcpt_tos),
-                                        parse_mail(bytes(envelope.content))))
+            self._mails.append(
+                KeptMail(
+                    len(self._mails) + 1,
+                    datetime.now(UTC),
+                    tuple(envelope.rcpt_tos),
+                    parse_mail(bytes(envelope.content)),
+                )
+            )
         return "250 Message accepted for delivery"
 
     def mails(self, to: str | None = None) -> list[KeptMail]:
@@ -102,8 +108,14 @@ def demo_router(mailbox: DemoMailbox, second_factors: dict[str, str]) -> APIRout
 
     @router.get("/mailbox")
     async def mailbox_page(request: Request, to: str | None = None) -> Response:
-        return page(request, "demo/mailbox.html", using=TEMPLATES, mails=mailbox.mails(to), to=to or "",
-                    refresh=MAILBOX_REFRESH_SECONDS)
+        return page(
+            request,
+            "demo/mailbox.html",
+            using=TEMPLATES,
+            mails=mailbox.mails(to),
+            to=to or "",
+            refresh=MAILBOX_REFRESH_SECONDS,
+        )
 
     @router.get("/mailbox/{number}")
     async def mail_page(request: Request, number: int) -> Response:

@@ -46,8 +46,13 @@ async def serve_metrics(settings: Settings, stop: asyncio.Event) -> None:
         except OSError as exc:
             if not said_taken:
                 said_taken = True
-                log.warning("metrics: cannot listen on %s:%d (%s); trying again every %.0f s",
-                            settings.metrics.host, settings.metrics.port, exc.strerror or exc, RETRY_BIND_SECONDS)
+                log.warning(
+                    "metrics: cannot listen on %s:%d (%s); trying again every %.0f s",
+                    settings.metrics.host,
+                    settings.metrics.port,
+                    exc.strerror or exc,
+                    RETRY_BIND_SECONDS,
+                )
             with suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), RETRY_BIND_SECONDS)
             continue
@@ -70,7 +75,7 @@ class _Endpoint:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT_SECONDS)
             status, content_type, body = await self._respond(head)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             writer.close()
             return
         except Exception:  # a bug in a collector: this scrape fails, the endpoint goes on
@@ -79,7 +84,8 @@ class _Endpoint:
         extra = 'WWW-Authenticate: Bearer realm="mimamori"\r\n' if status.startswith("401") else ""
         writer.write(
             f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-            f"{extra}Connection: close\r\n\r\n".encode("ascii") + body
+            f"{extra}Connection: close\r\n\r\n".encode("ascii")
+            + body
         )
         with suppress(ConnectionError):
             await writer.drain()

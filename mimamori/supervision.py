@@ -46,8 +46,13 @@ class Supervisor:
                 while crashes and crashes[0] < now - WINDOW_SECONDS:
                     crashes.popleft()
                 if len(crashes) > RESTARTS:
-                    log.critical("%s failed %d times in %.0f s: ending the process",
-                                 part, len(crashes), WINDOW_SECONDS, exc_info=True)
+                    log.critical(
+                        "%s failed %d times in %.0f s: ending the process",
+                        part,
+                        len(crashes),
+                        WINDOW_SECONDS,
+                        exc_info=True,
+                    )
                     self.gave_up = self.gave_up or part
                     self._stop.set()
                     return

@@ -45,8 +45,16 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(ingest.Refused, ingest.answer_refused)
     # The gates' ingest first: routes are tried in order, and it is the busiest path by far.
-    for router in (ingest.router, home.router, auth.router, guardian.router, chat_photos.router, staff.router,
-                   support.router, admin.router):
+    for router in (
+        ingest.router,
+        home.router,
+        auth.router,
+        guardian.router,
+        chat_photos.router,
+        staff.router,
+        support.router,
+        admin.router,
+    ):
         app.include_router(router)
     for router in extra_routers:
         app.include_router(router)
@@ -84,5 +92,6 @@ async def _bad_request(request: Request, exc: RequestValidationError) -> Respons
         return await request_validation_exception_handler(request, exc)
     if any(error["loc"][0] == "path" for error in exc.errors()):
         return await _error_page(request, HTTPException(404))  # a path no record could have
-    return page(request, "error.html", status_code=400,
-                message="入力内容を確認してください。 Please check what you entered.")
+    return page(
+        request, "error.html", status_code=400, message="入力内容を確認してください。 Please check what you entered."
+    )

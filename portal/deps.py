@@ -9,8 +9,8 @@ from fastapi import Depends, HTTPException, Request
 
 from core import sealing
 from core.models import Guardian, PortalSession, StaffAccount, StaffRole
-from core.photos import Viewer
 from core.passwords import Passwords
+from core.photos import Viewer
 from core.sessions import find_session
 
 SESSION_COOKIE = "mimamori_session"

@@ -27,8 +27,10 @@ from portal.templating import page
 
 log = logging.getLogger(__name__)
 
-FAILED = ("申し訳ありません。処理中に問題が起きました。しばらくしてからもう一度お試しください。"
-          " Sorry, something went wrong on our side. Please try again in a little while.")
+FAILED = (
+    "申し訳ありません。処理中に問題が起きました。しばらくしてからもう一度お試しください。"
+    " Sorry, something went wrong on our side. Please try again in a little while."
+)
 
 
 class LastResort:
@@ -58,8 +60,13 @@ class LastResort:
 
 
 def _answer(request: Request, exc: Exception) -> Response:
-    log.error("portal: %s raised at %s answering %s %s; answered 500", type(exc).__name__, _where(exc),
-              request.method, _route(request))
+    log.error(
+        "portal: %s raised at %s answering %s %s; answered 500",
+        type(exc).__name__,
+        _where(exc),
+        request.method,
+        _route(request),
+    )
     return refusal(request, 500, "the server failed: try again later", FAILED)
 
 

@@ -18,7 +18,16 @@ from tortoise.models import Model
 
 from core.login import AccountKind, normalise_login
 from core.models import (
-    AuditEntry, Broadcast, ContactAddress, Delivery, Gate, Guardian, Photo, Pupil, Site, StaffAccount,
+    AuditEntry,
+    Broadcast,
+    ContactAddress,
+    Delivery,
+    Gate,
+    Guardian,
+    Photo,
+    Pupil,
+    Site,
+    StaffAccount,
 )
 
 FIRST_DAY = date(2000, 1, 1)  # no passage or audit entry is older; a day before it is a typo or a probe

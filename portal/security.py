@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+
 from fastapi import HTTPException, Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,8 +69,12 @@ def _add_headers(request: Request, headers: MutableHeaders, *, is_page: bool, pr
     if is_page and pre != request.state.pre_csrf:
         cookie = Response()
         cookie.set_cookie(
-            PRE_SESSION_COOKIE, request.state.pre_csrf, httponly=True, samesite="lax",
-            secure=is_tls(request), path="/",
+            PRE_SESSION_COOKIE,
+            request.state.pre_csrf,
+            httponly=True,
+            samesite="lax",
+            secure=is_tls(request),
+            path="/",
         )
         headers.append("set-cookie", cookie.headers["set-cookie"])
 
@@ -83,4 +88,6 @@ async def csrf_protect(request: Request) -> None:
     form = await request.form()
     sent = form.get("csrf")
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
-        raise HTTPException(403, "フォームの有効期限が切れました。もう一度お試しください。 The form expired: please try again.")
+        raise HTTPException(
+            403, "フォームの有効期限が切れました。もう一度お試しください。 The form expired: please try again."
+        )

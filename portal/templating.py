@@ -14,7 +14,6 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from core.tokyo import TOKYO
 from portal.language import bilingual, language_of, message
 
-
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -44,6 +43,4 @@ def page(
     csrf = session.csrf_token if session is not None else request.state.pre_csrf
     context.setdefault("account", getattr(request.state, "account", None))
     context.setdefault("lang", language_of(request, context["account"]))
-    return using.TemplateResponse(
-        request, name, {"csrf": csrf, "session": session, **context}, status_code=status_code
-    )
+    return using.TemplateResponse(request, name, {"csrf": csrf, "session": session, **context}, status_code=status_code)

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +21,7 @@ from core import db, sealing
 from core.config import Settings, load_settings
 from core.keyring import Keyring
 from core.passwords import Passwords
+from tests.imapserver import ImapServer
 
 TEST_DATABASE_ENV = "MIMAMORI_TEST_DATABASE_URL"
 REPO = Path(__file__).resolve().parent.parent
@@ -83,11 +84,7 @@ class _PostgresDatabases:
 @pytest.fixture(scope="session")
 async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[object]:
     admin_url = os.environ.get(TEST_DATABASE_ENV)
-    factory = (
-        _PostgresDatabases(admin_url)
-        if admin_url
-        else _SqliteDatabases(tmp_path_factory.mktemp("databases"))
-    )
+    factory = _PostgresDatabases(admin_url) if admin_url else _SqliteDatabases(tmp_path_factory.mktemp("databases"))
     await factory.prepare()
     yield factory
     await factory.finish()
@@ -136,9 +133,7 @@ def database_away(database_url: str) -> Callable[[], object]:
 
 @pytest.fixture
 def settings(database_url: str, keyring_path: Path, tmp_path: Path) -> Settings:
-    return load_settings(
-        None, data_dir=tmp_path / "var", database_url=database_url, keyring=str(keyring_path)
-    )
+    return load_settings(None, data_dir=tmp_path / "var", database_url=database_url, keyring=str(keyring_path))
 
 
 @pytest.fixture
@@ -203,3 +198,10 @@ def cli(cli_env: dict[str, str], tmp_path: Path) -> Cli:
         return CliResult(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture
+def imap_server() -> Iterator[ImapServer]:
+    server = ImapServer().start()
+    yield server
+    server.remove()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from itertools import count
-
 from datetime import UTC, datetime
+from itertools import count
 
 from core import sealing
 from core.accounts import add_gate
@@ -78,7 +77,9 @@ async def make_site_staff(site: Site, email: str, login_id: str | None = None) -
     )
     await staff.sites.add(site)
     await StaffAddress.create(
-        staff=staff, channel=Channel.EMAIL, value=email,
+        staff=staff,
+        channel=Channel.EMAIL,
+        value=email,
         value_index=sealing.installed().blind_index("address:email", email),
         verified_at=datetime.now(UTC),
     )

@@ -89,9 +89,16 @@ class ImapServer:
             self.certificate = _self_signed(self.root)
             ssl_setting = f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{self.root / 'key.pem'}"
         self.config = self.root / "dovecot.conf"
-        self.config.write_text(_CONFIG.format(
-            root=self.root, port=self.port, tls_port=self.tls_port, uid=self._uid, gid=self._gid, ssl=ssl_setting,
-        ))
+        self.config.write_text(
+            _CONFIG.format(
+                root=self.root,
+                port=self.port,
+                tls_port=self.tls_port,
+                uid=self._uid,
+                gid=self._gid,
+                ssl=ssl_setting,
+            )
+        )
         for sub in ("run", "state", "mail"):
             (self.root / sub).mkdir()
         self.maildir = self.root / "mail" / user
@@ -182,8 +189,7 @@ class ImapServer:
                 return []
             _, data = connection.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
             return [
-                part[1].decode(errors="replace").partition(":")[2].strip()
-                for part in data if isinstance(part, tuple)
+                part[1].decode(errors="replace").partition(":")[2].strip() for part in data if isinstance(part, tuple)
             ]
         finally:
             connection.logout()
@@ -220,16 +226,20 @@ def _self_signed(root: Path) -> Path:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    (root / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ))
+    (root / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     path = root / "cert.pem"
     path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     return path

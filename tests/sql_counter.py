@@ -67,8 +67,11 @@ def counting_statements() -> Iterator[Counted]:
 
     patch(aiosqlite.Connection, "_execute", _execute)
     for name in _POSTGRES:
-        patch(asyncpg.connection.Connection, name,
-              _wrap(counted, getattr(asyncpg.connection.Connection, name), name, trip=True))
+        patch(
+            asyncpg.connection.Connection,
+            name,
+            _wrap(counted, getattr(asyncpg.connection.Connection, name), name, trip=True),
+        )
     try:
         yield counted
     finally:

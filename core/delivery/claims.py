@@ -26,9 +26,7 @@ from core.models import Channel, Delivery, DeliveryStatus
 RENEW_CHUNK = 500
 
 
-async def claim_batch(
-    channels: Iterable[Channel], *, limit: int, lease: timedelta, now: datetime
-) -> list[Delivery]:
+async def claim_batch(channels: Iterable[Channel], *, limit: int, lease: timedelta, now: datetime) -> list[Delivery]:
     """Claim up to ``limit`` due deliveries, most urgent first, and lease them."""
     meta = Delivery._meta
     client = meta.db
@@ -40,8 +38,13 @@ async def claim_batch(
     when = meta.fields_map["next_attempt_at"]
     now_db = when.to_db_value(now, Delivery)
     params = [
-        DeliveryStatus.SENDING.value, when.to_db_value(now + lease, Delivery), now_db,
-        DeliveryStatus.QUEUED.value, now_db, *channel_values, limit,
+        DeliveryStatus.SENDING.value,
+        when.to_db_value(now + lease, Delivery),
+        now_db,
+        DeliveryStatus.QUEUED.value,
+        now_db,
+        *channel_values,
+        limit,
     ]
     mark = [placeholder(dialect, n) for n in range(1, len(params) + 1)]
     channels_in = ", ".join(mark[5:-1])
@@ -63,8 +66,10 @@ async def claim_batch(
     claimed = [Delivery._init_from_db(**_datetimes_parsed(row)) for row in rows]
     claimed.sort(key=lambda row: (row.priority, row.next_attempt_at, row.id))  # RETURNING has no order
     metrics.claimed(
-        channel_values[0] if len(channel_values) == 1 else "several", len(claimed),
-        retries=sum(row.attempts > 1 for row in claimed), seconds=time.perf_counter() - started,
+        channel_values[0] if len(channel_values) == 1 else "several",
+        len(claimed),
+        retries=sum(row.attempts > 1 for row in claimed),
+        seconds=time.perf_counter() - started,
     )
     return claimed
 
@@ -77,7 +82,8 @@ async def claim_batch(
 _READ_IN_INDEX_ORDER = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"
 
 _DATETIME_COLUMNS = tuple(
-    column for name, column in Delivery._meta.fields_db_projection.items()
+    column
+    for name, column in Delivery._meta.fields_db_projection.items()
     if isinstance(Delivery._meta.fields_map[name], fields.DatetimeField)
 )
 
@@ -98,7 +104,7 @@ async def renew_leases(ids: Collection[int], *, until: datetime) -> int:
     renewed = 0
     for start in range(0, len(held), RENEW_CHUNK):
         renewed += await Delivery.filter(
-            id__in=held[start:start + RENEW_CHUNK], status=DeliveryStatus.SENDING
+            id__in=held[start : start + RENEW_CHUNK], status=DeliveryStatus.SENDING
         ).update(lease_until=until)
     return renewed
 

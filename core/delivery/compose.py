@@ -132,15 +132,20 @@ class NoticeComposer:
                 value = staff_address.value  # type: ignore[union-attr]
             notice = self._notice(row, language)
             photo = photos.get(row.id)
-            composed.append((row, Outgoing(
-                delivery_id=row.id,
-                idempotency_key=row.idempotency_key,
-                kind=row.kind,
-                address=value,
-                notice=notice,
-                photo=photo if isinstance(photo, bytes) else None,
-                photo_link=photo if isinstance(photo, PhotoLink) else None,
-            )))
+            composed.append(
+                (
+                    row,
+                    Outgoing(
+                        delivery_id=row.id,
+                        idempotency_key=row.idempotency_key,
+                        kind=row.kind,
+                        address=value,
+                        notice=notice,
+                        photo=photo if isinstance(photo, bytes) else None,
+                        photo_link=photo if isinstance(photo, PhotoLink) else None,
+                    ),
+                )
+            )
         return composed
 
     def _notice(self, row: Delivery, language: Language) -> RenderedNotice:
@@ -156,9 +161,7 @@ class NoticeComposer:
             if len(self._rendered) >= _RENDER_CACHE_LIMIT:
                 self._rendered.clear()
             broadcast = self._broadcasts[row.broadcast_id]  # type: ignore[index]
-            context = broadcast_context(
-                broadcast, self._settings, ack_token=_TOKEN_PLACEHOLDER, channel=row.channel
-            )
+            context = broadcast_context(broadcast, self._settings, ack_token=_TOKEN_PLACEHOLDER, channel=row.channel)
             template = self._rendered[key] = render(NoticeKind.BROADCAST, row.channel, language, context)  # type: ignore[index]
         return with_token(template, row.ack_token)
 
@@ -176,7 +179,9 @@ class NoticeComposer:
         wanted = {
             row.id: (row.passage_id, row.channel)
             for row in rows
-            if row.kind is NoticeKind.PASSAGE and row.channel is not Channel.EMAIL and row.passage_id
+            if row.kind is NoticeKind.PASSAGE
+            and row.channel is not Channel.EMAIL
+            and row.passage_id
             and row.address_id in addresses
             and getattr(guardians.get(addresses[row.address_id].guardian_id), "photos_in_chat", False)
         }
@@ -189,8 +194,16 @@ class NoticeComposer:
         by_bytes = {p for p, channel in wanted.values() if channel is not Channel.LINE}
         by_link = {p for p, channel in wanted.values() if channel is Channel.LINE}
         jpegs = {p.passage_id: p.jpeg for p in await Photo.filter(passage_id__in=by_bytes)} if by_bytes else {}
-        ends = {p.passage_id: p.expires_at for p in await Photo.filter(
-            passage_id__in=by_link, expires_at__gt=now).only("id", "passage_id", "expires_at")} if by_link else {}
+        ends = (
+            {
+                p.passage_id: p.expires_at
+                for p in await Photo.filter(passage_id__in=by_link, expires_at__gt=now).only(
+                    "id", "passage_id", "expires_at"
+                )
+            }
+            if by_link
+            else {}
+        )
         found: dict[int, bytes | PhotoLink] = {}
         for delivery, (passage, channel) in wanted.items():
             if channel is Channel.LINE and passage in ends:
@@ -219,11 +232,15 @@ class NoticeComposer:
 def _reply(row: Delivery) -> Outgoing:
     """A queued bot answer (core.delivery.outbox.enqueue_reply): its chat and text are in the payload."""
     payload = json.loads(row.payload or "{}")
-    notice = RenderedNotice(subject="", text=payload["text"], html=None, actions=tuple(
-        Action(label, postback=postback) for label, postback in payload["buttons"]
-    ))
-    return Outgoing(delivery_id=row.id, idempotency_key=row.idempotency_key, kind=row.kind,
-                    address=payload["chat"], notice=notice)
+    notice = RenderedNotice(
+        subject="",
+        text=payload["text"],
+        html=None,
+        actions=tuple(Action(label, postback=postback) for label, postback in payload["buttons"]),
+    )
+    return Outgoing(
+        delivery_id=row.id, idempotency_key=row.idempotency_key, kind=row.kind, address=payload["chat"], notice=notice
+    )
 
 
 def with_token(notice: RenderedNotice, token: str | None) -> RenderedNotice:

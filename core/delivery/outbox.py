@@ -7,8 +7,8 @@ verification), so a notice is never lost between the two; the worker sends it la
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
@@ -19,7 +19,6 @@ from tortoise.transactions import in_transaction
 from core.db import insert_rows
 from core.identifiers import new_token
 from core.models import Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
-
 
 REPLY_KEEP = timedelta(hours=12)  # an answer later than this is no answer any more
 
@@ -102,14 +101,25 @@ async def enqueue_to_guardians(
     """
     now = datetime.now(UTC)
     body = json.dumps(payload, ensure_ascii=False) if payload is not None else None
-    await insert_rows(Delivery, [
-        {
-            "idempotency_key": idempotency_key(fact, recipient), "kind": kind, "channel": recipient.channel,
-            "priority": int(priority), "address_id": recipient.address_id, "guardian_id": recipient.guardian_id,
-            "passage_id": passage_id, "payload": body, "next_attempt_at": now, "expires_at": expires_at,
-        }
-        for recipient in recipients
-    ], ignore_conflicts=True)
+    await insert_rows(
+        Delivery,
+        [
+            {
+                "idempotency_key": idempotency_key(fact, recipient),
+                "kind": kind,
+                "channel": recipient.channel,
+                "priority": int(priority),
+                "address_id": recipient.address_id,
+                "guardian_id": recipient.guardian_id,
+                "passage_id": passage_id,
+                "payload": body,
+                "next_attempt_at": now,
+                "expires_at": expires_at,
+            }
+            for recipient in recipients
+        ],
+        ignore_conflicts=True,
+    )
 
 
 async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequence[tuple[str, str]]) -> None:
@@ -120,7 +130,11 @@ async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequenc
     """
     now = datetime.now(UTC)
     await Delivery.create(
-        idempotency_key=f"reply:{new_token()}", kind=NoticeKind.REPLY, channel=channel,
-        priority=int(Priority.URGENT), next_attempt_at=now, expires_at=now + REPLY_KEEP,
+        idempotency_key=f"reply:{new_token()}",
+        kind=NoticeKind.REPLY,
+        channel=channel,
+        priority=int(Priority.URGENT),
+        next_attempt_at=now,
+        expires_at=now + REPLY_KEEP,
         payload=json.dumps({"chat": chat, "text": text, "buttons": [list(b) for b in buttons]}, ensure_ascii=False),
     )

@@ -87,7 +87,8 @@ async def record_outcomes(
     async with in_transaction():
         if changed:
             await update_rows(
-                Delivery, changed,
+                Delivery,
+                changed,
                 ["status", "sent_at", "provider_message_id", "last_error", "lease_until", "next_attempt_at"],
             )
         for address_id, failure in verdicts:
@@ -149,9 +150,9 @@ async def _judge_address(address_id: int, failure: PermanentFailure, settings: D
 async def chat_blocked(channel: Channel, value: str, reason: str) -> int:
     """The person blocked us outside a send (a LINE unfollow): as a 403 would have told us."""
     blocked = 0
-    for address in await ContactAddress.filter(
-        channel=channel, value_index=address_index(channel, value)
-    ).exclude(status=AddressStatus.INACTIVE):
+    for address in await ContactAddress.filter(channel=channel, value_index=address_index(channel, value)).exclude(
+        status=AddressStatus.INACTIVE
+    ):
         async with in_transaction():
             await _mark_blocked(address, reason)
         blocked += 1
@@ -167,9 +168,9 @@ async def _mark_blocked(address: ContactAddress, reason: str) -> None:
 
 
 async def _tell_other_addresses(blocked: ContactAddress) -> None:
-    others = await ContactAddress.filter(
-        guardian_id=blocked.guardian_id, status=AddressStatus.ACTIVE
-    ).exclude(id=blocked.id)
+    others = await ContactAddress.filter(guardian_id=blocked.guardian_id, status=AddressStatus.ACTIVE).exclude(
+        id=blocked.id
+    )
     for other in others:
         await enqueue(
             kind=NoticeKind.ADDRESS_INACTIVE,

@@ -37,9 +37,7 @@ class RenderedNotice:
     actions: tuple[Action, ...] = ()
 
 
-def render(
-    kind: NoticeKind, channel: Channel, language: Language, context: dict[str, Any]
-) -> RenderedNotice:
+def render(kind: NoticeKind, channel: Channel, language: Language, context: dict[str, Any]) -> RenderedNotice:
     template = _template(kind, channel, language)
     values = template.new_context(context)
     for _ in template.root_render_func(values):  # runs the top-level {% set %}s into ``values``
@@ -54,14 +52,14 @@ def render(
     if context.get("photo_url"):
         actions.append(Action(block("photo_label"), url=context["photo_url"]))
     if context.get("ack_url") or context.get("ack_postback"):
-        actions.append(
-            Action(block("ack_label"), url=context["ack_url"], postback=context.get("ack_postback"))
-        )
+        actions.append(Action(block("ack_label"), url=context["ack_url"], postback=context.get("ack_postback")))
     subject, text = " ".join(block("subject").split()), block("text")
     html = block("html") or None
     if html is None and channel is Channel.EMAIL:
-        html = _environment().get_template("notices/email_frame.html.j2").render(
-            subject=subject, text=text, actions=actions, language=language.value
+        html = (
+            _environment()
+            .get_template("notices/email_frame.html.j2")
+            .render(subject=subject, text=text, actions=actions, language=language.value)
         )
     return RenderedNotice(subject=subject, text=text, html=html, actions=tuple(actions))
 

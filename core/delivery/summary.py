@@ -29,11 +29,18 @@ class QueueSummary:
 
 async def queue_summary(*, since: timedelta = timedelta(hours=24), problems: int = 20) -> QueueSummary:
     rows = await Delivery.all().group_by("channel", "status").annotate(n=Count("id")).values("channel", "status", "n")
-    oldest = await Delivery.filter(status=DeliveryStatus.QUEUED).annotate(t=Min("queued_at")).values_list("t", flat=True)
-    recent = await Delivery.filter(
-        status__in=[DeliveryStatus.FAILED, DeliveryStatus.EXPIRED],
-        queued_at__gte=datetime.now(UTC) - since,
-    ).order_by("-id").limit(problems).values_list("id", "kind", "channel", "status", "last_error", "queued_at")
+    oldest = (
+        await Delivery.filter(status=DeliveryStatus.QUEUED).annotate(t=Min("queued_at")).values_list("t", flat=True)
+    )
+    recent = (
+        await Delivery.filter(
+            status__in=[DeliveryStatus.FAILED, DeliveryStatus.EXPIRED],
+            queued_at__gte=datetime.now(UTC) - since,
+        )
+        .order_by("-id")
+        .limit(problems)
+        .values_list("id", "kind", "channel", "status", "last_error", "queued_at")
+    )
     return QueueSummary(
         counts={(str(r["channel"]), str(r["status"])): r["n"] for r in rows},
         oldest_queued=oldest[0] if oldest else None,

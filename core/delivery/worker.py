@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from core import broadcasts, gate_health
 from core.config import Settings
-from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases, renew_leases
 from core.delivery import wakeup
+from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases, renew_leases
 from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
@@ -170,8 +170,9 @@ class DeliveryWorker:
             except Exception as exc:  # noqa: BLE001 - try again until the deadline
                 delay = rounds.failed(exc)
                 if time.monotonic() + delay > deadline:
-                    log.error("stopping with %d outcomes unrecorded: those notices will be sent again",
-                              len(self._results))
+                    log.error(
+                        "stopping with %d outcomes unrecorded: those notices will be sent again", len(self._results)
+                    )
                     return
                 await asyncio.sleep(delay)
 
@@ -213,9 +214,12 @@ class DeliveryWorker:
         if self._in_flight:
             return False
         await self.housekeeping()
-        return not await broadcasts.fanout_pending() and not await Delivery.filter(
-            status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
-        ).exists()
+        return (
+            not await broadcasts.fanout_pending()
+            and not await Delivery.filter(
+                status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
+            ).exists()
+        )
 
     async def _fill(self) -> tuple[int, bool]:
         """Claim work for channels with room: (how many claimed, some queue was too full)."""
@@ -266,9 +270,13 @@ class DeliveryWorker:
         for row, message in composed:
             last = groups[-1] if groups else None
             if (
-                limit > 1 and last and len(last) < limit
-                and isinstance(message, Outgoing) and message.kind is NoticeKind.BROADCAST
-                and isinstance(last[0][1], Outgoing) and last[0][1].notice == message.notice
+                limit > 1
+                and last
+                and len(last) < limit
+                and isinstance(message, Outgoing)
+                and message.kind is NoticeKind.BROADCAST
+                and isinstance(last[0][1], Outgoing)
+                and last[0][1].notice == message.notice
                 and last[0][0].broadcast_id == row.broadcast_id
             ):
                 last.append((row, message))
@@ -305,8 +313,12 @@ class DeliveryWorker:
             else:
                 sent = [await transport.send(messages[0])]
         except Exception as exc:  # a transport bug must not stop delivery: retry later
-            log.exception("%s transport raised on delivery %s", transport.channel.value, messages[0].delivery_id,
-                          extra={"delivery_id": messages[0].delivery_id})
+            log.exception(
+                "%s transport raised on delivery %s",
+                transport.channel.value,
+                messages[0].delivery_id,
+                extra={"delivery_id": messages[0].delivery_id},
+            )
             sent = [TemporaryFailure(f"unexpected error: {exc!r}")] * len(messages)
         by_id = {m.delivery_id: outcome for m, outcome in zip(messages, sent, strict=True)}
         return [by_id[row.id] if isinstance(m, Outgoing) else m for row, m in item]
@@ -325,8 +337,13 @@ class DeliveryWorker:
             self.sent += recorded.sent
 
     async def _every(
-        self, seconds: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event, rounds: Rounds,
-        *, sooner: asyncio.Event | None = None,
+        self,
+        seconds: float,
+        job: Callable[[], Awaitable[object]],
+        stop: asyncio.Event,
+        rounds: Rounds,
+        *,
+        sooner: asyncio.Event | None = None,
     ) -> None:
         """Run ``job`` every ``seconds`` until ``stop``; at once whenever ``sooner`` is set. A
         failed round waits out the backoff instead (the database restarting, say)."""

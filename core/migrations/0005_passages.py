@@ -1,16 +1,16 @@
-from tortoise import migrations
+from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
-from tortoise import fields
+
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0004_delivery_kinds')]
+    dependencies = [("core", "0004_delivery_kinds")]
 
     initial = False
 
     operations = [
         ops.AddField(
-            model_name='Passage',
-            name='photo_missing',
+            model_name="Passage",
+            name="photo_missing",
             field=fields.CharField(null=True, max_length=300),
         ),
     ]

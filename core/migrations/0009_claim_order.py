@@ -31,12 +31,12 @@ async def _nothing(apps, schema_editor) -> None:  # noqa: ANN001
 
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0008_inbound')]
+    dependencies = [("core", "0008_inbound")]
 
     initial = False
 
     operations = [
-        _RemoveIndexIfPresent(model_name='Delivery', fields=['status', 'priority', 'next_attempt_at']),
-        ops.AddIndex(model_name='Delivery', index=Index(fields=['status', 'priority', 'next_attempt_at', 'id'])),
+        _RemoveIndexIfPresent(model_name="Delivery", fields=["status", "priority", "next_attempt_at"]),
+        ops.AddIndex(model_name="Delivery", index=Index(fields=["status", "priority", "next_attempt_at", "id"])),
         ops.RunPython(_restore_broadcast_index, _nothing),
     ]

@@ -1,16 +1,16 @@
-from tortoise import migrations
+from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
-from tortoise import fields
+
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0009_claim_order')]
+    dependencies = [("core", "0009_claim_order")]
 
     initial = False
 
     operations = [
         ops.AddField(
-            model_name='PhotoView',
-            name='via',
+            model_name="PhotoView",
+            name="via",
             field=fields.CharField(null=True, max_length=10),
         ),
     ]

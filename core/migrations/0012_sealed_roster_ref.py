@@ -23,9 +23,9 @@ _CODES = re.compile(r"(?<![\w.])(?:[245]\d\d|[245]\.\d{1,3}\.\d{1,3})(?![\w.])")
 _REASONS = (("delivery", "last_error"), ("contact_address", "last_failure"), ("mail_reply", "last_error"))
 _TELEGRAM_IDS = {
     "sqlite": "UPDATE delivery SET provider_message_id = substr(provider_message_id, instr(provider_message_id, ':') + 1)"
-              " WHERE channel = 'telegram' AND instr(provider_message_id, ':') > 0",
+    " WHERE channel = 'telegram' AND instr(provider_message_id, ':') > 0",
     "postgres": "UPDATE delivery SET provider_message_id = split_part(provider_message_id, ':', 2)"
-                " WHERE channel = 'telegram' AND strpos(provider_message_id, ':') > 0",
+    " WHERE channel = 'telegram' AND strpos(provider_message_id, ':') > 0",
 }
 
 

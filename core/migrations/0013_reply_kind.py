@@ -4,10 +4,10 @@ Only the field's description (its list of values) changes, and no database check
 the column is left alone, so SQLite does not rebuild the outbox table (and lose its indexes, see 0009).
 """
 
-from tortoise import migrations
+from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
+
 from core.models.enums import NoticeKind
-from tortoise import fields
 
 
 class _DescriptionOnly(ops.AlterField):
@@ -19,14 +19,18 @@ class _DescriptionOnly(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0012_sealed_roster_ref')]
+    dependencies = [("core", "0012_sealed_roster_ref")]
 
     initial = False
 
     operations = [
         _DescriptionOnly(
-            model_name='Delivery',
-            name='kind',
-            field=fields.CharEnumField(description='PASSAGE: passage\nBROADCAST: broadcast\nVERIFICATION: verification\nSTAFF: staff\nADDRESS_INACTIVE: address_inactive\nREPLY: reply', enum_type=NoticeKind, max_length=20),
+            model_name="Delivery",
+            name="kind",
+            field=fields.CharEnumField(
+                description="PASSAGE: passage\nBROADCAST: broadcast\nVERIFICATION: verification\nSTAFF: staff\nADDRESS_INACTIVE: address_inactive\nREPLY: reply",
+                enum_type=NoticeKind,
+                max_length=20,
+            ),
         ),
     ]

@@ -22,7 +22,9 @@ class Broadcast(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     confirmed_at = fields.DatetimeField(null=True)
     confirmed_by: fields.ForeignKeyNullableRelation[StaffAccount] = fields.ForeignKeyField(
-        "core.StaffAccount", related_name="confirmed_broadcasts", null=True,
+        "core.StaffAccount",
+        related_name="confirmed_broadcasts",
+        null=True,
         on_delete=fields.SET_NULL,
     )
     fanout_cursor = fields.IntField(default=0)  # last guardian id fanned out to

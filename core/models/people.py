@@ -1,9 +1,14 @@
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from core.fields import LocalTimeField, SealedText
 from core.models.enums import Language, TagStatus
 from core.models.sites import Site
+
+if TYPE_CHECKING:
+    from core.models.addresses import ContactAddress
 
 
 class Pupil(Model):

@@ -4,6 +4,13 @@ from core.roster.apply import ImportResult, NewGuardian, guardian_key, import_ro
 from core.roster.parse import ParsedRoster, RosterFileError, RosterRow, RowProblem, parse_roster
 
 __all__ = [
-    "ImportResult", "NewGuardian", "ParsedRoster", "RosterFileError", "RosterRow", "RowProblem",
-    "guardian_key", "import_roster", "parse_roster",
+    "ImportResult",
+    "NewGuardian",
+    "ParsedRoster",
+    "RosterFileError",
+    "RosterRow",
+    "RowProblem",
+    "guardian_key",
+    "import_roster",
+    "parse_roster",
 ]

@@ -172,9 +172,7 @@ class _State:
             for address in await ContactAddress.filter(guardian_id__in=chunk):
                 self.addresses.setdefault(address.guardian_id, []).append(address)
 
-    def check(
-        self, rows: Sequence[RosterRow], *, max_addresses: int
-    ) -> tuple[list[RosterRow], list[RowProblem]]:
+    def check(self, rows: Sequence[RosterRow], *, max_addresses: int) -> tuple[list[RosterRow], list[RowProblem]]:
         """Rows that fit what the database holds, and problems with the others."""
         kept: list[RosterRow] = []
         problems: list[RowProblem] = []
@@ -215,9 +213,7 @@ class _State:
 
 
 class _Writer:
-    def __init__(
-        self, state: _State, passwords: Passwords, result: ImportResult, progress: Progress
-    ) -> None:
+    def __init__(self, state: _State, passwords: Passwords, result: ImportResult, progress: Progress) -> None:
         self.state = state
         self.passwords = passwords
         self.result = result
@@ -251,9 +247,7 @@ class _Writer:
             }
             pupil = self.state.pupils.get(key)
             if pupil is None:
-                new.append(
-                    Pupil(roster_key=key, name_index=_name_index(row.pupil_name), **wanted)
-                )
+                new.append(Pupil(roster_key=key, name_index=_name_index(row.pupil_name), **wanted))
             elif _update(pupil, wanted):
                 pupil.name_index = _name_index(row.pupil_name)
                 await pupil.save()
@@ -330,11 +324,7 @@ class _Writer:
             registration_code_index=registration_code_index(code),
             **wanted,
         )
-        pupils = tuple(
-            dict.fromkeys(
-                f"{row.school} {row.grade}年{row.class_name}組 {row.pupil_name}" for row in rows
-            )
-        )
+        pupils = tuple(dict.fromkeys(f"{row.school} {row.grade}年{row.class_name}組 {row.pupil_name}" for row in rows))
         return guardian, NewGuardian(ref, login_id, password, code, wanted["name"], pupils)
 
     async def _write_links(self, guardian_rows: dict[str, list[RosterRow]]) -> None:
@@ -416,8 +406,10 @@ async def _unused(model: type[Model], column: str, make: Callable[[], str], coun
 async def _unused_codes(count: int) -> list[str]:
     by_index: dict[str, str] = {}
     while len(by_index) < count:
-        fresh = {registration_code_index(code): code for code in
-                 (new_registration_code() for _ in range(count - len(by_index)))}
+        fresh = {
+            registration_code_index(code): code
+            for code in (new_registration_code() for _ in range(count - len(by_index)))
+        }
         taken = await _fetch_in(Guardian, "registration_code_index", fresh.keys())
         for guardian in taken:
             fresh.pop(guardian.registration_code_index, None)  # type: ignore[arg-type]

@@ -19,7 +19,14 @@ from core.sealing import normalise
 from core.text import HiddenCharacters, clean_name
 
 REQUIRED_COLUMNS = (
-    "school", "grade", "class", "pupil_name", "tag_id", "guardian_name", "guardian_ref", "services",
+    "school",
+    "grade",
+    "class",
+    "pupil_name",
+    "tag_id",
+    "guardian_name",
+    "guardian_ref",
+    "services",
 )
 OPTIONAL_COLUMNS = ("email1", "email2", "pupil_ref")
 SERVICES = {"ictag+broadcast": True, "broadcast": False}  # value -> has the IC-tag service
@@ -95,9 +102,7 @@ def parse_roster(data: bytes, *, max_addresses: int) -> ParsedRoster:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(columns):
-            parsed.problems.append(
-                RowProblem(line, f"expected {len(columns)} columns, found {len(cells)}")
-            )
+            parsed.problems.append(RowProblem(line, f"expected {len(columns)} columns, found {len(cells)}"))
             continue
         row_or_problem = _read_row(line, dict(zip(columns, cells, strict=True)))
         if isinstance(row_or_problem, RowProblem):
@@ -209,17 +214,11 @@ def _check_rows_agree(parsed: ParsedRoster, *, max_addresses: int) -> None:
                 f" but {row.guardian_name} here"
             )
         elif (pupil.grade, pupil.class_name, pupil.tag) != (row.grade, row.class_name, row.tag):
-            reason = (
-                f"{row.pupil_name} at {row.school} has grade, class or tag_id different"
-                f" from line {pupil.line}"
-            )
+            reason = f"{row.pupil_name} at {row.school} has grade, class or tag_id different from line {pupil.line}"
         elif row.tag and owner.pupil_identity != row.pupil_identity:
             reason = f"tag_id {row.tag} is already {owner.pupil_name}'s on line {owner.line}"
         elif len(emails) + len(new) > max_addresses:
-            reason = (
-                f"guardian_ref {row.guardian_ref} would have more than {max_addresses}"
-                " mail addresses"
-            )
+            reason = f"guardian_ref {row.guardian_ref} would have more than {max_addresses} mail addresses"
         if reason is not None:
             parsed.problems.append(RowProblem(row.line, reason))
             continue
@@ -230,4 +229,3 @@ def _check_rows_agree(parsed: ParsedRoster, *, max_addresses: int) -> None:
         guardian_emails[row.guardian_identity] = emails + new
         kept.append(row)
     parsed.rows = kept
-

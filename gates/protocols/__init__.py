@@ -50,9 +50,7 @@ def make_parser(name: str, options: ParserOptions = ParserOptions()) -> FramePar
     try:
         parser_class = available()[name]
     except KeyError:
-        raise UnknownProtocol(
-            f"unknown reader protocol {name!r} (known: {', '.join(sorted(available()))})"
-        ) from None
+        raise UnknownProtocol(f"unknown reader protocol {name!r} (known: {', '.join(sorted(available()))})") from None
     return parser_class(options)
 
 

@@ -37,7 +37,7 @@ class Parser(BadFrameCounter):
         if not text.startswith(self._prefix):
             self.bad("a line without the prefix", line)
             return None
-        number = text[len(self._prefix):].strip()
+        number = text[len(self._prefix) :].strip()
         if not _TAG.fullmatch(number):
             self.bad("a line that is not a tag number", line)
             return None

@@ -76,9 +76,7 @@ def add_staff(ctx: click.Context, login: str, role: str, sites: tuple[str, ...])
 
     async def _add() -> None:
         async with opened(settings_of(ctx)) as runtime:
-            issued = await accounts.add_staff(
-                login, StaffRole(role), list(sites), runtime.passwords, actor=cli_actor()
-            )
+            issued = await accounts.add_staff(login, StaffRole(role), list(sites), runtime.passwords, actor=cli_actor())
             click.echo(f"staff account {login} added (role {role}, id {issued.account_id}).")
             click.echo("One-time password, shown only now (to be changed at first login):")
             click.echo(issued.secret)
@@ -113,8 +111,11 @@ def staff_link_code(ctx: click.Context, login: str) -> None:
     required=True,
     help="CSV to write new guardians' login IDs, initial passwords and registration codes to.",
 )
-@click.option("--notices-out", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for one printable registration notice per new guardian.")
+@click.option(
+    "--notices-out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for one printable registration notice per new guardian.",
+)
 @click.option("--partial", is_flag=True, help="Import the good rows even if some rows are bad.")
 @click.pass_context
 def import_roster_command(
@@ -177,8 +178,10 @@ def import_roster_command(
                 f" The roster was imported; every new login is in {credentials_out}."
             ) from None
     counts = ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in sorted(result.counts.items()) if n)
-    click.echo(f"imported {result.rows - len(result.problems)} of {result.rows} rows"
-               f" (read as {result.encoding}): {counts or 'nothing changed'}")
+    click.echo(
+        f"imported {result.rows - len(result.problems)} of {result.rows} rows"
+        f" (read as {result.encoding}): {counts or 'nothing changed'}"
+    )
     click.echo(f"{len(result.new_guardians)} new guardian(s) written to {credentials_out}")
 
 

@@ -33,20 +33,29 @@ def create(ctx: click.Context, scope: str, category: str, title: str, body: str,
     async def _create() -> broadcasts.BroadcastPreview:
         async with opened(settings):
             draft = await broadcasts.create_draft(
-                author=None, scope=await broadcasts.parse_scope(scope), category=BroadcastCategory(category),
-                title=title, body=body, ack_requested=ack, actor=cli_actor(),
+                author=None,
+                scope=await broadcasts.parse_scope(scope),
+                category=BroadcastCategory(category),
+                title=title,
+                body=body,
+                ack_requested=ack,
+                actor=cli_actor(),
             )
             quota = await quota_now(settings.line) if settings.line.access_token is not None else None
             return await broadcasts.preview(draft.id, settings, line_quota=quota)
 
     preview = run(_create())
     click.echo(preview.broadcast.id)
-    click.echo(f"draft to {preview.scope_label}: {preview.recipients} guardian(s), "
-               + ", ".join(f"{c.value} {n}" for c, n in sorted(preview.addresses_by_channel.items())))
+    click.echo(
+        f"draft to {preview.scope_label}: {preview.recipients} guardian(s), "
+        + ", ".join(f"{c.value} {n}" for c, n in sorted(preview.addresses_by_channel.items()))
+    )
     if preview.line_quota is not None and preview.line_messages:
         left = preview.line_remaining_after
-        click.echo(f"LINE: uses {preview.line_messages} message(s) of the monthly quota"
-                   + (f", {left} left this month afterwards" if left is not None else " (no monthly limit)"))
+        click.echo(
+            f"LINE: uses {preview.line_messages} message(s) of the monthly quota"
+            + (f", {left} left this month afterwards" if left is not None else " (no monthly limit)")
+        )
     sample = preview.samples[Channel.EMAIL]
     click.echo(f"\nSubject: {sample.subject}\n\n{sample.text}\n")
     click.echo(f"Nothing is sent until: mimamori broadcast confirm {preview.broadcast.id}")

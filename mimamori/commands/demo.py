@@ -36,8 +36,13 @@ DEMO_CUTOFF = time(23, 59)
 
 
 @click.command("demo")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo"),
-              show_default=True, help="Wiped and filled afresh on every run.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/demo"),
+    show_default=True,
+    help="Wiped and filled afresh on every run.",
+)
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--every", type=float, default=4.0, show_default=True, help="Seconds between pupils at a gate.")
 @click.pass_context
@@ -54,10 +59,15 @@ def command(ctx: click.Context, data_dir: Path, port: int, every: float) -> None
             data_dir=data_dir,
             database_url=f"sqlite://{data_dir / 'mimamori.db'}",
             keyring=str(data_dir / "keyring.json"),
-            portal={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}",
-                    "tls_cert": None, "tls_key": None, "behind_proxy": False},
-            smtp={"host": "127.0.0.1", "port": smtp_port, "security": "none", "username": None,
-                  "password": None},
+            portal={
+                "host": "127.0.0.1",
+                "port": port,
+                "public_url": f"http://127.0.0.1:{port}",
+                "tls_cert": None,
+                "tls_key": None,
+                "behind_proxy": False,
+            },
+            smtp={"host": "127.0.0.1", "port": smtp_port, "security": "none", "username": None, "password": None},
             passages={"repeat_minutes": 1},  # so a pupil may leave a minute or two after arriving
         )
         city = run(_seed(settings, every))
@@ -74,8 +84,9 @@ async def _seed(settings: Settings, every: float) -> DemoCity:
         await accounts.add_site(HALL, SiteKind.HALL, actor=ACTOR)
         gate_keys[HALL] = (await accounts.add_gate(HALL, "入口", actor=ACTOR))[1]
         roster = demo_roster(SCHOOLS, PUPILS)
-        result = await import_roster(roster, passwords=runtime.passwords,
-                                     max_addresses=settings.accounts.max_addresses, actor=ACTOR)
+        result = await import_roster(
+            roster, passwords=runtime.passwords, max_addresses=settings.accounts.max_addresses, actor=ACTOR
+        )
         city = plan_walks(roster, SCHOOLS, HALL, gate_keys, every=every)
         guardian = next(g for g in result.new_guardians if g.guardian_ref == city.guardian_ref)
         city.logins.append(("保護者 guardian", guardian.login_id, guardian.initial_password))
@@ -101,16 +112,22 @@ async def _enrolled(staff_id: int) -> str:
 
 async def _run(settings: Settings, city: DemoCity, mailbox: DemoMailbox) -> None:
     stop = asyncio.Event()
-    serving = asyncio.create_task(serve(
-        settings, extra_routers=[demo_router(mailbox, city.second_factors)], stop=stop, log_level="warning",
-    ))
+    serving = asyncio.create_task(
+        serve(
+            settings,
+            extra_routers=[demo_router(mailbox, city.second_factors)],
+            stop=stop,
+            log_level="warning",
+        )
+    )
     if not await _listening(settings.portal.port, serving):
         await serving  # it failed to start: its error ends the demo
         return
     _print_welcome(settings, city)
     scratch = settings.data_dir / "gates"
-    walks = [asyncio.create_task(_walk(gate, city, settings, scratch / str(n), stop))
-             for n, gate in enumerate(city.gates)]
+    walks = [
+        asyncio.create_task(_walk(gate, city, settings, scratch / str(n), stop)) for n, gate in enumerate(city.gates)
+    ]
     reminder = asyncio.create_task(_remind_when_walked(settings, city, stop))
     try:
         await serving
@@ -137,8 +154,15 @@ async def _walk(gate: DemoGate, city: DemoCity, settings: Settings, directory: P
         await asyncio.wait_for(stop.wait(), timeout=gate.start_after)
     if stop.is_set():
         return
-    simulation = Simulation(settings.portal.public_url, gate.key, gate.tags, every=gate.every,
-                            count=len(gate.tags), camera=gate.camera, keep_running=True)
+    simulation = Simulation(
+        settings.portal.public_url,
+        gate.key,
+        gate.tags,
+        every=gate.every,
+        count=len(gate.tags),
+        camera=gate.camera,
+        keep_running=True,
+    )
     zone = ZoneInfo(settings.timezone)
 
     def passed(tag: str, at: datetime) -> None:
@@ -153,15 +177,19 @@ async def _remind_when_walked(settings: Settings, city: DemoCity, stop: asyncio.
         await asyncio.wait_for(stop.wait(), timeout=city.walk_seconds + 2)
     if not stop.is_set():
         url = settings.portal.public_url
-        click.echo(f"\n  Every pupil has passed; the gates stay up. Portal {url}/ , mailbox {url}/demo/mailbox ;"
-                   " Ctrl-C stops the demo.\n")
+        click.echo(
+            f"\n  Every pupil has passed; the gates stay up. Portal {url}/ , mailbox {url}/demo/mailbox ;"
+            " Ctrl-C stops the demo.\n"
+        )
 
 
 def _print_welcome(settings: Settings, city: DemoCity) -> None:
     url = settings.portal.public_url
     click.echo()
-    click.echo(f"  見守り Mimamori demo — {len(SCHOOLS)} schools and 1 children's hall, {PUPILS} pupils, "
-               f"{len(city.gates)} gates")
+    click.echo(
+        f"  見守り Mimamori demo — {len(SCHOOLS)} schools and 1 children's hall, {PUPILS} pupils, "
+        f"{len(city.gates)} gates"
+    )
     click.echo()
     click.echo(f"  portal    {url}/")
     click.echo(f"  mailbox   {url}/demo/mailbox   every mail the demo sends (demo only)")
@@ -174,9 +202,11 @@ def _print_welcome(settings: Settings, city: DemoCity) -> None:
     click.echo(f"  {url}/demo/mailbox?to={quote(city.guardian_email, safe='@')} and follow its link.")
     click.echo(f"  Staff, support and admin log in at {url}/staff/login; their second factor is enrolled, and")
     click.echo(f"  the current code is shown at {url}/demo/codes (demo only; in real use, an authenticator app).")
-    click.echo(f"  Gates: {', '.join(g.site for g in city.gates if g.camera)} with a camera (a generated video), "
-               f"{', '.join(g.site for g in city.gates if not g.camera)} without; pupils arrive over the next "
-               f"minutes, some leave.")
+    click.echo(
+        f"  Gates: {', '.join(g.site for g in city.gates if g.camera)} with a camera (a generated video), "
+        f"{', '.join(g.site for g in city.gates if not g.camera)} without; pupils arrive over the next "
+        f"minutes, some leave."
+    )
     click.echo(f"  {_bots_line(settings)}")
     click.echo("  Ctrl-C stops the demo; running it again starts afresh.")
     click.echo()

@@ -57,11 +57,21 @@ async def _run_worker(config: GateConfig) -> None:
 @click.option("--count", default=0, show_default=True, help="passes to make (0: until Ctrl-C)")
 @click.option("--protocol", default="em4100-ascii", show_default=True, type=click.Choice(["em4100-ascii", "line"]))
 @click.option("--camera/--no-camera", default=True, show_default=True, help="play a generated video as the camera")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="where the pty link, video and spool live (default: a temporary directory)")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where the pty link, video and spool live (default: a temporary directory)",
+)
 def simulate_command(
-    server_url: str, gate_key: str, tags: tuple[str, ...], every: float, count: int,
-    protocol: str, camera: bool, directory: Path | None,
+    server_url: str,
+    gate_key: str,
+    tags: tuple[str, ...],
+    every: float,
+    count: int,
+    protocol: str,
+    camera: bool,
+    directory: Path | None,
 ) -> None:
     """Drive a real gate worker: reader frames into a pty, a generated video as the camera."""
     from gates.simulator import Simulation

@@ -26,8 +26,12 @@ from portal.app import create_app
 
 
 @click.command("serve")
-@click.option("--behind-proxy", is_flag=True, default=None,
-              help="A TLS proxy is in front: listen without TLS and trust its X-Forwarded-* headers.")
+@click.option(
+    "--behind-proxy",
+    is_flag=True,
+    default=None,
+    help="A TLS proxy is in front: listen without TLS and trust its X-Forwarded-* headers.",
+)
 @click.pass_context
 def command(ctx: click.Context, behind_proxy: bool | None) -> None:
     """Run the portal with delivery workers, the chat bots and the mailbox reader in the same
@@ -40,7 +44,10 @@ def command(ctx: click.Context, behind_proxy: bool | None) -> None:
 
 
 async def serve(
-    settings: Settings, *, extra_routers: Sequence[APIRouter] = (), stop: asyncio.Event | None = None,
+    settings: Settings,
+    *,
+    extra_routers: Sequence[APIRouter] = (),
+    stop: asyncio.Event | None = None,
     log_level: str = "info",
 ) -> None:
     """Until Ctrl-C, SIGTERM or ``stop``; ``extra_routers`` are mounted after the bots' webhooks."""
@@ -69,7 +76,9 @@ async def serve(
             parts = [
                 asyncio.create_task(supervisor.keep("delivery", lambda: run_delivery(settings, stop)), name="delivery"),
                 asyncio.create_task(supervisor.keep("chat bots", lambda: bots.run(stop)), name="bots"),
-                asyncio.create_task(supervisor.keep("mail reader", lambda: run_inbound(settings, stop)), name="inbound"),
+                asyncio.create_task(
+                    supervisor.keep("mail reader", lambda: run_inbound(settings, stop)), name="inbound"
+                ),
                 asyncio.create_task(supervisor.keep("heartbeats", lambda: persist_heartbeats(stop)), name="heartbeats"),
                 asyncio.create_task(supervisor.keep("metrics", lambda: serve_metrics(settings, stop)), name="metrics"),
             ]

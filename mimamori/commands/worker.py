@@ -19,8 +19,11 @@ from mimamori.supervision import Supervisor
 
 
 @click.command("worker")
-@click.option("--inbound", is_flag=True,
-              help="Also read the [imap] mailbox (give it to one worker: registrations, bounces, alerts).")
+@click.option(
+    "--inbound",
+    is_flag=True,
+    help="Also read the [imap] mailbox (give it to one worker: registrations, bounces, alerts).",
+)
 @click.pass_context
 def command(ctx: click.Context, inbound: bool) -> None:
     """Send queued notices until stopped (Ctrl-C or SIGTERM finishes what is in flight)."""

@@ -19,8 +19,18 @@ from core.sessions import end_all_sessions
 from core.tokyo import TOKYO
 from portal.deps import Admin, PasswordsDep, staff_actor
 from portal.params import (
-    AuditAction, AuditActor, AuditEntryId, AuditTarget, Day, GateId, GateName, SiteId, SiteName, StaffId,
-    StaffLoginId, Word,
+    AuditAction,
+    AuditActor,
+    AuditEntryId,
+    AuditTarget,
+    Day,
+    GateId,
+    GateName,
+    SiteId,
+    SiteName,
+    StaffId,
+    StaffLoginId,
+    Word,
 )
 from portal.security import csrf_protect
 from portal.templating import page
@@ -32,9 +42,9 @@ ROSTER_MAX_BYTES = 20 * 1024 * 1024
 
 # ---- sites ---------------------------------------------------------------------------------------
 
+
 async def _sites_page(request: Request, status_code: int = 200, **extra) -> Response:
-    return page(request, "admin/sites.html", status_code=status_code,
-                sites=await Site.all().order_by("name"), **extra)
+    return page(request, "admin/sites.html", status_code=status_code, sites=await Site.all().order_by("name"), **extra)
 
 
 def _time(text: str) -> time:
@@ -51,7 +61,10 @@ async def sites(request: Request, admin: Admin) -> Response:
 
 @router.post("/sites")
 async def add_site(
-    request: Request, admin: Admin, name: Annotated[SiteName, Form()] = "", kind: Annotated[Word, Form()] = "school",
+    request: Request,
+    admin: Admin,
+    name: Annotated[SiteName, Form()] = "",
+    kind: Annotated[Word, Form()] = "school",
     cutoff: Annotated[Word, Form()] = "12:00",
 ) -> Response:
     try:
@@ -64,7 +77,10 @@ async def add_site(
 
 @router.post("/sites/{site_id}/cutoff")
 async def change_cutoff(
-    request: Request, site_id: SiteId, admin: Admin, cutoff: Annotated[Word, Form()] = "",
+    request: Request,
+    site_id: SiteId,
+    admin: Admin,
+    cutoff: Annotated[Word, Form()] = "",
 ) -> Response:
     site = await Site.get_or_none(id=site_id)
     if site is None:
@@ -74,16 +90,24 @@ async def change_cutoff(
     except UserError as error:
         return await _sites_page(request, 400, error=str(error))
     await site.save(update_fields=["cutoff"])
-    await audit.record(staff_actor(admin), "site.cutoff", target=f"site:{site.id}",
-                       details={"cutoff": site.cutoff.strftime("%H:%M")})
+    await audit.record(
+        staff_actor(admin), "site.cutoff", target=f"site:{site.id}", details={"cutoff": site.cutoff.strftime("%H:%M")}
+    )
     return RedirectResponse("/admin/sites", status_code=303)
 
 
 # ---- gates ---------------------------------------------------------------------------------------
 
+
 async def _gates_page(request: Request, status_code: int = 200, **extra) -> Response:
-    return page(request, "admin/gates.html", status_code=status_code, sites=await Site.all().order_by("name"),
-                gates=await Gate.all().order_by("site_id", "name").prefetch_related("site"), **extra)
+    return page(
+        request,
+        "admin/gates.html",
+        status_code=status_code,
+        sites=await Site.all().order_by("name"),
+        gates=await Gate.all().order_by("site_id", "name").prefetch_related("site"),
+        **extra,
+    )
 
 
 @router.get("/gates")
@@ -92,8 +116,9 @@ async def gates(request: Request, admin: Admin) -> Response:
 
 
 @router.post("/gates")
-async def add_gate(request: Request, admin: Admin, site: Annotated[SiteName, Form()] = "",
-                   name: Annotated[GateName, Form()] = "") -> Response:
+async def add_gate(
+    request: Request, admin: Admin, site: Annotated[SiteName, Form()] = "", name: Annotated[GateName, Form()] = ""
+) -> Response:
     try:
         if not name.strip():
             raise UserError("ゲート名を入力してください。 A gate needs a name.")
@@ -114,10 +139,18 @@ async def revoke_gate(request: Request, gate_id: GateId, admin: Admin) -> Respon
 
 # ---- staff accounts ------------------------------------------------------------------------------
 
+
 async def _staff_page(request: Request, status_code: int = 200, **extra) -> Response:
     people = await StaffAccount.all().order_by("login_id").prefetch_related("sites")
-    return page(request, "admin/staff.html", status_code=status_code, people=people, roles=list(StaffRole),
-                sites=await Site.all().order_by("name"), **extra)
+    return page(
+        request,
+        "admin/staff.html",
+        status_code=status_code,
+        people=people,
+        roles=list(StaffRole),
+        sites=await Site.all().order_by("name"),
+        **extra,
+    )
 
 
 @router.get("/staff")
@@ -127,14 +160,19 @@ async def staff_accounts(request: Request, admin: Admin) -> Response:
 
 @router.post("/staff")
 async def add_staff(
-    request: Request, admin: Admin, passwords: PasswordsDep, login_id: Annotated[StaffLoginId, Form()] = "",
-    role: Annotated[Word, Form()] = "", sites: Annotated[list[SiteName] | None, Form()] = None,
+    request: Request,
+    admin: Admin,
+    passwords: PasswordsDep,
+    login_id: Annotated[StaffLoginId, Form()] = "",
+    role: Annotated[Word, Form()] = "",
+    sites: Annotated[list[SiteName] | None, Form()] = None,
 ) -> Response:
     try:
         if role not in {r.value for r in StaffRole}:
             raise UserError("役割を選んでください。 Choose a role.")
-        issued = await accounts.add_staff(login_id.strip(), StaffRole(role), list(sites or []), passwords,
-                                          actor=staff_actor(admin))
+        issued = await accounts.add_staff(
+            login_id.strip(), StaffRole(role), list(sites or []), passwords, actor=staff_actor(admin)
+        )
     except UserError as error:
         return await _staff_page(request, 400, error=str(error))
     return await _staff_page(request, issued_login=login_id.strip(), issued_password=issued.secret)
@@ -155,8 +193,9 @@ async def reset_staff(request: Request, staff_id: StaffId, admin: Admin, passwor
     staff = await _other_staff(admin, staff_id)
     staff.totp_secret, staff.totp_enrolled_at, staff.totp_last_step = None, None, None
     await staff.save(update_fields=["totp_secret", "totp_enrolled_at", "totp_last_step"])
-    password = await login.reset_password(staff, passwords=passwords, actor=staff_actor(admin),
-                                          reason="administrator reset (password and second factor)")
+    password = await login.reset_password(
+        staff, passwords=passwords, actor=staff_actor(admin), reason="administrator reset (password and second factor)"
+    )
     return await _staff_page(request, issued_login=staff.login_id, issued_password=password)
 
 
@@ -172,6 +211,7 @@ async def disable_staff(request: Request, staff_id: StaffId, admin: Admin) -> Re
 
 # ---- roster --------------------------------------------------------------------------------------
 
+
 @router.get("/roster")
 async def roster_form(request: Request, admin: Admin) -> Response:
     return page(request, "admin/roster.html")
@@ -179,22 +219,41 @@ async def roster_form(request: Request, admin: Admin) -> Response:
 
 @router.post("/roster")
 async def roster_upload(
-    request: Request, admin: Admin, passwords: PasswordsDep, roster: Annotated[UploadFile, File()],
+    request: Request,
+    admin: Admin,
+    passwords: PasswordsDep,
+    roster: Annotated[UploadFile, File()],
     partial: Annotated[Word, Form()] = "",
 ) -> Response:
     data = await roster.read(ROSTER_MAX_BYTES + 1)
     if len(data) > ROSTER_MAX_BYTES:
-        return page(request, "admin/roster.html", status_code=400, error="ファイルが大きすぎます。 The file is too large.")
+        return page(
+            request, "admin/roster.html", status_code=400, error="ファイルが大きすぎます。 The file is too large."
+        )
     settings = request.app.state.settings
     try:
-        result = await import_roster(data, passwords=passwords, max_addresses=settings.accounts.max_addresses,
-                                     actor=staff_actor(admin), partial=bool(partial))
+        result = await import_roster(
+            data,
+            passwords=passwords,
+            max_addresses=settings.accounts.max_addresses,
+            actor=staff_actor(admin),
+            partial=bool(partial),
+        )
     except UserError as error:
         return page(request, "admin/roster.html", status_code=400, error=str(error))
-    notices = render_registration_notices(result.new_guardians, portal_url=settings.portal.public_url) \
-        if result.new_guardians else None
-    return page(request, "admin/roster.html", status_code=200 if result.written else 400, result=result,
-                portal_url=settings.portal.public_url, notices_uri=notices and _html_data_uri(notices))
+    notices = (
+        render_registration_notices(result.new_guardians, portal_url=settings.portal.public_url)
+        if result.new_guardians
+        else None
+    )
+    return page(
+        request,
+        "admin/roster.html",
+        status_code=200 if result.written else 400,
+        result=result,
+        portal_url=settings.portal.public_url,
+        notices_uri=notices and _html_data_uri(notices),
+    )
 
 
 def _html_data_uri(html: str) -> str:
@@ -205,10 +264,16 @@ def _html_data_uri(html: str) -> str:
 
 # ---- audit log -----------------------------------------------------------------------------------
 
+
 @router.get("/audit")
 async def audit_log(
-    request: Request, admin: Admin, action: AuditAction = "", actor: AuditActor = "", target: AuditTarget = "",
-    day: Day = None, before: AuditEntryId | None = None,
+    request: Request,
+    admin: Admin,
+    action: AuditAction = "",
+    actor: AuditActor = "",
+    target: AuditTarget = "",
+    day: Day = None,
+    before: AuditEntryId | None = None,
 ) -> Response:
     query = AuditEntry.all()
     if action.strip():
@@ -223,5 +288,10 @@ async def audit_log(
     if before is not None:
         query = query.filter(id__lt=before)
     entries = await query.order_by("-id").limit(AUDIT_PAGE)
-    return page(request, "admin/audit.html", entries=entries, more=len(entries) == AUDIT_PAGE,
-                query={"action": action, "actor": actor, "target": target, "day": day.isoformat() if day else ""})
+    return page(
+        request,
+        "admin/audit.html",
+        entries=entries,
+        more=len(entries) == AUDIT_PAGE,
+        query={"action": action, "actor": actor, "target": target, "day": day.isoformat() if day else ""},
+    )

@@ -14,10 +14,14 @@ from core.models import Guardian, PortalSession, StaffAccount
 from core.passwords import Passwords
 from core.sessions import end_session, open_session
 from portal.cookies import (
-    DEVICE_COOKIE, clear_session_cookie, set_device_cookie, set_language_cookie, set_session_cookie,
+    DEVICE_COOKIE,
+    clear_session_cookie,
+    set_device_cookie,
+    set_language_cookie,
+    set_session_cookie,
 )
-from portal.params import FreeText, GuardianLoginId, PagePath, StaffLoginId, Word
 from portal.deps import SESSION_COOKIE, PasswordsDep, Redirect, current_session, safe_next, with_next
+from portal.params import FreeText, GuardianLoginId, PagePath, StaffLoginId, Word
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -44,16 +48,22 @@ async def staff_login_form(request: Request, next: PagePath | None = None) -> Re
 
 @router.post("/login")
 async def guardian_login(
-    request: Request, passwords: PasswordsDep, login_id: Annotated[GuardianLoginId, Form()] = "",
-    password: Annotated[FreeText, Form()] = "", next: Annotated[PagePath, Form()] = "",
+    request: Request,
+    passwords: PasswordsDep,
+    login_id: Annotated[GuardianLoginId, Form()] = "",
+    password: Annotated[FreeText, Form()] = "",
+    next: Annotated[PagePath, Form()] = "",
 ) -> Response:
     return await _login(request, AccountKind.GUARDIAN, login_id, password, next, passwords)
 
 
 @router.post("/staff/login")
 async def staff_login(
-    request: Request, passwords: PasswordsDep, login_id: Annotated[StaffLoginId, Form()] = "",
-    password: Annotated[FreeText, Form()] = "", next: Annotated[PagePath, Form()] = "",
+    request: Request,
+    passwords: PasswordsDep,
+    login_id: Annotated[StaffLoginId, Form()] = "",
+    password: Annotated[FreeText, Form()] = "",
+    next: Annotated[PagePath, Form()] = "",
 ) -> Response:
     return await _login(request, AccountKind.STAFF, login_id, password, next, passwords)
 
@@ -63,18 +73,23 @@ async def _login(
 ) -> Response:
     target = safe_next(next, _HOME[kind])
     result = await authenticate(
-        kind, login_id, password, client=_client(request),
-        device_cookie=request.cookies.get(f"{DEVICE_COOKIE}_{kind.value}"), passwords=passwords,
+        kind,
+        login_id,
+        password,
+        client=_client(request),
+        device_cookie=request.cookies.get(f"{DEVICE_COOKIE}_{kind.value}"),
+        passwords=passwords,
     )
     if result.outcome is not LoginOutcome.OK:
         if result.outcome is LoginOutcome.THROTTLED:
             seconds = int(result.retry_after.total_seconds()) + 1 if result.retry_after else 1
-            error = (f"試行が多すぎます。{seconds}秒後にもう一度お試しください。"
-                     f" Too many attempts: try again in {seconds} seconds.")
+            error = (
+                f"試行が多すぎます。{seconds}秒後にもう一度お試しください。"
+                f" Too many attempts: try again in {seconds} seconds."
+            )
         else:
             error = "ログインIDまたはパスワードが違います。 The login ID or password is wrong."
-        return page(request, _LOGIN_TEMPLATE[kind], status_code=401, next=target, error=error,
-                    login_id=login_id)
+        return page(request, _LOGIN_TEMPLATE[kind], status_code=401, next=target, error=error, login_id=login_id)
     await end_session(request.cookies.get(SESSION_COOKIE))
     account = result.account
     if kind is AccountKind.GUARDIAN:
@@ -119,8 +134,11 @@ async def password_form(request: Request, next: PagePath | None = None) -> Respo
 
 @router.post("/password")
 async def password_change(
-    request: Request, passwords: PasswordsDep, current: Annotated[FreeText, Form()] = "",
-    new: Annotated[FreeText, Form()] = "", confirm: Annotated[FreeText, Form()] = "",
+    request: Request,
+    passwords: PasswordsDep,
+    current: Annotated[FreeText, Form()] = "",
+    new: Annotated[FreeText, Form()] = "",
+    confirm: Annotated[FreeText, Form()] = "",
     next: Annotated[PagePath, Form()] = "",
 ) -> Response:
     _, account = await _session_account(request)
@@ -128,8 +146,14 @@ async def password_change(
     try:
         await change_password(account, current, new, confirm, passwords=passwords)
     except UserError as error:
-        return page(request, "auth/password.html", status_code=400, next=next, error=str(error),
-                    forced=account.must_change_password)
+        return page(
+            request,
+            "auth/password.html",
+            status_code=400,
+            next=next,
+            error=str(error),
+            forced=account.must_change_password,
+        )
     if isinstance(account, Guardian):
         opened = await open_session(guardian=account)
         home = "/home"
@@ -163,23 +187,34 @@ async def _totp_page(request: Request, staff: StaffAccount, next: str, error: st
     if enrolling:
         secret = staff.totp_secret or await totp.begin_enrolment(staff)
         qr = totp.qr_svg(totp.provisioning_uri(secret, staff.login_id))
-    return page(request, "auth/totp.html", status_code=401 if error else 200, next=next, error=error,
-                enrolling=enrolling, qr=qr, secret=staff.totp_secret if enrolling else None)
+    return page(
+        request,
+        "auth/totp.html",
+        status_code=401 if error else 200,
+        next=next,
+        error=error,
+        enrolling=enrolling,
+        qr=qr,
+        secret=staff.totp_secret if enrolling else None,
+    )
 
 
 @router.post("/staff/totp")
 async def totp_check(
-    request: Request, code: Annotated[Word, Form()] = "", next: Annotated[PagePath, Form()] = "",
+    request: Request,
+    code: Annotated[Word, Form()] = "",
+    next: Annotated[PagePath, Form()] = "",
 ) -> Response:
     _, staff = await _staff_pending_second_factor(request)
     target = safe_next(next, "/staff")
     key = f"totp:{staff.id}"
     if await throttle.wait_before_next(key):
-        return await _totp_page(request, staff, target, "試行が多すぎます。しばらく待ってください。 Too many attempts: wait a while.")
+        return await _totp_page(
+            request, staff, target, "試行が多すぎます。しばらく待ってください。 Too many attempts: wait a while."
+        )
     if not await totp.check_code(staff, code):
         await throttle.record_failure(key, TOTP_GUESSING)
-        return await _totp_page(request, staff, target,
-                                "確認コードが違います。 The code is wrong or already used.")
+        return await _totp_page(request, staff, target, "確認コードが違います。 The code is wrong or already used.")
     await throttle.reset(key)
     await end_session(request.cookies.get(SESSION_COOKIE))  # a new token for the full session
     opened = await open_session(staff=staff, second_factor_done=True)

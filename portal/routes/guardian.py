@@ -26,7 +26,11 @@ from core.models import (
 )
 from core.photos import open_photo, views_of
 from core.registration import (
-    Outcome, issue_link_code, own_unused_code, request_verification, verify_with_code,
+    Outcome,
+    issue_link_code,
+    own_unused_code,
+    request_verification,
+    verify_with_code,
 )
 from core.text import hidden_characters
 from core.tokyo import TOKYO
@@ -44,23 +48,44 @@ VERIFICATION_MAILS = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedel
 async def home(request: Request, guardian: CurrentGuardian) -> Response:
     pupils = await guardian.pupils.all().prefetch_related("school").order_by("grade", "id")
     since = datetime.now(UTC) - timedelta(days=HISTORY_DAYS)
-    passages = await Passage.filter(pupil_id__in=[p.id for p in pupils] or [0], seen_at__gte=since) \
-        .order_by("-seen_at").prefetch_related("site", "pupil").limit(500)
-    photos = {p.passage_id: p for p in await Photo.filter(
-        passage_id__in=[p.id for p in passages] or [0], expires_at__gt=datetime.now(UTC)
-    ).only("id", "passage_id", "token", "expires_at")}
+    passages = (
+        await Passage.filter(pupil_id__in=[p.id for p in pupils] or [0], seen_at__gte=since)
+        .order_by("-seen_at")
+        .prefetch_related("site", "pupil")
+        .limit(500)
+    )
+    photos = {
+        p.passage_id: p
+        for p in await Photo.filter(
+            passage_id__in=[p.id for p in passages] or [0], expires_at__gt=datetime.now(UTC)
+        ).only("id", "passage_id", "token", "expires_at")
+    }
     today = datetime.now(TOKYO).date()
     todays = [p for p in passages if p.seen_at.astimezone(TOKYO).date() == today]
     history = [p for p in passages if p.seen_at.astimezone(TOKYO).date() != today]
-    return page(request, "guardian/home.html", guardian=guardian, pupils=pupils, today=todays,
-                history=history, photos=photos, broadcasts=await _broadcasts_of(guardian, since))
+    return page(
+        request,
+        "guardian/home.html",
+        guardian=guardian,
+        pupils=pupils,
+        today=todays,
+        history=history,
+        photos=photos,
+        broadcasts=await _broadcasts_of(guardian, since),
+    )
 
 
 async def _broadcasts_of(guardian: Guardian, since: datetime) -> list[tuple[Broadcast, bool]]:
-    ids = set(await Delivery.filter(guardian_id=guardian.id, kind=NoticeKind.BROADCAST, queued_at__gte=since)
-              .values_list("broadcast_id", flat=True))
-    acked = set(await BroadcastAck.filter(guardian_id=guardian.id, broadcast_id__in=ids or {0})
-                .values_list("broadcast_id", flat=True))
+    ids = set(
+        await Delivery.filter(guardian_id=guardian.id, kind=NoticeKind.BROADCAST, queued_at__gte=since).values_list(
+            "broadcast_id", flat=True
+        )
+    )
+    acked = set(
+        await BroadcastAck.filter(guardian_id=guardian.id, broadcast_id__in=ids or {0}).values_list(
+            "broadcast_id", flat=True
+        )
+    )
     broadcasts = await Broadcast.filter(id__in=ids or {0}).order_by("-confirmed_at")
     return [(b, b.id in acked) for b in broadcasts]
 
@@ -91,6 +116,7 @@ async def acknowledge_by_link(request: Request, token: AckToken) -> Response:
 
 # ---- photos --------------------------------------------------------------------------------------
 
+
 @router.get("/photos/{token}")
 async def photo_page(request: Request, token: PhotoToken, viewer: PhotoViewer) -> Response:
     photo = await open_photo(token, viewer)
@@ -111,13 +137,23 @@ async def photo_image(request: Request, token: PhotoToken, viewer: PhotoViewer) 
 
 # ---- addresses -----------------------------------------------------------------------------------
 
+
 async def _address_page(request: Request, guardian: Guardian, status_code: int = 200, **extra) -> Response:
-    addresses = await ContactAddress.filter(guardian_id=guardian.id).exclude(status=AddressStatus.PENDING) \
-        .order_by("slot")
+    addresses = (
+        await ContactAddress.filter(guardian_id=guardian.id).exclude(status=AddressStatus.PENDING).order_by("slot")
+    )
     pending = await ContactAddress.filter(guardian_id=guardian.id, status=AddressStatus.PENDING)
     limit = request.app.state.settings.accounts.max_addresses
-    return page(request, "guardian/addresses.html", status_code=status_code, addresses=addresses,
-                pending=pending, limit=limit, full=len(addresses) >= limit, **extra)
+    return page(
+        request,
+        "guardian/addresses.html",
+        status_code=status_code,
+        addresses=addresses,
+        pending=pending,
+        limit=limit,
+        full=len(addresses) >= limit,
+        **extra,
+    )
 
 
 @router.get("/addresses")
@@ -130,12 +166,23 @@ async def register_from_notice(request: Request, code: Word, guardian: CurrentGu
     """Where the printed notice's QR code leads; a stranger is sent to log in first."""
     own = await own_unused_code(guardian.id, code)
     if own is not None:
-        return await _address_page(request, guardian, chat_code=own, notice=(
-            "受け取り先を登録してください。メールはここで追加、LINE・Telegram はボットに下のコードを送ります。"
-            " Register where notices go: add a mail address here, or send the code below to the bot."))
-    return await _address_page(request, guardian, notice=(
-        "このQRコードの登録コードは使用済みか、このアカウントのものではありません。受け取り先はここで追加できます。"
-        " The code in this QR code is used, or belongs to another account: add an address here."))
+        return await _address_page(
+            request,
+            guardian,
+            chat_code=own,
+            notice=(
+                "受け取り先を登録してください。メールはここで追加、LINE・Telegram はボットに下のコードを送ります。"
+                " Register where notices go: add a mail address here, or send the code below to the bot."
+            ),
+        )
+    return await _address_page(
+        request,
+        guardian,
+        notice=(
+            "このQRコードの登録コードは使用済みか、このアカウントのものではありません。受け取り先はここで追加できます。"
+            " The code in this QR code is used, or belongs to another account: add an address here."
+        ),
+    )
 
 
 @router.post("/addresses")
@@ -143,24 +190,42 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
     email = email.strip()
     sending = f"verification-mail:{guardian.id}"  # a guardian cannot make us mail strangers at will
     if await throttle.wait_before_next(sending):
-        return await _address_page(request, guardian, 429, error=(
-            "確認メールの送信が多すぎます。しばらく待ってください。 Too many confirmation mails: wait a while."))
+        return await _address_page(
+            request,
+            guardian,
+            429,
+            error=("確認メールの送信が多すぎます。しばらく待ってください。 Too many confirmation mails: wait a while."),
+        )
     if "@" not in email or len(email) > 254 or any(c.isspace() for c in email) or hidden_characters(email):
-        return await _address_page(request, guardian, 400, error="メールアドレスを確認してください。 Check the mail address.")
+        return await _address_page(
+            request, guardian, 400, error="メールアドレスを確認してください。 Check the mail address."
+        )
     try:
         await request_verification(guardian.id, Channel.EMAIL, email, request.app.state.settings)
     except AddressLimitReached as full:
-        return await _address_page(request, guardian, 400, error=(
-            f"登録できるのは{full.limit}件までです。先にどれかを削除してください。"
-            f" At most {full.limit} addresses: remove one first."))
+        return await _address_page(
+            request,
+            guardian,
+            400,
+            error=(
+                f"登録できるのは{full.limit}件までです。先にどれかを削除してください。"
+                f" At most {full.limit} addresses: remove one first."
+            ),
+        )
     except AddressAlreadyRegistered:
         return await _address_page(request, guardian, 400, error="既に登録されています。 Already registered.")
     await throttle.record_failure(sending, VERIFICATION_MAILS)
-    await audit.record(f"guardian:{guardian.id}", "address.add", target=f"guardian:{guardian.id}",
-                       details={"channel": "email"})
-    return await _address_page(request, guardian, notice=(
-        "確認メールを送りました。メール内のリンクを開くと登録が完了します。"
-        " We sent a confirmation mail: open its link to finish."))
+    await audit.record(
+        f"guardian:{guardian.id}", "address.add", target=f"guardian:{guardian.id}", details={"channel": "email"}
+    )
+    return await _address_page(
+        request,
+        guardian,
+        notice=(
+            "確認メールを送りました。メール内のリンクを開くと登録が完了します。"
+            " We sent a confirmation mail: open its link to finish."
+        ),
+    )
 
 
 @router.post("/addresses/chat-code")
@@ -195,11 +260,17 @@ async def verify(request: Request, guardian: CurrentGuardian, code: Annotated[Wo
         Outcome.THROTTLED: "試行が多すぎます。しばらく待ってください。 Too many attempts: wait a while.",
         Outcome.ALREADY_REGISTERED: "既に登録されています。 Already registered.",
     }
-    return page(request, "guardian/verify.html", status_code=400, code=code,
-                error=messages.get(result.outcome, "コードが違うか期限切れです。 The code is wrong or expired."))
+    return page(
+        request,
+        "guardian/verify.html",
+        status_code=400,
+        code=code,
+        error=messages.get(result.outcome, "コードが違うか期限切れです。 The code is wrong or expired."),
+    )
 
 
 # ---- preferences ---------------------------------------------------------------------------------
+
 
 @router.get("/preferences")
 async def preferences_form(request: Request, guardian: CurrentGuardian) -> Response:
@@ -208,13 +279,18 @@ async def preferences_form(request: Request, guardian: CurrentGuardian) -> Respo
 
 @router.post("/preferences")
 async def preferences_save(
-    request: Request, guardian: CurrentGuardian, paused: Annotated[Word, Form()] = "",
-    quiet_start: Annotated[Word, Form()] = "", quiet_end: Annotated[Word, Form()] = "",
-    language: Annotated[Word, Form()] = "ja", photos_in_chat: Annotated[Word, Form()] = "",
+    request: Request,
+    guardian: CurrentGuardian,
+    paused: Annotated[Word, Form()] = "",
+    quiet_start: Annotated[Word, Form()] = "",
+    quiet_end: Annotated[Word, Form()] = "",
+    language: Annotated[Word, Form()] = "ja",
+    photos_in_chat: Annotated[Word, Form()] = "",
 ) -> Response:
     try:
-        await preferences.update_preferences(guardian, paused=bool(paused), quiet_start=quiet_start,
-                                             quiet_end=quiet_end, language=language)
+        await preferences.update_preferences(
+            guardian, paused=bool(paused), quiet_start=quiet_start, quiet_end=quiet_end, language=language
+        )
         await preferences.set_photos_in_chat(guardian, bool(photos_in_chat), via="portal")
     except UserError as error:
         return page(request, "guardian/preferences.html", status_code=400, guardian=guardian, error=str(error))

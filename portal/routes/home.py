@@ -7,9 +7,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 
 from core.models import Guardian, Language, StaffAccount
 from core.readiness import readiness
+from portal.cookies import set_language_cookie
 from portal.deps import current_session, safe_next
 from portal.params import PagePath, Word
-from portal.cookies import set_language_cookie
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -32,13 +32,19 @@ async def ready(request: Request) -> Response:
     """Readiness (core.readiness): 200 when every check passes, else 503 naming the failing ones."""
     checks = await readiness(request.app.state.settings)
     failing = [c.part for c in checks if not c.ok]
-    body = {"ready": not failing, "failing": failing, "checks": {c.part: {"ok": c.ok, "detail": c.detail} for c in checks}}
+    body = {
+        "ready": not failing,
+        "failing": failing,
+        "checks": {c.part: {"ok": c.ok, "detail": c.detail} for c in checks},
+    }
     return JSONResponse(body, status_code=503 if failing else 200, headers={"Retry-After": "10"} if failing else None)
 
 
 @router.post("/language")
 async def choose_language(
-    request: Request, to: Annotated[Word, Form()] = "ja", next: Annotated[PagePath, Form()] = "/",
+    request: Request,
+    to: Annotated[Word, Form()] = "ja",
+    next: Annotated[PagePath, Form()] = "/",
 ) -> Response:
     """Japanese (with English beside it) or English alone; a logged-in account keeps the choice,
     which is also the language of its notices."""

@@ -10,10 +10,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core import broadcasts
 from core.errors import UserError
-from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from core.models import (
-    Broadcast, BroadcastCategory, Channel, Gate, Passage, PassageOutcome, Site, StaffAccount, StaffRole,
+    Broadcast,
+    BroadcastCategory,
+    Channel,
+    Gate,
+    Passage,
+    PassageOutcome,
+    Site,
+    StaffAccount,
+    StaffRole,
 )
+from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from core.tokyo import TOKYO
 from portal.deps import AnyStaff, Broadcaster, staff_actor
 from portal.params import BroadcastId, Count, Day, FreeText, Word
@@ -59,14 +67,28 @@ async def _visible_broadcast(staff: StaffAccount, broadcast_id: int) -> Broadcas
 
 # ---- broadcasts ----------------------------------------------------------------------------------
 
+
 async def _compose_page(
-    request: Request, staff: StaffAccount, status_code: int = 200, error: str | None = None, **form,
+    request: Request,
+    staff: StaffAccount,
+    status_code: int = 200,
+    error: str | None = None,
+    **form,
 ) -> Response:
     sites = await _own_sites(staff)
     recent = [b for b in await Broadcast.all().order_by("-id").limit(50) if await _may_see(staff, b)]
     form.setdefault("scope", "" if staff.role is StaffRole.ADMIN else (sites[0].name if sites else ""))
-    return page(request, "staff/compose.html", status_code=status_code, staff=staff, sites=sites,
-                categories=CATEGORY_LABELS, recent=recent[:20], form=form, error=error)
+    return page(
+        request,
+        "staff/compose.html",
+        status_code=status_code,
+        staff=staff,
+        sites=sites,
+        categories=CATEGORY_LABELS,
+        recent=recent[:20],
+        form=form,
+        error=error,
+    )
 
 
 @router.get("/broadcasts")
@@ -76,15 +98,24 @@ async def compose(request: Request, staff: Broadcaster) -> Response:
 
 @router.post("/broadcasts")
 async def create_draft(
-    request: Request, staff: Broadcaster, scope: Annotated[FreeText, Form()] = "",
-    category: Annotated[Word, Form()] = "", title: Annotated[FreeText, Form()] = "",
-    body: Annotated[FreeText, Form()] = "", ack: Annotated[Word, Form()] = "",
+    request: Request,
+    staff: Broadcaster,
+    scope: Annotated[FreeText, Form()] = "",
+    category: Annotated[Word, Form()] = "",
+    title: Annotated[FreeText, Form()] = "",
+    body: Annotated[FreeText, Form()] = "",
+    ack: Annotated[Word, Form()] = "",
 ) -> Response:
     form = {"scope": scope, "category": category, "title": title, "body": body, "ack": bool(ack)}
     try:
         draft = await broadcasts.create_draft(
-            author=staff, scope=await broadcasts.parse_scope(scope), category=BroadcastCategory(category),
-            title=title, body=body, ack_requested=bool(ack), actor=staff_actor(staff),
+            author=staff,
+            scope=await broadcasts.parse_scope(scope),
+            category=BroadcastCategory(category),
+            title=title,
+            body=body,
+            ack_requested=bool(ack),
+            actor=staff_actor(staff),
         )
     except ValueError:
         return await _compose_page(request, staff, 400, error="種別を選んでください。 Choose a category.", **form)
@@ -101,8 +132,14 @@ async def preview(request: Request, broadcast_id: BroadcastId, staff: Broadcaste
     read_quota = getattr(request.app.state, "line_quota", None)  # set by serve when LINE is configured
     quota = await read_quota() if read_quota else None
     shown = await broadcasts.preview(broadcast_id, request.app.state.settings, line_quota=quota)
-    return page(request, "staff/preview.html", preview=shown, broadcast=broadcast,
-                category=CATEGORY_LABELS[broadcast.category], channels=list(Channel))
+    return page(
+        request,
+        "staff/preview.html",
+        preview=shown,
+        broadcast=broadcast,
+        category=CATEGORY_LABELS[broadcast.category],
+        channels=list(Channel),
+    )
 
 
 @router.get("/broadcasts/{broadcast_id}/preview/email", response_class=HTMLResponse)
@@ -137,13 +174,24 @@ async def cancel(request: Request, broadcast_id: BroadcastId, staff: Broadcaster
 
 @router.get("/broadcasts/{broadcast_id}")
 async def status(
-    request: Request, broadcast_id: BroadcastId, staff: Broadcaster, resent: Count | None = None,
+    request: Request,
+    broadcast_id: BroadcastId,
+    staff: Broadcaster,
+    resent: Count | None = None,
 ) -> Response:
     broadcast = await _visible_broadcast(staff, broadcast_id)
     counts = await broadcasts.status(broadcast_id)
     live = counts.fanning_out or counts.pending or (broadcast.ack_requested and _within_expiry(request, broadcast))
-    return page(request, "staff/status.html", counts=counts, broadcast=broadcast, live=live,
-                refresh=STATUS_REFRESH_SECONDS, category=CATEGORY_LABELS[broadcast.category], resent=resent)
+    return page(
+        request,
+        "staff/status.html",
+        counts=counts,
+        broadcast=broadcast,
+        live=live,
+        refresh=STATUS_REFRESH_SECONDS,
+        category=CATEGORY_LABELS[broadcast.category],
+        resent=resent,
+    )
 
 
 def _within_expiry(request: Request, broadcast: Broadcast) -> bool:
@@ -163,19 +211,21 @@ async def resend(request: Request, broadcast_id: BroadcastId, staff: Broadcaster
 
 # ---- passages and gates --------------------------------------------------------------------------
 
+
 @router.get("/passages")
 async def passages(request: Request, staff: Broadcaster, day: Day = None, problems: Word = "") -> Response:
     sites = await _own_sites(staff)
     chosen = day or datetime.now(TOKYO).date()
     start = datetime(chosen.year, chosen.month, chosen.day, tzinfo=TOKYO).astimezone(UTC)
-    query = Passage.filter(site_id__in=[s.id for s in sites] or [0], seen_at__gte=start,
-                           seen_at__lt=start + timedelta(days=1))
+    query = Passage.filter(
+        site_id__in=[s.id for s in sites] or [0], seen_at__gte=start, seen_at__lt=start + timedelta(days=1)
+    )
     if problems:
-        query = query.filter(outcome__in=[PassageOutcome.UNKNOWN_TAG, PassageOutcome.LOST_TAG,
-                                          PassageOutcome.RETIRED_TAG])
+        query = query.filter(
+            outcome__in=[PassageOutcome.UNKNOWN_TAG, PassageOutcome.LOST_TAG, PassageOutcome.RETIRED_TAG]
+        )
     rows = await query.order_by("-seen_at").limit(500).prefetch_related("site", "pupil", "gate")
-    return page(request, "staff/passages.html", rows=rows, day=chosen.isoformat(), problems=bool(problems),
-                sites=sites)
+    return page(request, "staff/passages.html", rows=rows, day=chosen.isoformat(), problems=bool(problems), sites=sites)
 
 
 @router.get("/chat-link")
@@ -199,6 +249,9 @@ def _link_minutes() -> int:
 @router.get("/gates")
 async def gates(request: Request, staff: Broadcaster) -> Response:
     sites = await _own_sites(staff)
-    rows = await Gate.filter(site_id__in=[s.id for s in sites] or [0], revoked_at__isnull=True) \
-        .order_by("site_id", "name").prefetch_related("site")
+    rows = (
+        await Gate.filter(site_id__in=[s.id for s in sites] or [0], revoked_at__isnull=True)
+        .order_by("site_id", "name")
+        .prefetch_related("site")
+    )
     return page(request, "staff/gates.html", gates=rows, now=datetime.now(UTC))

@@ -20,19 +20,43 @@ router = APIRouter(prefix="/support", dependencies=[Depends(csrf_protect)])
 
 @router.get("")
 async def search(
-    request: Request, staff: SupportDesk, login_id: GuardianLoginId = "", name: FreeText = "",
-    school: ChosenSite = None, grade: Grade = None, class_name: ClassName = "",
+    request: Request,
+    staff: SupportDesk,
+    login_id: GuardianLoginId = "",
+    name: FreeText = "",
+    school: ChosenSite = None,
+    grade: Grade = None,
+    class_name: ClassName = "",
 ) -> Response:
     schools = await Site.filter(kind=SiteKind.SCHOOL).order_by("name")
     searched = any((login_id, name, school))
-    results = await support.find_guardians(
-        login_id=login_id, name=name, school_id=school, grade=grade, class_name=class_name,
-    ) if searched else []
+    results = (
+        await support.find_guardians(
+            login_id=login_id,
+            name=name,
+            school_id=school,
+            grade=grade,
+            class_name=class_name,
+        )
+        if searched
+        else []
+    )
     for guardian in results:
         await guardian.fetch_related("pupils")
-    return page(request, "support/search.html", schools=schools, results=results, searched=searched,
-                query={"login_id": login_id, "name": name, "school": _shown(school), "grade": _shown(grade),
-                       "class_name": class_name})
+    return page(
+        request,
+        "support/search.html",
+        schools=schools,
+        results=results,
+        searched=searched,
+        query={
+            "login_id": login_id,
+            "name": name,
+            "school": _shown(school),
+            "grade": _shown(grade),
+            "class_name": class_name,
+        },
+    )
 
 
 def _shown(number: int | None) -> str:
@@ -49,8 +73,16 @@ async def _guardian(guardian_id: int) -> Guardian:
 async def _account_page(request: Request, guardian: Guardian, status_code: int = 200, **extra) -> Response:
     pupils = await guardian.pupils.all().prefetch_related("school", "tags")
     addresses = await ContactAddress.filter(guardian=guardian).order_by("slot")
-    return page(request, "support/guardian.html", status_code=status_code, guardian=guardian, pupils=pupils,
-                addresses=addresses, problems=await support.delivery_problems(guardian.id), **extra)
+    return page(
+        request,
+        "support/guardian.html",
+        status_code=status_code,
+        guardian=guardian,
+        pupils=pupils,
+        addresses=addresses,
+        problems=await support.delivery_problems(guardian.id),
+        **extra,
+    )
 
 
 @router.get("/guardians/{guardian_id}")
@@ -60,7 +92,10 @@ async def account(request: Request, guardian_id: GuardianId, staff: SupportDesk)
 
 @router.post("/guardians/{guardian_id}/reset-password")
 async def reset_password(
-    request: Request, guardian_id: GuardianId, staff: SupportDesk, passwords: PasswordsDep,
+    request: Request,
+    guardian_id: GuardianId,
+    staff: SupportDesk,
+    passwords: PasswordsDep,
     reason: Annotated[FreeText, Form()] = "",
 ) -> Response:
     guardian = await _guardian(guardian_id)
@@ -73,7 +108,10 @@ async def reset_password(
 
 @router.post("/guardians/{guardian_id}/unlock")
 async def unlock(
-    request: Request, guardian_id: GuardianId, staff: SupportDesk, reason: Annotated[FreeText, Form()] = "",
+    request: Request,
+    guardian_id: GuardianId,
+    staff: SupportDesk,
+    reason: Annotated[FreeText, Form()] = "",
 ) -> Response:
     guardian = await _guardian(guardian_id)
     try:
@@ -85,8 +123,12 @@ async def unlock(
 
 @router.post("/guardians/{guardian_id}/pupils/{pupil_id}/replace-tag")
 async def replace_tag(
-    request: Request, guardian_id: GuardianId, pupil_id: PupilId, staff: SupportDesk,
-    number: Annotated[Word, Form()] = "", reason: Annotated[FreeText, Form()] = "",
+    request: Request,
+    guardian_id: GuardianId,
+    pupil_id: PupilId,
+    staff: SupportDesk,
+    number: Annotated[Word, Form()] = "",
+    reason: Annotated[FreeText, Form()] = "",
 ) -> Response:
     guardian = await _guardian(guardian_id)
     pupil = await Pupil.get_or_none(id=pupil_id, guardians__id=guardian.id)

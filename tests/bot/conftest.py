@@ -42,14 +42,21 @@ async def line_api() -> AsyncIterator[FakeLineApi]:
 def bot_settings(settings: Settings, telegram_api: FakeTelegramApi, line_api: FakeLineApi) -> Settings:
     return load_settings(
         None,
-        data_dir=settings.data_dir, database_url=settings.database_url, keyring=settings.keyring,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        keyring=settings.keyring,
         telegram={
-            "token": telegram_api.token, "api_base": telegram_api.url, "mode": "webhook",
-            "webhook_secret": WEBHOOK_SECRET, "timeout_seconds": 5,
+            "token": telegram_api.token,
+            "api_base": telegram_api.url,
+            "mode": "webhook",
+            "webhook_secret": WEBHOOK_SECRET,
+            "timeout_seconds": 5,
         },
         line={
-            "access_token": line_api.access_token, "channel_secret": line_api.channel_secret,
-            "api_base": line_api.url, "timeout_seconds": 5,
+            "access_token": line_api.access_token,
+            "channel_secret": line_api.channel_secret,
+            "api_base": line_api.url,
+            "timeout_seconds": 5,
         },
         delivery={"retry_base_seconds": 0.05, "retry_max_seconds": 0.2, "poll_seconds": 0.02},
         portal={"public_url": "https://mimamori.city.example.jp"},
@@ -84,7 +91,6 @@ async def line_client(bot_settings: Settings, line_api: FakeLineApi) -> AsyncIte
 
 async def add_chat(guardian_id: int, channel: Channel, chat: str) -> ContactAddress:
     return await add_verified_address(guardian_id, channel, chat, limit=2)
-
 
 
 async def drain_outbox(settings: Settings, channel: Channel, transport: Transport) -> None:

@@ -63,7 +63,10 @@ def test_command_words_in_japanese_english_and_telegram_form() -> None:
 
 def test_an_alert_may_name_its_category_and_ask_for_acknowledgement() -> None:
     assert parse_alert("みどり小学校 不審者 要確認 正門付近\n下校時注意") == (
-        "みどり小学校", BroadcastCategory.SUSPICIOUS_PERSON, True, "正門付近\n下校時注意",
+        "みどり小学校",
+        BroadcastCategory.SUSPICIOUS_PERSON,
+        True,
+        "正門付近\n下校時注意",
     )
     assert parse_alert("all 明日は休校です") == ("all", BroadcastCategory.GENERAL, False, "明日は休校です")
     assert parse_alert("all disaster ack") == ("all", BroadcastCategory.DISASTER, True, "")
@@ -134,8 +137,15 @@ async def test_status_lists_todays_passages(database_url, talk) -> None:
     assert "まだありません" in (await talk("状況")).text
     gate = await Gate.create(site=site, name="正門", key_hash="g" * 64)
     await Passage.create(
-        event_id=uuid4(), gate=gate, site=site, pupil=pupil, tag_number="T1", tag_number_index="i1",
-        seen_at=datetime.now(UTC), direction=Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED,
+        event_id=uuid4(),
+        gate=gate,
+        site=site,
+        pupil=pupil,
+        tag_number="T1",
+        tag_number_index="i1",
+        seen_at=datetime.now(UTC),
+        direction=Direction.ARRIVAL,
+        outcome=PassageOutcome.NOTIFIED,
     )
 
     reply = await talk("status")
@@ -213,7 +223,9 @@ async def test_staff_draft_an_alert_and_only_confirm_sends_it(database_url, talk
     await make_guardian(pupils=[pupil], emails=["keiko@example.jp"])
     await _linked_staff(talk, site)
 
-    preview = await talk("警報 みどり小学校 不審者 要確認 正門付近で不審な人物\n下校時は複数で帰ってください。", chat="U-staff")
+    preview = await talk(
+        "警報 みどり小学校 不審者 要確認 正門付近で不審な人物\n下校時は複数で帰ってください。", chat="U-staff"
+    )
 
     assert "みどり小学校" in preview.text and "1人" in preview.text
     assert "【不審者情報】正門付近で不審な人物" in preview.text
@@ -255,15 +267,23 @@ async def test_acknowledgement_buttons_record_the_acknowledgement(database_url, 
     await talk(await issue_link_code(guardian.id), chat="U1")
     await talk(await issue_link_code(guardian.id), channel=Channel.TELEGRAM, chat="77")
     draft = await broadcasts.create_draft(
-        author=None, scope=broadcasts.Scope(), category=BroadcastCategory.DISASTER, title="地震",
-        body="学校で待機します。", ack_requested=True,
+        author=None,
+        scope=broadcasts.Scope(),
+        category=BroadcastCategory.DISASTER,
+        title="地震",
+        body="学校で待機します。",
+        ack_requested=True,
     )
     await broadcasts.confirm(draft.id, by=None)
     telegram = await ContactAddress.get(channel=Channel.TELEGRAM, guardian_id=guardian.id)
-    delivery = await enqueue(kind=NoticeKind.BROADCAST, fact=f"broadcast:{draft.id}", address=telegram,
-                             broadcast_id=draft.id)
+    delivery = await enqueue(
+        kind=NoticeKind.BROADCAST, fact=f"broadcast:{draft.id}", address=telegram, broadcast_id=draft.id
+    )
 
-    assert "確認を受け付けました" in (await talk(channel=Channel.TELEGRAM, chat="77", button=f"ack:{delivery.ack_token}")).text
+    assert (
+        "確認を受け付けました"
+        in (await talk(channel=Channel.TELEGRAM, chat="77", button=f"ack:{delivery.ack_token}")).text
+    )
     assert (await BroadcastAck.get(broadcast_id=draft.id)).channel == "telegram"
     assert "使えません" in (await talk(channel=Channel.TELEGRAM, chat="77", button="ack:nonsense")).text
 
@@ -271,8 +291,12 @@ async def test_acknowledgement_buttons_record_the_acknowledgement(database_url, 
 async def test_a_line_postback_acknowledges_by_the_chat_it_came_from(database_url, talk) -> None:
     guardian = await _registered(talk)
     draft = await broadcasts.create_draft(
-        author=None, scope=broadcasts.Scope(), category=BroadcastCategory.DISASTER, title="地震",
-        body="学校で待機します。", ack_requested=True,
+        author=None,
+        scope=broadcasts.Scope(),
+        category=BroadcastCategory.DISASTER,
+        title="地震",
+        body="学校で待機します。",
+        ack_requested=True,
     )
     await broadcasts.confirm(draft.id, by=None)
     line = await ContactAddress.get(channel=Channel.LINE, guardian_id=guardian.id)

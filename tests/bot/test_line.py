@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from core.addresses import counted_addresses
 from core.delivery.outbox import enqueue
-from core.models import AddressStatus, Broadcast, BroadcastStatus, Channel, Delivery, NoticeKind, StaffAccount, StaffRole
+from core.models import (
+    AddressStatus,
+    Broadcast,
+    BroadcastStatus,
+    Channel,
+    Delivery,
+    NoticeKind,
+    StaffAccount,
+    StaffRole,
+)
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
 from tests.bot.conftest import add_chat, drain_outbox
@@ -13,8 +22,10 @@ from tests.factories import make_guardian, make_pupil, make_site
 
 async def _post(line_client, line_api, *events, signature: str | None = None, body: bytes | None = None):
     body = body if body is not None else line_api.webhook_body(*events)
-    headers = {"X-Line-Signature": signature if signature is not None else line_api.sign(body),
-               "Content-Type": "application/json"}
+    headers = {
+        "X-Line-Signature": signature if signature is not None else line_api.sign(body),
+        "Content-Type": "application/json",
+    }
     return await line_client.post("/hooks/line", content=body, headers=headers)
 
 
@@ -34,12 +45,23 @@ async def test_a_typed_code_registers_the_line_user_and_the_reply_offers_the_com
     [reply] = line_api.replies()
     assert "登録しました" in _reply_text(reply)
     items = reply.body["messages"][0]["quickReply"]["items"]
-    assert [i["action"]["text"] for i in items] == ["状況", "登録", "停止", "再開", "写真オン", "写真オフ", "解除", "ヘルプ"]
+    assert [i["action"]["text"] for i in items] == [
+        "状況",
+        "登録",
+        "停止",
+        "再開",
+        "写真オン",
+        "写真オフ",
+        "解除",
+        "ヘルプ",
+    ]
     [address] = await counted_addresses(guardian.id)
     assert (address.channel, address.value) == (Channel.LINE, "U4af4980629")
 
 
-async def test_a_bad_or_missing_signature_is_refused_before_anything_is_read(database_url, line_api, line_client) -> None:
+async def test_a_bad_or_missing_signature_is_refused_before_anything_is_read(
+    database_url, line_api, line_client
+) -> None:
     body = line_api.webhook_body(line_api.text_event("U1", "ヘルプ"))
     assert (await _post(line_client, line_api, body=body, signature="")).status_code == 401
     assert (await _post(line_client, line_api, body=body, signature=line_api.sign(b"other"))).status_code == 401
@@ -111,8 +133,14 @@ async def test_blocking_the_account_makes_the_address_inactive_and_following_aga
 async def test_a_postback_acknowledges_a_broadcast(database_url, line_api, line_client) -> None:
     guardian = await make_guardian()
     chat = await add_chat(guardian.id, Channel.LINE, "U1")
-    broadcast = await Broadcast.create(scope={"all": True}, category="disaster", title="地震", body="待機", ack_requested=True,
-                                       status=BroadcastStatus.FANNED_OUT)
+    broadcast = await Broadcast.create(
+        scope={"all": True},
+        category="disaster",
+        title="地震",
+        body="待機",
+        ack_requested=True,
+        status=BroadcastStatus.FANNED_OUT,
+    )
     await enqueue(kind=NoticeKind.BROADCAST, fact=f"broadcast:{broadcast.id}", address=chat, broadcast_id=broadcast.id)
 
     await _post(line_client, line_api, line_api.postback_event("U1", f"ack-broadcast:{broadcast.id}"))

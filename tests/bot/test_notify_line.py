@@ -48,15 +48,25 @@ async def _deliver(settings) -> None:
 
 async def _passage_notice(address: ContactAddress, *, passage_id: int | None = None) -> Delivery:
     return await enqueue(
-        kind=NoticeKind.PASSAGE, fact=f"passage:{passage_id or 1}", address=address, priority=Priority.URGENT,
+        kind=NoticeKind.PASSAGE,
+        fact=f"passage:{passage_id or 1}",
+        address=address,
+        priority=Priority.URGENT,
         passage_id=passage_id,
-        payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival",
-                 "seen_at": SEEN.isoformat(), "photo_token": "PHOTO-TOKEN-1"},
+        payload={
+            "pupil": "花子",
+            "site": "みどり小学校",
+            "direction": "arrival",
+            "seen_at": SEEN.isoformat(),
+            "photo_token": "PHOTO-TOKEN-1",
+        },
         expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
 
 
-async def test_a_passage_notice_is_pushed_with_a_photo_link_button_and_a_retry_key(database_url, line_api, bot_settings) -> None:
+async def test_a_passage_notice_is_pushed_with_a_photo_link_button_and_a_retry_key(
+    database_url, line_api, bot_settings
+) -> None:
     guardian = await make_guardian()
     delivery = await _passage_notice(await add_chat(guardian.id, Channel.LINE, "U1"))
 
@@ -125,19 +135,33 @@ async def test_the_monthly_limit_fails_plainly_and_a_bad_user_id_counts_against_
     line_api.fail("push", 400, "The property, 'to', in the request body is invalid (line: -, column: -)")
     await _deliver(bot_settings)
     refused = await Delivery.get(address__guardian_id=other.id)
-    assert refused.status is DeliveryStatus.FAILED and refused.last_error == "LINE refused: the LINE user id is not valid (400)"
+    assert (
+        refused.status is DeliveryStatus.FAILED
+        and refused.last_error == "LINE refused: the LINE user id is not valid (400)"
+    )
     assert (await ContactAddress.get(id=refused.address_id)).failure_count == 1
 
 
-async def test_a_broadcast_goes_by_multicast_in_chunks_with_one_ack_postback(database_url, line_api, bot_settings) -> None:
-    settings = load_settings(None, **{**bot_settings.model_dump(), "line": {**bot_settings.line.model_dump(), "multicast_size": 5,
-                                                                            "access_token": line_api.access_token}})
+async def test_a_broadcast_goes_by_multicast_in_chunks_with_one_ack_postback(
+    database_url, line_api, bot_settings
+) -> None:
+    settings = load_settings(
+        None,
+        **{
+            **bot_settings.model_dump(),
+            "line": {**bot_settings.line.model_dump(), "multicast_size": 5, "access_token": line_api.access_token},
+        },
+    )
     users = [f"U{n:03d}" for n in range(12)]
     for user in users:
         await add_chat((await make_guardian(f"保護者 {user}")).id, Channel.LINE, user)
     draft = await broadcasts.create_draft(
-        author=None, scope=broadcasts.Scope(), category=BroadcastCategory.DISASTER, title="地震",
-        body="児童は学校で待機しています。", ack_requested=True,
+        author=None,
+        scope=broadcasts.Scope(),
+        category=BroadcastCategory.DISASTER,
+        title="地震",
+        body="児童は学校で待機しています。",
+        ack_requested=True,
     )
     await broadcasts.confirm(draft.id, by=None)
 
@@ -150,26 +174,45 @@ async def test_a_broadcast_goes_by_multicast_in_chunks_with_one_ack_postback(dat
     text, buttons = multicasts[0].body["messages"]
     assert "地震" in text["text"] and "「確認しました」を押してください" in text["text"]
     assert buttons["template"]["actions"] == [
-        {"type": "postback", "label": "確認しました", "data": f"ack-broadcast:{draft.id}", "displayText": "確認しました"}
+        {
+            "type": "postback",
+            "label": "確認しました",
+            "data": f"ack-broadcast:{draft.id}",
+            "displayText": "確認しました",
+        }
     ]
     assert len({m.retry_key for m in multicasts}) == 3
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 12
 
 
 async def test_a_city_wide_broadcast_fills_multicasts_of_500(database_url, line_api, bot_settings) -> None:
-    await Guardian.bulk_create([
-        Guardian(login_id=f"M{n:07d}", name="保護者", name_index=f"{n:064x}", password_hash="x") for n in range(1100)
-    ])
+    await Guardian.bulk_create(
+        [Guardian(login_id=f"M{n:07d}", name="保護者", name_index=f"{n:064x}", password_hash="x") for n in range(1100)]
+    )
     ids = await Guardian.filter(login_id__startswith="M").order_by("id").values_list("id", flat=True)
     now = datetime.now(UTC)
-    await ContactAddress.bulk_create([
-        ContactAddress(guardian_id=g, channel=Channel.LINE, value=f"U{g:032d}", value_index=f"{g:064x}", slot=1,
-                       status=AddressStatus.ACTIVE, verified_at=now)
-        for g in ids
-    ], batch_size=500)
+    await ContactAddress.bulk_create(
+        [
+            ContactAddress(
+                guardian_id=g,
+                channel=Channel.LINE,
+                value=f"U{g:032d}",
+                value_index=f"{g:064x}",
+                slot=1,
+                status=AddressStatus.ACTIVE,
+                verified_at=now,
+            )
+            for g in ids
+        ],
+        batch_size=500,
+    )
     draft = await broadcasts.create_draft(
-        author=None, scope=broadcasts.Scope(), category=BroadcastCategory.CLOSURE, title="休校",
-        body="明日は休校です。", ack_requested=False,
+        author=None,
+        scope=broadcasts.Scope(),
+        category=BroadcastCategory.CLOSURE,
+        title="休校",
+        body="明日は休校です。",
+        ack_requested=False,
     )
     await broadcasts.confirm(draft.id, by=None)
     await broadcasts.continue_fanouts(bot_settings)
@@ -195,11 +238,24 @@ async def _photographed_passage(
     await guardian.save()
     gate, _ = await make_gate(site)
     passage = await Passage.create(
-        event_id=uuid4(), gate=gate, site=site, pupil=pupil, tag_number="T1", tag_number_index="i1",
-        seen_at=SEEN, direction=Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED,
+        event_id=uuid4(),
+        gate=gate,
+        site=site,
+        pupil=pupil,
+        tag_number="T1",
+        tag_number_index="i1",
+        seen_at=SEEN,
+        direction=Direction.ARRIVAL,
+        outcome=PassageOutcome.NOTIFIED,
     )
-    await Photo.create(passage=passage, token=f"PHOTO-TOKEN-{passage.id}", jpeg=jpeg, size=len(jpeg), taken_at=SEEN,
-                       expires_at=datetime.now(UTC) + timedelta(days=30))
+    await Photo.create(
+        passage=passage,
+        token=f"PHOTO-TOKEN-{passage.id}",
+        jpeg=jpeg,
+        size=len(jpeg),
+        taken_at=SEEN,
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+    )
     return guardian, passage
 
 
@@ -272,8 +328,14 @@ async def test_an_expired_altered_or_withdrawn_link_shows_nothing(
 async def test_without_an_https_portal_the_notice_goes_without_the_image_and_says_why_once(
     database_url, line_api, bot_settings, caplog
 ) -> None:
-    settings = load_settings(None, **{**bot_settings.model_dump(), "portal": {"public_url": "http://10.0.0.5:8000"},
-                                      "line": {**bot_settings.line.model_dump(), "access_token": line_api.access_token}})
+    settings = load_settings(
+        None,
+        **{
+            **bot_settings.model_dump(),
+            "portal": {"public_url": "http://10.0.0.5:8000"},
+            "line": {**bot_settings.line.model_dump(), "access_token": line_api.access_token},
+        },
+    )
     for user in ("U1", "U2"):
         guardian, passage = await _photographed_passage(school=f"学校 {user}")
         await _passage_notice(await add_chat(guardian.id, Channel.LINE, user), passage_id=passage.id)
@@ -289,7 +351,9 @@ async def test_without_an_https_portal_the_notice_goes_without_the_image_and_say
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 2
 
 
-async def test_a_large_still_gets_a_preview_within_lines_limit(database_url, line_api, bot_settings, line_client) -> None:
+async def test_a_large_still_gets_a_preview_within_lines_limit(
+    database_url, line_api, bot_settings, line_client
+) -> None:
     noise = np.random.default_rng(6).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)
     ok, encoded = cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 85])
     big = encoded.tobytes()

@@ -43,15 +43,25 @@ async def _deliver(settings) -> None:
 
 async def _passage_notice(address: ContactAddress, *, passage_id: int | None = None) -> Delivery:
     return await enqueue(
-        kind=NoticeKind.PASSAGE, fact=f"passage:{passage_id or 1}", address=address, priority=Priority.URGENT,
+        kind=NoticeKind.PASSAGE,
+        fact=f"passage:{passage_id or 1}",
+        address=address,
+        priority=Priority.URGENT,
         passage_id=passage_id,
-        payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival",
-                 "seen_at": SEEN.isoformat(), "photo_token": "PHOTO-TOKEN-1"},
+        payload={
+            "pupil": "花子",
+            "site": "みどり小学校",
+            "direction": "arrival",
+            "seen_at": SEEN.isoformat(),
+            "photo_token": "PHOTO-TOKEN-1",
+        },
         expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
 
 
-async def test_a_passage_notice_arrives_with_the_photo_as_a_link_button(database_url, telegram_api, bot_settings) -> None:
+async def test_a_passage_notice_arrives_with_the_photo_as_a_link_button(
+    database_url, telegram_api, bot_settings
+) -> None:
     guardian = await make_guardian()
     await _passage_notice(await add_chat(guardian.id, Channel.TELEGRAM, "4242"))
 
@@ -71,12 +81,20 @@ async def _passage_with_still(pupil: Pupil, token: str) -> tuple[Passage, bytes]
     site = await pupil.school
     gate = await Gate.get_or_none(site=site) or await Gate.create(site=site, name="正門", key_hash="g" * 64)
     passage = await Passage.create(
-        event_id=uuid4(), gate=gate, site=site, pupil=pupil, tag_number="T1", tag_number_index="i1",
-        seen_at=SEEN, direction=Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED,
+        event_id=uuid4(),
+        gate=gate,
+        site=site,
+        pupil=pupil,
+        tag_number="T1",
+        tag_number_index="i1",
+        seen_at=SEEN,
+        direction=Direction.ARRIVAL,
+        outcome=PassageOutcome.NOTIFIED,
     )
     jpeg = b"\xff\xd8\xff\xe0JFIF-still" + token.encode() + bytes(200)
-    await Photo.create(passage=passage, token=token, jpeg=jpeg, size=len(jpeg), taken_at=SEEN,
-                       expires_at=SEEN + timedelta(days=30))
+    await Photo.create(
+        passage=passage, token=token, jpeg=jpeg, size=len(jpeg), taken_at=SEEN, expires_at=SEEN + timedelta(days=30)
+    )
     return passage, jpeg
 
 
@@ -141,9 +159,17 @@ async def test_a_blocked_bot_makes_the_chat_inactive_and_tells_the_other_address
     chat = await add_chat(guardian.id, Channel.TELEGRAM, "4242")
     telegram_api.blocked.add("4242")
     await _passage_notice(chat)
-    await enqueue(kind=NoticeKind.PASSAGE, fact="passage:2", address=chat, payload={
-        "pupil": "花子", "site": "みどり小学校", "direction": "departure", "seen_at": SEEN.isoformat(),
-    })
+    await enqueue(
+        kind=NoticeKind.PASSAGE,
+        fact="passage:2",
+        address=chat,
+        payload={
+            "pupil": "花子",
+            "site": "みどり小学校",
+            "direction": "departure",
+            "seen_at": SEEN.isoformat(),
+        },
+    )
 
     await _deliver(bot_settings)
 
@@ -177,8 +203,12 @@ async def test_a_broadcast_asking_for_acknowledgement_gets_a_button_that_records
     guardian = await make_guardian()
     await add_chat(guardian.id, Channel.TELEGRAM, "4242")
     draft = await broadcasts.create_draft(
-        author=None, scope=broadcasts.Scope(), category=BroadcastCategory.DISASTER, title="地震",
-        body="児童は学校で待機しています。", ack_requested=True,
+        author=None,
+        scope=broadcasts.Scope(),
+        category=BroadcastCategory.DISASTER,
+        title="地震",
+        body="児童は学校で待機しています。",
+        ack_requested=True,
     )
     await broadcasts.confirm(draft.id, by=None)
 

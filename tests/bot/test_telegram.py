@@ -7,10 +7,11 @@ import asyncio
 from bot.conversation import Conversation
 from bot.telegram import run_polling, telegram_bot, telegram_dispatcher
 from core.addresses import counted_addresses
-from core.models import BroadcastStatus, Broadcast, Channel, StaffAccount, StaffRole
+from core.models import Broadcast, BroadcastStatus, Channel, StaffAccount, StaffRole
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
-from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS, drain_outbox
+from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
+from tests.bot.conftest import drain_outbox
 from tests.factories import make_guardian, make_pupil, make_site
 
 
@@ -100,7 +101,14 @@ async def test_long_polling_answers_and_stops_cleanly(database_url, telegram_api
     assert "まだ登録されていません" in answer.params["text"]
     [menu] = telegram_api.sent("setMyCommands")
     assert [c["command"] for c in menu.params["commands"]] == [
-        "status", "addresses", "stop", "resume", "photos_on", "photos_off", "unlink", "help",
+        "status",
+        "addresses",
+        "stop",
+        "resume",
+        "photos_on",
+        "photos_off",
+        "unlink",
+        "help",
     ]
 
 

@@ -16,8 +16,7 @@ def test_a_bad_setting_stops_with_one_line_and_no_traceback(cli) -> None:
     result = cli("config", "show", env={"MIMAMORI_SMTP__PORT": "abc"})
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
-        "mimamori: setting smtp.port: Input should be a valid integer, unable to parse string"
-        " as an integer (got 'abc')"
+        "mimamori: setting smtp.port: Input should be a valid integer, unable to parse string as an integer (got 'abc')"
     ]
 
 
@@ -71,8 +70,7 @@ async def test_import_roster_writes_credentials_for_new_guardians_only(cli, data
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER.replace("\n", "\r\n"), encoding="cp932")
 
-    first = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv",
-                "--notices-out", "notices")
+    first = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv", "--notices-out", "notices")
     assert first.returncode == 0, first.stderr
     assert first.lines[-2].startswith("imported 3 of 3 rows (read as cp932)")
     creds_file = tmp_path / "creds.csv"
@@ -83,7 +81,8 @@ async def test_import_roster_writes_credentials_for_new_guardians_only(cli, data
     keiko = await Guardian.get(login_id=rows[0]["login_id"])
     assert keiko.roster_ref == "G001" and passwords.verify(keiko.password_hash, rows[0]["initial_password"])
     assert sorted(p.name for p in (tmp_path / "notices").iterdir()) == [
-        f"0001-G001-{rows[0]['login_id']}.html", f"0002-G002-{rows[1]['login_id']}.html"
+        f"0001-G001-{rows[0]['login_id']}.html",
+        f"0002-G002-{rows[1]['login_id']}.html",
     ]
 
     second = cli("admin", "import-roster", str(roster), "--credentials-out", "creds2.csv")
@@ -104,8 +103,9 @@ def _roster_of(refs: list[str], first_tag: int = 0x1A000000) -> str:
     writer = csv.writer(out)
     writer.writerow(HEADER.split(","))
     for n, ref in enumerate(refs):
-        writer.writerow(("みどり小学校", 3, 2, f"児童 {n}", f"{first_tag + n:08X}", f"保護者 {n}", ref,
-                         "ictag+broadcast", "", ""))
+        writer.writerow(
+            ("みどり小学校", 3, 2, f"児童 {n}", f"{first_tag + n:08X}", f"保護者 {n}", ref, "ictag+broadcast", "", "")
+        )
     return out.getvalue()
 
 
@@ -141,8 +141,9 @@ async def test_a_notices_folder_that_cannot_be_made_stops_the_import_before_it_s
 ) -> None:
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     (tmp_path / "letters").write_text("not a folder", "utf-8")
-    result = cli("admin", "import-roster", "roster.csv", "--credentials-out", "creds.csv",
-                 "--notices-out", "letters/2026")
+    result = cli(
+        "admin", "import-roster", "roster.csv", "--credentials-out", "creds.csv", "--notices-out", "letters/2026"
+    )
     assert result.returncode != 0 and "letters/2026 cannot be made" in result.stderr
     assert not (tmp_path / "creds.csv").exists() and await Guardian.all().count() == 0
 
@@ -162,8 +163,8 @@ async def test_audit_verify_finds_an_edited_entry(cli, database_url) -> None:
     cli("admin", "add-site", "みどり小学校")
     cli("admin", "add-site", "さくら小学校")
     assert cli("audit", "verify").lines == ["audit log: 2 entries, chain intact"]
-    from tests.core.test_audit import _drop_the_guard
     from core.models import AuditEntry
+    from tests.core.test_audit import _drop_the_guard
 
     await _drop_the_guard()
     first = await AuditEntry.all().order_by("id").first()
@@ -198,14 +199,21 @@ async def test_keys_rotate_then_retire_the_old_key(cli, database_url, tmp_path) 
     assert "nothing changed" in imported_again.stdout  # every sealed value still opens
 
 
-async def test_a_key_is_not_retired_while_photo_links_sent_to_line_still_open_with_it(cli, database_url, tmp_path) -> None:
+async def test_a_key_is_not_retired_while_photo_links_sent_to_line_still_open_with_it(
+    cli, database_url, tmp_path
+) -> None:
     own_keyring = tmp_path / "keyring.json"
     own_keyring.write_bytes(Path(sealing.installed().keyring.path).read_bytes())
     env = {"MIMAMORI_KEYRING": str(own_keyring)}
     now = datetime.now(UTC)
     notice = await Delivery.create(  # a passage notice to LINE with a photo link, sealed with k1
-        idempotency_key="passage:1:a1", kind=NoticeKind.PASSAGE, channel=Channel.LINE, status=DeliveryStatus.SENT,
-        next_attempt_at=now, first_tried_at=now - timedelta(minutes=2), sent_at=now - timedelta(minutes=1),
+        idempotency_key="passage:1:a1",
+        kind=NoticeKind.PASSAGE,
+        channel=Channel.LINE,
+        status=DeliveryStatus.SENT,
+        next_attempt_at=now,
+        first_tried_at=now - timedelta(minutes=2),
+        sent_at=now - timedelta(minutes=1),
     )
     assert cli("keys", "rotate", env=env).returncode == 0
 

@@ -6,8 +6,8 @@ import asyncio
 
 from core.addresses import add_verified_address
 from core.models import Channel
-from tests.fakes.line_api import FakeLineApi
 from tests.factories import make_guardian
+from tests.fakes.line_api import FakeLineApi
 
 
 def test_a_staff_link_code_is_printed_on_the_last_line(cli) -> None:
@@ -30,8 +30,18 @@ async def test_a_broadcast_preview_says_how_many_line_messages_it_uses_and_leave
     line.monthly_limit, line.used = 200, 150
     try:
         result = await asyncio.to_thread(
-            cli, "broadcast", "create", "--scope", "all", "--category", "closure", "--title", "休校",
-            "--body", "明日は休校です。", env={
+            cli,
+            "broadcast",
+            "create",
+            "--scope",
+            "all",
+            "--category",
+            "closure",
+            "--title",
+            "休校",
+            "--body",
+            "明日は休校です。",
+            env={
                 "MIMAMORI_LINE__ACCESS_TOKEN": line.access_token,
                 "MIMAMORI_LINE__API_BASE": line.url,
             },
@@ -40,4 +50,3 @@ async def test_a_broadcast_preview_says_how_many_line_messages_it_uses_and_leave
         await line.stop()
     assert result.returncode == 0, result.stderr
     assert "LINE: uses 3 message(s) of the monthly quota, 47 left this month afterwards" in result.lines
-

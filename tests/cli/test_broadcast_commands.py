@@ -17,11 +17,24 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
     await make_guardian(pupils=[await make_pupil(school)], emails=["a@example.jp"])
     await make_guardian(pupils=[await make_pupil(school, "佐藤 一郎")], emails=["b@example.jp"])
     await make_guardian(pupils=[await make_pupil(other, "鈴木 次郎")], emails=["c@example.jp"])
-    smtp = {"MIMAMORI_SMTP__HOST": "127.0.0.1", "MIMAMORI_SMTP__PORT": str(mail_sink.port),
-            "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05"}
+    smtp = {
+        "MIMAMORI_SMTP__HOST": "127.0.0.1",
+        "MIMAMORI_SMTP__PORT": str(mail_sink.port),
+        "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
+    }
 
-    created = cli("broadcast", "create", "--scope", "みどり小学校", "--category", "suspicious_person",
-                  "--title", "不審者情報", "--body", "校門付近で不審な人物が目撃されました。")
+    created = cli(
+        "broadcast",
+        "create",
+        "--scope",
+        "みどり小学校",
+        "--category",
+        "suspicious_person",
+        "--title",
+        "不審者情報",
+        "--body",
+        "校門付近で不審な人物が目撃されました。",
+    )
     assert created.returncode == 0, created.stderr
     broadcast_id = created.lines[0]
     assert "2 guardian(s)" in created.stdout and "email 2" in created.stdout
@@ -38,8 +51,12 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
     assert again.returncode == 1 and "Traceback" not in again.stderr and again.stderr.strip()
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "mimamori", "worker"], cwd=tmp_path, env={**cli_env, **smtp},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "mimamori", "worker"],
+        cwd=tmp_path,
+        env={**cli_env, **smtp},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         mail_sink.wait_for(2)
@@ -58,7 +75,17 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
 
 
 def test_a_broadcast_to_an_unknown_school_is_refused_in_one_line(cli, database_url) -> None:
-    result = cli("broadcast", "create", "--scope", "ないない小学校", "--category", "closure",
-                 "--title", "休校", "--body", "本日休校")
+    result = cli(
+        "broadcast",
+        "create",
+        "--scope",
+        "ないない小学校",
+        "--category",
+        "closure",
+        "--title",
+        "休校",
+        "--body",
+        "本日休校",
+    )
     assert result.returncode == 1
     assert "ないない小学校" in result.stderr and "Traceback" not in result.stderr

@@ -15,7 +15,6 @@ from tests.conftest import REPO
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.net import free_port, wait_for_http
 
-
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -33,8 +32,11 @@ class DemoRun:
 
 def _logins(welcome: str) -> dict[str, str]:
     """login -> password, read from the welcome table."""
-    return {line.split()[-2]: line.split()[-1] for line in welcome.splitlines()
-            if line.strip().split(" ")[0] in {"保護者", "staff", "support", "admin"}}
+    return {
+        line.split()[-2]: line.split()[-1]
+        for line in welcome.splitlines()
+        if line.strip().split(" ")[0] in {"保護者", "staff", "support", "admin"}
+    }
 
 
 def _welcome(process: subprocess.Popen) -> str:
@@ -50,8 +52,9 @@ def _welcome(process: subprocess.Popen) -> str:
 def _staff_login(client: httpx.Client, password: str) -> httpx.Response:
     """Log in as the demo's staff with the printed password and the code the demo shows."""
     form = client.get("/staff/login")
-    answer = client.post("/staff/login", data={"login_id": "staff", "password": password,
-                                               "csrf": _CSRF.search(form.text).group(1)})
+    answer = client.post(
+        "/staff/login", data={"login_id": "staff", "password": password, "csrf": _CSRF.search(form.text).group(1)}
+    )
     assert answer.headers["location"].startswith("/staff/totp"), answer.text
     form = client.get(answer.headers["location"])
     codes = client.get("/demo/codes")
@@ -78,7 +81,11 @@ def _run_demo(tmp_path: Path, port: int) -> DemoRun:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "mimamori", "demo", "--port", str(port), "--data-dir", "demo"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     pages: dict[str, httpx.Response] = {}
     welcome = ""
@@ -126,11 +133,26 @@ def test_the_demo_shows_a_city_at_work_and_stops_cleanly(tmp_path: Path) -> None
 
 async def test_the_demo_uses_a_telegram_bot_when_given_one(tmp_path: Path) -> None:
     telegram = await FakeTelegramApi().start()
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path),
-           "MIMAMORI_TELEGRAM__TOKEN": telegram.token, "MIMAMORI_TELEGRAM__API_BASE": telegram.url}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),
+        "HOME": str(tmp_path),
+        "MIMAMORI_TELEGRAM__TOKEN": telegram.token,
+        "MIMAMORI_TELEGRAM__API_BASE": telegram.url,
+    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mimamori", "demo", "--port", str(free_port()), "--data-dir", "demo",
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "mimamori",
+        "demo",
+        "--port",
+        str(free_port()),
+        "--data-dir",
+        "demo",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     welcome = []
     try:

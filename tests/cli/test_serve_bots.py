@@ -24,19 +24,32 @@ async def _until(predicate, seconds: float = 60) -> None:
 
 
 @asynccontextmanager
-async def _serving(cli_env, tmp_path, telegram: FakeTelegramApi, line: FakeLineApi, **env: str) -> AsyncIterator[httpx.AsyncClient]:
+async def _serving(
+    cli_env, tmp_path, telegram: FakeTelegramApi, line: FakeLineApi, **env: str
+) -> AsyncIterator[httpx.AsyncClient]:
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mimamori", "serve", cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env={
-            **cli_env, "MIMAMORI_PORTAL__PORT": str(port),
-            "MIMAMORI_TELEGRAM__TOKEN": telegram.token, "MIMAMORI_TELEGRAM__API_BASE": telegram.url,
-            "MIMAMORI_LINE__ACCESS_TOKEN": line.access_token, "MIMAMORI_LINE__CHANNEL_SECRET": line.channel_secret,
-            "MIMAMORI_LINE__API_BASE": line.url, **env,
+        sys.executable,
+        "-m",
+        "mimamori",
+        "serve",
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={
+            **cli_env,
+            "MIMAMORI_PORTAL__PORT": str(port),
+            "MIMAMORI_TELEGRAM__TOKEN": telegram.token,
+            "MIMAMORI_TELEGRAM__API_BASE": telegram.url,
+            "MIMAMORI_LINE__ACCESS_TOKEN": line.access_token,
+            "MIMAMORI_LINE__CHANNEL_SECRET": line.channel_secret,
+            "MIMAMORI_LINE__API_BASE": line.url,
+            **env,
         },
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
             async def portal_up() -> bool:
                 try:
                     return (await client.get("/healthz")).status_code == 200
@@ -75,9 +88,15 @@ async def test_serve_polls_telegram_and_answers_the_line_webhook(cli_env, tmp_pa
 async def test_serve_in_webhook_mode_registers_the_telegram_webhook_with_its_secret(cli_env, tmp_path) -> None:
     telegram, line = await FakeTelegramApi().start(), await FakeLineApi().start()
     async with _serving(
-        cli_env, tmp_path, telegram, line, MIMAMORI_TELEGRAM__MODE="webhook",
-        MIMAMORI_TELEGRAM__WEBHOOK_SECRET="hook-secret", MIMAMORI_PORTAL__PUBLIC_URL="https://mimamori.city.example.jp",
+        cli_env,
+        tmp_path,
+        telegram,
+        line,
+        MIMAMORI_TELEGRAM__MODE="webhook",
+        MIMAMORI_TELEGRAM__WEBHOOK_SECRET="hook-secret",
+        MIMAMORI_PORTAL__PUBLIC_URL="https://mimamori.city.example.jp",
     ) as client:
+
         async def registered() -> bool:
             return bool(telegram.sent("setWebhook"))
 
@@ -87,7 +106,9 @@ async def test_serve_in_webhook_mode_registers_the_telegram_webhook_with_its_sec
         assert webhook.params["secret_token"] == "hook-secret"
         update = telegram.text_update(6, "help")
         assert (await client.post("/hooks/telegram", json=update)).status_code == 403
-        response = await client.post("/hooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
+        response = await client.post(
+            "/hooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}
+        )
         assert response.status_code == 200
         assert "登録コード" in telegram.sent(chat="6")[0].params["text"]
     assert telegram.sent("getUpdates") == []

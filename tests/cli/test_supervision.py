@@ -31,7 +31,9 @@ async def test_a_part_that_crashes_is_started_again_and_the_crash_is_logged(capl
         stop.set()
         await kept
     assert starts == 3
-    assert [r.getMessage() for r in caplog.records].count("delivery stopped with an error; starting it again in 0 s") == 2
+    assert [r.getMessage() for r in caplog.records].count(
+        "delivery stopped with an error; starting it again in 0 s"
+    ) == 2
     assert all(r.exc_info for r in caplog.records)  # the bug's traceback is there to read
     supervisor.check()  # stopped by request: no failure
 

@@ -52,8 +52,7 @@ async def test_a_removed_address_frees_its_slot(database_url) -> None:
 async def test_concurrent_registrations_never_exceed_the_limit(database_url) -> None:
     guardian = await make_guardian(emails=["a@example.jp"])
     outcomes = await asyncio.gather(
-        *(add_verified_address(guardian.id, Channel.EMAIL, f"n{i}@example.jp", limit=2)
-          for i in range(6)),
+        *(add_verified_address(guardian.id, Channel.EMAIL, f"n{i}@example.jp", limit=2) for i in range(6)),
         return_exceptions=True,
     )
     accepted = [o for o in outcomes if not isinstance(o, BaseException)]

@@ -43,9 +43,7 @@ async def test_an_edited_entry_is_detected(database_url) -> None:
     await AuditEntry.filter(id=entries[1].id).update(actor="staff:99")
     checked, problems = await audit.verify_chain()
     assert checked == 3
-    assert [(p.entry_id, p.reason) for p in problems] == [
-        (entries[1].id, "was changed after it was written")
-    ]
+    assert [(p.entry_id, p.reason) for p in problems] == [(entries[1].id, "was changed after it was written")]
 
 
 async def test_a_removed_entry_is_detected(database_url) -> None:
@@ -53,6 +51,4 @@ async def test_a_removed_entry_is_detected(database_url) -> None:
     await _drop_the_guard()
     await AuditEntry.filter(id=entries[1].id).delete()
     _, problems = await audit.verify_chain()
-    assert [(p.entry_id, p.reason) for p in problems] == [
-        (entries[2].id, "does not follow the entry before it")
-    ]
+    assert [(p.entry_id, p.reason) for p in problems] == [(entries[2].id, "does not follow the entry before it")]

@@ -66,12 +66,14 @@ async def test_a_row_changed_during_rotation_keeps_its_new_value(rotating_sealer
 
     # The service renames the pupil (sealing with the old key) after rotation read the row.
     batches = rotation._batches
+
     async def racing_batches(col, dialect):
         async for batch in batches(col, dialect):
             if col.table == "pupil" and col.column == "name":
                 pupil.name = "見守 花"
                 await pupil.save(update_fields=["name"])
             yield batch
+
     rotation._batches = racing_batches
     try:
         await rotation.reseal_all(sealer)

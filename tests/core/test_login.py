@@ -25,8 +25,9 @@ def counted(passwords: Passwords, monkeypatch) -> list[str]:
 
 
 async def _try(passwords: Passwords, login_id: str, password: str, client: str = "192.0.2.1"):
-    return await authenticate(AccountKind.GUARDIAN, login_id, password, client=client, device_cookie=None,
-                              passwords=passwords)
+    return await authenticate(
+        AccountKind.GUARDIAN, login_id, password, client=client, device_cookie=None, passwords=passwords
+    )
 
 
 async def test_unknown_ids_wrong_passwords_and_one_time_passwords_all_cost_one_argon2_check(
@@ -49,18 +50,27 @@ async def test_unknown_ids_wrong_passwords_and_one_time_passwords_all_cost_one_a
 async def test_a_forged_device_cookie_counts_for_nothing(passwords: Passwords, counted: list[str]) -> None:
     guardian = await make_guardian()
     cookie = new_device_cookie(AccountKind.GUARDIAN, "SOMEONEELSE")
-    result = await authenticate(AccountKind.GUARDIAN, guardian.login_id, "x", client="192.0.2.9",
-                                device_cookie=cookie, passwords=passwords)
+    result = await authenticate(
+        AccountKind.GUARDIAN, guardian.login_id, "x", client="192.0.2.9", device_cookie=cookie, passwords=passwords
+    )
     assert result.outcome is LoginOutcome.REFUSED
     for n in range(6):
-        await authenticate(AccountKind.GUARDIAN, guardian.login_id, "x", client=f"192.0.2.{20 + n}",
-                           device_cookie=cookie, passwords=passwords)
-    again = await authenticate(AccountKind.GUARDIAN, guardian.login_id, "x", client="192.0.2.25",
-                               device_cookie=cookie, passwords=passwords)
+        await authenticate(
+            AccountKind.GUARDIAN,
+            guardian.login_id,
+            "x",
+            client=f"192.0.2.{20 + n}",
+            device_cookie=cookie,
+            passwords=passwords,
+        )
+    again = await authenticate(
+        AccountKind.GUARDIAN, guardian.login_id, "x", client="192.0.2.25", device_cookie=cookie, passwords=passwords
+    )
     assert again.outcome is LoginOutcome.THROTTLED  # the slowed account's slow path, as without a cookie
     real = new_device_cookie(AccountKind.GUARDIAN, guardian.login_id)
-    known = await authenticate(AccountKind.GUARDIAN, guardian.login_id, "x", client="192.0.2.25",
-                               device_cookie=real, passwords=passwords)
+    known = await authenticate(
+        AccountKind.GUARDIAN, guardian.login_id, "x", client="192.0.2.25", device_cookie=real, passwords=passwords
+    )
     assert known.outcome is LoginOutcome.REFUSED  # a real device cookie is counted on its own
 
 
@@ -72,5 +82,6 @@ async def test_failures_are_audited_alike_without_recording_unknown_ids(password
     await _try(passwords, "MYSECRETPASSWORD", "wrong")  # a password typed into the ID field
     entries = await AuditEntry.filter(action="login.failed").order_by("id")
     assert [(e.actor, e.target) for e in entries] == [
-        (f"guardian:{guardian.login_id}", f"guardian:{guardian.id}"), ("guardian:?", None),
+        (f"guardian:{guardian.login_id}", f"guardian:{guardian.id}"),
+        ("guardian:?", None),
     ]

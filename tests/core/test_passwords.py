@@ -41,9 +41,16 @@ def test_a_one_time_password_is_accepted_however_it_is_typed(passwords: Password
     password, stored = passwords.issue_one_time()
     assert password not in stored
     assert passwords.is_one_time(stored)
-    for typed in (password, password.replace("-", ""), password.lower(),
-                  password.translate(str.maketrans("ABCDEFGHJKMNPQRSTUVWXYZ23456789-",
-                                                   "ＡＢＣＤＥＦＧＨＪＫＭＮＰＱＲＳＴＵＶＷＸＹＺ２３４５６７８９－"))):
+    for typed in (
+        password,
+        password.replace("-", ""),
+        password.lower(),
+        password.translate(
+            str.maketrans(
+                "ABCDEFGHJKMNPQRSTUVWXYZ23456789-", "ＡＢＣＤＥＦＧＨＪＫＭＮＰＱＲＳＴＵＶＷＸＹＺ２３４５６７８９－"
+            )
+        ),
+    ):
         assert passwords.verify(stored, typed), typed
     assert not passwords.verify(stored, "AAAA-BBBB-CCCC")
 

@@ -57,9 +57,7 @@ async def test_at_the_limit_the_code_is_kept_and_the_registered_addresses_are_na
 
 
 async def test_guessing_codes_is_slowed_down_per_sender(database_url: str) -> None:
-    outcomes = [
-        (await register_with_code(f"{n:012d}", Channel.TELEGRAM, "666", limit=2)).outcome for n in range(7)
-    ]
+    outcomes = [(await register_with_code(f"{n:012d}", Channel.TELEGRAM, "666", limit=2)).outcome for n in range(7)]
     assert outcomes[:5] == [Outcome.WRONG_CODE] * 5
     assert Outcome.THROTTLED in outcomes[5:]
     other = await register_with_code("000000000000", Channel.TELEGRAM, "777", limit=2)
@@ -67,9 +65,7 @@ async def test_guessing_codes_is_slowed_down_per_sender(database_url: str) -> No
     assert (await register_with_code("hello", Channel.TELEGRAM, "888", limit=2)).outcome is Outcome.NO_CODE
 
 
-async def test_an_address_added_on_the_portal_counts_only_once_verified(
-    database_url: str, settings: Settings
-) -> None:
+async def test_an_address_added_on_the_portal_counts_only_once_verified(database_url: str, settings: Settings) -> None:
     guardian = await make_guardian(emails=["a@example.jp"])
     address = await request_verification(guardian.id, Channel.EMAIL, "new@example.jp", settings)
 
@@ -80,8 +76,9 @@ async def test_an_address_added_on_the_portal_counts_only_once_verified(
 
     other = await make_guardian()
     assert (await verify_with_code(code, limit=2, guardian_id=other.id)).outcome is Outcome.WRONG_CODE
-    assert (await verify_with_code(code, limit=2, channel=Channel.EMAIL, value="x@example.jp")).outcome \
-        is Outcome.WRONG_CODE
+    assert (
+        await verify_with_code(code, limit=2, channel=Channel.EMAIL, value="x@example.jp")
+    ).outcome is Outcome.WRONG_CODE
     result = await verify_with_code(f"Re: {code}", limit=2, channel=Channel.EMAIL, value="new@example.jp")
     assert result.outcome is Outcome.REGISTERED
     assert [a.value for a in await counted_addresses(guardian.id)] == ["a@example.jp", "new@example.jp"]

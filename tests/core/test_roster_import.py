@@ -106,7 +106,9 @@ async def test_importing_the_same_file_twice_changes_nothing(database_url, passw
 async def test_a_changed_row_updates_in_place(database_url, passwords) -> None:
     await _import(ROSTER, passwords)
     hanako_id = (await Pupil.get(name_index=_index("name", "山田 花子"))).id
-    changed = ROSTER.replace("みどり小学校,3,2,山田 花子,1A2B3C4D5E,山田 恵子", "みどり小学校,4,1,山田 花子,99AA0001,山田 恵子")
+    changed = ROSTER.replace(
+        "みどり小学校,3,2,山田 花子,1A2B3C4D5E,山田 恵子", "みどり小学校,4,1,山田 花子,99AA0001,山田 恵子"
+    )
 
     result = await _import(changed, passwords)
 
@@ -164,9 +166,7 @@ async def test_more_than_two_addresses_for_one_guardian_is_a_bad_row(database_ur
 みどり小学校,1,1,山田 詩,,山田 恵子,G001,broadcast,c@example.jp,
 """
     result = await _import(roster, passwords)
-    assert [str(p) for p in result.problems] == [
-        "line 4: guardian_ref G001 would have more than 2 mail addresses"
-    ]
+    assert [str(p) for p in result.problems] == ["line 4: guardian_ref G001 would have more than 2 mail addresses"]
 
 
 async def test_addresses_registered_since_the_last_import_count_too(database_url, passwords) -> None:

@@ -36,7 +36,7 @@ async def test_every_index_the_models_declare_exists_in_the_database(database_ur
     else:
         present = set()
         for index in await client.execute_query_dict("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"):
-            cols = await client.execute_query_dict(f"PRAGMA index_info(\"{index['name']}\")")
+            cols = await client.execute_query_dict(f'PRAGMA index_info("{index["name"]}")')
             present.add((index["tbl_name"], tuple(c["name"] for c in sorted(cols, key=lambda c: c["seqno"]))))
     declared = {
         (model._meta.db_table, tuple(model._meta.fields_db_projection.get(f, f) for f in fields))
@@ -46,7 +46,9 @@ async def test_every_index_the_models_declare_exists_in_the_database(database_ur
     assert declared and declared <= present, sorted(declared - present)
 
 
-async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(databases, keyring_path, tmp_path) -> None:
+async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(
+    databases, keyring_path, tmp_path
+) -> None:
     """A deployment upgraded from before 0012: the school's family references are sealed, the
     next import still finds each family, and stored reasons keep our words and the codes only."""
     from datetime import UTC, datetime
@@ -69,23 +71,55 @@ async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(da
         await close_database()
         await open_database(url)
         now = datetime.now(UTC)
-        guardian = await _insert("guardian", login_id="L0001", roster_ref="G001", password_hash="x",
-                                 name=sealer.seal_text("山田 恵子", "guardian.name"),
-                                 name_index=sealer.blind_index("name", "山田 恵子"), must_change_password=True,
-                                 failed_logins=0, language="ja", wants_passages=True, wants_broadcasts=True,
-                                 passages_paused=False, photos_in_chat=False, created_at=now, updated_at=now)
-        address = await _insert("contact_address", guardian_id=guardian, channel="email", status="failing",
-                                value=sealer.seal_text("keiko@example.jp", "contact_address.value"),
-                                value_index="x", failure_count=3, created_at=now,
-                                last_failure="mail server refused: 550 5.1.1 <keiko@example.jp>: 山田 恵子 unknown")
-        for n, (channel, error, provider_id) in enumerate([
-            ("email", "mail server said 452 4.2.2 <keiko@example.jp>: mailbox full", None),
-            ("telegram", "Telegram refused: Bad Request: chat 987654321 not found", None),
-            ("telegram", None, "987654321:42"),
-        ]):
-            await _insert("delivery", idempotency_key=f"k{n}", kind="passage", channel=channel, priority=0,
-                          address_id=address, status="failed", attempts=1, next_attempt_at=now, queued_at=now,
-                          last_error=error, provider_message_id=provider_id)
+        guardian = await _insert(
+            "guardian",
+            login_id="L0001",
+            roster_ref="G001",
+            password_hash="x",
+            name=sealer.seal_text("山田 恵子", "guardian.name"),
+            name_index=sealer.blind_index("name", "山田 恵子"),
+            must_change_password=True,
+            failed_logins=0,
+            language="ja",
+            wants_passages=True,
+            wants_broadcasts=True,
+            passages_paused=False,
+            photos_in_chat=False,
+            created_at=now,
+            updated_at=now,
+        )
+        address = await _insert(
+            "contact_address",
+            guardian_id=guardian,
+            channel="email",
+            status="failing",
+            value=sealer.seal_text("keiko@example.jp", "contact_address.value"),
+            value_index="x",
+            failure_count=3,
+            created_at=now,
+            last_failure="mail server refused: 550 5.1.1 <keiko@example.jp>: 山田 恵子 unknown",
+        )
+        for n, (channel, error, provider_id) in enumerate(
+            [
+                ("email", "mail server said 452 4.2.2 <keiko@example.jp>: mailbox full", None),
+                ("telegram", "Telegram refused: Bad Request: chat 987654321 not found", None),
+                ("telegram", None, "987654321:42"),
+            ]
+        ):
+            await _insert(
+                "delivery",
+                idempotency_key=f"k{n}",
+                kind="passage",
+                channel=channel,
+                priority=0,
+                address_id=address,
+                status="failed",
+                attempts=1,
+                next_attempt_at=now,
+                queued_at=now,
+                last_error=error,
+                provider_message_id=provider_id,
+            )
         await close_database()
 
         assert "0012_sealed_roster_ref" in await upgrade_schema(url)
@@ -95,12 +129,18 @@ async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(da
         assert (await Guardian.get(id=guardian)).roster_ref == "G001"
         assert (await ContactAddress.get(id=address)).last_failure == "mail server refused (550 5.1.1)"
         assert await Delivery.all().order_by("id").values_list("last_error", "provider_message_id") == [
-            ("mail server said (452 4.2.2)", None), ("Telegram refused", None), (None, "42")]
+            ("mail server said (452 4.2.2)", None),
+            ("Telegram refused", None),
+            (None, "42"),
+        ]
 
-        roster = ("school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,services,email1\n"
-                  "みどり小学校,3,2,山田 花子,,山田 恵子,g001,broadcast,\n")  # as another export spells it
-        result = await import_roster(roster.encode(), passwords=Passwords(AccountSettings(), sealer),
-                                     max_addresses=2, actor="test")
+        roster = (
+            "school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,services,email1\n"
+            "みどり小学校,3,2,山田 花子,,山田 恵子,g001,broadcast,\n"
+        )  # as another export spells it
+        result = await import_roster(
+            roster.encode(), passwords=Passwords(AccountSettings(), sealer), max_addresses=2, actor="test"
+        )
         assert result.written and result.new_guardians == []  # the same family, found by its index
         assert await Guardian.all().count() == 1
     finally:

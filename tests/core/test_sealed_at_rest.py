@@ -55,17 +55,25 @@ async def _write_known_values() -> None:
     await add_verified_address(guardian.id, Channel.EMAIL, ADDRESSES[0], limit=3)
     await add_verified_address(guardian.id, Channel.LINE, ADDRESSES[1], limit=3)
     await add_verified_address(guardian.id, Channel.TELEGRAM, ADDRESSES[2], limit=3)
-    await StaffAccount.create(
-        login_id="kato", role=StaffRole.STAFF, password_hash="x", totp_secret=TOTP
-    )
+    await StaffAccount.create(login_id="kato", role=StaffRole.STAFF, password_hash="x", totp_secret=TOTP)
     gate = await Gate.create(site=site, name="正門", key_hash="0" * 64)
     now = datetime.now(UTC)
     passage = await Passage.create(
-        event_id=uuid4(), gate=gate, site=site, pupil=pupil, tag_number=TAG,
-        tag_number_index="x", seen_at=now, outcome=PassageOutcome.NOTIFIED,
+        event_id=uuid4(),
+        gate=gate,
+        site=site,
+        pupil=pupil,
+        tag_number=TAG,
+        tag_number_index="x",
+        seen_at=now,
+        outcome=PassageOutcome.NOTIFIED,
     )
     await Photo.create(
-        passage=passage, token="t", jpeg=PHOTO, size=len(PHOTO), taken_at=now,
+        passage=passage,
+        token="t",
+        jpeg=PHOTO,
+        size=len(PHOTO),
+        taken_at=now,
         expires_at=now + timedelta(days=30),
     )
     assert (await Photo.get(passage=passage)).jpeg == PHOTO  # and it still reads back
@@ -81,19 +89,37 @@ async def _every_channel_refuses_echoing_the_address(settings: Settings, mail_si
     line_api.fail("push", 400, f"The property, 'to', in the request body is invalid: {line}")
     for address in await ContactAddress.all():
         for n in range(2):
-            await enqueue(kind=NoticeKind.ADDRESS_INACTIVE, fact=f"at-rest-{n}", address=address,
-                          payload={"inactive_channel": "line"})
+            await enqueue(
+                kind=NoticeKind.ADDRESS_INACTIVE,
+                fact=f"at-rest-{n}",
+                address=address,
+                payload={"inactive_channel": "line"},
+            )
     settings = load_settings(
-        None, data_dir=settings.data_dir, database_url=settings.database_url, keyring=settings.keyring,
-        smtp={"host": "127.0.0.1", "port": mail_sink.port, "from_address": "mimamori@city.example.jp",
-              "timeout_seconds": 5},
+        None,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        keyring=settings.keyring,
+        smtp={
+            "host": "127.0.0.1",
+            "port": mail_sink.port,
+            "from_address": "mimamori@city.example.jp",
+            "timeout_seconds": 5,
+        },
         telegram={"token": telegram_api.token, "api_base": telegram_api.url, "timeout_seconds": 5},
-        line={"access_token": line_api.access_token, "channel_secret": line_api.channel_secret,
-              "api_base": line_api.url, "timeout_seconds": 5},
+        line={
+            "access_token": line_api.access_token,
+            "channel_secret": line_api.channel_secret,
+            "api_base": line_api.url,
+            "timeout_seconds": 5,
+        },
         delivery={"retry_base_seconds": 0.05, "retry_max_seconds": 0.2, "poll_seconds": 0.02},
     )
-    transports = {Channel.EMAIL: SmtpTransport(settings.smtp), Channel.TELEGRAM: TelegramTransport(settings.telegram),
-                  Channel.LINE: LineTransport(settings.line)}
+    transports = {
+        Channel.EMAIL: SmtpTransport(settings.smtp),
+        Channel.TELEGRAM: TelegramTransport(settings.telegram),
+        Channel.LINE: LineTransport(settings.line),
+    }
     try:
         await DeliveryWorker(settings, transports).drain(timeout=30)
     finally:
@@ -138,7 +164,9 @@ async def test_names_addresses_tags_photos_and_failure_reasons_are_sealed_on_dis
         dump = await asyncio.to_thread(
             subprocess.run,
             ["pg_dump", "--no-owner", "-d", database_url.replace("postgres://", "postgresql://", 1)],
-            capture_output=True, check=True, env={**os.environ},
+            capture_output=True,
+            check=True,
+            env={**os.environ},
         )
         raw = dump.stdout
         assert b"CREATE TABLE public.guardian" in raw

@@ -56,8 +56,12 @@ async def test_a_school_alert_reaches_every_guardian_there_once_and_nobody_else(
     staff = await _staff(StaffRole.STAFF, midori)
     scope = await broadcasts.parse_scope("みどり小学校")
     draft = await broadcasts.create_draft(
-        author=staff, scope=scope, category=BroadcastCategory.SUSPICIOUS_PERSON,
-        title="学校の近くで不審な人物", body="下校時は複数で帰るようにしてください。", ack_requested=False,
+        author=staff,
+        scope=scope,
+        category=BroadcastCategory.SUSPICIOUS_PERSON,
+        title="学校の近くで不審な人物",
+        body="下校時は複数で帰るようにしてください。",
+        ack_requested=False,
     )
     assert await Delivery.all().count() == 0  # a draft sends nothing
 
@@ -86,8 +90,12 @@ async def test_a_broadcast_cannot_show_its_readers_text_turned_around_or_hidden(
 ) -> None:
     midori, _, _ = await _city()
     draft = await broadcasts.create_draft(
-        author=None, scope=await broadcasts.parse_scope("みどり小学校:4"), category=BroadcastCategory.GENERAL,
-        title="休校の\u202eお知らせ\u200b", body="明日は休校です。\r\n\u2066詳しくは\u2069学校へ。\x07", ack_requested=False,
+        author=None,
+        scope=await broadcasts.parse_scope("みどり小学校:4"),
+        category=BroadcastCategory.GENERAL,
+        title="休校の\u202eお知らせ\u200b",
+        body="明日は休校です。\r\n\u2066詳しくは\u2069学校へ。\x07",
+        ack_requested=False,
     )
     await broadcasts.confirm(draft.id, by=None, actor="test")
     await deliver()
@@ -115,8 +123,12 @@ async def test_scopes_pick_the_right_guardians(database_url, mail_settings, scop
             await broadcasts.parse_scope(scope)
         return
     draft = await broadcasts.create_draft(
-        author=None, scope=await broadcasts.parse_scope(scope), category=BroadcastCategory.GENERAL,
-        title="t", body="b", ack_requested=False,
+        author=None,
+        scope=await broadcasts.parse_scope(scope),
+        category=BroadcastCategory.GENERAL,
+        title="t",
+        body="b",
+        ack_requested=False,
     )
     await broadcasts.confirm(draft.id, by=None)
     await broadcasts.continue_fanouts(mail_settings)
@@ -133,10 +145,24 @@ async def test_a_hall_reaches_the_families_of_children_who_go_there(database_url
     hall = await make_site("ひかり児童館", SiteKind.HALL)
     gate = await Gate.create(site=hall, name="入口", key_hash="h" * 64)
     pupil = await Pupil.get(name_index__isnull=False, grade=4)
-    await Passage.create(event_id=uuid4(), gate=gate, site=hall, pupil=pupil, tag_number="T", tag_number_index="i",
-                         seen_at=datetime.now(UTC) - timedelta(days=3), outcome=PassageOutcome.NOTIFIED)
-    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("ひかり児童館"),
-                                          category=BroadcastCategory.CLOSURE, title="休館", body="本日休館", ack_requested=False)
+    await Passage.create(
+        event_id=uuid4(),
+        gate=gate,
+        site=hall,
+        pupil=pupil,
+        tag_number="T",
+        tag_number_index="i",
+        seen_at=datetime.now(UTC) - timedelta(days=3),
+        outcome=PassageOutcome.NOTIFIED,
+    )
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("ひかり児童館"),
+        category=BroadcastCategory.CLOSURE,
+        title="休館",
+        body="本日休館",
+        ack_requested=False,
+    )
     assert (await broadcasts.preview(draft.id, mail_settings)).recipients == 1
 
 
@@ -145,26 +171,56 @@ async def test_staff_send_only_to_their_own_sites(database_url) -> None:
     staff = await _staff(StaffRole.STAFF, midori)
     for text, message in (("さくら小学校", "not your site: さくら小学校"), ("all", "only administrators")):
         with pytest.raises(UserError, match=message):
-            await broadcasts.create_draft(author=staff, scope=await broadcasts.parse_scope(text),
-                                          category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+            await broadcasts.create_draft(
+                author=staff,
+                scope=await broadcasts.parse_scope(text),
+                category=BroadcastCategory.GENERAL,
+                title="t",
+                body="b",
+                ack_requested=False,
+            )
     desk = await _staff(StaffRole.SUPPORT)
     with pytest.raises(UserError, match="only staff and administrators"):
-        await broadcasts.create_draft(author=desk, scope=await broadcasts.parse_scope("みどり小学校"),
-                                      category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+        await broadcasts.create_draft(
+            author=desk,
+            scope=await broadcasts.parse_scope("みどり小学校"),
+            category=BroadcastCategory.GENERAL,
+            title="t",
+            body="b",
+            ack_requested=False,
+        )
     admin = await _staff(StaffRole.ADMIN)
-    assert await broadcasts.create_draft(author=admin, scope=await broadcasts.parse_scope("all"),
-                                         category=BroadcastCategory.DISASTER, title="t", body="b", ack_requested=False)
+    assert await broadcasts.create_draft(
+        author=admin,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.DISASTER,
+        title="t",
+        body="b",
+        ack_requested=False,
+    )
 
 
 async def test_only_a_draft_is_confirmed_and_only_once(database_url, mail_settings) -> None:
     await _city()
-    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
-                                          category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.GENERAL,
+        title="t",
+        body="b",
+        ack_requested=False,
+    )
     await broadcasts.confirm(draft.id, by=None)
     with pytest.raises(UserError, match="confirmed, not a draft"):
         await broadcasts.confirm(draft.id, by=None)
-    other = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
-                                          category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    other = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.GENERAL,
+        title="t",
+        body="b",
+        ack_requested=False,
+    )
     await broadcasts.cancel(other.id, by=None)
     with pytest.raises(UserError, match="cancelled, not a draft"):
         await broadcasts.confirm(other.id, by=None)
@@ -176,9 +232,17 @@ async def test_an_interrupted_fan_out_resumes_without_duplicates(database_url, m
     site = await make_site()
     for n in range(25):
         await make_guardian(f"保護者 {n}", pupils=[await make_pupil(site, f"子 {n}")], emails=[f"g{n}@example.jp"])
-    small_batches = mail_settings.model_copy(update={"delivery": mail_settings.delivery.model_copy(update={"fanout_batch": 10})})
-    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
-                                          category=BroadcastCategory.CLOSURE, title="休校", body="明日は休校", ack_requested=False)
+    small_batches = mail_settings.model_copy(
+        update={"delivery": mail_settings.delivery.model_copy(update={"fanout_batch": 10})}
+    )
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.CLOSURE,
+        title="休校",
+        body="明日は休校",
+        ack_requested=False,
+    )
     await broadcasts.confirm(draft.id, by=None)
 
     added, finished = await broadcasts._fan_out_batch(draft.id, small_batches)  # then the process dies
@@ -195,10 +259,22 @@ async def test_an_interrupted_fan_out_resumes_without_duplicates(database_url, m
 
 async def test_urgent_categories_jump_the_queue(database_url, mail_settings) -> None:
     await _city()
-    general = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
-                                            category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
-    disaster = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
-                                             category=BroadcastCategory.DISASTER, title="t", body="b", ack_requested=False)
+    general = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.GENERAL,
+        title="t",
+        body="b",
+        ack_requested=False,
+    )
+    disaster = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.DISASTER,
+        title="t",
+        body="b",
+        ack_requested=False,
+    )
     for draft in (general, disaster):
         await broadcasts.confirm(draft.id, by=None)
     await broadcasts.continue_fanouts(mail_settings)
@@ -210,9 +286,14 @@ async def test_urgent_categories_jump_the_queue(database_url, mail_settings) -> 
 
 async def test_acknowledging_by_the_link(database_url, mail_settings, mail_sink, deliver) -> None:
     await _city()
-    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("みどり小学校:4"),
-                                          category=BroadcastCategory.DISASTER, title="避難", body="体育館に避難しています",
-                                          ack_requested=True)
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("みどり小学校:4"),
+        category=BroadcastCategory.DISASTER,
+        title="避難",
+        body="体育館に避難しています",
+        ack_requested=True,
+    )
     await broadcasts.confirm(draft.id, by=None)
     await deliver()
     [mail] = mail_sink.to("yuko@example.jp")
@@ -225,15 +306,22 @@ async def test_acknowledging_by_the_link(database_url, mail_settings, mail_sink,
     assert (await broadcasts.status(draft.id)).acknowledged == 1
 
 
-async def test_unacknowledged_alerts_are_sent_again_on_the_other_channel(database_url, mail_settings, mail_sink, deliver) -> None:
+async def test_unacknowledged_alerts_are_sent_again_on_the_other_channel(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
     midori, _, guardians = await _city()
     yamada, suzuki = guardians["yamada"], guardians["suzuki"]
     await add_verified_address(suzuki.id, Channel.LINE, "U-suzuki", limit=2)
     for guardian in (yamada, suzuki):
         await guardian.pupils.add(*(await guardian.pupils.all()))
-    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("みどり小学校"),
-                                          category=BroadcastCategory.SUSPICIOUS_PERSON, title="不審者", body="注意",
-                                          ack_requested=True)
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("みどり小学校"),
+        category=BroadcastCategory.SUSPICIOUS_PERSON,
+        title="不審者",
+        body="注意",
+        ack_requested=True,
+    )
     await broadcasts.confirm(draft.id, by=None)
     await deliver()
     # Asked to acknowledge: first only each guardian's first address.
@@ -255,8 +343,14 @@ async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
 ) -> None:
     await _city()
     mail_sink.answer("naoki@example.jp", "550 5.1.1 No such user")
-    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("さくら小学校"),
-                                          category=BroadcastCategory.CLOSURE, title="休校", body="明日は休校", ack_requested=False)
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("さくら小学校"),
+        category=BroadcastCategory.CLOSURE,
+        title="休校",
+        body="明日は休校",
+        ack_requested=False,
+    )
     await broadcasts.confirm(draft.id, by=None)
     await deliver()
 
@@ -271,14 +365,22 @@ async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
     assert (await broadcasts.status(draft.id)).not_reached == []
 
 
-async def test_a_blocked_chat_is_marked_inactive_and_the_other_address_is_told(database_url, mail_settings, mail_sink, deliver) -> None:
+async def test_a_blocked_chat_is_marked_inactive_and_the_other_address_is_told(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
     from core.delivery.outcomes import record_outcomes
     from core.delivery.transport import PermanentFailure
 
     guardian = await make_guardian(emails=["keiko@example.jp"])
     line = await add_verified_address(guardian.id, Channel.LINE, "U-keiko", limit=2)
-    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
-                                          category=BroadcastCategory.GENERAL, title="t", body="b", ack_requested=False)
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.GENERAL,
+        title="t",
+        body="b",
+        ack_requested=False,
+    )
     await broadcasts.confirm(draft.id, by=None)
     await broadcasts.continue_fanouts(mail_settings)
     to_line = await Delivery.get(address_id=line.id)
@@ -292,5 +394,7 @@ async def test_a_blocked_chat_is_marked_inactive_and_the_other_address_is_told(d
     assert len(notice) == 1
     assert notice[0].message["Subject"] == "【見守り】LINEにお知らせを届けられなくなりました"
     assert await Delivery.filter(kind=NoticeKind.ADDRESS_INACTIVE).count() == 1
-    assert [a.channel for a in await counted_addresses(guardian.id) if a.status is AddressStatus.ACTIVE] == [Channel.EMAIL]
+    assert [a.channel for a in await counted_addresses(guardian.id) if a.status is AddressStatus.ACTIVE] == [
+        Channel.EMAIL
+    ]
     assert (await Delivery.get(id=to_line.id)).status is DeliveryStatus.FAILED

@@ -33,7 +33,8 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 def _parse(text: str) -> Samples:
     return {
         (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text) for s in family.samples
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
     }
 
 
@@ -43,9 +44,14 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 
 def _with_metrics(settings: Settings, **metrics: object) -> Settings:
     return load_settings(
-        None, data_dir=settings.data_dir, database_url=settings.database_url, keyring=settings.keyring,
-        smtp=settings.smtp.model_dump(), delivery=settings.delivery.model_dump(),
-        portal=settings.portal.model_dump(), metrics={"enabled": True, "port": free_port(), **metrics},
+        None,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        keyring=settings.keyring,
+        smtp=settings.smtp.model_dump(),
+        delivery=settings.delivery.model_dump(),
+        portal=settings.portal.model_dump(),
+        metrics={"enabled": True, "port": free_port(), **metrics},
     )
 
 
@@ -64,10 +70,20 @@ async def queue_passage_notice(email: str) -> None:
     """A guardian with one address and an urgent passage notice queued for it."""
     guardian = await make_guardian(emails=[email])
     [address] = await counted_addresses(guardian.id)
-    await enqueue(kind=NoticeKind.PASSAGE, fact="passage:1", address=address, priority=Priority.URGENT,
-                  payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival",
-                           "seen_at": datetime.now(UTC).isoformat(), "photo_token": None},
-                  expires_at=datetime.now(UTC) + timedelta(hours=1))
+    await enqueue(
+        kind=NoticeKind.PASSAGE,
+        fact="passage:1",
+        address=address,
+        priority=Priority.URGENT,
+        payload={
+            "pupil": "花子",
+            "site": "みどり小学校",
+            "direction": "arrival",
+            "seen_at": datetime.now(UTC).isoformat(),
+            "photo_token": None,
+        },
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
 
 
 async def _wait_listening(settings: Settings) -> None:
@@ -101,14 +117,29 @@ async def test_a_passage_notice_shows_in_the_queue_then_as_sent_with_its_latency
     seen = datetime.now(UTC) - timedelta(seconds=3)
     before = await _scrape(endpoint)
 
-    await record_passage(gate, PassageEvent(event_id="6f0c2a1e-0000-4000-8000-000000000001", tag="0A1B2C3D4E",
-                                            seen_at=seen), None, endpoint)
+    await record_passage(
+        gate,
+        PassageEvent(event_id="6f0c2a1e-0000-4000-8000-000000000001", tag="0A1B2C3D4E", seen_at=seen),
+        None,
+        endpoint,
+    )
     queued = await _scrape(endpoint)
-    assert _value(queued, "mimamori_outbox_depth", channel="email", kind="passage", status="queued",
-                  priority=str(int(Priority.URGENT))) == 1
+    assert (
+        _value(
+            queued,
+            "mimamori_outbox_depth",
+            channel="email",
+            kind="passage",
+            status="queued",
+            priority=str(int(Priority.URGENT)),
+        )
+        == 1
+    )
     assert _value(queued, "mimamori_outbox_oldest_age_seconds", channel="email", kind="passage") >= 0
     site_passages = ("mimamori_passages_total", {"site": str(site.id), "outcome": "notified"})
-    assert _value(queued, site_passages[0], **site_passages[1]) == _value(before, site_passages[0], **site_passages[1]) + 1
+    assert (
+        _value(queued, site_passages[0], **site_passages[1]) == _value(before, site_passages[0], **site_passages[1]) + 1
+    )
 
     await deliver()
     after = await _scrape(endpoint)
@@ -119,12 +150,15 @@ async def test_a_passage_notice_shows_in_the_queue_then_as_sent_with_its_latency
     grew = _value(after, f"{latency[0]}_sum", **latency[1]) - _value(before, f"{latency[0]}_sum", **latency[1])
     assert 3 <= grew < 60  # detected three seconds before it was recorded
     # the slowest bucket that still holds it: the two-second one does not, the five-second one does
-    assert (_value(after, f"{latency[0]}_bucket", **latency[1], le="2.0")
-            == _value(before, f"{latency[0]}_bucket", **latency[1], le="2.0"))
+    assert _value(after, f"{latency[0]}_bucket", **latency[1], le="2.0") == _value(
+        before, f"{latency[0]}_bucket", **latency[1], le="2.0"
+    )
     assert _value(after, "mimamori_claimed_deliveries_total", channel="email") > _value(
-        before, "mimamori_claimed_deliveries_total", channel="email")
+        before, "mimamori_claimed_deliveries_total", channel="email"
+    )
     assert _value(after, "mimamori_claim_duration_seconds_count", channel="email") > _value(
-        before, "mimamori_claim_duration_seconds_count", channel="email")
+        before, "mimamori_claim_duration_seconds_count", channel="email"
+    )
     assert not any(name == "mimamori_outbox_depth" and ("kind", "passage") in labels for name, labels in after)
 
 
@@ -136,9 +170,11 @@ async def test_a_refused_send_is_retried_and_counted(endpoint, mail_sink, delive
     await deliver()
 
     after = await _scrape(endpoint)
-    for name, labels in (("mimamori_delivery_outcomes_total", {"channel": "email", "result": "retry"}),
-                         ("mimamori_delivery_outcomes_total", {"channel": "email", "result": "sent"}),
-                         ("mimamori_delivery_retries_total", {"channel": "email"})):
+    for name, labels in (
+        ("mimamori_delivery_outcomes_total", {"channel": "email", "result": "retry"}),
+        ("mimamori_delivery_outcomes_total", {"channel": "email", "result": "sent"}),
+        ("mimamori_delivery_retries_total", {"channel": "email"}),
+    ):
         assert _value(after, name, **labels) == _value(before, name, **labels) + 1, (name, labels)
 
 
@@ -146,8 +182,11 @@ async def test_gates_show_their_heartbeat_age_spool_and_school_hours_by_id(endpo
     site = await make_site()
     gate, _ = await make_gate(site)
     quiet, _ = await make_gate(site, "裏門")
-    await record_heartbeat(gate, Heartbeat(gate_version="0.1.0", sent_at=datetime.now(UTC), reader_alive=True,
-                                           spool_depth=7), now=datetime.now(UTC) - timedelta(seconds=120))
+    await record_heartbeat(
+        gate,
+        Heartbeat(gate_version="0.1.0", sent_at=datetime.now(UTC), reader_alive=True, spool_depth=7),
+        now=datetime.now(UTC) - timedelta(seconds=120),
+    )
 
     samples = await _scrape(endpoint)
 
@@ -165,9 +204,14 @@ async def test_a_broadcast_under_way_shows_its_progress_by_status(endpoint, deli
     for n in range(3):
         guardian = await make_guardian(f"保護者 {n}", emails=[f"g{n}@example.jp"])
         await guardian.pupils.add(await make_pupil(site, f"児童 {n}"))
-    draft = await broadcasts.create_draft(author=None, scope=await broadcasts.parse_scope("all"),
-                                          category=BroadcastCategory.GENERAL, title="t", body="b",
-                                          ack_requested=False)
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.GENERAL,
+        title="t",
+        body="b",
+        ack_requested=False,
+    )
     await broadcasts.confirm(draft.id, by=None)
 
     fanning = await _scrape(endpoint)

@@ -33,15 +33,24 @@ print(generate_latest(metrics.scrape_registry(metrics.DatabaseCollector(Settings
 
 
 def _python(code: str, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=60, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)})
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_two_workers_counts_add_up_and_a_dead_readers_gauge_is_gone(tmp_path: Path) -> None:
@@ -51,8 +60,12 @@ def test_two_workers_counts_add_up_and_a_dead_readers_gauge_is_gone(tmp_path: Pa
 
     samples = _samples(_python(_SCRAPE, str(directory)))
 
-    assert samples[("mimamori_delivery_outcomes_total", frozenset({"channel": "email", "result": "sent"}.items()))] == 12
-    assert samples[("mimamori_delivery_outcomes_total", frozenset({"channel": "line", "result": "failed"}.items()))] == 2
+    assert (
+        samples[("mimamori_delivery_outcomes_total", frozenset({"channel": "email", "result": "sent"}.items()))] == 12
+    )
+    assert (
+        samples[("mimamori_delivery_outcomes_total", frozenset({"channel": "line", "result": "failed"}.items()))] == 2
+    )
     # both recorders have exited: their "connected" went with them (live gauge files removed)
     assert not any(name == "mimamori_imap_connected" and value for (name, _), value in samples.items())
     assert len(list(directory.glob("gauge_live*"))) == 1  # the scraping process's own
@@ -67,15 +80,22 @@ async def test_a_worker_logs_json_lines_and_counts_into_the_shared_directory(
     import asyncio
     import json
     import signal
+
     from tests.delivery.test_metrics import queue_passage_notice
 
     await queue_passage_notice("keiko@example.jp")
     directory = tmp_path / "metrics"
     log = tmp_path / "worker.log"
-    env = {**cli_env, "MIMAMORI_SMTP__PORT": str(mail_sink.port), "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
-           "MIMAMORI_LOGGING__FORMAT": "json", "MIMAMORI_METRICS__MULTIPROCESS_DIR": str(directory)}
-    worker = subprocess.Popen([sys.executable, "-m", "mimamori", "worker"], env=env, stdout=log.open("wb"),
-                              stderr=subprocess.STDOUT)
+    env = {
+        **cli_env,
+        "MIMAMORI_SMTP__PORT": str(mail_sink.port),
+        "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
+        "MIMAMORI_LOGGING__FORMAT": "json",
+        "MIMAMORI_METRICS__MULTIPROCESS_DIR": str(directory),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "mimamori", "worker"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
     try:
         await asyncio.to_thread(mail_sink.wait_for, 1)
         await asyncio.sleep(0.5)  # the outcome is recorded a moment after the send

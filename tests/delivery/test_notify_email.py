@@ -21,12 +21,22 @@ SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in To
 async def _passage_notice(guardian, *, token: str | None = "PHOTO-TOKEN-1", expires: timedelta = timedelta(hours=1)):
     queued = []
     for address in await counted_addresses(guardian.id):
-        queued.append(await enqueue(
-            kind=NoticeKind.PASSAGE, fact="passage:1", address=address, priority=Priority.URGENT,
-            payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival",
-                     "seen_at": SEEN.isoformat(), "photo_token": token},
-            expires_at=datetime.now(UTC) + expires,
-        ))
+        queued.append(
+            await enqueue(
+                kind=NoticeKind.PASSAGE,
+                fact="passage:1",
+                address=address,
+                priority=Priority.URGENT,
+                payload={
+                    "pupil": "花子",
+                    "site": "みどり小学校",
+                    "direction": "arrival",
+                    "seen_at": SEEN.isoformat(),
+                    "photo_token": token,
+                },
+                expires_at=datetime.now(UTC) + expires,
+            )
+        )
     return queued
 
 
@@ -61,7 +71,9 @@ async def test_each_address_gets_its_own_mail_and_sees_no_other(database_url, ma
     await deliver()
 
     assert sorted(r for m in mail_sink.received for r in m.rcpt_tos) == [
-        "keiko.m@docomo.ne.jp", "keiko@example.jp", "naoki..sato.@ezweb.ne.jp",
+        "keiko.m@docomo.ne.jp",
+        "keiko@example.jp",
+        "naoki..sato.@ezweb.ne.jp",
     ]
     for mail in mail_sink.received:
         others = {"keiko@example.jp", "keiko.m@docomo.ne.jp", "naoki..sato.@ezweb.ne.jp"} - set(mail.rcpt_tos)
@@ -178,16 +190,34 @@ async def test_an_address_refused_again_and_again_is_marked_failing(database_url
     for n in range(3):
         mail_sink.answer("gone@example.jp", "550 5.1.1 No such user here")
         [address] = await counted_addresses(guardian.id)
-        await enqueue(kind=NoticeKind.PASSAGE, fact=f"passage:{n}", address=address, payload={
-            "pupil": "花子", "site": "みどり小学校", "direction": "arrival", "seen_at": SEEN.isoformat(),
-            "photo_token": None})
+        await enqueue(
+            kind=NoticeKind.PASSAGE,
+            fact=f"passage:{n}",
+            address=address,
+            payload={
+                "pupil": "花子",
+                "site": "みどり小学校",
+                "direction": "arrival",
+                "seen_at": SEEN.isoformat(),
+                "photo_token": None,
+            },
+        )
         await deliver()
     address = await ContactAddress.get(guardian_id=guardian.id)
     assert address.status is AddressStatus.FAILING and address.failure_count == 3
     assert "550" in address.last_failure
-    await enqueue(kind=NoticeKind.PASSAGE, fact="passage:9", address=address, payload={
-        "pupil": "花子", "site": "みどり小学校", "direction": "arrival", "seen_at": SEEN.isoformat(),
-        "photo_token": None})
+    await enqueue(
+        kind=NoticeKind.PASSAGE,
+        fact="passage:9",
+        address=address,
+        payload={
+            "pupil": "花子",
+            "site": "みどり小学校",
+            "direction": "arrival",
+            "seen_at": SEEN.isoformat(),
+            "photo_token": None,
+        },
+    )
     await deliver()
     last = await Delivery.filter(idempotency_key__startswith="passage:9").get()
     assert last.status is DeliveryStatus.FAILED and last.last_error == "the address is failing"
@@ -227,5 +257,7 @@ async def test_passage_notices_are_claimed_before_ordinary_broadcasts(database_u
     for address in await counted_addresses(guardian.id):
         await enqueue(kind=NoticeKind.BROADCAST, fact="broadcast:1", address=address, priority=Priority.NORMAL)
     await _passage_notice(guardian)
-    claimed = await claim_batch([Channel.EMAIL], limit=2, lease=timedelta(minutes=1), now=datetime.now(UTC) + timedelta(seconds=1))
+    claimed = await claim_batch(
+        [Channel.EMAIL], limit=2, lease=timedelta(minutes=1), now=datetime.now(UTC) + timedelta(seconds=1)
+    )
     assert [d.kind for d in claimed] == [NoticeKind.PASSAGE, NoticeKind.PASSAGE]

@@ -32,8 +32,12 @@ def test_every_metric_named_in_deploy_exists(path: Path) -> None:
 
 def test_the_alerts_the_operators_asked_for_are_there() -> None:
     text = RULES.read_text(encoding="utf-8")
-    for alert in ("MimamoriDeliveryStalled", "MimamoriPassageNoticeLate", "MimamoriGateSilentInSchoolHours",
-                  "MimamoriSmtpFailuresRising"):
+    for alert in (
+        "MimamoriDeliveryStalled",
+        "MimamoriPassageNoticeLate",
+        "MimamoriGateSilentInSchoolHours",
+        "MimamoriSmtpFailuresRising",
+    ):
         assert f"alert: {alert}" in text
     assert 'mimamori_outbox_oldest_age_seconds{kind="passage"}) > 120' in text  # two minutes
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import Browser
 from tests.e2e.test_walk import (  # noqa: F401 - the walk's fixtures
     NEW_PASSWORD,
     ROSTER,
@@ -20,9 +21,10 @@ from tests.e2e.test_walk import (  # noqa: F401 - the walk's fixtures
     _credentials,
     deployment,
     serving,
+)
+from tests.e2e.test_walk import (
     test_a_child_passes_the_gate_and_the_guardian_sees_the_photo as walk_to_the_photo,
 )
-from tests.browser import Browser
 from tests.mailsink import MailSink
 
 _ACK = re.compile(r"https?://\S+/ack/[\w-]+")
@@ -30,7 +32,7 @@ _PHOTO = re.compile(r"/photos/([\w-]+)")
 
 
 @pytest.fixture
-def logging_at_debug(deployment: Deployment) -> Deployment:  # noqa: F811
+def logging_at_debug(deployment: Deployment) -> Deployment:
     with deployment.config.open("a", encoding="utf-8") as config:
         config.write('[logging]\nlevel = "DEBUG"\nformat = "json"\n')
     return deployment
@@ -66,7 +68,10 @@ def csvrows(text: str) -> list[list[str]]:
 
 
 async def test_a_whole_walk_logged_at_debug_names_nobody(
-    logging_at_debug: Deployment, serving: subprocess.Popen, mail_sink: MailSink, tmp_path: Path  # noqa: F811
+    logging_at_debug: Deployment,
+    serving: subprocess.Popen,
+    mail_sink: MailSink,
+    tmp_path: Path,
 ) -> None:
     await walk_to_the_photo(logging_at_debug, serving, mail_sink, tmp_path)
     async with httpx.AsyncClient(base_url=logging_at_debug.url) as client:
@@ -75,15 +80,29 @@ async def test_a_whole_walk_logged_at_debug_names_nobody(
         # a guardian types the mail address and the tag number into the wrong fields
         refused = await someone.post("/login", {"login_id": "keiko@example.jp", "password": "0A1B2C3D4E"})
         assert refused.status_code == 401
-    created = logging_at_debug.mimamori("broadcast", "create", "--scope", "みどり小学校", "--category", "general",
-                                        "--title", "下校時刻の変更", "--body", "本日は14時に下校します。", "--ack")
+    created = logging_at_debug.mimamori(
+        "broadcast",
+        "create",
+        "--scope",
+        "みどり小学校",
+        "--category",
+        "general",
+        "--title",
+        "下校時刻の変更",
+        "--body",
+        "本日は14時に下校します。",
+        "--ack",
+    )
     logging_at_debug.mimamori("broadcast", "confirm", created[0])
     ack = await _ack_link(mail_sink)
     async with httpx.AsyncClient() as client:
         assert (await client.get(ack)).status_code == 200
 
-    log_lines = [line for name in ("serve.log", "gate.log")
-                 for line in (tmp_path / name).read_text(encoding="utf-8", errors="replace").splitlines()]
+    log_lines = [
+        line
+        for name in ("serve.log", "gate.log")
+        for line in (tmp_path / name).read_text(encoding="utf-8", errors="replace").splitlines()
+    ]
     serve_lines = (tmp_path / "serve.log").read_text(encoding="utf-8").splitlines()
     events = [json.loads(line) for line in serve_lines if line.startswith("{")]
     assert any(e["logger"] == "mimamori.delivery" for e in events), "serve did not log as JSON lines"

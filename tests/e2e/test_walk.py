@@ -48,14 +48,25 @@ class Deployment:
     url: str
 
     def mimamori(self, *args: str) -> list[str]:
-        done = subprocess.run([sys.executable, "-m", "mimamori", "--config", str(self.config), *args],
-                              cwd=self.directory, env=self.env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "mimamori", "--config", str(self.config), *args],
+            cwd=self.directory,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout.splitlines()
 
     def start(self, *args: str, log: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "mimamori", *args], cwd=self.directory, env=self.env,
-                                stdout=(self.directory / log).open("wb"), stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "mimamori", *args],
+            cwd=self.directory,
+            env=self.env,
+            stdout=(self.directory / log).open("wb"),
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _stop(process: subprocess.Popen) -> int:
@@ -78,7 +89,7 @@ def deployment(empty_database_url: str, keyring_path: Path, tmp_path: Path, mail
         f'keyring = "{keyring_path}"\n'
         f'[portal]\nport = {port}\npublic_url = "{url}"\n'
         f'[smtp]\nhost = "127.0.0.1"\nport = {mail_sink.port}\nfrom_address = "mimamori@city.example.jp"\n'
-        f'[delivery]\npoll_seconds = 0.05\n',
+        f"[delivery]\npoll_seconds = 0.05\n",
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}
@@ -158,14 +169,16 @@ async def test_a_child_passes_the_gate_and_the_guardian_sees_the_photo(
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
         form = await guardian.get(answer.headers["location"])
         assert "ログイン" in form.text
-        answer = await guardian.post("/login", {"login_id": login_id, "password": initial_password,
-                                                "next": link.removeprefix(deployment.url)})
+        answer = await guardian.post(
+            "/login", {"login_id": login_id, "password": initial_password, "next": link.removeprefix(deployment.url)}
+        )
         assert answer.status_code == 303 and answer.headers["location"].startswith("/password")
         form = await guardian.get(answer.headers["location"])
         assert "初回ログインのため、パスワードを変更してください。" in form.text
         next_page = re.search(r'action="/password".*?name="next" value="([^"]*)"', form.text, re.S).group(1)
-        answer = await guardian.post("/password", {"current": initial_password, "new": NEW_PASSWORD,
-                                                   "confirm": NEW_PASSWORD, "next": next_page})
+        answer = await guardian.post(
+            "/password", {"current": initial_password, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD, "next": next_page}
+        )
         assert answer.status_code == 303 and answer.headers["location"] == link.removeprefix(deployment.url)
         photo_page = await guardian.get(answer.headers["location"])
         assert photo_page.status_code == 200 and "山田 花子" in photo_page.text
@@ -190,15 +203,23 @@ async def test_an_alert_to_one_school_reaches_every_address_there_and_no_other(
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     deployment.mimamori("admin", "import-roster", "roster.csv", "--credentials-out", "credentials.csv")
 
-    created = deployment.mimamori("broadcast", "create", "--scope", "みどり小学校", "--category",
-                                  "suspicious_person", "--title", "不審者情報",
-                                  "--body", "校門付近で不審な人物が目撃されました。")
+    created = deployment.mimamori(
+        "broadcast",
+        "create",
+        "--scope",
+        "みどり小学校",
+        "--category",
+        "suspicious_person",
+        "--title",
+        "不審者情報",
+        "--body",
+        "校門付近で不審な人物が目撃されました。",
+    )
     deployment.mimamori("broadcast", "confirm", created[0])
     await asyncio.to_thread(mail_sink.wait_for, 3)
     status = await asyncio.to_thread(deployment.mimamori, "broadcast", "status", created[0], "--wait")
 
-    assert mail_sink.per_recipient() == {"keiko@example.jp": 1, "naoki@example.jp": 1,
-                                         "naoki.mobile@example.jp": 1}
+    assert mail_sink.per_recipient() == {"keiko@example.jp": 1, "naoki@example.jp": 1, "naoki.mobile@example.jp": 1}
     for mail in mail_sink.received:
         assert "不審者情報" in mail.message["Subject"]
         assert "校門付近で不審な人物が目撃されました。" in mail.text

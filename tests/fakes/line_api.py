@@ -45,7 +45,9 @@ class FakeLineApi(LoopbackServer):
 
     # ---- scripting and reading ----------------------------------------------------------------
 
-    def fail(self, endpoint: str, status: int, message: str, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
+    def fail(
+        self, endpoint: str, status: int, message: str, *, times: int = 1, headers: dict[str, str] | None = None
+    ) -> None:
         """The next ``times`` calls to ``endpoint`` ("push", "multicast", "reply") fail."""
         self._failures[endpoint].extend([(status, {"message": message}, headers or {})] * times)
 
@@ -64,9 +66,16 @@ class FakeLineApi(LoopbackServer):
     def webhook_body(self, *events: dict[str, Any]) -> bytes:
         return json.dumps({"destination": "Ubot", "events": list(events)}, ensure_ascii=False).encode()
 
-    def text_event(self, user: str, text: str, *, event_id: str | None = None, redelivery: bool = False) -> dict[str, Any]:
-        return self._event(user, "message", event_id, redelivery,
-                           message={"id": str(next(self._ids)), "type": "text", "text": text, "quoteToken": "q"})
+    def text_event(
+        self, user: str, text: str, *, event_id: str | None = None, redelivery: bool = False
+    ) -> dict[str, Any]:
+        return self._event(
+            user,
+            "message",
+            event_id,
+            redelivery,
+            message={"id": str(next(self._ids)), "type": "text", "text": text, "quoteToken": "q"},
+        )
 
     def postback_event(self, user: str, data: str) -> dict[str, Any]:
         return self._event(user, "postback", None, False, postback={"data": data})
@@ -81,11 +90,14 @@ class FakeLineApi(LoopbackServer):
 
     def _event(self, user: str, kind: str, event_id: str | None, redelivery: bool, **extra: Any) -> dict[str, Any]:
         return {
-            "type": kind, "mode": "active", "timestamp": int(time.time() * 1000),
+            "type": kind,
+            "mode": "active",
+            "timestamp": int(time.time() * 1000),
             "source": {"type": "user", "userId": user},
             "webhookEventId": event_id or uuid.uuid4().hex.upper()[:26],
             "deliveryContext": {"isRedelivery": redelivery},
-            "replyToken": uuid.uuid4().hex, **extra,
+            "replyToken": uuid.uuid4().hex,
+            **extra,
         }
 
     # ---- serving ---------------------------------------------------------------------------
@@ -100,7 +112,9 @@ class FakeLineApi(LoopbackServer):
 
     async def _send(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
-            return _error(401, "Authentication failed. Confirm that the access token in the authorization header is valid.")
+            return _error(
+                401, "Authentication failed. Confirm that the access token in the authorization header is valid."
+            )
         endpoint = request.match_info["endpoint"]
         try:
             body = await request.json()

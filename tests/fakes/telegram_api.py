@@ -45,7 +45,9 @@ class FakeTelegramApi(LoopbackServer):
 
     # ---- scripting -------------------------------------------------------------------------
 
-    def fail(self, method: str, status: int, description: str, *, retry_after: int | None = None, times: int = 1) -> None:
+    def fail(
+        self, method: str, status: int, description: str, *, retry_after: int | None = None, times: int = 1
+    ) -> None:
         body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
@@ -56,18 +58,35 @@ class FakeTelegramApi(LoopbackServer):
 
     def text_update(self, chat_id: int, text: str) -> dict[str, Any]:
         user = {"id": chat_id, "is_bot": False, "first_name": "恵子"}
-        return {"update_id": next(self._update_ids), "message": {
-            "message_id": next(self._message_ids), "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"}, "from": user, "text": text,
-        }}
+        return {
+            "update_id": next(self._update_ids),
+            "message": {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": user,
+                "text": text,
+            },
+        }
 
     def button_update(self, chat_id: int, data: str) -> dict[str, Any]:
         user = {"id": chat_id, "is_bot": False, "first_name": "恵子"}
-        return {"update_id": next(self._update_ids), "callback_query": {
-            "id": str(next(self._update_ids)), "from": user, "chat_instance": "ci", "data": data,
-            "message": {"message_id": 1, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-                        "from": BOT_USER, "text": "preview"},
-        }}
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._update_ids)),
+                "from": user,
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"},
+                    "from": BOT_USER,
+                    "text": "preview",
+                },
+            },
+        }
 
     def queue_update(self, update: dict[str, Any]) -> None:
         """Offer ``update`` to long polling (getUpdates)."""
@@ -118,13 +137,15 @@ class FakeTelegramApi(LoopbackServer):
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _message(self, params: dict[str, Any], *, photo: bool) -> dict[str, Any]:
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
-            "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER,
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+            "from": BOT_USER,
         }
         if photo:
             message["photo"] = [{"file_id": "f1", "file_unique_id": "u1", "width": 640, "height": 480}]

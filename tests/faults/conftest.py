@@ -60,4 +60,3 @@ def lost_and_duplicated(sink: MailSink, addresses: set[str]) -> tuple[int, int]:
     """How many of ``addresses`` the sink never got mail for, and how many extra mails it got."""
     per_recipient = sink.per_recipient()
     return len(addresses - set(per_recipient)), sum(per_recipient.values()) - len(per_recipient)
-

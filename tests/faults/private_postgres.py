@@ -97,9 +97,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 
 @pytest.fixture
-async def restartable_database_url(
-    private_postgres: PrivatePostgres, keyring_path: Path
-) -> AsyncIterator[str]:
+async def restartable_database_url(private_postgres: PrivatePostgres, keyring_path: Path) -> AsyncIterator[str]:
     """A migrated database on the private server, open in this process with the test keyring."""
     url = await private_postgres.create_database(f"mimamori_{free_port()}")
     await db.upgrade_schema(url)

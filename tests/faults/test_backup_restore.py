@@ -62,8 +62,13 @@ def _drop(url: str, admin_url: str) -> None:
 
 @pytest.mark.slow
 async def test_a_backup_restored_into_a_fresh_database_verifies_and_shows_the_guardian_their_photo(
-    database_url: str, keyring_path: Path, passwords: Passwords, family: Family, cli_env: dict[str, str],  # noqa: F811
-    start_server: Callable[..., str], tmp_path: Path,  # noqa: F811
+    database_url: str,
+    keyring_path: Path,
+    passwords: Passwords,
+    family: Family,
+    cli_env: dict[str, str],
+    start_server: Callable[..., str],
+    tmp_path: Path,
 ) -> None:
     _, photo = await passage_with_photo(family)
     await accounts.add_staff("kocho", StaffRole.STAFF, [family.site.name], passwords, actor="test")
@@ -86,9 +91,11 @@ async def test_a_backup_restored_into_a_fresh_database_verifies_and_shows_the_gu
             image = await guardian.get(f"/photos/{photo.token}/image")
     finally:
         _drop(restored_url, database_url)
-    print(f"\nbackup and restore ({'SQLite .backup' if database_url.startswith('sqlite') else 'pg_dump -Fc'}): "
-          f"{verified.strip()}; guardian logged in, photo {len(image.content)} bytes, "
-          f"identical {image.content == photo.jpeg}")
+    print(
+        f"\nbackup and restore ({'SQLite .backup' if database_url.startswith('sqlite') else 'pg_dump -Fc'}): "
+        f"{verified.strip()}; guardian logged in, photo {len(image.content)} bytes, "
+        f"identical {image.content == photo.jpeg}"
+    )
     assert "chain intact" in verified and not verified.startswith("audit log: 0 entries")
     assert page.status_code == 200 and family.pupil.name in page.text
     assert image.status_code == 200 and image.content == photo.jpeg

@@ -29,7 +29,13 @@ async def _until(condition, timeout: float, what: str) -> None:
 
 
 async def test_mails_sent_while_the_database_is_away_are_recorded_once_it_is_back(
-    database_url, mail_settings, passwords, mail_sink, database_away, caplog, is_postgres,
+    database_url,
+    mail_settings,
+    passwords,
+    mail_sink,
+    database_away,
+    caplog,
+    is_postgres,
 ) -> None:
     if not is_postgres:
         # closing SQLite's one connection under the worker's running statements (how this test
@@ -42,15 +48,21 @@ async def test_mails_sent_while_the_database_is_away_are_recorded_once_it_is_bac
 async def _story(database_url, mail_settings, passwords, mail_sink, database_away, caplog) -> None:
     await import_roster(demo_roster(["みどり小学校"], 120), passwords=passwords, max_addresses=2, actor="test")
     draft = await broadcasts.create_draft(
-        author=None, scope=await broadcasts.parse_scope("all"), category=BroadcastCategory.DISASTER,
-        title="地震", body="校庭に避難しています。", ack_requested=False,
+        author=None,
+        scope=await broadcasts.parse_scope("all"),
+        category=BroadcastCategory.DISASTER,
+        title="地震",
+        body="校庭に避難しています。",
+        ack_requested=False,
     )
     await broadcasts.confirm(draft.id, by=None)
     addresses = {a.value for a in await ContactAddress.all()}
-    sending = mail_settings.model_copy(update={
-        "smtp": mail_settings.smtp.model_copy(update={"rate_per_second": 150.0}),
-        "delivery": mail_settings.delivery.model_copy(update={"batch_size": 30}),
-    })
+    sending = mail_settings.model_copy(
+        update={
+            "smtp": mail_settings.smtp.model_copy(update={"rate_per_second": 150.0}),
+            "delivery": mail_settings.delivery.model_copy(update={"batch_size": 30}),
+        }
+    )
     transport = SmtpTransport(sending.smtp)
     worker = DeliveryWorker(sending, {transport.channel: transport})
     stop = asyncio.Event()

@@ -19,7 +19,13 @@ from tests.conftest import Cli
 from tests.delivery.conftest import Deliver, deliver, mail_settings  # noqa: F401 (fixtures)
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 from tests.gates.conftest import (  # noqa: F401 (fixtures)
-    Centre, RunningGate, centre, eventually, gate_config, reader_port, running_gates,
+    Centre,
+    RunningGate,
+    centre,
+    eventually,
+    gate_config,
+    reader_port,
+    running_gates,
 )
 from tests.mailsink import MailSink
 
@@ -29,14 +35,19 @@ EXPIRY_MINUTES = 60
 
 @pytest.mark.slow
 async def test_an_hour_of_passages_spooled_while_cut_off_arrives_once_in_order_and_old_notices_expire(
-    centre: Centre, gate_config: Callable[..., GateConfig], running_gates: Callable[[GateConfig], RunningGate],  # noqa: F811
-    deliver: Deliver, mail_sink: MailSink, cli: Cli,  # noqa: F811
+    centre: Centre,
+    gate_config: Callable[..., GateConfig],
+    running_gates: Callable[[GateConfig], RunningGate],
+    deliver: Deliver,
+    mail_sink: MailSink,
+    cli: Cli,
 ) -> None:
     site = await make_site()
     tags = [f"{0x1A00000000 + n:010X}" for n in range(len(MINUTES_AGO))]
     for n, tag in enumerate(tags):
-        await make_guardian(f"山田 親{n}", pupils=[await make_pupil(site, f"山田 子{n}", tag=tag)],
-                            emails=[f"parent{n}@example.jp"])
+        await make_guardian(
+            f"山田 親{n}", pupils=[await make_pupil(site, f"山田 子{n}", tag=tag)], emails=[f"parent{n}@example.jp"]
+        )
     _, key = await make_gate(site)
     worker = await running_gates(gate_config(key, camera=False)).start()  # the centre is away
     now = datetime.now(UTC)
@@ -60,10 +71,12 @@ async def test_an_hour_of_passages_spooled_while_cut_off_arrives_once_in_order_a
     expired = {row.address.value for row in rows if row.status is DeliveryStatus.EXPIRED}
     sent = {row.address.value for row in rows if row.status is DeliveryStatus.SENT}
     per_recipient = mail_sink.per_recipient()
-    print(f"\ngate cut off for {MINUTES_AGO[0] - MINUTES_AGO[-1]} min of passages: {len(passages)} of "
-          f"{len(tags)} recorded in {caught_up:.1f} s once the centre was back, lost {len(tags) - len(passages)}; "
-          f"notices sent {len(sent)}, expired {len(expired)} (older than {EXPIRY_MINUTES} min), "
-          f"sent late {len(overdue & set(per_recipient))}, duplicated {sum(per_recipient.values()) - len(per_recipient)}")
+    print(
+        f"\ngate cut off for {MINUTES_AGO[0] - MINUTES_AGO[-1]} min of passages: {len(passages)} of "
+        f"{len(tags)} recorded in {caught_up:.1f} s once the centre was back, lost {len(tags) - len(passages)}; "
+        f"notices sent {len(sent)}, expired {len(expired)} (older than {EXPIRY_MINUTES} min), "
+        f"sent late {len(overdue & set(per_recipient))}, duplicated {sum(per_recipient.values()) - len(per_recipient)}"
+    )
     assert len(rows) == len(tags)
     assert expired == overdue and not overdue & set(per_recipient)
     assert per_recipient == {address: 1 for address in sent} and len(sent) == len(tags) - len(overdue)

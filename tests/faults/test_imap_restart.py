@@ -16,7 +16,7 @@ from core.registration import issue_link_code
 from tests.delivery.conftest import start_worker
 from tests.factories import make_guardian
 from tests.imapserver import ImapServer
-from tests.mail.conftest import compose, imap_server  # noqa: F401 (the fixture)
+from tests.mail.conftest import compose
 from tests.mailsink import MailSink
 
 RECOVERY_LIMIT = 120.0  # seconds, as issue 14 asks
@@ -38,9 +38,14 @@ async def test_the_mail_reader_is_back_and_reading_within_two_minutes_of_a_serve
     before, during, after = [await make_guardian() for _ in range(3)]
     log = tmp_path / "worker.log"
     worker = start_worker(
-        cli_env, mail_sink, log, "--inbound",
-        MIMAMORI_IMAP__HOST="127.0.0.1", MIMAMORI_IMAP__PORT=str(imap_server.port),
-        MIMAMORI_IMAP__USERNAME=imap_server.user, MIMAMORI_IMAP__PASSWORD=imap_server.password,
+        cli_env,
+        mail_sink,
+        log,
+        "--inbound",
+        MIMAMORI_IMAP__HOST="127.0.0.1",
+        MIMAMORI_IMAP__PORT=str(imap_server.port),
+        MIMAMORI_IMAP__USERNAME=imap_server.user,
+        MIMAMORI_IMAP__PASSWORD=imap_server.password,
     )
     try:
         imap_server.deliver(compose("before@example.jp", "登録", f"コード {await issue_link_code(before.id)}"))
@@ -62,9 +67,15 @@ async def test_the_mail_reader_is_back_and_reading_within_two_minutes_of_a_serve
     assert code == 0, log.read_text()
 
     answers = mail_sink.per_recipient()
-    print(f"\nIMAP server down {DOWN_SECONDS:.0f} s: a registration answered in {first:.1f} s before the restart; "
-          f"a new registration answered in {recovered:.1f} s (limit {RECOVERY_LIMIT:.0f} s); lost "
-          f"{3 - len(answers)}, answered twice {sum(answers.values()) - len(answers)}")
+    print(
+        f"\nIMAP server down {DOWN_SECONDS:.0f} s: a registration answered in {first:.1f} s before the restart; "
+        f"a new registration answered in {recovered:.1f} s (limit {RECOVERY_LIMIT:.0f} s); lost "
+        f"{3 - len(answers)}, answered twice {sum(answers.values()) - len(answers)}"
+    )
     assert answers == {"before@example.jp": 1, "during@example.jp": 1, "after@example.jp": 1}
-    for guardian, address in [(before, "before@example.jp"), (during, "during@example.jp"), (after, "after@example.jp")]:
+    for guardian, address in [
+        (before, "before@example.jp"),
+        (during, "during@example.jp"),
+        (after, "after@example.jp"),
+    ]:
         assert [a.value for a in await counted_addresses(guardian.id)] == [address]

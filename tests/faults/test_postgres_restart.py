@@ -47,16 +47,24 @@ class System:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root / "mimamori.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")} | {
-            "PYTHONPATH": str(REPO), "MIMAMORI_DATA_DIR": str(root / "var"),
-            "MIMAMORI_DATABASE_URL": database_url, "MIMAMORI_KEYRING": str(keyring),
-            "MIMAMORI_SMTP__PORT": str(sink.port), "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
-            "MIMAMORI_PORTAL__PORT": str(self.port), "MIMAMORI_PORTAL__PUBLIC_URL": self.url,
+            "PYTHONPATH": str(REPO),
+            "MIMAMORI_DATA_DIR": str(root / "var"),
+            "MIMAMORI_DATABASE_URL": database_url,
+            "MIMAMORI_KEYRING": str(keyring),
+            "MIMAMORI_SMTP__PORT": str(sink.port),
+            "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
+            "MIMAMORI_PORTAL__PORT": str(self.port),
+            "MIMAMORI_PORTAL__PUBLIC_URL": self.url,
         }
         self.processes: list[subprocess.Popen] = []
 
     def start(self, *command: str, **settings: str) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, "-m", "mimamori", *command], env=self.env | settings,
-                                   stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mimamori", *command],
+            env=self.env | settings,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
         self.processes.append(process)
         return process
 
@@ -100,10 +108,18 @@ async def _settled() -> bool:
 
 @pytest.mark.parametrize("deployment", ["serve", "two workers"])
 async def test_a_restart_mid_broadcast_reaches_every_address_and_the_processes_keep_running(
-    deployment, system: System, private_postgres: PrivatePostgres, mail_sink: MailSink, tmp_path,
+    deployment,
+    system: System,
+    private_postgres: PrivatePostgres,
+    mail_sink: MailSink,
+    tmp_path,
 ) -> None:
-    settings = load_settings(None, data_dir=tmp_path / "var", database_url=system.env["MIMAMORI_DATABASE_URL"],
-                             keyring=system.env["MIMAMORI_KEYRING"])
+    settings = load_settings(
+        None,
+        data_dir=tmp_path / "var",
+        database_url=system.env["MIMAMORI_DATABASE_URL"],
+        keyring=system.env["MIMAMORI_KEYRING"],
+    )
     addresses = await city_wide_broadcast(Passwords(settings.accounts, sealing.installed()), settings, 500)
     if deployment == "serve":
         system.start("serve", **SMALL_BATCHES, MIMAMORI_SMTP__RATE_PER_SECOND="60")
@@ -127,9 +143,11 @@ async def test_a_restart_mid_broadcast_reaches_every_address_and_the_processes_k
     per_recipient = mail_sink.per_recipient()
     assert set(per_recipient) == addresses
     duplicates = sum(per_recipient.values()) - len(per_recipient)
-    print(f"\n{deployment}: PostgreSQL away {away:.1f} s after {before} of {len(addresses)} mails; "
-          f"sending again {resumed:.1f} s after it was back; lost 0, sent twice {duplicates}, "
-          f"all sent {time.monotonic() - restarted_at:.1f} s after the restart")
+    print(
+        f"\n{deployment}: PostgreSQL away {away:.1f} s after {before} of {len(addresses)} mails; "
+        f"sending again {resumed:.1f} s after it was back; lost 0, sent twice {duplicates}, "
+        f"all sent {time.monotonic() - restarted_at:.1f} s after the restart"
+    )
     assert duplicates == 0  # outcomes of mails sent meanwhile waited in memory, not for a lease
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == len(addresses)
     text = system.log.read_text(errors="replace")
@@ -138,21 +156,33 @@ async def test_a_restart_mid_broadcast_reaches_every_address_and_the_processes_k
 
 
 async def test_a_passage_after_a_restart_while_idle_is_told_within_ten_seconds(
-    system: System, private_postgres: PrivatePostgres, mail_sink: MailSink,
+    system: System,
+    private_postgres: PrivatePostgres,
+    mail_sink: MailSink,
 ) -> None:
     site = await make_site()
-    for name, tag, email in (("山田 花子", "0A1B2C3D4E", "keiko@example.jp"), ("佐藤 一郎", "1F2E3D4C5B", "naoki@example.jp")):
+    for name, tag, email in (
+        ("山田 花子", "0A1B2C3D4E", "keiko@example.jp"),
+        ("佐藤 一郎", "1F2E3D4C5B", "naoki@example.jp"),
+    ):
         await make_guardian(pupils=[await make_pupil(site, name, tag=tag)], emails=[email])
     _, key = await make_gate(site)
     system.start("serve")
     wait_for_http(f"{system.url}/healthz", timeout=60)
 
     async with httpx.AsyncClient(base_url=system.url, timeout=10) as client:
+
         async def passage(tag: str) -> httpx.Response:  # another child each time: a repeat tells nobody
-            event = {"event_id": str(uuid.uuid4()), "tag": tag,
-                     "seen_at": datetime.now(UTC).replace(microsecond=0).isoformat()}
-            return await client.post(PASSAGES_PATH, headers={"Authorization": f"Bearer {key}"},
-                                     files={"event": (None, json.dumps(event), "application/json")})
+            event = {
+                "event_id": str(uuid.uuid4()),
+                "tag": tag,
+                "seen_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            }
+            return await client.post(
+                PASSAGES_PATH,
+                headers={"Authorization": f"Bearer {key}"},
+                files={"event": (None, json.dumps(event), "application/json")},
+            )
 
         assert (await passage("0A1B2C3D4E")).status_code == 201
         mail_sink.wait_for(1, timeout=30)
@@ -165,6 +195,8 @@ async def test_a_passage_after_a_restart_while_idle_is_told_within_ten_seconds(
             answer = await passage("1F2E3D4C5B")
         assert answer.status_code == 201, answer.text
         told = await _until(lambda: mail_sink.to("naoki@example.jp"), 10, "the second passage's notice")
-    print(f"\nidle restart: PostgreSQL away {away:.1f} s; the next passage told {told:.1f} s after its 201, "
-          f"{time.monotonic() - back:.1f} s after the database was back")
+    print(
+        f"\nidle restart: PostgreSQL away {away:.1f} s; the next passage told {told:.1f} s after its 201, "
+        f"{time.monotonic() - back:.1f} s after the database was back"
+    )
     assert system.running()

@@ -76,7 +76,12 @@ async def _all_received(sink: MailSink, addresses: set[str], timeout: float) -> 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", list(FAULTS))
 async def test_a_mail_server_away_for_30_seconds_loses_nothing_and_retries_by_the_rule(
-    fault: str, database_url: str, passwords: Passwords, settings: Settings, cli_env: dict[str, str], mail_sink: MailSink,
+    fault: str,
+    database_url: str,
+    passwords: Passwords,
+    settings: Settings,
+    cli_env: dict[str, str],
+    mail_sink: MailSink,
     tmp_path: Path,
 ) -> None:
     restore = FAULTS[fault](mail_sink)
@@ -84,7 +89,9 @@ async def test_a_mail_server_away_for_30_seconds_loses_nothing_and_retries_by_th
     sampler = DeliverySampler().start()
     log = tmp_path / "worker.log"
     worker = start_worker(
-        cli_env, mail_sink, log,
+        cli_env,
+        mail_sink,
+        log,
         MIMAMORI_DELIVERY__RETRY_BASE_SECONDS=str(RETRY.retry_base_seconds),
         MIMAMORI_DELIVERY__RETRY_MAX_SECONDS=str(RETRY.retry_max_seconds),
         MIMAMORI_SMTP__TIMEOUT_SECONDS=str(SMTP_TIMEOUT),
@@ -111,9 +118,11 @@ async def test_a_mail_server_away_for_30_seconds_loses_nothing_and_retries_by_th
     lost, duplicated = lost_and_duplicated(mail_sink, addresses)
     rows = await Delivery.all()
     tries = sorted(row.attempts for row in rows)
-    print(f"\nSMTP {fault} for {OUTAGE_SECONDS:.0f} s, {len(addresses)} addresses: lost {lost}, "
-          f"duplicated {duplicated}, all delivered {recovered:.1f} s after the server was back, "
-          f"attempts per address {tries[0]}–{tries[-1]}")
+    print(
+        f"\nSMTP {fault} for {OUTAGE_SECONDS:.0f} s, {len(addresses)} addresses: lost {lost}, "
+        f"duplicated {duplicated}, all delivered {recovered:.1f} s after the server was back, "
+        f"attempts per address {tries[0]}–{tries[-1]}"
+    )
     assert (lost, duplicated) == (0, 0)
     assert all(row.status is DeliveryStatus.SENT for row in rows)
     assert tries[0] >= 4, "the outage did not make every address retry"

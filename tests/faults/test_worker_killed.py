@@ -13,7 +13,6 @@ append: at a send rate ``r``, ``min(batch_size, r × FLUSH_SECONDS) + r × (one 
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
 from pathlib import Path
@@ -41,12 +40,18 @@ def duplicate_bound(rate: float, batch_size: int = 200) -> int:
 
 @pytest.mark.slow
 async def test_a_worker_killed_mid_broadcast_loses_nothing_and_repeats_only_the_unrecorded(
-    database_url: str, passwords: Passwords, settings: Settings, cli_env: dict[str, str], mail_sink: MailSink, tmp_path: Path
+    database_url: str,
+    passwords: Passwords,
+    settings: Settings,
+    cli_env: dict[str, str],
+    mail_sink: MailSink,
+    tmp_path: Path,
 ) -> None:
     addresses = await city_wide_broadcast(passwords, settings, 400)
     log = tmp_path / "worker.log"
-    worker = start_worker(cli_env, mail_sink, log, MIMAMORI_SMTP__RATE_PER_SECOND=str(RATE),
-                          MIMAMORI_SMTP__CONNECTIONS=str(CONNECTIONS))
+    worker = start_worker(
+        cli_env, mail_sink, log, MIMAMORI_SMTP__RATE_PER_SECOND=str(RATE), MIMAMORI_SMTP__CONNECTIONS=str(CONNECTIONS)
+    )
     mail_sink.wait_for(len(addresses) // 3)
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
@@ -66,9 +71,11 @@ async def test_a_worker_killed_mid_broadcast_loses_nothing_and_repeats_only_the_
 
     lost, duplicated = lost_and_duplicated(mail_sink, addresses)
     bound = duplicate_bound(RATE)
-    print(f"\nworker SIGKILLed after {delivered_before} of {len(addresses)} mails, {in_flight} claimed "
-          f"unrecorded: lost {lost}, duplicated {duplicated} ({duplicated / len(addresses):.1%}; bound "
-          f"{bound} at {RATE:.0f}/s), all sent {recovered:.1f} s after the kill (lease {LEASE} s)")
+    print(
+        f"\nworker SIGKILLed after {delivered_before} of {len(addresses)} mails, {in_flight} claimed "
+        f"unrecorded: lost {lost}, duplicated {duplicated} ({duplicated / len(addresses):.1%}; bound "
+        f"{bound} at {RATE:.0f}/s), all sent {recovered:.1f} s after the kill (lease {LEASE} s)"
+    )
     assert lost == 0
     assert duplicated <= min(in_flight, bound)
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == len(addresses)

@@ -29,8 +29,11 @@ async def test_the_gate_command_runs_a_worker_until_told_to_stop(centre, gate_co
     gate_config(key)  # writes gate.toml
     process = subprocess.Popen(
         [sys.executable, "-m", "mimamori", "gate", "--config", str(config_path)],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         # The child lingers in range, so the tag is read until the worker (starting up) has the
@@ -49,8 +52,9 @@ async def test_the_gate_command_runs_a_worker_until_told_to_stop(centre, gate_co
 
 
 async def test_a_bad_gate_config_is_one_line(cli, tmp_path) -> None:
-    (tmp_path / "gate.toml").write_text('[serial]\nport = "/dev/ttyUSB0"\nprotocol = "wiegand"\n'
-                                        '[server]\nurl = "http://x"\ngate_key = "k"\n')
+    (tmp_path / "gate.toml").write_text(
+        '[serial]\nport = "/dev/ttyUSB0"\nprotocol = "wiegand"\n[server]\nurl = "http://x"\ngate_key = "k"\n'
+    )
     result = await asyncio.to_thread(cli, "gate", "--config", str(tmp_path / "gate.toml"))
     assert result.returncode == 1
     assert result.stderr.strip() == (
@@ -62,12 +66,27 @@ async def test_the_simulator_passes_tags_through_a_real_gate_worker(centre, cli,
     key = await _gate_key()
     await centre.start()
     result = await asyncio.to_thread(
-        cli, "gate", "simulate", "--server", centre.url, "--gate-key", key,
-        "--tag", "0A1B2C3D4E", "--tag", "1F2E3D4C5B", "--count", "3", "--every", "1.5",
+        cli,
+        "gate",
+        "simulate",
+        "--server",
+        centre.url,
+        "--gate-key",
+        key,
+        "--tag",
+        "0A1B2C3D4E",
+        "--tag",
+        "1F2E3D4C5B",
+        "--count",
+        "3",
+        "--every",
+        "1.5",
     )
     assert result.returncode == 0, result.stderr
     assert [line.split(" read at ")[0] for line in result.lines[:3]] == [
-        "tag 0A1B2C3D4E", "tag 1F2E3D4C5B", "tag 0A1B2C3D4E",
+        "tag 0A1B2C3D4E",
+        "tag 1F2E3D4C5B",
+        "tag 0A1B2C3D4E",
     ]
     assert result.lines[-1] == "all passages accepted by the centre"
     passages = await Passage.all().order_by("id")

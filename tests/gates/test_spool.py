@@ -17,8 +17,14 @@ def test_entries_survive_a_restart_in_order_until_acknowledged(tmp_path) -> None
     spool = Spool(path, KEY)
     ids = [uuid.uuid4() for _ in range(3)]
     for n, event_id in enumerate(ids):
-        spool.add(event_id, f"TAG{n}", SEEN + timedelta(seconds=n), reader="正門", photo=PHOTO if n == 0 else None,
-                  photo_missing=None if n == 0 else "no camera frame")
+        spool.add(
+            event_id,
+            f"TAG{n}",
+            SEEN + timedelta(seconds=n),
+            reader="正門",
+            photo=PHOTO if n == 0 else None,
+            photo_missing=None if n == 0 else "no camera frame",
+        )
     spool.close()
 
     spool = Spool(path, KEY)

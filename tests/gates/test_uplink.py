@@ -120,7 +120,7 @@ async def test_a_passage_the_centre_keeps_failing_goes_behind_the_later_ones_and
     worker = await running_gates(gate_config(key, camera=False)).start()
     stuck, *later = (uuid.uuid4() for _ in TAGS)
     centre.fails[str(stuck)] = 500
-    for event_id, tag in zip((stuck, *later), TAGS):
+    for event_id, tag in zip((stuck, *later), TAGS, strict=True):
         await asyncio.to_thread(worker.spool.add, event_id, tag, datetime.now(UTC))
     worker.uplink.wake()
 
@@ -133,9 +133,7 @@ async def test_a_passage_the_centre_keeps_failing_goes_behind_the_later_ones_and
     assert await Passage.filter(event_id=stuck).exists() and await Passage.all().count() == len(TAGS)
 
 
-async def test_an_event_the_centre_calls_bad_is_set_aside_kept_and_reported(
-    centre, gate_config, running_gates
-) -> None:
+async def test_an_event_the_centre_calls_bad_is_set_aside_kept_and_reported(centre, gate_config, running_gates) -> None:
     key = await _school()
     await centre.start()
     worker = await running_gates(gate_config(key, camera=False)).start()

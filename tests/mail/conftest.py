@@ -4,7 +4,7 @@ SMTP server, and a way to run the poller in the background."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -15,13 +15,6 @@ from tests.mailsink import MailSink
 
 
 @pytest.fixture
-def imap_server() -> Iterator[ImapServer]:
-    server = ImapServer().start()
-    yield server
-    server.remove()
-
-
-@pytest.fixture
 def inbound_settings(settings: Settings, imap_server: ImapServer, mail_sink: MailSink) -> Settings:
     return load_settings(
         None,
@@ -29,14 +22,22 @@ def inbound_settings(settings: Settings, imap_server: ImapServer, mail_sink: Mai
         database_url=settings.database_url,
         keyring=settings.keyring,
         imap={
-            "host": "127.0.0.1", "port": imap_server.port, "username": imap_server.user,
-            "password": imap_server.password, "done_folder": "Done",
+            "host": "127.0.0.1",
+            "port": imap_server.port,
+            "username": imap_server.user,
+            "password": imap_server.password,
+            "done_folder": "Done",
             "alerts_address": "alerts@city.example.jp",
-            "liveness_seconds": 2, "timeout_seconds": 5, "backoff_max_seconds": 1,
+            "liveness_seconds": 2,
+            "timeout_seconds": 5,
+            "backoff_max_seconds": 1,
         },
         smtp={
-            "host": "127.0.0.1", "port": mail_sink.port, "from_address": "mimamori@city.example.jp",
-            "bounce_domain": "bounce.city.example.jp", "timeout_seconds": 5,
+            "host": "127.0.0.1",
+            "port": mail_sink.port,
+            "from_address": "mimamori@city.example.jp",
+            "bounce_domain": "bounce.city.example.jp",
+            "timeout_seconds": 5,
         },
         portal={"public_url": "https://mimamori.city.example.jp"},
         delivery={"failing_after": 2, "poll_seconds": 0.02},

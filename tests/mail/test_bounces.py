@@ -32,8 +32,12 @@ def _dsn(sent: ReceivedMail, *, to: str, action: str = "failed", status: str = "
 
 async def _notices_to(address: ContactAddress, count: int, settings: Settings, sink: MailSink) -> list[ReceivedMail]:
     for n in range(count):
-        await enqueue(kind=NoticeKind.ADDRESS_INACTIVE, fact=f"test-notice-{n}", address=address,
-                      payload={"inactive_channel": "line"})
+        await enqueue(
+            kind=NoticeKind.ADDRESS_INACTIVE,
+            fact=f"test-notice-{n}",
+            address=address,
+            payload={"inactive_channel": "line"},
+        )
     await send_queued(settings)
     return sink.to(address.value)
 

@@ -26,11 +26,13 @@ STATUS = (
 
 
 def test_a_report_with_the_whole_original_message() -> None:
-    mail = parse_mail(_report(
-        STATUS,
-        "Content-Type: message/rfc822\r\n\r\nMessage-ID: <mimamori-7-abc@city.example.jp>\r\n"
-        "Subject: notice\r\n\r\nthe original text\r\n",
-    ))
+    mail = parse_mail(
+        _report(
+            STATUS,
+            "Content-Type: message/rfc822\r\n\r\nMessage-ID: <mimamori-7-abc@city.example.jp>\r\n"
+            "Subject: notice\r\n\r\nthe original text\r\n",
+        )
+    )
     report = read_report(mail)
     assert is_bounce(mail) and report is not None
     assert report.permanent and report.original_message_id == "<mimamori-7-abc@city.example.jp>"
@@ -39,11 +41,13 @@ def test_a_report_with_the_whole_original_message() -> None:
 
 
 def test_a_delay_warning_is_not_permanent_and_a_read_receipt_is_no_delivery_report() -> None:
-    delayed = parse_mail(_report(
-        "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
-        "Final-Recipient: rfc822;slow@example.jp\r\nAction: delayed\r\nStatus: 4.4.1\r\n",
-        "Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <mimamori-8-abc@city.example.jp>\r\n",
-    ))
+    delayed = parse_mail(
+        _report(
+            "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+            "Final-Recipient: rfc822;slow@example.jp\r\nAction: delayed\r\nStatus: 4.4.1\r\n",
+            "Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <mimamori-8-abc@city.example.jp>\r\n",
+        )
+    )
     assert read_report(delayed) == Report(False, "delivery failed", "<mimamori-8-abc@city.example.jp>")
     receipt = parse_mail(
         b"From: parent@example.jp\r\nTo: mimamori@city.example.jp\r\nSubject: read\r\n"

@@ -133,13 +133,18 @@ async def test_without_idle_the_mailbox_is_polled(
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
-async def test_the_mailbox_is_read_over_tls(inbound_settings: Settings, start_poller, monkeypatch, security: str) -> None:
+async def test_the_mailbox_is_read_over_tls(
+    inbound_settings: Settings, start_poller, monkeypatch, security: str
+) -> None:
     server = ImapServer(tls=True).start()
     try:
         monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate))
-        settings = inbound_settings.imap.model_copy(update={
-            "port": server.tls_port if security == "tls" else server.port, "security": security,
-        })
+        settings = inbound_settings.imap.model_copy(
+            update={
+                "port": server.tls_port if security == "tls" else server.port,
+                "security": security,
+            }
+        )
         seen = Recorder()
         running = await start_poller(ImapPoller(settings, seen))
         server.deliver(_mail("secret"))

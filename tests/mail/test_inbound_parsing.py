@@ -37,7 +37,9 @@ def test_vendor_characters_in_shift_jis_and_iso_2022_jp_are_not_lost() -> None:
     assert sjis.text == "①番の髙橋です"
     jis = parse_mail(
         b"From: a@softbank.ne.jp\r\nSubject: x\r\nContent-Type: text/plain; charset=iso-2022-jp\r\n\r\n"
-        + b"\x1b$B\x2d\x21" + "番です".encode("iso2022_jp")[3:-3] + b"\x1b(B ok\r\n"  # ① is NEC row 13
+        + b"\x1b$B\x2d\x21"
+        + "番です".encode("iso2022_jp")[3:-3]
+        + b"\x1b(B ok\r\n"  # ① is NEC row 13
     )
     assert jis.text == "①番です ok\n"
 

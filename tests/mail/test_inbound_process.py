@@ -19,14 +19,22 @@ from tests.mailsink import MailSink
 
 def _start(cli_env: dict[str, str], imap: ImapServer, sink: MailSink, log: Path) -> subprocess.Popen:
     env = {
-        **cli_env, "PYTHONPATH": str(REPO),
-        "MIMAMORI_IMAP__HOST": "127.0.0.1", "MIMAMORI_IMAP__PORT": str(imap.port),
-        "MIMAMORI_IMAP__USERNAME": imap.user, "MIMAMORI_IMAP__PASSWORD": imap.password,
-        "MIMAMORI_SMTP__PORT": str(sink.port), "MIMAMORI_SMTP__FROM_ADDRESS": "mimamori@city.example.jp",
+        **cli_env,
+        "PYTHONPATH": str(REPO),
+        "MIMAMORI_IMAP__HOST": "127.0.0.1",
+        "MIMAMORI_IMAP__PORT": str(imap.port),
+        "MIMAMORI_IMAP__USERNAME": imap.user,
+        "MIMAMORI_IMAP__PASSWORD": imap.password,
+        "MIMAMORI_SMTP__PORT": str(sink.port),
+        "MIMAMORI_SMTP__FROM_ADDRESS": "mimamori@city.example.jp",
         "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
     }
-    return subprocess.Popen([sys.executable, "-m", "mimamori", "worker", "--inbound"], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mimamori", "worker", "--inbound"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 async def test_a_worker_killed_while_reading_mail_loses_none_and_registers_each_once(

@@ -16,7 +16,9 @@ async def test_automatic_list_and_own_mail_is_never_answered(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
     codes = [await issue_link_code((await make_guardian()).id) for _ in range(4)]
-    imap_server.deliver(compose("ooo@example.jp", f"Re: {codes[0]}", "不在です", headers={"Auto-Submitted": "auto-replied"}))
+    imap_server.deliver(
+        compose("ooo@example.jp", f"Re: {codes[0]}", "不在です", headers={"Auto-Submitted": "auto-replied"})
+    )
     imap_server.deliver(compose("list@example.jp", f"{codes[1]}", "", headers={"List-Id": "<pta.example.jp>"}))
     imap_server.deliver(compose("bulk@example.jp", f"{codes[2]}", "", headers={"Precedence": "bulk"}))
     imap_server.deliver(compose("mimamori@city.example.jp", f"{codes[3]}", "自分自身"))
@@ -32,9 +34,13 @@ async def test_an_autoresponder_that_answers_every_answer_is_answered_once(
 ) -> None:
     # a badly written autoresponder: no Auto-Submitted header, and it repeats the code it was sent
     for round_trip in range(4):
-        imap_server.deliver(compose(
-            "robot@example.jp", "登録 1111 2222 3333", f"自動応答 {round_trip}",
-        ))
+        imap_server.deliver(
+            compose(
+                "robot@example.jp",
+                "登録 1111 2222 3333",
+                f"自動応答 {round_trip}",
+            )
+        )
         await eventually(lambda: imap_server.subjects() == [])
     await arrived(mail_sink, 1)
     assert len(mail_sink.to("robot@example.jp")) == 1

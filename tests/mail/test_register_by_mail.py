@@ -24,14 +24,22 @@ async def test_a_code_typed_in_full_width_on_an_old_phone_registers_the_sender(
     guardian = await make_guardian()
     code = await issue_link_code(guardian.id)
 
-    imap_server.deliver(compose(
-        "Keiko Yamada <keiko@docomo.ne.jp>", "登録", f"登録コード {_full_width(code)}\nよろしくお願いします",
-        charset="iso-2022-jp",
-    ))
+    imap_server.deliver(
+        compose(
+            "Keiko Yamada <keiko@docomo.ne.jp>",
+            "登録",
+            f"登録コード {_full_width(code)}\nよろしくお願いします",
+            charset="iso-2022-jp",
+        )
+    )
 
     await arrived(mail_sink, 1)
     [address] = await counted_addresses(guardian.id)
-    assert (address.channel, address.value, address.status) == (Channel.EMAIL, "keiko@docomo.ne.jp", AddressStatus.ACTIVE)
+    assert (address.channel, address.value, address.status) == (
+        Channel.EMAIL,
+        "keiko@docomo.ne.jp",
+        AddressStatus.ACTIVE,
+    )
     [answer] = mail_sink.to("keiko@docomo.ne.jp")
     assert answer.message["Subject"].startswith("【見守り】登録が完了しました")
     assert answer.text.index("登録しました") < answer.text.index("registered")
@@ -78,20 +86,28 @@ async def test_replying_to_the_verification_mail_confirms_the_address(
     [verification] = mail_sink.to("new@ezweb.ne.jp")
 
     # a phone's reply: no code typed, the original quoted below
-    imap_server.deliver(compose(
-        "new@ezweb.ne.jp", "Re: " + verification.message["Subject"], "はい\n\n> " + verification.text.replace("\n", "\n> "),
-        headers={"In-Reply-To": verification.message["Message-ID"]},
-    ))
+    imap_server.deliver(
+        compose(
+            "new@ezweb.ne.jp",
+            "Re: " + verification.message["Subject"],
+            "はい\n\n> " + verification.text.replace("\n", "\n> "),
+            headers={"In-Reply-To": verification.message["Message-ID"]},
+        )
+    )
 
     await arrived(mail_sink, 2)
     assert [a.value for a in await counted_addresses(guardian.id)] == ["first@example.jp", "new@ezweb.ne.jp"]
     answer = mail_sink.to("new@ezweb.ne.jp")[-1]
     assert "通知先を確認しました" in answer.message["Subject"]
 
-    imap_server.deliver(compose(  # replying once more changes nothing and is not taken for a wrong code
-        "new@ezweb.ne.jp", "Re: Re:", "もう一度\n> " + verification.text.replace("\n", "\n> "),
-        headers={"In-Reply-To": verification.message["Message-ID"]},
-    ))
+    imap_server.deliver(
+        compose(  # replying once more changes nothing and is not taken for a wrong code
+            "new@ezweb.ne.jp",
+            "Re: Re:",
+            "もう一度\n> " + verification.text.replace("\n", "\n> "),
+            headers={"In-Reply-To": verification.message["Message-ID"]},
+        )
+    )
     await arrived(mail_sink, 3)
     assert "登録済みです" in mail_sink.to("new@ezweb.ne.jp")[-1].message["Subject"]
 
@@ -115,9 +131,13 @@ async def test_a_forwarded_notice_mail_registers_the_forwarder(
     guardian = await make_guardian()
     code = await issue_link_code(guardian.id)
 
-    imap_server.deliver(compose(
-        "dad@softbank.ne.jp", "Fwd: 登録のご案内", f"お願いします\n\n---------- Forwarded message ----------\n登録コード: {code}",
-    ))
+    imap_server.deliver(
+        compose(
+            "dad@softbank.ne.jp",
+            "Fwd: 登録のご案内",
+            f"お願いします\n\n---------- Forwarded message ----------\n登録コード: {code}",
+        )
+    )
 
     await arrived(mail_sink, 1)
     assert [a.value for a in await counted_addresses(guardian.id)] == ["dad@softbank.ne.jp"]

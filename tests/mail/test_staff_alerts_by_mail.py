@@ -30,8 +30,11 @@ async def _staff(email: str, role: StaffRole = StaffRole.STAFF) -> StaffAccount:
     staff = await StaffAccount.create(login_id="kato", role=role, password_hash="unusable")
     await staff.sites.add(site)
     await StaffAddress.create(
-        staff=staff, channel=Channel.EMAIL, value=email,
-        value_index=address_index(Channel.EMAIL, email), verified_at=datetime.now(UTC),
+        staff=staff,
+        channel=Channel.EMAIL,
+        value=email,
+        value_index=address_index(Channel.EMAIL, email),
+        verified_at=datetime.now(UTC),
     )
     return staff
 
@@ -41,14 +44,23 @@ async def test_an_alert_mailed_by_staff_becomes_a_draft_and_a_link_to_confirm_it
 ) -> None:
     staff = await _staff("kato@school.city.example.jp")
 
-    imap_server.deliver(compose(
-        "加藤 <kato@school.city.example.jp>", "不審者情報", "本日15時ごろ、正門付近で不審な人物が目撃されました。\n集団下校します。",
-        to=ALERTS, charset="iso-2022-jp",
-    ))
+    imap_server.deliver(
+        compose(
+            "加藤 <kato@school.city.example.jp>",
+            "不審者情報",
+            "本日15時ごろ、正門付近で不審な人物が目撃されました。\n集団下校します。",
+            to=ALERTS,
+            charset="iso-2022-jp",
+        )
+    )
 
     await arrived(mail_sink, 1)
     draft = await Broadcast.get()
-    assert (draft.status, draft.category, draft.author_id) == (BroadcastStatus.DRAFT, BroadcastCategory.SUSPICIOUS_PERSON, staff.id)
+    assert (draft.status, draft.category, draft.author_id) == (
+        BroadcastStatus.DRAFT,
+        BroadcastCategory.SUSPICIOUS_PERSON,
+        staff.id,
+    )
     assert draft.title == "不審者情報" and "集団下校します" in draft.body
     assert draft.scope["targets"][0]["site"] == "みどり小学校"
     [answer] = mail_sink.to("kato@school.city.example.jp")
@@ -64,10 +76,15 @@ async def test_a_forged_alert_sends_nothing_and_tells_the_forger_nothing(
     await _staff("kato@school.city.example.jp")
 
     imap_server.deliver(compose("intruder@evil.example", "休校のお知らせ", "明日は休校です。", to=ALERTS))
-    imap_server.deliver(compose(
-        "kato@school.city.example.jp", "地震のため休校", "明日は休校です。", to=ALERTS,
-        headers={"Reply-To": "intruder@evil.example"},
-    ))
+    imap_server.deliver(
+        compose(
+            "kato@school.city.example.jp",
+            "地震のため休校",
+            "明日は休校です。",
+            to=ALERTS,
+            headers={"Reply-To": "intruder@evil.example"},
+        )
+    )
 
     await arrived(mail_sink, 1)
     await eventually(lambda: imap_server.subjects() == [])
@@ -96,7 +113,9 @@ async def test_an_administrator_drafts_for_the_whole_city_and_an_unverified_addr
 ) -> None:
     admin = await _staff("board@city.example.jp", role=StaffRole.ADMIN)
     await StaffAddress.create(
-        staff=admin, channel=Channel.EMAIL, value="unproven@city.example.jp",
+        staff=admin,
+        channel=Channel.EMAIL,
+        value="unproven@city.example.jp",
         value_index=address_index(Channel.EMAIL, "unproven@city.example.jp"),
     )
 
@@ -106,5 +125,9 @@ async def test_an_administrator_drafts_for_the_whole_city_and_an_unverified_addr
     await arrived(mail_sink, 1)
     await eventually(lambda: imap_server.subjects() == [])
     [draft] = await Broadcast.all()
-    assert (draft.scope, draft.category, draft.title) == ({"all": True}, BroadcastCategory.DISASTER, "台風接近のため休校")
+    assert (draft.scope, draft.category, draft.title) == (
+        {"all": True},
+        BroadcastCategory.DISASTER,
+        "台風接近のため休校",
+    )
     assert mail_sink.to("unproven@city.example.jp") == []

@@ -16,9 +16,7 @@ SATURDAY_MORNING = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)
 
 
 def _heartbeat(**changes) -> Heartbeat:
-    values = dict(
-        gate_version="0.1.0", sent_at=datetime.now(UTC), reader_alive=True, camera_alive=True, spool_depth=3
-    )
+    values = dict(gate_version="0.1.0", sent_at=datetime.now(UTC), reader_alive=True, camera_alive=True, spool_depth=3)
     return Heartbeat(**{**values, **changes})
 
 
@@ -58,7 +56,9 @@ async def test_a_silent_gate_is_reported_once_and_its_return_too(database_url, s
     assert (await Gate.get(id=gate.id)).down_since == WEDNESDAY_MORNING
 
     await record_heartbeat(await Gate.get(id=gate.id), _heartbeat(), now=WEDNESDAY_MORNING + timedelta(hours=1))
-    await record_heartbeat(await Gate.get(id=gate.id), _heartbeat(), now=WEDNESDAY_MORNING + timedelta(hours=1, minutes=1))
+    await record_heartbeat(
+        await Gate.get(id=gate.id), _heartbeat(), now=WEDNESDAY_MORNING + timedelta(hours=1, minutes=1)
+    )
     assert await _staff_events() == ["gate_down", "gate_recovered"]
     assert (await Gate.get(id=gate.id)).down_since is None
 

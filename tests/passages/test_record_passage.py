@@ -27,9 +27,7 @@ from tests.factories import make_gate, make_guardian, make_pupil, make_site, mak
 
 # 07:58 in Tokyo two days ahead: notices expire an hour after the pass, so a pass in the past
 # would never be sent.
-MORNING = datetime.combine(
-    datetime.now(TOKYO).date() + timedelta(days=2), time(7, 58, 10), TOKYO
-).astimezone(UTC)
+MORNING = datetime.combine(datetime.now(TOKYO).date() + timedelta(days=2), time(7, 58, 10), TOKYO).astimezone(UTC)
 AFTERNOON = MORNING + timedelta(hours=7, minutes=32)  # 15:30
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 500 + b"\xff\xd9"
 
@@ -91,9 +89,7 @@ async def test_the_same_event_uploaded_twice_is_one_passage_and_one_notice(datab
 
 async def test_the_day_alternates_arrival_and_departure(database_url, settings) -> None:
     _, gate, _, _ = await _school()
-    directions = [
-        (await _pass(gate, settings, MORNING + timedelta(hours=h))).direction for h in (0, 4, 5, 7)
-    ]
+    directions = [(await _pass(gate, settings, MORNING + timedelta(hours=h))).direction for h in (0, 4, 5, 7)]
     assert directions == [Direction.ARRIVAL, Direction.DEPARTURE, Direction.ARRIVAL, Direction.DEPARTURE]
     next_morning = await _pass(gate, settings, MORNING + timedelta(days=1))
     assert next_morning.direction is Direction.ARRIVAL
@@ -135,14 +131,17 @@ async def test_a_hall_records_a_passage(database_url, settings, mail_settings, m
     assert [p.direction for p in passages] == [Direction.PASSAGE, Direction.PASSAGE]
     await deliver()
     assert sorted(m.message["Subject"] for m in mail_sink.received) == [
-        "【見守り】花子さん 通過 07:58", "【見守り】花子さん 通過 15:58",
+        "【見守り】花子さん 通過 07:58",
+        "【見守り】花子さん 通過 15:58",
     ]
 
 
 async def test_every_verified_address_is_told_but_not_a_pending_one(database_url, settings) -> None:
     _, gate, _, guardian = await _school()
     await add_pending_address(guardian.id, Channel.EMAIL, "new@example.jp")
-    second = await make_guardian("山田 健一", pupils=[await (await Tag.get()).pupil], emails=["ken@example.jp", "k@docomo.ne.jp"])
+    second = await make_guardian(
+        "山田 健一", pupils=[await (await Tag.get()).pupil], emails=["ken@example.jp", "k@docomo.ne.jp"]
+    )
     await _pass(gate, settings, MORNING)
     notices = await _notices()
     assert len(notices) == 3 and {n.guardian_id for n in notices} == {guardian.id, second.id}

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from playwright.async_api import Browser as ChromiumBrowser
+from playwright.async_api import async_playwright
 
 from core import accounts, totp
 from core.config import Settings
@@ -16,6 +18,8 @@ from core.passwords import Passwords
 from portal.app import create_app
 from tests.browser import Browser
 from tests.factories import make_guardian, make_pupil, make_site
+from tests.mailsink import MailSink
+from tests.portal.phone import CHROMIUM
 
 GUARDIAN_PASSWORD = "sakura-mochi-2026"
 STAFF_PASSWORD = "kyoshitsu-no-kagi-9"
@@ -48,8 +52,9 @@ class Family:
     guardian: Guardian
 
 
-async def guardian_with_password(passwords: Passwords, *, pupils=(), must_change: bool = False,
-                                 name: str = "山田 恵子") -> Guardian:
+async def guardian_with_password(
+    passwords: Passwords, *, pupils=(), must_change: bool = False, name: str = "山田 恵子"
+) -> Guardian:
     guardian = await make_guardian(name, pupils=list(pupils))
     guardian.password_hash = passwords.hash(GUARDIAN_PASSWORD)
     guardian.must_change_password = must_change
@@ -78,8 +83,9 @@ async def staff_account(
     return staff
 
 
-async def log_in_guardian(browser: Browser, guardian: Guardian, password: str = GUARDIAN_PASSWORD,
-                          next: str = "") -> httpx.Response:
+async def log_in_guardian(
+    browser: Browser, guardian: Guardian, password: str = GUARDIAN_PASSWORD, next: str = ""
+) -> httpx.Response:
     await browser.get("/login")
     return await browser.post("/login", {"login_id": guardian.login_id, "password": password, "next": next})
 
@@ -115,13 +121,25 @@ async def passage_with_photo(family: Family, *, seen_at=None, direction=None, da
     )
     seen_at = seen_at or datetime.now(UTC)
     passage = await Passage.create(
-        event_id=uuid.uuid4(), gate=gate, site=family.site, pupil=family.pupil, tag_number="T-0001",
-        tag_number_index=sealing.installed().blind_index("tag", "T-0001"), seen_at=seen_at,
-        direction=direction or Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED,
+        event_id=uuid.uuid4(),
+        gate=gate,
+        site=family.site,
+        pupil=family.pupil,
+        tag_number="T-0001",
+        tag_number_index=sealing.installed().blind_index("tag", "T-0001"),
+        seen_at=seen_at,
+        direction=direction or Direction.ARRIVAL,
+        outcome=PassageOutcome.NOTIFIED,
     )
     jpeg = _still()
-    photo = await Photo.create(passage=passage, token=new_token(), jpeg=jpeg, size=len(jpeg), taken_at=seen_at,
-                               expires_at=seen_at + timedelta(days=days_to_keep))
+    photo = await Photo.create(
+        passage=passage,
+        token=new_token(),
+        jpeg=jpeg,
+        size=len(jpeg),
+        taken_at=seen_at,
+        expires_at=seen_at + timedelta(days=days_to_keep),
+    )
     return passage, photo
 
 
@@ -141,7 +159,10 @@ def start_server(cli_env: dict[str, str], tmp_path):
         url = f"{scheme}://127.0.0.1:{port}"
         log = open(tmp_path / f"serve-{port}.log", "wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "mimamori", "serve", *args], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "mimamori", "serve", *args],
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             env={**cli_env, "MIMAMORI_PORTAL__PORT": str(port), "MIMAMORI_PORTAL__PUBLIC_URL": url, **(env or {})},
         )
         processes.append(process)
@@ -182,3 +203,22 @@ def _still() -> bytes:
     ok, encoded = cv2.imencode(".jpg", image)
     assert ok
     return encoded.tobytes()
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[ChromiumBrowser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+def server(start_server, mail_sink: MailSink) -> str:
+    return start_server(
+        env={
+            "MIMAMORI_SMTP__HOST": "127.0.0.1",
+            "MIMAMORI_SMTP__PORT": str(mail_sink.port),
+            "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
+        }
+    )

@@ -19,13 +19,25 @@ from core.models import BroadcastCategory, Channel, Delivery, Gate, NoticeKind, 
 from core.passwords import Passwords
 from tests.factories import make_pupil, make_site
 from tests.portal.conftest import (
-    Browser, guardian_with_password, log_in_guardian, log_in_staff, passage_with_photo, staff_account,
+    Browser,
+    guardian_with_password,
+    log_in_guardian,
+    log_in_staff,
+    passage_with_photo,
+    staff_account,
 )
 
 ROLES = ("anonymous", "guardian_b", "staff_other_site", "support", "staff_own_site", "admin", "guardian_a")
 EVERYONE = dict.fromkeys(ROLES, "ok")
-GUARDIANS = {"anonymous": "login", "guardian_a": "ok", "guardian_b": "ok", "staff_other_site": "403",
-             "staff_own_site": "403", "support": "403", "admin": "403"}
+GUARDIANS = {
+    "anonymous": "login",
+    "guardian_a": "ok",
+    "guardian_b": "ok",
+    "staff_other_site": "403",
+    "staff_own_site": "403",
+    "support": "403",
+    "admin": "403",
+}
 GUARDIAN_A_ONLY = {**GUARDIANS, "guardian_b": "404"}
 LOGGED_IN = {**EVERYONE, "anonymous": "login"}
 ANY_STAFF = {**LOGGED_IN, "guardian_a": "403", "guardian_b": "403"}
@@ -33,8 +45,15 @@ BROADCASTERS = {**ANY_STAFF, "support": "403"}
 SITE_A_BROADCASTERS = {**BROADCASTERS, "staff_other_site": "404"}
 SUPPORT = {**ANY_STAFF, "staff_other_site": "403", "staff_own_site": "403"}
 ADMIN = {**SUPPORT, "support": "403"}
-PHOTO = {"anonymous": "login", "guardian_a": "ok", "guardian_b": "404", "staff_other_site": "404",
-         "staff_own_site": "ok", "support": "404", "admin": "404"}
+PHOTO = {
+    "anonymous": "login",
+    "guardian_a": "ok",
+    "guardian_b": "404",
+    "staff_other_site": "404",
+    "staff_own_site": "ok",
+    "support": "404",
+    "admin": "404",
+}
 STAFF_TOTP = {**EVERYONE, "anonymous": "login", "guardian_a": "login", "guardian_b": "login"}
 
 MATRIX: list[tuple[str, str, dict[str, str]]] = [
@@ -173,39 +192,64 @@ async def world(settings, passwords: Passwords, family) -> World:
     family.guardian.photos_in_chat = True
     await family.guardian.save()
     sent_to_line = await Delivery.create(
-        idempotency_key=f"matrix:{uuid.uuid4()}", kind=NoticeKind.PASSAGE, channel=Channel.LINE,
-        guardian=family.guardian, passage=passage, next_attempt_at=passage.seen_at,
+        idempotency_key=f"matrix:{uuid.uuid4()}",
+        kind=NoticeKind.PASSAGE,
+        channel=Channel.LINE,
+        guardian=family.guardian,
+        passage=passage,
+        next_attempt_at=passage.seen_at,
     )
     address = await add_verified_address(family.guardian.id, Channel.EMAIL, "a@example.jp", limit=2)
     draft = await broadcasts.create_draft(
-        author=None, scope=await broadcasts.parse_scope(family.site.name), category=BroadcastCategory.GENERAL,
-        title="matrix", body="matrix", ack_requested=True, actor="test",
+        author=None,
+        scope=await broadcasts.parse_scope(family.site.name),
+        category=BroadcastCategory.GENERAL,
+        title="matrix",
+        body="matrix",
+        ack_requested=True,
+        actor="test",
     )
     delivery = await Delivery.create(
-        idempotency_key=f"matrix:{uuid.uuid4()}", kind=NoticeKind.BROADCAST, channel=Channel.EMAIL,
-        address=address, guardian=family.guardian, broadcast=draft, next_attempt_at=draft.created_at,
+        idempotency_key=f"matrix:{uuid.uuid4()}",
+        kind=NoticeKind.BROADCAST,
+        channel=Channel.EMAIL,
+        address=address,
+        guardian=family.guardian,
+        broadcast=draft,
+        next_attempt_at=draft.created_at,
         ack_token=f"ack-{uuid.uuid4().hex}",
     )
     spare = await staff_account(passwords, "spare", StaffRole.STAFF, [family.site.name])
     gate = await Gate.get(site=family.site)
     return World(
-        params={"broadcast_id": str(draft.id), "address_id": str(address.id), "code": "123412341234",
-                "guardian_id": str(victim.id), "pupil_id": str(victim_pupil.id), "site_id": str(family.site.id),
-                "gate_id": str(gate.id), "staff_id": str(spare.id)},
-        ack_token=delivery.ack_token, photo_token=photo.token,
+        params={
+            "broadcast_id": str(draft.id),
+            "address_id": str(address.id),
+            "code": "123412341234",
+            "guardian_id": str(victim.id),
+            "pupil_id": str(victim_pupil.id),
+            "site_id": str(family.site.id),
+            "gate_id": str(gate.id),
+            "staff_id": str(spare.id),
+        },
+        ack_token=delivery.ack_token,
+        photo_token=photo.token,
         chat_photo_token=chat_photo_token(sent_to_line.id, datetime.now(UTC) + timedelta(hours=1)),
     )
 
 
 async def test_every_role_on_every_route(new_browser, passwords: Passwords, family, world: World) -> None:
-    browsers: dict[str, Browser] = {role: new_browser(client_host=f"198.51.100.{n + 1}")
-                                    for n, role in enumerate(ROLES)}
+    browsers: dict[str, Browser] = {
+        role: new_browser(client_host=f"198.51.100.{n + 1}") for n, role in enumerate(ROLES)
+    }
     await log_in_guardian(browsers["guardian_a"], family.guardian)
     await log_in_guardian(browsers["guardian_b"], family.guardian_b)
     other_site = "ひかり小学校"
     for role, staff_role, sites in (
-        ("staff_other_site", StaffRole.STAFF, [other_site]), ("staff_own_site", StaffRole.STAFF, [family.site.name]),
-        ("support", StaffRole.SUPPORT, []), ("admin", StaffRole.ADMIN, []),
+        ("staff_other_site", StaffRole.STAFF, [other_site]),
+        ("staff_own_site", StaffRole.STAFF, [family.site.name]),
+        ("support", StaffRole.SUPPORT, []),
+        ("admin", StaffRole.ADMIN, []),
     ):
         await log_in_staff(browsers[role], await staff_account(passwords, role.replace("_", "-"), staff_role, sites))
 
@@ -216,15 +260,18 @@ async def test_every_role_on_every_route(new_browser, passwords: Passwords, fami
             if method == "GET":
                 response = await browser.get(url)
             elif template == "/admin/roster":
-                response = await browser.client.post(url, data={"csrf": await browser.csrf()},
-                                                     files={"roster": ("r.csv", b"school\n", "text/csv")})
+                response = await browser.client.post(
+                    url, data={"csrf": await browser.csrf()}, files={"roster": ("r.csv", b"school\n", "text/csv")}
+                )
                 browser.last_csrf = None
             else:
                 response = await browser.post(url, FORMS.get(template, {}))
             got = _outcome(response)
             if got != expected[role]:
-                wrong.append(f"{method} {template} as {role}: expected {expected[role]}, got {got}"
-                             f" ({response.status_code} {response.headers.get('location', '')})")
+                wrong.append(
+                    f"{method} {template} as {role}: expected {expected[role]}, got {got}"
+                    f" ({response.status_code} {response.headers.get('location', '')})"
+                )
     assert wrong == [], "\n".join(wrong)
 
 

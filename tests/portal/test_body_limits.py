@@ -37,9 +37,19 @@ class HugeUpload:
         self.answer.append(message)
 
     async def post_to(self, app) -> int:
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "scheme": "http", "path": self.path, "raw_path": self.path.encode(), "query_string": b"",
-                 "headers": self.headers, "client": ("203.0.113.7", 51000), "server": ("portal", 80)}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": self.path,
+            "raw_path": self.path.encode(),
+            "query_string": b"",
+            "headers": self.headers,
+            "client": ("203.0.113.7", 51000),
+            "server": ("portal", 80),
+        }
         await app(scope, self.receive, self.send)
         return self.answer[0]["status"]
 
@@ -53,11 +63,15 @@ def app_with_line(settings):
 
 
 @pytest.mark.parametrize("declare_length", [True, False], ids=["with-content-length", "chunked"])
-@pytest.mark.parametrize(("path", "headers", "limit"), [
-    ("/hooks/line", [(b"x-line-signature", b"bogus"), (b"content-type", b"application/json")], FORM_LIMIT),
-    ("/login", [(b"content-type", b"application/x-www-form-urlencoded")], FORM_LIMIT),
-    (HEARTBEAT_PATH, [(b"content-type", b"application/json")], 16 * 1024),
-], ids=["line-webhook", "login-form", "heartbeat"])
+@pytest.mark.parametrize(
+    ("path", "headers", "limit"),
+    [
+        ("/hooks/line", [(b"x-line-signature", b"bogus"), (b"content-type", b"application/json")], FORM_LIMIT),
+        ("/login", [(b"content-type", b"application/x-www-form-urlencoded")], FORM_LIMIT),
+        (HEARTBEAT_PATH, [(b"content-type", b"application/json")], 16 * 1024),
+    ],
+    ids=["line-webhook", "login-form", "heartbeat"],
+)
 async def test_a_200_mb_body_is_refused_413_having_read_no_more_than_its_limit(
     app_with_line, path, headers, limit, declare_length
 ) -> None:
@@ -83,16 +97,22 @@ async def test_serve_with_its_own_tls_answers_413_to_a_declared_200_mb_form_befo
     start_server, tmp_path
 ) -> None:
     cert, key = _self_signed(tmp_path)
-    url = start_server(scheme="https", env={
-        "MIMAMORI_PORTAL__TLS_CERT": str(cert), "MIMAMORI_PORTAL__TLS_KEY": str(key),
-    })
+    url = start_server(
+        scheme="https",
+        env={
+            "MIMAMORI_PORTAL__TLS_CERT": str(cert),
+            "MIMAMORI_PORTAL__TLS_KEY": str(key),
+        },
+    )
     host, port = url.removeprefix("https://").split(":")
     tls = ssl.create_default_context()
     tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
     with socket.create_connection((host, int(port)), timeout=10) as raw, tls.wrap_socket(raw) as connection:
         connection.sendall(
             b"POST /login HTTP/1.1\r\nHost: portal\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            + f"Content-Length: {TWO_HUNDRED_MB}\r\n\r\n".encode() + b"login_id=" + b"a" * 4096
+            + f"Content-Length: {TWO_HUNDRED_MB}\r\n\r\n".encode()
+            + b"login_id="
+            + b"a" * 4096
         )
         answer = connection.recv(65536)  # nothing more is sent: the answer cannot wait for the body
     assert answer.startswith(b"HTTP/1.1 413 ")

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from core import totp
 from core.accounts import add_staff
@@ -22,59 +21,9 @@ from tests.core.test_roster_import import ROSTER
 from tests.factories import make_guardian
 from tests.mailsink import MailSink
 from tests.portal.conftest import STAFF_PASSWORD, fresh_code, passage_with_photo, staff_account
-
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 360, "height": 740}
+from tests.portal.phone import first_login, phone, snap
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        await browser.close()
-
-
-@pytest.fixture
-def server(start_server, mail_sink: MailSink) -> str:
-    return start_server(env={
-        "MIMAMORI_SMTP__HOST": "127.0.0.1", "MIMAMORI_SMTP__PORT": str(mail_sink.port),
-        "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
-    })
-
-
-_csp_violations: dict[int, list[str]] = {}
-
-
-async def _phone(chromium: Browser) -> Page:
-    context = await chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                         locale="ja-JP")
-    page = await context.new_page()
-    seen = _csp_violations.setdefault(id(page), [])
-    page.on("console", lambda message: seen.append(message.text) if "Content Security Policy" in message.text else None)
-    return page
-
-
-async def _snap(page: Page, folder: Path, name: str) -> None:
-    """Screenshot, after checking the page fits the phone and broke no CSP rule."""
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: the page is {width} px wide on a {PHONE['width']} px phone"
-    assert _csp_violations.get(id(page)) == [], _csp_violations.get(id(page))
-    await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-async def _first_login(page: Page, login_id: str, one_time: str, new: str) -> None:
-    """On the login page: a guardian logs in with a one-time password and makes the forced change."""
-    await page.get_by_label("ログインID").fill(login_id)
-    await page.get_by_label("パスワード").fill(one_time)
-    await page.get_by_role("button", name="ログイン").click()
-    await expect(page.get_by_role("heading", name="パスワード変更")).to_be_visible()
-    await page.get_by_label("現在のパスワード").fill(one_time)
-    await page.get_by_label("新しいパスワード", exact=False).first.fill(new)
-    await page.get_by_label("新しいパスワード（確認）").fill(new)
-    await page.get_by_role("button", name="変更する").click()
 
 
 async def _staff_login(page: Page, server: str, staff) -> None:
@@ -93,17 +42,17 @@ async def test_a_guardian_follows_a_notice_link_through_login_and_a_first_passwo
     family.guardian.password_hash, family.guardian.must_change_password = stored, True
     await family.guardian.save()
     _, photo = await passage_with_photo(family)
-    page = await _phone(chromium)
+    page = await phone(chromium)
 
     await page.goto(f"{server}/photos/{photo.token}")  # the link in the arrival notice
     await expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
-    await _snap(page, tmp_path, "1-login")
+    await snap(page, tmp_path, "1-login")
     await page.get_by_label("ログインID").fill(family.guardian.login_id.lower())
     await page.get_by_label("パスワード").fill(one_time)
     await page.get_by_role("button", name="ログイン").click()
 
     await expect(page.get_by_role("heading", name="パスワード変更")).to_be_visible()
-    await _snap(page, tmp_path, "2-first-password-change")
+    await snap(page, tmp_path, "2-first-password-change")
     await page.get_by_label("現在のパスワード").fill(one_time)
     await page.get_by_label("新しいパスワード", exact=False).first.fill("hanako-no-okaasan-7")
     await page.get_by_label("新しいパスワード（確認）").fill("hanako-no-okaasan-7")
@@ -114,18 +63,18 @@ async def test_a_guardian_follows_a_notice_link_through_login_and_a_first_passwo
     assert await page.evaluate("document.querySelector('img.photo').naturalWidth") == 320
     await expect(page.locator("ul.views")).to_contain_text("あなた you")
     await expect(page.get_by_text("This photo will be deleted on")).to_be_visible()
-    await _snap(page, tmp_path, "3-photo")
+    await snap(page, tmp_path, "3-photo")
     await page.goto(f"{server}/home")
     await expect(page.get_by_text("山田 花子").first).to_be_visible()
-    await _snap(page, tmp_path, "4-home")
+    await snap(page, tmp_path, "4-home")
     await page.get_by_role("button", name="English").click()  # and the same pages in English
     await expect(page.get_by_role("heading", name="Children")).to_be_visible()
     await expect(page.get_by_text("お子さま")).to_have_count(0)
-    await _snap(page, tmp_path, "5-home-in-english")
+    await snap(page, tmp_path, "5-home-in-english")
     await page.goto(f"{server}/photos/{photo.token}")
     await expect(page.get_by_text("This photo will be deleted on")).to_be_visible()
     await expect(page.get_by_text("に削除されます")).to_be_hidden()
-    await _snap(page, tmp_path, "6-photo-in-english")
+    await snap(page, tmp_path, "6-photo-in-english")
 
 
 async def test_staff_compose_preview_confirm_and_watch_the_counts(
@@ -134,7 +83,7 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
     await make_guardian("鈴木 花", pupils=[family.pupil], emails=["hana@example.jp"])
     teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
-    page = await _phone(chromium)
+    page = await phone(chromium)
     await _staff_login(page, server, teacher)
     await expect(page.get_by_role("heading", name="メニュー")).to_be_visible()
 
@@ -143,20 +92,20 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     await page.get_by_label("件名").fill("不審者の目撃情報")
     await page.get_by_label("本文").fill("本日15時ごろ、正門付近で不審者が目撃されました。")
     await page.get_by_label("受信確認を求める").check()
-    await _snap(page, tmp_path, "1-compose")
+    await snap(page, tmp_path, "1-compose")
     await page.get_by_role("button", name="プレビュー").click()
 
     await expect(page.get_by_role("heading", name="プレビュー")).to_be_visible()
     await expect(page.locator(".recipients strong")).to_have_text("2")
     await expect(page.locator(".preview.line")).to_contain_text("正門付近で不審者")
     await expect(page.locator("strong.subject")).to_have_text("【不審者情報】不審者の目撃情報")
-    await _snap(page, tmp_path, "2-preview")
+    await snap(page, tmp_path, "2-preview")
     assert mail_sink.received == []
     await page.get_by_role("button", name="この内容で送信").click()
 
     await expect(page.locator("#count-sent strong")).to_have_text("2", timeout=30_000)  # refreshes itself
     await expect(page.locator("#count-queued strong")).to_have_text("0")
-    await _snap(page, tmp_path, "3-status")
+    await snap(page, tmp_path, "3-status")
     assert sorted(mail_sink.per_recipient()) == ["hana@example.jp", "keiko@example.jp"]
 
 
@@ -164,13 +113,13 @@ async def test_the_support_desk_resets_a_password_and_the_guardian_logs_in_with_
     server: str, chromium: Browser, passwords: Passwords, family, tmp_path: Path
 ) -> None:
     issued = await add_staff("madoguchi", StaffRole.SUPPORT, [], passwords, actor="test")
-    page = await _phone(chromium)
+    page = await phone(chromium)
     await page.goto(f"{server}/staff/login")  # the desk's first login: enrol TOTP, then a password
     await page.get_by_label("ログインID").fill("madoguchi")
     await page.get_by_label("パスワード").fill(issued.secret)
     await page.get_by_role("button", name="ログイン").click()
     await expect(page.locator(".qr svg")).to_be_visible()
-    await _snap(page, tmp_path, "0-totp-enrolment")
+    await snap(page, tmp_path, "0-totp-enrolment")
     secret = (await page.locator("code.secret").text_content()).strip()
     await page.get_by_label("確認コード").fill(totp.code_at(secret, time.time()))
     await page.get_by_role("button", name="確認").click()
@@ -182,20 +131,20 @@ async def test_the_support_desk_resets_a_password_and_the_guardian_logs_in_with_
     await page.get_by_label("保護者または児童の氏名").fill("山田 花子")
     await page.get_by_role("button", name="検索").click()
     await page.get_by_role("link", name=re.compile(family.guardian.login_id)).click()
-    await _snap(page, tmp_path, "1-account")
+    await snap(page, tmp_path, "1-account")
     reset = page.locator("form", has=page.get_by_role("button", name="パスワードを再発行"))
     await reset.get_by_label("理由").fill("電話で本人確認済み")
     await reset.get_by_role("button", name="パスワードを再発行").click()
     password = (await page.locator("#one-time-password").text_content()).strip()
-    await _snap(page, tmp_path, "2-new-password")
+    await snap(page, tmp_path, "2-new-password")
     await page.emulate_media(media="print")  # the printed notice: no forms, no navigation
     await page.screenshot(path=str(tmp_path / "3-printed.png"), full_page=True)
 
-    guardian = await _phone(chromium)
+    guardian = await phone(chromium)
     await guardian.goto(f"{server}/login")
-    await _first_login(guardian, family.guardian.login_id, password, "atarashii-pass-42")
+    await first_login(guardian, family.guardian.login_id, password, "atarashii-pass-42")
     await expect(guardian.get_by_role("heading", name="ホーム")).to_be_visible()
-    await _snap(guardian, tmp_path, "4-guardian-home")
+    await snap(guardian, tmp_path, "4-guardian-home")
 
 
 async def test_an_administrator_uploads_a_roster_and_saves_the_notices_to_print(
@@ -204,13 +153,13 @@ async def test_an_administrator_uploads_a_roster_and_saves_the_notices_to_print(
     admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
     roster = tmp_path / "roster.csv"
     roster.write_bytes(ROSTER.encode("shift_jis"))  # as a school's spreadsheet saves it
-    page = await _phone(chromium)
+    page = await phone(chromium)
     await _staff_login(page, server, admin)
     await page.goto(f"{server}/admin/roster")
     await page.get_by_label("名簿CSV").set_input_files(str(roster))
     await page.get_by_role("button", name="取り込む").click()
     await expect(page.locator("p.notice")).to_contain_text("取り込みました")
-    await _snap(page, tmp_path, "1-imported")
+    await snap(page, tmp_path, "1-imported")
 
     async with page.expect_download() as saving:
         await page.get_by_role("link", name="登録のお知らせ（印刷用）を保存").click()

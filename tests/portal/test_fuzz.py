@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import os
 import string
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.models import StaffRole
 from core.passwords import Passwords
@@ -29,9 +30,29 @@ EXAMPLES = int(os.environ.get("MIMAMORI_FUZZ_EXAMPLES", "400"))  # CI's bound; r
 HONEST_503 = {"/readyz"}  # not ready while the workers do not run here: that is the truth, not a crash
 WHO = ["nobody", "guardian", "teacher", "desk", "admin"]
 
-_edges = st.sampled_from(["", "0", "-1", "²", "١٢", "2147483648", str(2**63), str(10**30), "1e9", "NaN",
-                          "0001-01-01", "9999-12-31", "2026-02-30", "00:00", "25:61", "\x00", "../..", "%00"])
-_integers = st.one_of(st.integers(1, 5), st.integers(-2**70, 2**70)).map(str)
+_edges = st.sampled_from(
+    [
+        "",
+        "0",
+        "-1",
+        "²",
+        "١٢",
+        "2147483648",
+        str(2**63),
+        str(10**30),
+        "1e9",
+        "NaN",
+        "0001-01-01",
+        "9999-12-31",
+        "2026-02-30",
+        "00:00",
+        "25:61",
+        "\x00",
+        "../..",
+        "%00",
+    ]
+)
+_integers = st.one_of(st.integers(1, 5), st.integers(-(2**70), 2**70)).map(str)
 _text = st.one_of(
     st.text(max_size=24),
     st.text(alphabet=string.ascii_letters + string.digits + "-", min_size=12, max_size=300),
@@ -59,8 +80,11 @@ async def people(new_browser, passwords: Passwords, family) -> dict[str, Browser
     await browsers["nobody"].get("/login")
     await log_in_guardian(browsers["guardian"], family.guardian)
     await browsers["guardian"].refresh_csrf("/home")
-    for who, role, sites in (("teacher", StaffRole.STAFF, [family.site.name]), ("desk", StaffRole.SUPPORT, []),
-                             ("admin", StaffRole.ADMIN, [])):
+    for who, role, sites in (
+        ("teacher", StaffRole.STAFF, [family.site.name]),
+        ("desk", StaffRole.SUPPORT, []),
+        ("admin", StaffRole.ADMIN, []),
+    ):
         await log_in_staff(browsers[who], await staff_account(passwords, who, role, sites))
     return browsers
 
@@ -76,8 +100,13 @@ def portal(settings):
     return create_app(settings)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 async def test_no_request_anyone_can_send_is_answered_with_a_5xx(portal, people, gate_header, data) -> None:
     method, path, op = data.draw(st.sampled_from(operations(portal)), label="operation")  # labelled by path
@@ -94,8 +123,11 @@ async def test_no_request_anyone_can_send_is_answered_with_a_5xx(portal, people,
     headers = gate_header if path.startswith("/api/") else {}
     form = op.get("form")
     if method == "post" and not path.startswith("/api/"):
-        fields = {name: data.draw(hostile, label=name) for name in (form[1] if form else [])
-                  if name != "roster" and data.draw(st.booleans(), label=f"send {name}")}
+        fields = {
+            name: data.draw(hostile, label=name)
+            for name in (form[1] if form else [])
+            if name != "roster" and data.draw(st.booleans(), label=f"send {name}")
+        }
         fields["csrf"] = await browser.csrf()
         if form and form[0] == "multipart/form-data":
             request["files"] = {"roster": ("roster.csv", data.draw(st.binary(max_size=300), label="file"), "text/csv")}
@@ -107,13 +139,14 @@ async def test_no_request_anyone_can_send_is_answered_with_a_5xx(portal, people,
     assert response.status_code < 500 or honest, (method, url, response.status_code, response.text[:500])
 
 
-_offsets = st.sampled_from([timezone.utc, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))])
+_offsets = st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))])
 _NOW = datetime.now()
 _recent = st.datetimes(min_value=_NOW - timedelta(days=400), max_value=_NOW + timedelta(days=2), timezones=_offsets)
-_calendar_ends = st.builds(lambda end, zone: end.replace(tzinfo=zone), st.sampled_from([datetime.min, datetime.max]),
-                           _offsets)
+_calendar_ends = st.builds(
+    lambda end, zone: end.replace(tzinfo=zone), st.sampled_from([datetime.min, datetime.max]), _offsets
+)
 _moment = st.one_of(_recent, _calendar_ends, st.datetimes(timezones=_offsets)).map(datetime.isoformat)
-_json_value = st.one_of(hostile, st.integers(-2**70, 2**70), st.booleans(), st.none())
+_json_value = st.one_of(hostile, st.integers(-(2**70), 2**70), st.booleans(), st.none())
 
 
 def mostly(valid: st.SearchStrategy) -> st.SearchStrategy:
@@ -123,21 +156,33 @@ def mostly(valid: st.SearchStrategy) -> st.SearchStrategy:
 
 
 _passage = st.fixed_dictionaries(
-    {"event_id": mostly(st.uuids().map(str)), "seen_at": mostly(_moment),
-     "tag": mostly(st.just("T-0001") | st.text("0123456789ABCDEF", min_size=1, max_size=64))},
+    {
+        "event_id": mostly(st.uuids().map(str)),
+        "seen_at": mostly(_moment),
+        "tag": mostly(st.just("T-0001") | st.text("0123456789ABCDEF", min_size=1, max_size=64)),
+    },
     optional={"reader": hostile, "photo_missing": hostile},
 )
 _heartbeat = st.fixed_dictionaries(
     {"gate_version": hostile, "sent_at": mostly(_moment), "reader_alive": _json_value, "spool_depth": _json_value},
-    optional={"reader_last_byte_at": mostly(_moment), "reader_error": hostile, "bad_frames": _json_value,
-              "camera_alive": _json_value, "camera_error": hostile},
+    optional={
+        "reader_last_byte_at": mostly(_moment),
+        "reader_error": hostile,
+        "bad_frames": _json_value,
+        "camera_alive": _json_value,
+        "camera_error": hostile,
+    },
 )
 
 
-@settings(max_examples=max(EXAMPLES // 2, 50), deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(passage=_passage, photo=st.one_of(st.none(), st.binary(max_size=300), st.just(_jpeg())),
-       heartbeat=_heartbeat)
+@settings(
+    max_examples=max(EXAMPLES // 2, 50),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(passage=_passage, photo=st.one_of(st.none(), st.binary(max_size=300), st.just(_jpeg())), heartbeat=_heartbeat)
 async def test_no_passage_or_heartbeat_a_gate_can_send_is_answered_with_a_5xx(
     portal, gate_header, passage, photo, heartbeat
 ) -> None:
@@ -158,7 +203,9 @@ def _bounded(schema: dict) -> bool:
     kind = schema.get("type")
     if kind == "string":
         # An uploaded file (the roster) is capped by portal.body_limit, as is a list's length.
-        return "maxLength" in schema or "enum" in schema or schema.get("format") == "date" or "contentMediaType" in schema
+        return (
+            "maxLength" in schema or "enum" in schema or schema.get("format") == "date" or "contentMediaType" in schema
+        )
     if kind == "array":
         return _bounded(schema["items"])
     return kind == "null" or (kind == "integer" and "maximum" in schema)

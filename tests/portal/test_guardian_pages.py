@@ -7,8 +7,17 @@ from datetime import UTC, datetime, time, timedelta
 
 from core.config import Settings
 from core.models import (
-    AddressStatus, AuditEntry, BroadcastAck, BroadcastCategory, Channel, ContactAddress, Delivery, Guardian,
-    NoticeKind, PhotoView, StaffRole,
+    AddressStatus,
+    AuditEntry,
+    BroadcastAck,
+    BroadcastCategory,
+    Channel,
+    ContactAddress,
+    Delivery,
+    Guardian,
+    NoticeKind,
+    PhotoView,
+    StaffRole,
 )
 from core.passwords import Passwords
 from core.preferences import holds_passage_notice
@@ -16,7 +25,11 @@ from core.registration import issue_link_code
 from portal.deps import SESSION_COOKIE
 from tests.factories import make_pupil
 from tests.portal.conftest import (
-    guardian_with_password, log_in_guardian, log_in_staff, passage_with_photo, staff_account,
+    guardian_with_password,
+    log_in_guardian,
+    log_in_staff,
+    passage_with_photo,
+    staff_account,
 )
 
 
@@ -66,7 +79,9 @@ async def test_another_guardian_gets_not_found_and_an_audit_entry(new_browser, p
     assert not await PhotoView.filter(photo=photo).exists()
 
 
-async def test_staff_of_the_site_may_open_it_and_the_guardian_sees_that(new_browser, passwords: Passwords, family) -> None:
+async def test_staff_of_the_site_may_open_it_and_the_guardian_sees_that(
+    new_browser, passwords: Passwords, family
+) -> None:
     _, photo = await passage_with_photo(family)
     teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
     browser = new_browser()
@@ -166,8 +181,10 @@ async def test_preferences_pause_and_quiet_hours_and_language(new_browser, famil
     assert '<p class="error" role="alert">Quiet hours need a start and an end.</p>' in in_english.text
     await browser.post("/preferences", {"language": "ja"})
     in_japanese = await browser.post("/preferences", {"quiet_start": "21:00", "language": "ja"})
-    assert ('<p class="error" role="alert">静かな時間は開始と終了の両方を入力してください。 '
-            '<span class="en" lang="en">Quiet hours need a start and an end.</span></p>') in in_japanese.text
+    assert (
+        '<p class="error" role="alert">静かな時間は開始と終了の両方を入力してください。 '
+        '<span class="en" lang="en">Quiet hours need a start and an end.</span></p>'
+    ) in in_japanese.text
 
 
 async def test_photos_in_chat_is_ticked_and_unticked_and_leaves_the_rest_alone(new_browser, family) -> None:
@@ -178,23 +195,34 @@ async def test_photos_in_chat_is_ticked_and_unticked_and_leaves_the_rest_alone(n
     assert 'name="photos_in_chat" value="1" >' in form.text  # off until the guardian opts in
     await browser.post("/preferences", {"quiet_start": "21:00", "quiet_end": "06:30", "language": "en"})
 
-    ticked = await browser.post("/preferences", {
-        "quiet_start": "21:00", "quiet_end": "06:30", "language": "en", "photos_in_chat": "1",
-    })
+    ticked = await browser.post(
+        "/preferences",
+        {
+            "quiet_start": "21:00",
+            "quiet_end": "06:30",
+            "language": "en",
+            "photos_in_chat": "1",
+        },
+    )
 
     assert 'name="photos_in_chat" value="1" checked>' in ticked.text
     assert 'name="photos_in_chat" value="1" checked>' in (await browser.get("/preferences")).text
     guardian = await Guardian.get(id=family.guardian.id)
     assert guardian.photos_in_chat
     assert (guardian.passages_paused, guardian.quiet_start, guardian.quiet_end, guardian.language.value) == (
-        False, time(21), time(6, 30), "en")
+        False,
+        time(21),
+        time(6, 30),
+        "en",
+    )
     await browser.post("/preferences", {"quiet_start": "21:00", "quiet_end": "06:30", "language": "en"})
     guardian = await Guardian.get(id=family.guardian.id)
     assert not guardian.photos_in_chat
     assert (guardian.quiet_start, guardian.quiet_end, guardian.language.value) == (time(21), time(6, 30), "en")
     changes = await AuditEntry.filter(action="preferences.photos_in_chat").order_by("id")
     assert [e.details for e in changes] == [
-        {"photos_in_chat": True, "via": "portal"}, {"photos_in_chat": False, "via": "portal"},
+        {"photos_in_chat": True, "via": "portal"},
+        {"photos_in_chat": False, "via": "portal"},
     ]
 
 
@@ -206,8 +234,13 @@ async def test_a_broadcast_is_acknowledged_from_home_or_from_its_link(
 
     await add_verified_address(family.guardian.id, Channel.EMAIL, "a@example.jp", limit=2)
     draft = await broadcasts.create_draft(
-        author=None, scope=await broadcasts.parse_scope(family.site.name), category=BroadcastCategory.CLOSURE,
-        title="休校のお知らせ", body="明日は休校です。", ack_requested=True, actor="test",
+        author=None,
+        scope=await broadcasts.parse_scope(family.site.name),
+        category=BroadcastCategory.CLOSURE,
+        title="休校のお知らせ",
+        body="明日は休校です。",
+        ack_requested=True,
+        actor="test",
     )
     await broadcasts.confirm(draft.id, by=None, actor="test")
     await broadcasts.continue_fanouts(settings)

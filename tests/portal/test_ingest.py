@@ -41,7 +41,10 @@ async def gate_key(database_url) -> str:
 @pytest.fixture
 async def client(settings):
     small = load_settings(
-        None, data_dir=settings.data_dir, database_url=settings.database_url, keyring=settings.keyring,
+        None,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        keyring=settings.keyring,
         photos={"max_bytes": 20_000},
     )
     transport = httpx.ASGITransport(app=create_app(small))
@@ -67,7 +70,9 @@ def _refused(response: httpx.Response, status: int) -> str:
 
 async def test_a_passage_with_its_still_is_accepted_with_its_id(client, gate_key) -> None:
     still = jpeg()
-    response = await _post(client, gate_key, event_part=event(reader="entrance"), photo=("still.jpg", still, "image/jpeg"))
+    response = await _post(
+        client, gate_key, event_part=event(reader="entrance"), photo=("still.jpg", still, "image/jpeg")
+    )
     assert response.status_code == 201
     body = response.json()
     passage = await Passage.get(id=body["passage_id"])
@@ -95,8 +100,11 @@ async def test_the_same_event_sent_again_answers_200_with_the_same_id(client, ga
 @pytest.mark.parametrize("key", [None, "not-the-key", "Basic"])
 async def test_a_request_without_the_gate_key_is_refused_401(client, gate_key, key) -> None:
     headers = {"Authorization": "Basic " + gate_key} if key == "Basic" else {}
-    response = await (client.post(PASSAGES_PATH, headers=headers, files={"event": (None, event())})
-                      if key == "Basic" else _post(client, key, event_part=event()))
+    response = await (
+        client.post(PASSAGES_PATH, headers=headers, files={"event": (None, event())})
+        if key == "Basic"
+        else _post(client, key, event_part=event())
+    )
     assert _refused(response, 401) == "a valid gate key is needed"
     assert response.headers["www-authenticate"] == "Bearer"
     assert await Passage.all().count() == 0
@@ -119,17 +127,24 @@ async def test_a_photo_over_the_limit_is_refused_413(client, gate_key) -> None:
     assert await Passage.all().count() == 0
 
 
-@pytest.mark.parametrize(("event_part", "photo", "reason"), [
-    (None, ("still.jpg", jpeg(), "image/jpeg"), "the event part is missing"),
-    ("{not json", None, "event: "),
-    (event(seen_at="2026-11-25T08:00:00"), None, "event: seen_at: Input should have timezone info"),
-    (event(event_id="42"), None, "event: event_id: "),
-    (event(tag=""), None, "event: tag: "),
-    (event(color="red"), None, "event: color: Extra inputs are not permitted"),
-    (event(reader="gate\x00"), None, "event: reader: Value error, must not contain NUL characters"),
-    (event(), ("still.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "image/png"), "the photo must be image/jpeg, not image/png"),
-    (event(), ("still.jpg", b"GIF89a" + b"\x00" * 50, "image/jpeg"), "the photo is not a JPEG"),
-])
+@pytest.mark.parametrize(
+    ("event_part", "photo", "reason"),
+    [
+        (None, ("still.jpg", jpeg(), "image/jpeg"), "the event part is missing"),
+        ("{not json", None, "event: "),
+        (event(seen_at="2026-11-25T08:00:00"), None, "event: seen_at: Input should have timezone info"),
+        (event(event_id="42"), None, "event: event_id: "),
+        (event(tag=""), None, "event: tag: "),
+        (event(color="red"), None, "event: color: Extra inputs are not permitted"),
+        (event(reader="gate\x00"), None, "event: reader: Value error, must not contain NUL characters"),
+        (
+            event(),
+            ("still.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "image/png"),
+            "the photo must be image/jpeg, not image/png",
+        ),
+        (event(), ("still.jpg", b"GIF89a" + b"\x00" * 50, "image/jpeg"), "the photo is not a JPEG"),
+    ],
+)
 async def test_a_malformed_passage_is_refused_422_with_its_reason(client, gate_key, event_part, photo, reason) -> None:
     response = await _post(client, gate_key, event_part=event_part, photo=photo)
     assert _refused(response, 422).startswith(reason)
@@ -140,16 +155,27 @@ async def test_a_body_that_is_not_multipart_is_refused_422(client, gate_key) -> 
     headers = {"Authorization": f"Bearer {gate_key}"}
     response = await client.post(PASSAGES_PATH, headers=headers, json=json.loads(event()))
     assert _refused(response, 422) == "the body must be multipart/form-data with an event part"
-    broken = await client.post(PASSAGES_PATH, headers={**headers, "Content-Type": "multipart/form-data"}, content=b"--x\r\n")
+    broken = await client.post(
+        PASSAGES_PATH, headers={**headers, "Content-Type": "multipart/form-data"}, content=b"--x\r\n"
+    )
     assert _refused(broken, 422).startswith("malformed multipart body")
-    garbage = await client.post(PASSAGES_PATH, headers={**headers, "Content-Type": "multipart/form-data; boundary=zz"},
-                                content=bytes(range(256)) * 8)
+    garbage = await client.post(
+        PASSAGES_PATH,
+        headers={**headers, "Content-Type": "multipart/form-data; boundary=zz"},
+        content=bytes(range(256)) * 8,
+    )
     assert _refused(garbage, 422)
 
 
 async def test_a_heartbeat_is_recorded(client, gate_key) -> None:
-    beat = {"gate_version": "0.1.0", "sent_at": SEEN.isoformat(), "reader_alive": True,
-            "camera_alive": False, "camera_error": "stream ended", "spool_depth": 2}
+    beat = {
+        "gate_version": "0.1.0",
+        "sent_at": SEEN.isoformat(),
+        "reader_alive": True,
+        "camera_alive": False,
+        "camera_error": "stream ended",
+        "spool_depth": 2,
+    }
     response = await client.post(HEARTBEAT_PATH, headers={"Authorization": f"Bearer {gate_key}"}, json=beat)
     assert response.status_code == 204
     gate = await Gate.get()
@@ -159,12 +185,15 @@ async def test_a_heartbeat_is_recorded(client, gate_key) -> None:
     assert _refused(await client.post(HEARTBEAT_PATH, json=beat), 401)
 
 
-@pytest.mark.parametrize(("seen_at", "reason"), [
-    ("9999-12-31T23:59:59+00:00", "event: seen_at: more than 1 day ahead of the server's clock"),
-    ("0001-01-01T00:00:00+14:00", "event: seen_at: more than 366 days in the past"),
-    ((SEEN + timedelta(days=3)).isoformat(), "event: seen_at: more than 1 day ahead"),
-    ((SEEN - timedelta(days=400)).isoformat(), "event: seen_at: more than 366 days in the past"),
-])
+@pytest.mark.parametrize(
+    ("seen_at", "reason"),
+    [
+        ("9999-12-31T23:59:59+00:00", "event: seen_at: more than 1 day ahead of the server's clock"),
+        ("0001-01-01T00:00:00+14:00", "event: seen_at: more than 366 days in the past"),
+        ((SEEN + timedelta(days=3)).isoformat(), "event: seen_at: more than 1 day ahead"),
+        ((SEEN - timedelta(days=400)).isoformat(), "event: seen_at: more than 366 days in the past"),
+    ],
+)
 async def test_a_passage_far_in_the_future_or_past_is_refused_422_with_its_reason(
     client, gate_key, seen_at, reason
 ) -> None:
@@ -176,14 +205,20 @@ async def test_a_passage_far_in_the_future_or_past_is_refused_422_with_its_reaso
 
 
 async def test_a_heartbeat_from_the_year_9999_is_refused_and_not_stored(client, gate_key) -> None:
-    beat = {"gate_version": "0.1.0", "sent_at": "9999-12-31T23:59:59+00:00", "reader_alive": True,
-            "reader_last_byte_at": SEEN.isoformat(), "spool_depth": 0}
+    beat = {
+        "gate_version": "0.1.0",
+        "sent_at": "9999-12-31T23:59:59+00:00",
+        "reader_alive": True,
+        "reader_last_byte_at": SEEN.isoformat(),
+        "spool_depth": 0,
+    }
     response = await client.post(HEARTBEAT_PATH, headers={"Authorization": f"Bearer {gate_key}"}, json=beat)
     assert _refused(response, 422) == "heartbeat: sent_at: more than 1 day ahead of the server's clock"
     assert (await Gate.get()).last_heartbeat_at is None
 
 
 async def test_a_heartbeat_over_the_event_limit_is_refused_413_before_it_is_read(client, gate_key) -> None:
-    response = await client.post(HEARTBEAT_PATH, headers={"Authorization": f"Bearer {gate_key}"},
-                                 content=b"{" + b" " * (16 * 1024) + b"}")
+    response = await client.post(
+        HEARTBEAT_PATH, headers={"Authorization": f"Bearer {gate_key}"}, content=b"{" + b" " * (16 * 1024) + b"}"
+    )
     assert _refused(response, 413) == f"the upload is larger than {16 * 1024} bytes"

@@ -34,4 +34,7 @@ async def test_a_guardians_choice_is_kept_with_the_account_and_used_for_notices_
     elsewhere = new_browser()  # another phone: the account's language follows the login
     await log_in_guardian(elsewhere, family.guardian)
     assert "お子さま" not in (await elsewhere.get("/home")).text
-    assert "Guardians: log in" in (await elsewhere.get("/")).text and "保護者ログイン" not in (await elsewhere.get("/")).text
+    assert (
+        "Guardians: log in" in (await elsewhere.get("/")).text
+        and "保護者ログイン" not in (await elsewhere.get("/")).text
+    )

@@ -36,7 +36,9 @@ async def test_unknown_id_and_wrong_password_get_the_same_answer(new_browser, fa
     wrong = await browser.post("/login", {"login_id": family.guardian.login_id, "password": "nope-nope-nope"})
     unknown = await browser.post("/login", {"login_id": "ZZZZ9999", "password": "nope-nope-nope"})
     assert wrong.status_code == unknown.status_code == 401
-    message = 'ログインIDまたはパスワードが違います。 <span class="en" lang="en">The login ID or password is wrong.</span>'
+    message = (
+        'ログインIDまたはパスワードが違います。 <span class="en" lang="en">The login ID or password is wrong.</span>'
+    )
     assert message in wrong.text and message in unknown.text
 
 
@@ -55,11 +57,19 @@ async def test_the_first_login_forces_a_password_change_then_lands_on_the_link(
     assert response.headers["location"] == "/password?next=/addresses"
     assert (await browser.get("/home")).headers["location"] == "/password?next=/home"
     await browser.get("/password")
-    short = await browser.post("/password", {"current": issued, "new": "short", "confirm": "short", "next": "/addresses"})
+    short = await browser.post(
+        "/password", {"current": issued, "new": "short", "confirm": "short", "next": "/addresses"}
+    )
     assert short.status_code == 400 and "10" in short.text
-    changed = await browser.post("/password", {
-        "current": issued, "new": "my-own-secret-1", "confirm": "my-own-secret-1", "next": "/addresses",
-    })
+    changed = await browser.post(
+        "/password",
+        {
+            "current": issued,
+            "new": "my-own-secret-1",
+            "confirm": "my-own-secret-1",
+            "next": "/addresses",
+        },
+    )
     assert changed.headers["location"] == "/addresses"
     assert (await browser.get("/addresses")).status_code == 200
     guardian = await Guardian.get(id=guardian.id)
@@ -72,7 +82,9 @@ async def test_a_password_change_ends_every_other_session(new_browser, family) -
     await log_in_guardian(laptop, family.guardian)
     await laptop.refresh_csrf("/password")
 
-    await laptop.post("/password", {"current": GUARDIAN_PASSWORD, "new": "another-secret-2", "confirm": "another-secret-2"})
+    await laptop.post(
+        "/password", {"current": GUARDIAN_PASSWORD, "new": "another-secret-2", "confirm": "another-secret-2"}
+    )
 
     assert (await phone.get("/home")).status_code == 303
     assert (await laptop.get("/home")).status_code == 200
@@ -150,11 +162,13 @@ async def test_too_many_failures_from_one_address_are_slowed_down_across_account
 async def test_forms_without_the_csrf_token_are_refused(new_browser, family) -> None:
     browser = new_browser()
     await browser.get("/login")
-    refused = await browser.post("/login", {"login_id": family.guardian.login_id, "password": GUARDIAN_PASSWORD},
-                                 csrf=False)
+    refused = await browser.post(
+        "/login", {"login_id": family.guardian.login_id, "password": GUARDIAN_PASSWORD}, csrf=False
+    )
     assert refused.status_code == 403
-    forged = await browser.post("/login", {"login_id": family.guardian.login_id, "password": GUARDIAN_PASSWORD,
-                                           "csrf": "x" * 32})
+    forged = await browser.post(
+        "/login", {"login_id": family.guardian.login_id, "password": GUARDIAN_PASSWORD, "csrf": "x" * 32}
+    )
     assert forged.status_code == 403
     await log_in_guardian(browser, family.guardian)
     await browser.get("/preferences")

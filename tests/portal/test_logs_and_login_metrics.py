@@ -44,8 +44,10 @@ def _count(name: str, **labels: str) -> float:
 async def test_failed_and_throttled_logins_are_counted(new_browser, family) -> None:
     browser = new_browser()
     await browser.get("/login")
-    failed, throttled = _count("mimamori_logins_failed_total", account="guardian"), _count(
-        "mimamori_logins_throttled_total", account="guardian")
+    failed, throttled = (
+        _count("mimamori_logins_failed_total", account="guardian"),
+        _count("mimamori_logins_throttled_total", account="guardian"),
+    )
 
     for _ in range(5):  # five free attempts, then the account is slowed down
         await browser.post("/login", {"login_id": family.guardian.login_id, "password": "nope-nope-nope"})
@@ -59,14 +61,13 @@ async def test_failed_and_throttled_logins_are_counted(new_browser, family) -> N
     assert family.guardian.login_id not in exposed
 
 
-async def test_a_portal_request_logs_json_lines_with_its_id_and_no_personal_data(
-    new_browser, family, json_log
-) -> None:
+async def test_a_portal_request_logs_json_lines_with_its_id_and_no_personal_data(new_browser, family, json_log) -> None:
     browser = new_browser()
     await log_in_guardian(browser, family.guardian)
     answer = await browser.get("/photos/SECRET-PHOTO-TOKEN-1?next=/addresses")
-    logging.getLogger("portal.test").warning("guardian %s asked for /ack/SECRET-ACK-TOKEN from keiko@example.jp",
-                                            family.guardian.id)
+    logging.getLogger("portal.test").warning(
+        "guardian %s asked for /ack/SECRET-ACK-TOKEN from keiko@example.jp", family.guardian.id
+    )
 
     request_id = answer.headers["x-request-id"]
     assert len(request_id) == 16
@@ -169,8 +170,11 @@ def test_every_credential_in_a_portal_path_is_masked() -> None:
 
     import portal.routes
 
-    paths = [route.path for info in pkgutil.iter_modules(portal.routes.__path__)
-             for route in importlib.import_module(f"portal.routes.{info.name}").router.routes]
+    paths = [
+        route.path
+        for info in pkgutil.iter_modules(portal.routes.__path__)
+        for route in importlib.import_module(f"portal.routes.{info.name}").router.routes
+    ]
     assert "/ack/{token}" in paths and "/support/guardians/{guardian_id}" in paths
     for path in paths:
         for name in re.findall(r"{(\w+)}", path):

@@ -22,8 +22,10 @@ from tests.portal.test_ingest import jpeg
 
 def _passage(key: str) -> dict:
     event = {"event_id": str(uuid.uuid4()), "tag": "0A1B2C3D4E", "seen_at": datetime.now(UTC).isoformat()}
-    return {"headers": {"Authorization": f"Bearer {key}"},
-            "files": {"event": (None, json.dumps(event), "application/json")}}
+    return {
+        "headers": {"Authorization": f"Bearer {key}"},
+        "files": {"event": (None, json.dumps(event), "application/json")},
+    }
 
 
 @pytest.fixture
@@ -49,7 +51,10 @@ def _unavailable_page(response: httpx.Response, says: str = "一時的に利用�
 
 
 async def test_while_the_database_is_away_pages_and_the_ingest_answer_503_and_nothing_accepted_is_lost(
-    database_url, gate_key, portal, database_away,
+    database_url,
+    gate_key,
+    portal,
+    database_away,
 ) -> None:
     accepted = await portal.post(PASSAGES_PATH, **_passage(gate_key))
     assert accepted.status_code == 201
@@ -93,7 +98,9 @@ async def test_a_locked_sqlite_database_answers_503_not_500(database_url, gate_k
         holder.close()
 
 
-async def test_a_full_sqlite_disk_answers_503_and_keeps_what_was_accepted(database_url, gate_key, settings, is_postgres) -> None:
+async def test_a_full_sqlite_disk_answers_503_and_keeps_what_was_accepted(
+    database_url, gate_key, settings, is_postgres
+) -> None:
     if is_postgres:
         pytest.skip("SQLite's own file")
     transport = httpx.ASGITransport(app=create_app(settings))

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.core.test_roster_import import ROSTER
-from tests.portal.test_browser_walks import _first_login, _phone, _snap, chromium, server  # noqa: F401 (fixtures)
+from tests.portal.phone import first_login, phone, snap
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,16 @@ async def test_a_parent_scans_the_printed_notice_logs_in_and_lands_on_registerin
     cli, server: str, chromium: Browser, tmp_path: Path
 ) -> None:
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    imported = cli("admin", "import-roster", "roster.csv", "--credentials-out", "creds.csv",
-                   "--notices-out", "notices", env={"MIMAMORI_PORTAL__PUBLIC_URL": server})
+    imported = cli(
+        "admin",
+        "import-roster",
+        "roster.csv",
+        "--credentials-out",
+        "creds.csv",
+        "--notices-out",
+        "notices",
+        env={"MIMAMORI_PORTAL__PUBLIC_URL": server},
+    )
     assert imported.returncode == 0, imported.stderr
     [letter] = [p for p in (tmp_path / "notices").iterdir() if "-G002-" in p.name]  # one address yet: room for one more
 
@@ -40,12 +48,12 @@ async def test_a_parent_scans_the_printed_notice_logs_in_and_lands_on_registerin
     assert re.fullmatch(rf"{re.escape(server)}/register/\d{{12}}", scanned)
     assert await printed.locator("figcaption.url").text_content() == scanned  # for those who type it
 
-    page = await _phone(chromium)
+    page = await phone(chromium)
     await page.goto(scanned)
     await expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
     await expect(page.get_by_text("受け取り先の登録に進みます")).to_be_visible()
-    await _snap(page, tmp_path, "1-login-from-the-qr-code")
-    await _first_login(page, login_id, password, "naoki-no-atarashii-8")
+    await snap(page, tmp_path, "1-login-from-the-qr-code")
+    await first_login(page, login_id, password, "naoki-no-atarashii-8")
 
     await expect(page).to_have_url(scanned)
     await expect(page.get_by_role("heading", name="連絡先")).to_be_visible()
@@ -53,4 +61,4 @@ async def test_a_parent_scans_the_printed_notice_logs_in_and_lands_on_registerin
     await page.get_by_label("メールアドレス").fill("naoki.home@example.jp")
     await page.get_by_role("button", name="確認メールを送る").click()
     await expect(page.get_by_text("確認メールを送りました")).to_be_visible()
-    await _snap(page, tmp_path, "2-registering-an-address")
+    await snap(page, tmp_path, "2-registering-an-address")

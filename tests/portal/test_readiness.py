@@ -60,8 +60,13 @@ async def test_not_ready_until_a_delivery_loop_goes_round_and_not_while_a_passag
 
 
 async def test_a_mailbox_reader_that_is_not_connected_makes_it_not_ready(settings) -> None:
-    with_mailbox = load_settings(None, data_dir=settings.data_dir, database_url=settings.database_url,
-                                 keyring=settings.keyring, imap={"host": "127.0.0.1", "port": 1})
+    with_mailbox = load_settings(
+        None,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        keyring=settings.keyring,
+        imap={"host": "127.0.0.1", "port": 1},
+    )
     heartbeat.round_done("delivery")
     heartbeat.round_failed("inbound", "ConnectionRefusedError")
     answer = await _readyz(with_mailbox)
@@ -71,12 +76,19 @@ async def test_a_mailbox_reader_that_is_not_connected_makes_it_not_ready(setting
 
 
 async def test_a_worker_in_another_process_makes_the_portal_ready_and_status_says_so(
-    settings, cli, cli_env, mail_sink, tmp_path,
+    settings,
+    cli,
+    cli_env,
+    mail_sink,
+    tmp_path,
 ) -> None:
     worker = subprocess.Popen(
-        [sys.executable, "-m", "mimamori", "worker"], cwd=tmp_path,
+        [sys.executable, "-m", "mimamori", "worker"],
+        cwd=tmp_path,
         env={**cli_env, "MIMAMORI_SMTP__PORT": str(mail_sink.port)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

@@ -23,13 +23,21 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -48,9 +56,13 @@ def test_a_tls_proxy_in_front_or_a_certificate_allows_a_public_address(tmp_path:
 
 async def test_serve_speaks_tls_with_hsts_and_secure_cookies(start_server, empty_database_url, tmp_path: Path) -> None:
     cert, key = _self_signed(tmp_path)
-    url = start_server(scheme="https", env={
-        "MIMAMORI_PORTAL__TLS_CERT": str(cert), "MIMAMORI_PORTAL__TLS_KEY": str(key),
-    })
+    url = start_server(
+        scheme="https",
+        env={
+            "MIMAMORI_PORTAL__TLS_CERT": str(cert),
+            "MIMAMORI_PORTAL__TLS_KEY": str(key),
+        },
+    )
     async with httpx.AsyncClient(verify=False) as client:
         response = await client.get(f"{url}/login")
     assert response.status_code == 200 and "ログイン" in response.text
@@ -76,9 +88,13 @@ async def test_serve_offers_tls_1_2_and_1_3_with_aead_suites_only(
     start_server, empty_database_url, tmp_path: Path
 ) -> None:
     cert, key = _self_signed(tmp_path)
-    url = start_server(scheme="https", env={
-        "MIMAMORI_PORTAL__TLS_CERT": str(cert), "MIMAMORI_PORTAL__TLS_KEY": str(key),
-    })
+    url = start_server(
+        scheme="https",
+        env={
+            "MIMAMORI_PORTAL__TLS_CERT": str(cert),
+            "MIMAMORI_PORTAL__TLS_KEY": str(key),
+        },
+    )
     assert _handshake(url, version=ssl.TLSVersion.TLSv1_3)[0] == "TLSv1.3"
     protocol, suite = _handshake(url, version=ssl.TLSVersion.TLSv1_2)
     assert protocol == "TLSv1.2" and ("GCM" in suite or "CHACHA20" in suite), suite

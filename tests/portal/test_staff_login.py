@@ -35,9 +35,15 @@ async def test_a_new_staff_account_enrols_totp_with_a_qr_code_then_changes_its_p
     response = await browser.post("/staff/totp", {"code": code, "next": "/staff"})
     assert response.headers["location"] == "/password?next=/staff"
     await browser.get("/password")
-    response = await browser.post("/password", {
-        "current": issued.secret, "new": STAFF_PASSWORD, "confirm": STAFF_PASSWORD, "next": "/staff",
-    })
+    response = await browser.post(
+        "/password",
+        {
+            "current": issued.secret,
+            "new": STAFF_PASSWORD,
+            "confirm": STAFF_PASSWORD,
+            "next": "/staff",
+        },
+    )
     assert response.headers["location"] == "/staff"
     menu = await browser.get("/staff")
     assert menu.status_code == 200 and "緊急連絡の送信" in menu.text
@@ -76,7 +82,7 @@ async def test_totp_guessing_is_throttled(new_browser, passwords: Passwords) -> 
     await browser.post("/staff/login", {"login_id": "admin2", "password": STAFF_PASSWORD})
     await browser.get("/staff/totp")
     for n in range(6):
-        last = await browser.post("/staff/totp", {"code": f"{n:06d}"})
+        await browser.post("/staff/totp", {"code": f"{n:06d}"})
     right = await browser.post("/staff/totp", {"code": fresh_code(staff)})
     assert "Too many attempts" in right.text
 

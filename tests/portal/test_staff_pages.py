@@ -6,20 +6,31 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from core import sealing
 from core.addresses import add_verified_address
 from core.models import (
-    Broadcast, BroadcastStatus, Channel, Delivery, Gate, Passage, PassageOutcome,
+    Broadcast,
+    BroadcastStatus,
+    Channel,
+    Delivery,
+    Gate,
+    Passage,
+    PassageOutcome,
     StaffRole,
 )
 from core.passwords import Passwords
-from core import sealing
 from tests.delivery.conftest import deliver, mail_settings  # noqa: F401 (fixtures)
 from tests.factories import make_guardian, make_pupil, make_site
 from tests.portal.conftest import log_in_staff, passage_with_photo, staff_account
 
 
 async def test_staff_compose_preview_confirm_and_watch_the_counts(
-    new_browser, settings, passwords: Passwords, family, deliver, mail_sink  # noqa: F811
+    new_browser,
+    settings,
+    passwords: Passwords,
+    family,
+    deliver,
+    mail_sink,
 ) -> None:
     await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
     bounced = await make_guardian("鈴木 花", pupils=[family.pupil], emails=["nobody@example.jp"])
@@ -30,10 +41,16 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     await log_in_staff(browser, teacher)
 
     await browser.get("/staff/broadcasts")
-    draft = await browser.post("/staff/broadcasts", {
-        "scope": family.site.name, "category": "suspicious_person", "title": "不審者の目撃情報",
-        "body": "正門付近で不審者が目撃されました。お迎えをお願いします。", "ack": "1",
-    })
+    draft = await browser.post(
+        "/staff/broadcasts",
+        {
+            "scope": family.site.name,
+            "category": "suspicious_person",
+            "title": "不審者の目撃情報",
+            "body": "正門付近で不審者が目撃されました。お迎えをお願いします。",
+            "ack": "1",
+        },
+    )
     preview = await browser.get(draft.headers["location"])
     assert "<strong>3</strong>人" in preview.text
     assert "【不審者情報】不審者の目撃情報" in preview.text and "正門付近で" in preview.text
@@ -70,9 +87,15 @@ async def test_staff_cannot_send_outside_their_sites_nor_to_the_whole_city(
     await log_in_staff(browser, teacher)
     await browser.get("/staff/broadcasts")
     for scope in ("all", other_site.name):
-        refused = await browser.post("/staff/broadcasts", {
-            "scope": scope, "category": "general", "title": "t", "body": "b",
-        })
+        refused = await browser.post(
+            "/staff/broadcasts",
+            {
+                "scope": scope,
+                "category": "general",
+                "title": "t",
+                "body": "b",
+            },
+        )
         assert refused.status_code == 400
     assert not await Broadcast.exists()
 
@@ -88,12 +111,18 @@ async def test_staff_cannot_send_outside_their_sites_nor_to_the_whole_city(
     assert (await Broadcast.get()).status is BroadcastStatus.DRAFT
 
 
-async def test_the_passage_log_shows_the_staffs_sites_and_unknown_tags(new_browser, passwords: Passwords, family) -> None:
+async def test_the_passage_log_shows_the_staffs_sites_and_unknown_tags(
+    new_browser, passwords: Passwords, family
+) -> None:
     await passage_with_photo(family)
     gate = await Gate.get(site=family.site)
     await Passage.create(
-        event_id=uuid.uuid4(), gate=gate, site=family.site, tag_number="X-9999",
-        tag_number_index=sealing.installed().blind_index("tag", "X-9999"), seen_at=datetime.now(UTC),
+        event_id=uuid.uuid4(),
+        gate=gate,
+        site=family.site,
+        tag_number="X-9999",
+        tag_number_index=sealing.installed().blind_index("tag", "X-9999"),
+        seen_at=datetime.now(UTC),
         outcome=PassageOutcome.UNKNOWN_TAG,
     )
     elsewhere = await make_site("ひかり小学校")
@@ -109,10 +138,20 @@ async def test_the_passage_log_shows_the_staffs_sites_and_unknown_tags(new_brows
 
 
 async def test_gate_health_shows_heartbeat_reader_camera_and_spool(new_browser, passwords: Passwords, family) -> None:
-    await Gate.create(site=family.site, name="正門", key_hash="k" * 64, last_heartbeat_at=datetime.now(UTC),
-                      health={"reader_alive": True, "camera_alive": False, "camera_error": "no frames",
-                              "spool_depth": 17, "spool_rejected": 2},
-                      down_since=datetime.now(UTC) - timedelta(minutes=5))
+    await Gate.create(
+        site=family.site,
+        name="正門",
+        key_hash="k" * 64,
+        last_heartbeat_at=datetime.now(UTC),
+        health={
+            "reader_alive": True,
+            "camera_alive": False,
+            "camera_error": "no frames",
+            "spool_depth": 17,
+            "spool_rejected": 2,
+        },
+        down_since=datetime.now(UTC) - timedelta(minutes=5),
+    )
     teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
     browser = new_browser()
     await log_in_staff(browser, teacher)
@@ -133,9 +172,7 @@ async def test_staff_of_another_site_see_neither_its_passages_nor_its_gates(
     assert "正門" not in (await browser.get("/staff/gates")).text
 
 
-async def test_staff_get_a_chat_link_code_that_links_their_chat_once(
-    new_browser, passwords: Passwords, family
-) -> None:
+async def test_staff_get_a_chat_link_code_that_links_their_chat_once(new_browser, passwords: Passwords, family) -> None:
     from core.staff_links import link_chat
 
     teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
@@ -167,8 +204,14 @@ async def test_the_preview_says_how_many_line_messages_an_alert_uses_and_how_man
     teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
     browser = new_browser()
     await log_in_staff(browser, teacher)
-    draft = await browser.post("/staff/broadcasts", {
-        "scope": family.site.name, "category": "closure", "title": "臨時休校", "body": "本日は休校です。",
-    })
+    draft = await browser.post(
+        "/staff/broadcasts",
+        {
+            "scope": family.site.name,
+            "category": "closure",
+            "title": "臨時休校",
+            "body": "本日は休校です。",
+        },
+    )
     preview = await browser.get(draft.headers["location"])
     assert "この連絡で 1 通、送信後の残り 49 通" in preview.text

@@ -7,7 +7,7 @@ import re
 
 from core import throttle
 from core.audit import verify_chain
-from core.login import account_key, AccountKind
+from core.login import AccountKind, account_key
 from core.models import AuditEntry, Gate, Guardian, Site, StaffAccount, StaffRole, Tag, TagStatus
 from core.passwords import Passwords
 from core.roster import guardian_key
@@ -19,7 +19,9 @@ ROSTER = """school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,serv
 """
 
 
-async def test_the_desk_finds_a_guardian_by_login_id_by_name_and_by_class(new_browser, passwords: Passwords, family) -> None:
+async def test_the_desk_finds_a_guardian_by_login_id_by_name_and_by_class(
+    new_browser, passwords: Passwords, family
+) -> None:
     desk = await staff_account(passwords, "desk", StaffRole.SUPPORT)
     browser = new_browser()
     await log_in_staff(browser, desk)
@@ -44,8 +46,9 @@ async def test_the_desk_resets_a_password_shown_once_and_every_session_ends(
     no_reason = await browser.post(f"/support/guardians/{family.guardian.id}/reset-password", {"reason": " \u200b"})
     assert no_reason.status_code == 400
 
-    reset = await browser.post(f"/support/guardians/{family.guardian.id}/reset-password",
-                               {"reason": "電話で本人確認済み\u202e lost password"})  # shown in the audit log as typed
+    reset = await browser.post(
+        f"/support/guardians/{family.guardian.id}/reset-password", {"reason": "電話で本人確認済み\u202e lost password"}
+    )  # shown in the audit log as typed
 
     password = re.search(r'id="one-time-password">([^<]+)<', reset.text).group(1)
     assert (await parent.get("/home")).status_code == 303  # logged out everywhere
@@ -133,7 +136,8 @@ async def test_names_that_would_display_as_another_are_refused_at_every_admin_fo
     await browser.get("/admin/roster")
     spoofed = ROSTER.replace("佐藤 直樹", "\u2067佐藤 直樹\u2069")
     upload = await browser.client.post(
-        "/admin/roster", data={"csrf": await browser.csrf()},
+        "/admin/roster",
+        data={"csrf": await browser.csrf()},
         files={"roster": ("roster.csv", spoofed.encode(), "text/csv")},
     )
     assert upload.status_code == 400 and "line 3: guardian_name" in upload.text and "U+2067, U+2069" in upload.text
@@ -146,15 +150,19 @@ async def test_an_administrator_imports_a_roster_by_upload(new_browser, password
     await log_in_staff(browser, admin)
     await browser.get("/admin/roster")
     response = await browser.client.post(
-        "/admin/roster", data={"csrf": await browser.csrf()},
+        "/admin/roster",
+        data={"csrf": await browser.csrf()},
         files={"roster": ("roster.csv", ROSTER.encode("shift_jis"), "text/csv")},
     )
     assert response.status_code == 200 and "Imported" in response.text
     keiko = await Guardian.get(roster_ref_index=guardian_key("G001"))
     assert keiko.login_id in response.text and "initial_password" in response.text
     # the printable notices come with this answer only, a page per new guardian
-    [link] = re.findall(r'<a class="button" href="data:text/html;charset=utf-8;base64,([^"]+)" '
-                        r'download="registration-notices.html">', response.text)
+    [link] = re.findall(
+        r'<a class="button" href="data:text/html;charset=utf-8;base64,([^"]+)" '
+        r'download="registration-notices.html">',
+        response.text,
+    )
     notices = base64.b64decode(link).decode("utf-8")
     guardians = await Guardian.all()
     assert notices.count('<section class="notice">') == len(guardians) > 1
@@ -164,7 +172,8 @@ async def test_an_administrator_imports_a_roster_by_upload(new_browser, password
     assert all(f'<td class="secret">{password}</td>' in notices for _, password in credentials)
     assert notices.count('alt="登録用QRコード"') == len(guardians)
     bad = await browser.client.post(
-        "/admin/roster", data={"csrf": await browser.csrf()},
+        "/admin/roster",
+        data={"csrf": await browser.csrf()},
         files={"roster": ("roster.csv", (ROSTER + "x,y\n").encode(), "text/csv")},
     )
     assert bad.status_code == 400 and "Nothing was written" in bad.text
