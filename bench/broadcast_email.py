@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiosmtplib import SMTP  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
+from core.broadcasts.message import broadcast_context  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, connection, open_database, upgrade_schema  # noqa: E402
-from core.delivery.compose import broadcast_context  # noqa: E402
 from core.delivery.render import RenderedNotice, render  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
 from core.event_loop import freeze_startup_objects, run  # noqa: E402

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from bot.replies import say
 from core import audit, broadcasts
 from core.addresses import address_index, counted_addresses
+from core.channels.line_quota import LineQuota
 from core.config import Settings
 from core.errors import NotFound, UserError
 from core.identifiers import find_registration_code
@@ -79,7 +80,7 @@ def _word_key(word: str) -> str:
 _WORDS = {_word_key(word): name for name, words in COMMANDS.items() for word in words}
 GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "写真オン", "写真オフ", "解除", "ヘルプ")  # LINE quick replies
 
-LineQuotaReader = Callable[[], Awaitable[broadcasts.LineQuota | None]]
+LineQuotaReader = Callable[[], Awaitable[LineQuota | None]]
 
 
 @dataclass(frozen=True)
