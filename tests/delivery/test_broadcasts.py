@@ -12,6 +12,7 @@ from core.errors import UserError
 from core.models import (
     AddressStatus,
     AuditEntry,
+    Broadcast,
     BroadcastCategory,
     BroadcastStatus,
     Channel,
@@ -338,9 +339,8 @@ async def test_unacknowledged_alerts_are_sent_again_on_the_other_channel(
     # Yamada's other address is mail too: "the other address on another channel" -- none.
 
 
-async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
-    database_url, mail_settings, mail_sink, deliver
-) -> None:
+async def _closure_that_sato_did_not_get(mail_sink, deliver) -> Broadcast:
+    """A closure sent to さくら小学校, where 佐藤's only address refuses mail."""
     await _city()
     mail_sink.answer("naoki@example.jp", "550 5.1.1 No such user")
     draft = await broadcasts.create_draft(
@@ -353,6 +353,13 @@ async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
     )
     await broadcasts.confirm(draft.id, by=None)
     await deliver()
+    return draft
+
+
+async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    draft = await _closure_that_sato_did_not_get(mail_sink, deliver)
 
     counts = await broadcasts.status(draft.id)
     assert (counts.sent, counts.failed) == (0, 1)
@@ -368,18 +375,7 @@ async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
 async def test_a_resend_expires_when_the_broadcast_does(database_url, mail_settings, mail_sink, deliver) -> None:
     from core.delivery.claims import expire_overdue
 
-    await _city()
-    mail_sink.answer("naoki@example.jp", "550 5.1.1 No such user")
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope("さくら小学校"),
-        category=BroadcastCategory.CLOSURE,
-        title="休校",
-        body="明日は休校",
-        ack_requested=False,
-    )
-    await broadcasts.confirm(draft.id, by=None)
-    await deliver()
+    draft = await _closure_that_sato_did_not_get(mail_sink, deliver)
     assert await broadcasts.resend_unreached(draft.id, mail_settings, by=None) == 1
 
     first, again = await Delivery.filter(broadcast_id=draft.id).order_by("id")
