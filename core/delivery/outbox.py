@@ -29,7 +29,7 @@ REPLY_KEEP = timedelta(hours=12)  # an answer later than this is no answer any m
 
 
 class BroadcastWave(StrEnum):
-    """Why a broadcast goes to an address again: each wave keys its rows apart from the others'."""
+    """Which sending of a broadcast a row belongs to: each wave keys its rows apart from the others'."""
 
     FAN_OUT = "fan-out"  # everyone in scope, once per address
     ESCALATION = "escalation"  # the other channel, when not acknowledged in time; once per address
