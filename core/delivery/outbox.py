@@ -178,13 +178,13 @@ def _guardian_rows(
     expires_at: datetime | None,
     **columns: Any,
 ) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
+    now, rank = datetime.now(UTC), int(priority)
     return [
         {
             "idempotency_key": idempotency_key(fact, recipient),
             "kind": kind,
             "channel": recipient.channel,
-            "priority": int(priority),
+            "priority": rank,
             "address_id": recipient.address_id,
             "guardian_id": recipient.guardian_id,
             "next_attempt_at": now,
