@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from bot.telegram_transport import TelegramTransport
+from bot.telegram.transport import TelegramTransport
 from core import broadcasts
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.worker import DeliveryWorker
