@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.channels.spec import ChannelSpec, Still, stripped
+from core.channels.spec import ChannelSpec, Still
 from core.models.enums import Channel, Language
 from core.text import hidden_characters
 
@@ -24,14 +24,11 @@ def mask(value: str) -> str:
 SPEC = ChannelSpec(
     channel=Channel.EMAIL,
     labels={Language.JA: "メール", Language.EN: "mail"},
-    still=Still.NONE,
+    still=Still.NONE,  # a mail links the photo page instead
     renders_html=True,
-    has_buttons=False,
-    multicast_limit=None,
     settings_section="smtp",
-    enabled_by=None,
+    enabled_by=None,  # mail is always on: verification codes and staff reports need it
     transport="mail.smtp:SmtpTransport",
-    normalise=stripped,
     valid=valid,
     mask=mask,
     example="keiko.sato@example.jp",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.channels.spec import ChannelSpec, Still, not_shown, stripped
+from core.channels.spec import ChannelSpec, Still
 from core.models.enums import Channel, Language
 
 _USER_ID = re.compile(r"U[0-9a-f]{32}")
@@ -18,14 +18,11 @@ SPEC = ChannelSpec(
     channel=Channel.LINE,
     labels={Language.JA: "LINE", Language.EN: "LINE"},
     still=Still.LINK,  # LINE shows images only from a public HTTPS URL
-    renders_html=False,
     has_buttons=True,
     multicast_limit=500,  # the Messaging API's limit (line.multicast_size may lower it)
     settings_section="line",
     enabled_by="access_token",
     transport="bot.line.transport:LineTransport",
-    normalise=stripped,
     valid=valid,
-    mask=not_shown,
     example="U4af4980629f1a6f9a4b1c0d2e3f40516",
 )

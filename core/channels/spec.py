@@ -18,21 +18,34 @@ class Still(StrEnum):
     NONE = "none"  # never: the notice links the photo page, which asks for a login
 
 
-@dataclass(frozen=True)
+def stripped(value: str) -> str:
+    """An address as given, without the white space around it."""
+    return value.strip()
+
+
+def not_shown(value: str) -> str:
+    """Nothing: a chat's id means nothing to a person, so a chat is named by its app alone."""
+    return ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChannelSpec:
+    """One channel's facts. The defaults are the cautious answer: no HTML, no buttons, one address
+    a call, the address never shown."""
+
     channel: Channel
     labels: dict[Language, str]  # the channel's name for people, in each language
     still: Still
-    renders_html: bool  # a notice gets an HTML part (the mail frame when its template has none)
-    has_buttons: bool  # chat buttons whose postback comes back to the conversation
-    multicast_limit: int | None  # addresses one identical message may go to in one call; None: no multicast
     settings_section: str  # the attribute of ``Settings`` (and TOML table) holding its settings
     enabled_by: str | None  # the setting in that section that turns the channel on; None: always on
     transport: str  # "module:Class", built with the section; resolved by mimamori.delivery
-    normalise: Callable[[str], str]  # the form an address is stored in
     valid: Callable[[str], bool]  # whether a (normalised) address has this channel's form
-    mask: Callable[[str], str]  # how an address is shown to its owner in a chat or a mail answer
     example: str  # a made-up address of this channel's form, for tests and documentation
+    renders_html: bool = False  # a notice gets an HTML part (the mail frame when its template has none)
+    has_buttons: bool = False  # chat buttons whose postback comes back to the conversation
+    multicast_limit: int | None = None  # addresses one identical message may go to in one call
+    normalise: Callable[[str], str] = stripped  # the form an address is stored in
+    mask: Callable[[str], str] = not_shown  # how an address is shown to its owner (a chat, a mail answer)
 
     def label(self, language: Language | str) -> str:
         """The name in ``language``; Japanese for a language it has no name in."""
@@ -49,13 +62,3 @@ def _language(value: str) -> Language:
         return Language(value)
     except ValueError:
         return Language.JA
-
-
-def stripped(value: str) -> str:
-    """An address as given, without the white space around it (a chat id, a user id)."""
-    return value.strip()
-
-
-def not_shown(value: str) -> str:
-    """Nothing: a chat's id means nothing to a person, so a chat is named by its app alone."""
-    return ""

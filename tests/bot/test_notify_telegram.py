@@ -100,13 +100,19 @@ async def _passage_with_still(pupil: Pupil, token: str) -> tuple[Passage, bytes]
     return passage, jpeg
 
 
-async def test_a_guardian_who_opted_in_gets_the_still_in_the_chat(database_url, telegram_api, bot_settings) -> None:
+async def _opted_in_passage_notice() -> bytes:
+    """A passage notice with a still, queued for chat 4242 of a guardian who opted in to photos."""
     pupil = await make_pupil(await make_site())
     guardian = await make_guardian(pupils=[pupil])
     guardian.photos_in_chat = True
     await guardian.save()
     passage, jpeg = await _passage_with_still(pupil, "PHOTO-TOKEN-1")
     await _passage_notice(await add_chat(guardian.id, Channel.TELEGRAM, "4242"), passage_id=passage.id)
+    return jpeg
+
+
+async def test_a_guardian_who_opted_in_gets_the_still_in_the_chat(database_url, telegram_api, bot_settings) -> None:
+    jpeg = await _opted_in_passage_notice()
 
     await _deliver(bot_settings)
 
@@ -234,12 +240,7 @@ async def test_a_chat_channel_that_carries_no_still_sends_none_even_to_a_guardia
     """The still goes as the channel's facts say, not to whatever channel is not mail (a new channel
     once got the JPEG bytes for nothing more than not being email)."""
     monkeypatch.setitem(CHANNELS, Channel.TELEGRAM, replace(CHANNELS[Channel.TELEGRAM], still=Still.NONE))
-    pupil = await make_pupil(await make_site())
-    guardian = await make_guardian(pupils=[pupil])
-    guardian.photos_in_chat = True
-    await guardian.save()
-    passage, _ = await _passage_with_still(pupil, "PHOTO-TOKEN-1")
-    await _passage_notice(await add_chat(guardian.id, Channel.TELEGRAM, "4242"), passage_id=passage.id)
+    await _opted_in_passage_notice()
 
     await _deliver(bot_settings)
 
