@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 import click
 
-from core import chat_photos, rotation
+from core import rotation
+from core.channels import line_photos
 from core.keyring import Keyring, KeyringError
 from core.tokyo import TOKYO
 from mimamori.cli import run, settings_of
@@ -71,7 +72,7 @@ async def _still_needed(settings, key_id: str, replaced_at: datetime) -> tuple[i
     async with opened(settings):
         sealed = (await rotation.count_by_key()).get(key_id, 0)
         lifetime = timedelta(minutes=settings.line.photo_link_minutes)
-        return sealed, await chat_photos.links_end(replaced_at, lifetime)
+        return sealed, await line_photos.links_end(replaced_at, lifetime)
 
 
 async def _count(settings):
