@@ -2,31 +2,23 @@
 
 The answers not yet sent move to the outbox first (their address and text resealed into the
 delivery's payload, which needs the keyring: ``mimamori db upgrade`` installs it), to be sent on
-the one retry schedule. As in 0013, only the kind's description changes on ``delivery``, so
-SQLite does not rebuild the outbox table (and lose its indexes, see 0009).
+the one retry schedule. As in 0013, only the kind's description changes on ``delivery``.
 """
 
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from tortoise import fields, migrations
+from tortoise import migrations
 from tortoise.migrations import operations as ops
 
 from core import sealing
 from core.db import placeholder
+from core.migrations._notice_kinds import kinds_described
 from core.models.enums import NoticeKind
 
 _GIVEN_UP_AFTER = 8  # attempts: what mail.replies allowed an answer before this migration
 _KEEP = timedelta(hours=12)  # core.delivery.outbox.REPLY_KEEP, as it was when this was written
-
-
-class _DescriptionOnly(ops.AlterField):
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
-        pass
-
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
-        pass
 
 
 async def _move_unsent_answers(apps, schema_editor) -> None:  # noqa: ANN001
@@ -72,14 +64,9 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        _DescriptionOnly(
-            model_name="Delivery",
-            name="kind",
-            field=fields.CharEnumField(
-                description="PASSAGE: passage\nBROADCAST: broadcast\nVERIFICATION: verification\nSTAFF: staff\nADDRESS_INACTIVE: address_inactive\nREPLY: reply\nMAIL_ANSWER: mail_answer",
-                enum_type=NoticeKind,
-                max_length=20,
-            ),
+        kinds_described(
+            "PASSAGE: passage\nBROADCAST: broadcast\nVERIFICATION: verification\nSTAFF: staff\n"
+            "ADDRESS_INACTIVE: address_inactive\nREPLY: reply\nMAIL_ANSWER: mail_answer"
         ),
         ops.RunPython(_move_unsent_answers),
         ops.DeleteModel(name="MailReply"),
