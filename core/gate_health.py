@@ -16,7 +16,7 @@ from core.accounts import gate_key_hash
 from core.config import GateHealthSettings, Settings
 from core.db import first_with_related
 from core.models import Gate, Site
-from core.passages import notify_site_staff
+from core.staff_notices import notify_site_staff
 from core.wire import Heartbeat
 
 

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 from core import metrics, sealing
 from core.config import Settings
 from core.db import connection, insert_rows, placeholder
-from core.delivery.outbox import Priority, Recipient, enqueue, enqueue_to_guardians
+from core.delivery.outbox import Priority, Recipient, enqueue_to_guardians
 from core.delivery.wakeup import notices_queued
 from core.identifiers import compact_code, new_token
 from core.models import (
@@ -36,11 +36,10 @@ from core.models import (
     Pupil,
     Site,
     SiteKind,
-    StaffAddress,
-    StaffRole,
     TagStatus,
 )
 from core.preferences import holds_passage_notice
+from core.staff_notices import notify_site_staff
 from core.wire import PassageEvent
 
 JPEG_START = b"\xff\xd8\xff"
@@ -311,26 +310,3 @@ async def _notify_guardians(
         # A notice arriving an hour after the pass would mislead more than it helps.
         expires_at=passage.seen_at + timedelta(minutes=settings.delivery.passage_expiry_minutes),
     )
-
-
-async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at: datetime) -> int:
-    """Queue a staff notice to every verified address of the site's staff; returns how many."""
-    addresses = await StaffAddress.filter(
-        verified_at__isnull=False,
-        staff__role=StaffRole.STAFF,
-        staff__disabled_at__isnull=True,
-        staff__sites__id=site.id,
-    ).distinct()
-    queued = 0
-    for address in addresses:
-        queued += (
-            await enqueue(
-                kind=NoticeKind.STAFF,
-                fact=fact,
-                staff_address=address,
-                priority=Priority.LOW,
-                payload={"event": event, "site": site.name, "gate": gate.name, "at": at.isoformat()},
-            )
-            is not None
-        )
-    return queued

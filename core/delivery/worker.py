@@ -3,8 +3,9 @@
 It claims due rows in batches (most urgent first), composes them, hands them to each channel's
 consumers (as many as the transport's concurrency, paced by its rate), and records outcomes in
 batches. Identical broadcast messages go to a multicast transport (LINE) in groups. Alongside, it
-keeps the queue honest: stale leases released, overdue notices expired, confirmed broadcasts
-fanned out, unacknowledged ones escalated. A crash loses nothing: rows stay in the outbox.
+keeps its own leases honest: renewed while held, and stale ones (a stopped worker's) released.
+The domain's periodic work (fan-out, escalation, expiry) is core.scheduler's. A crash loses
+nothing: rows stay in the outbox.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
-from core import broadcasts, gate_health
 from core.config import Settings
 from core.delivery import wakeup
-from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases, renew_leases
+from core.delivery.claims import claim_batch, release_stale_leases, renew_leases
 from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
@@ -29,7 +29,6 @@ from core.rounds import Rounds
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 1.0
-ESCALATION_SECONDS = 30.0
 # Outcomes are written every FLUSH_SECONDS (or at batch_size): what a killed worker had sent but
 # not recorded is sent again. 0.1 s re-sent ~80–120 mails of a broadcast at 1,000/s; 0.02 s ~20, for
 # the same throughput and 3–4 % more CPU per mail (bench/broadcast_email.py, 12,500 mails, twice each).
@@ -81,7 +80,6 @@ class DeliveryWorker:
         self._results: list[tuple[Delivery, Result]] = []
         self._flush_due = asyncio.Event()  # a batch of outcomes is waiting: record it now
         self._flush_lock = asyncio.Lock()
-        self._last_escalation = 0.0
         self._in_flight = 0
         self._held: set[int] = set()  # claimed by this worker, outcome not yet recorded
         self._renewed_at = time.monotonic()
@@ -107,7 +105,7 @@ class DeliveryWorker:
                 name="flush",
             ),
             asyncio.create_task(
-                self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop, Rounds("scheduler", log)),
+                self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop, Rounds("housekeeping", log)),
                 name="housekeeping",
             ),
         ]
@@ -176,16 +174,18 @@ class DeliveryWorker:
                     return
                 await asyncio.sleep(delay)
 
-    async def drain(self, timeout: float = 60.0) -> None:
-        """Run until nothing is queued or sending on these channels (retries included), or
-        ``timeout`` seconds pass: for scripts, benchmarks and tests."""
+    async def drain(self, timeout: float = 60.0, *, busy: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Run until nothing is queued or sending on these channels (retries included) and
+        ``busy`` (other work that queues notices, such as a fan-out) says False, or ``timeout``
+        seconds pass: for scripts, benchmarks and tests (core.scheduler.drain adds the fan-out)."""
         stop = asyncio.Event()
         runner = asyncio.create_task(self.run(stop))
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
                 await asyncio.sleep(self._delivery.poll_seconds)
-                if await self._idle():
+                # ``busy`` first: work it finishes has queued its notices before the outbox is read
+                if (busy is None or not await busy()) and await self._idle():
                     break
         finally:
             stop.set()
@@ -203,23 +203,14 @@ class DeliveryWorker:
         released = await release_stale_leases(now)
         if released:
             log.warning("queued again %d deliveries left sending by a stopped worker", released)
-        await expire_overdue(now)
-        await broadcasts.continue_fanouts(self._settings)
-        if time.monotonic() - self._last_escalation >= ESCALATION_SECONDS:
-            self._last_escalation = time.monotonic()
-            await broadcasts.escalate_unacknowledged(self._settings, now=now)
-            await gate_health.report_silent_gates(self._settings, now=now)
 
     async def _idle(self) -> bool:
         if self._in_flight:
             return False
         await self.housekeeping()
-        return (
-            not await broadcasts.fanout_pending()
-            and not await Delivery.filter(
-                status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
-            ).exists()
-        )
+        return not await Delivery.filter(
+            status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
+        ).exists()
 
     async def _fill(self) -> tuple[int, bool]:
         """Claim work for channels with room: (how many claimed, some queue was too full)."""

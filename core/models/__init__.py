@@ -20,7 +20,7 @@ from core.models.enums import (
     TagStatus,
 )
 from core.models.heartbeats import PartHeartbeat
-from core.models.mailbox import MailboxState, MailReply
+from core.models.mailbox import MailboxState
 from core.models.passages import Passage, Photo, PhotoView
 from core.models.people import Guardian, Pupil, Tag
 from core.models.sessions import PortalSession
@@ -45,7 +45,6 @@ __all__ = [
     "Guardian",
     "Language",
     "MailboxState",
-    "MailReply",
     "NoticeKind",
     "PartHeartbeat",
     "Passage",
