@@ -20,7 +20,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from bot.replies import say
-from core import audit, broadcasts
+from core import actors, audit, broadcasts
 from core.addresses import address_index, counted_addresses
 from core.config import Settings
 from core.errors import NotFound, UserError
@@ -233,7 +233,7 @@ class Conversation:
         async with in_transaction():
             for address in addresses:
                 await audit.record(
-                    f"guardian:{address.guardian_id}",
+                    actors.guardian(address.guardian_id),
                     "address.unlink",
                     target=f"address:{address.id}",
                     details={"channel": address.channel.value},
@@ -273,7 +273,7 @@ class Conversation:
                 title=text.splitlines()[0][: broadcasts.TITLE_LIMIT],
                 body=text,
                 ack_requested=ack,
-                actor=f"staff:{staff.id}:{incoming.channel.value}",
+                actor=actors.staff(staff, incoming.channel),
             )
         except UserError as refusal:
             return Reply(say("refused", message=str(refusal)))
@@ -291,7 +291,7 @@ class Conversation:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
         if staff is None:
             return Reply(say("staff_only"))
-        actor = f"staff:{staff.id}:{incoming.channel.value}"
+        actor = actors.staff(staff, incoming.channel)
         try:
             if action == "bc-confirm":
                 await broadcasts.confirm(broadcast_id, by=staff, actor=actor)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from core import audit, sealing, throttle
+from core import actors, audit, sealing, throttle
 from core.addresses import address_index
 from core.identifiers import compact_code, new_one_time_password
 from core.models import Channel, StaffAccount, StaffAddress, StaffLinkCode
@@ -59,7 +59,10 @@ async def link_chat(code: str, channel: Channel, value: str) -> StaffAccount | N
                 staff=staff, channel=channel, value=value, value_index=index, verified_at=datetime.now(UTC)
             )
             await audit.record(
-                f"staff:{staff.id}", "staff.chat_linked", target=f"staff:{staff.id}", details={"channel": channel.value}
+                actors.staff(staff, channel),
+                "staff.chat_linked",
+                target=f"staff:{staff.id}",
+                details={"channel": channel.value},
             )
     if staff is None:
         await throttle.record_failure(sender, GUESSING)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from core import accounts, audit, login
+from core import accounts, actors, audit, login
 from core.errors import UserError
 from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.registration_notice import render_registration_notices
@@ -279,7 +279,7 @@ async def audit_log(
     if action.strip():
         query = query.filter(action__startswith=action.strip())
     if actor.strip():
-        query = query.filter(actor=actor.strip())
+        query = query.filter(await actors.matching(actor))
     if target.strip():
         query = query.filter(target=target.strip())
     if day is not None:

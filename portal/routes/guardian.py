@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core import audit, preferences, throttle
+from core import actors, audit, preferences, throttle
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.errors import UserError
@@ -216,7 +216,7 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
         return await _address_page(request, guardian, 400, error="既に登録されています。 Already registered.")
     await throttle.record_failure(sending, VERIFICATION_MAILS)
     await audit.record(
-        f"guardian:{guardian.id}", "address.add", target=f"guardian:{guardian.id}", details={"channel": "email"}
+        actors.guardian(guardian), "address.add", target=f"guardian:{guardian.id}", details={"channel": "email"}
     )
     return await _address_page(
         request,
@@ -231,7 +231,7 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
 @router.post("/addresses/chat-code")
 async def chat_code(request: Request, guardian: CurrentGuardian) -> Response:
     code = await issue_link_code(guardian.id)
-    await audit.record(f"guardian:{guardian.id}", "registration_code.issue", target=f"guardian:{guardian.id}")
+    await audit.record(actors.guardian(guardian), "registration_code.issue", target=f"guardian:{guardian.id}")
     return await _address_page(request, guardian, chat_code=code)
 
 
@@ -240,7 +240,7 @@ async def remove_address(request: Request, address_id: AddressId, guardian: Curr
     removed = await ContactAddress.filter(id=address_id, guardian_id=guardian.id).delete()
     if not removed:
         raise HTTPException(404)
-    await audit.record(f"guardian:{guardian.id}", "address.remove", target=f"guardian:{guardian.id}")
+    await audit.record(actors.guardian(guardian), "address.remove", target=f"guardian:{guardian.id}")
     return RedirectResponse("/addresses", status_code=303)
 
 
