@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import sealing
+from core.blind_indexes import address_purpose, index
 from core.errors import UserError
 from core.models import AddressStatus, Channel, ContactAddress
 
@@ -31,7 +31,7 @@ class AddressAlreadyRegistered(UserError):
 
 
 def address_index(channel: Channel, value: str) -> str:
-    return sealing.installed().blind_index(f"address:{channel.value}", value)
+    return index(address_purpose(channel), value)
 
 
 async def counted_addresses(guardian_id: int) -> list[ContactAddress]:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from core import actors, audit, metrics, sealing, throttle
+from core import actors, audit, blind_indexes, metrics, throttle
+from core.blind_indexes import Purpose
 from core.errors import UserError
 from core.identifiers import compact_code
 from core.models import Guardian, StaffAccount
@@ -104,7 +105,7 @@ async def _wait(keys: _LoginKeys) -> timedelta:
 
 
 def _device_mac(kind: AccountKind, login_id: str, nonce: str) -> str:
-    return sealing.installed().blind_index("login-device", f"{kind.value}:{login_id}:{nonce}")[:32]
+    return blind_indexes.index(Purpose.LOGIN_DEVICE, f"{kind.value}:{login_id}:{nonce}")[:32]
 
 
 def new_device_cookie(kind: AccountKind, login_id: str) -> str:

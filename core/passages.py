@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import metrics, sealing
+from core import metrics
+from core.blind_indexes import tag_index
 from core.config import Settings
 from core.db import connection, insert_rows, placeholder
 from core.delivery.outbox import Priority, Recipient, enqueue, enqueue_to_guardians
@@ -59,10 +60,6 @@ class Recorded:
 def is_jpeg(data: bytes) -> bool:
     """A JPEG starts with SOI and a marker, and ends with EOI (cameras may pad after it)."""
     return data.startswith(JPEG_START) and JPEG_END in data[-64:]
-
-
-def tag_index(number: str) -> str:
-    return sealing.installed().blind_index("tag", compact_code(number))
 
 
 def given_name(full_name: str) -> str:
