@@ -14,13 +14,13 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from bot.replies import say
-from core import actors, audit, broadcasts
+from core import actors, audit, broadcasts, zones
 from core.addresses import address_index, counted_addresses
 from core.config import Settings
 from core.errors import NotFound, UserError
@@ -40,7 +40,6 @@ from core.outage import is_database_outage
 from core.preferences import set_passages_paused, set_photos_in_chat
 from core.registration import Outcome, register_with_code
 from core.staff_links import link_chat, staff_for_chat
-from core.tokyo import TOKYO
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +76,9 @@ def _word_key(word: str) -> str:
 
 
 _WORDS = {_word_key(word): name for name, words in COMMANDS.items() for word in words}
+_LONGEST_DAY = timedelta(
+    hours=25
+)  # a local day lasts 25 hours at most (a DST change): every site's today began within it
 GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "写真オン", "写真オフ", "解除", "ヘルプ")  # LINE quick replies
 
 LineQuotaReader = Callable[[], Awaitable[broadcasts.LineQuota | None]]
@@ -328,13 +330,12 @@ async def _check_author(staff: StaffAccount, broadcast_id: int) -> None:
 
 
 async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
-    """Today's (Asia/Tokyo) passages of the guardians' children, oldest first."""
+    """Today's passages of the guardians' children (each site's own today), oldest first."""
     pupils = await Guardian.filter(id__in=guardian_ids).values_list("pupils__id", flat=True)
-    start = datetime.combine(datetime.now(TOKYO).date(), time(0), TOKYO).astimezone(UTC)
     passages = (
         await Passage.filter(
             pupil_id__in=[p for p in pupils if p is not None] or [0],
-            seen_at__gte=start,
+            seen_at__gte=datetime.now(UTC) - _LONGEST_DAY,
             outcome__in=[PassageOutcome.NOTIFIED, PassageOutcome.REPEAT],
         )
         .order_by("seen_at")
@@ -342,12 +343,13 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
     )
     return [
         {
-            "time": p.seen_at.astimezone(TOKYO).strftime("%H:%M"),
+            "time": zones.local(p.seen_at, p.site).strftime("%H:%M"),
             "pupil": p.pupil.name,
             "site": p.site.name,
             "direction": p.direction.value if p.direction else "",
         }
         for p in passages
+        if zones.local(p.seen_at, p.site).date() == zones.today(p.site)
     ]
 
 

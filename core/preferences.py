@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from core import actors, audit
 from core.errors import UserError
 from core.models import Guardian, Language
-from core.tokyo import TOKYO
+from core.zones import DEFAULT
 
 
 def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
@@ -35,7 +35,7 @@ class PassagePreferences(Protocol):
     quiet_end: time | None
 
 
-def holds_passage_notice(guardian: PassagePreferences, moment: datetime, timezone: ZoneInfo = TOKYO) -> bool:
+def holds_passage_notice(guardian: PassagePreferences, moment: datetime, timezone: ZoneInfo = DEFAULT) -> bool:
     """True when a passage notice for ``guardian`` should not be sent at ``moment``."""
     local = moment.astimezone(timezone).time()
     return guardian.passages_paused or in_quiet_hours(local, guardian.quiet_start, guardian.quiet_end)

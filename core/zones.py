@@ -12,12 +12,18 @@ from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from tortoise.expressions import Q
+
 DEFAULT_NAME = "Asia/Tokyo"
 DEFAULT = ZoneInfo(DEFAULT_NAME)
 
 
 class Zoned(Protocol):
     timezone: str
+
+
+class ZonedSite(Zoned, Protocol):
+    id: int
 
 
 @cache
@@ -41,3 +47,12 @@ def day_bounds(day: date, timezone: ZoneInfo) -> tuple[datetime, datetime]:
     """The instants a local ``day`` starts and ends, for queries on UTC columns."""
     start = datetime.combine(day, time(0), timezone)
     return start, datetime.combine(day + timedelta(days=1), time(0), timezone)
+
+
+def on_local_day(sites: list[ZonedSite], day: date, column: str) -> Q:
+    """Rows of ``sites`` whose ``column`` falls on ``day`` as each site counts it (nothing without sites)."""
+    windows = []
+    for site in sites:
+        start, end = day_bounds(day, of(site))
+        windows.append(Q(site_id=site.id, **{f"{column}__gte": start, f"{column}__lt": end}))
+    return Q(*windows, join_type=Q.OR) if windows else Q(site_id=0)

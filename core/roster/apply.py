@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from core import audit
+from core import audit, zones
 from core.addresses import address_index
 from core.blind_indexes import Purpose, code_index, index, name_index, tag_index
 from core.db import refresh_statistics
@@ -71,6 +71,7 @@ async def import_roster(
     passwords: Passwords,
     max_addresses: int,
     actor: str,
+    timezone: str = zones.DEFAULT_NAME,
     partial: bool = False,
     progress: Progress | None = None,
     before_commit: Callable[[list[NewGuardian]], object] | None = None,
@@ -92,7 +93,7 @@ async def import_roster(
     if result.problems and not partial:
         return result
     async with in_transaction():
-        writer = _Writer(state, passwords, result, progress or (lambda *_: None))
+        writer = _Writer(state, passwords, result, progress or (lambda *_: None), timezone)
         await writer.write(rows)
         if before_commit is not None:
             before_commit(result.new_guardians)
@@ -206,8 +207,11 @@ class _State:
 
 
 class _Writer:
-    def __init__(self, state: _State, passwords: Passwords, result: ImportResult, progress: Progress) -> None:
+    def __init__(
+        self, state: _State, passwords: Passwords, result: ImportResult, progress: Progress, timezone: str
+    ) -> None:
         self.state = state
+        self.timezone = timezone  # of the schools the roster names first
         self.passwords = passwords
         self.result = result
         self.counts = result.counts
@@ -225,7 +229,7 @@ class _Writer:
 
     async def _write_sites(self, names: set[str]) -> None:
         for name in sorted(names - self.state.sites.keys()):
-            self.state.sites[name] = await Site.create(name=name, kind=SiteKind.SCHOOL)
+            self.state.sites[name] = await Site.create(name=name, kind=SiteKind.SCHOOL, timezone=self.timezone)
             self.counts["sites_created"] += 1
 
     async def _write_pupils(self, pupil_rows: dict[str, RosterRow]) -> None:

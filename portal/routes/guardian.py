@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core import actors, audit, preferences, throttle
+from core import actors, audit, preferences, throttle, zones
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.errors import UserError
@@ -33,7 +33,6 @@ from core.registration import (
     verify_with_code,
 )
 from core.text import hidden_characters
-from core.tokyo import TOKYO
 from portal.deps import CurrentGuardian, PhotoViewer
 from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
 from portal.security import csrf_protect
@@ -60,9 +59,8 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
             passage_id__in=[p.id for p in passages] or [0], expires_at__gt=datetime.now(UTC)
         ).only("id", "passage_id", "token", "expires_at")
     }
-    today = datetime.now(TOKYO).date()
-    todays = [p for p in passages if p.seen_at.astimezone(TOKYO).date() == today]
-    history = [p for p in passages if p.seen_at.astimezone(TOKYO).date() != today]
+    todays = [p for p in passages if zones.local(p.seen_at, p.site).date() == zones.today(p.site)]
+    history = [p for p in passages if p not in todays]
     return page(
         request,
         "guardian/home.html",

@@ -21,8 +21,8 @@ from core.models import (
 )
 from core.passages import is_jpeg, record_passage
 from core.preferences import in_quiet_hours
-from core.tokyo import TOKYO
 from core.wire import PassageEvent
+from core.zones import DEFAULT as TOKYO
 from tests.factories import make_gate, make_guardian, make_pupil, make_site, make_site_staff
 
 # 07:58 in Tokyo two days ahead: notices expire an hour after the pass, so a pass in the past
