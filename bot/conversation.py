@@ -18,11 +18,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from bot.replies import say
-from core import actors, audit, broadcasts, buttons, zones
-from core.addresses import address_index, counted_addresses
+from core import actors, broadcasts, buttons, zones
+from core.addresses import address_index, counted_addresses, remove_addresses
 from core.config import Settings
 from core.errors import NotFound, UserError
 from core.identifiers import find_registration_code
@@ -251,15 +249,7 @@ class Conversation:
         return Reply(say("photos_on" if on else "photos_off"), menu=True)
 
     async def _unlink(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
-        async with in_transaction():
-            for address in addresses:
-                await audit.record(
-                    actors.guardian(address.guardian_id),
-                    "address.unlink",
-                    target=f"address:{address.id}",
-                    details={"channel": address.channel.value},
-                )
-                await address.delete()
+        await remove_addresses(addresses, via=incoming.channel.value)
         return Reply(say("unlinked"))
 
     async def _help(self, incoming: Incoming) -> Reply:

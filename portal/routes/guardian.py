@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core import actors, audit, preferences, throttle, zones
-from core.addresses import AddressAlreadyRegistered, AddressLimitReached
+from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.errors import UserError
 from core.models import (
@@ -235,10 +235,8 @@ async def chat_code(request: Request, guardian: CurrentGuardian) -> Response:
 
 @router.post("/addresses/{address_id}/remove")
 async def remove_address(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
-    removed = await ContactAddress.filter(id=address_id, guardian_id=guardian.id).delete()
-    if not removed:
+    if not await remove_own_address(guardian.id, address_id, via="portal"):
         raise HTTPException(404)
-    await audit.record(actors.guardian(guardian), "address.remove", target=f"guardian:{guardian.id}")
     return RedirectResponse("/addresses", status_code=303)
 
 
