@@ -6,11 +6,12 @@ import click
 
 from core import zones
 from core.delivery.summary import QueueSummary, queue_summary
+from core.models import DeliveryStatus
 from core.readiness import Check, readiness
 from mimamori.cli import run, settings_of
 from mimamori.runtime import opened
 
-STATUSES = ("queued", "sending", "sent", "failed", "expired")
+STATUSES = tuple(DeliveryStatus)
 
 
 @click.command("status")

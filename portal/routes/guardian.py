@@ -214,7 +214,10 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
         return await _address_page(request, guardian, 400, error="既に登録されています。 Already registered.")
     await throttle.record_failure(sending, VERIFICATION_MAILS)
     await audit.record(
-        actors.guardian(guardian), "address.add", target=f"guardian:{guardian.id}", details={"channel": "email"}
+        actors.guardian(guardian),
+        "address.add",
+        target=f"guardian:{guardian.id}",
+        details={"channel": Channel.EMAIL.value},
     )
     return await _address_page(
         request,

@@ -13,6 +13,7 @@ from core.errors import UserError
 from core.models import (
     Broadcast,
     BroadcastCategory,
+    BroadcastStatus,
     Channel,
     Gate,
     Passage,
@@ -126,7 +127,7 @@ async def create_draft(
 @router.get("/broadcasts/{broadcast_id}/preview")
 async def preview(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
     broadcast = await _visible_broadcast(staff, broadcast_id)
-    if broadcast.status.value != "draft":
+    if broadcast.status is not BroadcastStatus.DRAFT:
         return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
     read_quota = getattr(request.app.state, "line_quota", None)  # set by serve when LINE is configured
     quota = await read_quota() if read_quota else None
