@@ -72,20 +72,20 @@ class Ack(ButtonData, prefix="ack"):
 
 
 @dataclass(frozen=True)
-class AckBroadcast(ButtonData, prefix="ack-broadcast"):
+class _OfBroadcast:
+    broadcast_id: int
+
+
+class AckBroadcast(_OfBroadcast, ButtonData, prefix="ack-broadcast"):
     """Acknowledge a broadcast (LINE: the chat itself says who pressed it)."""
 
-    broadcast_id: int
+
+class ConfirmBroadcast(_OfBroadcast, ButtonData, prefix="bc-confirm"):
+    """Send a draft broadcast (staff)."""
 
 
-@dataclass(frozen=True)
-class ConfirmBroadcast(ButtonData, prefix="bc-confirm"):
-    broadcast_id: int
-
-
-@dataclass(frozen=True)
-class CancelBroadcast(ButtonData, prefix="bc-cancel"):
-    broadcast_id: int
+class CancelBroadcast(_OfBroadcast, ButtonData, prefix="bc-cancel"):
+    """Drop a draft broadcast (staff)."""
 
 
 DECISIONS = (ConfirmBroadcast, CancelBroadcast)  # a draft's buttons, which go once one is pressed

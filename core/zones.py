@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
@@ -54,5 +54,6 @@ def on_local_day(sites: list[ZonedSite], day: date, column: str) -> Q:
     windows = []
     for site in sites:
         start, end = day_bounds(day, of(site))
-        windows.append(Q(site_id=site.id, **{f"{column}__gte": start, f"{column}__lt": end}))
+        window: dict[str, Any] = {"site_id": site.id, f"{column}__gte": start, f"{column}__lt": end}
+        windows.append(Q(**window))
     return Q(*windows, join_type=Q.OR) if windows else Q(site_id=0)
