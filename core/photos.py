@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core import audit
+from core import actors, audit
 from core.channels import CHANNELS, label
 from core.models import Guardian, Passage, Photo, PhotoView, StaffAccount, StaffRole
 
@@ -22,7 +22,7 @@ class Viewer:
 
     @property
     def actor(self) -> str:
-        return f"guardian:{self.guardian.id}" if self.guardian else f"staff:{self.staff.login_id}"
+        return actors.guardian(self.guardian) if self.guardian else actors.staff(self.staff)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import IntEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -18,15 +17,9 @@ from tortoise.transactions import in_transaction
 
 from core.db import insert_rows
 from core.identifiers import new_token
-from core.models import Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
+from core.models import Channel, ContactAddress, Delivery, NoticeKind, Priority, StaffAddress
 
 REPLY_KEEP = timedelta(hours=12)  # an answer later than this is no answer any more
-
-
-class Priority(IntEnum):
-    URGENT = 0  # passage notices, verification, suspicious-person and disaster broadcasts
-    NORMAL = 1  # other broadcasts
-    LOW = 2  # staff notices
 
 
 @dataclass(frozen=True)

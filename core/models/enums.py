@@ -1,6 +1,6 @@
 """The closed vocabularies of the domain, stored as their string values."""
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class SiteKind(StrEnum):
@@ -82,3 +82,11 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     EXPIRED = "expired"
+
+
+class Priority(IntEnum):
+    """The order deliveries are claimed in: lower first."""
+
+    URGENT = 0  # passage notices, verification, suspicious-person and disaster broadcasts
+    NORMAL = 1  # other broadcasts
+    LOW = 2  # staff notices
