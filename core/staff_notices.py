@@ -24,7 +24,13 @@ async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at
                 fact=fact,
                 staff_address=address,
                 priority=Priority.LOW,
-                payload={"event": event, "site": site.name, "gate": gate.name, "at": at.isoformat()},
+                payload={
+                    "event": event,
+                    "site": site.name,
+                    "gate": gate.name,
+                    "at": at.isoformat(),
+                    "zone": site.timezone,
+                },
             )
             is not None
         )

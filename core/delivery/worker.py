@@ -22,6 +22,7 @@ from core.delivery import wakeup
 from core.delivery.claims import claim_batch, release_stale_leases, renew_leases
 from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
+from core.delivery.pacing import SpacedLimiter
 from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
 from core.models import Channel, Delivery, NoticeKind
 from core.rounds import Rounds
@@ -39,23 +40,6 @@ EXIT_FLUSH_SECONDS = 10.0
 NOT_COMPOSED = TemporaryFailure("claimed, then not composed: the database was unavailable", retry_after=0)
 
 _Item = list[tuple[Delivery, Outgoing | Undeliverable | Expired]]
-
-
-class RateLimiter:
-    """Paces calls to at most ``rate`` per second (0: unlimited), evenly spaced."""
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
-
-    async def wait(self) -> None:
-        if not self._interval:
-            return
-        now = time.monotonic()
-        slot = max(now, self._next)
-        self._next = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 class DeliveryWorker:
@@ -76,7 +60,7 @@ class DeliveryWorker:
             for channel, transport in self._transports.items()
         }
         self._room = asyncio.Event()  # set when a consumer has drained a queue to half
-        self._limiters = {c: RateLimiter(t.rate_per_second) for c, t in self._transports.items()}
+        self._limiters = {c: SpacedLimiter(t.rate_per_second) for c, t in self._transports.items()}
         self._results: list[tuple[Delivery, Result]] = []
         self._flush_due = asyncio.Event()  # a batch of outcomes is waiting: record it now
         self._flush_lock = asyncio.Lock()
@@ -292,7 +276,7 @@ class DeliveryWorker:
                 if queue.qsize() <= queue.maxsize // 2:
                     self._room.set()
 
-    async def _send(self, transport: Transport, limiter: RateLimiter, item: _Item) -> list[Result]:
+    async def _send(self, transport: Transport, limiter: SpacedLimiter, item: _Item) -> list[Result]:
         """One outcome per entry of ``item``, in order."""
         messages = [m for _, m in item if isinstance(m, Outgoing)]
         if not messages:
