@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiosmtplib import SMTP  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
-from core.broadcasts.message import broadcast_context  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, connection, open_database, upgrade_schema  # noqa: E402
+from core.delivery.broadcast_message import broadcast_context  # noqa: E402
 from core.delivery.render import RenderedNotice, render  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
 from core.event_loop import freeze_startup_objects, run  # noqa: E402
@@ -49,6 +49,7 @@ from core.models import (  # noqa: E402
     Language,
     NoticeKind,
 )
+from core.scheduler import drain  # noqa: E402
 from mail.message import build_message  # noqa: E402
 from mail.smtp import SmtpTransport  # noqa: E402
 
@@ -142,7 +143,7 @@ async def _ours(settings, counter) -> tuple[int, float, float, float, float | No
     hundred_thousand = asyncio.create_task(_accepted(counter, start_count + GOAL_MESSAGES, started))
     transport = SmtpTransport(settings.smtp)
     try:
-        await DeliveryWorker(settings, {Channel.EMAIL: transport}).drain(timeout=3600)
+        await drain(settings, DeliveryWorker(settings, {Channel.EMAIL: transport}), timeout=3600)
     finally:
         await transport.close()
     fanout = await fanned_out

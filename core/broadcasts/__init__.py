@@ -2,7 +2,7 @@
 
 A broadcast flows one way: draft and confirm (``drafts``) → fan-out into the outbox (``fanout``)
 → acknowledgement, or escalation without one (``acknowledgements``); ``status`` tells how it went
-and resends. ``scope`` says who is in it, ``message`` what its templates see.
+and resends. ``scope`` says who is in it.
 """
 
 from core.broadcasts.acknowledgements import (

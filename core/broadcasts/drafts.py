@@ -10,10 +10,10 @@ from tortoise.transactions import in_transaction
 from core import audit
 from core.broadcasts.fanout import addresses_of, chosen_addresses
 from core.broadcasts.helpers import _actor, _get
-from core.broadcasts.message import broadcast_context
 from core.broadcasts.scope import Scope, check_scope_allowed, recipients
 from core.channels.line_quota import LineQuota
 from core.config import Settings
+from core.delivery.broadcast_message import broadcast_context
 from core.delivery.render import RenderedNotice, render
 from core.errors import UserError
 from core.models import Broadcast, BroadcastCategory, BroadcastStatus, Channel, Language, NoticeKind, StaffAccount

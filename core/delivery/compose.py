@@ -16,9 +16,10 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.broadcasts.message import broadcast_context
-from core.chat_photos import chat_photo_token
+from core.channels import Still, spec
+from core.channels.line_photos import chat_photo_token
 from core.config import Settings
+from core.delivery.broadcast_message import broadcast_context
 from core.delivery.render import Action, RenderedNotice, render
 from core.delivery.transport import Outgoing, PhotoLink
 from core.models import (
@@ -83,6 +84,9 @@ class NoticeComposer:
             if row.kind is NoticeKind.REPLY:
                 composed.append((row, _reply(row)))
                 continue
+            if row.kind is NoticeKind.MAIL_ANSWER:
+                composed.append((row, _mail_answer(row)))
+                continue
             address = addresses.get(row.address_id) if row.address_id else None
             staff_address = staff_addresses.get(row.staff_address_id) if row.staff_address_id else None
             if address is None and staff_address is None:
@@ -143,24 +147,25 @@ class NoticeComposer:
     async def _opted_in_photos(
         self, rows: list[Delivery], addresses: dict[int, SimpleNamespace], guardians: dict[int, SimpleNamespace]
     ) -> dict[int, bytes | PhotoLink]:
-        """Telegram gets the still's bytes; LINE a link to it, which LINE fetches from the portal."""
+        """The still of each opted-in passage notice, as its channel carries one: bytes, or a link the
+        chat's servers fetch from the portal (LINE)."""
         wanted = {
-            row.id: (row.passage_id, row.channel)
+            row.id: (row.passage_id, carried)
             for row in rows
             if row.kind is NoticeKind.PASSAGE
-            and row.channel is not Channel.EMAIL
+            and (carried := spec(row.channel).still) is not Still.NONE
             and row.passage_id
             and row.address_id in addresses
             and getattr(guardians.get(addresses[row.address_id].guardian_id), "photos_in_chat", False)
         }
-        if any(channel is Channel.LINE for _, channel in wanted.values()) and not self._links_possible():
-            wanted = {d: (p, channel) for d, (p, channel) in wanted.items() if channel is not Channel.LINE}
+        if any(carried is Still.LINK for _, carried in wanted.values()) and not self._links_possible():
+            wanted = {d: (p, carried) for d, (p, carried) in wanted.items() if carried is not Still.LINK}
         if not wanted:
             return {}
         now = datetime.now(UTC)
         link_end = now + timedelta(minutes=self._settings.line.photo_link_minutes)
-        by_bytes = {p for p, channel in wanted.values() if channel is not Channel.LINE}
-        by_link = {p for p, channel in wanted.values() if channel is Channel.LINE}
+        by_bytes = {p for p, carried in wanted.values() if carried is Still.BYTES}
+        by_link = {p for p, carried in wanted.values() if carried is Still.LINK}
         jpegs = {p.passage_id: p.jpeg for p in await Photo.filter(passage_id__in=by_bytes)} if by_bytes else {}
         ends = (
             {
@@ -173,10 +178,10 @@ class NoticeComposer:
             else {}
         )
         found: dict[int, bytes | PhotoLink] = {}
-        for delivery, (passage, channel) in wanted.items():
-            if channel is Channel.LINE and passage in ends:
+        for delivery, (passage, carried) in wanted.items():
+            if carried is Still.LINK and passage in ends:
                 found[delivery] = self._photo_link(delivery, until=min(ends[passage], link_end))
-            elif channel is not Channel.LINE and passage in jpegs:
+            elif carried is Still.BYTES and passage in jpegs:
                 found[delivery] = jpegs[passage]
         return found
 
@@ -208,6 +213,19 @@ def _reply(row: Delivery) -> Outgoing:
     )
     return Outgoing(
         delivery_id=row.id, idempotency_key=row.idempotency_key, kind=row.kind, address=payload["chat"], notice=notice
+    )
+
+
+def _mail_answer(row: Delivery) -> Outgoing:
+    """A queued answer to an incoming mail (core.delivery.outbox.enqueue_mail_answer): all in the payload."""
+    payload = json.loads(row.payload or "{}")
+    return Outgoing(
+        delivery_id=row.id,
+        idempotency_key=row.idempotency_key,
+        kind=row.kind,
+        address=payload["to"],
+        notice=RenderedNotice(subject=payload["subject"], text=payload["text"], html=None),
+        in_reply_to=payload.get("in_reply_to"),
     )
 
 

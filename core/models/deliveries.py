@@ -17,7 +17,7 @@ class Delivery(Model):
     idempotency_key = fields.CharField(max_length=100, unique=True)
     kind = fields.CharEnumField(NoticeKind, max_length=20)
     channel = fields.CharEnumField(Channel, max_length=10)
-    priority = fields.SmallIntField(default=Priority.NORMAL)  # lower is claimed first
+    priority = fields.SmallIntField(default=Priority.NORMAL.value)  # lower is claimed first
     address: fields.ForeignKeyNullableRelation[ContactAddress] = fields.ForeignKeyField(
         "core.ContactAddress", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )

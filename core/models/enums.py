@@ -73,6 +73,7 @@ class NoticeKind(StrEnum):
     STAFF = "staff"
     ADDRESS_INACTIVE = "address_inactive"  # told to the other address when one blocked us
     REPLY = "reply"  # a chat bot's answer that could not go at once (the chat API was away)
+    MAIL_ANSWER = "mail_answer"  # an answer to an incoming mail (mail.replies)
 
 
 class DeliveryStatus(StrEnum):
@@ -84,7 +85,7 @@ class DeliveryStatus(StrEnum):
 
 
 class Priority(IntEnum):
-    """How soon a delivery is claimed, stored as its number: lower is claimed first."""
+    """The order deliveries are claimed in: lower first."""
 
     URGENT = 0  # passage notices, verification, suspicious-person and disaster broadcasts
     NORMAL = 1  # other broadcasts

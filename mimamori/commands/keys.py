@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import click
 
-from core import chat_photos, rotation
+from core import rotation, zones
+from core.channels import line_photos
 from core.keyring import Keyring, KeyringError
-from core.tokyo import TOKYO
 from mimamori.cli import run, settings_of
 from mimamori.runtime import Runtime, opened
 
@@ -71,7 +71,7 @@ async def _still_needed(settings, key_id: str, replaced_at: datetime) -> tuple[i
     async with opened(settings):
         sealed = (await rotation.count_by_key()).get(key_id, 0)
         lifetime = timedelta(minutes=settings.line.photo_link_minutes)
-        return sealed, await chat_photos.links_end(replaced_at, lifetime)
+        return sealed, await line_photos.links_end(replaced_at, lifetime)
 
 
 async def _count(settings):
@@ -92,10 +92,10 @@ def retire(ctx: click.Context, key_id: str) -> None:
     if still:
         raise KeyringError(f"{still} values are still sealed with {key_id}: run `mimamori keys reseal` first")
     if links_end is not None:
-        shown = links_end.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+        shown = links_end.astimezone(zones.zone(settings.timezone)).strftime("%Y-%m-%d %H:%M")
         raise KeyringError(
-            f"LINE に送った写真のリンクが {shown}（日本時間）まで鍵 {key_id} で開かれます。その後に退役してください。"
-            f" Photo links sent to LINE open with {key_id} until {shown} (Tokyo time): retire it after that."
+            f"LINE に送った写真のリンクが {shown}（{settings.timezone}）まで鍵 {key_id} で開かれます。その後に退役してください。"
+            f" Photo links sent to LINE open with {key_id} until {shown} ({settings.timezone}): retire it after that."
         )
     keyring.retire(key_id)
     keyring.save()

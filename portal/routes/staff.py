@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from core import broadcasts
+from core import broadcasts, zones
 from core.delivery.outbox import expiry
 from core.errors import UserError
 from core.models import (
@@ -25,7 +25,6 @@ from core.models import (
     StaffRole,
 )
 from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
-from core.tokyo import TOKYO
 from portal.deps import AnyStaff, Broadcaster, staff_actor
 from portal.params import BroadcastId, Count, Day, FreeText, Word
 from portal.security import csrf_protect
@@ -219,11 +218,8 @@ async def resend(request: Request, broadcast_id: BroadcastId, staff: Broadcaster
 @router.get("/passages")
 async def passages(request: Request, staff: Broadcaster, day: Day = None, problems: Word = "") -> Response:
     sites = await _own_sites(staff)
-    chosen = day or datetime.now(TOKYO).date()
-    start = datetime(chosen.year, chosen.month, chosen.day, tzinfo=TOKYO).astimezone(UTC)
-    query = Passage.filter(
-        site_id__in=[s.id for s in sites] or [0], seen_at__gte=start, seen_at__lt=start + timedelta(days=1)
-    )
+    chosen = day or datetime.now(zones.zone(request.app.state.settings.timezone)).date()
+    query = Passage.filter(zones.on_local_day(sites, chosen, "seen_at"))
     if problems:
         query = query.filter(
             outcome__in=[PassageOutcome.UNKNOWN_TAG, PassageOutcome.LOST_TAG, PassageOutcome.RETIRED_TAG]

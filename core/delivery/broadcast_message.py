@@ -1,4 +1,4 @@
-"""What a broadcast's templates see: the same for the message sent and the staff preview."""
+"""What a broadcast's templates see, from its row alone: the message sent and the staff preview alike."""
 
 from __future__ import annotations
 
