@@ -63,6 +63,7 @@ def expiry(kind: NoticeKind, since: datetime, delivery: DeliverySettings) -> dat
         NoticeKind.BROADCAST: timedelta(hours=delivery.broadcast_expiry_hours),
         NoticeKind.VERIFICATION: VERIFICATION_LIFETIME,
         NoticeKind.REPLY: REPLY_KEEP,
+        NoticeKind.MAIL_ANSWER: REPLY_KEEP,
     }
     lifetime = lifetimes.get(kind)
     return since + lifetime if lifetime is not None else None
