@@ -13,6 +13,7 @@ class ContactAddress(Model):
     guardian: fields.ForeignKeyRelation[Guardian] = fields.ForeignKeyField(
         "core.Guardian", related_name="addresses", on_delete=fields.CASCADE
     )
+    guardian_id: int
     channel = fields.CharEnumField(Channel, max_length=10)
     value = SealedText()
     value_index = fields.CharField(max_length=64, db_index=True)

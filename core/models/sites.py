@@ -29,6 +29,7 @@ class Gate(Model):
     site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
         "core.Site", related_name="gates", on_delete=fields.RESTRICT
     )
+    site_id: int
     name = fields.CharField(max_length=100)
     key_hash = fields.CharField(max_length=64, unique=True)  # SHA-256 of a 256-bit random key
     created_at = fields.DatetimeField(auto_now_add=True)
