@@ -10,7 +10,7 @@ from tortoise import fields
 from core import sealing
 
 
-class SealedField(fields.BinaryField):
+class SealedField(fields.BinaryField[Any]):
     """Stored as a sealed BLOB/BYTEA; the associated data is ``table.column``."""
 
     def context(self) -> str:
@@ -24,7 +24,7 @@ class SealedField(fields.BinaryField):
 
 
 class SealedText(SealedField):
-    field_type = str  # type: ignore[assignment]
+    field_type = str
 
     def to_db_value(self, value: Any, instance: Any) -> bytes | None:
         if value is None:
@@ -55,16 +55,16 @@ class SealedBytes(SealedField):
     def to_python_value(self, value: Any) -> bytes | None:
         if value is None:
             return None
-        value = bytes(value)
-        if value[:1] != bytes((sealing.FORMAT_VERSION,)):
-            return value  # plaintext given to the constructor
-        return self._unseal(value)
+        stored = bytes(value)
+        if stored[:1] != bytes((sealing.FORMAT_VERSION,)):
+            return stored  # plaintext given to the constructor
+        return self._unseal(stored)
 
 
-class LocalTimeField(fields.CharField):
+class LocalTimeField(fields.CharField[Any]):
     """A time of day in the site's own zone, stored as ``"HH:MM"`` (portable across backends)."""
 
-    field_type = time  # type: ignore[assignment]
+    field_type = time  # type: ignore[assignment]  # CharField declares type[str]; the Python value here is a time
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.pop("max_length", None)
@@ -73,11 +73,12 @@ class LocalTimeField(fields.CharField):
     def to_db_value(self, value: Any, instance: Any) -> str | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            value = time.fromisoformat(value)
-        return value.strftime("%H:%M")
+        moment: time = time.fromisoformat(value) if isinstance(value, str) else value
+        return moment.strftime("%H:%M")
 
     def to_python_value(self, value: Any) -> time | None:
-        if value is None or isinstance(value, time):
+        if value is None:
+            return None
+        if isinstance(value, time):
             return value
         return time.fromisoformat(value)

@@ -155,7 +155,7 @@ async def authenticate(
         return LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
     account = await find_account(kind, login) if login else None
     ok = await asyncio.to_thread(_check_password, passwords, account, password)
-    if not ok:
+    if not ok or account is None:  # (never ok without an account)
         metrics.login_failed(kind.value)
         await throttle.record_failure(keys.own, OWN_POLICY)
         await throttle.record_failure(keys.client, CLIENT_POLICY)

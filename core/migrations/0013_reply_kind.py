@@ -6,15 +6,21 @@ the column is left alone, so SQLite does not rebuild the outbox table (and lose 
 
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state import State
 
 from core.models.enums import NoticeKind
 
 
 class _DescriptionOnly(ops.AlterField):
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
+    async def database_forward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: BaseSchemaEditor | None = None
+    ) -> None:
         pass
 
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
+    async def database_backward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: BaseSchemaEditor | None = None
+    ) -> None:
         pass
 
 

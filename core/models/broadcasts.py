@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -14,7 +16,7 @@ class Broadcast(Model):
         "core.StaffAccount", related_name="broadcasts", null=True, on_delete=fields.SET_NULL
     )
     author_id: int | None
-    scope = fields.JSONField()
+    scope: fields.JSONField[dict[str, Any]] = fields.JSONField()
     category = fields.CharEnumField(BroadcastCategory, max_length=20)
     title = fields.CharField(max_length=200)
     body = fields.TextField()

@@ -1,4 +1,5 @@
 from datetime import time
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -35,7 +36,7 @@ class Gate(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)
     last_heartbeat_at = fields.DatetimeField(null=True)
-    health = fields.JSONField(null=True)
+    health: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)  # the last heartbeat
     down_since = fields.DatetimeField(null=True)
 
     class Meta:

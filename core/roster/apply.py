@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import audit, sealing
@@ -127,11 +128,11 @@ def registration_code_index(code: str) -> str:
     return sealing.installed().blind_index("registration-code", compact_code(code))
 
 
-async def _fetch_in(model: type[_M], column: str, values: Iterable[Any]) -> list[_M]:
+async def _fetch_in(rows: type[_M] | QuerySet[_M], column: str, values: Iterable[Any]) -> list[_M]:
     found: list[_M] = []
     values = list(values)
     for start in range(0, len(values), BATCH):
-        found += await model.filter(**{f"{column}__in": values[start : start + BATCH]})
+        found += await rows.filter(**{f"{column}__in": values[start : start + BATCH]})
     return found
 
 
@@ -157,10 +158,10 @@ class _State:
         state.tags = {t.number_index: t for t in await _fetch_in(Tag, "number_index", numbers)}
         pupil_ids = [p.id for p in state.pupils.values()]
         for tag in await _fetch_in(Tag.filter(status=TagStatus.ACTIVE), "pupil_id", pupil_ids):
-            state.active_tags.setdefault(tag.pupil_id, []).append(tag)  # type: ignore[arg-type]
+            state.active_tags.setdefault(tag.pupil_id, []).append(tag)  # type: ignore[arg-type]  # pupil_id__in: not None
         refs = {guardian_key(r.guardian_ref) for r in rows}
         found = await _fetch_in(Guardian, "roster_ref_index", refs)
-        state.guardians = {g.roster_ref_index: g for g in found}  # type: ignore[misc]
+        state.guardians = {g.roster_ref_index: g for g in found}  # type: ignore[misc]  # roster_ref_index__in: not None
         await state._load_links_and_addresses([g.id for g in state.guardians.values()])
         return state
 
