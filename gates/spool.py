@@ -149,11 +149,11 @@ class Spool:
 
     def depth(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM entry").fetchone()[0]
+            return int(self._db.execute("SELECT count(*) FROM entry").fetchone()[0])
 
     def rejected_count(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM rejected").fetchone()[0]
+            return int(self._db.execute("SELECT count(*) FROM rejected").fetchone()[0])
 
     def rejected(self) -> list[tuple[UUID, str]]:
         with self._lock:
