@@ -69,7 +69,8 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in _COMMANDS:
             return None
-        return importlib.import_module(f"mimamori.commands.{name}").command
+        command: click.Command = importlib.import_module(f"mimamori.commands.{name}").command
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
