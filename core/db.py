@@ -40,7 +40,7 @@ async def _enter_releasing_on_failure(self: TransactionContextPooled) -> Any:
     return self.client
 
 
-TransactionContextPooled.__aenter__ = _enter_releasing_on_failure  # type: ignore[method-assign]
+TransactionContextPooled.__aenter__ = _enter_releasing_on_failure  # type: ignore[method-assign]  # the patch above
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

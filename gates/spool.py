@@ -99,7 +99,7 @@ class Spool:
                 "INSERT INTO entry (event_id, tag, seen_at, reader, photo, photo_missing) VALUES (?, ?, ?, ?, ?, ?)",
                 (str(event_id), tag, seen_at.isoformat(), reader, sealed, photo_missing),
             )
-            return cursor.lastrowid  # type: ignore[return-value]
+            return cursor.lastrowid  # type: ignore[return-value]  # set by the INSERT
 
     def oldest(self) -> SpoolEntry | None:
         return self.next_after(0)

@@ -87,7 +87,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    return ctx.find_object(_Settings).get()  # type: ignore[union-attr]
+    return ctx.find_object(_Settings).get()  # type: ignore[union-attr]  # main() puts one in every context
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

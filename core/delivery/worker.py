@@ -149,7 +149,7 @@ class DeliveryWorker:
         await stop.wait()
         queued.set()
 
-    async def _finish(self, tasks: list[asyncio.Task]) -> None:
+    async def _finish(self, tasks: list[asyncio.Task[None]]) -> None:
         try:
             await asyncio.gather(*(queue.join() for queue in self._queues.values()))
         finally:

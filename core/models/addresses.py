@@ -22,7 +22,9 @@ class ContactAddress(Model):
     verified_at = fields.DatetimeField(null=True)
     verification_code_index = fields.CharField(max_length=64, unique=True, null=True)
     failure_count = fields.IntField(default=0)
-    last_failure = fields.TextField(null=True)
+    last_failure: str | None = fields.TextField(
+        null=True
+    )  # typed by hand: Tortoise types a TextField as str even when null
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

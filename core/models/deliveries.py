@@ -43,7 +43,9 @@ class Delivery(Model):
     attempts = fields.SmallIntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
-    last_error = fields.TextField(null=True)
+    last_error: str | None = fields.TextField(
+        null=True
+    )  # typed by hand: Tortoise types a TextField as str even when null
     provider_message_id = fields.CharField(max_length=255, null=True)
     queued_at = fields.DatetimeField(auto_now_add=True)
     first_tried_at = fields.DatetimeField(null=True)

@@ -33,7 +33,9 @@ class MailReply(Model):
     next_attempt_at = fields.DatetimeField()
     attempts = fields.SmallIntField(default=0)
     sent_at = fields.DatetimeField(null=True)
-    last_error = fields.TextField(null=True)
+    last_error: str | None = fields.TextField(
+        null=True
+    )  # typed by hand: Tortoise types a TextField as str even when null
 
     class Meta:
         table = "mail_reply"

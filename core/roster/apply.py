@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -306,7 +307,7 @@ class _Writer:
         self.counts["guardians_created"] += len(new)
         self.result.new_guardians = [credentials for _, credentials in new]
         for guardian in await _fetch_in(Guardian, "roster_ref_index", [g.roster_ref_index for g, _ in new]):
-            self.state.guardians[guardian.roster_ref_index] = guardian  # type: ignore[index]
+            self.state.guardians[guardian.roster_ref_index] = guardian  # type: ignore[index]  # found by it: not None
         await self._write_links(guardian_rows)
         await self._write_addresses(guardian_rows)
 
@@ -336,7 +337,7 @@ class _Writer:
         } - self.state.links
         if not missing:
             return
-        through = Guardian._meta.fields_map["pupils"].through  # type: ignore[attr-defined]
+        through = cast(ManyToManyFieldInstance[Pupil], Guardian._meta.fields_map["pupils"]).through
         connection = Guardian._meta.db
         marks = ("?", "?") if connection.capabilities.dialect == "sqlite" else ("$1", "$2")
         await connection.execute_many(
@@ -413,6 +414,6 @@ async def _unused_codes(count: int) -> list[str]:
         }
         taken = await _fetch_in(Guardian, "registration_code_index", fresh.keys())
         for guardian in taken:
-            fresh.pop(guardian.registration_code_index, None)  # type: ignore[arg-type]
+            fresh.pop(guardian.registration_code_index, None)  # type: ignore[arg-type]  # found by it: not None
         by_index.update(fresh)
     return list(by_index.values())
