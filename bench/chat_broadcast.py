@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.line_transport import LineTransport  # noqa: E402
-from bot.telegram_transport import TelegramTransport  # noqa: E402
+from bot.line.transport import LineTransport  # noqa: E402
+from bot.telegram.transport import TelegramTransport  # noqa: E402
 from core import broadcasts, sealing  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, open_database, upgrade_schema  # noqa: E402

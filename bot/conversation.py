@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from bot.replies import say
 from core import audit, broadcasts
 from core.addresses import address_index, counted_addresses
+from core.channels import spec
 from core.config import Settings
 from core.errors import NotFound, UserError
 from core.identifiers import find_registration_code
@@ -366,10 +367,7 @@ def _shown(address: ContactAddress, incoming: Incoming) -> dict[str, Any]:
     this_chat = address.channel is incoming.channel and address.value_index == address_index(
         incoming.channel, incoming.chat
     )
-    shown = ""
-    if address.channel is Channel.EMAIL:
-        local, _, domain = address.value.partition("@")
-        shown = f"{local[:2]}***@{domain}"
+    shown = spec(address.channel).mask(address.value)
     return {"channel": address.channel.value, "shown": shown, "this_chat": this_chat}
 
 

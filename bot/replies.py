@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from core import channels
 from core.delivery.render import RenderedNotice
 
 
@@ -19,6 +20,7 @@ def _replies() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["channel_label"] = channels.label
     return env.get_template("replies.j2").module
 
 

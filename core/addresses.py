@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core import sealing
+from core.channels import spec
 from core.errors import UserError
 from core.models import AddressStatus, Channel, ContactAddress
 
@@ -41,6 +42,7 @@ async def counted_addresses(guardian_id: int) -> list[ContactAddress]:
 
 async def add_pending_address(guardian_id: int, channel: Channel, value: str) -> ContactAddress:
     """Record an address waiting for its owner to verify it (it does not count yet)."""
+    value = spec(channel).normalise(value)
     try:
         return await ContactAddress.create(
             guardian_id=guardian_id,
@@ -55,6 +57,7 @@ async def add_pending_address(guardian_id: int, channel: Channel, value: str) ->
 
 async def add_verified_address(guardian_id: int, channel: Channel, value: str, *, limit: int) -> ContactAddress:
     """Register an address already proven to be the guardian's (imported, or replied from)."""
+    value = spec(channel).normalise(value)
     index = address_index(channel, value)
     existing = await ContactAddress.get_or_none(guardian_id=guardian_id, channel=channel, value_index=index)
     if existing is not None and existing.slot is not None:

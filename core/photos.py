@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core import audit
-from core.models import Channel, Guardian, Passage, Photo, PhotoView, StaffAccount, StaffRole
+from core.channels import CHANNELS, label
+from core.models import Guardian, Passage, Photo, PhotoView, StaffAccount, StaffRole
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ async def _may_see(passage: Passage, viewer: Viewer) -> bool:
 async def views_of(photo: Photo, *, me: Guardian) -> list[ViewRecord]:
     records = []
     for view in await PhotoView.filter(photo=photo).order_by("-viewed_at").prefetch_related("guardian", "staff"):
-        if view.via == Channel.LINE.value:
-            who = "LINE のサーバー（トークに表示するため） LINE's servers, to show it in a chat"
+        if view.via in CHANNELS:  # fetched by a chat app's servers from a link (core.channels.line_photos)
+            name = label(view.via)
+            who = f"{name} のサーバー（トークに表示するため） {name}'s servers, to show it in a chat"
         elif view.guardian_id == me.id:
             who = "あなた you"
         elif view.guardian is not None:

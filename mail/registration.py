@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from core import throttle
 from core.addresses import address_index
+from core.channels import label, spec
 from core.config import Settings
 from core.identifiers import find_registration_code
 from core.models import AddressStatus, Channel, ContactAddress, Delivery, NoticeKind
@@ -109,7 +110,4 @@ async def _first_wrong_code_answer(sender: str) -> bool:
 
 
 def _label(address: ContactAddress) -> str:
-    if address.channel is Channel.EMAIL:
-        local, _, domain = address.value.partition("@")
-        return f"メール {local[:2]}***@{domain}"
-    return {Channel.TELEGRAM: "Telegram", Channel.LINE: "LINE"}.get(address.channel, address.channel.value)
+    return f"{label(address.channel)} {spec(address.channel).mask(address.value)}".strip()

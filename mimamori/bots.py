@@ -16,8 +16,8 @@ from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi
 
 from bot.conversation import Conversation, LineQuotaReader
 from bot.events import forget_old_events
-from bot.line import LineDialogue, line_api_client, line_webhook, read_quota
-from bot.telegram import publish_menu, run_polling, telegram_bot, telegram_dispatcher, telegram_webhook
+from bot.line.adapter import LineDialogue, line_api_client, line_webhook, read_quota
+from bot.telegram.adapter import publish_menu, run_polling, telegram_bot, telegram_dispatcher, telegram_webhook
 from core.config import Settings
 from core.rounds import Rounds
 

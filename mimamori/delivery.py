@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+from collections.abc import Callable
+from typing import Any
 
+from core.channels import CHANNELS
 from core.config import Settings
 from core.delivery.transport import Transport
 from core.delivery.worker import DeliveryWorker
 from core.models import Channel
-from mail.smtp import SmtpTransport
 
 log = logging.getLogger(__name__)
 
 
 def build_transports(settings: Settings) -> dict[Channel, Transport]:
-    """The chat SDKs are imported only when configured: aiogram alone costs ~120 MB of memory."""
-    transports: dict[Channel, Transport] = {Channel.EMAIL: SmtpTransport(settings.smtp)}
-    if settings.telegram.token is not None:
-        from bot.telegram_transport import TelegramTransport
-
-        transports[Channel.TELEGRAM] = TelegramTransport(settings.telegram)
-    if settings.line.access_token is not None:
-        from bot.line_transport import LineTransport
-
-        transports[Channel.LINE] = LineTransport(settings.line)
+    """The transport of each configured channel, named in the registry by a dotted path that is imported
+    only then: the chat SDKs cost memory (aiogram alone ~120 MB) that a mail-only worker need not pay."""
+    transports: dict[Channel, Transport] = {}
+    for channel, facts in CHANNELS.items():
+        section = getattr(settings, facts.settings_section)
+        if facts.enabled(section):
+            transports[channel] = transport_factory(facts.transport)(section)
     return transports
+
+
+def transport_factory(path: str) -> Callable[[Any], Transport]:
+    """``"package.module:Name"`` imported: what builds a channel's transport from its settings section."""
+    module, _, name = path.partition(":")
+    factory: Callable[[Any], Transport] = getattr(importlib.import_module(module), name)
+    return factory
 
 
 async def run_delivery(settings: Settings, stop: asyncio.Event) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from core import channels
 from core.tokyo import TOKYO
 from portal.language import bilingual, language_of, message
 
@@ -24,6 +25,8 @@ def tokyo(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 templates.env.filters["tokyo"] = tokyo
 templates.env.globals["t"] = bilingual
 templates.env.filters["message"] = message
+templates.env.filters["channel_label"] = channels.label
+templates.env.globals["channel_spec"] = channels.spec
 
 
 def templates_with(directory: Path) -> Jinja2Templates:

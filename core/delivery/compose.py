@@ -16,7 +16,8 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.chat_photos import chat_photo_token
+from core.channels import Still, spec
+from core.channels.line_photos import chat_photo_token
 from core.config import Settings
 from core.delivery.render import Action, RenderedNotice, render
 from core.delivery.transport import Outgoing, PhotoLink
@@ -175,24 +176,25 @@ class NoticeComposer:
     async def _opted_in_photos(
         self, rows: list[Delivery], addresses: dict[int, SimpleNamespace], guardians: dict[int, SimpleNamespace]
     ) -> dict[int, bytes | PhotoLink]:
-        """Telegram gets the still's bytes; LINE a link to it, which LINE fetches from the portal."""
+        """The still of each opted-in passage notice, as its channel carries one: bytes, or a link the
+        chat's servers fetch from the portal (LINE)."""
         wanted = {
-            row.id: (row.passage_id, row.channel)
+            row.id: (row.passage_id, carried)
             for row in rows
             if row.kind is NoticeKind.PASSAGE
-            and row.channel is not Channel.EMAIL
+            and (carried := spec(row.channel).still) is not Still.NONE
             and row.passage_id
             and row.address_id in addresses
             and getattr(guardians.get(addresses[row.address_id].guardian_id), "photos_in_chat", False)
         }
-        if any(channel is Channel.LINE for _, channel in wanted.values()) and not self._links_possible():
-            wanted = {d: (p, channel) for d, (p, channel) in wanted.items() if channel is not Channel.LINE}
+        if any(carried is Still.LINK for _, carried in wanted.values()) and not self._links_possible():
+            wanted = {d: (p, carried) for d, (p, carried) in wanted.items() if carried is not Still.LINK}
         if not wanted:
             return {}
         now = datetime.now(UTC)
         link_end = now + timedelta(minutes=self._settings.line.photo_link_minutes)
-        by_bytes = {p for p, channel in wanted.values() if channel is not Channel.LINE}
-        by_link = {p for p, channel in wanted.values() if channel is Channel.LINE}
+        by_bytes = {p for p, carried in wanted.values() if carried is Still.BYTES}
+        by_link = {p for p, carried in wanted.values() if carried is Still.LINK}
         jpegs = {p.passage_id: p.jpeg for p in await Photo.filter(passage_id__in=by_bytes)} if by_bytes else {}
         ends = (
             {
@@ -205,10 +207,10 @@ class NoticeComposer:
             else {}
         )
         found: dict[int, bytes | PhotoLink] = {}
-        for delivery, (passage, channel) in wanted.items():
-            if channel is Channel.LINE and passage in ends:
+        for delivery, (passage, carried) in wanted.items():
+            if carried is Still.LINK and passage in ends:
                 found[delivery] = self._photo_link(delivery, until=min(ends[passage], link_end))
-            elif channel is not Channel.LINE and passage in jpegs:
+            elif carried is Still.BYTES and passage in jpegs:
                 found[delivery] = jpegs[passage]
         return found
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, Template, TemplateNotFound, select_autoescape
 
+from core.channels import spec
 from core.models import Channel, Language, NoticeKind
 from core.templating import environment
 from core.tokyo import TOKYO
@@ -55,7 +56,7 @@ def render(kind: NoticeKind, channel: Channel, language: Language, context: dict
         actions.append(Action(block("ack_label"), url=context["ack_url"], postback=context.get("ack_postback")))
     subject, text = " ".join(block("subject").split()), block("text")
     html = block("html") or None
-    if html is None and channel is Channel.EMAIL:
+    if html is None and spec(channel).renders_html:
         html = (
             _environment()
             .get_template("notices/email_frame.html.j2")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from bot.line import quota_now
+from bot.line.adapter import quota_now
 from core import broadcasts
 from core.config import Settings
 from core.models import BroadcastCategory, Channel

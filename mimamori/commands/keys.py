@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 import click
 
-from core import chat_photos, rotation
+from core import rotation
+from core.channels import line_photos
 from core.config import Settings
 from core.keyring import Keyring, KeyringError
 from core.tokyo import TOKYO
@@ -74,7 +75,7 @@ async def _still_needed(settings: Settings, key_id: str, replaced_at: datetime) 
     async with opened(settings):
         sealed = (await rotation.count_by_key()).get(key_id, 0)
         lifetime = timedelta(minutes=settings.line.photo_link_minutes)
-        return sealed, await chat_photos.links_end(replaced_at, lifetime)
+        return sealed, await line_photos.links_end(replaced_at, lifetime)
 
 
 async def _count(settings: Settings) -> Counter[str]:

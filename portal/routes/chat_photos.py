@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-from core.chat_photos import open_chat_photo, preview_of
+from core.channels.line_photos import open_chat_photo, preview_of
 from portal.params import ChatPhotoToken
 
 router = APIRouter()

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from core import audit, preferences, throttle
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached
 from core.broadcasts import acknowledge, acknowledge_as_guardian
+from core.channels import spec
 from core.errors import UserError
 from core.models import (
     AddressStatus,
@@ -32,7 +33,6 @@ from core.registration import (
     request_verification,
     verify_with_code,
 )
-from core.text import hidden_characters
 from core.tokyo import TOKYO
 from portal.deps import CurrentGuardian, PhotoViewer
 from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
@@ -194,7 +194,7 @@ async def register_from_notice(request: Request, code: Word, guardian: CurrentGu
 
 @router.post("/addresses")
 async def add_email(request: Request, guardian: CurrentGuardian, email: Annotated[FreeText, Form()] = "") -> Response:
-    email = email.strip()
+    email = spec(Channel.EMAIL).normalise(email)
     sending = f"verification-mail:{guardian.id}"  # a guardian cannot make us mail strangers at will
     if await throttle.wait_before_next(sending):
         return await _address_page(
@@ -203,7 +203,7 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
             429,
             error=("確認メールの送信が多すぎます。しばらく待ってください。 Too many confirmation mails: wait a while."),
         )
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email) or hidden_characters(email):
+    if not spec(Channel.EMAIL).valid(email):
         return await _address_page(
             request, guardian, 400, error="メールアドレスを確認してください。 Check the mail address."
         )

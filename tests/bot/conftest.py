@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from bot.conversation import Conversation
-from bot.line import LineDialogue, line_api_client, line_webhook, read_quota
-from bot.telegram import telegram_bot, telegram_dispatcher, telegram_webhook
+from bot.line.adapter import LineDialogue, line_api_client, line_webhook, read_quota
+from bot.telegram.adapter import telegram_bot, telegram_dispatcher, telegram_webhook
 from core.addresses import add_verified_address
 from core.config import Settings, load_settings
 from core.delivery.transport import Transport

@@ -152,7 +152,7 @@ async def test_a_postback_acknowledges_a_broadcast(database_url, line_api, line_
 async def test_with_the_messaging_api_away_line_gets_200_and_the_reply_arrives_once_it_is_back(
     database_url, line_api, line_client, bot_settings
 ) -> None:
-    from bot.line_transport import LineTransport
+    from bot.line.transport import LineTransport
 
     guardian = await make_guardian()
     code = await issue_link_code(guardian.id)
@@ -175,7 +175,7 @@ async def test_with_the_messaging_api_away_line_gets_200_and_the_reply_arrives_o
 async def test_a_reply_line_answers_with_a_5xx_is_pushed_later(
     database_url, line_api, line_client, bot_settings
 ) -> None:
-    from bot.line_transport import LineTransport
+    from bot.line.transport import LineTransport
 
     line_api.fail("reply", 500, "internal error")
     assert (await _post(line_client, line_api, line_api.text_event("U77", "ヘルプ"))).status_code == 200

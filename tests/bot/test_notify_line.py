@@ -10,9 +10,9 @@ from uuid import uuid4
 import cv2
 import numpy as np
 
-from bot.line_transport import LineTransport, retry_key
+from bot.line.transport import LineTransport, retry_key
 from core import broadcasts
-from core.chat_photos import PREVIEW_MAX_BYTES, chat_photo_token
+from core.channels.line_photos import PREVIEW_MAX_BYTES, chat_photo_token
 from core.config import load_settings
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.worker import DeliveryWorker

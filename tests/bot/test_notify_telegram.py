@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from bot.telegram_transport import TelegramTransport
+from bot.telegram.transport import TelegramTransport
 from core import broadcasts
+from core.channels import CHANNELS, Still
 from core.delivery.outbox import Priority, enqueue
 from core.delivery.worker import DeliveryWorker
 from core.models import (
@@ -98,13 +100,19 @@ async def _passage_with_still(pupil: Pupil, token: str) -> tuple[Passage, bytes]
     return passage, jpeg
 
 
-async def test_a_guardian_who_opted_in_gets_the_still_in_the_chat(database_url, telegram_api, bot_settings) -> None:
+async def _opted_in_passage_notice() -> bytes:
+    """A passage notice with a still, queued for chat 4242 of a guardian who opted in to photos."""
     pupil = await make_pupil(await make_site())
     guardian = await make_guardian(pupils=[pupil])
     guardian.photos_in_chat = True
     await guardian.save()
     passage, jpeg = await _passage_with_still(pupil, "PHOTO-TOKEN-1")
     await _passage_notice(await add_chat(guardian.id, Channel.TELEGRAM, "4242"), passage_id=passage.id)
+    return jpeg
+
+
+async def test_a_guardian_who_opted_in_gets_the_still_in_the_chat(database_url, telegram_api, bot_settings) -> None:
+    jpeg = await _opted_in_passage_notice()
 
     await _deliver(bot_settings)
 
@@ -224,3 +232,18 @@ async def test_a_broadcast_asking_for_acknowledgement_gets_a_button_that_records
     [ack] = await BroadcastAck.filter(broadcast_id=draft.id)
     assert (ack.guardian_id, ack.channel) == (guardian.id, "telegram")
     assert "確認を受け付けました" in telegram_api.sent(chat="4242")[-1].params["text"]
+
+
+async def test_a_chat_channel_that_carries_no_still_sends_none_even_to_a_guardian_who_opted_in(
+    database_url, telegram_api, bot_settings, monkeypatch
+) -> None:
+    """The still goes as the channel's facts say, not to whatever channel is not mail (a new channel
+    once got the JPEG bytes for nothing more than not being email)."""
+    monkeypatch.setitem(CHANNELS, Channel.TELEGRAM, replace(CHANNELS[Channel.TELEGRAM], still=Still.NONE))
+    await _opted_in_passage_notice()
+
+    await _deliver(bot_settings)
+
+    assert telegram_api.sent("sendPhoto") == []
+    [message] = telegram_api.sent(chat="4242")
+    assert "花子さんが07:58にみどり小学校に登校しました。" in message.params["text"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.conversation import Conversation
-from bot.telegram import run_polling, telegram_bot, telegram_dispatcher
+from bot.telegram.adapter import run_polling, telegram_bot, telegram_dispatcher
 from core.addresses import counted_addresses
 from core.models import Broadcast, BroadcastStatus, Channel, StaffAccount, StaffRole
 from core.registration import issue_link_code
@@ -127,7 +127,7 @@ async def test_polling_survives_a_failing_api(database_url, telegram_api, bot_se
 async def test_with_the_bot_api_away_telegram_gets_200_and_the_answer_arrives_once_it_is_back(
     database_url, telegram_api, telegram_client, bot_settings
 ) -> None:
-    from bot.telegram_transport import TelegramTransport
+    from bot.telegram.transport import TelegramTransport
 
     guardian = await make_guardian()
     code = await issue_link_code(guardian.id)
@@ -148,7 +148,7 @@ async def test_with_the_bot_api_away_telegram_gets_200_and_the_answer_arrives_on
 async def test_a_button_pressed_while_the_bot_api_is_away_is_answered_later(
     database_url, telegram_api, telegram_client, bot_settings
 ) -> None:
-    from bot.telegram_transport import TelegramTransport
+    from bot.telegram.transport import TelegramTransport
 
     update = telegram_api.button_update(77, "help")
     await telegram_api.stop()

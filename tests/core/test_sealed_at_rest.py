@@ -10,8 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import uuid4
 
-from bot.line_transport import LineTransport
-from bot.telegram_transport import TelegramTransport
+from bot.line.transport import LineTransport
+from bot.telegram.transport import TelegramTransport
 from core.addresses import add_verified_address
 from core.config import Settings, load_settings
 from core.db import close_database

@@ -14,7 +14,7 @@ import pytest
 
 from core import broadcasts
 from core.addresses import add_verified_address
-from core.chat_photos import chat_photo_token
+from core.channels.line_photos import chat_photo_token
 from core.models import BroadcastCategory, Channel, Delivery, Gate, NoticeKind, StaffRole
 from core.passwords import Passwords
 from tests.factories import make_pupil, make_site

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.line import line_webhook
+from bot.line.adapter import line_webhook
 from core.wire import HEARTBEAT_PATH
 from portal.app import FORM_LIMIT, create_app
 from tests.factories import make_gate, make_site

@@ -29,7 +29,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
-from bot.line import LINE_AWAY, line_api_client
+from bot.line.adapter import LINE_AWAY, line_api_client
 from bot.replies import chat_text
 from core.config import LineSettings
 from core.delivery.reasons import in_our_words

@@ -23,7 +23,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.replies import chat_text
-from bot.telegram import TELEGRAM_AWAY, telegram_bot
+from bot.telegram.adapter import TELEGRAM_AWAY, telegram_bot
 from core.config import TelegramSettings
 from core.delivery.reasons import in_our_words
 from core.delivery.render import RenderedNotice

@@ -1,0 +1,64 @@
+"""What every channel says about itself: the facts the rest of the code looks up instead of branching."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from core.models.enums import Channel, Language
+
+
+class Still(StrEnum):
+    """How a passage notice on this channel carries the still, for a guardian who opted in."""
+
+    BYTES = "bytes"  # the JPEG rides with the message
+    LINK = "link"  # a short-lived link the app fetches (core.channels.line_photos)
+    NONE = "none"  # never: the notice links the photo page, which asks for a login
+
+
+def stripped(value: str) -> str:
+    """An address as given, without the white space around it."""
+    return value.strip()
+
+
+def not_shown(value: str) -> str:
+    """Nothing: a chat's id means nothing to a person, so a chat is named by its app alone."""
+    return ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelSpec:
+    """One channel's facts. The defaults are the cautious answer: no HTML, no buttons, one address
+    a call, the address never shown."""
+
+    channel: Channel
+    labels: dict[Language, str]  # the channel's name for people, in each language
+    still: Still
+    settings_section: str  # the attribute of ``Settings`` (and TOML table) holding its settings
+    enabled_by: str | None  # the setting in that section that turns the channel on; None: always on
+    transport: str  # "module:Class", built with the section; resolved by mimamori.delivery
+    valid: Callable[[str], bool]  # whether a (normalised) address has this channel's form
+    example: str  # a made-up address of this channel's form, for tests and documentation
+    renders_html: bool = False  # a notice gets an HTML part (the mail frame when its template has none)
+    has_buttons: bool = False  # chat buttons whose postback comes back to the conversation
+    multicast_limit: int | None = None  # addresses one identical message may go to in one call
+    normalise: Callable[[str], str] = stripped  # the form an address is stored in
+    mask: Callable[[str], str] = not_shown  # how an address is shown to its owner (a chat, a mail answer)
+
+    def label(self, language: Language | str) -> str:
+        """The name in ``language``; Japanese for a language it has no name in."""
+        known = language if isinstance(language, Language) else _language(language)
+        return self.labels.get(known, self.labels[Language.JA])
+
+    def enabled(self, section: Any) -> bool:
+        """Whether the channel is configured, given its settings section."""
+        return self.enabled_by is None or getattr(section, self.enabled_by) is not None
+
+
+def _language(value: str) -> Language:
+    try:
+        return Language(value)
+    except ValueError:
+        return Language.JA
