@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import TransactionContextPooled
@@ -20,6 +20,8 @@ from tortoise.models import Model
 APP = "core"
 MODELS_MODULE = "core.models"
 MIGRATIONS_MODULE = "core.migrations"
+
+_M = TypeVar("_M", bound=Model)
 
 
 async def _enter_releasing_on_failure(self: TransactionContextPooled) -> Any:
@@ -214,7 +216,7 @@ async def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequenc
     await client.execute_many(sql, values)
 
 
-async def first_with_related(model: type[Model], related: str, where: str, params: Sequence[Any]) -> Model | None:
+async def first_with_related(model: type[_M], related: str, where: str, params: Sequence[Any]) -> _M | None:
     """The first ``model`` row matching ``where`` with its ``related`` foreign row attached, as
     ``.filter(...).select_related(related).first()`` gives it, without building the query each
     time: for hot paths. ``where`` names the model's table ``m`` and the related one ``r``, and

@@ -25,7 +25,7 @@ async def gate_for_key(key: str) -> Gate | None:
     if not key:
         return None
     gate = await first_with_related(Gate, "site", 'm."key_hash" = {0} AND m."revoked_at" IS NULL', [gate_key_hash(key)])
-    return gate  # type: ignore[return-value]
+    return gate
 
 
 async def record_heartbeat(gate: Gate, heartbeat: Heartbeat, *, now: datetime | None = None) -> None:
