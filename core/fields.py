@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from tortoise import fields
 
 from core import sealing
+
+if TYPE_CHECKING:
+    from tortoise.models import Model
 
 
 class SealedField(fields.BinaryField[Any]):
@@ -23,8 +26,25 @@ class SealedField(fields.BinaryField[Any]):
         return sealing.installed().unseal(bytes(stored), self.context())
 
 
-class SealedText(SealedField):
+_Text = TypeVar("_Text", str, str | None)
+
+
+class SealedText(SealedField, Generic[_Text]):
     field_type = str
+
+    if TYPE_CHECKING:  # its value is text (None only with null=True), though stored as bytes
+
+        @overload
+        def __init__(self: SealedText[str], *, null: Literal[False] = False, **kwargs: Any) -> None: ...
+        @overload
+        def __init__(self: SealedText[str | None], *, null: Literal[True], **kwargs: Any) -> None: ...
+        def __init__(self, *, null: bool = False, **kwargs: Any) -> None: ...
+        @overload
+        def __get__(self, instance: None, owner: type[Model]) -> SealedText[_Text]: ...
+        @overload
+        def __get__(self, instance: Model, owner: type[Model]) -> _Text: ...
+        def __get__(self, instance: Model | None, owner: type[Model]) -> SealedText[_Text] | _Text: ...
+        def __set__(self, instance: Model, value: _Text) -> None: ...
 
     def to_db_value(self, value: Any, instance: Any) -> bytes | None:
         if value is None:
