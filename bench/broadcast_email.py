@@ -49,6 +49,7 @@ from core.models import (  # noqa: E402
     Language,
     NoticeKind,
 )
+from core.scheduler import drain  # noqa: E402
 from mail.message import build_message  # noqa: E402
 from mail.smtp import SmtpTransport  # noqa: E402
 
@@ -142,7 +143,7 @@ async def _ours(settings, counter) -> tuple[int, float, float, float, float | No
     hundred_thousand = asyncio.create_task(_accepted(counter, start_count + GOAL_MESSAGES, started))
     transport = SmtpTransport(settings.smtp)
     try:
-        await DeliveryWorker(settings, {Channel.EMAIL: transport}).drain(timeout=3600)
+        await drain(settings, DeliveryWorker(settings, {Channel.EMAIL: transport}), timeout=3600)
     finally:
         await transport.close()
     fanout = await fanned_out

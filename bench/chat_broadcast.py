@@ -30,6 +30,7 @@ from core.db import close_database, open_database, upgrade_schema  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
 from core.models import AddressStatus, BroadcastCategory, Channel, ContactAddress, Delivery, Guardian  # noqa: E402
+from core.scheduler import drain  # noqa: E402
 from tests.fakes.line_api import FakeLineApi  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramApi  # noqa: E402
 
@@ -133,7 +134,7 @@ async def main() -> None:
         )
         started = time.perf_counter()
         await broadcasts.confirm(draft.id, by=None)
-        await DeliveryWorker(settings, transports).drain(timeout=3600)
+        await drain(settings, DeliveryWorker(settings, transports), timeout=3600)
         elapsed = time.perf_counter() - started
         sent = dict(Counter(await Delivery.filter(status="sent").values_list("channel", flat=True)))
     finally:

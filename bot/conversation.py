@@ -14,14 +14,13 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from bot.replies import say
-from core import audit, broadcasts
-from core.addresses import address_index, counted_addresses
+from core import actors, broadcasts, buttons, zones
+from core.addresses import address_index, counted_addresses, remove_addresses
 from core.channels import spec
 from core.config import Settings
 from core.errors import NotFound, UserError
@@ -41,7 +40,6 @@ from core.outage import is_database_outage
 from core.preferences import set_passages_paused, set_photos_in_chat
 from core.registration import Outcome, register_with_code
 from core.staff_links import link_chat, staff_for_chat
-from core.tokyo import TOKYO
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +76,8 @@ def _word_key(word: str) -> str:
 
 
 _WORDS = {_word_key(word): name for name, words in COMMANDS.items() for word in words}
+# A local day lasts 25 hours at most (a DST change): every site's today began within this.
+_LONGEST_DAY = timedelta(hours=25)
 GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "写真オン", "写真オフ", "解除", "ヘルプ")  # LINE quick replies
 
 LineQuotaReader = Callable[[], Awaitable[broadcasts.LineQuota | None]]
@@ -140,11 +140,32 @@ def parse_alert(text: str) -> tuple[str, BroadcastCategory, bool, str]:
         rest = after
 
 
+Handler = Callable[[Incoming, Any], Awaitable[Reply]]
+
+
 class Conversation:
     def __init__(self, settings: Settings, *, line_quota: LineQuotaReader | None = None) -> None:
         self._settings = settings
         self._limit = settings.accounts.max_addresses
         self._line_quota = line_quota
+        # Commands anyone may send (staff have no guardian address), with the rest of the text.
+        self._open_commands: dict[str, Handler] = {"link": self._link_staff, "alert": self._alert}
+        # Commands of a registered chat, with its addresses.
+        self._guardian_commands: dict[str, Handler] = {
+            "status": self._status,
+            "addresses": self._addresses,
+            "stop": partial(self._pause, paused=True),
+            "resume": partial(self._pause, paused=False),
+            "photos_on": partial(self._photos, on=True),
+            "photos_off": partial(self._photos, on=False),
+            "unlink": self._unlink,
+        }
+        self._buttons: dict[type[buttons.ButtonData], Handler] = {
+            buttons.Ack: self._ack,
+            buttons.AckBroadcast: self._ack_broadcast,
+            buttons.ConfirmBroadcast: self._decide,
+            buttons.CancelBroadcast: self._decide,
+        }
 
     async def respond(self, incoming: Incoming) -> Reply:
         """The answer to one message or button; while the database is away, an honest "not now"
@@ -162,33 +183,18 @@ class Conversation:
         if incoming.postback is not None:
             return await self._button(incoming, incoming.postback)
         command, rest = parse_command(incoming.text)
-        if command == "link":
-            return await self._link_staff(incoming, rest)
-        if command == "alert":
-            return await self._alert(incoming, rest)
+        if command in self._open_commands:
+            return await self._open_commands[command](incoming, rest)
         if find_registration_code(incoming.text) is not None:
             return await self._register(incoming)
         addresses = await self._chat_addresses(incoming)
-        if command is None or command == "help":
+        if command not in self._guardian_commands:  # help, or words we do not know
             if not addresses and await staff_for_chat(incoming.channel, incoming.chat) is None:
                 return Reply(say("ask_for_code"))
             return await self._help(incoming)
         if not addresses:
             return Reply(say("not_registered"))
-        guardian_ids = sorted({a.guardian_id for a in addresses})
-        if command == "status":
-            return Reply(say("status", passages=await _today(guardian_ids)), menu=True)
-        if command == "addresses":
-            return Reply(await self._list_addresses(incoming, guardian_ids[0]), menu=True)
-        if command in ("stop", "resume"):
-            paused = command == "stop"
-            await self._for_each(guardian_ids, set_passages_paused, paused, via=incoming.channel.value)
-            return Reply(say("paused" if paused else "resumed"), menu=True)
-        if command in ("photos_on", "photos_off"):
-            on = command == "photos_on"
-            await self._for_each(guardian_ids, set_photos_in_chat, on, via=incoming.channel.value)
-            return Reply(say("photos_on" if on else "photos_off"), menu=True)
-        return await self._unlink(addresses)
+        return await self._guardian_commands[command](incoming, addresses)
 
     # ---- guardians ---------------------------------------------------------------------------
 
@@ -226,20 +232,25 @@ class Conversation:
             slot__isnull=False,
         )
 
-    async def _list_addresses(self, incoming: Incoming, guardian_id: int) -> str:
-        registered = await counted_addresses(guardian_id)
-        return say("addresses", registered=[_shown(a, incoming) for a in registered], limit=self._limit)
+    async def _status(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
+        return Reply(say("status", passages=await _today(_guardian_ids(addresses))), menu=True)
 
-    async def _unlink(self, addresses: list[ContactAddress]) -> Reply:
-        async with in_transaction():
-            for address in addresses:
-                await audit.record(
-                    f"guardian:{address.guardian_id}",
-                    "address.unlink",
-                    target=f"address:{address.id}",
-                    details={"channel": address.channel.value},
-                )
-                await address.delete()
+    async def _addresses(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
+        registered = await counted_addresses(_guardian_ids(addresses)[0])
+        return Reply(
+            say("addresses", registered=[_shown(a, incoming) for a in registered], limit=self._limit), menu=True
+        )
+
+    async def _pause(self, incoming: Incoming, addresses: list[ContactAddress], *, paused: bool) -> Reply:
+        await self._for_each(_guardian_ids(addresses), set_passages_paused, paused, via=incoming.channel.value)
+        return Reply(say("paused" if paused else "resumed"), menu=True)
+
+    async def _photos(self, incoming: Incoming, addresses: list[ContactAddress], *, on: bool) -> Reply:
+        await self._for_each(_guardian_ids(addresses), set_photos_in_chat, on, via=incoming.channel.value)
+        return Reply(say("photos_on" if on else "photos_off"), menu=True)
+
+    async def _unlink(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
+        await remove_addresses(addresses, via=incoming.channel.value)
         return Reply(say("unlinked"))
 
     async def _help(self, incoming: Incoming) -> Reply:
@@ -274,7 +285,7 @@ class Conversation:
                 title=text.splitlines()[0][: broadcasts.TITLE_LIMIT],
                 body=text,
                 ack_requested=ack,
-                actor=f"staff:{staff.id}:{incoming.channel.value}",
+                actor=actors.staff(staff, incoming.channel),
             )
         except UserError as refusal:
             return Reply(say("refused", message=str(refusal)))
@@ -283,18 +294,19 @@ class Conversation:
         return Reply(
             say("preview", p=shown, sample=shown.samples[incoming.channel]),
             buttons=(
-                Button(say("confirm_label"), f"bc-confirm:{draft.id}"),
-                Button(say("cancel_label"), f"bc-cancel:{draft.id}"),
+                Button(say("confirm_label"), buttons.ConfirmBroadcast(draft.id).pack()),
+                Button(say("cancel_label"), buttons.CancelBroadcast(draft.id).pack()),
             ),
         )
 
-    async def _decide(self, incoming: Incoming, action: str, broadcast_id: int) -> Reply:
+    async def _decide(self, incoming: Incoming, pressed: buttons.ConfirmBroadcast | buttons.CancelBroadcast) -> Reply:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
         if staff is None:
             return Reply(say("staff_only"))
-        actor = f"staff:{staff.id}:{incoming.channel.value}"
+        actor = actors.staff(staff, incoming.channel)
+        broadcast_id = pressed.broadcast_id
         try:
-            if action == "bc-confirm":
+            if isinstance(pressed, buttons.ConfirmBroadcast):
                 await broadcasts.confirm(broadcast_id, by=staff, actor=actor)
                 return Reply(say("confirmed", broadcast_id=broadcast_id))
             await _check_author(staff, broadcast_id)
@@ -305,20 +317,26 @@ class Conversation:
 
     # ---- buttons -----------------------------------------------------------------------------
 
+    async def _ack(self, incoming: Incoming, pressed: buttons.Ack) -> Reply:
+        found = await broadcasts.acknowledge(pressed.token, channel=incoming.channel)
+        return Reply(say("acknowledged" if found else "unknown_button"))
+
+    async def _ack_broadcast(self, incoming: Incoming, pressed: buttons.AckBroadcast) -> Reply:
+        found = await broadcasts.acknowledge_by_address(pressed.broadcast_id, incoming.channel, incoming.chat)
+        return Reply(say("acknowledged" if found else "unknown_button"))
+
     async def _button(self, incoming: Incoming, data: str) -> Reply:
-        action, _, argument = data.partition(":")
-        if action == "ack":
-            found = await broadcasts.acknowledge(argument, channel=incoming.channel)
-            return Reply(say("acknowledged" if found else "unknown_button"))
-        if action == "ack-broadcast" and argument.isdigit():
-            found = await broadcasts.acknowledge_by_address(int(argument), incoming.channel, incoming.chat)
-            return Reply(say("acknowledged" if found else "unknown_button"))
-        if action in ("bc-confirm", "bc-cancel") and argument.isdigit():
-            return await self._decide(incoming, action, int(argument))
+        pressed = buttons.parse(data)
+        if pressed is not None:
+            return await self._buttons[type(pressed)](incoming, pressed)
         command, _ = parse_command(data)
         if command is not None:  # a menu button that sends a command word
             return await self.respond(Incoming(incoming.channel, incoming.chat, text=data))
         return Reply(say("unknown_button"))
+
+
+def _guardian_ids(addresses: list[ContactAddress]) -> list[int]:
+    return sorted({a.guardian_id for a in addresses})
 
 
 async def _check_author(staff: StaffAccount, broadcast_id: int) -> None:
@@ -329,13 +347,12 @@ async def _check_author(staff: StaffAccount, broadcast_id: int) -> None:
 
 
 async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
-    """Today's (Asia/Tokyo) passages of the guardians' children, oldest first."""
+    """Today's passages of the guardians' children (each site's own today), oldest first."""
     pupils = await Guardian.filter(id__in=guardian_ids).values_list("pupils__id", flat=True)
-    start = datetime.combine(datetime.now(TOKYO).date(), time(0), TOKYO).astimezone(UTC)
     passages = (
         await Passage.filter(
             pupil_id__in=[p for p in pupils if p is not None] or [0],
-            seen_at__gte=start,
+            seen_at__gte=datetime.now(UTC) - _LONGEST_DAY,
             outcome__in=[PassageOutcome.NOTIFIED, PassageOutcome.REPEAT],
         )
         .order_by("seen_at")
@@ -343,12 +360,13 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
     )
     return [
         {
-            "time": p.seen_at.astimezone(TOKYO).strftime("%H:%M"),
+            "time": zones.local(p.seen_at, p.site).strftime("%H:%M"),
             "pupil": p.pupil.name,
             "site": p.site.name,
             "direction": p.direction.value if p.direction else "",
         }
         for p in passages
+        if zones.local(p.seen_at, p.site).date() == zones.today(p.site)
     ]
 
 

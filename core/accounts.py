@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.fields import CharField
 from tortoise.transactions import in_transaction
 
-from core import audit
+from core import audit, zones
 from core.errors import NotFound, UserError
 from core.models import Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.passwords import Passwords
@@ -41,15 +41,17 @@ async def add_site(
     *,
     has_camera: bool | None = None,
     cutoff: time = time(12, 0),
+    timezone: str = zones.DEFAULT_NAME,
     actor: str,
 ) -> Site:
+    """``timezone`` is the site's own (``Settings.timezone`` where a person adds one)."""
     name = clean_name(name, what="site name", what_ja="施設名")
     if not name:
         raise UserError("a site needs a name")
     camera = kind is SiteKind.SCHOOL if has_camera is None else has_camera
     async with in_transaction():
         try:
-            site = await Site.create(name=name, kind=kind, has_camera=camera, cutoff=cutoff)
+            site = await Site.create(name=name, kind=kind, has_camera=camera, cutoff=cutoff, timezone=timezone)
         except IntegrityError:
             raise UserError(f"there is already a site named {name}") from None
         await audit.record(actor, "site.add", target=f"site:{site.id}", details={"kind": kind})

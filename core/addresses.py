@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import sealing
+from core import actors, audit
+from core.blind_indexes import address_purpose, index
 from core.channels import spec
 from core.errors import UserError
 from core.models import AddressStatus, Channel, ContactAddress
@@ -32,7 +33,7 @@ class AddressAlreadyRegistered(UserError):
 
 
 def address_index(channel: Channel, value: str) -> str:
-    return sealing.installed().blind_index(f"address:{channel.value}", value)
+    return index(address_purpose(channel), value)
 
 
 async def counted_addresses(guardian_id: int) -> list[ContactAddress]:
@@ -95,3 +96,28 @@ async def _is_duplicate(address: ContactAddress) -> bool:
     if address.pk is not None:
         query = query.exclude(id=address.pk)
     return await query.exists()
+
+
+async def remove_addresses(addresses: list[ContactAddress], *, via: str) -> None:
+    """Delete addresses at their guardians' request, each audited as the address it was, all or none.
+
+    ``via`` names where they asked ("portal", "line", "telegram"), as preference changes do.
+    """
+    async with in_transaction():
+        for address in addresses:
+            await audit.record(
+                actors.guardian(address.guardian_id),
+                "address.remove",
+                target=f"address:{address.id}",
+                details={"channel": address.channel.value, "via": via},
+            )
+            await address.delete()
+
+
+async def remove_own_address(guardian_id: int, address_id: int, *, via: str) -> bool:
+    """Remove one of the guardian's own addresses; False when they have none with that id."""
+    address = await ContactAddress.get_or_none(id=address_id, guardian_id=guardian_id)
+    if address is None:
+        return False
+    await remove_addresses([address], via=via)
+    return True

@@ -12,8 +12,9 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -192,7 +193,7 @@ class Settings(BaseSettings):
         "",
         description="path of the keyring file, or the keyring's JSON itself",
     )
-    timezone: str = "Asia/Tokyo"
+    timezone: str = Field("Asia/Tokyo", description="the zone of new sites and of times that belong to no site")
     accounts: AccountSettings = AccountSettings()
     delivery: DeliverySettings = DeliverySettings()
     photos: PhotoSettings = PhotoSettings()
@@ -206,6 +207,15 @@ class Settings(BaseSettings):
     imap: ImapSettings = ImapSettings()
     metrics: MetricsSettings = MetricsSettings()
     logging: LoggingSettings = LoggingSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
 
     @model_validator(mode="after")
     def _embedded_defaults(self) -> Settings:

@@ -8,15 +8,15 @@ marks are compare-and-set updates, so several workers checking at once report a 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
+from core import zones
 from core.accounts import gate_key_hash
 from core.config import GateHealthSettings, Settings
 from core.db import first_with_related
 from core.models import Gate, Site
-from core.passages import notify_site_staff
+from core.staff_notices import notify_site_staff
 from core.wire import Heartbeat
 
 
@@ -47,7 +47,7 @@ async def record_heartbeat(gate: Gate, heartbeat: Heartbeat, *, now: datetime | 
 
 
 def in_school_hours(moment: datetime, site: Site, hours: GateHealthSettings) -> bool:
-    local = moment.astimezone(ZoneInfo(site.timezone))
+    local = zones.local(moment, site)
     return local.isoweekday() in hours.school_days and hours.school_hours_start <= local.time() < hours.school_hours_end
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from core import audit, metrics, sealing, throttle
+from core import actors, audit, blind_indexes, metrics, throttle
+from core.blind_indexes import Purpose
 from core.errors import UserError
 from core.identifiers import compact_code
 from core.models import Guardian, StaffAccount
@@ -104,7 +105,7 @@ async def _wait(keys: _LoginKeys) -> timedelta:
 
 
 def _device_mac(kind: AccountKind, login_id: str, nonce: str) -> str:
-    return sealing.installed().blind_index("login-device", f"{kind.value}:{login_id}:{nonce}")[:32]
+    return blind_indexes.index(Purpose.LOGIN_DEVICE, f"{kind.value}:{login_id}:{nonce}")[:32]
 
 
 def new_device_cookie(kind: AccountKind, login_id: str) -> str:
@@ -162,13 +163,15 @@ async def authenticate(
         await throttle.record_failure(keys.account, ACCOUNT_POLICY)
         # Written for unknown IDs too (without what was typed): the same work either way.
         await audit.record(
-            f"{kind.value}:{login if account else '?'}", "login.failed", target=_target(account) if account else None
+            actors.login_attempt(kind.value, login if account else None),
+            "login.failed",
+            target=_target(account) if account else None,
         )
         return LoginResult(LoginOutcome.REFUSED)
     # Only the place that succeeded starts afresh: the account's own count keeps slowing guessers.
     await throttle.reset(keys.own)
-    if kind is AccountKind.STAFF:
-        await audit.record(f"staff:{login}", "login", target=_target(account))
+    if isinstance(account, StaffAccount):  # (AccountKind.STAFF)
+        await audit.record(actors.staff(account), "login", target=_target(account))
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = await asyncio.to_thread(passwords.hash, password)
         await account.save(update_fields=["password_hash"])
@@ -221,7 +224,7 @@ async def change_password(account: Account, current: str, new: str, confirm: str
     account.password_changed_at = datetime.now(UTC)
     await account.save(update_fields=["password_hash", "must_change_password", "password_changed_at"])
     await _end_sessions(account)
-    await audit.record(_target(account), "password.change", target=_target(account))
+    await audit.record(actors.account(account), "password.change", target=_target(account))
 
 
 async def _end_sessions(account: Account) -> None:

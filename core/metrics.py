@@ -318,14 +318,11 @@ def _families(snap: Snapshot) -> Iterator[Metric]:
     yield from (depth, oldest, heartbeat, spool, hours, progress, fanning)
 
 
-_UNSENT = ("queued", "sending")
-
-
 async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
     """A few grouped queries over the unsent part of the outbox (an index covers it) and the
     gates; nothing scans the history of sent deliveries."""
     from core.gate_health import in_school_hours
-    from core.models import Broadcast, BroadcastStatus, Delivery, Gate
+    from core.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Gate
 
     client = Delivery._meta.db
     snap = Snapshot()
@@ -355,7 +352,7 @@ async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
     snap.fanning_out = sorted(cast(list[int], confirmed))
     sending = cast(
         list[int],
-        await Delivery.filter(status__in=_UNSENT, broadcast_id__isnull=False)
+        await Delivery.filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING], broadcast_id__isnull=False)
         .distinct()
         .values_list("broadcast_id", flat=True),
     )

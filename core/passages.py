@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import metrics, sealing
+from core import metrics, zones
+from core.blind_indexes import tag_index
 from core.config import Settings
 from core.db import connection, insert_rows, placeholder
-from core.delivery.outbox import Priority, Recipient, enqueue, enqueue_to_guardians
+from core.delivery.outbox import Priority, Recipient, enqueue_to_guardians
 from core.delivery.wakeup import notices_queued
 from core.identifiers import compact_code, new_token
 from core.models import (
@@ -36,11 +36,10 @@ from core.models import (
     Pupil,
     Site,
     SiteKind,
-    StaffAddress,
-    StaffRole,
     TagStatus,
 )
 from core.preferences import holds_passage_notice
+from core.staff_notices import notify_site_staff
 from core.wire import PassageEvent
 
 JPEG_START = b"\xff\xd8\xff"
@@ -59,10 +58,6 @@ class Recorded:
 def is_jpeg(data: bytes) -> bool:
     """A JPEG starts with SOI and a marker, and ends with EOI (cameras may pad after it)."""
     return data.startswith(JPEG_START) and JPEG_END in data[-64:]
-
-
-def tag_index(number: str) -> str:
-    return sealing.installed().blind_index("tag", compact_code(number))
 
 
 def given_name(full_name: str) -> str:
@@ -133,7 +128,7 @@ async def _record(
     elif passage.outcome in _STAFF_EVENT:
         await notify_site_staff(
             site,
-            fact=f"tag-read:{site.id}:{index[:32]}:{_local(seen_at, site).date()}",
+            fact=f"tag-read:{site.id}:{index[:32]}:{zones.local(seen_at, site).date()}",
             event=_STAFF_EVENT[passage.outcome],
             gate=gate,
             at=seen_at,
@@ -146,7 +141,7 @@ async def _direction(
 ) -> tuple[Direction, PassageOutcome]:
     """Repeat within the window, else 通過 at a hall, else alternate over the local day."""
     window = timedelta(minutes=settings.passages.repeat_minutes)
-    day_start = datetime.combine(_local(seen_at, site).date(), time(0), ZoneInfo(site.timezone))
+    day_start, _ = zones.day_bounds(zones.local(seen_at, site).date(), zones.of(site))
     earlier = await _counted_passages(
         pupil_id, site.id, min(day_start.astimezone(UTC), seen_at - window), seen_at + window
     )
@@ -201,11 +196,7 @@ async def _counted_passages(
 def _first_direction(site: Site, seen_at: datetime) -> Direction:
     if site.kind is SiteKind.HALL:
         return Direction.PASSAGE
-    return Direction.DEPARTURE if _local(seen_at, site).time() >= site.cutoff else Direction.ARRIVAL
-
-
-def _local(moment: datetime, site: Site) -> datetime:
-    return moment.astimezone(ZoneInfo(site.timezone))
+    return Direction.DEPARTURE if zones.local(seen_at, site).time() >= site.cutoff else Direction.ARRIVAL
 
 
 async def _store_photo(passage: Passage, jpeg: bytes, settings: Settings) -> str:
@@ -298,9 +289,10 @@ async def _notify_guardians(
         "site": site.name,
         "direction": passage.direction.value,  # type: ignore[union-attr]
         "seen_at": passage.seen_at.isoformat(),
+        "zone": site.timezone,  # the time in the notice is the site's local time
         "photo_token": photo_token,
     }
-    timezone = ZoneInfo(site.timezone)
+    timezone = zones.of(site)
     await enqueue_to_guardians(
         kind=NoticeKind.PASSAGE,
         fact=f"passage:{passage.id}",
@@ -311,26 +303,3 @@ async def _notify_guardians(
         # A notice arriving an hour after the pass would mislead more than it helps.
         expires_at=passage.seen_at + timedelta(minutes=settings.delivery.passage_expiry_minutes),
     )
-
-
-async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at: datetime) -> int:
-    """Queue a staff notice to every verified address of the site's staff; returns how many."""
-    addresses = await StaffAddress.filter(
-        verified_at__isnull=False,
-        staff__role=StaffRole.STAFF,
-        staff__disabled_at__isnull=True,
-        staff__sites__id=site.id,
-    ).distinct()
-    queued = 0
-    for address in addresses:
-        queued += (
-            await enqueue(
-                kind=NoticeKind.STAFF,
-                fact=fact,
-                staff_address=address,
-                priority=Priority.LOW,
-                payload={"event": event, "site": site.name, "gate": gate.name, "at": at.isoformat()},
-            )
-            is not None
-        )
-    return queued

@@ -16,6 +16,7 @@ import hmac
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.blind_indexes import Purpose
 from core.config import AccountSettings
 from core.identifiers import compact_code, new_one_time_password
 from core.sealing import Sealer
@@ -58,4 +59,4 @@ class Passwords:
         return stored.startswith(ONE_TIME_PREFIX)
 
     def _one_time_form(self, password: str) -> str:
-        return ONE_TIME_PREFIX + self._sealer.blind_index("one-time-password", compact_code(password))
+        return ONE_TIME_PREFIX + self._sealer.blind_index(Purpose.ONE_TIME_PASSWORD, compact_code(password))

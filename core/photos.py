@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core import audit
+from core import actors, audit
 from core.channels import CHANNELS, label
 from core.models import Guardian, Passage, Photo, PhotoView, StaffAccount, StaffRole
 
@@ -22,7 +22,10 @@ class Viewer:
 
     @property
     def actor(self) -> str:
-        return f"guardian:{self.guardian.id}" if self.guardian else f"staff:{self.staff.login_id}"
+        if self.guardian:
+            return actors.guardian(self.guardian)
+        assert self.staff is not None  # a viewer is a guardian or a staff member
+        return actors.staff(self.staff)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ async def _may_see(passage: Passage, viewer: Viewer) -> bool:
     if viewer.guardian is not None:
         return passage.pupil_id is not None and await viewer.guardian.pupils.filter(id=passage.pupil_id).exists()
     staff = viewer.staff
+    assert staff is not None  # a viewer is a guardian or a staff member
     return staff.role is StaffRole.STAFF and await staff.sites.filter(id=passage.site_id).exists()
 
 

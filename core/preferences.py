@@ -12,10 +12,10 @@ from datetime import datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from core import audit
+from core import actors, audit
 from core.errors import UserError
 from core.models import Guardian, Language
-from core.tokyo import TOKYO
+from core.zones import DEFAULT
 
 
 def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
@@ -39,7 +39,7 @@ class PassagePreferences(Protocol):
     def quiet_end(self) -> time | None: ...
 
 
-def holds_passage_notice(guardian: PassagePreferences, moment: datetime, timezone: ZoneInfo = TOKYO) -> bool:
+def holds_passage_notice(guardian: PassagePreferences, moment: datetime, timezone: ZoneInfo = DEFAULT) -> bool:
     """True when a passage notice for ``guardian`` should not be sent at ``moment``."""
     local = moment.astimezone(timezone).time()
     return guardian.passages_paused or in_quiet_hours(local, guardian.quiet_start, guardian.quiet_end)
@@ -69,7 +69,7 @@ async def update_preferences(
     guardian.quiet_start, guardian.quiet_end = start, end
     await guardian.save(update_fields=["passages_paused", "quiet_start", "quiet_end", "language"])
     await audit.record(
-        f"guardian:{guardian.id}",
+        actors.guardian(guardian),
         "preferences.change",
         target=f"guardian:{guardian.id}",
         details={"paused": paused, "quiet": bool(start), "language": guardian.language.value},
@@ -94,7 +94,7 @@ async def _set_choice(guardian: Guardian, field: str, value: bool, *, via: str) 
     setattr(guardian, field, value)
     await guardian.save(update_fields=[field])
     await audit.record(
-        f"guardian:{guardian.id}",
+        actors.guardian(guardian),
         f"preferences.{field}",
         target=f"guardian:{guardian.id}",
         details={field: value, "via": via},

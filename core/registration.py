@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from tortoise.transactions import in_transaction
 
-from core import sealing, throttle
+from core import throttle
 from core.addresses import (
     AddressAlreadyRegistered,
     AddressLimitReached,
@@ -24,6 +24,7 @@ from core.addresses import (
     claim_slot,
     counted_addresses,
 )
+from core.blind_indexes import Purpose, code_index
 from core.config import Settings
 from core.delivery.outbox import Priority, enqueue
 from core.identifiers import compact_code, find_registration_code, new_registration_code
@@ -53,7 +54,7 @@ class Result:
 
 
 def verification_code_index(code: str) -> str:
-    return sealing.installed().blind_index("verification-code", compact_code(code))
+    return code_index(Purpose.VERIFICATION_CODE, code)
 
 
 async def issue_link_code(guardian_id: int) -> str:

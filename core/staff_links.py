@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from core import audit, sealing, throttle
+from core import actors, audit, throttle
 from core.addresses import address_index
-from core.identifiers import compact_code, new_one_time_password
+from core.blind_indexes import Purpose, code_index
+from core.identifiers import new_one_time_password
 from core.models import Channel, StaffAccount, StaffAddress, StaffLinkCode
 from core.registration import GUESSING
 
@@ -21,7 +22,7 @@ LINK_CODE_LIFETIME = timedelta(minutes=15)
 
 
 def link_code_index(code: str) -> str:
-    return sealing.installed().blind_index("staff-link-code", compact_code(code))
+    return code_index(Purpose.STAFF_LINK_CODE, code)
 
 
 async def issue_staff_link_code(staff_id: int, *, now: datetime | None = None) -> str:
@@ -59,7 +60,10 @@ async def link_chat(code: str, channel: Channel, value: str) -> StaffAccount | N
                 staff=staff, channel=channel, value=value, value_index=index, verified_at=datetime.now(UTC)
             )
             await audit.record(
-                f"staff:{staff.id}", "staff.chat_linked", target=f"staff:{staff.id}", details={"channel": channel.value}
+                actors.staff(staff, channel),
+                "staff.chat_linked",
+                target=f"staff:{staff.id}",
+                details={"channel": channel.value},
             )
     if staff is None:
         await throttle.record_failure(sender, GUESSING)

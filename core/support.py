@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import audit, login, sealing
+from core import audit, login
+from core.blind_indexes import name_index, tag_index
 from core.errors import NotFound, UserError
 from core.identifiers import compact_code
 from core.models import Delivery, DeliveryStatus, Guardian, Pupil, Tag, TagStatus
@@ -38,11 +39,10 @@ async def find_guardians(
     class_name: str = "",
 ) -> list[Guardian]:
     """Guardians by login ID, by the exact name of a guardian or pupil, or by school/grade/class."""
-    sealer = sealing.installed()
     if login_id.strip():
         return await Guardian.filter(login_id=compact_code(login_id))
     if name.strip():
-        index = sealer.blind_index("name", name)
+        index = name_index(name)
         found = await Guardian.filter(name_index=index).limit(RESULT_LIMIT)
         found += await Guardian.filter(pupils__name_index=index).distinct().limit(RESULT_LIMIT)
         return list({g.id: g for g in found}.values())
@@ -86,7 +86,7 @@ async def replace_tag(pupil: Pupil, new_number: str, *, actor: str, reason: str)
     number = compact_code(new_number)
     if not number:
         raise UserError("新しいタグ番号を入力してください。 Enter the new tag number.")
-    index = sealing.installed().blind_index("tag", number)  # as core.roster indexes tag numbers
+    index = tag_index(number)
     async with in_transaction():
         lost = await Tag.filter(pupil=pupil, status=TagStatus.ACTIVE).update(
             status=TagStatus.LOST, status_changed_at=datetime.now(UTC)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import sealing
+from core.blind_indexes import Purpose, index
 from core.models import ThrottleState
 
 
@@ -35,7 +35,7 @@ class ThrottlePolicy:
 
 
 def _stored_key(key: str) -> str:
-    return sealing.installed().blind_index("throttle", key)
+    return index(Purpose.THROTTLE, key)
 
 
 def _remaining(state: ThrottleState | None, now: datetime) -> timedelta:

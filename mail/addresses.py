@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from core import sealing
+from core.blind_indexes import Purpose, index
 
 _TAG_LENGTH = 10
 
 
 @lru_cache(maxsize=256)  # a delivery's return path and Message-ID are built together
 def _tag(delivery_id: int) -> str:
-    return sealing.installed().blind_index("mail-delivery", str(delivery_id))[:_TAG_LENGTH]
+    return index(Purpose.MAIL_DELIVERY, str(delivery_id))[:_TAG_LENGTH]
 
 
 def return_path(delivery_id: int, bounce_domain: str) -> str:

@@ -1,7 +1,8 @@
 """What happens to each incoming mail: bounces are recorded, staff alerts become drafts, and
 guardians' mail registers or confirms addresses. Automatic mail and our own are never acted on.
 
-``Inbox.handle`` runs inside the poller's transaction for the message (see mail.imap_poller).
+``Inbox.handle`` runs inside the poller's transaction for the message (see mail.imap_poller); the
+answers it queues are sent by the delivery worker, as every other mail.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import logging
 
 from core.config import Settings
+from core.delivery import wakeup
 from mail.bounces import handle_bounce, is_bounce
 from mail.inbound import parse_mail
 from mail.registration import handle_guardian_mail
-from mail.replies import is_our_own, send_pending
+from mail.replies import is_our_own
 from mail.staff_alerts import handle_staff_alert, is_staff_alert
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ class Inbox:
         elif is_our_own(mail, self._settings):
             log.info("mail %s is our own: ignored", mail.message_id)
         elif mail.automatic:
-            log.info("automatic mail %s from %s: ignored", mail.message_id, mail.sender)
+            log.info("automatic mail %s: ignored", mail.message_id)  # no sender: an address
         elif not mail.sender:
             log.info("mail %s has no readable sender: ignored", mail.message_id)
         elif is_staff_alert(mail, self._settings):
@@ -37,5 +39,7 @@ class Inbox:
         else:
             await handle_guardian_mail(mail, self._settings)
 
-    async def send_answers(self) -> None:
-        await send_pending(self._settings)
+    async def answers_queued(self) -> None:
+        """After a batch of mail is committed: its answers are in the outbox, so this process's
+        delivery worker sends them now (a worker elsewhere finds them at its next poll)."""
+        wakeup.notices_queued()

@@ -5,7 +5,7 @@ a 5xx reply is permanent (and, for the recipient, counts toward the address fail
 error that is not a clean refusal the connection is dropped, so a poisoned session cannot spoil
 the messages after it.
 
-Every mail we send goes through ``transfer`` (notices here, answers in ``mail.replies``). It
+Every mail we send (notices and answers to incoming mail alike) goes through ``transfer``. It
 writes the envelope with ``execute_command`` rather than ``sendmail``: sendmail parses each
 address four times with ``email.utils`` (a quarter of the CPU of a send), while our addresses
 are checked when registered and, here, once for what could break the command line.
@@ -73,6 +73,7 @@ class SmtpTransport:
             from_address=self._settings.from_address,
             message_id=mid,
             date=datetime.now(UTC),
+            in_reply_to=message.in_reply_to,
         )
         client = await self._idle.get()
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from core import broadcasts
+from core import actors, broadcasts
 from core.addresses import address_index
 from core.config import Settings
 from core.errors import UserError
@@ -31,7 +31,7 @@ _CATEGORY_WORDS = (
 
 def is_staff_alert(mail: InboundMail, settings: Settings) -> bool:
     alerts = settings.imap.alerts_address
-    return bool(alerts) and alerts.lower() in mail.recipients
+    return bool(alerts and alerts.lower() in mail.recipients)
 
 
 async def handle_staff_alert(mail: InboundMail, settings: Settings) -> None:
@@ -51,7 +51,7 @@ async def handle_staff_alert(mail: InboundMail, settings: Settings) -> None:
             title=title[: broadcasts.TITLE_LIMIT],
             body=body[: broadcasts.BODY_LIMIT],
             ack_requested=False,
-            actor=f"staff:{staff.id}:mail",
+            actor=actors.staff(staff, Channel.EMAIL),
         )
     except UserError as refused:
         log.info("alert mail %s from staff %s refused: %s", mail.message_id, staff.id, refused)

@@ -13,6 +13,7 @@ from core.config import Settings
 from core.delivery.transport import Transport
 from core.delivery.worker import DeliveryWorker
 from core.models import Channel
+from core.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +45,10 @@ async def run_delivery(settings: Settings, stop: asyncio.Event) -> None:
     finally:
         for transport in transports.values():
             await transport.close()
+
+
+async def run_scheduler(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the periodic domain work (fan-out, escalation, silent gates, expiry) until ``stop``.
+
+    It runs wherever a delivery worker runs: each job is safe with several at once (core.scheduler)."""
+    await Scheduler(settings).run(stop)

@@ -17,6 +17,6 @@ async def run_inbound(settings: Settings, stop: asyncio.Event) -> None:
     if not settings.imap.host:
         return
     inbox = Inbox(settings)
-    poller = ImapPoller(settings.imap, inbox.handle, after_batch=inbox.send_answers)
+    poller = ImapPoller(settings.imap, inbox.handle, after_batch=inbox.answers_queued)
     log.info("reading mail from %s:%s", settings.imap.host, settings.imap.port)
     await poller.run(stop)

@@ -9,20 +9,27 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 
-from core import channels
-from core.tokyo import TOKYO
+from core import channels, zones
 from portal.language import bilingual, language_of, message
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
-def tokyo(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.astimezone(TOKYO).strftime(fmt) if value else ""
+@pass_context
+def when(
+    context: Context, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", *, site: zones.Zoned | None = None
+) -> str:
+    """A moment as people read it: in ``site``'s zone when it happened at a site, else in the configured one."""
+    if not value:
+        return ""
+    zone = zones.of(site) if site is not None else zones.zone(context["request"].app.state.settings.timezone)
+    return value.astimezone(zone).strftime(fmt)
 
 
-templates.env.filters["tokyo"] = tokyo
+templates.env.filters["when"] = when
 templates.env.globals["t"] = bilingual
 templates.env.filters["message"] = message
 templates.env.filters["channel_label"] = channels.label

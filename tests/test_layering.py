@@ -48,3 +48,27 @@ def test_the_wheel_holds_every_package_and_nothing_else() -> None:
     ]
     shipped = find_namespace_packages(str(REPO), exclude=found["exclude"])
     assert {name.split(".")[0] for name in shipped} == set(PACKAGES)
+
+
+# What core/delivery must not know: the domain that queues notices (the scheduler runs its periodic work).
+DOMAIN = ("core.broadcasts", "core.gate_health", "core.passages", "core.staff_notices", "core.scheduler")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_the_delivery_engine_imports_no_domain_module() -> None:
+    wrong = {
+        str(path.relative_to(REPO)): sorted(
+            name for name in _imported_modules(path) if any(name == d or name.startswith(f"{d}.") for d in DOMAIN)
+        )
+        for path in (REPO / "core" / "delivery").rglob("*.py")
+    }
+    assert {file: names for file, names in wrong.items() if names} == {}

@@ -25,6 +25,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from bot.replies import chat_text
 from bot.telegram.adapter import TELEGRAM_AWAY, telegram_bot
 from core.config import TelegramSettings
+from core.delivery.pacing import SpacedLimiter
 from core.delivery.reasons import in_our_words
 from core.delivery.render import RenderedNotice
 from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
@@ -32,31 +33,6 @@ from core.models import Channel
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
-
-
-class SpacedLimiter:
-    """At least ``1/rate`` seconds between the starts of any two calls, never catching up.
-
-    Evenly spaced slots reserved in advance (the worker's pacing) burst after the event loop
-    stalls: every slot that passed meanwhile fires at once. Telegram counts calls a second as
-    they arrive, so calls here are spaced by when they really start.
-    """
-
-    MARGIN = 1.05  # 5% under the limit, so jitter on the way cannot push a second over it
-
-    def __init__(self, rate: float) -> None:
-        self._interval = self.MARGIN / rate if rate > 0 else 0.0
-        self._last = -float("inf")
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        if not self._interval:
-            return
-        async with self._lock:
-            wait = self._last + self._interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._last = time.monotonic()
 
 
 class ChatPacer:
@@ -85,7 +61,7 @@ class TelegramTransport:
     def __init__(self, settings: TelegramSettings, bot: Bot | None = None) -> None:
         self._bot = bot or telegram_bot(settings)
         self.concurrency = settings.concurrency
-        self.rate_per_second = 0.0  # paced here instead: see SpacedLimiter
+        self.rate_per_second = 0.0  # paced here instead, after the per-chat pacer (core.delivery.pacing)
         self._window = SpacedLimiter(settings.rate_per_second)
         self._pacer = ChatPacer(settings.per_chat_per_second)
 

@@ -116,6 +116,9 @@ class NoticeComposer:
             if row.kind is NoticeKind.REPLY:
                 composed.append((row, _reply(row)))
                 continue
+            if row.kind is NoticeKind.MAIL_ANSWER:
+                composed.append((row, _mail_answer(row)))
+                continue
             address = addresses.get(row.address_id) if row.address_id else None
             staff_address = staff_addresses.get(row.staff_address_id) if row.staff_address_id else None
             if address is None and staff_address is None:
@@ -242,6 +245,19 @@ def _reply(row: Delivery) -> Outgoing:
     )
     return Outgoing(
         delivery_id=row.id, idempotency_key=row.idempotency_key, kind=row.kind, address=payload["chat"], notice=notice
+    )
+
+
+def _mail_answer(row: Delivery) -> Outgoing:
+    """A queued answer to an incoming mail (core.delivery.outbox.enqueue_mail_answer): all in the payload."""
+    payload = json.loads(row.payload or "{}")
+    return Outgoing(
+        delivery_id=row.id,
+        idempotency_key=row.idempotency_key,
+        kind=row.kind,
+        address=payload["to"],
+        notice=RenderedNotice(subject=payload["subject"], text=payload["text"], html=None),
+        in_reply_to=payload.get("in_reply_to"),
     )
 
 

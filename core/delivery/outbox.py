@@ -10,7 +10,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import IntEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -18,15 +17,9 @@ from tortoise.transactions import in_transaction
 
 from core.db import insert_rows
 from core.identifiers import new_token
-from core.models import Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
+from core.models import Channel, ContactAddress, Delivery, NoticeKind, Priority, StaffAddress
 
 REPLY_KEEP = timedelta(hours=12)  # an answer later than this is no answer any more
-
-
-class Priority(IntEnum):
-    URGENT = 0  # passage notices, verification, suspicious-person and disaster broadcasts
-    NORMAL = 1  # other broadcasts
-    LOW = 2  # staff notices
 
 
 @dataclass(frozen=True)
@@ -137,4 +130,24 @@ async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequenc
         next_attempt_at=now,
         expires_at=now + REPLY_KEEP,
         payload=json.dumps({"chat": chat, "text": text, "buttons": [list(b) for b in buttons]}, ensure_ascii=False),
+    )
+
+
+async def enqueue_mail_answer(*, to: str, subject: str, text: str, in_reply_to: str | None) -> Delivery:
+    """Queue an answer to an incoming mail, sent by the mail transport on the one retry schedule.
+
+    The sender of a mail need not be a registered address (a wrong code, an unknown sender): as
+    with a bot's reply, the address and the text travel in the sealed payload only.
+    """
+    now = datetime.now(UTC)
+    return await Delivery.create(
+        idempotency_key=f"mail-answer:{new_token()}",
+        kind=NoticeKind.MAIL_ANSWER,
+        channel=Channel.EMAIL,
+        priority=int(Priority.URGENT),  # a person waits for it, as for a bot's reply
+        next_attempt_at=now,
+        expires_at=now + REPLY_KEEP,
+        payload=json.dumps(
+            {"to": to, "subject": subject, "text": text, "in_reply_to": in_reply_to}, ensure_ascii=False
+        ),
     )

@@ -13,12 +13,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, Template, TemplateNotFound, select_autoescape
+from jinja2 import Environment, Template, TemplateNotFound, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from core import zones
 from core.channels import spec
 from core.models import Channel, Language, NoticeKind
 from core.templating import environment
-from core.tokyo import TOKYO
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,20 @@ def _environment() -> Environment:
     return env
 
 
-def clock(value: str | datetime) -> str:
-    """``HH:MM`` in Asia/Tokyo."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(TOKYO).strftime("%H:%M")
+@pass_context
+def clock(context: Context, value: str | datetime) -> str:
+    """``HH:MM`` in the notice's ``zone`` (its site's)."""
+    return _in_zone_of(context, value).strftime("%H:%M")
 
 
-def day(value: str | datetime) -> str:
-    """``11月25日`` in Asia/Tokyo."""
-    moment = (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(TOKYO)
+@pass_context
+def day(context: Context, value: str | datetime) -> str:
+    """``11月25日`` in the notice's ``zone`` (its site's)."""
+    moment = _in_zone_of(context, value)
     return f"{moment.month}月{moment.day}日"
+
+
+def _in_zone_of(context: Context, value: str | datetime) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    name = context.get("zone")
+    return moment.astimezone(zones.zone(name) if name else zones.DEFAULT)

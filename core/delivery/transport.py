@@ -30,6 +30,7 @@ class Outgoing:
     notice: RenderedNotice
     photo: bytes | None = None  # JPEG, only for a chat whose guardian opted in
     photo_link: PhotoLink | None = None  # instead of ``photo`` on LINE
+    in_reply_to: str | None = None  # a mail answer: the Message-ID of the mail it answers
 
 
 @dataclass(frozen=True)

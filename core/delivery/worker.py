@@ -3,8 +3,9 @@
 It claims due rows in batches (most urgent first), composes them, hands them to each channel's
 consumers (as many as the transport's concurrency, paced by its rate), and records outcomes in
 batches. Identical broadcast messages go to a multicast transport (LINE) in groups. Alongside, it
-keeps the queue honest: stale leases released, overdue notices expired, confirmed broadcasts
-fanned out, unacknowledged ones escalated. A crash loses nothing: rows stay in the outbox.
+keeps its own leases honest: renewed while held, and stale ones (a stopped worker's) released.
+The domain's periodic work (fan-out, escalation, expiry) is core.scheduler's. A crash loses
+nothing: rows stay in the outbox.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
-from core import broadcasts, gate_health
 from core.config import Settings
 from core.delivery import wakeup
-from core.delivery.claims import claim_batch, expire_overdue, release_stale_leases, renew_leases
+from core.delivery.claims import claim_batch, release_stale_leases, renew_leases
 from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
+from core.delivery.pacing import SpacedLimiter
 from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
 from core.models import Channel, Delivery, NoticeKind
 from core.rounds import Rounds
@@ -29,7 +30,6 @@ from core.rounds import Rounds
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 1.0
-ESCALATION_SECONDS = 30.0
 # Outcomes are written every FLUSH_SECONDS (or at batch_size): what a killed worker had sent but
 # not recorded is sent again. 0.1 s re-sent ~80–120 mails of a broadcast at 1,000/s; 0.02 s ~20, for
 # the same throughput and 3–4 % more CPU per mail (bench/broadcast_email.py, 12,500 mails, twice each).
@@ -40,23 +40,6 @@ EXIT_FLUSH_SECONDS = 10.0
 NOT_COMPOSED = TemporaryFailure("claimed, then not composed: the database was unavailable", retry_after=0)
 
 _Item = list[tuple[Delivery, Outgoing | Undeliverable | Expired]]
-
-
-class RateLimiter:
-    """Paces calls to at most ``rate`` per second (0: unlimited), evenly spaced."""
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
-
-    async def wait(self) -> None:
-        if not self._interval:
-            return
-        now = time.monotonic()
-        slot = max(now, self._next)
-        self._next = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 class DeliveryWorker:
@@ -77,11 +60,10 @@ class DeliveryWorker:
             for channel, transport in self._transports.items()
         }
         self._room = asyncio.Event()  # set when a consumer has drained a queue to half
-        self._limiters = {c: RateLimiter(t.rate_per_second) for c, t in self._transports.items()}
+        self._limiters = {c: SpacedLimiter(t.rate_per_second) for c, t in self._transports.items()}
         self._results: list[tuple[Delivery, Result]] = []
         self._flush_due = asyncio.Event()  # a batch of outcomes is waiting: record it now
         self._flush_lock = asyncio.Lock()
-        self._last_escalation = 0.0
         self._in_flight = 0
         self._held: set[int] = set()  # claimed by this worker, outcome not yet recorded
         self._renewed_at = time.monotonic()
@@ -107,7 +89,7 @@ class DeliveryWorker:
                 name="flush",
             ),
             asyncio.create_task(
-                self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop, Rounds("scheduler", log)),
+                self._every(HOUSEKEEPING_SECONDS, self.housekeeping, stop, Rounds("housekeeping", log)),
                 name="housekeeping",
             ),
         ]
@@ -176,16 +158,18 @@ class DeliveryWorker:
                     return
                 await asyncio.sleep(delay)
 
-    async def drain(self, timeout: float = 60.0) -> None:
-        """Run until nothing is queued or sending on these channels (retries included), or
-        ``timeout`` seconds pass: for scripts, benchmarks and tests."""
+    async def drain(self, timeout: float = 60.0, *, busy: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Run until nothing is queued or sending on these channels (retries included) and
+        ``busy`` (other work that queues notices, such as a fan-out) says False, or ``timeout``
+        seconds pass: for scripts, benchmarks and tests (core.scheduler.drain adds the fan-out)."""
         stop = asyncio.Event()
         runner = asyncio.create_task(self.run(stop))
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
                 await asyncio.sleep(self._delivery.poll_seconds)
-                if await self._idle():
+                # ``busy`` first: work it finishes has queued its notices before the outbox is read
+                if (busy is None or not await busy()) and await self._idle():
                     break
         finally:
             stop.set()
@@ -203,23 +187,14 @@ class DeliveryWorker:
         released = await release_stale_leases(now)
         if released:
             log.warning("queued again %d deliveries left sending by a stopped worker", released)
-        await expire_overdue(now)
-        await broadcasts.continue_fanouts(self._settings)
-        if time.monotonic() - self._last_escalation >= ESCALATION_SECONDS:
-            self._last_escalation = time.monotonic()
-            await broadcasts.escalate_unacknowledged(self._settings, now=now)
-            await gate_health.report_silent_gates(self._settings, now=now)
 
     async def _idle(self) -> bool:
         if self._in_flight:
             return False
         await self.housekeeping()
-        return (
-            not await broadcasts.fanout_pending()
-            and not await Delivery.filter(
-                status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
-            ).exists()
-        )
+        return not await Delivery.filter(
+            status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
+        ).exists()
 
     async def _fill(self) -> tuple[int, bool]:
         """Claim work for channels with room: (how many claimed, some queue was too full)."""
@@ -246,7 +221,7 @@ class DeliveryWorker:
             self._held.update(row.id for row in rows)
             due = [r for r in rows if r.expires_at is None or r.expires_at > now]
             try:
-                composed = await self._composer.compose(due)
+                composed: _Item = [*await self._composer.compose(due)]  # (Expired results join them below)
             except Exception:
                 # claimed but not composed (the database went away between the two): queued
                 # again as soon as outcomes can be written, not when the lease runs out
@@ -301,7 +276,7 @@ class DeliveryWorker:
                 if queue.qsize() <= queue.maxsize // 2:
                     self._room.set()
 
-    async def _send(self, transport: Transport, limiter: RateLimiter, item: _Item) -> list[Result]:
+    async def _send(self, transport: Transport, limiter: SpacedLimiter, item: _Item) -> list[Result]:
         """One outcome per entry of ``item``, in order."""
         messages = [m for _, m in item if isinstance(m, Outgoing)]
         if not messages:

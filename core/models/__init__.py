@@ -15,12 +15,13 @@ from core.models.enums import (
     Language,
     NoticeKind,
     PassageOutcome,
+    Priority,
     SiteKind,
     StaffRole,
     TagStatus,
 )
 from core.models.heartbeats import PartHeartbeat
-from core.models.mailbox import MailboxState, MailReply
+from core.models.mailbox import MailboxState
 from core.models.passages import Passage, Photo, PhotoView
 from core.models.people import Guardian, Pupil, Tag
 from core.models.sessions import PortalSession
@@ -45,13 +46,13 @@ __all__ = [
     "Guardian",
     "Language",
     "MailboxState",
-    "MailReply",
     "NoticeKind",
     "PartHeartbeat",
     "Passage",
     "PassageOutcome",
     "Photo",
     "PhotoView",
+    "Priority",
     "PortalSession",
     "Pupil",
     "Site",

@@ -4,7 +4,7 @@ from tortoise.models import Model
 from core.fields import SealedText
 from core.models.addresses import ContactAddress
 from core.models.broadcasts import Broadcast
-from core.models.enums import Channel, DeliveryStatus, NoticeKind
+from core.models.enums import Channel, DeliveryStatus, NoticeKind, Priority
 from core.models.passages import Passage
 from core.models.people import Guardian
 from core.models.staff import StaffAddress
@@ -17,7 +17,7 @@ class Delivery(Model):
     idempotency_key = fields.CharField(max_length=100, unique=True)
     kind = fields.CharEnumField(NoticeKind, max_length=20)
     channel = fields.CharEnumField(Channel, max_length=10)
-    priority = fields.SmallIntField(default=1)  # lower is claimed first
+    priority = fields.SmallIntField(default=Priority.NORMAL.value)  # lower is claimed first
     address: fields.ForeignKeyNullableRelation[ContactAddress] = fields.ForeignKeyField(
         "core.ContactAddress", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )

@@ -1,6 +1,6 @@
 """The closed vocabularies of the domain, stored as their string values."""
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class SiteKind(StrEnum):
@@ -73,6 +73,7 @@ class NoticeKind(StrEnum):
     STAFF = "staff"
     ADDRESS_INACTIVE = "address_inactive"  # told to the other address when one blocked us
     REPLY = "reply"  # a chat bot's answer that could not go at once (the chat API was away)
+    MAIL_ANSWER = "mail_answer"  # an answer to an incoming mail (mail.replies)
 
 
 class DeliveryStatus(StrEnum):
@@ -81,3 +82,11 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     EXPIRED = "expired"
+
+
+class Priority(IntEnum):
+    """The order deliveries are claimed in: lower first."""
+
+    URGENT = 0  # passage notices, verification, suspicious-person and disaster broadcasts
+    NORMAL = 1  # other broadcasts
+    LOW = 2  # staff notices

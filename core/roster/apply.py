@@ -19,10 +19,11 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core import audit, sealing
+from core import audit, zones
 from core.addresses import address_index
+from core.blind_indexes import Purpose, code_index, index, name_index, tag_index
 from core.db import refresh_statistics
-from core.identifiers import compact_code, new_login_id, new_registration_code
+from core.identifiers import new_login_id, new_registration_code
 from core.models import (
     AddressStatus,
     Channel,
@@ -72,6 +73,7 @@ async def import_roster(
     passwords: Passwords,
     max_addresses: int,
     actor: str,
+    timezone: str = zones.DEFAULT_NAME,
     partial: bool = False,
     progress: Progress | None = None,
     before_commit: Callable[[list[NewGuardian]], object] | None = None,
@@ -93,7 +95,7 @@ async def import_roster(
     if result.problems and not partial:
         return result
     async with in_transaction():
-        writer = _Writer(state, passwords, result, progress or (lambda *_: None))
+        writer = _Writer(state, passwords, result, progress or (lambda *_: None), timezone)
         await writer.write(rows)
         if before_commit is not None:
             before_commit(result.new_guardians)
@@ -108,25 +110,17 @@ async def import_roster(
 
 
 def _pupil_key(row: RosterRow) -> str:
-    return sealing.installed().blind_index("pupil", "\x1f".join(row.pupil_identity))
+    return index(Purpose.PUPIL, "\x1f".join(row.pupil_identity))
 
 
 def guardian_key(guardian_ref: str) -> str:
     """How a family is found again at the next import: the school's reference is personal data
     (often a student number or a family name code), so it is sealed and looked up by this."""
-    return sealing.installed().blind_index("guardian-ref", guardian_ref)
-
-
-def _tag_index(number: str) -> str:
-    return sealing.installed().blind_index("tag", compact_code(number))
-
-
-def _name_index(name: str) -> str:
-    return sealing.installed().blind_index("name", name)
+    return index(Purpose.GUARDIAN_REF, guardian_ref)
 
 
 def registration_code_index(code: str) -> str:
-    return sealing.installed().blind_index("registration-code", compact_code(code))
+    return code_index(Purpose.REGISTRATION_CODE, code)
 
 
 async def _fetch_in(rows: type[_M] | QuerySet[_M], column: str, values: Iterable[Any]) -> list[_M]:
@@ -155,7 +149,7 @@ class _State:
         state.sites = {s.name: s for s in await _fetch_in(Site, "name", {r.school for r in rows})}
         keys = {_pupil_key(r) for r in rows}
         state.pupils = {p.roster_key: p for p in await _fetch_in(Pupil, "roster_key", keys)}
-        numbers = {_tag_index(r.tag) for r in rows if r.tag}
+        numbers = {tag_index(r.tag) for r in rows if r.tag}
         state.tags = {t.number_index: t for t in await _fetch_in(Tag, "number_index", numbers)}
         pupil_ids = [p.id for p in state.pupils.values()]
         for tag in await _fetch_in(Tag.filter(status=TagStatus.ACTIVE), "pupil_id", pupil_ids):
@@ -203,7 +197,7 @@ class _State:
     def _tag_problem(self, row: RosterRow) -> str | None:
         if not row.tag:
             return None
-        tag = self.tags.get(_tag_index(row.tag))
+        tag = self.tags.get(tag_index(row.tag))
         if tag is None:
             return None
         pupil = self.pupils.get(_pupil_key(row))
@@ -215,8 +209,11 @@ class _State:
 
 
 class _Writer:
-    def __init__(self, state: _State, passwords: Passwords, result: ImportResult, progress: Progress) -> None:
+    def __init__(
+        self, state: _State, passwords: Passwords, result: ImportResult, progress: Progress, timezone: str
+    ) -> None:
         self.state = state
+        self.timezone = timezone  # of the schools the roster names first
         self.passwords = passwords
         self.result = result
         self.counts = result.counts
@@ -234,7 +231,7 @@ class _Writer:
 
     async def _write_sites(self, names: set[str]) -> None:
         for name in sorted(names - self.state.sites.keys()):
-            self.state.sites[name] = await Site.create(name=name, kind=SiteKind.SCHOOL)
+            self.state.sites[name] = await Site.create(name=name, kind=SiteKind.SCHOOL, timezone=self.timezone)
             self.counts["sites_created"] += 1
 
     async def _write_pupils(self, pupil_rows: dict[str, RosterRow]) -> None:
@@ -249,9 +246,9 @@ class _Writer:
             }
             pupil = self.state.pupils.get(key)
             if pupil is None:
-                new.append(Pupil(roster_key=key, name_index=_name_index(row.pupil_name), **wanted))
+                new.append(Pupil(roster_key=key, name_index=name_index(row.pupil_name), **wanted))
             elif _update(pupil, wanted):
-                pupil.name_index = _name_index(row.pupil_name)
+                pupil.name_index = name_index(row.pupil_name)
                 await pupil.save()
                 self.counts["pupils_updated"] += 1
             if done % BATCH == 0 or done == len(pupil_rows):
@@ -265,7 +262,7 @@ class _Writer:
         new: list[Tag] = []
         for key, row in pupil_rows.items():
             pupil = self.state.pupils[key]
-            wanted = _tag_index(row.tag) if row.tag else None
+            wanted = tag_index(row.tag) if row.tag else None
             for old in self.state.active_tags.get(pupil.id, []):
                 if old.number_index != wanted:
                     old.status = TagStatus.RETIRED
@@ -298,7 +295,7 @@ class _Writer:
             if guardian is None:
                 new.append(self._new_guardian(key, rows, wanted, login_ids.pop(), codes.pop()))
             elif _update(guardian, wanted):
-                guardian.name_index = _name_index(rows[0].guardian_name)
+                guardian.name_index = name_index(rows[0].guardian_name)
                 await guardian.save()
                 self.counts["guardians_updated"] += 1
             if done % BATCH == 0 or done == len(guardian_rows):
@@ -320,7 +317,7 @@ class _Writer:
             login_id=login_id,
             roster_ref=ref,
             roster_ref_index=key,
-            name_index=_name_index(wanted["name"]),
+            name_index=name_index(wanted["name"]),
             password_hash=stored,
             must_change_password=True,
             registration_code_index=registration_code_index(code),

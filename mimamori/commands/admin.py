@@ -45,9 +45,15 @@ def add_site(ctx: click.Context, name: str, kind: str, camera: bool | None, cuto
         raise UserError(f"--cutoff must be a time such as 12:00, not {cutoff!r}") from None
 
     async def _add() -> None:
-        async with opened(settings_of(ctx)):
+        settings = settings_of(ctx)
+        async with opened(settings):
             site = await accounts.add_site(
-                name, SiteKind(kind), has_camera=camera, cutoff=cutoff_time, actor=cli_actor()
+                name,
+                SiteKind(kind),
+                has_camera=camera,
+                cutoff=cutoff_time,
+                timezone=settings.timezone,
+                actor=cli_actor(),
             )
             click.echo(f"site {site.name} added ({site.kind.value}, id {site.id})")
 
@@ -155,6 +161,7 @@ def import_roster_command(
                 passwords=runtime.passwords,
                 max_addresses=settings.accounts.max_addresses,
                 actor=cli_actor(),
+                timezone=settings.timezone,
                 partial=partial,
                 progress=progress,
                 before_commit=lambda new: write_credentials(credentials_out, new),

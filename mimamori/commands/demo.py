@@ -11,11 +11,10 @@ import unicodedata
 from datetime import UTC, datetime, time
 from pathlib import Path
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import click
 
-from core import accounts, totp
+from core import accounts, totp, zones
 from core.config import Settings, load_settings
 from core.db import upgrade_schema
 from core.models import SiteKind, StaffAccount, StaffRole
@@ -79,13 +78,19 @@ async def _seed(settings: Settings, every: float) -> DemoCity:
     async with opened(settings) as runtime:
         gate_keys: dict[str, str] = {}
         for school in SCHOOLS:
-            await accounts.add_site(school, SiteKind.SCHOOL, cutoff=DEMO_CUTOFF, actor=ACTOR)
+            await accounts.add_site(
+                school, SiteKind.SCHOOL, cutoff=DEMO_CUTOFF, timezone=settings.timezone, actor=ACTOR
+            )
             gate_keys[school] = (await accounts.add_gate(school, "正門", actor=ACTOR))[1]
-        await accounts.add_site(HALL, SiteKind.HALL, actor=ACTOR)
+        await accounts.add_site(HALL, SiteKind.HALL, timezone=settings.timezone, actor=ACTOR)
         gate_keys[HALL] = (await accounts.add_gate(HALL, "入口", actor=ACTOR))[1]
         roster = demo_roster(SCHOOLS, PUPILS)
         result = await import_roster(
-            roster, passwords=runtime.passwords, max_addresses=settings.accounts.max_addresses, actor=ACTOR
+            roster,
+            passwords=runtime.passwords,
+            max_addresses=settings.accounts.max_addresses,
+            actor=ACTOR,
+            timezone=settings.timezone,
         )
         city = plan_walks(roster, SCHOOLS, HALL, gate_keys, every=every)
         guardian = next(g for g in result.new_guardians if g.guardian_ref == city.guardian_ref)
@@ -164,7 +169,7 @@ async def _walk(gate: DemoGate, city: DemoCity, settings: Settings, directory: P
         camera=gate.camera,
         keep_running=True,
     )
-    zone = ZoneInfo(settings.timezone)
+    zone = zones.zone(settings.timezone)
 
     def passed(tag: str, at: datetime) -> None:
         click.echo(f"  {at.astimezone(zone):%H:%M:%S}  {gate.site} {gate.name}  {city.pupils[tag]}")

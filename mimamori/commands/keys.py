@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 
 import click
 
-from core import rotation
+from core import rotation, zones
 from core.channels import line_photos
 from core.config import Settings
 from core.keyring import Keyring, KeyringError
-from core.tokyo import TOKYO
 from mimamori.cli import run, settings_of
 from mimamori.runtime import Runtime, opened
 
@@ -96,10 +95,10 @@ def retire(ctx: click.Context, key_id: str) -> None:
     if still:
         raise KeyringError(f"{still} values are still sealed with {key_id}: run `mimamori keys reseal` first")
     if links_end is not None:
-        shown = links_end.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+        shown = links_end.astimezone(zones.zone(settings.timezone)).strftime("%Y-%m-%d %H:%M")
         raise KeyringError(
-            f"LINE に送った写真のリンクが {shown}（日本時間）まで鍵 {key_id} で開かれます。その後に退役してください。"
-            f" Photo links sent to LINE open with {key_id} until {shown} (Tokyo time): retire it after that."
+            f"LINE に送った写真のリンクが {shown}（{settings.timezone}）まで鍵 {key_id} で開かれます。その後に退役してください。"
+            f" Photo links sent to LINE open with {key_id} until {shown} ({settings.timezone}): retire it after that."
         )
     keyring.retire(key_id)
     keyring.save()

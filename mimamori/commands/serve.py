@@ -14,7 +14,7 @@ from core.event_loop import freeze_startup_objects
 from core.readiness import persist_heartbeats
 from mimamori.bots import ChatBots
 from mimamori.cli import run, settings_of
-from mimamori.delivery import run_delivery
+from mimamori.delivery import run_delivery, run_scheduler
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import PortalServer, stop_on_signals
 from mimamori.listening import check_listening
@@ -75,6 +75,9 @@ async def serve(
             watcher = asyncio.create_task(_exit_when_set(stop, server))
             parts = [
                 asyncio.create_task(supervisor.keep("delivery", lambda: run_delivery(settings, stop)), name="delivery"),
+                asyncio.create_task(
+                    supervisor.keep("scheduler", lambda: run_scheduler(settings, stop)), name="scheduler"
+                ),
                 asyncio.create_task(supervisor.keep("chat bots", lambda: bots.run(stop)), name="bots"),
                 asyncio.create_task(
                     supervisor.keep("mail reader", lambda: run_inbound(settings, stop)), name="inbound"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from core import zones
 from core.delivery.summary import QueueSummary, queue_summary
+from core.models import DeliveryStatus
 from core.readiness import Check, readiness
-from core.tokyo import TOKYO
 from mimamori.cli import run, settings_of
 from mimamori.runtime import opened
 
-STATUSES = ("queued", "sending", "sent", "failed", "expired")
+STATUSES = tuple(DeliveryStatus)
 
 
 @click.command("status")
@@ -36,7 +37,9 @@ def command(ctx: click.Context) -> None:
     for channel in channels:
         click.echo(f"{channel:<10}" + "".join(f"{summary.counts.get((channel, s), 0):>10}" for s in STATUSES))
     if summary.oldest_queued:
-        click.echo(f"oldest queued since {summary.oldest_queued.astimezone(TOKYO):%Y-%m-%d %H:%M:%S}")
+        click.echo(
+            f"oldest queued since {summary.oldest_queued.astimezone(zones.zone(settings.timezone)):%Y-%m-%d %H:%M:%S}"
+        )
     if summary.problems:
         click.echo("\nfailed or expired in the last 24 hours:")
         for p in summary.problems:

@@ -1,4 +1,4 @@
-"""``mimamori worker``: delivery workers alone (start several to scale out)."""
+"""``mimamori worker``: delivery workers alone, each with its scheduler (start several to scale out)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from core.config import Settings
 from core.event_loop import freeze_startup_objects
 from core.readiness import persist_heartbeats
 from mimamori.cli import run, settings_of
-from mimamori.delivery import run_delivery
+from mimamori.delivery import run_delivery, run_scheduler
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import stop_on_signals
 from mimamori.metrics_endpoint import serve_metrics
@@ -39,6 +39,7 @@ async def _work(settings: Settings, *, inbound: bool) -> None:
             supervisor = Supervisor(stop)
             parts = [
                 supervisor.keep("delivery", lambda: run_delivery(settings, stop)),
+                supervisor.keep("scheduler", lambda: run_scheduler(settings, stop)),
                 supervisor.keep("heartbeats", lambda: persist_heartbeats(stop)),
                 supervisor.keep("metrics", lambda: serve_metrics(settings, stop)),
             ]

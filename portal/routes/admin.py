@@ -4,19 +4,18 @@ the audit log."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from core import accounts, audit, login
+from core import accounts, actors, audit, login, zones
 from core.errors import UserError
 from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.registration_notice import render_registration_notices
 from core.roster import import_roster
 from core.sessions import end_all_sessions
-from core.tokyo import TOKYO
 from portal.deps import Admin, PasswordsDep, staff_actor
 from portal.params import (
     AuditAction,
@@ -69,7 +68,13 @@ async def add_site(
 ) -> Response:
     try:
         site_kind = SiteKind.HALL if kind == SiteKind.HALL.value else SiteKind.SCHOOL
-        await accounts.add_site(name, site_kind, cutoff=_time(cutoff), actor=staff_actor(admin))
+        await accounts.add_site(
+            name,
+            site_kind,
+            cutoff=_time(cutoff),
+            timezone=request.app.state.settings.timezone,
+            actor=staff_actor(admin),
+        )
     except UserError as error:
         return await _sites_page(request, 400, error=str(error))
     return RedirectResponse("/admin/sites", status_code=303)
@@ -237,6 +242,7 @@ async def roster_upload(
             passwords=passwords,
             max_addresses=settings.accounts.max_addresses,
             actor=staff_actor(admin),
+            timezone=settings.timezone,
             partial=bool(partial),
         )
     except UserError as error:
@@ -279,12 +285,12 @@ async def audit_log(
     if action.strip():
         query = query.filter(action__startswith=action.strip())
     if actor.strip():
-        query = query.filter(actor=actor.strip())
+        query = query.filter(await actors.matching(actor))
     if target.strip():
         query = query.filter(target=target.strip())
     if day is not None:
-        start = datetime.combine(day, time(0), TOKYO).astimezone(UTC)
-        query = query.filter(at__gte=start, at__lt=start + timedelta(days=1))
+        start, end = zones.day_bounds(day, zones.zone(request.app.state.settings.timezone))
+        query = query.filter(at__gte=start, at__lt=end)
     if before is not None:
         query = query.filter(id__lt=before)
     entries = await query.order_by("-id").limit(AUDIT_PAGE)

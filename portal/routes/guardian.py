@@ -8,8 +8,8 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core import audit, preferences, throttle
-from core.addresses import AddressAlreadyRegistered, AddressLimitReached
+from core import actors, audit, preferences, throttle, zones
+from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.channels import spec
 from core.errors import UserError
@@ -33,7 +33,6 @@ from core.registration import (
     request_verification,
     verify_with_code,
 )
-from core.tokyo import TOKYO
 from portal.deps import CurrentGuardian, PhotoViewer
 from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
 from portal.security import csrf_protect
@@ -60,9 +59,8 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
             passage_id__in=[p.id for p in passages] or [0], expires_at__gt=datetime.now(UTC)
         ).only("id", "passage_id", "token", "expires_at")
     }
-    today = datetime.now(TOKYO).date()
-    todays = [p for p in passages if p.seen_at.astimezone(TOKYO).date() == today]
-    history = [p for p in passages if p.seen_at.astimezone(TOKYO).date() != today]
+    todays = [p for p in passages if zones.local(p.seen_at, p.site).date() == zones.today(p.site)]
+    history = [p for p in passages if p not in todays]
     return page(
         request,
         "guardian/home.html",
@@ -223,7 +221,10 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
         return await _address_page(request, guardian, 400, error="既に登録されています。 Already registered.")
     await throttle.record_failure(sending, VERIFICATION_MAILS)
     await audit.record(
-        f"guardian:{guardian.id}", "address.add", target=f"guardian:{guardian.id}", details={"channel": "email"}
+        actors.guardian(guardian),
+        "address.add",
+        target=f"guardian:{guardian.id}",
+        details={"channel": Channel.EMAIL.value},
     )
     return await _address_page(
         request,
@@ -238,16 +239,14 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
 @router.post("/addresses/chat-code")
 async def chat_code(request: Request, guardian: CurrentGuardian) -> Response:
     code = await issue_link_code(guardian.id)
-    await audit.record(f"guardian:{guardian.id}", "registration_code.issue", target=f"guardian:{guardian.id}")
+    await audit.record(actors.guardian(guardian), "registration_code.issue", target=f"guardian:{guardian.id}")
     return await _address_page(request, guardian, chat_code=code)
 
 
 @router.post("/addresses/{address_id}/remove")
 async def remove_address(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
-    removed = await ContactAddress.filter(id=address_id, guardian_id=guardian.id).delete()
-    if not removed:
+    if not await remove_own_address(guardian.id, address_id, via="portal"):
         raise HTTPException(404)
-    await audit.record(f"guardian:{guardian.id}", "address.remove", target=f"guardian:{guardian.id}")
     return RedirectResponse("/addresses", status_code=303)
 
 

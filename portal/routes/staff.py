@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from core import broadcasts
+from core import broadcasts, zones
 from core.errors import UserError
 from core.models import (
     Broadcast,
     BroadcastCategory,
+    BroadcastStatus,
     Channel,
     Gate,
     Passage,
@@ -22,7 +23,6 @@ from core.models import (
     StaffRole,
 )
 from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
-from core.tokyo import TOKYO
 from portal.deps import AnyStaff, Broadcaster, staff_actor
 from portal.params import BroadcastId, Count, Day, FreeText, Word
 from portal.security import csrf_protect
@@ -127,7 +127,7 @@ async def create_draft(
 @router.get("/broadcasts/{broadcast_id}/preview")
 async def preview(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
     broadcast = await _visible_broadcast(staff, broadcast_id)
-    if broadcast.status.value != "draft":
+    if broadcast.status is not BroadcastStatus.DRAFT:
         return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
     read_quota = getattr(request.app.state, "line_quota", None)  # set by serve when LINE is configured
     quota = await read_quota() if read_quota else None
@@ -215,11 +215,8 @@ async def resend(request: Request, broadcast_id: BroadcastId, staff: Broadcaster
 @router.get("/passages")
 async def passages(request: Request, staff: Broadcaster, day: Day = None, problems: Word = "") -> Response:
     sites = await _own_sites(staff)
-    chosen = day or datetime.now(TOKYO).date()
-    start = datetime(chosen.year, chosen.month, chosen.day, tzinfo=TOKYO).astimezone(UTC)
-    query = Passage.filter(
-        site_id__in=[s.id for s in sites] or [0], seen_at__gte=start, seen_at__lt=start + timedelta(days=1)
-    )
+    chosen = day or datetime.now(zones.zone(request.app.state.settings.timezone)).date()
+    query = Passage.filter(zones.on_local_day(sites, chosen, "seen_at"))
     if problems:
         query = query.filter(
             outcome__in=[PassageOutcome.UNKNOWN_TAG, PassageOutcome.LOST_TAG, PassageOutcome.RETIRED_TAG]

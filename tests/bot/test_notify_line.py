@@ -32,6 +32,7 @@ from core.models import (
     PhotoView,
 )
 from core.photos import views_of
+from core.scheduler import drain
 from tests.bot.conftest import add_chat
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 
@@ -41,7 +42,7 @@ SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)
 async def _deliver(settings) -> None:
     transport = LineTransport(settings.line)
     try:
-        await DeliveryWorker(settings, {Channel.LINE: transport}).drain(timeout=30)
+        await drain(settings, DeliveryWorker(settings, {Channel.LINE: transport}), timeout=30)
     finally:
         await transport.close()
 

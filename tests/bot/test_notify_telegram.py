@@ -28,6 +28,7 @@ from core.models import (
     Photo,
     Pupil,
 )
+from core.scheduler import drain
 from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
 from tests.bot.conftest import add_chat
 from tests.factories import make_guardian, make_pupil, make_site
@@ -38,7 +39,7 @@ SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in To
 async def _deliver(settings) -> None:
     transport = TelegramTransport(settings.telegram)
     try:
-        await DeliveryWorker(settings, {Channel.TELEGRAM: transport}).drain(timeout=30)
+        await drain(settings, DeliveryWorker(settings, {Channel.TELEGRAM: transport}), timeout=30)
     finally:
         await transport.close()
 

@@ -18,6 +18,7 @@ from core.delivery.worker import DeliveryWorker
 from core.models import BroadcastCategory, Channel, ContactAddress, Delivery, DeliveryStatus
 from core.passwords import Passwords
 from core.roster import import_roster
+from core.scheduler import drain
 from mail.smtp import SmtpTransport
 from mimamori.demo_city import demo_roster
 from tests.conftest import REPO
@@ -47,12 +48,12 @@ def mail_settings(settings: Settings, mail_sink: MailSink) -> Settings:
 
 @pytest.fixture
 def deliver(mail_settings: Settings) -> Deliver:
-    """Run a delivery worker until nothing due is left."""
+    """Run a delivery worker (and the scheduler's fan-out) until nothing due is left."""
 
     async def run(timeout: float = 30) -> None:
         transport = SmtpTransport(mail_settings.smtp)
         try:
-            await DeliveryWorker(mail_settings, {Channel.EMAIL: transport}).drain(timeout=timeout)
+            await drain(mail_settings, DeliveryWorker(mail_settings, {Channel.EMAIL: transport}), timeout=timeout)
         finally:
             await transport.close()
 

@@ -14,6 +14,7 @@ from core import broadcasts, db, heartbeat
 from core.delivery.worker import DeliveryWorker
 from core.models import BroadcastCategory, ContactAddress, Delivery, DeliveryStatus
 from core.roster import import_roster
+from core.scheduler import Scheduler
 from mail.smtp import SmtpTransport
 from mimamori.demo_city import demo_roster
 from tests.delivery.conftest import mail_settings  # noqa: F401 - a fixture, used by name
@@ -68,7 +69,7 @@ async def _story(database_url, mail_settings, passwords, mail_sink, database_awa
     stop = asyncio.Event()
     heartbeat.forget()
     with caplog.at_level(logging.INFO, logger="core.delivery.worker"):
-        running = asyncio.create_task(worker.run(stop))
+        running = asyncio.gather(worker.run(stop), Scheduler(sending).run(stop))  # fan-out is the scheduler's
         try:
             await _until(lambda: len(mail_sink.received) >= 20, 30, "sending began")
             await database_away()

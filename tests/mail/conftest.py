@@ -87,12 +87,24 @@ async def start_poller() -> AsyncIterator[Callable[[ImapPoller], Awaitable[Runni
 
 
 @pytest.fixture
-async def inbox(inbound_settings: Settings, start_poller) -> RunningPoller:
-    """The mailbox being read as ``mimamori serve`` reads it: every handler, answers sent."""
+async def inbox(inbound_settings: Settings, start_poller) -> AsyncIterator[RunningPoller]:
+    """The mailbox being read as ``mimamori serve`` reads it: every handler, and a delivery
+    worker beside it sending the answers (they are notices in the outbox)."""
+    from core.delivery.worker import DeliveryWorker
+    from core.models import Channel
     from mail.inbox import Inbox
+    from mail.smtp import SmtpTransport
 
     handler = Inbox(inbound_settings)
-    return await start_poller(ImapPoller(inbound_settings.imap, handler.handle, after_batch=handler.send_answers))
+    transport = SmtpTransport(inbound_settings.smtp)
+    stop = asyncio.Event()
+    sending = asyncio.create_task(DeliveryWorker(inbound_settings, {Channel.EMAIL: transport}).run(stop))
+    try:
+        yield await start_poller(ImapPoller(inbound_settings.imap, handler.handle, after_batch=handler.answers_queued))
+    finally:
+        stop.set()
+        await asyncio.wait_for(sending, timeout=30)
+        await transport.close()
 
 
 async def send_queued(settings: Settings) -> None:

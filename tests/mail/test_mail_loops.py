@@ -4,7 +4,7 @@ to one sender are limited."""
 from __future__ import annotations
 
 from core.config import Settings
-from core.models import MailReply
+from core.models import Delivery, NoticeKind
 from core.registration import issue_link_code
 from tests.factories import make_guardian
 from tests.imapserver import ImapServer
@@ -25,7 +25,7 @@ async def test_automatic_list_and_own_mail_is_never_answered(
     imap_server.deliver(compose("guardian@example.jp", f"登録 {codes[3]}", "", headers={"Return-Path": "<>"}))
 
     await eventually(lambda: imap_server.subjects() == [])
-    assert not await MailReply.exists()
+    assert not await Delivery.filter(kind=NoticeKind.MAIL_ANSWER).exists()
     assert mail_sink.received == []
 
 

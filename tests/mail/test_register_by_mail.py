@@ -121,7 +121,7 @@ async def test_a_verification_code_typed_into_a_new_mail_confirms_the_address(
 
     imap_server.deliver(compose("new@example.jp", "確認", f"確認コード {code}"))
 
-    await arrived(mail_sink, 1)
+    await arrived(mail_sink, 2)  # the verification mail (sent by the worker beside the reader), then the answer
     assert [a.value for a in await counted_addresses(guardian.id)] == ["new@example.jp"]
 
 

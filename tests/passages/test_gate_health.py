@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from core.delivery.worker import DeliveryWorker
 from core.gate_health import gate_for_key, record_heartbeat, report_silent_gates
 from core.models import Delivery, Gate, NoticeKind
+from core.scheduler import Scheduler
 from core.wire import Heartbeat
 from tests.factories import make_gate, make_site, make_site_staff
 
@@ -81,11 +81,11 @@ async def test_a_gate_that_never_spoke_is_not_reported(database_url, settings) -
     assert await report_silent_gates(settings, now=WEDNESDAY_MORNING) == []
 
 
-async def test_the_delivery_workers_housekeeping_reports_silent_gates(database_url, settings) -> None:
+async def test_the_scheduler_reports_silent_gates(database_url, settings) -> None:
     site = await make_site()
     await make_site_staff(site, "kato@school.example.jp")
     gate, _ = await make_gate(site)
     await record_heartbeat(gate, _heartbeat(), now=WEDNESDAY_MORNING)
-    worker = DeliveryWorker(settings, {}, clock=lambda: WEDNESDAY_MORNING + timedelta(minutes=15))
-    await worker.housekeeping()
+    scheduler = Scheduler(settings, clock=lambda: WEDNESDAY_MORNING + timedelta(minutes=15))
+    await scheduler.run_once()
     assert await _staff_events() == ["gate_down"]

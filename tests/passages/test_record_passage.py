@@ -21,8 +21,8 @@ from core.models import (
 )
 from core.passages import is_jpeg, record_passage
 from core.preferences import in_quiet_hours
-from core.tokyo import TOKYO
 from core.wire import PassageEvent
+from core.zones import DEFAULT as TOKYO
 from tests.factories import make_gate, make_guardian, make_pupil, make_site, make_site_staff
 
 # 07:58 in Tokyo two days ahead: notices expire an hour after the pass, so a pass in the past
@@ -222,3 +222,21 @@ def test_a_jpeg_is_told_apart_from_other_bytes() -> None:
     assert is_jpeg(JPEG + b"\x00" * 10)
     assert not is_jpeg(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     assert not is_jpeg(JPEG[:-2])
+
+
+async def test_a_notice_for_a_site_in_another_zone_shows_that_zones_time(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    site = await make_site()
+    site.timezone = "Pacific/Honolulu"  # UTC-10 all year: 07:58 in Tokyo is 12:58 of the day before there
+    await site.save(update_fields=["timezone"])
+    gate, _ = await make_gate(site)
+    await make_guardian(pupils=[await make_pupil(site, tag="0A1B2C3D4E")], emails=["keiko@example.jp"])
+
+    passage = await _pass(gate, mail_settings, MORNING)
+    await deliver()
+
+    assert passage.direction is Direction.DEPARTURE  # after the 12:00 cutoff, there
+    [mail] = mail_sink.received
+    assert mail.message["Subject"] == "【見守り】花子さん 下校 12:58"
+    assert "花子さんが12:58にみどり小学校から下校しました。" in mail.text

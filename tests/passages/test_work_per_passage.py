@@ -8,8 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from core.models import Delivery, Gate
 from core.passages import record_passage
-from core.tokyo import TOKYO
 from core.wire import PassageEvent
+from core.zones import DEFAULT as TOKYO
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 from tests.sql_counter import counting_statements
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import re
 
-from core import throttle
+from bot.conversation import Conversation, Incoming
+from core import audit, throttle
 from core.audit import verify_chain
 from core.login import AccountKind, account_key
-from core.models import AuditEntry, Gate, Guardian, Site, StaffAccount, StaffRole, Tag, TagStatus
+from core.models import AuditEntry, Channel, Gate, Guardian, Site, StaffAccount, StaffRole, Tag, TagStatus
 from core.passwords import Passwords
 from core.roster import guardian_key
+from core.staff_links import issue_staff_link_code
 from tests.portal.conftest import GUARDIAN_PASSWORD, log_in_guardian, log_in_staff, staff_account
 
 ROSTER = """school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,services,email1,email2
@@ -190,3 +192,28 @@ async def test_the_audit_log_can_be_filtered_and_its_chain_holds(new_browser, pa
     assert "login.failed" in only.text and "staff.add" not in only.text
     checked, problems = await verify_chain()
     assert checked > 0 and problems == []
+
+
+async def test_one_filter_finds_a_staff_member_on_the_portal_and_in_a_chat(
+    new_browser, passwords: Passwords, family, settings
+) -> None:
+    tanaka = await staff_account(passwords, "tanaka", StaffRole.STAFF, [family.site.name])
+    await log_in_staff(new_browser(), tanaka)  # on the portal
+    chat = Conversation(settings)
+    linked = await chat.respond(
+        Incoming(Channel.LINE, "U-tanaka", text=f"連携 {await issue_staff_link_code(tanaka.id)}")
+    )
+    assert "tanaka" in linked.text  # through the bot
+    await audit.record(f"staff:{tanaka.id}:line", "broadcast.confirm", target="broadcast:1")  # as entries were written
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    browser = new_browser()
+    await log_in_staff(browser, admin)
+
+    for typed in ("staff:tanaka", f"staff:{tanaka.id}", "staff:tanaka:line"):
+        found = await browser.get("/admin/audit", params={"actor": typed})
+        shown = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", found.text)
+        assert sorted(shown) == [
+            (f"staff:{tanaka.id}:line", "broadcast.confirm"),
+            ("staff:tanaka", "login"),
+            ("staff:tanaka:line", "staff.chat_linked"),
+        ], typed
