@@ -30,7 +30,7 @@ async def current_session(request: Request) -> PortalSession | None:
     if cached is _UNSET:
         cached = await find_session(request.cookies.get(SESSION_COOKIE))
         request.state.session = cached
-    return cached  # type: ignore[return-value]
+    return cached  # type: ignore[return-value]  # request.state holds what find_session gave
 
 
 def passwords(request: Request) -> Passwords:

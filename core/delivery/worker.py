@@ -280,7 +280,7 @@ class DeliveryWorker:
         """One outcome per entry of ``item``, in order."""
         messages = [m for _, m in item if isinstance(m, Outgoing)]
         if not messages:
-            return [m for _, m in item]  # type: ignore[misc]
+            return [m for _, m in item]  # type: ignore[misc]  # no Outgoing: each is a Result already
         await limiter.wait()
         try:
             if len(messages) > 1 and isinstance(transport, MulticastTransport):
