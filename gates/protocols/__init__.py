@@ -64,4 +64,5 @@ class BadFrameCounter:
 
     def bad(self, reason: str, data: bytes | bytearray) -> None:
         self.bad_frames += 1
-        log.warning("%s reader: dropped %s: %r", self.protocol, reason, bytes(data[:40]))
+        # the length only: a torn frame's bytes can hold most of a tag number
+        log.warning("%s reader: dropped %s (%d bytes)", self.protocol, reason, len(data))
