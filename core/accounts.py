@@ -7,8 +7,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import time
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
+from tortoise.fields import CharField
 from tortoise.transactions import in_transaction
 
 from core import audit, zones
@@ -60,7 +62,7 @@ async def site_named(name: str) -> Site:
     """The site called ``name``; NotFound also for a name longer than any site's (which the
     database driver would refuse to compare)."""
     name = name.strip()
-    fits = len(name) <= Site._meta.fields_map["name"].max_length
+    fits = len(name) <= cast(CharField[str], Site._meta.fields_map["name"]).max_length
     site = await Site.get_or_none(name=name) if fits else None
     if site is None:
         raise NotFound(f"there is no site named {name}")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import TransactionContextPooled
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connections
 from tortoise.fields.base import Field
-from tortoise.fields.relational import ManyToManyFieldInstance
+from tortoise.fields.relational import ForeignKeyFieldInstance, ManyToManyFieldInstance
 from tortoise.migrations.api import migrate
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.models import Model
@@ -20,6 +20,8 @@ from tortoise.models import Model
 APP = "core"
 MODELS_MODULE = "core.models"
 MIGRATIONS_MODULE = "core.migrations"
+
+_M = TypeVar("_M", bound=Model)
 
 
 async def _enter_releasing_on_failure(self: TransactionContextPooled) -> Any:
@@ -40,7 +42,7 @@ async def _enter_releasing_on_failure(self: TransactionContextPooled) -> Any:
     return self.client
 
 
-TransactionContextPooled.__aenter__ = _enter_releasing_on_failure  # type: ignore[method-assign]
+TransactionContextPooled.__aenter__ = _enter_releasing_on_failure  # type: ignore[method-assign]  # the patch above
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -133,9 +135,9 @@ async def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, 
     meta = model._meta
     supplied = set().union(*rows)
     now = datetime.now(UTC)
-    given: list[tuple[str, Field, Any]] = []  # (name, field, default if a row lacks it)
+    given: list[tuple[str, Field[Any], Any]] = []  # (name, field, default if a row lacks it)
     constant: list[tuple[str, Any]] = []  # (name, database value): the same in every row
-    made: list[tuple[str, Field, Callable[[], Any]]] = []  # (name, field, default factory)
+    made: list[tuple[str, Field[Any], Callable[[], Any]]] = []  # (name, field, default factory)
     for name in meta.fields_db_projection:
         if name in meta.generated_db_fields:
             continue
@@ -214,15 +216,16 @@ async def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequenc
     await client.execute_many(sql, values)
 
 
-async def first_with_related(model: type[Model], related: str, where: str, params: Sequence[Any]) -> Model | None:
+async def first_with_related(model: type[_M], related: str, where: str, params: Sequence[Any]) -> _M | None:
     """The first ``model`` row matching ``where`` with its ``related`` foreign row attached, as
     ``.filter(...).select_related(related).first()`` gives it, without building the query each
     time: for hot paths. ``where`` names the model's table ``m`` and the related one ``r``, and
     marks parameters ``{0}``, ``{1}``, ...
     """
     meta = model._meta
-    field = meta.fields_map[related]
-    other = field.related_model._meta  # type: ignore[attr-defined]
+    field = cast("ForeignKeyFieldInstance[Model]", meta.fields_map[related])
+    other = field.related_model._meta
+    backing = cast(str, field.source_field)  # Tortoise names the "<related>_id" field here for every foreign key
     client = meta.db
     dialect = client.capabilities.dialect
     own = list(meta.fields_db_projection.values())
@@ -231,7 +234,7 @@ async def first_with_related(model: type[Model], related: str, where: str, param
     condition = where.format(*(placeholder(dialect, n) for n in range(1, len(params) + 1)))
     sql = (
         f'SELECT {", ".join(columns)} FROM "{meta.db_table}" m JOIN "{other.db_table}" r '
-        f'ON r."{other.db_pk_column}" = m."{meta.fields_db_projection[field.source_field]}" '  # type: ignore[attr-defined]
+        f'ON r."{other.db_pk_column}" = m."{meta.fields_db_projection[backing]}" '
         f"WHERE {condition} LIMIT 1"
     )
     rows = await client.execute_query_dict(sql, list(params))

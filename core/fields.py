@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from tortoise import fields
 
 from core import sealing
 
+if TYPE_CHECKING:
+    from tortoise.models import Model
 
-class SealedField(fields.BinaryField):
+
+class SealedField(fields.BinaryField[Any]):
     """Stored as a sealed BLOB/BYTEA; the associated data is ``table.column``."""
 
     def context(self) -> str:
@@ -23,8 +26,25 @@ class SealedField(fields.BinaryField):
         return sealing.installed().unseal(bytes(stored), self.context())
 
 
-class SealedText(SealedField):
-    field_type = str  # type: ignore[assignment]
+_Text = TypeVar("_Text", str, str | None)
+
+
+class SealedText(SealedField, Generic[_Text]):
+    field_type = str
+
+    if TYPE_CHECKING:  # its value is text (None only with null=True), though stored as bytes
+
+        @overload
+        def __init__(self: SealedText[str], *, null: Literal[False] = False, **kwargs: Any) -> None: ...
+        @overload
+        def __init__(self: SealedText[str | None], *, null: Literal[True], **kwargs: Any) -> None: ...
+        def __init__(self, *, null: bool = False, **kwargs: Any) -> None: ...
+        @overload
+        def __get__(self, instance: None, owner: type[Model]) -> SealedText[_Text]: ...
+        @overload
+        def __get__(self, instance: Model, owner: type[Model]) -> _Text: ...
+        def __get__(self, instance: Model | None, owner: type[Model]) -> SealedText[_Text] | _Text: ...
+        def __set__(self, instance: Model, value: _Text) -> None: ...
 
     def to_db_value(self, value: Any, instance: Any) -> bytes | None:
         if value is None:
@@ -55,16 +75,16 @@ class SealedBytes(SealedField):
     def to_python_value(self, value: Any) -> bytes | None:
         if value is None:
             return None
-        value = bytes(value)
-        if value[:1] != bytes((sealing.FORMAT_VERSION,)):
-            return value  # plaintext given to the constructor
-        return self._unseal(value)
+        stored = bytes(value)
+        if stored[:1] != bytes((sealing.FORMAT_VERSION,)):
+            return stored  # plaintext given to the constructor
+        return self._unseal(stored)
 
 
-class LocalTimeField(fields.CharField):
+class LocalTimeField(fields.CharField[Any]):
     """A time of day in the site's own zone, stored as ``"HH:MM"`` (portable across backends)."""
 
-    field_type = time  # type: ignore[assignment]
+    field_type = time  # type: ignore[assignment]  # CharField declares type[str]; the Python value here is a time
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.pop("max_length", None)
@@ -73,11 +93,12 @@ class LocalTimeField(fields.CharField):
     def to_db_value(self, value: Any, instance: Any) -> str | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            value = time.fromisoformat(value)
-        return value.strftime("%H:%M")
+        moment: time = time.fromisoformat(value) if isinstance(value, str) else value
+        return moment.strftime("%H:%M")
 
     def to_python_value(self, value: Any) -> time | None:
-        if value is None or isinstance(value, time):
+        if value is None:
+            return None
+        if isinstance(value, time):
             return value
         return time.fromisoformat(value)

@@ -25,7 +25,7 @@ async def gate_for_key(key: str) -> Gate | None:
     if not key:
         return None
     gate = await first_with_related(Gate, "site", 'm."key_hash" = {0} AND m."revoked_at" IS NULL', [gate_key_hash(key)])
-    return gate  # type: ignore[return-value]
+    return gate
 
 
 async def record_heartbeat(gate: Gate, heartbeat: Heartbeat, *, now: datetime | None = None) -> None:
@@ -67,7 +67,7 @@ async def report_silent_gates(settings: Settings, *, now: datetime | None = None
         async with in_transaction():
             marked = await Gate.filter(id=gate.id, down_since__isnull=True).update(down_since=gate.last_heartbeat_at)
             if marked:
-                silent_since: datetime = gate.last_heartbeat_at  # type: ignore[assignment]
+                silent_since: datetime = gate.last_heartbeat_at  # type: ignore[assignment]  # __lt: not None
                 await notify_site_staff(
                     gate.site,
                     fact=f"gate-down:{gate.id}:{silent_since.isoformat()}",

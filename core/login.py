@@ -156,7 +156,7 @@ async def authenticate(
         return LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
     account = await find_account(kind, login) if login else None
     ok = await asyncio.to_thread(_check_password, passwords, account, password)
-    if not ok:
+    if not ok or account is None:  # (never ok without an account)
         metrics.login_failed(kind.value)
         await throttle.record_failure(keys.own, OWN_POLICY)
         await throttle.record_failure(keys.client, CLIENT_POLICY)
@@ -170,7 +170,7 @@ async def authenticate(
         return LoginResult(LoginOutcome.REFUSED)
     # Only the place that succeeded starts afresh: the account's own count keeps slowing guessers.
     await throttle.reset(keys.own)
-    if kind is AccountKind.STAFF:
+    if isinstance(account, StaffAccount):  # (AccountKind.STAFF)
         await audit.record(actors.staff(account), "login", target=_target(account))
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = await asyncio.to_thread(passwords.hash, password)

@@ -95,7 +95,8 @@ def _bounded_traceback(exc_info: Any) -> str:
         if id(part) in seen:
             continue
         seen.add(id(part))
-        part._str = _bounded(part._str)  # the text ``format`` prints after the type (no public way)
+        # the text ``format`` prints after the type (no public way, so typeshed does not declare it)
+        part._str = _bounded(part._str)  # type: ignore[attr-defined]  # private attribute, see above
         parts += [p for p in (part.__cause__, part.__context__, *(part.exceptions or ())) if p is not None]
     return "".join(top.format()).rstrip("\n")
 

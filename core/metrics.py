@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -298,10 +298,10 @@ def _families(snap: Snapshot) -> Iterator[Metric]:
     hours = GaugeMetricFamily(
         GATE_SCHOOL_HOURS, "1 while it is school hours at the gate's site.", labels=["gate", "site"]
     )
-    for gate, site, age, depth_, school_hours in snap.gates:
+    for gate, site, silent_for, depth_, school_hours in snap.gates:
         labels = [str(gate), str(site)]
-        if age is not None:
-            heartbeat.add_metric(labels, age)
+        if silent_for is not None:
+            heartbeat.add_metric(labels, silent_for)
         if depth_ is not None:
             spool.add_metric(labels, depth_)
         hours.add_metric(labels, 1 if school_hours else 0)
@@ -336,22 +336,25 @@ async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
         key = (row["channel"], row["kind"])
         snap.oldest[key] = max(snap.oldest.get(key, 0.0), age)
     for gate in await Gate.filter(revoked_at__isnull=True).prefetch_related("site"):
-        age = (now - gate.last_heartbeat_at).total_seconds() if gate.last_heartbeat_at else None
+        silent_for = (now - gate.last_heartbeat_at).total_seconds() if gate.last_heartbeat_at else None
         depth = (gate.health or {}).get("spool_depth")
         snap.gates.append(
             (
                 gate.id,
                 gate.site_id,
-                age,
+                silent_for,
                 depth if isinstance(depth, int) else None,
                 in_school_hours(now, gate.site, hours),
             )
         )
-    snap.fanning_out = sorted(await Broadcast.filter(status=BroadcastStatus.CONFIRMED).values_list("id", flat=True))
-    sending = (
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    confirmed = await Broadcast.filter(status=BroadcastStatus.CONFIRMED).values_list("id", flat=True)
+    snap.fanning_out = sorted(cast(list[int], confirmed))
+    sending = cast(
+        list[int],
         await Delivery.filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING], broadcast_id__isnull=False)
         .distinct()
-        .values_list("broadcast_id", flat=True)
+        .values_list("broadcast_id", flat=True),
     )
     under_way = sorted({*snap.fanning_out, *sending})
     if under_way:

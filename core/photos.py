@@ -22,7 +22,10 @@ class Viewer:
 
     @property
     def actor(self) -> str:
-        return actors.guardian(self.guardian) if self.guardian else actors.staff(self.staff)
+        if self.guardian:
+            return actors.guardian(self.guardian)
+        assert self.staff is not None  # a viewer is a guardian or a staff member
+        return actors.staff(self.staff)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ async def _may_see(passage: Passage, viewer: Viewer) -> bool:
     if viewer.guardian is not None:
         return passage.pupil_id is not None and await viewer.guardian.pupils.filter(id=passage.pupil_id).exists()
     staff = viewer.staff
+    assert staff is not None  # a viewer is a guardian or a staff member
     return staff.role is StaffRole.STAFF and await staff.sites.filter(id=passage.site_id).exists()
 
 

@@ -30,9 +30,13 @@ def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
 class PassagePreferences(Protocol):
     """What decides whether a passage notice is held: a ``Guardian``, or a row read for one."""
 
-    passages_paused: bool
-    quiet_start: time | None
-    quiet_end: time | None
+    # read-only, so that a frozen dataclass fits as well as a model
+    @property
+    def passages_paused(self) -> bool: ...
+    @property
+    def quiet_start(self) -> time | None: ...
+    @property
+    def quiet_end(self) -> time | None: ...
 
 
 def holds_passage_notice(guardian: PassagePreferences, moment: datetime, timezone: ZoneInfo = DEFAULT) -> bool:

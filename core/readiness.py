@@ -14,6 +14,7 @@ import socket
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from core import heartbeat
 from core.config import Settings
@@ -88,15 +89,17 @@ def _here(part: str) -> heartbeat.PartState | None:
 
 
 async def _oldest_passage_notice(within: float, now: datetime) -> Check:
-    oldest = (
+    # Tortoise types a flat values_list of one row as a tuple; it is the value itself
+    oldest = cast(
+        "datetime | None",
         await Delivery.filter(kind=NoticeKind.PASSAGE, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
         .order_by("queued_at")
         .first()
-        .values_list("queued_at", flat=True)
+        .values_list("queued_at", flat=True),
     )
     if oldest is None:
         return Check("passage notices", True, "none waiting")
-    age = (now - oldest).total_seconds()  # type: ignore[operator]
+    age = (now - oldest).total_seconds()
     return Check("passage notices", age <= within, f"oldest waiting {age:.0f} s")
 
 
@@ -119,7 +122,7 @@ async def _write_heartbeats() -> None:
     for part in (DELIVERY, INBOUND):
         if (state := _here(part)) is None:
             continue
-        values = {
+        values: dict[str, Any] = {
             "last_round_at": state.last_round_at,
             "failing_since": state.failing_since,
             "reason": (state.reason or "")[:200] or None,

@@ -30,7 +30,8 @@ class ThrottlePolicy:
     def delay_after(self, failures: int) -> timedelta:
         if failures < self.free_attempts:
             return timedelta(0)
-        return min(self.base_delay * 2 ** (failures - self.free_attempts), self.max_delay)
+        delay: timedelta = self.base_delay * 2 ** (failures - self.free_attempts)
+        return min(delay, self.max_delay)
 
 
 def _stored_key(key: str) -> str:

@@ -7,7 +7,8 @@ carried their site's zone is read in.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -45,11 +46,13 @@ def today(site: Zoned) -> date:
 
 def day_bounds(day: date, timezone: ZoneInfo) -> tuple[datetime, datetime]:
     """The instants a local ``day`` starts and ends, for queries on UTC columns."""
-    start = datetime.combine(day, time(0), timezone)
-    return start, datetime.combine(day + timedelta(days=1), time(0), timezone)
+    # In UTC: SQLite compares a column's stored UTC text with the bound's text, so a bound written
+    # with +09:00 missed the day's rows whenever the local date was ahead of UTC's (15:00-24:00 UTC).
+    start = datetime.combine(day, time(0), timezone).astimezone(UTC)
+    return start, datetime.combine(day + timedelta(days=1), time(0), timezone).astimezone(UTC)
 
 
-def on_local_day(sites: list[ZonedSite], day: date, column: str) -> Q:
+def on_local_day(sites: Sequence[ZonedSite], day: date, column: str) -> Q:
     """Rows of ``sites`` whose ``column`` falls on ``day`` as each site counts it (nothing without sites)."""
     windows = []
     for site in sites:

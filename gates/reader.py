@@ -76,7 +76,7 @@ class Reader:
             delay = min(delay * 2, RETRY_MAX)
             self.reconnects += 1
 
-    def _read_until_broken(self, port: serial.SerialBase) -> None:
+    def _read_until_broken(self, port: serial.Serial) -> None:
         opened_at = time.monotonic()
         heard_at = opened_at
         silent_limit = self._config.silent_reconnect_seconds

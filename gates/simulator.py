@@ -90,7 +90,7 @@ def make_video(
     sharp = {count // 2} if sharp_frames is None else sharp_frames
     clear = scene(width, height)
     blurred = cv2.GaussianBlur(clear, (21, 21), 8)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (clear.shape[1], clear.shape[0]))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (clear.shape[1], clear.shape[0]))
     if not writer.isOpened():
         raise RuntimeError("OpenCV cannot write MJPEG video here")
     try:
@@ -122,6 +122,8 @@ async def simulate(
 ) -> int:
     """Run a real gate worker on a pty and a generated video, passing ``tags`` in turn (each
     read a few times, as a lingering child's tag is); returns the passages left unsent."""
+    from pydantic import SecretStr
+
     from gates.config import CameraConfig, GateConfig, SerialConfig, ServerConfig, SpoolConfig
     from gates.worker import GateWorker
 
@@ -131,7 +133,7 @@ async def simulate(
         reader_name="simulator",
         serial=SerialConfig(port=str(port.path), protocol=simulation.protocol, quiet_seconds=simulation.quiet_seconds),
         camera=CameraConfig(source=str(make_video(directory / "camera.avi")) if simulation.camera else "none"),
-        server=ServerConfig(url=simulation.server_url, gate_key=simulation.gate_key, retry_max_seconds=5),
+        server=ServerConfig(url=simulation.server_url, gate_key=SecretStr(simulation.gate_key), retry_max_seconds=5),
         spool=SpoolConfig(path=directory / "gate-spool.db"),
     )
     worker = GateWorker(config)

@@ -99,7 +99,7 @@ class Spool:
                 "INSERT INTO entry (event_id, tag, seen_at, reader, photo, photo_missing) VALUES (?, ?, ?, ?, ?, ?)",
                 (str(event_id), tag, seen_at.isoformat(), reader, sealed, photo_missing),
             )
-            return cursor.lastrowid  # type: ignore[return-value]
+            return cursor.lastrowid  # type: ignore[return-value]  # set by the INSERT
 
     def oldest(self) -> SpoolEntry | None:
         return self.next_after(0)
@@ -149,11 +149,11 @@ class Spool:
 
     def depth(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM entry").fetchone()[0]
+            return int(self._db.execute("SELECT count(*) FROM entry").fetchone()[0])
 
     def rejected_count(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM rejected").fetchone()[0]
+            return int(self._db.execute("SELECT count(*) FROM rejected").fetchone()[0])
 
     def rejected(self) -> list[tuple[UUID, str]]:
         with self._lock:

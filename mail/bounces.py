@@ -12,6 +12,8 @@ import email
 import logging
 from dataclasses import dataclass
 from email.message import Message
+from email.utils import collapse_rfc2231_value
+from typing import cast
 
 from core.config import Settings
 from core.delivery.outcomes import record_bounce
@@ -37,7 +39,10 @@ def is_bounce(mail: InboundMail) -> bool:
 
 def read_report(mail: InboundMail) -> Report | None:
     """The delivery status in a DSN; None when ``mail`` is not one."""
-    if mail.raw.get_param("report-type", "", header="content-type").lower() != "delivery-status":
+    # get_param gives an RFC 2231 value as a (charset, language, value) tuple (never for a hyphenated
+    # name such as this one, whose continuations the email package does not decode, but typed so)
+    report_type = collapse_rfc2231_value(mail.raw.get_param("report-type", "", header="content-type"))
+    if report_type.lower() != "delivery-status":
         return None
     failed, reasons, original = False, [], None
     for part in mail.raw.walk():
@@ -90,7 +95,7 @@ def _status_groups(part: Message) -> list[dict[str, str]]:
     """The per-message and per-recipient field groups of a delivery-status part."""
     payload = part.get_payload()
     if isinstance(payload, list):  # the email package parsed the groups as header blocks
-        return [{k.lower(): str(v) for k, v in block.items()} for block in payload]
+        return [{k.lower(): str(v) for k, v in block.items()} for block in cast(list[Message], payload)]
     text = payload if isinstance(payload, str) else ""
     groups = []
     for block in text.replace("\r\n", "\n").split("\n\n"):
@@ -102,7 +107,7 @@ def _status_groups(part: Message) -> list[dict[str, str]]:
 def _original_message_id(part: Message) -> str | None:
     payload = part.get_payload()
     if isinstance(payload, list) and payload:
-        original = payload[0]
+        original = cast(Message, payload[0])  # a message/rfc822 part holds one message
     else:
         text = payload if isinstance(payload, str) else ""
         original = email.message_from_string(text)

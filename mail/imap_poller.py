@@ -294,7 +294,8 @@ async def _next_push(client: IMAP4, timeout: float, stop: asyncio.Event) -> list
         push.cancel()
         return None
     try:
-        return push.result()
+        lines: list[Any] = push.result()  # aioimaplib has no types
+        return lines
     except TimeoutError:
         return None
 

@@ -180,7 +180,7 @@ def _part_text(part: Message) -> str:
     except Exception:  # noqa: BLE001 - broken transfer encoding
         log.info("unreadable %s part: %s", part.get_content_type(), part.get("Content-Transfer-Encoding"))
         return ""
-    if payload is None:
+    if not isinstance(payload, bytes):  # None: nothing decodable (decode=True gives bytes or None)
         return ""
     return decode_bytes(payload, part.get_content_charset()).replace("\r\n", "\n")
 

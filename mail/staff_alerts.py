@@ -31,7 +31,7 @@ _CATEGORY_WORDS = (
 
 def is_staff_alert(mail: InboundMail, settings: Settings) -> bool:
     alerts = settings.imap.alerts_address
-    return bool(alerts) and alerts.lower() in mail.recipients
+    return bool(alerts and alerts.lower() in mail.recipients)
 
 
 async def handle_staff_alert(mail: InboundMail, settings: Settings) -> None:

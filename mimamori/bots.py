@@ -38,7 +38,7 @@ class ChatBots:
         if line.access_token is not None:
             self._line = line_api_client(line)
             api = AsyncMessagingApi(self._line)
-            self.line_quota = lambda: read_quota(api)  # type: ignore[arg-type]
+            self.line_quota = lambda: read_quota(api)
         conversation = Conversation(settings, line_quota=self.line_quota)
         if api is not None and line.channel_secret is not None:
             dialogue = LineDialogue(conversation, api, timeout=line.timeout_seconds)

@@ -69,7 +69,8 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in _COMMANDS:
             return None
-        return importlib.import_module(f"mimamori.commands.{name}").command
+        command: click.Command = importlib.import_module(f"mimamori.commands.{name}").command
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -86,7 +87,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    return ctx.find_object(_Settings).get()  # type: ignore[union-attr]
+    return ctx.find_object(_Settings).get()  # type: ignore[union-attr]  # main() puts one in every context
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

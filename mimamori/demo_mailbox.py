@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from markupsafe import Markup, escape
@@ -58,14 +60,14 @@ class DemoMailbox:
     _mails: list[KeptMail] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 (aiosmtpd's hook)
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # aiosmtpd's hook
         with self._lock:
             self._mails.append(
                 KeptMail(
                     len(self._mails) + 1,
                     datetime.now(UTC),
                     tuple(envelope.rcpt_tos),
-                    parse_mail(bytes(envelope.content)),
+                    parse_mail(cast(bytes, envelope.content)),  # bytes: the server does not decode_data
                 )
             )
         return "250 Message accepted for delivery"

@@ -8,6 +8,8 @@ Python ("日本語。 English.", as ``UserError`` carries them) go through ``{{ 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -19,20 +21,20 @@ LANGUAGES = ("ja", "en")
 def language_of(request: Request, account: object | None) -> str:
     chosen = getattr(account, "language", None)
     if chosen is not None:
-        return chosen.value
+        return str(chosen.value)
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     return cookie if cookie in LANGUAGES else "ja"
 
 
 @pass_context
-def bilingual(context: dict, ja: str, en: str) -> Markup:
+def bilingual(context: dict[str, Any], ja: str, en: str) -> Markup:
     if context.get("lang") == "en":
         return escape(en)
     return Markup('{} <span class="en" lang="en">{}</span>').format(ja, en)
 
 
 @pass_context
-def message(context: dict, text: str) -> Markup:
+def message(context: dict[str, Any], text: str) -> Markup:
     """A message written "日本語。 English." shown as ``t`` shows its two parts; anything else as
     it is."""
     ja, mark, en = text.rpartition("。 ")

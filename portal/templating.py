@@ -40,7 +40,9 @@ def templates_with(directory: Path) -> Jinja2Templates:
     """Templates of a router handed in from outside the portal: ``directory`` first, then the
     portal's own (so its pages extend ``base.html``), with the same filters and globals."""
     more = Jinja2Templates(directory=directory)
-    more.env.loader = ChoiceLoader([FileSystemLoader(directory), templates.env.loader])
+    portal_loader = templates.env.loader
+    assert portal_loader is not None  # Jinja2Templates(directory=...) made one
+    more.env.loader = ChoiceLoader([FileSystemLoader(directory), portal_loader])
     more.env.filters.update(templates.env.filters)
     more.env.globals.update(templates.env.globals)
     return more

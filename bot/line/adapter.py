@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import logging
+from functools import partial
 
 from aiohttp import ClientError
 from fastapi import APIRouter, Request, Response
@@ -161,7 +162,7 @@ def line_webhook(dialogue: LineDialogue, channel_secret: str) -> APIRouter:
         for event in events:
             event_id = getattr(event, "webhook_event_id", None)
             if event_id:
-                await handle_once(Channel.LINE, event_id, lambda event=event: dialogue.handle(event))
+                await handle_once(Channel.LINE, event_id, partial(dialogue.handle, event))
             else:
                 await dialogue.handle(event)
         return Response(status_code=200)

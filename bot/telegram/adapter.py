@@ -83,15 +83,12 @@ def telegram_dispatcher(conversation: Conversation) -> Dispatcher:
 
     @router.callback_query(F.data)
     async def on_button(query: CallbackQuery, bot: Bot) -> None:
+        data = query.data or ""  # never empty: the F.data filter
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-        reply = await conversation.respond(Incoming(Channel.TELEGRAM, str(chat_id), postback=query.data))
+        reply = await conversation.respond(Incoming(Channel.TELEGRAM, str(chat_id), postback=data))
         with suppress(*TELEGRAM_AWAY):  # it only stops the button's spinner, which stops by itself
             await query.answer()
-        if (
-            query.message is not None
-            and reply.buttons == ()
-            and isinstance(buttons.parse(query.data), buttons.DECISIONS)
-        ):
+        if query.message is not None and reply.buttons == () and isinstance(buttons.parse(data), buttons.DECISIONS):
             with suppress(Exception):  # the preview's buttons go once decided: cosmetic
                 await bot.edit_message_reply_markup(chat_id=chat_id, message_id=query.message.message_id)
         await _answer(bot, chat_id, reply)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from tortoise.functions import Count, Min
 
@@ -29,8 +30,10 @@ class QueueSummary:
 
 async def queue_summary(*, since: timedelta = timedelta(hours=24), problems: int = 20) -> QueueSummary:
     rows = await Delivery.all().group_by("channel", "status").annotate(n=Count("id")).values("channel", "status", "n")
-    oldest = (
-        await Delivery.filter(status=DeliveryStatus.QUEUED).annotate(t=Min("queued_at")).values_list("t", flat=True)
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    oldest = cast(
+        list[datetime | None],
+        await Delivery.filter(status=DeliveryStatus.QUEUED).annotate(t=Min("queued_at")).values_list("t", flat=True),
     )
     recent = (
         await Delivery.filter(

@@ -131,7 +131,7 @@ class DeliveryWorker:
         await stop.wait()
         queued.set()
 
-    async def _finish(self, tasks: list[asyncio.Task]) -> None:
+    async def _finish(self, tasks: list[asyncio.Task[None]]) -> None:
         try:
             await asyncio.gather(*(queue.join() for queue in self._queues.values()))
         finally:
@@ -221,7 +221,7 @@ class DeliveryWorker:
             self._held.update(row.id for row in rows)
             due = [r for r in rows if r.expires_at is None or r.expires_at > now]
             try:
-                composed = await self._composer.compose(due)
+                composed: _Item = [*await self._composer.compose(due)]  # (Expired results join them below)
             except Exception:
                 # claimed but not composed (the database went away between the two): queued
                 # again as soon as outcomes can be written, not when the lease runs out
@@ -280,7 +280,7 @@ class DeliveryWorker:
         """One outcome per entry of ``item``, in order."""
         messages = [m for _, m in item if isinstance(m, Outgoing)]
         if not messages:
-            return [m for _, m in item]  # type: ignore[misc]
+            return [m for _, m in item]  # type: ignore[misc]  # no Outgoing: each is a Result already
         await limiter.wait()
         try:
             if len(messages) > 1 and isinstance(transport, MulticastTransport):

@@ -2,6 +2,8 @@
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 _SQLITE = [
     "CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry "
@@ -17,14 +19,14 @@ _POSTGRES = [
 ]
 
 
-async def _forbid_changes(apps, schema_editor) -> None:
+async def _forbid_changes(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     client = schema_editor.client
     statements = _SQLITE if client.capabilities.dialect == "sqlite" else _POSTGRES
     for statement in statements:
         await client.execute_script(statement)
 
 
-async def _allow_changes(apps, schema_editor) -> None:
+async def _allow_changes(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     client = schema_editor.client
     if client.capabilities.dialect == "sqlite":
         await client.execute_script("DROP TRIGGER audit_entry_no_update")

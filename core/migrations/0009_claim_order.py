@@ -9,24 +9,29 @@ recreated where it is missing.
 from tortoise import migrations
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state import State
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 OLD_CLAIM_INDEX = "idx_delivery_status_d9bdd0"
 BROADCAST_INDEX = "idx_delivery_broadca_b69f7f"
 
 
 class _RemoveIndexIfPresent(ops.RemoveIndex):
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
+    async def database_forward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: BaseSchemaEditor | None = None
+    ) -> None:
         if state_editor:
             await state_editor.client.execute_script(f'DROP INDEX IF EXISTS "{OLD_CLAIM_INDEX}"')
 
 
-async def _restore_broadcast_index(apps, schema_editor) -> None:  # noqa: ANN001
+async def _restore_broadcast_index(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     await schema_editor.client.execute_script(
         f'CREATE INDEX IF NOT EXISTS "{BROADCAST_INDEX}" ON "delivery" ("broadcast_id", "status")'
     )
 
 
-async def _nothing(apps, schema_editor) -> None:  # noqa: ANN001
+async def _nothing(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     pass
 
 

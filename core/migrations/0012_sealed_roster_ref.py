@@ -12,6 +12,9 @@ import re
 
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state import State
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 from core import sealing
 from core.db import placeholder
@@ -40,7 +43,9 @@ class _SealInPlace(ops.AlterField):
     """SQLite keeps a BLOB in a column of any declared type (its UNIQUE stays, harmless: no two
     sealed values are equal); PostgreSQL changes the type, the text kept as its UTF-8 bytes."""
 
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+    async def database_forward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: BaseSchemaEditor | None = None
+    ) -> None:
         if state_editor is None or state_editor.client.capabilities.dialect == "sqlite":
             return
         client = state_editor.client
@@ -55,7 +60,7 @@ class _SealInPlace(ops.AlterField):
         )
 
 
-async def _seal_and_redact(apps, schema_editor) -> None:
+async def _seal_and_redact(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     client = schema_editor.client
     dialect = client.capabilities.dialect
     p1, p2, p3 = (placeholder(dialect, n) for n in (1, 2, 3))

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 from core import sealing
 from core.db import placeholder
@@ -21,7 +23,7 @@ _GIVEN_UP_AFTER = 8  # attempts: what mail.replies allowed an answer before this
 _KEEP = timedelta(hours=12)  # core.delivery.outbox.REPLY_KEEP, as it was when this was written
 
 
-async def _move_unsent_answers(apps, schema_editor) -> None:  # noqa: ANN001
+async def _move_unsent_answers(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     client = schema_editor.client
     rows = await client.execute_query_dict(
         f"SELECT id, to_address, subject, text, in_reply_to FROM mail_reply"

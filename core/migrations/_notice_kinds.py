@@ -6,15 +6,21 @@ table (and lose its indexes, see 0009). Not a migration itself: the loader skips
 
 from tortoise import fields
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state import State
 
 from core.models.enums import NoticeKind
 
 
 class _DescriptionOnly(ops.AlterField):
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
+    async def database_forward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: BaseSchemaEditor | None = None
+    ) -> None:
         pass
 
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None) -> None:  # noqa: ANN001
+    async def database_backward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: BaseSchemaEditor | None = None
+    ) -> None:
         pass
 
 

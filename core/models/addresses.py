@@ -13,6 +13,7 @@ class ContactAddress(Model):
     guardian: fields.ForeignKeyRelation[Guardian] = fields.ForeignKeyField(
         "core.Guardian", related_name="addresses", on_delete=fields.CASCADE
     )
+    guardian_id: int
     channel = fields.CharEnumField(Channel, max_length=10)
     value = SealedText()
     value_index = fields.CharField(max_length=64, db_index=True)
@@ -21,7 +22,9 @@ class ContactAddress(Model):
     verified_at = fields.DatetimeField(null=True)
     verification_code_index = fields.CharField(max_length=64, unique=True, null=True)
     failure_count = fields.IntField(default=0)
-    last_failure = fields.TextField(null=True)
+    last_failure: str | None = fields.TextField(
+        null=True
+    )  # typed by hand: Tortoise types a TextField as str even when null
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -13,7 +15,8 @@ class Broadcast(Model):
     author: fields.ForeignKeyNullableRelation[StaffAccount] = fields.ForeignKeyField(
         "core.StaffAccount", related_name="broadcasts", null=True, on_delete=fields.SET_NULL
     )
-    scope = fields.JSONField()
+    author_id: int | None
+    scope: fields.JSONField[dict[str, Any]] = fields.JSONField()
     category = fields.CharEnumField(BroadcastCategory, max_length=20)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
@@ -27,6 +30,7 @@ class Broadcast(Model):
         null=True,
         on_delete=fields.SET_NULL,
     )
+    confirmed_by_id: int | None
     fanout_cursor = fields.IntField(default=0)  # last guardian id fanned out to
     fanned_out_at = fields.DatetimeField(null=True)
 
@@ -39,9 +43,11 @@ class BroadcastAck(Model):
     broadcast: fields.ForeignKeyRelation[Broadcast] = fields.ForeignKeyField(
         "core.Broadcast", related_name="acks", on_delete=fields.CASCADE
     )
+    broadcast_id: int
     guardian: fields.ForeignKeyRelation[Guardian] = fields.ForeignKeyField(
         "core.Guardian", related_name="broadcast_acks", on_delete=fields.CASCADE
     )
+    guardian_id: int
     acknowledged_at = fields.DatetimeField(auto_now_add=True)
     channel = fields.CharField(max_length=10, null=True)
 

@@ -25,6 +25,7 @@ class StaffLinkCode(Model):
     staff: fields.ForeignKeyRelation[StaffAccount] = fields.ForeignKeyField(
         "core.StaffAccount", related_name="link_codes", on_delete=fields.CASCADE
     )
+    staff_id: int
     code_index = fields.CharField(max_length=64, unique=True)
     expires_at = fields.DatetimeField()
     created_at = fields.DatetimeField(auto_now_add=True)

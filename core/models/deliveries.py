@@ -21,24 +21,31 @@ class Delivery(Model):
     address: fields.ForeignKeyNullableRelation[ContactAddress] = fields.ForeignKeyField(
         "core.ContactAddress", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )
+    address_id: int | None
     staff_address: fields.ForeignKeyNullableRelation[StaffAddress] = fields.ForeignKeyField(
         "core.StaffAddress", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )
+    staff_address_id: int | None
     guardian: fields.ForeignKeyNullableRelation[Guardian] = fields.ForeignKeyField(
         "core.Guardian", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )
+    guardian_id: int | None
     passage: fields.ForeignKeyNullableRelation[Passage] = fields.ForeignKeyField(
         "core.Passage", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )
+    passage_id: int | None
     broadcast: fields.ForeignKeyNullableRelation[Broadcast] = fields.ForeignKeyField(
         "core.Broadcast", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )
+    broadcast_id: int | None
     payload = SealedText(null=True)  # JSON: what the template needs beyond the linked rows
     status = fields.CharEnumField(DeliveryStatus, max_length=10, default=DeliveryStatus.QUEUED)
     attempts = fields.SmallIntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
-    last_error = fields.TextField(null=True)
+    last_error: str | None = fields.TextField(
+        null=True
+    )  # typed by hand: Tortoise types a TextField as str even when null
     provider_message_id = fields.CharField(max_length=255, null=True)
     queued_at = fields.DatetimeField(auto_now_add=True)
     first_tried_at = fields.DatetimeField(null=True)

@@ -16,15 +16,19 @@ class Passage(Model):
     gate: fields.ForeignKeyRelation[Gate] = fields.ForeignKeyField(
         "core.Gate", related_name="passages", on_delete=fields.RESTRICT
     )
+    gate_id: int
     site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
         "core.Site", related_name="passages", on_delete=fields.RESTRICT
     )
+    site_id: int
     tag: fields.ForeignKeyNullableRelation[Tag] = fields.ForeignKeyField(
         "core.Tag", related_name="passages", null=True, on_delete=fields.SET_NULL
     )
+    tag_id: int | None
     pupil: fields.ForeignKeyNullableRelation[Pupil] = fields.ForeignKeyField(
         "core.Pupil", related_name="passages", null=True, on_delete=fields.SET_NULL
     )
+    pupil_id: int | None
     tag_number = SealedText()
     tag_number_index = fields.CharField(max_length=64, db_index=True)
     seen_at = fields.DatetimeField()
@@ -46,8 +50,9 @@ class Photo(Model):
     passage: fields.OneToOneRelation[Passage] = fields.OneToOneField(
         "core.Passage", related_name="photo", on_delete=fields.CASCADE
     )
+    passage_id: int
     token = fields.CharField(max_length=64, unique=True)
-    jpeg = SealedBytes()
+    jpeg: bytes = SealedBytes()  # typed by hand: SealedBytes reads as Any
     size = fields.IntField()
     taken_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(db_index=True)
@@ -63,12 +68,15 @@ class PhotoView(Model):
     photo: fields.ForeignKeyRelation[Photo] = fields.ForeignKeyField(
         "core.Photo", related_name="views", on_delete=fields.CASCADE
     )
+    photo_id: int
     guardian: fields.ForeignKeyNullableRelation[Guardian] = fields.ForeignKeyField(
         "core.Guardian", related_name="photo_views", null=True, on_delete=fields.SET_NULL
     )
+    guardian_id: int | None
     staff: fields.ForeignKeyNullableRelation[StaffAccount] = fields.ForeignKeyField(
         "core.StaffAccount", related_name="photo_views", null=True, on_delete=fields.SET_NULL
     )
+    staff_id: int | None
     viewed_at = fields.DatetimeField(auto_now_add=True)
     # set when a chat service fetched the still for the guardian's chat ("line"), not a person
     via = fields.CharField(max_length=10, null=True)

@@ -16,6 +16,7 @@ class Pupil(Model):
     school: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
         "core.Site", related_name="pupils", on_delete=fields.RESTRICT
     )
+    school_id: int
     grade = fields.SmallIntField()
     class_name = fields.CharField(max_length=20)
     name = SealedText()
@@ -40,6 +41,7 @@ class Tag(Model):
     pupil: fields.ForeignKeyNullableRelation[Pupil] = fields.ForeignKeyField(
         "core.Pupil", related_name="tags", null=True, on_delete=fields.SET_NULL
     )
+    pupil_id: int | None
     status = fields.CharEnumField(TagStatus, max_length=10, default=TagStatus.ACTIVE)
     status_changed_at = fields.DatetimeField(auto_now_add=True)
     created_at = fields.DatetimeField(auto_now_add=True)

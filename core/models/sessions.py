@@ -13,9 +13,11 @@ class PortalSession(Model):
     guardian: fields.ForeignKeyNullableRelation[Guardian] = fields.ForeignKeyField(
         "core.Guardian", related_name="sessions", null=True, on_delete=fields.CASCADE
     )
+    guardian_id: int | None
     staff: fields.ForeignKeyNullableRelation[StaffAccount] = fields.ForeignKeyField(
         "core.StaffAccount", related_name="sessions", null=True, on_delete=fields.CASCADE
     )
+    staff_id: int | None
     csrf_token = fields.CharField(max_length=64)
     second_factor_done = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()

@@ -1,4 +1,5 @@
 from datetime import time
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -29,12 +30,13 @@ class Gate(Model):
     site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
         "core.Site", related_name="gates", on_delete=fields.RESTRICT
     )
+    site_id: int
     name = fields.CharField(max_length=100)
     key_hash = fields.CharField(max_length=64, unique=True)  # SHA-256 of a 256-bit random key
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)
     last_heartbeat_at = fields.DatetimeField(null=True)
-    health = fields.JSONField(null=True)
+    health: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)  # the last heartbeat
     down_since = fields.DatetimeField(null=True)
 
     class Meta:

@@ -40,6 +40,7 @@ class StaffAddress(Model):
     staff: fields.ForeignKeyRelation[StaffAccount] = fields.ForeignKeyField(
         "core.StaffAccount", related_name="addresses", on_delete=fields.CASCADE
     )
+    staff_id: int
     channel = fields.CharEnumField(Channel, max_length=10)
     value = SealedText()
     value_index = fields.CharField(max_length=64)

@@ -12,9 +12,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import audit, zones
@@ -121,11 +123,11 @@ def registration_code_index(code: str) -> str:
     return code_index(Purpose.REGISTRATION_CODE, code)
 
 
-async def _fetch_in(model: type[_M], column: str, values: Iterable[Any]) -> list[_M]:
+async def _fetch_in(rows: type[_M] | QuerySet[_M], column: str, values: Iterable[Any]) -> list[_M]:
     found: list[_M] = []
     values = list(values)
     for start in range(0, len(values), BATCH):
-        found += await model.filter(**{f"{column}__in": values[start : start + BATCH]})
+        found += await rows.filter(**{f"{column}__in": values[start : start + BATCH]})
     return found
 
 
@@ -151,10 +153,10 @@ class _State:
         state.tags = {t.number_index: t for t in await _fetch_in(Tag, "number_index", numbers)}
         pupil_ids = [p.id for p in state.pupils.values()]
         for tag in await _fetch_in(Tag.filter(status=TagStatus.ACTIVE), "pupil_id", pupil_ids):
-            state.active_tags.setdefault(tag.pupil_id, []).append(tag)  # type: ignore[arg-type]
+            state.active_tags.setdefault(tag.pupil_id, []).append(tag)  # type: ignore[arg-type]  # pupil_id__in: not None
         refs = {guardian_key(r.guardian_ref) for r in rows}
         found = await _fetch_in(Guardian, "roster_ref_index", refs)
-        state.guardians = {g.roster_ref_index: g for g in found}  # type: ignore[misc]
+        state.guardians = {g.roster_ref_index: g for g in found}  # type: ignore[misc]  # roster_ref_index__in: not None
         await state._load_links_and_addresses([g.id for g in state.guardians.values()])
         return state
 
@@ -302,7 +304,7 @@ class _Writer:
         self.counts["guardians_created"] += len(new)
         self.result.new_guardians = [credentials for _, credentials in new]
         for guardian in await _fetch_in(Guardian, "roster_ref_index", [g.roster_ref_index for g, _ in new]):
-            self.state.guardians[guardian.roster_ref_index] = guardian  # type: ignore[index]
+            self.state.guardians[guardian.roster_ref_index] = guardian  # type: ignore[index]  # found by it: not None
         await self._write_links(guardian_rows)
         await self._write_addresses(guardian_rows)
 
@@ -332,7 +334,7 @@ class _Writer:
         } - self.state.links
         if not missing:
             return
-        through = Guardian._meta.fields_map["pupils"].through  # type: ignore[attr-defined]
+        through = cast(ManyToManyFieldInstance[Pupil], Guardian._meta.fields_map["pupils"]).through
         connection = Guardian._meta.db
         marks = ("?", "?") if connection.capabilities.dialect == "sqlite" else ("$1", "$2")
         await connection.execute_many(
@@ -409,6 +411,6 @@ async def _unused_codes(count: int) -> list[str]:
         }
         taken = await _fetch_in(Guardian, "registration_code_index", fresh.keys())
         for guardian in taken:
-            fresh.pop(guardian.registration_code_index, None)  # type: ignore[arg-type]
+            fresh.pop(guardian.registration_code_index, None)  # type: ignore[arg-type]  # found by it: not None
         by_index.update(fresh)
     return list(by_index.values())

@@ -162,7 +162,7 @@ def _read_row(line: int, cells: dict[str, str]) -> RosterRow | RowProblem:
             raise _Bad("tag_id is given but services do not include ictag")
         if tag and not _TAG.fullmatch(tag):
             raise _Bad(f"tag_id must be 4 to 32 letters or digits, not {tag!r}")
-        emails = []
+        emails: list[str] = []
         for column in ("email1", "email2"):
             email = text(column, required=False, limit=254)
             if email and not _EMAIL.fullmatch(email):

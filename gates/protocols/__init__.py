@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -36,9 +37,9 @@ class UnknownProtocol(ValueError):
 
 
 @cache
-def available() -> dict[str, type]:
+def available() -> dict[str, Callable[[ParserOptions], FrameParser]]:
     """Every protocol in this package, by name."""
-    found = {}
+    found: dict[str, Callable[[ParserOptions], FrameParser]] = {}
     for module_info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         if hasattr(module, "NAME") and hasattr(module, "Parser"):
@@ -61,6 +62,7 @@ class BadFrameCounter:
         self.protocol = protocol
         self.bad_frames = 0
 
-    def bad(self, reason: str, data: bytes) -> None:
+    def bad(self, reason: str, data: bytes | bytearray) -> None:
         self.bad_frames += 1
-        log.warning("%s reader: dropped %s: %r", self.protocol, reason, bytes(data[:40]))
+        # the length only: a torn frame's bytes can hold most of a tag number
+        log.warning("%s reader: dropped %s (%d bytes)", self.protocol, reason, len(data))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +19,9 @@ from core.spreadsheet import SpreadsheetWriter
 from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from mimamori.cli import run, settings_of
 from mimamori.runtime import cli_actor, opened
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar returns
 
 CREDENTIAL_COLUMNS = ("guardian_ref", "login_id", "initial_password", "registration_code")
 
@@ -138,14 +143,12 @@ def import_roster_command(
     if notices_out is not None:
         _prepare_notices_folder(notices_out)
     settings = settings_of(ctx)
-    bars: dict[str, click.progressbar] = {}
+    bars: dict[str, ProgressBar[int]] = {}
 
     def progress(phase: str, done: int, total: int) -> None:
         bar = bars.get(phase)
         if bar is None:
-            bar = bars[phase] = click.progressbar(
-                length=total, label=f"{phase:<9}", file=click.get_text_stream("stderr")
-            )
+            bar = bars[phase] = click.progressbar(length=total, label=f"{phase:<9}", file=sys.stderr)
             bar.__enter__()
         bar.update(done - bar.pos)
         if done >= total:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.audit import verify_chain
+from core.audit import ChainProblem, verify_chain
 from core.errors import UserError
 from mimamori.cli import run, settings_of
 from mimamori.runtime import opened
@@ -20,7 +20,7 @@ def command() -> None:
 def verify(ctx: click.Context) -> None:
     """Check the hash chain: any edited, removed or inserted entry is reported."""
 
-    async def _verify() -> tuple[int, list]:
+    async def _verify() -> tuple[int, list[ChainProblem]]:
         async with opened(settings_of(ctx)):
             return await verify_chain()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import click
 
@@ -98,7 +99,7 @@ async def _follow(settings: Settings, broadcast_id: int, wait: bool) -> broadcas
         counts = await broadcasts.status(broadcast_id)
         if not wait:
             return counts
-        err = click.get_text_stream("stderr")
+        err = sys.stderr
         with click.progressbar(length=1, label="delivering", file=err, show_pos=True) as bar:
             while True:
                 counts = await broadcasts.status(broadcast_id, not_reached_limit=0)

@@ -109,10 +109,11 @@ async def _seed(settings: Settings, every: float) -> DemoCity:
 async def _enrolled(staff_id: int) -> str:
     """The demo's staff come with a second factor enrolled, its codes shown on /demo/codes."""
     staff = await StaffAccount.get(id=staff_id)
-    staff.totp_secret = totp.new_secret()
+    secret = totp.new_secret()
+    staff.totp_secret = secret
     staff.totp_enrolled_at = datetime.now(UTC)
     await staff.save(update_fields=["totp_secret", "totp_enrolled_at"])
-    return staff.totp_secret
+    return secret
 
 
 async def _run(settings: Settings, city: DemoCity, mailbox: DemoMailbox) -> None:
@@ -246,4 +247,5 @@ def _check_port_free(port: int) -> None:
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port

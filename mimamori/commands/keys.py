@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from datetime import datetime, timedelta
 
 import click
 
 from core import rotation, zones
 from core.channels import line_photos
+from core.config import Settings
 from core.keyring import Keyring, KeyringError
 from mimamori.cli import run, settings_of
 from mimamori.runtime import Runtime, opened
@@ -37,15 +40,15 @@ def reseal(ctx: click.Context) -> None:
     run(_reseal(settings_of(ctx)))
 
 
-async def _reseal(settings) -> None:
+async def _reseal(settings: Settings) -> None:
     async with opened(settings) as runtime:
         total = await rotation.count_sealed()
-        with click.progressbar(length=total, label="re-sealing", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=total, label="re-sealing", file=sys.stderr) as bar:
             found = await rotation.reseal_all(runtime.sealer, progress=bar.update)
         _print_counts(runtime, found)
 
 
-def _print_counts(runtime: Runtime, found) -> None:
+def _print_counts(runtime: Runtime, found: Counter[str]) -> None:
     current = runtime.sealer.current_key_id
     moved = sum(n for kid, n in found.items() if kid != current)
     click.echo(f"{sum(found.values())} sealed values, {moved} re-sealed with key {current}")
@@ -65,7 +68,7 @@ def list_keys(ctx: click.Context, count: bool) -> None:
         click.echo(f"{mark} {kid}  created {keyring.created.get(kid) or '?'}{suffix}")
 
 
-async def _still_needed(settings, key_id: str, replaced_at: datetime) -> tuple[int, datetime | None]:
+async def _still_needed(settings: Settings, key_id: str, replaced_at: datetime) -> tuple[int, datetime | None]:
     """How many values are still sealed with ``key_id``, and until when photo links sent to LINE
     with it may still open (None: none can)."""
     async with opened(settings):
@@ -74,7 +77,7 @@ async def _still_needed(settings, key_id: str, replaced_at: datetime) -> tuple[i
         return sealed, await line_photos.links_end(replaced_at, lifetime)
 
 
-async def _count(settings):
+async def _count(settings: Settings) -> Counter[str]:
     async with opened(settings):
         return await rotation.count_by_key()
 

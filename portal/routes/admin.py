@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -42,7 +42,7 @@ ROSTER_MAX_BYTES = 20 * 1024 * 1024
 # ---- sites ---------------------------------------------------------------------------------------
 
 
-async def _sites_page(request: Request, status_code: int = 200, **extra) -> Response:
+async def _sites_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
     return page(request, "admin/sites.html", status_code=status_code, sites=await Site.all().order_by("name"), **extra)
 
 
@@ -104,7 +104,7 @@ async def change_cutoff(
 # ---- gates ---------------------------------------------------------------------------------------
 
 
-async def _gates_page(request: Request, status_code: int = 200, **extra) -> Response:
+async def _gates_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
     return page(
         request,
         "admin/gates.html",
@@ -145,7 +145,7 @@ async def revoke_gate(request: Request, gate_id: GateId, admin: Admin) -> Respon
 # ---- staff accounts ------------------------------------------------------------------------------
 
 
-async def _staff_page(request: Request, status_code: int = 200, **extra) -> Response:
+async def _staff_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
     people = await StaffAccount.all().order_by("login_id").prefetch_related("sites")
     return page(
         request,

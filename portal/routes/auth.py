@@ -92,7 +92,8 @@ async def _login(
         return page(request, _LOGIN_TEMPLATE[kind], status_code=401, next=target, error=error, login_id=login_id)
     await end_session(request.cookies.get(SESSION_COOKIE))
     account = result.account
-    if kind is AccountKind.GUARDIAN:
+    assert account is not None and result.device is not None  # an OK result carries both
+    if isinstance(account, Guardian):
         opened = await open_session(guardian=account)
         location = with_next("/password", target) if account.must_change_password else target
     else:
@@ -170,7 +171,7 @@ async def _staff_pending_second_factor(request: Request) -> tuple[PortalSession,
     staff = None
     if session is not None and session.staff_id is not None:
         staff = await StaffAccount.get_or_none(id=session.staff_id, disabled_at__isnull=True)
-    if staff is None:
+    if session is None or staff is None:
         raise Redirect("/staff/login")
     return session, staff
 

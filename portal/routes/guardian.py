@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -74,14 +74,21 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
 
 
 async def _broadcasts_of(guardian: Guardian, since: datetime) -> list[tuple[Broadcast, bool]]:
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
     ids = set(
-        await Delivery.filter(guardian_id=guardian.id, kind=NoticeKind.BROADCAST, queued_at__gte=since).values_list(
-            "broadcast_id", flat=True
+        cast(
+            list[int],
+            await Delivery.filter(guardian_id=guardian.id, kind=NoticeKind.BROADCAST, queued_at__gte=since).values_list(
+                "broadcast_id", flat=True
+            ),
         )
     )
     acked = set(
-        await BroadcastAck.filter(guardian_id=guardian.id, broadcast_id__in=ids or {0}).values_list(
-            "broadcast_id", flat=True
+        cast(
+            list[int],
+            await BroadcastAck.filter(guardian_id=guardian.id, broadcast_id__in=ids or {0}).values_list(
+                "broadcast_id", flat=True
+            ),
         )
     )
     broadcasts = await Broadcast.filter(id__in=ids or {0}).order_by("-confirmed_at")
@@ -136,7 +143,7 @@ async def photo_image(request: Request, token: PhotoToken, viewer: PhotoViewer) 
 # ---- addresses -----------------------------------------------------------------------------------
 
 
-async def _address_page(request: Request, guardian: Guardian, status_code: int = 200, **extra) -> Response:
+async def _address_page(request: Request, guardian: Guardian, status_code: int = 200, **extra: Any) -> Response:
     addresses = (
         await ContactAddress.filter(guardian_id=guardian.id).exclude(status=AddressStatus.PENDING).order_by("slot")
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -75,7 +75,7 @@ async def _compose_page(
     staff: StaffAccount,
     status_code: int = 200,
     error: str | None = None,
-    **form,
+    **form: Any,
 ) -> Response:
     sites = await _own_sites(staff)
     recent = [b for b in await Broadcast.all().order_by("-id").limit(50) if await _may_see(staff, b)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -70,7 +70,7 @@ async def _guardian(guardian_id: int) -> Guardian:
         raise HTTPException(404) from None
 
 
-async def _account_page(request: Request, guardian: Guardian, status_code: int = 200, **extra) -> Response:
+async def _account_page(request: Request, guardian: Guardian, status_code: int = 200, **extra: Any) -> Response:
     pupils = await guardian.pupils.all().prefetch_related("school", "tags")
     addresses = await ContactAddress.filter(guardian=guardian).order_by("slot")
     return page(

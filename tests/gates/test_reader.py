@@ -152,3 +152,12 @@ def test_a_reader_on_the_network_is_read_through_a_pyserial_url() -> None:
                 assert reads.wait_for(3) == [TAG, OTHER, TAG]
         finally:
             gate_reader.stop()
+
+
+def test_a_torn_frame_is_logged_without_the_tag_it_held(caplog: pytest.LogCaptureFixture) -> None:
+    parser = make_parser("em4100-ascii", ParserOptions())
+    torn = frame(TAG)[:-3]  # the reader was unplugged mid-frame
+    with caplog.at_level("WARNING"):
+        assert parser.feed(torn + frame(OTHER)) == [OTHER]
+    assert "cut short" in caplog.text
+    assert TAG[:6] not in caplog.text
