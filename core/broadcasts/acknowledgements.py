@@ -7,9 +7,10 @@ after ``ack_escalation_minutes`` without acknowledgement, to the other address o
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from core.config import Settings
-from core.delivery.outbox import BroadcastWave, Priority, Recipient, enqueue_broadcast, escalation_rows
+from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast, escalation_rows
 from core.models import (
     AddressStatus,
     Broadcast,
@@ -19,6 +20,7 @@ from core.models import (
     ContactAddress,
     Delivery,
     DeliveryStatus,
+    Priority,
 )
 
 
@@ -35,11 +37,15 @@ async def acknowledge_by_address(broadcast_id: int, channel: Channel, address_va
     """A chat postback: the chat identifies the guardian(s) it belongs to."""
     from core.addresses import address_index
 
-    guardian_ids = await Delivery.filter(
-        broadcast_id=broadcast_id,
-        address__value_index=address_index(channel, address_value),
-        address__channel=channel,
-    ).values_list("guardian_id", flat=True)
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    guardian_ids = cast(
+        list[int],
+        await Delivery.filter(
+            broadcast_id=broadcast_id,
+            address__value_index=address_index(channel, address_value),
+            address__channel=channel,
+        ).values_list("guardian_id", flat=True),
+    )
     for guardian_id in set(guardian_ids):
         await _record_ack(broadcast_id, guardian_id, channel)
     return bool(guardian_ids)
@@ -83,8 +89,13 @@ async def _escalate(broadcast: Broadcast, cutoff: datetime, settings: Settings) 
             sent_at__lte=cutoff,
         ).values_list("guardian_id", "channel")
     )
-    acked = set(await BroadcastAck.filter(broadcast_id=broadcast.id).values_list("guardian_id", flat=True))
-    escalated = set(await Delivery.filter(escalation_rows(broadcast.id)).values_list("guardian_id", flat=True))
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    acked = set(
+        cast(list[int], await BroadcastAck.filter(broadcast_id=broadcast.id).values_list("guardian_id", flat=True))
+    )
+    escalated = set(
+        cast(list[int], await Delivery.filter(escalation_rows(broadcast.id)).values_list("guardian_id", flat=True))
+    )
     waiting = [g for g in sent if g not in acked and g not in escalated]
     queued = 0
     for start in range(0, len(waiting), 1000):

@@ -9,13 +9,14 @@ acknowledgement is asked, first only to each guardian's first address (see ``ack
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from tortoise.transactions import in_transaction
 
 from core.broadcasts.scope import Scope, recipients
 from core.config import Settings
-from core.delivery.outbox import BroadcastWave, Priority, Recipient, enqueue_broadcast
-from core.models import AddressStatus, Broadcast, BroadcastCategory, BroadcastStatus, Channel, ContactAddress
+from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
+from core.models import AddressStatus, Broadcast, BroadcastCategory, BroadcastStatus, Channel, ContactAddress, Priority
 
 URGENT_CATEGORIES = {BroadcastCategory.SUSPICIOUS_PERSON, BroadcastCategory.DISASTER}
 
@@ -27,7 +28,9 @@ async def fanout_pending() -> bool:
 async def continue_fanouts(settings: Settings) -> int:
     """Fan out every confirmed broadcast a batch at a time; returns deliveries queued."""
     queued = 0
-    for broadcast_id in await Broadcast.filter(status=BroadcastStatus.CONFIRMED).values_list("id", flat=True):
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    confirmed = cast(list[int], await Broadcast.filter(status=BroadcastStatus.CONFIRMED).values_list("id", flat=True))
+    for broadcast_id in confirmed:
         while True:
             added, finished = await _fan_out_batch(broadcast_id, settings)
             queued += added

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import Q
 
@@ -105,7 +105,8 @@ async def recipients(scope: Scope, *, after: int = 0, limit: int | None = None) 
     query = query.distinct().order_by("id")
     if limit is not None:
         query = query.limit(limit)
-    return list(await query.values_list("id", flat=True))
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    return cast(list[int], await query.values_list("id", flat=True))
 
 
 async def _scope_filter(scope: Scope) -> Q:

@@ -11,7 +11,7 @@ from core import audit
 from core.broadcasts.helpers import _actor, _get
 from core.broadcasts.scope import Scope, recipients
 from core.config import Settings
-from core.delivery.outbox import BroadcastWave, Priority, Recipient, enqueue_broadcast
+from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
 from core.models import (
     AddressStatus,
     Broadcast,
@@ -21,6 +21,7 @@ from core.models import (
     Delivery,
     DeliveryStatus,
     Guardian,
+    Priority,
     StaffAccount,
 )
 

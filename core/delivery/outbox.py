@@ -21,7 +21,8 @@ from tortoise.transactions import in_transaction
 from core.config import DeliverySettings
 from core.db import insert_rows
 from core.identifiers import new_token
-from core.models import Broadcast, Channel, ContactAddress, Delivery, NoticeKind, Priority, StaffAddress
+from core.models import Broadcast, Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
+from core.models import Priority as Priority  # re-exported: the callers that queue notices name it from here
 
 VERIFICATION_LIFETIME = timedelta(hours=24)  # the code in it is good for a day
 REPLY_KEEP = timedelta(hours=12)  # an answer later than this is no answer any more
