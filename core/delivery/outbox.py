@@ -36,7 +36,7 @@ class BroadcastWave(StrEnum):
     RESEND = "resend"  # staff asked again for those not reached; each such request is a new wave
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a fan-out makes one per address: no __dict__ each
 class Recipient:
     """A guardian's address as the batch enqueue needs it, read without building models."""
 
