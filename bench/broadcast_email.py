@@ -32,7 +32,7 @@ from aiosmtplib import SMTP  # noqa: E402
 from core import broadcasts, sealing  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, connection, open_database, upgrade_schema  # noqa: E402
-from core.delivery.compose import broadcast_context  # noqa: E402
+from core.delivery.broadcast_message import broadcast_context  # noqa: E402
 from core.delivery.render import RenderedNotice, render  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
 from core.event_loop import freeze_startup_objects, run  # noqa: E402

@@ -22,6 +22,7 @@ from bot.replies import say
 from core import actors, broadcasts, buttons, zones
 from core.addresses import address_index, counted_addresses, remove_addresses
 from core.channels import spec
+from core.channels.line_quota import LineQuota
 from core.config import Settings
 from core.errors import NotFound, UserError
 from core.identifiers import find_registration_code
@@ -80,7 +81,7 @@ _WORDS = {_word_key(word): name for name, words in COMMANDS.items() for word in 
 _LONGEST_DAY = timedelta(hours=25)
 GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "写真オン", "写真オフ", "解除", "ヘルプ")  # LINE quick replies
 
-LineQuotaReader = Callable[[], Awaitable[broadcasts.LineQuota | None]]
+LineQuotaReader = Callable[[], Awaitable[LineQuota | None]]
 
 
 @dataclass(frozen=True)

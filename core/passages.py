@@ -20,7 +20,7 @@ from core import metrics, zones
 from core.blind_indexes import tag_index
 from core.config import Settings
 from core.db import connection, insert_rows, placeholder
-from core.delivery.outbox import Priority, Recipient, enqueue_to_guardians
+from core.delivery.outbox import Priority, Recipient, enqueue_to_guardians, expiry
 from core.delivery.wakeup import notices_queued
 from core.identifiers import compact_code, new_token
 from core.models import (
@@ -300,6 +300,5 @@ async def _notify_guardians(
         payload=payload,
         recipients=[t for t in tag.told if not holds_passage_notice(t, passage.seen_at, timezone)],
         priority=Priority.URGENT,
-        # A notice arriving an hour after the pass would mislead more than it helps.
-        expires_at=passage.seen_at + timedelta(minutes=settings.delivery.passage_expiry_minutes),
+        expires_at=expiry(NoticeKind.PASSAGE, passage.seen_at, settings.delivery),
     )

@@ -26,13 +26,12 @@ from core.addresses import (
 )
 from core.blind_indexes import Purpose, code_index
 from core.config import Settings
-from core.delivery.outbox import Priority, enqueue
+from core.delivery.outbox import Priority, enqueue, expiry
 from core.identifiers import compact_code, find_registration_code, new_registration_code
 from core.models import AddressStatus, Channel, ContactAddress, Guardian, NoticeKind
 from core.roster.apply import registration_code_index
 
 GUESSING = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(seconds=30))
-VERIFICATION_LIFETIME = timedelta(hours=24)
 
 
 class Outcome(StrEnum):
@@ -144,7 +143,7 @@ async def request_verification(guardian_id: int, channel: Channel, value: str, s
             guardian_id=guardian_id,
             payload={"code": code, "link": f"{portal}/verify/{compact_code(code)}"},
             priority=Priority.URGENT,
-            expires_at=datetime.now(UTC) + VERIFICATION_LIFETIME,
+            expires_at=expiry(NoticeKind.VERIFICATION, datetime.now(UTC), settings.delivery),
         )
     return address
 

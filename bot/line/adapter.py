@@ -39,7 +39,7 @@ from linebot.v3.webhooks import Event, FollowEvent, MessageEvent, PostbackEvent,
 from bot.conversation import GUARDIAN_MENU, Conversation, Incoming, Reply
 from bot.deferred import answer_later
 from bot.events import handle_once
-from core import broadcasts
+from core.channels.line_quota import LineQuota
 from core.config import LineSettings
 from core.delivery.outcomes import chat_blocked
 from core.models import Channel
@@ -86,7 +86,7 @@ def line_messages(reply: Reply) -> list[Message]:
     return [text, buttons]
 
 
-async def read_quota(api: AsyncMessagingApi, *, timeout: float = 10) -> broadcasts.LineQuota | None:
+async def read_quota(api: AsyncMessagingApi, *, timeout: float = 10) -> LineQuota | None:
     """This month's message quota and use, or None when LINE cannot tell us now."""
     try:
         quota = await api.get_message_quota(_request_timeout=timeout)
@@ -94,10 +94,10 @@ async def read_quota(api: AsyncMessagingApi, *, timeout: float = 10) -> broadcas
     except Exception as exc:  # the preview then shows no quota line: not worth failing over
         log.warning("could not read the LINE message quota: %s", exc)
         return None
-    return broadcasts.LineQuota(limit=quota.value if quota.type == "limited" else None, used=used.total_usage)
+    return LineQuota(limit=quota.value if quota.type == "limited" else None, used=used.total_usage)
 
 
-async def quota_now(settings: LineSettings) -> broadcasts.LineQuota | None:
+async def quota_now(settings: LineSettings) -> LineQuota | None:
     """Read the quota with a client of its own (for a one-off command)."""
     client = line_api_client(settings)
     try:

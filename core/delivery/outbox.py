@@ -1,7 +1,8 @@
 """Putting notices in the outbox: one row per (notice, address), in the caller's transaction.
 
 The row is written together with the fact that caused it (a passage, a confirmed broadcast, a
-verification), so a notice is never lost between the two; the worker sends it later.
+verification), so a notice is never lost between the two; the worker sends it later. This module
+is the one place that builds rows, their idempotency keys and how long each kind is worth sending.
 """
 
 from __future__ import annotations
@@ -10,19 +11,32 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from core.config import DeliverySettings
 from core.db import insert_rows
 from core.identifiers import new_token
-from core.models import Channel, ContactAddress, Delivery, NoticeKind, Priority, StaffAddress
+from core.models import Broadcast, Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
+from core.models import Priority as Priority  # re-exported: the callers that queue notices name it from here
 
+VERIFICATION_LIFETIME = timedelta(hours=24)  # the code in it is good for a day
 REPLY_KEEP = timedelta(hours=12)  # an answer later than this is no answer any more
 
 
-@dataclass(frozen=True)
+class BroadcastWave(StrEnum):
+    """Which sending of a broadcast a row belongs to: each wave keys its rows apart from the others'."""
+
+    FAN_OUT = "fan-out"  # everyone in scope, once per address
+    ESCALATION = "escalation"  # the other channel, when not acknowledged in time; once per address
+    RESEND = "resend"  # staff asked again for those not reached; each such request is a new wave
+
+
+@dataclass(frozen=True, slots=True)  # a fan-out makes one per address: no __dict__ each
 class Recipient:
     """A guardian's address as the batch enqueue needs it, read without building models."""
 
@@ -30,12 +44,44 @@ class Recipient:
     channel: Channel
     guardian_id: int
 
+    @classmethod
+    def of(cls, address: ContactAddress) -> Recipient:
+        return cls(address.pk, address.channel, address.guardian_id)
+
 
 def idempotency_key(fact: str, address: ContactAddress | StaffAddress | Recipient) -> str:
     if isinstance(address, Recipient):
         return f"{fact}:a{address.address_id}"
     prefix = "a" if isinstance(address, ContactAddress) else "s"
     return f"{fact}:{prefix}{address.pk}"
+
+
+def expiry(kind: NoticeKind, since: datetime, delivery: DeliverySettings) -> datetime | None:
+    """When a notice of ``kind`` about what happened at ``since`` is too old to send; None: never."""
+    lifetimes = {
+        # A passage notice arriving an hour after the pass would mislead more than it helps.
+        NoticeKind.PASSAGE: timedelta(minutes=delivery.passage_expiry_minutes),
+        NoticeKind.BROADCAST: timedelta(hours=delivery.broadcast_expiry_hours),
+        NoticeKind.VERIFICATION: VERIFICATION_LIFETIME,
+        NoticeKind.REPLY: REPLY_KEEP,
+        NoticeKind.MAIL_ANSWER: REPLY_KEEP,
+    }
+    lifetime = lifetimes.get(kind)
+    return since + lifetime if lifetime is not None else None
+
+
+def _broadcast_fact(broadcast_id: int, wave: BroadcastWave, *, at: datetime | None = None) -> str:
+    if wave is BroadcastWave.FAN_OUT:
+        return f"broadcast:{broadcast_id}"
+    if wave is BroadcastWave.RESEND:
+        return f"broadcast:{broadcast_id}:resend:{int((at or datetime.now(UTC)).timestamp())}"
+    return f"broadcast:{broadcast_id}:{wave.value}"
+
+
+def escalation_rows(broadcast_id: int) -> Q:
+    """The rows a broadcast's escalation queued, told apart by the key ``enqueue_broadcast`` gave them."""
+    prefix = _broadcast_fact(broadcast_id, BroadcastWave.ESCALATION)
+    return Q(broadcast_id=broadcast_id, idempotency_key__startswith=f"{prefix}:")
 
 
 async def enqueue(
@@ -68,7 +114,7 @@ async def enqueue(
         payload=json.dumps(payload, ensure_ascii=False) if payload is not None else None,
         next_attempt_at=datetime.now(UTC),
         expires_at=expires_at,
-        ack_token=new_token() if kind is NoticeKind.BROADCAST else None,
+        ack_token=new_token() if kind is NoticeKind.BROADCAST and await _asks_for_ack(broadcast_id) else None,
     )
     try:
         async with in_transaction():  # a savepoint inside the caller's transaction
@@ -76,6 +122,10 @@ async def enqueue(
     except IntegrityError:
         return None
     return delivery
+
+
+async def _asks_for_ack(broadcast_id: int | None) -> bool:
+    return broadcast_id is not None and await Broadcast.filter(id=broadcast_id, ack_requested=True).exists()
 
 
 async def enqueue_to_guardians(
@@ -92,27 +142,58 @@ async def enqueue_to_guardians(
 
     For the hot path (a passage's notices): no savepoint per row and no model objects built.
     """
-    now = datetime.now(UTC)
     body = json.dumps(payload, ensure_ascii=False) if payload is not None else None
-    await insert_rows(
-        Delivery,
-        [
-            {
-                "idempotency_key": idempotency_key(fact, recipient),
-                "kind": kind,
-                "channel": recipient.channel,
-                "priority": int(priority),
-                "address_id": recipient.address_id,
-                "guardian_id": recipient.guardian_id,
-                "passage_id": passage_id,
-                "payload": body,
-                "next_attempt_at": now,
-                "expires_at": expires_at,
-            }
-            for recipient in recipients
-        ],
-        ignore_conflicts=True,
-    )
+    rows = _guardian_rows(kind, fact, recipients, priority, expires_at, passage_id=passage_id, payload=body)
+    await insert_rows(Delivery, rows, ignore_conflicts=True)
+
+
+async def enqueue_broadcast(
+    broadcast: Broadcast,
+    recipients: Sequence[Recipient],
+    delivery: DeliverySettings,
+    *,
+    wave: BroadcastWave,
+    priority: Priority,
+) -> int:
+    """Queue ``broadcast`` to each of ``recipients`` in one statement; returns how many rows it offered.
+
+    An address this wave queued before is skipped. Every wave expires when the fan-out does, and
+    a row carries an acknowledgement token only when the broadcast asks for acknowledgement.
+    """
+    now = datetime.now(UTC)
+    fact = _broadcast_fact(broadcast.id, wave, at=now)
+    expires_at = expiry(NoticeKind.BROADCAST, broadcast.confirmed_at or now, delivery)
+    rows = _guardian_rows(NoticeKind.BROADCAST, fact, recipients, priority, expires_at, broadcast_id=broadcast.id)
+    if broadcast.ack_requested:
+        for row in rows:
+            row["ack_token"] = new_token()
+    await insert_rows(Delivery, rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _guardian_rows(
+    kind: NoticeKind,
+    fact: str,
+    recipients: Sequence[Recipient],
+    priority: Priority,
+    expires_at: datetime | None,
+    **columns: Any,
+) -> list[dict[str, Any]]:
+    now, rank = datetime.now(UTC), int(priority)
+    return [
+        {
+            "idempotency_key": idempotency_key(fact, recipient),
+            "kind": kind,
+            "channel": recipient.channel,
+            "priority": rank,
+            "address_id": recipient.address_id,
+            "guardian_id": recipient.guardian_id,
+            "next_attempt_at": now,
+            "expires_at": expires_at,
+            **columns,
+        }
+        for recipient in recipients
+    ]
 
 
 async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequence[tuple[str, str]]) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core import broadcasts, zones
+from core.delivery.outbox import expiry
 from core.errors import UserError
 from core.models import (
     Broadcast,
@@ -16,6 +17,7 @@ from core.models import (
     BroadcastStatus,
     Channel,
     Gate,
+    NoticeKind,
     Passage,
     PassageOutcome,
     Site,
@@ -198,14 +200,15 @@ def _within_expiry(request: Request, broadcast: Broadcast) -> bool:
     """Acknowledgements keep arriving while the broadcast is current: keep the counts live."""
     if broadcast.confirmed_at is None:
         return False
-    hours = request.app.state.settings.delivery.broadcast_expiry_hours
-    return datetime.now(UTC) - broadcast.confirmed_at < timedelta(hours=hours)
+    ends = expiry(NoticeKind.BROADCAST, broadcast.confirmed_at, request.app.state.settings.delivery)
+    return ends is not None and datetime.now(UTC) < ends
 
 
 @router.post("/broadcasts/{broadcast_id}/resend")
 async def resend(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
     await _visible_broadcast(staff, broadcast_id)
-    queued = await broadcasts.resend_unreached(broadcast_id, by=staff, actor=staff_actor(staff))
+    settings = request.app.state.settings
+    queued = await broadcasts.resend_unreached(broadcast_id, settings, by=staff, actor=staff_actor(staff))
     return RedirectResponse(f"/staff/broadcasts/{broadcast_id}?resent={queued}", status_code=303)
 
 

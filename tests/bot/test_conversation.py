@@ -15,6 +15,7 @@ from core.config import Settings
 from core.delivery.outbox import enqueue
 from core.models import (
     AuditEntry,
+    Broadcast,
     BroadcastAck,
     BroadcastCategory,
     BroadcastStatus,
@@ -230,7 +231,7 @@ async def test_staff_draft_an_alert_and_only_confirm_sends_it(database_url, talk
     assert "みどり小学校" in preview.text and "1人" in preview.text
     assert "【不審者情報】正門付近で不審な人物" in preview.text
     assert [b.label for b in preview.buttons] == ["送信 Confirm", "取消 Cancel"]
-    [draft] = await broadcasts.Broadcast.all()
+    [draft] = await Broadcast.all()
     assert draft.status is BroadcastStatus.DRAFT and draft.ack_requested
     assert draft.category is BroadcastCategory.SUSPICIOUS_PERSON
     assert "送信を開始しました" in (await talk(chat="U-staff", button=preview.buttons[0].postback)).text
@@ -250,7 +251,7 @@ async def test_staff_cancel_a_draft_and_refusals_are_one_clear_line(database_url
 
     preview = await talk("/alert みどり小学校 明日は休校です", chat="U-staff")
     assert "取り消しました" in (await talk(chat="U-staff", button=preview.buttons[1].postback)).text
-    [draft] = await broadcasts.Broadcast.all()
+    [draft] = await Broadcast.all()
     assert draft.status is BroadcastStatus.CANCELLED
 
 

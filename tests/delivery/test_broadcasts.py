@@ -12,6 +12,7 @@ from core.errors import UserError
 from core.models import (
     AddressStatus,
     AuditEntry,
+    Broadcast,
     BroadcastCategory,
     BroadcastStatus,
     Channel,
@@ -245,7 +246,7 @@ async def test_an_interrupted_fan_out_resumes_without_duplicates(database_url, m
     )
     await broadcasts.confirm(draft.id, by=None)
 
-    added, finished = await broadcasts._fan_out_batch(draft.id, small_batches)  # then the process dies
+    added, finished = await broadcasts.fanout._fan_out_batch(draft.id, small_batches)  # then the process dies
     assert (added, finished) == (10, False)
     assert (await broadcasts.status(draft.id)).fanning_out
 
@@ -338,9 +339,8 @@ async def test_unacknowledged_alerts_are_sent_again_on_the_other_channel(
     # Yamada's other address is mail too: "the other address on another channel" -- none.
 
 
-async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
-    database_url, mail_settings, mail_sink, deliver
-) -> None:
+async def _closure_that_sato_did_not_get(mail_sink, deliver) -> Broadcast:
+    """A closure sent to さくら小学校, where 佐藤's only address refuses mail."""
     await _city()
     mail_sink.answer("naoki@example.jp", "550 5.1.1 No such user")
     draft = await broadcasts.create_draft(
@@ -353,16 +353,73 @@ async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
     )
     await broadcasts.confirm(draft.id, by=None)
     await deliver()
+    return draft
+
+
+async def test_status_lists_who_was_not_reached_and_resend_tries_them_again(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    draft = await _closure_that_sato_did_not_get(mail_sink, deliver)
 
     counts = await broadcasts.status(draft.id)
     assert (counts.sent, counts.failed) == (0, 1)
     [missed] = counts.not_reached
     assert missed.reasons == ("mail server refused: mailbox does not exist (550 5.1.1)",)
 
-    assert await broadcasts.resend_unreached(draft.id, by=None) == 1
+    assert await broadcasts.resend_unreached(draft.id, mail_settings, by=None) == 1
     await deliver()
     assert mail_sink.per_recipient() == {"naoki@example.jp": 1}
     assert (await broadcasts.status(draft.id)).not_reached == []
+
+
+async def test_a_resend_expires_when_the_broadcast_does(database_url, mail_settings, mail_sink, deliver) -> None:
+    from core.delivery.claims import expire_overdue
+
+    draft = await _closure_that_sato_did_not_get(mail_sink, deliver)
+    assert await broadcasts.resend_unreached(draft.id, mail_settings, by=None) == 1
+
+    first, again = await Delivery.filter(broadcast_id=draft.id).order_by("id")
+    assert first.expires_at is not None and again.expires_at == first.expires_at
+    await expire_overdue(first.expires_at + timedelta(seconds=1))  # the day is over: too late to send it
+    assert (await Delivery.get(id=again.id)).status is DeliveryStatus.EXPIRED
+
+
+async def test_only_a_broadcast_asking_for_acknowledgement_carries_ack_tokens(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    """However its rows are made: the fan-out, the escalation, a resend, one queued by hand."""
+    from core.delivery.outbox import enqueue
+
+    _, _, guardians = await _city()
+    await add_verified_address(guardians["suzuki"].id, Channel.LINE, "U-suzuki", limit=2)
+    for refused in ("keiko@example.jp", "naoki@example.jp"):
+        mail_sink.answer(refused, "550 5.1.1 No such user", "550 5.1.1 No such user")  # once for each broadcast
+    drafts = {}
+    for asked in (True, False):
+        drafts[asked] = await broadcasts.create_draft(
+            author=None,
+            scope=await broadcasts.parse_scope("all"),
+            category=BroadcastCategory.DISASTER,
+            title="避難",
+            body="体育館に避難しています",
+            ack_requested=asked,
+        )
+        await broadcasts.confirm(drafts[asked].id, by=None)
+    await deliver()
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 1  # 鈴木's LINE
+    assert await broadcasts.resend_unreached(drafts[True].id, mail_settings, by=None) == 3  # 山田's two, 佐藤's
+    assert await broadcasts.resend_unreached(drafts[False].id, mail_settings, by=None) == 1  # 佐藤's
+    line = await ContactAddress.get(channel=Channel.LINE)
+    for draft in drafts.values():
+        await enqueue(
+            kind=NoticeKind.BROADCAST, fact=f"broadcast:{draft.id}:by-hand", address=line, broadcast_id=draft.id
+        )
+
+    asked = await Delivery.filter(broadcast_id=drafts[True].id).values_list("ack_token", flat=True)
+    assert len(asked) == 3 + 1 + 3 + 1 and all(asked) and len(set(asked)) == len(asked)
+    not_asked = await Delivery.filter(broadcast_id=drafts[False].id).values_list("ack_token", flat=True)
+    assert len(not_asked) == 5 + 1 + 1 and not any(not_asked)
 
 
 async def test_a_blocked_chat_is_marked_inactive_and_the_other_address_is_told(

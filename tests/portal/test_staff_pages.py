@@ -193,7 +193,7 @@ async def test_staff_get_a_chat_link_code_that_links_their_chat_once(new_browser
 async def test_the_preview_says_how_many_line_messages_an_alert_uses_and_how_many_remain(
     app, new_browser, passwords: Passwords, family
 ) -> None:
-    from core.broadcasts import LineQuota
+    from core.channels.line_quota import LineQuota
 
     await add_verified_address(family.guardian.id, Channel.LINE, "U" + "a" * 32, limit=2)
 

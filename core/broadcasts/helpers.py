@@ -1,0 +1,18 @@
+"""What the broadcast modules share: reading one broadcast, and naming who acted for the audit log."""
+
+from __future__ import annotations
+
+from core.errors import NotFound
+from core.models import Broadcast, StaffAccount
+
+
+async def _get(broadcast_id: int, *, for_update: bool = False) -> Broadcast:
+    query = Broadcast.filter(id=broadcast_id)
+    broadcast = await (query.select_for_update() if for_update else query).first()
+    if broadcast is None:
+        raise NotFound(f"there is no broadcast {broadcast_id}")
+    return broadcast
+
+
+def _actor(staff: StaffAccount | None) -> str:
+    return f"staff:{staff.id}" if staff is not None else "system"

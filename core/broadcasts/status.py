@@ -1,0 +1,114 @@
+"""How a broadcast is going: counts by outcome, who was not reached and why, and resending to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from core import audit
+from core.broadcasts.helpers import _actor, _get
+from core.broadcasts.scope import Scope, recipients
+from core.config import Settings
+from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
+from core.models import (
+    AddressStatus,
+    Broadcast,
+    BroadcastAck,
+    BroadcastStatus,
+    ContactAddress,
+    Delivery,
+    DeliveryStatus,
+    Guardian,
+    Priority,
+    StaffAccount,
+)
+
+
+@dataclass(frozen=True)
+class NotReached:
+    guardian_id: int
+    login_id: str
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class BroadcastCounts:
+    broadcast: Broadcast
+    queued: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    expired: int = 0
+    acknowledged: int = 0
+    recipients: int = 0
+    not_reached: list[NotReached] = field(default_factory=list)
+    not_reached_total: int = 0
+
+    @property
+    def pending(self) -> int:
+        return self.queued + self.sending
+
+    @property
+    def fanning_out(self) -> bool:
+        return self.broadcast.status is BroadcastStatus.CONFIRMED
+
+
+async def status(broadcast_id: int, *, not_reached_limit: int = 200) -> BroadcastCounts:
+    broadcast = await _get(broadcast_id)
+    counts = BroadcastCounts(broadcast)
+    for row in (
+        await Delivery.filter(broadcast_id=broadcast_id)
+        .group_by("status")
+        .annotate(n=Count("id"))
+        .values("status", "n")
+    ):
+        setattr(counts, DeliveryStatus(row["status"]).value, row["n"])
+    counts.acknowledged = await BroadcastAck.filter(broadcast_id=broadcast_id).count()
+    outcomes: dict[int, list[tuple[str, str | None]]] = {}
+    for guardian_id, state, error in await Delivery.filter(broadcast_id=broadcast_id).values_list(
+        "guardian_id", "status", "last_error"
+    ):
+        outcomes.setdefault(guardian_id, []).append((state, error))
+    counts.recipients = len(outcomes)
+    unreached = [
+        (guardian_id, tuple(dict.fromkeys(error or state for state, error in results)))
+        for guardian_id, results in outcomes.items()
+        if all(state in (DeliveryStatus.FAILED.value, DeliveryStatus.EXPIRED.value) for state, _ in results)
+    ]
+    if broadcast.status is BroadcastStatus.FANNED_OUT:
+        in_scope = await recipients(Scope.from_json(broadcast.scope))
+        counts.recipients = len(in_scope)
+        unreached += [(g, ("no registered address",)) for g in in_scope if g not in outcomes]
+    counts.not_reached_total = len(unreached)
+    shown = unreached[:not_reached_limit]
+    logins = dict(await Guardian.filter(id__in=[g for g, _ in shown]).values_list("id", "login_id"))
+    counts.not_reached = [NotReached(g, logins.get(g, "?"), reasons) for g, reasons in shown]
+    return counts
+
+
+async def resend_unreached(
+    broadcast_id: int, settings: Settings, *, by: StaffAccount | None, actor: str | None = None
+) -> int:
+    """Queue the broadcast again to the current addresses of guardians not reached."""
+    counts = await status(broadcast_id, not_reached_limit=1_000_000)
+    guardian_ids = [n.guardian_id for n in counts.not_reached]
+    async with in_transaction():
+        addresses = await ContactAddress.filter(
+            guardian_id__in=guardian_ids, status=AddressStatus.ACTIVE, slot__isnull=False
+        )
+        queued = await enqueue_broadcast(
+            counts.broadcast,
+            [Recipient.of(address) for address in addresses],
+            settings.delivery,
+            wave=BroadcastWave.RESEND,
+            priority=Priority.URGENT,
+        )
+        await audit.record(
+            actor or _actor(by),
+            "broadcast.resend",
+            target=f"broadcast:{broadcast_id}",
+            details={"guardians": len(guardian_ids), "deliveries": queued},
+        )
+    return queued

@@ -1,0 +1,41 @@
+"""What a broadcast's templates see, from its row alone: the message sent and the staff preview alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.config import Settings
+from core.models import Broadcast, Channel
+
+
+def broadcast_context(
+    broadcast: Broadcast, settings: Settings, *, ack_token: str | None, channel: Channel
+) -> dict[str, Any]:
+    """What the broadcast templates see; also used for the staff preview.
+
+    On LINE the acknowledge button is a postback naming the broadcast (the chat itself says who
+    pressed it), so one identical message can go to many people by multicast.
+    """
+    portal = settings.portal.public_url.rstrip("/")
+    scope = broadcast.scope or {}
+    context: dict[str, Any] = {
+        "category": broadcast.category.value,
+        "title": broadcast.title,
+        "body": broadcast.body,
+        "sites": sorted({t["site"] for t in scope.get("targets", [])}),
+        "sender": _sender(scope),
+        "portal_url": portal,
+        "ack_url": None,
+        "ack_postback": None,
+    }
+    if broadcast.ack_requested and channel is Channel.LINE:
+        context["ack_postback"] = f"ack-broadcast:{broadcast.id}"
+    elif broadcast.ack_requested and ack_token:
+        context["ack_url"] = f"{portal}/ack/{ack_token}"
+        context["ack_postback"] = f"ack:{ack_token}"
+    return context
+
+
+def _sender(scope: dict[str, Any]) -> str:
+    sites = sorted({t["site"] for t in scope.get("targets", [])})
+    return "、".join(sites) if sites else "教育委員会 Board of Education"
