@@ -362,7 +362,7 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
     return [
         {
             "time": zones.local(p.seen_at, p.site).strftime("%H:%M"),
-            "pupil": p.pupil.name,
+            "pupil": p.pupil.name if p.pupil else "",
             "site": p.site.name,
             "direction": p.direction.value if p.direction else "",
         }

@@ -124,7 +124,7 @@ async def _record(
     await passage.save()
     token = await _store_photo(passage, photo, settings) if photo else None
     if passage.outcome is PassageOutcome.NOTIFIED:
-        await _notify_guardians(passage, tag, site, token, settings)  # type: ignore[arg-type]
+        await _notify_guardians(passage, tag, site, token, settings)  # type: ignore[arg-type]  # NOTIFIED only for a known tag
     elif passage.outcome in _STAFF_EVENT:
         await notify_site_staff(
             site,
@@ -238,7 +238,8 @@ class _TagRead:
 
     @property
     def pupil_name(self) -> str:
-        return _PUPIL_NAME.to_python_value(self.sealed_pupil_name)
+        name: str = _PUPIL_NAME.to_python_value(self.sealed_pupil_name)
+        return name
 
 
 # The tag, its pupil and the verified addresses of the pupil's guardians who have the IC-tag
@@ -287,7 +288,7 @@ async def _notify_guardians(
     payload = {
         "pupil": given_name(tag.pupil_name),
         "site": site.name,
-        "direction": passage.direction.value,  # type: ignore[union-attr]
+        "direction": passage.direction.value,  # recorded before anyone is told (Tortoise types it as never None)
         "seen_at": passage.seen_at.isoformat(),
         "zone": site.timezone,  # the time in the notice is the site's local time
         "photo_token": photo_token,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from core import audit
+from core import actors, audit
 from core.broadcasts.fanout import addresses_of, chosen_addresses
-from core.broadcasts.helpers import _actor, _get
+from core.broadcasts.helpers import _get
 from core.broadcasts.scope import Scope, check_scope_allowed, recipients
 from core.channels.line_quota import LineQuota
 from core.config import Settings
@@ -50,7 +50,7 @@ async def create_draft(
             ack_requested=ack_requested,
         )
         await audit.record(
-            actor or _actor(author),
+            actor or actors.staff_or_system(author),
             "broadcast.draft",
             target=f"broadcast:{broadcast.id}",
             details={"scope": scope.label(), "category": category.value, "ack": ack_requested},
@@ -118,7 +118,7 @@ async def confirm(broadcast_id: int, *, by: StaffAccount | None, actor: str | No
         broadcast.confirmed_at = datetime.now(UTC)
         broadcast.confirmed_by = by
         await broadcast.save(update_fields=["status", "confirmed_at", "confirmed_by_id"])
-        await audit.record(actor or _actor(by), "broadcast.confirm", target=f"broadcast:{broadcast.id}")
+        await audit.record(actor or actors.staff_or_system(by), "broadcast.confirm", target=f"broadcast:{broadcast.id}")
     return broadcast
 
 
@@ -129,5 +129,5 @@ async def cancel(broadcast_id: int, *, by: StaffAccount | None, actor: str | Non
             raise UserError(f"broadcast {broadcast_id} is {broadcast.status.value}: only a draft can be cancelled")
         broadcast.status = BroadcastStatus.CANCELLED
         await broadcast.save(update_fields=["status"])
-        await audit.record(actor or _actor(by), "broadcast.cancel", target=f"broadcast:{broadcast.id}")
+        await audit.record(actor or actors.staff_or_system(by), "broadcast.cancel", target=f"broadcast:{broadcast.id}")
     return broadcast

@@ -1,9 +1,9 @@
-"""What the broadcast modules share: reading one broadcast, and naming who acted for the audit log."""
+"""What the broadcast modules share: reading one broadcast."""
 
 from __future__ import annotations
 
 from core.errors import NotFound
-from core.models import Broadcast, StaffAccount
+from core.models import Broadcast
 
 
 async def _get(broadcast_id: int, *, for_update: bool = False) -> Broadcast:
@@ -12,7 +12,3 @@ async def _get(broadcast_id: int, *, for_update: bool = False) -> Broadcast:
     if broadcast is None:
         raise NotFound(f"there is no broadcast {broadcast_id}")
     return broadcast
-
-
-def _actor(staff: StaffAccount | None) -> str:
-    return f"staff:{staff.id}" if staff is not None else "system"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from core import audit
-from core.broadcasts.helpers import _actor, _get
+from core import actors, audit
+from core.broadcasts.helpers import _get
 from core.broadcasts.scope import Scope, recipients
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
@@ -106,7 +106,7 @@ async def resend_unreached(
             priority=Priority.URGENT,
         )
         await audit.record(
-            actor or _actor(by),
+            actor or actors.staff_or_system(by),
             "broadcast.resend",
             target=f"broadcast:{broadcast_id}",
             details={"guardians": len(guardian_ids), "deliveries": queued},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import buttons
+from core.channels import spec
 from core.config import Settings
 from core.models import Broadcast, Channel
 
@@ -13,8 +15,8 @@ def broadcast_context(
 ) -> dict[str, Any]:
     """What the broadcast templates see; also used for the staff preview.
 
-    On LINE the acknowledge button is a postback naming the broadcast (the chat itself says who
-    pressed it), so one identical message can go to many people by multicast.
+    On a channel that multicasts (LINE) the acknowledge button is a postback naming the broadcast
+    (the chat itself says who pressed it), so one identical message can go to many people at once.
     """
     portal = settings.portal.public_url.rstrip("/")
     scope = broadcast.scope or {}
@@ -28,11 +30,11 @@ def broadcast_context(
         "ack_url": None,
         "ack_postback": None,
     }
-    if broadcast.ack_requested and channel is Channel.LINE:
-        context["ack_postback"] = f"ack-broadcast:{broadcast.id}"
+    if broadcast.ack_requested and spec(channel).multicast_limit:
+        context["ack_postback"] = buttons.AckBroadcast(broadcast.id).pack()
     elif broadcast.ack_requested and ack_token:
         context["ack_url"] = f"{portal}/ack/{ack_token}"
-        context["ack_postback"] = f"ack:{ack_token}"
+        context["ack_postback"] = buttons.Ack(ack_token).pack()
     return context
 
 

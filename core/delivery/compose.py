@@ -99,9 +99,10 @@ class NoticeComposer:
                 language = guardians[address.guardian_id].language if address.guardian_id in guardians else Language.JA
                 value = address.value
             else:
-                owner = staff.get(staff_address.staff_id)  # type: ignore[union-attr]
+                assert staff_address is not None  # a row with neither was set aside above
+                owner = staff.get(staff_address.staff_id)
                 language = owner.language if owner else Language.JA
-                value = staff_address.value  # type: ignore[union-attr]
+                value = staff_address.value
             notice = self._notice(row, language)
             photo = photos.get(row.id)
             composed.append(
@@ -121,20 +122,20 @@ class NoticeComposer:
         return composed
 
     def _notice(self, row: Delivery, language: Language) -> RenderedNotice:
-        if row.kind is NoticeKind.BROADCAST and row.broadcast_id in self._broadcasts:
-            return self._broadcast_notice(row, language)
+        broadcast = self._broadcasts.get(row.broadcast_id) if row.broadcast_id is not None else None
+        if row.kind is NoticeKind.BROADCAST and broadcast is not None:
+            return self._broadcast_notice(row, broadcast, language)
         payload = json.loads(row.payload) if row.payload else {}
         return render(row.kind, row.channel, language, payload_context(row.kind, payload, self._settings))
 
-    def _broadcast_notice(self, row: Delivery, language: Language) -> RenderedNotice:
-        key = (row.broadcast_id, row.channel, language)
-        template = self._rendered.get(key)  # type: ignore[arg-type]
+    def _broadcast_notice(self, row: Delivery, broadcast: Broadcast, language: Language) -> RenderedNotice:
+        key = (broadcast.id, row.channel, language)
+        template = self._rendered.get(key)
         if template is None:
             if len(self._rendered) >= _RENDER_CACHE_LIMIT:
                 self._rendered.clear()
-            broadcast = self._broadcasts[row.broadcast_id]  # type: ignore[index]
             context = broadcast_context(broadcast, self._settings, ack_token=_TOKEN_PLACEHOLDER, channel=row.channel)
-            template = self._rendered[key] = render(NoticeKind.BROADCAST, row.channel, language, context)  # type: ignore[index]
+            template = self._rendered[key] = render(NoticeKind.BROADCAST, row.channel, language, context)
         return with_token(template, row.ack_token)
 
     async def _load_broadcasts(self, ids: set[int]) -> None:
@@ -232,7 +233,10 @@ def _mail_answer(row: Delivery) -> Outgoing:
 def with_token(notice: RenderedNotice, token: str | None) -> RenderedNotice:
     if _TOKEN_PLACEHOLDER not in notice.text and not notice.actions:
         return notice
-    swap = (lambda text: text.replace(_TOKEN_PLACEHOLDER, token or "")) if token else (lambda text: text)
+
+    def swap(text: str) -> str:
+        return text.replace(_TOKEN_PLACEHOLDER, token) if token else text
+
     return replace(
         notice,
         subject=swap(notice.subject),

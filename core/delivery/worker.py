@@ -24,7 +24,7 @@ from core.delivery.compose import NoticeComposer, Undeliverable
 from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.pacing import SpacedLimiter
 from core.delivery.transport import MulticastTransport, Outgoing, TemporaryFailure, Transport
-from core.models import Channel, Delivery, NoticeKind
+from core.models import Channel, Delivery, DeliveryStatus, NoticeKind
 from core.rounds import Rounds
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class DeliveryWorker:
             return False
         await self.housekeeping()
         return not await Delivery.filter(
-            status__in=["queued", "sending"], channel__in=[c.value for c in self._transports]
+            status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING], channel__in=list(self._transports)
         ).exists()
 
     async def _fill(self) -> tuple[int, bool]:
