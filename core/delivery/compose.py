@@ -81,11 +81,9 @@ class NoticeComposer:
 
         composed: list[tuple[Delivery, Outgoing | Undeliverable]] = []
         for row in rows:
-            if row.kind is NoticeKind.REPLY:
-                composed.append((row, _reply(row)))
-                continue
-            if row.kind is NoticeKind.MAIL_ANSWER:
-                composed.append((row, _mail_answer(row)))
+            answer = _ANSWERS.get(row.kind)
+            if answer is not None:  # addressed by its payload, not by a registered address
+                composed.append((row, answer(row)))
                 continue
             address = addresses.get(row.address_id) if row.address_id else None
             staff_address = staff_addresses.get(row.staff_address_id) if row.staff_address_id else None
@@ -228,6 +226,9 @@ def _mail_answer(row: Delivery) -> Outgoing:
         notice=RenderedNotice(subject=payload["subject"], text=payload["text"], html=None),
         in_reply_to=payload.get("in_reply_to"),
     )
+
+
+_ANSWERS = {NoticeKind.REPLY: _reply, NoticeKind.MAIL_ANSWER: _mail_answer}
 
 
 def with_token(notice: RenderedNotice, token: str | None) -> RenderedNotice:

@@ -26,6 +26,11 @@ from core.models import Priority as Priority  # re-exported: the callers that qu
 
 VERIFICATION_LIFETIME = timedelta(hours=24)  # the code in it is good for a day
 REPLY_KEEP = timedelta(hours=12)  # an answer later than this is no answer any more
+_FIXED_LIFETIMES = {
+    NoticeKind.VERIFICATION: VERIFICATION_LIFETIME,
+    NoticeKind.REPLY: REPLY_KEEP,
+    NoticeKind.MAIL_ANSWER: REPLY_KEEP,
+}
 
 
 class BroadcastWave(StrEnum):
@@ -62,9 +67,7 @@ def expiry(kind: NoticeKind, since: datetime, delivery: DeliverySettings) -> dat
         # A passage notice arriving an hour after the pass would mislead more than it helps.
         NoticeKind.PASSAGE: timedelta(minutes=delivery.passage_expiry_minutes),
         NoticeKind.BROADCAST: timedelta(hours=delivery.broadcast_expiry_hours),
-        NoticeKind.VERIFICATION: VERIFICATION_LIFETIME,
-        NoticeKind.REPLY: REPLY_KEEP,
-        NoticeKind.MAIL_ANSWER: REPLY_KEEP,
+        **_FIXED_LIFETIMES,
     }
     lifetime = lifetimes.get(kind)
     return since + lifetime if lifetime is not None else None
@@ -197,38 +200,35 @@ def _guardian_rows(
 
 
 async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequence[tuple[str, str]]) -> None:
-    """Queue a bot's answer the chat API did not take, to be pushed by the worker.
-
-    A reply goes to a chat, which need not be a registered address (a code being typed): the
-    chat and the text travel in the sealed payload, so no chat id is stored in plain text.
-    """
-    now = datetime.now(UTC)
-    await Delivery.create(
-        idempotency_key=f"reply:{new_token()}",
-        kind=NoticeKind.REPLY,
-        channel=channel,
-        priority=int(Priority.URGENT),
-        next_attempt_at=now,
-        expires_at=now + REPLY_KEEP,
-        payload=json.dumps({"chat": chat, "text": text, "buttons": [list(b) for b in buttons]}, ensure_ascii=False),
+    """Queue a bot's answer the chat API did not take, to be pushed by the worker."""
+    await _enqueue_answer(
+        NoticeKind.REPLY, channel, "reply", {"chat": chat, "text": text, "buttons": [list(b) for b in buttons]}
     )
 
 
 async def enqueue_mail_answer(*, to: str, subject: str, text: str, in_reply_to: str | None) -> Delivery:
-    """Queue an answer to an incoming mail, sent by the mail transport on the one retry schedule.
+    """Queue an answer to an incoming mail, sent by the mail transport on the one retry schedule."""
+    return await _enqueue_answer(
+        NoticeKind.MAIL_ANSWER,
+        Channel.EMAIL,
+        "mail-answer",
+        {"to": to, "subject": subject, "text": text, "in_reply_to": in_reply_to},
+    )
 
-    The sender of a mail need not be a registered address (a wrong code, an unknown sender): as
-    with a bot's reply, the address and the text travel in the sealed payload only.
+
+async def _enqueue_answer(kind: NoticeKind, channel: Channel, key_prefix: str, payload: dict[str, Any]) -> Delivery:
+    """An answer to someone who wrote to us, urgent because a person waits for it.
+
+    They need not be a registered address (a code being typed, a wrong code, an unknown sender):
+    where it goes and what it says travel in the sealed payload only, never in a plaintext column.
     """
     now = datetime.now(UTC)
     return await Delivery.create(
-        idempotency_key=f"mail-answer:{new_token()}",
-        kind=NoticeKind.MAIL_ANSWER,
-        channel=Channel.EMAIL,
-        priority=int(Priority.URGENT),  # a person waits for it, as for a bot's reply
+        idempotency_key=f"{key_prefix}:{new_token()}",
+        kind=kind,
+        channel=channel,
+        priority=int(Priority.URGENT),
         next_attempt_at=now,
-        expires_at=now + REPLY_KEEP,
-        payload=json.dumps(
-            {"to": to, "subject": subject, "text": text, "in_reply_to": in_reply_to}, ensure_ascii=False
-        ),
+        expires_at=now + _FIXED_LIFETIMES[kind],
+        payload=json.dumps(payload, ensure_ascii=False),
     )
