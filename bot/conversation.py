@@ -367,7 +367,7 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
             "direction": p.direction.value if p.direction else "",
         }
         for p in passages
-        if zones.local(p.seen_at, p.site).date() == zones.today(p.site)
+        if zones.is_today(p.seen_at, p.site)
     ]
 
 

@@ -44,6 +44,11 @@ def today(site: Zoned) -> date:
     return datetime.now(of(site)).date()
 
 
+def is_today(moment: datetime, site: Zoned) -> bool:
+    """Whether ``moment`` falls on the site's today, as the site counts days."""
+    return local(moment, site).date() == today(site)
+
+
 def day_bounds(day: date, timezone: ZoneInfo) -> tuple[datetime, datetime]:
     """The instants a local ``day`` starts and ends, for queries on UTC columns."""
     # In UTC: SQLite compares a column's stored UTC text with the bound's text, so a bound written

@@ -59,8 +59,10 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
             passage_id__in=[p.id for p in passages] or [0], expires_at__gt=datetime.now(UTC)
         ).only("id", "passage_id", "token", "expires_at")
     }
-    todays = [p for p in passages if zones.local(p.seen_at, p.site).date() == zones.today(p.site)]
-    history = [p for p in passages if p not in todays]
+    todays: list[Passage] = []
+    history: list[Passage] = []
+    for passage in passages:
+        (todays if zones.is_today(passage.seen_at, passage.site) else history).append(passage)
     return page(
         request,
         "guardian/home.html",
