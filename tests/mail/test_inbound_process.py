@@ -28,6 +28,10 @@ def _start(cli_env: dict[str, str], imap: ImapServer, sink: MailSink, log: Path)
         "MIMAMORI_SMTP__PORT": str(sink.port),
         "MIMAMORI_SMTP__FROM_ADDRESS": "mimamori@city.example.jp",
         "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
+        # Answers are outbox rows: what the killed worker had claimed waits out its lease, and one
+        # connection keeps to one the answers in flight at the kill.
+        "MIMAMORI_DELIVERY__LEASE_SECONDS": "5",
+        "MIMAMORI_SMTP__CONNECTIONS": "1",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "mimamori", "worker", "--inbound"],
