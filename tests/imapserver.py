@@ -37,8 +37,9 @@ listen = 127.0.0.1
 {ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-mail_location = maildir:{root}/mail/%n
+mail_location = maildir:{root}/mail/%u
 recipient_delimiter = +
+auth_username_format = %Ln  # LMTP names mimamori+…@city.example.jp: the user mimamori, as in the README
 mail_uid = {uid}
 mail_gid = {gid}
 first_valid_uid = 1
@@ -48,11 +49,11 @@ default_login_user = dovenull
 default_internal_user = dovecot
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%n {root}/users
+  args = scheme=PLAIN username_format=%u {root}/users
 }}
 userdb {{
   driver = static
-  args = uid={uid} gid={gid} home={root}/mail/%n
+  args = uid={uid} gid={gid} home={root}/mail/%u
 }}
 service imap-login {{
   inet_listener imap {{
