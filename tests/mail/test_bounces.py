@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from core.config import Settings
-from core.delivery.outbox import enqueue
-from core.models import AddressStatus, ContactAddress, Delivery, DeliveryStatus, NoticeKind
+from core.models import AddressStatus, Delivery, DeliveryStatus
 from mail.addresses import delivery_of_return_path, return_path
 from mail.bounces import is_bounce
 from mail.inbound import parse_mail
-from tests.factories import make_guardian
 from tests.imapserver import ImapServer
-from tests.mail.conftest import compose, eventually, send_queued
+from tests.mail.conftest import compose, eventually, notices_to
 from tests.mailsink import MailSink, ReceivedMail
 
 
@@ -33,24 +31,10 @@ def _dsn(sent: ReceivedMail, *, to: str, action: str = "failed", status: str = "
     ).encode()
 
 
-async def _notices_to(address: ContactAddress, count: int, settings: Settings, sink: MailSink) -> list[ReceivedMail]:
-    for n in range(count):
-        await enqueue(
-            kind=NoticeKind.ADDRESS_INACTIVE,
-            fact=f"test-notice-{n}",
-            address=address,
-            payload={"inactive_channel": "line"},
-        )
-    await send_queued(settings)
-    return sink.to(address.value)
-
-
 async def test_permanent_bounces_fail_the_deliveries_and_then_the_address(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
-    guardian = await make_guardian(emails=["gone@ezweb.ne.jp"])
-    address = await ContactAddress.get(guardian_id=guardian.id)
-    first, second = await _notices_to(address, 2, inbound_settings, mail_sink)
+    address, (first, second) = await notices_to("gone@ezweb.ne.jp", 2, inbound_settings, mail_sink)
     assert first.mail_from.startswith("bounce+") and first.mail_from.endswith("@bounce.city.example.jp")
 
     imap_server.deliver(_dsn(first, to=first.mail_from))  # through the VERP return path
@@ -72,9 +56,7 @@ async def test_permanent_bounces_fail_the_deliveries_and_then_the_address(
 async def test_delays_and_forged_bounces_change_nothing(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
-    guardian = await make_guardian(emails=["slow@example.jp"])
-    address = await ContactAddress.get(guardian_id=guardian.id)
-    [sent] = await _notices_to(address, 1, inbound_settings, mail_sink)
+    address, [sent] = await notices_to("slow@example.jp", 1, inbound_settings, mail_sink)
     delivery_id = (await Delivery.get()).id
 
     imap_server.deliver(_dsn(sent, to=sent.mail_from, action="delayed", status="4.4.7"))
@@ -97,9 +79,7 @@ async def test_a_bounce_to_a_return_path_of_the_old_dashed_form_still_counts(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
     """Mail sent before the return paths took the "+" form may still come back to the old one."""
-    guardian = await make_guardian(emails=["gone@ezweb.ne.jp"])
-    address = await ContactAddress.get(guardian_id=guardian.id)
-    [sent] = await _notices_to(address, 1, inbound_settings, mail_sink)
+    address, [sent] = await notices_to("gone@ezweb.ne.jp", 1, inbound_settings, mail_sink)
     dashed = sent.mail_from.replace("bounce+", "bounce-", 1)
 
     imap_server.deliver(_without_message_id(_dsn(sent, to=dashed), sent))

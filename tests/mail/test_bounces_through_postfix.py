@@ -8,14 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.config import Settings, load_settings
-from core.delivery.outbox import enqueue
-from core.models import AddressStatus, ContactAddress, Delivery, DeliveryStatus, NoticeKind
-from mail.imap_poller import ImapPoller
-from mail.inbox import Inbox
-from tests.factories import make_guardian
+from core.config import Settings
+from core.models import AddressStatus, Delivery, DeliveryStatus
 from tests.imapserver import ImapServer
-from tests.mail.conftest import eventually, send_queued
+from tests.mail.conftest import eventually, notices_to
 from tests.mailsink import MailSink
 from tests.postfixserver import PostfixServer
 
@@ -24,61 +20,29 @@ MAILBOX = "mimamori@city.example.jp"  # guardians write here; the bounce alias d
 
 
 @pytest.fixture
-def mailbox() -> Iterator[ImapServer]:
+def imap_server() -> Iterator[ImapServer]:
+    """The mailbox Mimamori reads, with the LMTP port Postfix delivers to."""
     server = ImapServer(lmtp=True).start()
     yield server
     server.remove()
 
 
 @pytest.fixture
-def remote_mx() -> Iterator[MailSink]:
-    """The guardians' providers: the next hop of every mail Postfix relays."""
-    sink = MailSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def postfix(mailbox: ImapServer, remote_mx: MailSink) -> Iterator[PostfixServer]:
+def postfix(imap_server: ImapServer, mail_sink: MailSink) -> Iterator[PostfixServer]:
+    """The city's relay; ``mail_sink`` is the next hop of every mail it relays, the guardians'
+    providers (the "remote MX")."""
     server = PostfixServer(
-        bounce_domain=BOUNCE_DOMAIN, mailbox=MAILBOX, lmtp_port=mailbox.lmtp_port, next_hop_port=remote_mx.port
+        bounce_domain=BOUNCE_DOMAIN, mailbox=MAILBOX, lmtp_port=imap_server.lmtp_port, next_hop_port=mail_sink.port
     ).start()
     yield server
     server.remove()
 
 
 @pytest.fixture
-def relayed(settings: Settings, mailbox: ImapServer, postfix: PostfixServer) -> Settings:
-    return load_settings(
-        None,
-        data_dir=settings.data_dir,
-        database_url=settings.database_url,
-        keyring=settings.keyring,
-        smtp={"host": "127.0.0.1", "port": postfix.port, "from_address": MAILBOX, "bounce_domain": BOUNCE_DOMAIN},
-        imap={
-            "host": "127.0.0.1",
-            "port": mailbox.port,
-            "username": mailbox.user,
-            "password": mailbox.password,
-            "done_folder": "Done",
-            "timeout_seconds": 5,
-            "backoff_max_seconds": 1,
-        },
-        delivery={"failing_after": 2, "poll_seconds": 0.02},
-    )
-
-
-async def _notices_to(value: str, count: int, settings: Settings) -> ContactAddress:
-    """``count`` notices to a guardian's only address, handed to Postfix (which accepts them all)."""
-    guardian = await make_guardian(emails=[value])
-    address = await ContactAddress.get(guardian_id=guardian.id)
-    for n in range(count):
-        await enqueue(
-            kind=NoticeKind.ADDRESS_INACTIVE, fact=f"notice-{n}", address=address, payload={"inactive_channel": "line"}
-        )
-    await send_queued(settings)
-    assert await Delivery.filter(status=DeliveryStatus.SENT).count() == count
-    return address
+def inbound_settings(inbound_settings: Settings, postfix: PostfixServer) -> Settings:
+    """The mail tests' settings, sending through Postfix rather than straight to the sink."""
+    assert (inbound_settings.smtp.from_address, inbound_settings.smtp.bounce_domain) == (MAILBOX, BOUNCE_DOMAIN)
+    return inbound_settings.model_copy(update={"smtp": inbound_settings.smtp.model_copy(update={"port": postfix.port})})
 
 
 async def _reports_read(mailbox: ImapServer, subject: str, count: int) -> None:
@@ -87,36 +51,25 @@ async def _reports_read(mailbox: ImapServer, subject: str, count: int) -> None:
 
 
 @pytest.mark.slow
-async def test_a_mailbox_the_remote_mx_refuses_becomes_failing_through_postfixs_own_bounces(
-    relayed: Settings, mailbox: ImapServer, remote_mx: MailSink, postfix: PostfixServer, start_poller
+async def test_a_refused_mailbox_fails_through_postfixs_own_bounces_and_a_full_one_only_waits(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, postfix: PostfixServer, inbox
 ) -> None:
-    remote_mx.refuse("gone@ezweb.ne.jp", "550 5.1.1 <gone@ezweb.ne.jp>: Recipient address rejected: User unknown")
-    inbox = Inbox(relayed)
-    await start_poller(ImapPoller(relayed.imap, inbox.handle, after_batch=inbox.answers_queued))
+    mail_sink.refuse("gone@ezweb.ne.jp", "550 5.1.1 <gone@ezweb.ne.jp>: Recipient address rejected: User unknown")
+    mail_sink.refuse("busy@docomo.ne.jp", "452 4.2.2 <busy@docomo.ne.jp>: Mailbox full, try again later")
 
-    address = await _notices_to("gone@ezweb.ne.jp", 2, relayed)
+    gone, _ = await notices_to("gone@ezweb.ne.jp", 2, inbound_settings, mail_sink)
+    busy, _ = await notices_to("busy@docomo.ne.jp", 2, inbound_settings, mail_sink)
 
-    await _reports_read(mailbox, "Undelivered Mail Returned to Sender", 2)
-    assert len(remote_mx.attempts_to("gone@ezweb.ne.jp")) == 2 and remote_mx.received == []
-    await address.refresh_from_db()
-    assert address.status is AddressStatus.FAILING, postfix.log()
-    assert address.last_failure == "mailbox does not exist (550 5.1.1)"
-    assert {d.last_error for d in await Delivery.all()} == {"bounced: mailbox does not exist (550 5.1.1)"}
-    assert "status=bounced" in postfix.log()
-
-
-@pytest.mark.slow
-async def test_a_delayed_mail_warning_from_postfix_counts_for_nothing(
-    relayed: Settings, mailbox: ImapServer, remote_mx: MailSink, postfix: PostfixServer, start_poller
-) -> None:
-    remote_mx.refuse("busy@docomo.ne.jp", "452 4.2.2 <busy@docomo.ne.jp>: Mailbox full, try again later")
-    inbox = Inbox(relayed)
-    await start_poller(ImapPoller(relayed.imap, inbox.handle, after_batch=inbox.answers_queued))
-
-    address = await _notices_to("busy@docomo.ne.jp", 2, relayed)
-
-    await _reports_read(mailbox, "Delayed Mail (still being retried)", 2)
-    assert len(remote_mx.attempts_to("busy@docomo.ne.jp")) >= 2  # Postfix keeps trying
-    await address.refresh_from_db()
-    assert (address.status, address.failure_count) == (AddressStatus.ACTIVE, 0)
-    assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 2
+    await _reports_read(imap_server, "Undelivered Mail Returned to Sender", 2)
+    await _reports_read(imap_server, "Delayed Mail (still being retried)", 2)
+    assert mail_sink.received == [] and len(mail_sink.attempts_to("gone@ezweb.ne.jp")) == 2
+    assert len(mail_sink.attempts_to("busy@docomo.ne.jp")) >= 2  # Postfix keeps trying the full one
+    await gone.refresh_from_db()
+    assert gone.status is AddressStatus.FAILING, postfix.log()
+    assert gone.last_failure == "mailbox does not exist (550 5.1.1)"
+    assert {d.last_error for d in await Delivery.filter(address_id=gone.id)} == {
+        "bounced: mailbox does not exist (550 5.1.1)"
+    }
+    await busy.refresh_from_db()
+    assert (busy.status, busy.failure_count) == (AddressStatus.ACTIVE, 0), postfix.log()
+    assert await Delivery.filter(address_id=busy.id, status=DeliveryStatus.SENT).count() == 2
