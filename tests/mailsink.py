@@ -1,7 +1,8 @@
-"""A real SMTP server for tests (aiosmtpd): keeps every message, and can be told to refuse, to
-answer 421 to every recipient, or to hang in the middle of DATA (``mode``); stopped, it refuses
-connections. Every RCPT is noted with its wall-clock time (``attempts``), so tests can measure how
-retries were spaced."""
+"""A real SMTP server for tests (aiosmtpd): keeps every message, and can be told to refuse (the next
+RCPTs for a recipient, or all of them: a remote MX that knows the mailbox is gone), to answer 421
+to every recipient, or to hang in the middle of DATA (``mode``); stopped, it refuses connections.
+Every RCPT is noted with its wall-clock time (``attempts``), so tests can measure how retries were
+spaced."""
 
 from __future__ import annotations
 
@@ -82,6 +83,7 @@ class MailSink:
         self.attempts: list[Attempt] = []
         self.mode = "accept"  # or "421" (to every RCPT) or "hang" (after DATA, until changed)
         self._replies: dict[str, list[str]] = {}
+        self._refusals: dict[str, str] = {}
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -99,6 +101,10 @@ class MailSink:
         """Answer the next RCPTs for ``recipient`` with these replies (then accept)."""
         self._replies.setdefault(recipient.lower(), []).extend(replies)
 
+    def refuse(self, recipient: str, reply: str) -> None:
+        """Answer every RCPT for ``recipient`` with ``reply`` (after the replies given by ``answer``)."""
+        self._refusals[recipient.lower()] = reply
+
     def answer_message(self, recipient: str, *replies: str) -> None:
         """Answer the next messages for ``recipient`` (after their DATA) with these replies;
         "stall SECONDS" answers nothing for that long, then accepts."""
@@ -115,7 +121,7 @@ class MailSink:
     def _next_reply(self, address: str) -> str | None:
         with self._lock:
             queue = self._replies.get(address.lower())
-            return queue.pop(0) if queue else None
+            return queue.pop(0) if queue else self._refusals.get(address.lower())
 
     def to(self, recipient: str) -> list[ReceivedMail]:
         with self._lock:
