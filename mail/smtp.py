@@ -5,7 +5,8 @@ a 5xx reply is permanent (and, for the recipient, counts toward the address fail
 error that is not a clean refusal the connection is dropped, so a poisoned session cannot spoil
 the messages after it.
 
-Every mail is signed with DKIM when ``smtp.dkim`` is on (mail.dkim_signing).
+Every mail is signed with DKIM when ``smtp.dkim`` is on (mail.dkim_signing), and a broadcast
+carries its List-Unsubscribe (core.unsubscribe).
 
 Every mail we send (notices and answers to incoming mail alike) goes through ``transfer``. It
 writes the envelope with ``execute_command`` rather than ``sendmail``: sendmail parses each
@@ -33,10 +34,10 @@ from aiosmtplib import (
 )
 
 from core.config import SmtpSettings, greeting_name
-from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure
+from core.delivery.transport import Outcome, Outgoing, PermanentFailure, Sent, TemporaryFailure, UnsubscribeLink
 from core.logs import delivery_context
 from core.models import Channel
-from mail.addresses import message_id, return_path
+from mail.addresses import message_id, return_path, unsubscribe_address
 from mail.dkim_signing import signer_for
 from mail.message import build_message
 from mail.smtp_status import meaning
@@ -78,6 +79,7 @@ class SmtpTransport:
             message_id=mid,
             date=datetime.now(UTC),
             in_reply_to=message.in_reply_to,
+            list_unsubscribe=self._unsubscribe_uris(message.unsubscribe),
         )
         if self._signer is not None:
             data = self._signer.signature(data) + data
@@ -104,6 +106,14 @@ class SmtpTransport:
             return TemporaryFailure(f"mail server {where} unreachable ({type(exc).__name__})")
         finally:
             self._idle.put_nowait(client)
+
+    def _unsubscribe_uris(self, link: UnsubscribeLink | None) -> tuple[str, ...]:
+        """A mailto to the bounce mailbox (with ``bounce_domain``), and the one-click page."""
+        if link is None:
+            return ()
+        if not self._settings.bounce_domain:
+            return (link.url,)
+        return (f"mailto:{unsubscribe_address(link.token, self._settings.bounce_domain)}", link.url)
 
     async def close(self) -> None:
         while not self._idle.empty():
