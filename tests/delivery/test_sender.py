@@ -4,52 +4,33 @@ unsubscribe on broadcasts only, and never say ``Precedence: bulk``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import dkim
 import pytest
 
-from core import broadcasts, sealing
+from core import sealing
 from core.config import Settings, SettingsError, SmtpSettings, load_settings
-from core.delivery.outbox import Priority, enqueue, enqueue_mail_answer
+from core.delivery.outbox import enqueue_mail_answer
 from core.keyring import KeyringError
-from core.models import BroadcastCategory, ContactAddress, NoticeKind
+from core.models import ContactAddress
 from mail.dkim_signing import SIGNED, DkimSigner, signer_for, txt_value
-from tests.factories import make_guardian, make_pupil, make_site
+from tests.factories import (
+    PASSAGE_SEEN,
+    confirmed_broadcast,
+    make_guardian,
+    make_pupil,
+    make_site,
+    queue_passage_notice,
+)
 from tests.mailsink import MailSink, ReceivedMail
-
-SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)
-
-
-async def _passage_notice(address: ContactAddress) -> None:
-    await enqueue(
-        kind=NoticeKind.PASSAGE,
-        fact="passage:1",
-        address=address,
-        priority=Priority.URGENT,
-        payload={"pupil": "花子", "site": "みどり小学校", "direction": "arrival", "seen_at": SEEN.isoformat()},
-        expires_at=datetime.now(UTC) + timedelta(hours=1),
-    )
-
-
-async def _broadcast(title: str = "大雨のため休校") -> None:
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope("all"),
-        category=BroadcastCategory.DISASTER,
-        title=title,
-        body="本日は臨時休校とします。",
-        ack_requested=False,
-    )
-    await broadcasts.confirm(draft.id, by=None)
 
 
 async def _one_of_each() -> None:
     """A passage notice, a broadcast and a mail answer to one guardian."""
     pupil = await make_pupil(await make_site())
     guardian = await make_guardian(pupils=[pupil], emails=["keiko@example.jp"])
-    await _passage_notice(await ContactAddress.get(guardian_id=guardian.id))
-    await _broadcast()
+    await queue_passage_notice(await ContactAddress.get(guardian_id=guardian.id))
+    await confirmed_broadcast()
     await enqueue_mail_answer(
         to="keiko@example.jp", subject="Re: 登録", text="登録しました。", in_reply_to="<question-1@example.jp>"
     )
@@ -88,7 +69,7 @@ async def test_the_greeting_names_the_portal_host_never_localhost(
     database_url, mail_settings: Settings, mail_sink: MailSink, deliver
 ) -> None:
     guardian = await make_guardian(emails=["keiko@example.jp"])
-    await _passage_notice(await ContactAddress.get(guardian_id=guardian.id))
+    await queue_passage_notice(await ContactAddress.get(guardian_id=guardian.id))
     await deliver()
     assert [m.greeting for m in mail_sink.received] == ["mimamori.city.example.jp"]  # portal.public_url's host
 
@@ -161,7 +142,7 @@ def test_our_signature_is_the_one_dkimpy_itself_writes(monkeypatch, dkim_key: st
         to="keiko@example.jp",
         from_address="mimamori@city.example.jp",
         message_id="<mimamori-1-0123456789@city.example.jp>",
-        date=SEEN,
+        date=PASSAGE_SEEN,
         list_unsubscribe=("https://mimamori.city.example.jp/unsubscribe/1-0123456789abcdef0123",),
     )
     monkeypatch.setattr(dkim.time, "time", lambda: 1_790_000_000)
@@ -223,7 +204,7 @@ async def test_verification_codes_and_staff_notices_are_transactional(
     site = await make_site()
     await make_site_staff(site, "teacher@city.example.jp")
     gate, _ = await make_gate(site)
-    await notify_site_staff(site, fact="test-staff-notice", event="gate_down", gate=gate, at=SEEN)
+    await notify_site_staff(site, fact="test-staff-notice", event="gate_down", gate=gate, at=PASSAGE_SEEN)
     await deliver()
     assert {r for m in mail_sink.received for r in m.rcpt_tos} == {"new@example.jp", "teacher@city.example.jp"}
     for mail in mail_sink.received:

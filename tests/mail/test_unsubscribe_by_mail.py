@@ -8,7 +8,7 @@ from core import broadcasts
 from core.addresses import add_verified_address
 from core.config import Settings
 from core.models import AuditEntry, BroadcastCategory, Channel, ContactAddress, Delivery, NoticeKind
-from tests.factories import make_guardian, make_pupil, make_site
+from tests.factories import confirmed_broadcast, make_guardian, make_pupil, make_site
 from tests.imapserver import ImapServer
 from tests.mail.conftest import arrived, compose, eventually
 from tests.mailsink import MailSink
@@ -19,15 +19,7 @@ async def _a_broadcast_to_keiko(settings: Settings, sink: MailSink) -> tuple[Con
     guardian = await make_guardian(pupils=[await make_pupil(await make_site())])
     address = await add_verified_address(guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
     await add_verified_address(guardian.id, Channel.EMAIL, "keiko.m@docomo.ne.jp", limit=2)
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope("all"),
-        category=BroadcastCategory.CLOSURE,
-        title="臨時休校",
-        body="本日は臨時休校とします。",
-        ack_requested=False,
-    )
-    await broadcasts.confirm(draft.id, by=None)
+    await confirmed_broadcast(title="臨時休校", category=BroadcastCategory.CLOSURE)
     await broadcasts.continue_fanouts(settings)
     await arrived(sink, 2)  # sent by the worker beside the mailbox reader
     [mail] = sink.to("keiko@example.jp")

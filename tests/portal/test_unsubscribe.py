@@ -3,51 +3,28 @@ never passage notices; the other address is told, staff and support see it, the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from core import broadcasts
 from core.addresses import add_verified_address
-from core.delivery.outbox import Priority, enqueue
 from core.models import AuditEntry, BroadcastCategory, Channel, ContactAddress, Delivery, NoticeKind, StaffRole
 from core.passwords import Passwords
 from tests.delivery.conftest import deliver, mail_settings  # noqa: F401 (fixtures)
-from tests.factories import make_guardian
+from tests.factories import confirmed_broadcast, make_guardian, queue_passage_notice
 from tests.mailsink import MailSink, ReceivedMail
 from tests.portal.conftest import Family, log_in_guardian, log_in_staff, staff_account
 
-SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in Tokyo
 ONE_CLICK = {"content": b"List-Unsubscribe=One-Click", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
 
 
 async def _broadcast(title: str) -> int:
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope("みどり小学校"),  # the family's school
-        category=BroadcastCategory.GENERAL,
-        title=title,
-        body="明日の行事についてのお知らせです。",
-        ack_requested=False,
+    return await confirmed_broadcast(
+        "みどり小学校", title=title, body="明日の行事についてのお知らせです。", category=BroadcastCategory.GENERAL
     )
-    await broadcasts.confirm(draft.id, by=None)
-    return draft.id
 
 
 async def _passage_notice(guardian_id: int) -> None:
     for address in await ContactAddress.filter(guardian_id=guardian_id):
-        await enqueue(
-            kind=NoticeKind.PASSAGE,
-            fact="passage:7",
-            address=address,
-            priority=Priority.URGENT,
-            payload={
-                "pupil": "花子",
-                "site": "みどり小学校",
-                "direction": "arrival",
-                "seen_at": SEEN.isoformat(),
-            },
-            expires_at=datetime.now(UTC) + timedelta(hours=1),
-        )
+        await queue_passage_notice(address, fact="passage:7")
 
 
 def _one_click_path(mail: ReceivedMail) -> str:
