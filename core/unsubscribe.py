@@ -18,9 +18,9 @@ from tortoise.transactions import in_transaction
 from core import actors, audit
 from core.blind_indexes import Purpose, index
 from core.channels import spec
-from core.delivery.outbox import Priority, enqueue
+from core.delivery.outbox import enqueue_to_other_addresses
 from core.delivery.transport import UnsubscribeLink
-from core.models import AddressStatus, Channel, ContactAddress, NoticeKind
+from core.models import Channel, ContactAddress, NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,12 @@ async def stop_broadcasts(address: ContactAddress, *, via: Channel | str) -> boo
             return False
         address.broadcasts_stopped_at = now
         await _audit(address, "address.stop_broadcasts", via)
-        await _tell_other_addresses(address, now)
+        await enqueue_to_other_addresses(
+            address,
+            kind=NoticeKind.BROADCASTS_STOPPED,
+            fact=f"broadcasts-stopped:{address.id}:{int(now.timestamp())}",
+            payload={"channel": address.channel.value, "address": spec(address.channel).mask(address.value)},
+        )
     log.info("address %s: broadcasts stopped by its unsubscribe link (%s)", address.id, via)
     return True
 
@@ -89,20 +94,6 @@ async def _audit(address: ContactAddress, action: str, via: Channel | str) -> No
         target=f"address:{address.id}",
         details={"channel": address.channel.value, "via": via.value if isinstance(via, Channel) else via},
     )
-
-
-async def _tell_other_addresses(stopped: ContactAddress, at: datetime) -> None:
-    others = await ContactAddress.filter(
-        guardian_id=stopped.guardian_id, status=AddressStatus.ACTIVE, slot__isnull=False
-    ).exclude(id=stopped.id)
-    for other in others:
-        await enqueue(
-            kind=NoticeKind.BROADCASTS_STOPPED,
-            fact=f"broadcasts-stopped:{stopped.id}:{int(at.timestamp())}",
-            address=other,
-            payload={"channel": stopped.channel.value, "address": spec(stopped.channel).mask(stopped.value)},
-            priority=Priority.NORMAL,
-        )
 
 
 def _tag(address_id: int) -> str:
