@@ -18,7 +18,7 @@ from portal.body_limit import BodyLimit
 from portal.deps import Redirect
 from portal.last_resort import LastResort
 from portal.request_ids import RequestIds
-from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support
+from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support, unsubscribe
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
         auth.router,
         guardian.router,
         chat_photos.router,
+        unsubscribe.router,
         staff.router,
         support.router,
         admin.router,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from core import sealing
+from core import broadcasts, sealing
 from core.accounts import add_gate
 from core.addresses import add_verified_address
+from core.delivery.outbox import Priority, enqueue
 from core.models import (
+    BroadcastCategory,
     Channel,
+    ContactAddress,
+    Delivery,
     Gate,
     Guardian,
+    NoticeKind,
     Pupil,
     Site,
     SiteKind,
@@ -84,3 +89,51 @@ async def make_site_staff(site: Site, email: str, login_id: str | None = None) -
         verified_at=datetime.now(UTC),
     )
     return staff
+
+
+PASSAGE_SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in Tokyo
+
+
+async def queue_passage_notice(
+    address: ContactAddress,
+    *,
+    fact: str = "passage:1",
+    seen_at: datetime = PASSAGE_SEEN,
+    photo_token: str | None = None,
+    expires: timedelta = timedelta(hours=1),
+) -> Delivery | None:
+    """花子's arrival at みどり小学校, an urgent notice queued for ``address`` (None: queued before)."""
+    return await enqueue(
+        kind=NoticeKind.PASSAGE,
+        fact=fact,
+        address=address,
+        priority=Priority.URGENT,
+        payload={
+            "pupil": "花子",
+            "site": "みどり小学校",
+            "direction": "arrival",
+            "seen_at": seen_at.isoformat(),
+            "photo_token": photo_token,
+        },
+        expires_at=datetime.now(UTC) + expires,
+    )
+
+
+async def confirmed_broadcast(
+    scope: str = "all",
+    *,
+    title: str = "大雨のため休校",
+    body: str = "本日は臨時休校とします。",
+    category: BroadcastCategory = BroadcastCategory.DISASTER,
+) -> int:
+    """A broadcast drafted and confirmed by the board (its fan-out is the scheduler's); its id."""
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope(scope),
+        category=category,
+        title=title,
+        body=body,
+        ack_requested=False,
+    )
+    await broadcasts.confirm(draft.id, by=None)
+    return draft.id

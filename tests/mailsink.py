@@ -32,6 +32,7 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes
+    greeting: str = ""  # the name the client gave in EHLO (or HELO)
 
     @property
     def message(self) -> EmailMessage:
@@ -71,7 +72,7 @@ class _Handler:
             return stall
         with self.sink._lock:
             self.sink.received.append(
-                ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content))
+                ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content), session.host_name)
             )
         return "250 Message accepted for delivery"
 

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
+from core import unsubscribe
 from core.channels import Still, spec
 from core.channels.line_photos import chat_photo_token
 from core.config import Settings
@@ -67,7 +68,9 @@ class NoticeComposer:
 
     async def compose(self, rows: list[Delivery]) -> list[tuple[Delivery, Outgoing | Undeliverable]]:
         addresses = await _by_id(
-            ContactAddress, {r.address_id for r in rows if r.address_id}, ("id", "guardian_id", "status", "value")
+            ContactAddress,
+            {r.address_id for r in rows if r.address_id},
+            ("id", "guardian_id", "status", "value", "broadcasts_stopped_at"),
         )
         staff_addresses = await _by_id(
             StaffAddress, {r.staff_address_id for r in rows if r.staff_address_id}, ("id", "staff_id", "value")
@@ -93,6 +96,9 @@ class NoticeComposer:
             if address is not None and address.status in (AddressStatus.FAILING, AddressStatus.INACTIVE):
                 composed.append((row, Undeliverable(f"the address is {address.status.value}")))
                 continue
+            if address is not None and row.kind is NoticeKind.BROADCAST and address.broadcasts_stopped_at:
+                composed.append((row, Undeliverable(unsubscribe.STOPPED)))  # stopped after the fan-out
+                continue
             if address is not None:
                 language = guardians[address.guardian_id].language if address.guardian_id in guardians else Language.JA
                 value = address.value
@@ -114,6 +120,11 @@ class NoticeComposer:
                         notice=notice,
                         photo=photo if isinstance(photo, bytes) else None,
                         photo_link=photo if isinstance(photo, PhotoLink) else None,
+                        unsubscribe=(
+                            unsubscribe.link(address.id, self._settings.portal.public_url)
+                            if address is not None and row.kind is NoticeKind.BROADCAST
+                            else None
+                        ),
                     ),
                 )
             )

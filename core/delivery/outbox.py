@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from core.config import DeliverySettings
 from core.db import insert_rows
 from core.identifiers import new_token
-from core.models import Broadcast, Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
+from core.models import AddressStatus, Broadcast, Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
 from core.models import Priority as Priority  # re-exported: the callers that queue notices name it from here
 
 VERIFICATION_LIFETIME = timedelta(hours=24)  # the code in it is good for a day
@@ -148,6 +148,18 @@ async def enqueue_to_guardians(
     body = json.dumps(payload, ensure_ascii=False) if payload is not None else None
     rows = _guardian_rows(kind, fact, recipients, priority, expires_at, passage_id=passage_id, payload=body)
     await insert_rows(Delivery, rows, ignore_conflicts=True)
+
+
+async def enqueue_to_other_addresses(
+    address: ContactAddress, *, kind: NoticeKind, fact: str, payload: dict[str, Any]
+) -> None:
+    """Tell the guardian's other active addresses what happened to ``address`` (it blocked us, it
+    stopped broadcasts), once per ``fact``."""
+    others = await ContactAddress.filter(guardian_id=address.guardian_id, status=AddressStatus.ACTIVE).exclude(
+        id=address.id
+    )
+    for other in others:
+        await enqueue(kind=kind, fact=fact, address=other, payload=payload, priority=Priority.NORMAL)
 
 
 async def enqueue_broadcast(

@@ -74,6 +74,7 @@ class NoticeKind(StrEnum):
     ADDRESS_INACTIVE = "address_inactive"  # told to the other address when one blocked us
     REPLY = "reply"  # a chat bot's answer that could not go at once (the chat API was away)
     MAIL_ANSWER = "mail_answer"  # an answer to an incoming mail (mail.replies)
+    BROADCASTS_STOPPED = "broadcasts_stopped"  # told to the other addresses when one unsubscribed from broadcasts
 
 
 class DeliveryStatus(StrEnum):

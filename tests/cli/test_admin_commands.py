@@ -225,3 +225,29 @@ async def test_a_key_is_not_retired_while_photo_links_sent_to_line_still_open_wi
     notice.sent_at = notice.first_tried_at = now - timedelta(hours=25)  # its link (24 hours) has ended
     await notice.save()
     assert cli("keys", "retire", "k1", env=env).lines == ["key k1 retired"]
+
+
+async def test_keys_dkim_makes_the_key_once_prints_its_record_and_rotation_keeps_it(
+    cli, database_url, tmp_path
+) -> None:
+    own_keyring = tmp_path / "keyring.json"
+    own_keyring.write_bytes(Path(sealing.installed().keyring.path).read_bytes())
+    env = {"MIMAMORI_KEYRING": str(own_keyring), "MIMAMORI_SMTP__FROM_ADDRESS": "mimamori@city.example.jp"}
+    refused = cli("worker", env={**env, "MIMAMORI_SMTP__DKIM": "true"})
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        "mimamori: smtp.dkim is on but the keyring holds no DKIM key:"
+        " run `mimamori keys dkim` and publish the DNS record it prints"
+    ]
+
+    made = cli("keys", "dkim", env=env)
+    assert made.returncode == 0, made.stderr
+    [record] = made.lines
+    assert record.startswith('mimamori._domainkey.city.example.jp. IN TXT ( "v=DKIM1; k=rsa; p=MIIBIjAN')
+    assert all(len(part) <= 255 for part in record.split('"')[1::2])  # DNS strings
+    assert "added to the keyring" in made.stderr
+    assert cli("keys", "dkim", env=env).lines == [record]  # kept, not made again
+    assert cli("keys", "rotate", env=env).returncode == 0
+    assert cli("keys", "dkim", env=env).lines == [record]  # rotating the sealing keys keeps it
+    assert '"dkim_key": "-----BEGIN PRIVATE KEY-----' in own_keyring.read_text()
+    assert oct(own_keyring.stat().st_mode & 0o777) == "0o600"
