@@ -72,17 +72,19 @@ def _verified(match: re.Match[str] | None) -> int | None:
     return delivery_id if match.group(2).lower() == _tag(delivery_id) else None
 
 
-# The mailto of a broadcast's List-Unsubscribe: delivered, with the "+" delimiter, to the mailbox
-# bounces go to (mail.inbox reads it before bounces). The token is core.unsubscribe's.
-_UNSUBSCRIBE = re.compile(r"bounce\+unsubscribe-([0-9a-z-]+)@", re.IGNORECASE)
+# The mailto of a broadcast's List-Unsubscribe: an extension of the bounce mailbox (mail.inbox
+# reads it before bounces). The token is core.unsubscribe's.
+_UNSUBSCRIBE = "unsubscribe-"
 
 
 def unsubscribe_address(token: str, bounce_domain: str) -> str:
     """``bounce+unsubscribe-<address id>-<tag>@<bounce_domain>``: mail to it stops broadcasts to that address."""
-    return f"bounce+unsubscribe-{token}@{bounce_domain}"
+    return bounce_address(_UNSUBSCRIBE + token, bounce_domain)
 
 
 def unsubscribe_token_in(address: str) -> str | None:
     """The token an unsubscribe address carries, not yet checked (core.unsubscribe does)."""
-    match = _UNSUBSCRIBE.search(address)
-    return match.group(1) if match else None
+    extension = bounce_extension(address)
+    if extension is None or not extension.startswith(_UNSUBSCRIBE):
+        return None
+    return extension.removeprefix(_UNSUBSCRIBE) or None
