@@ -12,8 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 
-from core import channels, zones
-from core.i18n import jinja as i18n
+from core import channels, templating, zones
 from core.i18n.languages import LANGUAGES
 from portal.language import bilingual, choices, language_of
 
@@ -31,10 +30,9 @@ def when(
     return value.astimezone(zone).strftime(fmt)
 
 
-i18n.install(templates.env)
+templating.install(templates.env)
 templates.env.filters["when"] = when  # (pages not converted yet: the converted ones use date, time, datetime)
 templates.env.globals["t"] = bilingual
-templates.env.filters["channel_label"] = channels.label
 templates.env.globals["channel_spec"] = channels.spec
 templates.env.globals["LANGUAGES"] = LANGUAGES
 
@@ -46,7 +44,7 @@ def templates_with(directory: Path) -> Jinja2Templates:
     portal_loader = templates.env.loader
     assert portal_loader is not None  # Jinja2Templates(directory=...) made one
     more.env.loader = ChoiceLoader([FileSystemLoader(directory), portal_loader])
-    i18n.install(more.env)
+    templating.install(more.env)
     more.env.filters.update(templates.env.filters)
     more.env.globals.update(templates.env.globals)
     return more
