@@ -9,7 +9,10 @@ the catalogs to both rules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from babel.core import negotiate_locale
 
 from core.models.enums import Language
 
@@ -77,3 +80,16 @@ def language_or_default(value: str | None) -> Language:
 def choices_for(staff: bool) -> tuple[Language, ...]:
     """The languages a person may choose: staff the two their pages are kept in, anyone else all."""
     return STAFF_LANGUAGES if staff else GUARDIAN_LANGUAGES
+
+
+def from_locale_environment(environ: Mapping[str, str], choices: tuple[Language, ...]) -> Language:
+    """The language a terminal's locale names (gettext's order: LANGUAGE, LC_ALL, LC_MESSAGES,
+    LANG), if it is one of ``choices``; else the default. "C" and "POSIX" name none: Japanese then,
+    as everywhere a person has not chosen."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            wanted = [part.split(".")[0].split("@")[0] for part in value.split(":")]
+            found = negotiate_locale(wanted, [LANGUAGES[c].locale for c in choices], sep="_")
+            return next((c for c in choices if LANGUAGES[c].locale == found), DEFAULT)
+    return DEFAULT
