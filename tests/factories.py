@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from core import sealing
+from core import broadcasts, sealing
 from core.accounts import add_gate
 from core.addresses import add_verified_address
+from core.config import Settings
+from core.delivery.outbox import Priority, enqueue
 from core.models import (
+    Broadcast,
+    BroadcastCategory,
     Channel,
+    ContactAddress,
+    Delivery,
     Gate,
     Guardian,
+    Language,
+    NoticeKind,
     Pupil,
     Site,
     SiteKind,
@@ -50,6 +58,7 @@ async def make_guardian(
     pupils: list[Pupil] = (),
     emails: list[str] = (),
     max_addresses: int = 2,
+    language: Language = Language.JA,
 ) -> Guardian:
     n = next(_numbers)
     guardian = await Guardian.create(
@@ -57,6 +66,7 @@ async def make_guardian(
         name=name,
         name_index=sealing.installed().blind_index("name", name),
         password_hash="unusable",
+        language=language,
     )
     if pupils:
         await guardian.pupils.add(*pupils)
@@ -84,3 +94,47 @@ async def make_site_staff(site: Site, email: str, login_id: str | None = None) -
         verified_at=datetime.now(UTC),
     )
     return staff
+
+
+async def queue_passage_notice(
+    address: ContactAddress,
+    *,
+    seen_at: datetime,
+    direction: str = "arrival",
+    photo_token: str | None = None,
+    expires: timedelta = timedelta(hours=1),
+) -> Delivery:
+    """A passage notice of 花子 at みどり小学校 (a Tokyo site) queued to ``address``, as core.passages queues one."""
+    return await enqueue(
+        kind=NoticeKind.PASSAGE,
+        fact="passage:1",
+        address=address,
+        priority=Priority.URGENT,
+        payload={
+            "pupil": "花子",
+            "site": "みどり小学校",
+            "direction": direction,
+            "seen_at": seen_at.isoformat(),
+            "zone": "Asia/Tokyo",
+            "photo_token": photo_token,
+        },
+        expires_at=datetime.now(UTC) + expires,
+    )
+
+
+async def confirmed_broadcast(
+    settings: Settings, scope: str, *, title: str, body: str, ack_requested: bool = False
+) -> Broadcast:
+    """A broadcast drafted, confirmed and fanned out to ``scope``'s guardians, as staff do it."""
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope(scope),
+        category=BroadcastCategory.CLOSURE,
+        title=title,
+        body=body,
+        ack_requested=ack_requested,
+        actor="test",
+    )
+    await broadcasts.confirm(draft.id, by=None, actor="test")
+    await broadcasts.continue_fanouts(settings)
+    return draft

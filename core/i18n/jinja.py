@@ -13,8 +13,10 @@ table); ``date``, ``time`` and ``datetime`` write a moment as the language does,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
@@ -34,7 +36,12 @@ def install(env: Environment) -> None:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext, newstyle=True
     )
-    env.filters.update(translate=translate, date=_date, time=_time, datetime=_datetime)
+    env.filters.update(
+        translate=translate,
+        date=_moment_filter(dates.format_date, "medium"),
+        time=_moment_filter(dates.format_time, "short"),
+        datetime=_moment_filter(dates.format_datetime, "medium"),
+    )
 
 
 def language_of(context: Context) -> Language:
@@ -84,39 +91,23 @@ def _legacy_bilingual(context: Context, text: str) -> str | Markup:
     return Markup('{} <span class="en" lang="en">{}</span>').format(ja + "。", escape(en))
 
 
-def _zone(context: Context, site: zones.Zoned | None) -> Any:
+def _zone(context: Context, site: zones.Zoned | None) -> ZoneInfo:
     if site is not None:
         return zones.of(site)
     name = context.get("zone")
     return zones.zone(name) if name else zones.DEFAULT
 
 
-def _moment(value: datetime | str) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+def _moment_filter(write: Callable[[datetime, Language, ZoneInfo, str], str], default_form: str) -> Any:
+    """A filter writing a moment (or its ISO text, as notice payloads hold it) with ``write``."""
 
+    @pass_context
+    def written(
+        context: Context, value: datetime | str | None, form: str = default_form, *, site: zones.Zoned | None = None
+    ) -> str:
+        if not value:
+            return ""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return write(moment, language_of(context), _zone(context, site), form)
 
-@pass_context
-def _date(
-    context: Context, value: datetime | str | None, form: str = "medium", *, site: zones.Zoned | None = None
-) -> str:
-    if not value:
-        return ""
-    return dates.format_date(_moment(value), language_of(context), _zone(context, site), form)
-
-
-@pass_context
-def _time(
-    context: Context, value: datetime | str | None, form: str = "short", *, site: zones.Zoned | None = None
-) -> str:
-    if not value:
-        return ""
-    return dates.format_time(_moment(value), language_of(context), _zone(context, site), form)
-
-
-@pass_context
-def _datetime(
-    context: Context, value: datetime | str | None, form: str = "medium", *, site: zones.Zoned | None = None
-) -> str:
-    if not value:
-        return ""
-    return dates.format_datetime(_moment(value), language_of(context), _zone(context, site), form)
+    return written

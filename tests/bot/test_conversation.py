@@ -216,9 +216,7 @@ async def test_help_lists_the_commands(database_url, talk) -> None:
 async def test_the_registration_answer_is_in_the_guardians_language_with_words_they_can_type(
     database_url, talk
 ) -> None:
-    guardian = await make_guardian()
-    guardian.language = Language.VI
-    await guardian.save(update_fields=["language"])
+    guardian = await make_guardian(language=Language.VI)
 
     registered = await talk(await issue_link_code(guardian.id))
 

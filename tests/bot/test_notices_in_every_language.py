@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.line.transport import LineTransport
 from bot.telegram.transport import TelegramTransport
-from core.delivery.outbox import Priority, enqueue
 from core.delivery.worker import DeliveryWorker
-from core.models import Channel, Language, NoticeKind
+from core.models import Channel, Language
 from core.scheduler import drain
 from tests.bot.conftest import add_chat
-from tests.factories import make_guardian
+from tests.factories import make_guardian, queue_passage_notice
 from tests.one_language import assert_one_language
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 7:58 on the 26th in Tokyo
@@ -32,26 +31,10 @@ BUTTON = {
 async def _a_chat_in_every_language(channel: Channel) -> dict[str, Language]:
     chats = {}
     for n, language in enumerate(Language):
-        guardian = await make_guardian(f"保護者 {n}")
-        guardian.language = language
-        await guardian.save(update_fields=["language"])
+        guardian = await make_guardian(f"保護者 {n}", language=language)
         chat = f"U{n}" if channel is Channel.LINE else str(4200 + n)
         address = await add_chat(guardian.id, channel, chat)
-        await enqueue(
-            kind=NoticeKind.PASSAGE,
-            fact="passage:1",
-            address=address,
-            priority=Priority.URGENT,
-            payload={
-                "pupil": "花子",
-                "site": "みどり小学校",
-                "direction": "departure",
-                "seen_at": SEEN.isoformat(),
-                "zone": "Asia/Tokyo",
-                "photo_token": "PHOTO-TOKEN-1",
-            },
-            expires_at=datetime.now(UTC) + timedelta(hours=1),
-        )
+        await queue_passage_notice(address, seen_at=SEEN, direction="departure", photo_token="PHOTO-TOKEN-1")
         chats[chat] = language
     return chats
 

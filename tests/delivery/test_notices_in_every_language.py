@@ -3,15 +3,14 @@ passage notice (subject, text, HTML, sender) and the notice that a chat blocked 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parseaddr
 
 from core.addresses import add_verified_address
-from core.delivery.outbox import Priority, enqueue
 from core.delivery.outcomes import record_outcomes
 from core.delivery.transport import PermanentFailure
 from core.models import Channel, ContactAddress, Delivery, Language, NoticeKind
-from tests.factories import make_guardian
+from tests.factories import make_guardian, queue_passage_notice
 from tests.one_language import assert_one_language
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 7:58 on the 26th in Tokyo
@@ -31,9 +30,7 @@ async def _guardians_in_every_language() -> dict[str, Language]:
     """One guardian per language, each with a mail address: the address -> the language."""
     addresses = {}
     for n, language in enumerate(Language):
-        guardian = await make_guardian(f"保護者 {n}", emails=[f"parent{n}@example.jp"])
-        guardian.language = language
-        await guardian.save(update_fields=["language"])
+        await make_guardian(f"保護者 {n}", emails=[f"parent{n}@example.jp"], language=language)
         addresses[f"parent{n}@example.jp"] = language
     return addresses
 
@@ -41,21 +38,7 @@ async def _guardians_in_every_language() -> dict[str, Language]:
 async def test_a_passage_notice_is_in_each_guardians_language(database_url, mail_sink, deliver) -> None:
     languages = await _guardians_in_every_language()
     for address in await ContactAddress.all():
-        await enqueue(
-            kind=NoticeKind.PASSAGE,
-            fact="passage:1",
-            address=address,
-            priority=Priority.URGENT,
-            payload={
-                "pupil": "花子",
-                "site": "みどり小学校",
-                "direction": "arrival",
-                "seen_at": SEEN.isoformat(),
-                "zone": "Asia/Tokyo",
-                "photo_token": "PHOTO-TOKEN-1",
-            },
-            expires_at=datetime.now(UTC) + timedelta(hours=1),
-        )
+        await queue_passage_notice(address, seen_at=SEEN, photo_token="PHOTO-TOKEN-1")
 
     await deliver()
 
@@ -82,14 +65,7 @@ async def test_the_other_address_is_told_in_the_guardians_language_that_a_chat_b
     languages = await _guardians_in_every_language()
     for address in await ContactAddress.all():
         line = await add_verified_address(address.guardian_id, Channel.LINE, f"U-{address.guardian_id}", limit=2)
-        to_line = await enqueue(
-            kind=NoticeKind.PASSAGE,
-            fact="passage:2",
-            address=line,
-            priority=Priority.URGENT,
-            payload={"pupil": "花子", "site": "みどり小学校", "direction": "departure", "seen_at": SEEN.isoformat()},
-            expires_at=datetime.now(UTC) + timedelta(hours=1),
-        )
+        to_line = await queue_passage_notice(line, seen_at=SEEN, direction="departure")
         blocked = PermanentFailure("LINE: the user blocked the account (403)", address_verdict="blocked")
         await record_outcomes([(to_line, blocked)], mail_settings.delivery, datetime.now(UTC))
 

@@ -53,9 +53,7 @@ async def test_a_code_typed_in_full_width_on_an_old_phone_registers_the_sender(
 async def test_the_answer_is_in_the_language_the_guardian_chose(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
-    guardian = await make_guardian()
-    guardian.language = Language.PT_BR
-    await guardian.save(update_fields=["language"])
+    guardian = await make_guardian(language=Language.PT_BR)
 
     imap_server.deliver(compose("ana@example.com.br", "código", await issue_link_code(guardian.id)))
 

@@ -9,17 +9,16 @@ from uuid import uuid4
 
 import pytest
 
-from core import broadcasts
 from core.addresses import add_verified_address
 from core.config import Settings
 from core.directions import LABELS
 from core.i18n.languages import LANGUAGES
-from core.models import BroadcastCategory, Channel, Direction, Guardian, Language
+from core.models import Channel, Direction, Guardian, Language
 from core.passages import record_passage
 from core.passwords import Passwords
 from core.wire import PassageEvent
 from tests.delivery.conftest import deliver, mail_settings  # noqa: F401 (fixtures)
-from tests.factories import make_gate, make_pupil
+from tests.factories import confirmed_broadcast, make_gate, make_pupil
 from tests.one_language import assert_one_language
 from tests.portal.conftest import (
     GUARDIAN_PASSWORD,
@@ -53,17 +52,9 @@ async def _family_with_a_day(settings: Settings, family: Family, language: Langu
     await passage_with_photo(family)
     await passage_with_photo(family, seen_at=datetime.now(UTC) - timedelta(days=3), direction=Direction.DEPARTURE)
     await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope(family.site.name),
-        category=BroadcastCategory.CLOSURE,
-        title="休校のお知らせ",
-        body="明日は休校です。",
-        ack_requested=True,
-        actor="test",
+    await confirmed_broadcast(
+        settings, family.site.name, title="休校のお知らせ", body="明日は休校です。", ack_requested=True
     )
-    await broadcasts.confirm(draft.id, by=None, actor="test")
-    await broadcasts.continue_fanouts(settings)
     return [family.pupil.name, family.site.name, "休校のお知らせ", "明日は休校です。", family.guardian.login_id]
 
 
