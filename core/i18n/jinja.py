@@ -46,6 +46,8 @@ def install(env: Environment) -> None:
 
 def language_of(context: Context) -> Language:
     value = context.get("language")
+    if isinstance(value, Language):
+        return value
     if value is None:
         raise RuntimeError(f"{context.name} was rendered without a language")
     return Language(value)
