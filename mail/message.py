@@ -27,7 +27,6 @@ def build_message(
     from_address: str,
     message_id: str,
     date: datetime,
-    sender_name: str = "見守り Mimamori",
     in_reply_to: str | None = None,
     list_unsubscribe: tuple[str, ...] = (),
 ) -> bytes:
@@ -40,7 +39,7 @@ def build_message(
             raise ValueError(f"refusing a header value with control characters: {value!r}")
     boundary = _BOUNDARY
     head = [
-        f"From: {encode_words(sender_name)} <{from_address}>",
+        f"From: {encode_words(notice.sender)} <{from_address}>" if notice.sender else f"From: <{from_address}>",
         f"To: <{to}>",  # exactly one recipient: never another guardian's address
         f"Subject: {encode_words(notice.subject)}",
         f"Date: {_date_header(date.replace(microsecond=0))}",

@@ -16,6 +16,7 @@ from core.models import (
     Delivery,
     Gate,
     Guardian,
+    Language,
     NoticeKind,
     Pupil,
     Site,
@@ -55,6 +56,7 @@ async def make_guardian(
     pupils: list[Pupil] = (),
     emails: list[str] = (),
     max_addresses: int = 2,
+    language: Language = Language.JA,
 ) -> Guardian:
     n = next(_numbers)
     guardian = await Guardian.create(
@@ -62,6 +64,7 @@ async def make_guardian(
         name=name,
         name_index=sealing.installed().blind_index("name", name),
         password_hash="unusable",
+        language=language,
     )
     if pupils:
         await guardian.pupils.add(*pupils)
@@ -99,10 +102,12 @@ async def queue_passage_notice(
     *,
     fact: str = "passage:1",
     seen_at: datetime = PASSAGE_SEEN,
+    direction: str = "arrival",
     photo_token: str | None = None,
     expires: timedelta = timedelta(hours=1),
 ) -> Delivery | None:
-    """花子's arrival at みどり小学校, an urgent notice queued for ``address`` (None: queued before)."""
+    """花子's passage at みどり小学校 (a Tokyo site), an urgent notice queued for ``address`` as
+    core.passages queues one (None: queued before)."""
     return await enqueue(
         kind=NoticeKind.PASSAGE,
         fact=fact,
@@ -111,8 +116,9 @@ async def queue_passage_notice(
         payload={
             "pupil": "花子",
             "site": "みどり小学校",
-            "direction": "arrival",
+            "direction": direction,
             "seen_at": seen_at.isoformat(),
+            "zone": "Asia/Tokyo",
             "photo_token": photo_token,
         },
         expires_at=datetime.now(UTC) + expires,
@@ -125,6 +131,7 @@ async def confirmed_broadcast(
     title: str = "大雨のため休校",
     body: str = "本日は臨時休校とします。",
     category: BroadcastCategory = BroadcastCategory.DISASTER,
+    ack_requested: bool = False,
 ) -> int:
     """A broadcast drafted and confirmed by the board (its fan-out is the scheduler's); its id."""
     draft = await broadcasts.create_draft(
@@ -133,7 +140,7 @@ async def confirmed_broadcast(
         category=category,
         title=title,
         body=body,
-        ack_requested=False,
+        ack_requested=ack_requested,
     )
     await broadcasts.confirm(draft.id, by=None)
     return draft.id

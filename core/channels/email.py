@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.channels.spec import ChannelSpec, Still
-from core.models.enums import Channel, Language
+from core.i18n import _
+from core.models.enums import Channel
 from core.text import hidden_characters
 
 _LONGEST = 254  # RFC 5321's limit on a forward path
@@ -23,7 +24,7 @@ def mask(value: str) -> str:
 
 SPEC = ChannelSpec(
     channel=Channel.EMAIL,
-    labels={Language.JA: "メール", Language.EN: "mail"},
+    name=_("mail"),
     still=Still.NONE,  # a mail links the photo page instead
     renders_html=True,
     settings_section="smtp",

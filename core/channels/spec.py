@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from core.i18n import Message
+from core.i18n.languages import language_or_default
 from core.models.enums import Channel, Language
 
 
@@ -34,7 +36,7 @@ class ChannelSpec:
     a call, the address never shown."""
 
     channel: Channel
-    labels: dict[Language, str]  # the channel's name for people, in each language
+    name: Message  # the channel's name for people: label() says it in a language
     still: Still
     settings_section: str  # the attribute of ``Settings`` (and TOML table) holding its settings
     enabled_by: str | None  # the setting in that section that turns the channel on; None: always on
@@ -48,17 +50,9 @@ class ChannelSpec:
     mask: Callable[[str], str] = not_shown  # how an address is shown to its owner (a chat, a mail answer)
 
     def label(self, language: Language | str) -> str:
-        """The name in ``language``; Japanese for a language it has no name in."""
-        known = language if isinstance(language, Language) else _language(language)
-        return self.labels.get(known, self.labels[Language.JA])
+        """The name in ``language`` (a value that names no language: the default one's)."""
+        return self.name.translate(language if isinstance(language, Language) else language_or_default(language))
 
     def enabled(self, section: Any) -> bool:
         """Whether the channel is configured, given its settings section."""
         return self.enabled_by is None or getattr(section, self.enabled_by) is not None
-
-
-def _language(value: str) -> Language:
-    try:
-        return Language(value)
-    except ValueError:
-        return Language.JA

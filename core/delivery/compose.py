@@ -21,8 +21,9 @@ from core.channels import Still, spec
 from core.channels.line_photos import chat_photo_token
 from core.config import Settings
 from core.delivery.broadcast_message import broadcast_context
-from core.delivery.render import Action, RenderedNotice, render
+from core.delivery.render import Action, RenderedNotice, render, sender_name
 from core.delivery.transport import Outgoing, PhotoLink
+from core.i18n.languages import language_or_default
 from core.models import (
     AddressStatus,
     Broadcast,
@@ -234,7 +235,12 @@ def _mail_answer(row: Delivery) -> Outgoing:
         idempotency_key=row.idempotency_key,
         kind=row.kind,
         address=payload["to"],
-        notice=RenderedNotice(subject=payload["subject"], text=payload["text"], html=None),
+        notice=RenderedNotice(
+            subject=payload["subject"],
+            text=payload["text"],
+            html=None,
+            sender=sender_name(language_or_default(payload.get("language"))),
+        ),
         in_reply_to=payload.get("in_reply_to"),
     )
 

@@ -20,8 +20,9 @@ from tortoise.transactions import in_transaction
 
 from core.config import DeliverySettings
 from core.db import insert_rows
+from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
 from core.identifiers import new_token
-from core.models import AddressStatus, Broadcast, Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
+from core.models import AddressStatus, Broadcast, Channel, ContactAddress, Delivery, Language, NoticeKind, StaffAddress
 from core.models import Priority as Priority  # re-exported: the callers that queue notices name it from here
 
 VERIFICATION_LIFETIME = timedelta(hours=24)  # the code in it is good for a day
@@ -218,13 +219,16 @@ async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequenc
     )
 
 
-async def enqueue_mail_answer(*, to: str, subject: str, text: str, in_reply_to: str | None) -> Delivery:
-    """Queue an answer to an incoming mail, sent by the mail transport on the one retry schedule."""
+async def enqueue_mail_answer(
+    *, to: str, subject: str, text: str, in_reply_to: str | None, language: Language = DEFAULT_LANGUAGE
+) -> Delivery:
+    """Queue an answer (written in ``language``) to an incoming mail, sent by the mail transport on
+    the one retry schedule."""
     return await _enqueue_answer(
         NoticeKind.MAIL_ANSWER,
         Channel.EMAIL,
         "mail-answer",
-        {"to": to, "subject": subject, "text": text, "in_reply_to": in_reply_to},
+        {"to": to, "subject": subject, "text": text, "in_reply_to": in_reply_to, "language": language.value},
     )
 
 

@@ -15,8 +15,15 @@ class TagStatus(StrEnum):
 
 
 class Language(StrEnum):
+    """What a person reads Mimamori in, as a BCP 47 tag (core.i18n.languages holds each one's facts)."""
+
     JA = "ja"
+    JA_EASY = "ja-x-easy"  # やさしい日本語: plain Japanese for parents still learning it
     EN = "en"
+    ZH_HANS = "zh-Hans"
+    PT_BR = "pt-BR"
+    VI = "vi"
+    FIL = "fil"
 
 
 class Channel(StrEnum):

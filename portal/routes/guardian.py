@@ -72,6 +72,7 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
         history=history,
         photos=photos,
         broadcasts=await _broadcasts_of(guardian, since),
+        history_days=HISTORY_DAYS,
     )
 
 

@@ -75,7 +75,7 @@ async def test_a_passage_notice_is_pushed_with_a_photo_link_button_and_a_retry_k
 
     [push] = line_api.pushed_to("U1")
     text, buttons = push.body["messages"]
-    assert text["text"].startswith("【見守り】花子さん 登校 07:58") and "登校しました" in text["text"]
+    assert text["text"].startswith("【見守り】花子さん 登校 7:58") and "登校しました" in text["text"]
     assert buttons["template"]["actions"] == [
         {"type": "uri", "label": "写真を見る", "uri": "https://mimamori.city.example.jp/photos/PHOTO-TOKEN-1"}
     ]

@@ -35,8 +35,8 @@ async def test_a_passage_notice_arrives_as_a_japanese_mail_with_the_photo_link(
     [mail] = mail_sink.received
     message = mail.message
     assert mail.rcpt_tos == ("keiko@example.jp",) and message["To"] == "keiko@example.jp"
-    assert message["Subject"] == "【見守り】花子さん 登校 07:58"
-    assert "花子さんが07:58にみどり小学校に登校しました。" in mail.text
+    assert message["Subject"] == "【見守り】花子さん 登校 7:58"
+    assert "花子さんが7:58にみどり小学校に登校しました。" in mail.text
     assert "https://mimamori.city.example.jp/photos/PHOTO-TOKEN-1" in mail.text
     assert 'href="https://mimamori.city.example.jp/photos/PHOTO-TOKEN-1"' in message.get_body(("html",)).get_content()
     assert message["Auto-Submitted"] == "auto-generated" and message["Date"]

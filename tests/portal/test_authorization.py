@@ -61,6 +61,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/", EVERYONE),
     ("GET", "/healthz", EVERYONE),
     ("GET", "/readyz", EVERYONE),
+    ("GET", "/language", EVERYONE),
     ("POST", "/language", EVERYONE),
     ("GET", "/login", EVERYONE),
     ("POST", "/login", EVERYONE),

@@ -67,7 +67,8 @@ async def test_a_guardian_follows_a_notice_link_through_login_and_a_first_passwo
     await page.goto(f"{server}/home")
     await expect(page.get_by_text("山田 花子").first).to_be_visible()
     await snap(page, tmp_path, "4-home")
-    await page.get_by_role("button", name="English").click()  # and the same pages in English
+    await page.get_by_role("link", name="言語: 日本語").click()  # and the same pages in English
+    await page.get_by_role("button", name="English").click()
     await expect(page.get_by_role("heading", name="Children")).to_be_visible()
     await expect(page.get_by_text("お子さま")).to_have_count(0)
     await snap(page, tmp_path, "5-home-in-english")

@@ -69,7 +69,7 @@ async def test_one_click_stops_broadcasts_to_that_address_and_never_passage_noti
     await _broadcast("遠足の持ち物")
     await _passage_notice(guardian.id)
     await deliver()
-    assert _titles(mail_sink, "keiko@example.jp") == ["【お知らせ】運動会のお知らせ", "【見守り】花子さん 登校 07:58"]
+    assert _titles(mail_sink, "keiko@example.jp") == ["【お知らせ】運動会のお知らせ", "【見守り】花子さん 登校 7:58"]
     other = _titles(mail_sink, "keiko.m@docomo.ne.jp")
     assert other.count("【見守り】メール（ke***@example.jp）への一斉連絡を停止しました") == 1
     assert "【お知らせ】遠足の持ち物" in other and any("登校" in t for t in other)
