@@ -23,6 +23,7 @@ from core.delivery.render import RenderedNotice
 from core.errors import UserError
 from core.i18n import Message, _, _p
 from core.i18n.languages import LANGUAGES
+from core.i18n.messages import language_name
 from core.models import (
     Broadcast,
     BroadcastCategory,
@@ -110,7 +111,7 @@ def _translations(given: Mapping[Language, tuple[str, str]]) -> dict[str, dict[s
             raise UserError(_("A broadcast is written in Japanese: a translation is into another language."))
         if not title or not body:
             raise UserError(
-                _("The translation into %(language)s needs a title and a body.", language=LANGUAGES[language].name)
+                _("The translation into %(language)s needs a title and a body.", language=language_name(language))
             )
         stored[language.value] = {"title": title, "body": body}
     return stored

@@ -73,3 +73,19 @@ class Listing(Message):
 
 def listing(items: Iterable[Message | str]) -> Message:
     return Listing("", items=tuple(items))
+
+
+@dataclass(frozen=True)
+class LanguageName(Message):
+    """A language's name in the reader's language, as CLDR (Babel) gives it: 英語, English, tiếng Anh."""
+
+    named: Language = Language.JA
+
+    def translate(self, language: Language) -> str:
+        if self.named is Language.JA_EASY:  # CLDR has no name for it
+            return _("Easy Japanese").translate(language)
+        return str(locale_of(self.named).get_display_name(locale_of(language)))
+
+
+def language_name(language: Language) -> Message:
+    return LanguageName("", named=language)

@@ -14,8 +14,8 @@ from core.channels import spec
 from core.config import Settings
 from core.delivery.broadcast_message import ORIGINAL
 from core.i18n import Message, _, _n
-from core.i18n.languages import LANGUAGES, language_or_default
-from core.i18n.messages import listing
+from core.i18n.languages import language_or_default
+from core.i18n.messages import language_name, listing
 from core.models import BroadcastCategory, Channel, Language
 from mimamori.cli import echo, language, run, settings_of
 from mimamori.runtime import cli_actor, opened
@@ -121,7 +121,7 @@ def _channel_count(channel: Channel, count: int) -> Message:
 
 
 def _language_line(share: broadcasts.LanguageShare) -> Message:
-    name = LANGUAGES[share.language].name
+    name = language_name(share.language)
     if share.language is ORIGINAL:
         return _("%(language)s: %(num)d, the Japanese text", language=name, num=share.guardians)
     if share.translated:

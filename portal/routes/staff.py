@@ -126,9 +126,10 @@ async def create_draft(
     translation_title: Annotated[list[FreeText] | None, Form()] = None,
     translation_body: Annotated[list[FreeText] | None, Form()] = None,
 ) -> Response:
+    titles, bodies = translation_title or [], translation_body or []
     translated = {
-        Language(code): (t, b)
-        for code, t, b in zip(translation_language or [], translation_title or [], translation_body or [], strict=False)
+        Language(code): (titles[n] if n < len(titles) else "", bodies[n] if n < len(bodies) else "")
+        for n, code in enumerate(translation_language or [])
         if code in TRANSLATABLE
     }
     form = ComposeForm(target or [], category, title, body, bool(ack), translated)

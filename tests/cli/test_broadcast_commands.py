@@ -47,7 +47,7 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
     broadcast_id = created.lines[0]
     assert created.lines[1] == "Draft to みどり小学校: 2 guardians."
     assert created.lines[2] == "Addresses: mail 2"
-    assert created.lines[3] == "日本語: 2, the Japanese text"  # each language by its own name
+    assert created.lines[3] == "Japanese: 2, the Japanese text"
     assert "Subject: 不審者情報" in created.stdout  # the title names its category: not 【不審者情報】不審者情報
     assert "校門付近で不審な人物が目撃されました。" in created.stdout
     assert f"mimamori broadcast confirm {broadcast_id}" in created.stdout
