@@ -49,7 +49,9 @@ async def test_a_refused_broadcast_says_why_in_the_staffs_language_and_keeps_wha
         browser = await _teacher(new_browser, passwords, family.site, language=language)
         form = {**TEXT, "target": str(other.id), "translation_language": "en", "translation_title": "A stranger"}
         half = await browser.post("/staff/broadcasts", {**form, "target": str(family.site.id)})
-        assert half.status_code == 400 and ("英語の翻訳には件名と本文の両方が必要です。" in half.text) == (language is Language.JA)
+        assert half.status_code == 400 and ("英語の翻訳には件名と本文の両方が必要です。" in half.text) == (
+            language is Language.JA
+        )
         refused = await browser.post("/staff/broadcasts", {**form, "translation_body": "A stranger was seen."})
         assert refused.status_code == 400
         assert f'<p class="error" role="alert">{said}</p>' in refused.text
@@ -166,3 +168,84 @@ async def test_the_subject_names_the_category_once(new_browser, passwords: Passw
     preview = await browser.get(draft.headers["location"])
     assert '<strong class="subject" lang="ja">【不審者情報】正門付近で目撃</strong>' in preview.text
     assert "【不審者情報】【不審者情報】" not in preview.text
+
+
+async def test_the_status_page_names_who_was_not_reached_and_who_has_not_acknowledged(
+    new_browser, passwords: Passwords, family, settings, deliver, mail_sink
+) -> None:
+    """Before, "not reached" listed login IDs only, and those who had not acknowledged were a count."""
+    from core.broadcasts import acknowledge_as_guardian, continue_fanouts
+
+    await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
+    bounced = await make_guardian("鈴木 花", pupils=[family.pupil], emails=["nobody@example.jp"])
+    mail_sink.answer("nobody@example.jp", "550 5.1.1 No such user")
+    silent = await make_guardian("田中 次郎", pupils=[family.pupil])  # no address at all
+    reader = await make_guardian("佐藤 直樹", pupils=[family.pupil], emails=["naoki@example.jp"])
+    browser = await _teacher(new_browser, passwords, family.site)
+    draft = await browser.post("/staff/broadcasts", {**TEXT, "ack": "1", "target": str(family.site.id)})
+    status_url = (await browser.post(draft.headers["location"].replace("/preview", "/confirm"))).headers["location"]
+    await continue_fanouts(settings)
+    await deliver()
+    broadcast = await Broadcast.get()
+    assert await acknowledge_as_guardian(broadcast.id, reader.id)
+
+    page = (await browser.get(status_url)).text
+    not_reached = _table(page, "not-reached")
+    assert ["山田 花子", "みどり小学校 3年2組", f"鈴木 花 {bounced.login_id}"] == not_reached[bounced.login_id][:3]
+    assert "mail server refused" in not_reached[bounced.login_id][3]  # the server's words, marked as English
+    assert "nobody@example.jp" in not_reached[bounced.login_id][4]  # to this school's staff: how to reach them
+    assert not_reached[silent.login_id][3:] == ["連絡先の登録なし", "連絡先の登録なし"]
+    waiting = _table(page, "unacknowledged")
+    assert list(waiting) == [family.guardian.login_id]  # 佐藤 acknowledged; 鈴木 and 田中 were not reached
+    assert waiting[family.guardian.login_id] == [
+        "山田 花子",
+        "みどり小学校 3年2組",
+        f"山田 恵子 {family.guardian.login_id}",
+        "keiko@example.jp",
+    ]
+    assert "電話番号はありません" in page
+    assert_one_language(page, Language.JA, names=[*NAMES, "鈴木 花", "田中 次郎", "佐藤 直樹", "nobody@example.jp"])
+
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    board = new_browser()
+    await log_in_staff(board, admin)
+    seen_by_board = (await board.get(status_url)).text
+    assert "山田 花子" in seen_by_board and "nobody@example.jp" not in seen_by_board  # not their school's staff
+
+
+def _table(page: str, table_id: str) -> dict[str, list[str]]:
+    """The rows of a table by the login ID in their guardian cell: each cell's visible text."""
+    found = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.S)
+    assert found, table_id
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", found.group(1), re.S)[1:]:
+        cells = [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split())
+            for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+        ]
+        login = cells[2].split()[-1]
+        rows[login] = cells
+    return rows
+
+
+async def test_the_status_page_reloads_itself_only_when_asked(
+    new_browser, passwords: Passwords, family, settings
+) -> None:
+    """Before, a meta refresh reloaded it every 5 s unasked (axe: "meta-refresh", WCAG 2.2.1)."""
+    browser = await _teacher(new_browser, passwords, family.site)
+    draft = await browser.post("/staff/broadcasts", {**TEXT, "target": str(family.site.id)})
+    status_url = (await browser.post(draft.headers["location"].replace("/preview", "/confirm"))).headers["location"]
+
+    plain = await browser.get(status_url)  # still fanning out: live
+    assert "refresh" not in plain.headers and 'http-equiv="refresh"' not in plain.text
+    assert f'<a href="{status_url}">再読み込み</a>' in plain.text and f"{status_url}?refresh=30" in plain.text
+    asked = await browser.get(f"{status_url}?refresh=30")
+    assert asked.headers["refresh"] == "30" and "30秒ごとに再読み込みされます" in asked.text
+    assert "refresh" not in (await browser.get(f"{status_url}?refresh=1")).headers  # not one offered
+
+    from core.broadcasts import continue_fanouts
+
+    await continue_fanouts(settings)
+    await Delivery.all().update(status="sent")
+    done = await browser.get(f"{status_url}?refresh=30")  # nothing more will change: no reloading
+    assert "refresh" not in done.headers and "?refresh=" not in done.text
