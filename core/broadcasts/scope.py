@@ -287,9 +287,9 @@ async def _scope_filter(scope: Scope) -> Q:
 
 def _target_filter(target: Target, *, prefix: str) -> Q:
     """The pupils of a school's target (``prefix``: the path from the queried model to ``Pupil``)."""
-    condition = Q(**{f"{prefix}school_id": target.site_id})
+    wanted: dict[str, Any] = {f"{prefix}school_id": target.site_id}
     if target.grade is not None:
-        condition &= Q(**{f"{prefix}grade": target.grade})
+        wanted[f"{prefix}grade"] = target.grade
     if target.class_name is not None:
-        condition &= Q(**{f"{prefix}class_name": target.class_name})
-    return condition
+        wanted[f"{prefix}class_name"] = target.class_name
+    return Q(**wanted)

@@ -105,7 +105,9 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
 
     await expect(page.get_by_role("heading", name="プレビュー")).to_be_visible()
     await expect(page.locator(".recipients strong")).to_have_text("2")
-    await expect(page.locator("#sample-ja .preview.line")).to_contain_text("【不審者情報】不審者の目撃情報\n\n本日15時ごろ")
+    await expect(page.locator("#sample-ja .preview.line")).to_contain_text(
+        "【不審者情報】不審者の目撃情報\n\n本日15時ごろ"
+    )
     await expect(page.locator("#sample-ja strong.subject")).to_have_text("【不審者情報】不審者の目撃情報")
     await snap(page, tmp_path, "2-preview")
     assert await axe_violations(page) == []

@@ -87,7 +87,10 @@ async def test_staff_cannot_send_outside_their_sites_nor_to_the_whole_city(
     browser = new_browser()
     await log_in_staff(browser, teacher)
     await browser.get("/staff/broadcasts")
-    for target, said in (("all", "全市への送信は管理者だけができます。"), (str(other_site.id), "担当の拠点ではありません")):
+    for target, said in (
+        ("all", "全市への送信は管理者だけができます。"),
+        (str(other_site.id), "担当の拠点ではありません"),
+    ):
         refused = await browser.post(
             "/staff/broadcasts",
             {
