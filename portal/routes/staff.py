@@ -152,12 +152,7 @@ async def create_draft(
 
 
 async def _preview_page(
-    request: Request,
-    staff: StaffAccount,
-    broadcast: Broadcast,
-    *,
-    status_code: int = 200,
-    error: Message | str | None = None,
+    request: Request, broadcast: Broadcast, *, status_code: int = 200, error: Message | str | None = None
 ) -> Response:
     read_quota = getattr(request.app.state, "line_quota", None)  # set by serve when LINE is configured
     quota = await read_quota() if read_quota else None
@@ -181,7 +176,7 @@ async def preview(request: Request, broadcast_id: BroadcastId, staff: Broadcaste
     broadcast = await _visible_broadcast(staff, broadcast_id)
     if broadcast.status is not BroadcastStatus.DRAFT:
         return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
-    return await _preview_page(request, staff, broadcast)
+    return await _preview_page(request, broadcast)
 
 
 @router.get("/broadcasts/{broadcast_id}/preview/email", response_class=HTMLResponse)
@@ -206,7 +201,7 @@ async def confirm(request: Request, broadcast_id: BroadcastId, staff: Broadcaste
     except UserError as error:
         if broadcast.status is not BroadcastStatus.DRAFT:
             return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
-        return await _preview_page(request, staff, broadcast, status_code=409, error=error.message)
+        return await _preview_page(request, broadcast, status_code=409, error=error.message)
     return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
 
 

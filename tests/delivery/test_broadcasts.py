@@ -24,7 +24,7 @@ from core.models import (
     StaffAccount,
     StaffRole,
 )
-from tests.factories import make_guardian, make_pupil, make_site
+from tests.factories import confirmed_broadcast, make_guardian, make_pupil, make_site
 
 
 async def _city():
@@ -346,17 +346,11 @@ async def test_a_suspicious_person_alert_goes_to_every_address_at_once_even_aski
     """Before, an alert asking for acknowledgement went to each guardian's first address only, and
     to the second 15 minutes later: too late for a stranger at the school gate."""
     await _city()
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope("みどり小学校"),
-        category=BroadcastCategory.SUSPICIOUS_PERSON,
-        title="不審者",
-        body="正門付近で不審な人物が目撃されました。",
-        ack_requested=True,
+    broadcast_id = await confirmed_broadcast(
+        "みどり小学校", title="不審者", category=BroadcastCategory.SUSPICIOUS_PERSON, ack_requested=True
     )
-    shown = await broadcasts.preview(draft.id, mail_settings)
+    shown = await broadcasts.preview(broadcast_id, mail_settings)
     assert not shown.escalates and shown.addresses_by_channel == {Channel.EMAIL: 3}
-    await broadcasts.confirm(draft.id, by=None)
     await deliver()
 
     assert mail_sink.per_recipient() == {"keiko@example.jp": 1, "keiko.m@docomo.ne.jp": 1, "yuko@example.jp": 1}
@@ -367,7 +361,7 @@ async def test_a_suspicious_person_alert_goes_to_every_address_at_once_even_aski
     stepwise = mail_settings.model_copy(
         update={"delivery": mail_settings.delivery.model_copy(update={"escalate_categories": ["suspicious_person"]})}
     )
-    again = await broadcasts.preview(draft.id, stepwise)
+    again = await broadcasts.preview(broadcast_id, stepwise)
     assert again.escalates and again.addresses_by_channel == {Channel.EMAIL: 2}
 
 
