@@ -28,6 +28,14 @@ def not_shown(value: str) -> str:
     return ""
 
 
+ONE_LANE = "all"
+
+
+def one_lane(value: str) -> str:
+    """Every address in one pacing group: a chat's API counts all our calls together."""
+    return ONE_LANE
+
+
 @dataclass(frozen=True, kw_only=True)
 class ChannelSpec:
     """One channel's facts. The defaults are the cautious answer: no HTML, no buttons, one address
@@ -46,6 +54,10 @@ class ChannelSpec:
     multicast_limit: int | None = None  # addresses one identical message may go to in one call
     normalise: Callable[[str], str] = stripped  # the form an address is stored in
     mask: Callable[[str], str] = not_shown  # how an address is shown to its owner (a chat, a mail answer)
+    # The pacing group (lane) of a normalised address: a short category name, never personal data.
+    # Each lane is paced apart (core.delivery.lanes), so a slow receiver does not hold up the others.
+    lane: Callable[[str], str] = one_lane
+    lanes: tuple[str, ...] = (ONE_LANE,)  # the lanes ``lane`` gives, for settings and status
 
     def label(self, language: Language | str) -> str:
         """The name in ``language``; Japanese for a language it has no name in."""

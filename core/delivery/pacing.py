@@ -1,9 +1,12 @@
-"""The one rate limiter of every transport: calls spaced by when they really start, never catching up."""
+"""How fast the worker sends: the spaced limiter of a transport, and the adaptive pace of a lane."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
+from collections.abc import Callable
 
 
 class SpacedLimiter:
@@ -29,3 +32,97 @@ class SpacedLimiter:
             if wait > 0:
                 await asyncio.sleep(wait)
             self._last = time.monotonic()
+
+
+class Pace:
+    """A lane's rate, kept under what its receiver takes (AIMD), with room kept from bulk.
+
+    It starts at the configured rate (0: unlimited). When the receiver says to slow down
+    (``throttled``: SMTP 421, a 4.7.x rate limit) the lane stops for a pause, then goes on at half
+    the rate it had (an unlimited lane: half what it started in the last second); every success
+    then adds back RECOVERY of that rate a second, up to the configured one, so half is made good
+    in ten seconds. Refusals during a pause answer for the same burst and count once.
+
+    Bulk (broadcasts) may start only ``bulk_share`` of the rate: it waits for a bulk interval of its
+    own, then for the lane's, so whatever ranks above it waits at most one interval of each.
+    Spaced by when sends really start, as ``SpacedLimiter``.
+    """
+
+    PAUSE = 1.0  # seconds, when the receiver did not say how long
+    RECOVERY = 0.05
+    LOWEST = 0.5  # a second: never slower than one mail every two seconds
+
+    def __init__(self, rate: float, bulk_share: float = 1.0, *, adapts: bool = True) -> None:
+        self._configured = rate
+        self._rate = rate
+        self._bulk_share = bulk_share
+        self._adapts = adapts
+        self._came_down_from = 0.0  # the rate the last throttle halved
+        self._paused_until = -math.inf
+        self._last = self._last_bulk = -math.inf
+        self._lock, self._bulk_lock = asyncio.Lock(), asyncio.Lock()
+        self._started: deque[float] = deque()  # starts in the last second, while unlimited
+
+    @property
+    def rate(self) -> float:
+        """Mails a second now; 0: unlimited."""
+        return self._rate
+
+    def resumes_in(self) -> float:
+        """Seconds until the lane sends again after a throttle (0: it does now)."""
+        return max(0.0, self._paused_until - time.monotonic())
+
+    async def wait(self, *, bulk: bool) -> None:
+        """Until this lane may start one more send."""
+        if not self._rate and time.monotonic() >= self._paused_until:
+            self._note_start()
+            return
+        if not bulk:
+            async with self._lock:
+                await self._until(lambda: self._last + self._interval())
+                self._last = time.monotonic()
+            return
+        async with self._bulk_lock:
+            await self._until(lambda: self._last_bulk + self._interval() / self._bulk_share)
+            async with self._lock:
+                await self._until(lambda: self._last + self._interval())
+                self._last = self._last_bulk = time.monotonic()
+
+    def throttled(self, pause: float | None = None) -> None:
+        """The receiver asked us to slow down (for ``pause`` seconds, if it said)."""
+        now = time.monotonic()
+        if not self._adapts or now < self._paused_until:
+            return
+        self._paused_until = now + (pause if pause is not None else self.PAUSE)
+        self._forget_before(now - 1)
+        current = self._rate or max(float(len(self._started)), 2 * self.LOWEST)
+        self._came_down_from = current
+        self._rate = max(self.LOWEST, current / 2)
+
+    def succeeded(self) -> None:
+        """One more mail taken: the rate climbs back towards the configured one."""
+        if not self._rate or not self._came_down_from:
+            return
+        self._rate += self.RECOVERY * self._came_down_from / self._rate
+        if self._configured and self._rate >= self._configured:
+            self._rate, self._came_down_from = self._configured, 0.0
+        elif not self._configured and self._rate >= self._came_down_from:
+            self._rate, self._came_down_from = 0.0, 0.0  # unlimited again
+
+    def _interval(self) -> float:
+        return SpacedLimiter.MARGIN / self._rate if self._rate else 0.0
+
+    async def _until(self, due: Callable[[], float]) -> None:
+        # read again after each sleep: a throttle meanwhile moves the pause and the interval
+        while (wait := max(self._paused_until, due()) - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+
+    def _note_start(self) -> None:
+        if self._adapts:
+            now = time.monotonic()
+            self._started.append(now)
+            self._forget_before(now - 1)
+
+    def _forget_before(self, moment: float) -> None:
+        while self._started and self._started[0] < moment:
+            self._started.popleft()

@@ -74,7 +74,7 @@ async def queue_passage_notice(email: str) -> None:
         kind=NoticeKind.PASSAGE,
         fact="passage:1",
         address=address,
-        priority=Priority.URGENT,
+        priority=Priority.TRANSACTIONAL,
         payload={
             "pupil": "花子",
             "site": "みどり小学校",
@@ -131,7 +131,7 @@ async def test_a_passage_notice_shows_in_the_queue_then_as_sent_with_its_latency
             channel="email",
             kind="passage",
             status="queued",
-            priority=str(int(Priority.URGENT)),
+            priority=str(int(Priority.TRANSACTIONAL)),
         )
         == 1
     )

@@ -26,7 +26,7 @@ async def _passage_notice(guardian, *, token: str | None = "PHOTO-TOKEN-1", expi
                 kind=NoticeKind.PASSAGE,
                 fact="passage:1",
                 address=address,
-                priority=Priority.URGENT,
+                priority=Priority.TRANSACTIONAL,
                 payload={
                     "pupil": "花子",
                     "site": "みどり小学校",
