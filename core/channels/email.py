@@ -51,5 +51,12 @@ SPEC = ChannelSpec(
     mask=mask,
     lane=lane,
     lanes=(*CARRIER_DOMAINS, OTHER),
+    lane_labels={
+        "docomo": {Language.JA: "ドコモ", Language.EN: "docomo"},
+        "au": {Language.JA: "au", Language.EN: "au"},
+        "softbank": {Language.JA: "ソフトバンク", Language.EN: "SoftBank"},
+        "gmail": {Language.JA: "Gmail", Language.EN: "Gmail"},
+        OTHER: {Language.JA: "その他", Language.EN: "other"},
+    },
     example="keiko.sato@example.jp",
 )

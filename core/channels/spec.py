@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -58,11 +58,21 @@ class ChannelSpec:
     # Each lane is paced apart (core.delivery.lanes), so a slow receiver does not hold up the others.
     lane: Callable[[str], str] = one_lane
     lanes: tuple[str, ...] = (ONE_LANE,)  # the lanes ``lane`` gives, for settings and status
+    lane_labels: dict[str, dict[Language, str]] = field(default_factory=dict)  # a lane's name for people
 
     def label(self, language: Language | str) -> str:
         """The name in ``language``; Japanese for a language it has no name in."""
         known = language if isinstance(language, Language) else _language(language)
         return self.labels.get(known, self.labels[Language.JA])
+
+    def lane_label(self, lane: str, language: Language | str) -> str:
+        """A lane's name for people, in ``language`` (else Japanese); its own name when it has none,
+        a dash for rows written before lanes."""
+        labels = self.lane_labels.get(lane)
+        if labels is None:
+            return lane or "-"
+        known = language if isinstance(language, Language) else _language(language)
+        return labels.get(known, labels[Language.JA])
 
     def enabled(self, section: Any) -> bool:
         """Whether the channel is configured, given its settings section."""

@@ -22,8 +22,8 @@ from core.config import Settings
 from core.delivery import wakeup
 from core.delivery.claims import claim_batch, release_stale_leases, renew_leases
 from core.delivery.compose import NoticeComposer, Undeliverable
-from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.lanes import ChannelLanes, Lane, PrioritySlots
+from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.pacing import SpacedLimiter
 from core.delivery.transport import MulticastTransport, Outcome, Outgoing, Sent, TemporaryFailure, Transport
 from core.models import Channel, Delivery, DeliveryStatus, NoticeKind, Priority
