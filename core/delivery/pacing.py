@@ -40,8 +40,9 @@ class Pace:
     It starts at the configured rate (0: unlimited). When the receiver says to slow down
     (``throttled``: SMTP 421, a 4.7.x rate limit) the lane stops for a pause, then goes on at half
     the rate it had (an unlimited lane: half what it started in the last second); every success
-    then adds back RECOVERY of that rate a second, up to the configured one, so half is made good
-    in ten seconds. Refusals during a pause answer for the same burst and count once.
+    then adds back RECOVERY of the configured rate (or of the rate first throttled, when there is
+    none) a second, so even from the bottom the lane is back in twenty seconds. Refusals during a
+    pause answer for the same burst and count once.
 
     Bulk (broadcasts) may start only ``bulk_share`` of the rate: it waits for a bulk interval of its
     own, then for the lane's, so whatever ranks above it waits at most one interval of each.
@@ -57,7 +58,7 @@ class Pace:
         self._rate = rate
         self._bulk_share = bulk_share
         self._adapts = adapts
-        self._came_down_from = 0.0  # the rate the last throttle halved
+        self._recovering_to = 0.0  # after a throttle: the rate to climb back to
         self._paused_until = -math.inf
         self._last = self._last_bulk = -math.inf
         self._lock, self._bulk_lock = asyncio.Lock(), asyncio.Lock()
@@ -96,18 +97,16 @@ class Pace:
         self._paused_until = now + (pause if pause is not None else self.PAUSE)
         self._forget_before(now - 1)
         current = self._rate or max(float(len(self._started)), 2 * self.LOWEST)
-        self._came_down_from = current
+        self._recovering_to = self._recovering_to or self._configured or current
         self._rate = max(self.LOWEST, current / 2)
 
     def succeeded(self) -> None:
-        """One more mail taken: the rate climbs back towards the configured one."""
-        if not self._rate or not self._came_down_from:
+        """One more mail taken: the rate climbs back (RECOVERY of its goal a second)."""
+        if not self._recovering_to:
             return
-        self._rate += self.RECOVERY * self._came_down_from / self._rate
-        if self._configured and self._rate >= self._configured:
-            self._rate, self._came_down_from = self._configured, 0.0
-        elif not self._configured and self._rate >= self._came_down_from:
-            self._rate, self._came_down_from = 0.0, 0.0  # unlimited again
+        self._rate += self.RECOVERY * self._recovering_to / self._rate
+        if self._rate >= self._recovering_to:
+            self._rate, self._recovering_to = self._configured, 0.0  # unlimited again, if it was
 
     def _interval(self) -> float:
         return SpacedLimiter.MARGIN / self._rate if self._rate else 0.0
