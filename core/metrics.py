@@ -362,8 +362,8 @@ async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
         key = (row["channel"], row["kind"])
         snap.oldest[key] = max(snap.oldest.get(key, 0.0), age)
     for lane in await lane_counts(unsent_only=True):
-        age = (now - lane.oldest_waiting).total_seconds() if lane.oldest_waiting else None
-        snap.lanes.append((lane.channel, lane.lane, lane.waiting, lane.deferred, age))
+        waited = (now - lane.oldest_waiting).total_seconds() if lane.oldest_waiting else None
+        snap.lanes.append((lane.channel, lane.lane, lane.waiting, lane.deferred, waited))
     for gate in await Gate.filter(revoked_at__isnull=True).prefetch_related("site"):
         silent_for = (now - gate.last_heartbeat_at).total_seconds() if gate.last_heartbeat_at else None
         depth = (gate.health or {}).get("spool_depth")

@@ -33,7 +33,7 @@ _CHUNK = 500
 class _AddTextColumn(ops.AddField):
     """``ALTER TABLE … ADD COLUMN lane VARCHAR(64) NOT NULL DEFAULT ''`` on both databases."""
 
-    def __init__(self, table: str, model_name: str, name: str, field: fields.CharField) -> None:
+    def __init__(self, table: str, model_name: str, name: str, field: fields.CharField[str]) -> None:
         super().__init__(model_name=model_name, name=name, field=field)
         self._table = table
 
