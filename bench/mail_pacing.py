@@ -33,34 +33,28 @@ from tortoise.functions import Max  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
 from core.channels.email import CARRIER_DOMAINS  # noqa: E402
-from core.channels.email import lane as mail_lane  # noqa: E402
-from core.config import Settings, load_settings  # noqa: E402
-from core.db import close_database, connection, open_database, upgrade_schema  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.db import close_database, open_database, upgrade_schema  # noqa: E402
 from core.delivery import wakeup  # noqa: E402
 from core.delivery.outbox import Priority, enqueue  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
 from core.event_loop import freeze_startup_objects, run  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
 from core.models import (  # noqa: E402
-    AddressStatus,
-    Broadcast,
-    BroadcastCategory,
-    BroadcastStatus,
     Channel,
     ContactAddress,
     Delivery,
     DeliveryStatus,
-    Guardian,
     NoticeKind,
 )
 from core.scheduler import drain  # noqa: E402
 from mail.smtp import SmtpTransport  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from broadcast_email import _exit_if_dead, _free_port  # noqa: E402
+from broadcast_email import _exit_if_dead, _free_port, _seed, bench_settings, city_wide_alert  # noqa: E402
 
 # of every 20 addresses: 4 docomo, 2 au, 2 softbank (40 %), the rest at a city's own domains
-DOMAINS = ["docomo.ne.jp"] * 4 + ["ezweb.ne.jp", "au.com", "softbank.ne.jp", "i.softbank.jp"] + ["example.jp"] * 12
+DOMAINS = ("docomo.ne.jp",) * 4 + ("ezweb.ne.jp", "au.com", "softbank.ne.jp", "i.softbank.jp") + ("example.jp",) * 12
 CARRIERS = {domain: group for group in ("docomo", "au", "softbank") for domain in CARRIER_DOMAINS[group]}
 _MESSAGE_ID = re.compile(rb"Message-ID: <mimamori-(\d+)-", re.IGNORECASE)
 
@@ -109,52 +103,12 @@ class Run:
     lost: int  # passage notices never accepted
 
 
-async def _seed(guardians: int) -> list[int]:
-    """Guardians with one or two addresses; returns the carrier addresses' ids."""
-    sealer = sealing.installed()
-    for start in range(0, guardians, 5000):
-        await Guardian.bulk_create(
-            [
-                Guardian(login_id=f"P{n:08d}", name=f"保護者 {n}", name_index=f"{n:064x}", password_hash="x")
-                for n in range(start, min(start + 5000, guardians))
-            ]
-        )
-    ids = await Guardian.all().order_by("id").values_list("id", flat=True)
-    addresses, now, made = [], datetime.now(UTC), 0
-    for n, guardian_id in enumerate(ids):
-        for slot in (1, 2) if n % 4 == 0 else (1,):
-            domain = DOMAINS[made % len(DOMAINS)]
-            made += 1
-            value = f"g{n}.{slot}@{domain}"
-            addresses.append(
-                ContactAddress(
-                    guardian_id=guardian_id,
-                    channel=Channel.EMAIL,
-                    value=value,
-                    value_index=sealer.blind_index("address:email", value),
-                    lane=mail_lane(value),
-                    slot=slot,
-                    status=AddressStatus.ACTIVE,
-                    verified_at=now,
-                )
-            )
-    await ContactAddress.bulk_create(addresses, batch_size=5000)
-    await connection().execute_script("ANALYZE")
+async def _seeded(guardians: int) -> list[int]:
+    """Guardians with one or two addresses, 40 % at the carriers; the carrier addresses' ids."""
+    await _seed(guardians, DOMAINS)
     return list(
-        await ContactAddress.filter(lane__in=["docomo", "au", "softbank"]).values_list("id", flat=True)  # type: ignore[arg-type]
+        await ContactAddress.filter(lane__in=list(CARRIERS.values())).values_list("id", flat=True)  # type: ignore[arg-type]
     )
-
-
-async def _alert() -> Broadcast:
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope("all"),
-        category=BroadcastCategory.DISASTER,
-        title="大雨のため臨時休校",
-        body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
-        ack_requested=False,
-    )
-    return draft
 
 
 async def _passages(broadcast_id: int, carrier_ids: list[int], per_second: float, queued_at: dict[int, float]) -> None:
@@ -183,7 +137,7 @@ async def _passages(broadcast_id: int, carrier_ids: list[int], per_second: float
 
 async def _sending(broadcast_id: int) -> bool:
     return (
-        await Broadcast.filter(id=broadcast_id, status=BroadcastStatus.CONFIRMED).exists()
+        await broadcasts.fanout_pending()
         or await Delivery.filter(
             broadcast_id=broadcast_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
         ).exists()
@@ -191,7 +145,7 @@ async def _sending(broadcast_id: int) -> bool:
 
 
 async def _run(settings: Settings, carrier_ids: list[int], per_second: float, requests, *, paced: bool) -> Run:  # noqa: ANN001
-    alert = await _alert()
+    alert = await city_wide_alert()
     freeze_startup_objects()
     queued_at: dict[int, float] = {}
     started = datetime.now(UTC)
@@ -213,23 +167,6 @@ async def _run(settings: Settings, carrier_ids: list[int], per_second: float, re
     accepted = requests.recv()
     latencies = [done - queued_at[i] for i, done in zip(ids, accepted, strict=True) if done is not None]
     return Run((last - started).total_seconds(), mails, deferred, latencies, sum(a is None for a in accepted))
-
-
-def _settings(work: Path, url: str, port: int, args: argparse.Namespace) -> Settings:
-    lane = {"concurrency": 2, "rate_per_second": args.lane_rate}
-    return load_settings(
-        None,
-        data_dir=work,
-        database_url=url,
-        keyring=str(work / "keyring.json"),
-        smtp={
-            "host": "127.0.0.1",
-            "port": port,
-            "connections": args.connections,
-            "from_address": "mimamori@city.example.jp",
-            "lanes": {"docomo": lane, "au": lane, "softbank": lane},
-        },
-    )
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -266,13 +203,14 @@ async def main() -> None:
         sys.exit(f"the SMTP sink did not start on port {port}")
     watchdog = asyncio.create_task(_exit_if_dead(sink))
     url = args.database_url or f"sqlite://{work / 'bench.db'}"
-    settings = _settings(work, url, port, args)
+    lane = {"concurrency": 2, "rate_per_second": args.lane_rate}
+    settings = bench_settings(work, url, port, args.connections, lanes={"docomo": lane, "au": lane, "softbank": lane})
     sealing.install(sealing.Sealer(Keyring.open(settings.keyring, create=True)))
     await upgrade_schema(url)
     await open_database(url)
     load = os.getloadavg()[0]
     try:
-        carrier_ids = await _seed(args.guardians)
+        carrier_ids = await _seeded(args.guardians)
         print(f"seeded {args.guardians} guardians, {len(carrier_ids)} carrier addresses", file=sys.stderr, flush=True)
         paced = await _run(settings, carrier_ids, args.passages_per_second, requests, paced=True)
         unpaced = await _run(settings, carrier_ids, args.passages_per_second, requests, paced=False)

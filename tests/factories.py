@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from core import sealing
 from core.accounts import add_gate
 from core.addresses import add_verified_address
+from core.delivery.outbox import Priority, enqueue
 from core.models import (
     Channel,
+    ContactAddress,
+    Delivery,
     Gate,
     Guardian,
+    NoticeKind,
     Pupil,
     Site,
     SiteKind,
@@ -84,3 +88,28 @@ async def make_site_staff(site: Site, email: str, login_id: str | None = None) -
         verified_at=datetime.now(UTC),
     )
     return staff
+
+
+async def queue_passage_notice(
+    address: ContactAddress,
+    *,
+    fact: str = "passage:1",
+    seen_at: datetime | None = None,
+    photo_token: str | None = None,
+    lifetime: timedelta = timedelta(hours=1),
+) -> Delivery | None:
+    """花子's arrival, as a recorded passage queues its notice to ``address``."""
+    return await enqueue(
+        kind=NoticeKind.PASSAGE,
+        fact=fact,
+        address=address,
+        priority=Priority.TRANSACTIONAL,
+        payload={
+            "pupil": "花子",
+            "site": "みどり小学校",
+            "direction": "arrival",
+            "seen_at": (seen_at or datetime.now(UTC)).isoformat(),
+            "photo_token": photo_token,
+        },
+        expires_at=datetime.now(UTC) + lifetime,
+    )

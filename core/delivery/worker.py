@@ -26,6 +26,7 @@ from core.delivery.lanes import ChannelLanes, Lane, PrioritySlots
 from core.delivery.outcomes import Expired, Result, record_outcomes
 from core.delivery.pacing import SpacedLimiter
 from core.delivery.transport import MulticastTransport, Outcome, Outgoing, Sent, TemporaryFailure, Transport
+from core.event_loop import wait_any
 from core.models import Channel, Delivery, DeliveryStatus, NoticeKind, Priority
 from core.rounds import Rounds
 
@@ -123,7 +124,9 @@ class DeliveryWorker:
                     if not claimed:
                         # until notices are queued in this process (or stop) or, when a lane was
                         # full, a sender makes room in it; polling for other processes' notices
-                        await _first_of([queued, self._room] if full else [queued], timeout=self._delivery.poll_seconds)
+                        await wait_any(
+                            *([queued, self._room] if full else [queued]), timeout=self._delivery.poll_seconds
+                        )
                     if claimed < self._delivery.batch_size and not stop.is_set():
                         # no backlog: claiming for each committed passage would take the write
                         # lock from the ingest as often as it does; gather a few moments' worth
@@ -381,13 +384,3 @@ class DeliveryWorker:
                 await asyncio.wait_for((sooner if sooner and not rounds.failing else stop).wait(), wait)
             if sooner:
                 sooner.clear()
-
-
-async def _first_of(events: list[asyncio.Event], *, timeout: float) -> None:
-    """Until one of ``events`` is set, or ``timeout`` seconds."""
-    waits = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()

@@ -53,11 +53,9 @@ async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(
     next import still finds each family, and stored reasons keep our words and the codes only."""
     from datetime import UTC, datetime
 
-    from tortoise.migrations.api import migrate
-
     from core import sealing
     from core.config import AccountSettings
-    from core.db import connection, tortoise_config
+    from core.db import connection
     from core.keyring import Keyring
     from core.models import ContactAddress, Delivery, Guardian
     from core.passwords import Passwords
@@ -65,22 +63,17 @@ async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(
 
     url = await _new_empty(databases, tmp_path)
     sealer = sealing.Sealer(Keyring.open(str(keyring_path)))
-    sealing.install(sealer)
     try:
-        await migrate(config=tortoise_config(url), target="core.0011_heartbeats")
-        await close_database()
-        await open_database(url)
+        await _migrated_to(url, "0011_heartbeats", sealer)
         now = datetime.now(UTC)
         guardian = await _guardian(sealer, now, roster_ref="G001")
-        address = await _insert(
-            "contact_address",
-            guardian_id=guardian,
-            channel="email",
+        address = await _address(
+            guardian,
+            "email",
+            sealer.seal_text("keiko@example.jp", "contact_address.value"),
+            now,
             status="failing",
-            value=sealer.seal_text("keiko@example.jp", "contact_address.value"),
-            value_index="x",
             failure_count=3,
-            created_at=now,
             last_failure="mail server refused: 550 5.1.1 <keiko@example.jp>: 山田 恵子 unknown",
         )
         for n, (channel, error, provider_id) in enumerate(
@@ -159,21 +152,15 @@ async def test_an_upgrade_puts_each_address_in_its_mail_group_and_passages_befor
     after the alert is claimed before it."""
     from datetime import UTC, datetime, timedelta
 
-    from tortoise.migrations.api import migrate
-
     from core import sealing
-    from core.db import tortoise_config
     from core.delivery.claims import claim_batch
     from core.keyring import Keyring
     from core.models import Channel, ContactAddress, Delivery
 
     url = await _new_empty(databases, tmp_path)
     sealer = sealing.Sealer(Keyring.open(str(keyring_path)))
-    sealing.install(sealer)
     try:
-        await migrate(config=tortoise_config(url), target="core.0014_mail_answer_kind")
-        await close_database()
-        await open_database(url)
+        await _migrated_to(url, "0014_mail_answer_kind", sealer)
         now = datetime.now(UTC)
         guardian = await _guardian(sealer, now)
         addresses = {}
@@ -183,16 +170,7 @@ async def test_an_upgrade_puts_each_address_in_its_mail_group_and_passages_befor
             ("email", "keiko@example.jp"),
             ("telegram", "123456789"),
         ]:
-            addresses[value] = await _insert(
-                "contact_address",
-                guardian_id=guardian,
-                channel=channel,
-                status="active",
-                value=sealer.seal_text(value, "contact_address.value"),
-                value_index=value,
-                failure_count=0,
-                created_at=now,
-            )
+            addresses[value] = await _address(guardian, channel, sealer.seal_text(value, "contact_address.value"), now)
         for key, kind, priority, status in [
             ("alert", "broadcast", 0, "queued"),  # an urgent alert, queued first
             ("passage", "passage", 0, "queued"),
@@ -234,34 +212,45 @@ async def test_an_upgrade_that_must_read_addresses_asks_for_the_keyring(database
     from datetime import UTC, datetime
 
     import pytest
-    from tortoise.migrations.api import migrate
-
-    from core import sealing
-    from core.db import tortoise_config
 
     url = await _new_empty(databases, tmp_path)
-    sealing.install(None)
     try:
-        await migrate(config=tortoise_config(url), target="core.0014_mail_answer_kind")
-        await close_database()
-        await open_database(url)
+        await _migrated_to(url, "0014_mail_answer_kind", None)
         now = datetime.now(UTC)
-        await _insert(
-            "contact_address",
-            guardian_id=await _guardian(None, now),
-            channel="email",
-            status="active",
-            value=b"sealed elsewhere",
-            value_index="x",
-            failure_count=0,
-            created_at=now,
-        )
+        await _address(await _guardian(None, now), "email", b"sealed elsewhere", now)
         await close_database()
         with pytest.raises(RuntimeError, match="needs the keyring: run `mimamori db upgrade`"):
             await upgrade_schema(url)
     finally:
         await close_database()
         await databases.drop(url)
+
+
+async def _migrated_to(url: str, target: str, sealer) -> None:
+    """The empty database at ``url`` migrated up to ``target``, open, with ``sealer`` installed."""
+    from tortoise.migrations.api import migrate
+
+    from core import sealing
+    from core.db import tortoise_config
+
+    sealing.install(sealer)
+    await migrate(config=tortoise_config(url), target=f"core.{target}")
+    await close_database()
+    await open_database(url)
+
+
+async def _address(guardian: int, channel: str, sealed: bytes, now, **more) -> int:
+    """An address row as the schema before the migration under test has it."""
+    given = {"status": "active", "failure_count": 0, **more}
+    return await _insert(
+        "contact_address",
+        guardian_id=guardian,
+        channel=channel,
+        value=sealed,
+        value_index=f"x{guardian}-{len(sealed)}-{hash(sealed)}",
+        created_at=now,
+        **given,
+    )
 
 
 async def _guardian(sealer, now, **more) -> int:

@@ -17,14 +17,15 @@ from tortoise.transactions import in_transaction
 from core import broadcasts
 from core.addresses import counted_addresses
 from core.config import Settings, SettingsError, load_settings
-from core.delivery.outbox import Priority, enqueue
+from core.delivery.outbox import Priority
 from core.gate_health import record_heartbeat
 from core.metrics import DatabaseCollector, scrape_registry
-from core.models import BroadcastCategory, NoticeKind
+from core.models import BroadcastCategory
 from core.passages import record_passage
 from core.wire import Heartbeat, PassageEvent
 from mimamori.metrics_endpoint import serve_metrics
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
+from tests.factories import queue_passage_notice as queue_passage_factory
 from tests.net import free_port
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -70,20 +71,7 @@ async def queue_passage_notice(email: str) -> None:
     """A guardian with one address and an urgent passage notice queued for it."""
     guardian = await make_guardian(emails=[email])
     [address] = await counted_addresses(guardian.id)
-    await enqueue(
-        kind=NoticeKind.PASSAGE,
-        fact="passage:1",
-        address=address,
-        priority=Priority.TRANSACTIONAL,
-        payload={
-            "pupil": "花子",
-            "site": "みどり小学校",
-            "direction": "arrival",
-            "seen_at": datetime.now(UTC).isoformat(),
-            "photo_token": None,
-        },
-        expires_at=datetime.now(UTC) + timedelta(hours=1),
-    )
+    await queue_passage_factory(address)
 
 
 async def _wait_listening(settings: Settings) -> None:

@@ -13,7 +13,7 @@ from core.delivery.worker import DeliveryWorker
 from core.models import AddressStatus, Channel, ContactAddress, Delivery, DeliveryStatus, NoticeKind
 from mail.addresses import delivery_of_message_id, delivery_of_return_path
 from mail.smtp import SmtpTransport
-from tests.factories import make_guardian
+from tests.factories import make_guardian, queue_passage_notice
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in Tokyo
 
@@ -21,22 +21,7 @@ SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in To
 async def _passage_notice(guardian, *, token: str | None = "PHOTO-TOKEN-1", expires: timedelta = timedelta(hours=1)):
     queued = []
     for address in await counted_addresses(guardian.id):
-        queued.append(
-            await enqueue(
-                kind=NoticeKind.PASSAGE,
-                fact="passage:1",
-                address=address,
-                priority=Priority.TRANSACTIONAL,
-                payload={
-                    "pupil": "花子",
-                    "site": "みどり小学校",
-                    "direction": "arrival",
-                    "seen_at": SEEN.isoformat(),
-                    "photo_token": token,
-                },
-                expires_at=datetime.now(UTC) + expires,
-            )
-        )
+        queued.append(await queue_passage_notice(address, seen_at=SEEN, photo_token=token, lifetime=expires))
     return queued
 
 

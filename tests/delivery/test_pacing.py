@@ -6,40 +6,25 @@ The retry schedule is set to an hour here: a mail that arrives at all was not re
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core import broadcasts
 from core.addresses import counted_addresses
-from core.config import Settings, load_settings
-from core.delivery.outbox import Priority, enqueue
+from core.config import LanePace, Settings
 from core.delivery.worker import DeliveryWorker
 from core.models import BroadcastCategory, Channel, Delivery, DeliveryStatus, NoticeKind
 from core.scheduler import drain
 from mail.smtp import SmtpTransport
-from tests.factories import make_guardian
+from tests.factories import make_guardian, queue_passage_notice
 from tests.mailsink import MailSink
 
 
-def _paced_settings(settings: Settings, sink: MailSink, **lanes: dict[str, float]) -> Settings:
-    return load_settings(
-        None,
-        data_dir=settings.data_dir,
-        database_url=settings.database_url,
-        keyring=settings.keyring,
-        smtp={
-            "host": "127.0.0.1",
-            "port": sink.port,
-            "from_address": "mimamori@city.example.jp",
-            "timeout_seconds": 5,
-            "connections": 4,
-            "lanes": lanes,
-            "bulk_share": 0.5,
-        },
-        delivery={"retry_base_seconds": 3600, "retry_max_seconds": 3600, "poll_seconds": 0.02},
-        portal={"public_url": "https://mimamori.city.example.jp"},
-    )
+def _paced(mail_settings: Settings, **lanes: LanePace) -> Settings:
+    """Broadcasts may use half of each group's pace; a retry on the schedule would come after an hour."""
+    smtp = mail_settings.smtp.model_copy(update={"lanes": {**mail_settings.smtp.lanes, **lanes}, "bulk_share": 0.5})
+    delivery = mail_settings.delivery.model_copy(update={"retry_base_seconds": 3600, "retry_max_seconds": 3600})
+    return mail_settings.model_copy(update={"smtp": smtp, "delivery": delivery})
 
 
 async def _alert_to(addresses: list[str]) -> None:
@@ -57,7 +42,7 @@ async def _alert_to(addresses: list[str]) -> None:
     await broadcasts.confirm(draft.id, by=None)
 
 
-async def _run(settings: Settings, until_done: asyncio.Future[None] | None = None, timeout: float = 60) -> None:
+async def _run(settings: Settings, timeout: float = 60) -> None:
     transport = SmtpTransport(settings.smtp)
     try:
         await drain(settings, DeliveryWorker(settings, {Channel.EMAIL: transport}), timeout=timeout)
@@ -70,14 +55,14 @@ def _arrivals(sink: MailSink) -> list[str]:
 
 
 async def test_a_carrier_that_throttles_slows_its_own_group_while_the_others_go_at_full_speed(
-    database_url, settings, mail_sink
+    database_url, mail_settings, mail_sink
 ) -> None:
     docomo = [f"d{n}@docomo.ne.jp" for n in range(40)]
     others = [f"o{n}@example.jp" for n in range(40)]
     await _alert_to([address for pair in zip(docomo, others, strict=True) for address in pair])
     # the carrier takes 10 a second, we were told it takes 40: the group must learn its pace
     mail_sink.throttle(("docomo.ne.jp",), per_second=10)
-    paced = _paced_settings(settings, mail_sink, docomo={"concurrency": 2, "rate_per_second": 40})
+    paced = _paced(mail_settings, docomo=LanePace(concurrency=2, rate_per_second=40))
 
     await _run(paced)
 
@@ -92,7 +77,7 @@ async def test_a_carrier_that_throttles_slows_its_own_group_while_the_others_go_
 
 
 async def test_a_passage_notice_goes_out_within_its_slot_while_an_alert_fills_its_carrier(
-    database_url, settings, mail_sink
+    database_url, mail_settings, mail_sink
 ) -> None:
     """The alert may use one of docomo's two connections and half its rate; the other is kept, and
     the passage notice, though queued after 30 alert mails to docomo, arrives within a few of them."""
@@ -101,25 +86,13 @@ async def test_a_passage_notice_goes_out_within_its_slot_while_an_alert_fills_it
     await _alert_to(docomo)
     for address in docomo:
         mail_sink.answer_message(address, "stall 0.1")  # each alert mail holds its connection a while
-    paced = _paced_settings(settings, mail_sink, docomo={"concurrency": 2, "rate_per_second": 10})
+    paced = _paced(mail_settings, docomo=LanePace(concurrency=2, rate_per_second=10))
     sending = asyncio.create_task(_run(paced))
     await asyncio.to_thread(mail_sink.wait_for, 3)
 
     before = len(mail_sink.received)
     [address] = await counted_addresses(parent.id)
-    await enqueue(
-        kind=NoticeKind.PASSAGE,
-        fact="passage:1",
-        address=address,
-        priority=Priority.TRANSACTIONAL,
-        payload={
-            "pupil": "花子",
-            "site": "みどり小学校",
-            "direction": "arrival",
-            "seen_at": datetime.now(UTC).isoformat(),
-        },
-        expires_at=datetime.now(UTC) + timedelta(hours=1),
-    )
+    await queue_passage_notice(address)
     await sending
 
     arrivals = _arrivals(mail_sink)
@@ -132,12 +105,12 @@ async def test_a_passage_notice_goes_out_within_its_slot_while_an_alert_fills_it
     assert notice.status is DeliveryStatus.SENT and notice.attempts == 1 and notice.lane == "docomo"
 
 
-async def test_the_alert_keeps_to_its_share_of_a_carriers_connections(database_url, settings, mail_sink) -> None:
+async def test_the_alert_keeps_to_its_share_of_a_carriers_connections(database_url, mail_settings, mail_sink) -> None:
     docomo = [f"d{n}@docomo.ne.jp" for n in range(12)]
     await _alert_to(docomo)
     for address in docomo:
         mail_sink.answer_message(address, "stall 0.1")
-    paced = _paced_settings(settings, mail_sink, docomo={"concurrency": 2, "rate_per_second": 0})
+    paced = _paced(mail_settings, docomo=LanePace(concurrency=2, rate_per_second=0))
 
     await _run(paced)
 
@@ -147,26 +120,14 @@ async def test_the_alert_keeps_to_its_share_of_a_carriers_connections(database_u
 
 @pytest.mark.parametrize("given", ["421 4.7.0 Try again later", "451 4.7.1 Rate limit exceeded"])
 async def test_a_throttled_passage_notice_is_tried_again_when_its_group_sends_again(
-    database_url, settings, mail_sink, given
+    database_url, mail_settings, mail_sink, given
 ) -> None:
     parent = await make_guardian(emails=["hanako.mama@ezweb.ne.jp"])
     mail_sink.answer("hanako.mama@ezweb.ne.jp", given, given)
     [address] = await counted_addresses(parent.id)
-    await enqueue(
-        kind=NoticeKind.PASSAGE,
-        fact="passage:1",
-        address=address,
-        priority=Priority.TRANSACTIONAL,
-        payload={
-            "pupil": "花子",
-            "site": "みどり小学校",
-            "direction": "arrival",
-            "seen_at": datetime.now(UTC).isoformat(),
-        },
-        expires_at=datetime.now(UTC) + timedelta(hours=1),
-    )
+    await queue_passage_notice(address)
 
-    await _run(_paced_settings(settings, mail_sink))
+    await _run(_paced(mail_settings))
 
     assert _arrivals(mail_sink) == ["hanako.mama@ezweb.ne.jp"]  # within the test, not after an hour
     notice = await Delivery.get()
