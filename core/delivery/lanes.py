@@ -103,6 +103,13 @@ class Lane(Generic[T]):
                 self._bulk_sending -= 1
                 self._changed.notify()
 
+    def release_waiting(self) -> list[T]:
+        """Everything not yet taken, removed from the lane."""
+        waiting = [*self._lines[0], *self._lines[1]]
+        for line in self._lines:
+            line.clear()
+        return waiting
+
     def room_made(self) -> bool:
         """True once after a lane that claims skipped has drained to half."""
         if self._skipped and all(len(line) <= self.shape.room // 2 for line in self._lines):

@@ -44,6 +44,7 @@ EXIT_FLUSH_SECONDS = 10.0
 # keeps refusing it is not saying "slower" (it may be greylisting it, or refusing it for good).
 THROTTLED_TRIES = 10
 
+LEFT_WHEN_STOPPING = TemporaryFailure("claimed, then left unsent: the worker was stopping", retry_after=0)
 NOT_COMPOSED = TemporaryFailure("claimed, then not composed: the database was unavailable", retry_after=0)
 
 _Item = list[tuple[Delivery, Outgoing | Undeliverable | Expired]]
@@ -90,7 +91,8 @@ class DeliveryWorker:
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set; then finish what was claimed and record it.
+        """Send until ``stop`` is set; then finish what is being sent, queue again what was claimed
+        but not started, and record it all.
 
         A failed round (the database restarting, say) is logged once and tried again after a
         capped backoff; outcomes that could not be written wait in memory until they can."""
@@ -148,12 +150,24 @@ class DeliveryWorker:
     async def _finish(self, background: list[asyncio.Task[None]]) -> None:
         tasks = background + [task for senders in self._senders.values() for task in senders]
         try:
+            self._release_waiting()
             await self._drained.wait()
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._flush_before_exit()
+
+    def _release_waiting(self) -> None:
+        """Queue again, at once, what is claimed but not yet being sent: a throttled lane may hold
+        minutes of it, and another worker can send it now."""
+        for lanes in self._lanes.values():
+            for lane in lanes:
+                for item in lane.release_waiting():
+                    self._results.extend((row, LEFT_WHEN_STOPPING) for row, _ in item)
+                    self._in_flight -= 1
+        if not self._in_flight:
+            self._drained.set()
 
     async def _flush_before_exit(self) -> None:
         """Record what was sent before stopping, waiting out a short database outage: a sent

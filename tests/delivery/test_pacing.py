@@ -11,6 +11,7 @@ import pytest
 
 from core import broadcasts
 from core.addresses import counted_addresses
+from core.broadcasts.fanout import continue_fanouts
 from core.config import LanePace, Settings
 from core.delivery.worker import DeliveryWorker
 from core.models import BroadcastCategory, Channel, Delivery, DeliveryStatus, NoticeKind
@@ -132,3 +133,24 @@ async def test_a_throttled_passage_notice_is_tried_again_when_its_group_sends_ag
     assert _arrivals(mail_sink) == ["hanako.mama@ezweb.ne.jp"]  # within the test, not after an hour
     notice = await Delivery.get()
     assert notice.status is DeliveryStatus.SENT and notice.attempts == 3 and notice.lane == "au"
+
+
+async def test_a_worker_that_stops_hands_back_at_once_what_a_slow_group_still_held(
+    database_url, mail_settings, mail_sink
+) -> None:
+    """Another worker can send it now, rather than after the slow group's minutes (or the lease)."""
+    await _alert_to([f"d{n}@docomo.ne.jp" for n in range(10)])
+    paced = _paced(mail_settings, docomo=LanePace(concurrency=2, rate_per_second=1))
+    await continue_fanouts(paced)
+    transport = SmtpTransport(paced.smtp)
+    stop = asyncio.Event()
+    running = asyncio.create_task(DeliveryWorker(paced, {Channel.EMAIL: transport}).run(stop))
+    await asyncio.to_thread(mail_sink.wait_for, 1)
+
+    stop.set()
+    await running
+    await transport.close()
+
+    assert not await Delivery.filter(status=DeliveryStatus.SENDING).exists()
+    queued = await Delivery.filter(status=DeliveryStatus.QUEUED).count()
+    assert queued >= 5 and queued + len(mail_sink.received) == 10
