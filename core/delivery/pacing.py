@@ -44,8 +44,8 @@ class Pace:
     none) a second, so even from the bottom the lane is back in twenty seconds. Refusals during a
     pause answer for the same burst and count once.
 
-    Bulk (broadcasts) may start only ``bulk_share`` of the rate: it waits for a bulk interval of its
-    own, then for the lane's, so whatever ranks above it waits at most one interval of each.
+    Bulk (broadcasts) may start only ``bulk_share`` of the rate, and only while nothing that ranks
+    above it waits: that goes first, at up to the whole rate, and waits at most one interval.
     Spaced by when sends really start, as ``SpacedLimiter``.
     """
 
@@ -62,6 +62,9 @@ class Pace:
         self._paused_until = -math.inf
         self._last = self._last_bulk = -math.inf
         self._lock, self._bulk_lock = asyncio.Lock(), asyncio.Lock()
+        self._above = 0  # sends above bulk waiting for the lane
+        self._none_above = asyncio.Event()
+        self._none_above.set()
         self._started: deque[float] = deque()  # starts in the last second, while unlimited
 
     @property
@@ -79,15 +82,26 @@ class Pace:
             self._note_start()
             return
         if not bulk:
-            async with self._lock:
-                await self._until(lambda: self._last + self._interval())
-                self._last = time.monotonic()
+            self._above += 1
+            self._none_above.clear()
+            try:
+                async with self._lock:
+                    await self._until(lambda: self._last + self._interval())
+                    self._last = time.monotonic()
+            finally:
+                self._above -= 1
+                if not self._above:
+                    self._none_above.set()
             return
         async with self._bulk_lock:
             await self._until(lambda: self._last_bulk + self._interval() / self._bulk_share)
-            async with self._lock:
-                await self._until(lambda: self._last + self._interval())
-                self._last = self._last_bulk = time.monotonic()
+            while True:
+                await self._none_above.wait()
+                async with self._lock:
+                    await self._until(lambda: self._last + self._interval())
+                    if not self._above:  # else one came meanwhile: it goes first
+                        self._last = self._last_bulk = time.monotonic()
+                        return
 
     def throttled(self, pause: float | None = None) -> None:
         """The receiver asked us to slow down (for ``pause`` seconds, if it said)."""
