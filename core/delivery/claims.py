@@ -34,10 +34,11 @@ async def claim_batch(
     now: datetime,
     skip_lanes: Collection[str] = (),
     skip_bulk_lanes: Collection[str] = (),
+    bulk: bool = True,
 ) -> list[Delivery]:
     """Claim up to ``limit`` due deliveries, most urgent first, and lease them; none in
-    ``skip_lanes``, and no bulk ones (``Priority.bulk``) in ``skip_bulk_lanes``: the worker's
-    buffers for those lanes are full (core.delivery.lanes)."""
+    ``skip_lanes``, and no bulk ones (``Priority.bulk``) in ``skip_bulk_lanes`` (the worker's
+    buffers for those lanes are full, core.delivery.lanes), or none at all unless ``bulk``."""
     meta = Delivery._meta
     client = meta.db
     dialect = client.capabilities.dialect
@@ -58,7 +59,9 @@ async def claim_batch(
     channels_in = marks.of(channel_values)
     # Filters on the walk, not orderings: the index is still read in order and stops after LIMIT
     lanes = f" AND lane NOT IN ({marks.of(skip_lanes)})" if skip_lanes else ""
-    if skip_bulk_lanes:
+    if not bulk:
+        lanes += f" AND priority < {int(Priority.URGENT)}"  # a range of the index: none of bulk is read
+    elif skip_bulk_lanes:
         lanes += f" AND (priority < {int(Priority.URGENT)} OR lane NOT IN ({marks.of(skip_bulk_lanes)}))"
     lock = " FOR UPDATE SKIP LOCKED" if dialect != "sqlite" else ""
     table = meta.db_table

@@ -15,19 +15,33 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from core.channels import spec
 from core.config import LanePace, Settings
 from core.delivery.pacing import Pace
-from core.models import Channel
+from core.models import Channel, Priority
 
 T = TypeVar("T")
 
 ROOM_SECONDS = 2.0  # a paced lane buffers this long's worth of its rate
+# With lanes full of bulk, a claim for other lanes' bulk walks past every queued row of the full
+# ones: it is made while the last one found some, else this often (a broadcast's 100,000 rows
+# walked on every refill made sending 1,000 mails a second 17 % slower)
+LOOK_AGAIN_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ClaimFilter:
+    """What the next claim of a channel leaves in the outbox (core.delivery.claims.claim_batch)."""
+
+    skip_lanes: list[str]  # full: nothing from these
+    skip_bulk_lanes: list[str]  # full of bulk: no bulk from these
+    bulk: bool  # any bulk at all
 
 
 @dataclass(frozen=True)
@@ -160,6 +174,8 @@ class ChannelLanes(Generic[T]):
         self._senders = senders
         self._batch_size = settings.delivery.batch_size
         self._paced = paced
+        self._bulk_found: set[str] = set()  # the lanes of the bulk the last claim found
+        self._look_at = -math.inf
         self.lanes: dict[str, Lane[T]] = {}
         for name in spec(channel).lanes:
             self.lane(name)
@@ -179,6 +195,16 @@ class ChannelLanes(Generic[T]):
     def __iter__(self) -> Iterator[Lane[T]]:
         return iter(list(self.lanes.values()))
 
-    def skipped(self, *, bulk: bool) -> list[str]:
-        """The lanes whose (bulk) rows a claim should leave in the outbox for now."""
-        return [lane.name for lane in self.lanes.values() if lane.full(bulk=bulk)]
+    def claim_filter(self) -> ClaimFilter:
+        """What the next claim should leave in the outbox."""
+        skip = [lane.name for lane in self.lanes.values() if lane.full(bulk=False)]
+        skip_bulk = [lane.name for lane in self.lanes.values() if lane.full(bulk=True)]
+        bulk = not skip_bulk or bool(self._bulk_found - set(skip_bulk)) or time.monotonic() >= self._look_at
+        return ClaimFilter(skip, skip_bulk, bulk)
+
+    def claimed(self, claim: ClaimFilter, rows: Iterable[Any]) -> None:
+        """Note what a claim made with ``claim`` found (rows with ``lane`` and ``priority``)."""
+        if claim.bulk:
+            self._bulk_found = {row.lane for row in rows if Priority(row.priority).bulk}
+            if claim.skip_bulk_lanes:
+                self._look_at = time.monotonic() + LOOK_AGAIN_SECONDS

@@ -232,9 +232,9 @@ class DeliveryWorker:
         if len(self._results) >= self._unrecorded_limit:
             return 0, True  # the database is taking no outcomes: send no more until it does
         for channel, lanes in self._lanes.items():
-            skipped, bulk_skipped = lanes.skipped(bulk=False), lanes.skipped(bulk=True)
-            full = full or bool(bulk_skipped)
-            if len(skipped) == len(lanes.lanes):
+            claim = lanes.claim_filter()
+            full = full or bool(claim.skip_bulk_lanes)
+            if len(claim.skip_lanes) == len(lanes.lanes):
                 continue
             now = self._clock()
             rows = await claim_batch(
@@ -243,9 +243,11 @@ class DeliveryWorker:
                 limit=max(self._delivery.batch_size, self._group_size(channel)),
                 lease=timedelta(seconds=self._delivery.lease_seconds),
                 now=now,
-                skip_lanes=skipped,
-                skip_bulk_lanes=bulk_skipped,
+                skip_lanes=claim.skip_lanes,
+                skip_bulk_lanes=claim.skip_bulk_lanes,
+                bulk=claim.bulk,
             )
+            lanes.claimed(claim, rows)
             if not rows:
                 continue
             claimed += len(rows)
