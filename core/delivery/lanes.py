@@ -85,8 +85,9 @@ class Lane(Generic[T]):
         self.pace = pace
         self._lines: tuple[deque[T], deque[T]] = (deque(), deque())  # (above bulk, bulk)
         self._bulk_sending = 0
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Event()  # set on every put and every bulk send done: takers look again
         self._skipped = False  # a claim skipped this lane as full: say when it has room again
+        self.senders_started = False  # the worker's, once
 
     def __len__(self) -> int:
         return len(self._lines[0]) + len(self._lines[1])
@@ -97,25 +98,24 @@ class Lane(Generic[T]):
         self._skipped = self._skipped or full
         return full
 
-    async def put(self, item: T, *, bulk: bool) -> None:
-        async with self._changed:
-            self._lines[bulk].append(item)
-            self._changed.notify()
+    def put(self, item: T, *, bulk: bool) -> None:
+        self._lines[bulk].append(item)
+        self._changed.set()
 
     async def take(self) -> tuple[T, bool]:
         """The next item to send and whether it is bulk; call ``done`` when it has been sent."""
-        async with self._changed:
-            await self._changed.wait_for(self._ready)
-            bulk = not self._lines[0]
-            if bulk:
-                self._bulk_sending += 1
-            return self._lines[bulk].popleft(), bulk
-
-    async def done(self, *, bulk: bool) -> None:
+        while not self._ready():
+            self._changed.clear()  # no await since the look: nothing set it meanwhile
+            await self._changed.wait()
+        bulk = not self._lines[0]
         if bulk:
-            async with self._changed:
-                self._bulk_sending -= 1
-                self._changed.notify()
+            self._bulk_sending += 1
+        return self._lines[bulk].popleft(), bulk
+
+    def done(self, *, bulk: bool) -> None:
+        if bulk:
+            self._bulk_sending -= 1
+            self._changed.set()
 
     def release_waiting(self) -> list[T]:
         """Everything not yet taken, removed from the lane."""
@@ -126,7 +126,8 @@ class Lane(Generic[T]):
 
     def room_made(self) -> bool:
         """True once after a lane that claims skipped has drained to half."""
-        if self._skipped and all(len(line) <= self.shape.room // 2 for line in self._lines):
+        half = self.shape.room // 2
+        if self._skipped and len(self._lines[0]) <= half and len(self._lines[1]) <= half:
             self._skipped = False
             return True
         return False
@@ -205,6 +206,6 @@ class ChannelLanes(Generic[T]):
     def claimed(self, claim: ClaimFilter, rows: Iterable[Any]) -> None:
         """Note what a claim made with ``claim`` found (rows with ``lane`` and ``priority``)."""
         if claim.bulk:
-            self._bulk_found = {row.lane for row in rows if Priority(row.priority).bulk}
+            self._bulk_found = {row.lane for row in rows if Priority.is_bulk(row.priority)}
             if claim.skip_bulk_lanes:
                 self._look_at = time.monotonic() + LOOK_AGAIN_SECONDS

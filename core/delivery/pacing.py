@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 
 
@@ -39,7 +38,7 @@ class Pace:
 
     It starts at the configured rate (0: unlimited). When the receiver says to slow down
     (``throttled``: SMTP 421, a 4.7.x rate limit) the lane stops for a pause, then goes on at half
-    the rate it had (an unlimited lane: half what it started in the last second); every success
+    the rate it had (an unlimited lane: half what it started in this second or the last); every success
     then adds back RECOVERY of the configured rate (or of the rate first throttled, when there is
     none) a second, so even from the bottom the lane is back in twenty seconds. Refusals during a
     pause answer for the same burst and count once.
@@ -65,7 +64,7 @@ class Pace:
         self._above = 0  # sends above bulk waiting for the lane
         self._none_above = asyncio.Event()
         self._none_above.set()
-        self._started: deque[float] = deque()  # starts in the last second, while unlimited
+        self._second, self._in_second, self._in_last_second = 0, 0, 0  # starts, counted while unlimited
 
     @property
     def rate(self) -> float:
@@ -109,8 +108,7 @@ class Pace:
         if not self._adapts or now < self._paused_until:
             return
         self._paused_until = now + (pause if pause is not None else self.PAUSE)
-        self._forget_before(now - 1)
-        current = self._rate or max(float(len(self._started)), 2 * self.LOWEST)
+        current = self._rate or max(float(max(self._in_second, self._in_last_second)), 2 * self.LOWEST)
         self._recovering_to = self._recovering_to or self._configured or current
         self._rate = max(self.LOWEST, current / 2)
 
@@ -131,11 +129,8 @@ class Pace:
             await asyncio.sleep(wait)
 
     def _note_start(self) -> None:
-        if self._adapts:
-            now = time.monotonic()
-            self._started.append(now)
-            self._forget_before(now - 1)
-
-    def _forget_before(self, moment: float) -> None:
-        while self._started and self._started[0] < moment:
-            self._started.popleft()
+        second = int(time.monotonic())
+        if second != self._second:
+            self._in_last_second = self._in_second if second == self._second + 1 else 0
+            self._second, self._in_second = second, 0
+        self._in_second += 1

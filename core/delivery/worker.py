@@ -272,14 +272,17 @@ class DeliveryWorker:
             self._results.extend((row, message) for row, message in item)  # type: ignore[misc]  # each a Result
             return
         first = item[0][0]
-        lane = self._lanes[channel].lane(first.lane)
-        self._start_senders(channel, lane)
+        lanes = self._lanes[channel]
+        lane = lanes.lanes.get(first.lane) or lanes.lane(first.lane)
+        if not lane.senders_started:
+            self._start_senders(channel, lane)
         self._in_flight += 1
         self._drained.clear()
-        await lane.put(item, bulk=Priority(first.priority).bulk)
+        lane.put(item, bulk=Priority.is_bulk(first.priority))
 
     def _start_senders(self, channel: Channel, lane: Lane[_Item]) -> None:
-        if (channel, lane.name) not in self._senders:
+        if not lane.senders_started:
+            lane.senders_started = True
             self._senders[channel, lane.name] = [
                 asyncio.create_task(self._consume(channel, lane), name=f"send-{channel.value}-{lane.name}-{n}")
                 for n in range(lane.shape.senders)
@@ -320,7 +323,7 @@ class DeliveryWorker:
                 if len(self._results) >= self._delivery.batch_size:
                     self._flush_due.set()  # recorded by the flusher: this connection goes on sending
             finally:
-                await lane.done(bulk=bulk)
+                lane.done(bulk=bulk)
                 self._in_flight -= 1
                 if not self._in_flight:
                     self._drained.set()

@@ -98,4 +98,9 @@ class Priority(IntEnum):
 
     @property
     def bulk(self) -> bool:
-        return self >= Priority.URGENT
+        return self.is_bulk(self)
+
+    @staticmethod
+    def is_bulk(priority: int) -> bool:
+        """Of a stored priority, without making the member (once per notice sent)."""
+        return priority >= Priority.URGENT
