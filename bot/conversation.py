@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -25,6 +25,7 @@ from core.channels import spec
 from core.channels.line_quota import LineQuota
 from core.config import Settings
 from core.errors import NotFound, UserError
+from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
 from core.identifiers import find_registration_code
 from core.models import (
     AddressStatus,
@@ -33,12 +34,13 @@ from core.models import (
     Channel,
     ContactAddress,
     Guardian,
+    Language,
     Passage,
     PassageOutcome,
     StaffAccount,
 )
 from core.outage import is_database_outage
-from core.preferences import set_passages_paused, set_photos_in_chat
+from core.preferences import language_of, set_passages_paused, set_photos_in_chat
 from core.registration import Outcome, register_with_code
 from core.staff_links import link_chat, staff_for_chat
 
@@ -59,17 +61,16 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "alert": ("警報", "alert"),
     "link": ("連携", "link"),
 }
-ALERT_CATEGORIES = {
-    "不審者": BroadcastCategory.SUSPICIOUS_PERSON,
-    "suspicious": BroadcastCategory.SUSPICIOUS_PERSON,
-    "休校": BroadcastCategory.CLOSURE,
-    "closure": BroadcastCategory.CLOSURE,
-    "災害": BroadcastCategory.DISASTER,
-    "disaster": BroadcastCategory.DISASTER,
-    "お知らせ": BroadcastCategory.GENERAL,
-    "notice": BroadcastCategory.GENERAL,
+CATEGORY_WORDS = {
+    BroadcastCategory.SUSPICIOUS_PERSON: ("不審者", "suspicious"),
+    BroadcastCategory.CLOSURE: ("休校", "closure"),
+    BroadcastCategory.DISASTER: ("災害", "disaster"),
+    BroadcastCategory.GENERAL: ("お知らせ", "notice"),
 }
-ACK_WORDS = {"要確認", "ack"}
+ALERT_CATEGORIES = {word: category for category, words in CATEGORY_WORDS.items() for word in words}
+ACK_WORDS = ("要確認", "ack")
+# Who is shown the Japanese command words (all of them work for everyone): readers of Japanese.
+_JAPANESE_WORDS = frozenset({Language.JA, Language.JA_EASY})
 
 
 def _word_key(word: str) -> str:
@@ -90,6 +91,7 @@ class Incoming:
     chat: str  # the Telegram chat id or LINE user id it came from
     text: str = ""
     postback: str | None = None  # the data of a pressed button
+    language: Language = DEFAULT_LANGUAGE  # the replies' (set by the conversation: whose chat it is)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,16 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     menu: bool = False  # offer the guardian commands (LINE quick replies)
     staff_menu: bool = False  # this chat was just linked to staff: offer the staff commands too
+
+
+def command_words(language: Language) -> dict[str, str]:
+    """The word each command (and alert option) is shown as to a reader of ``language``."""
+    pick = 0 if language in _JAPANESE_WORDS else 1
+    words = {name: typed[pick] for name, typed in COMMANDS.items()}
+    shown_categories = [
+        typed[pick] for category, typed in CATEGORY_WORDS.items() if category is not BroadcastCategory.GENERAL
+    ]
+    return {**words, "categories": "|".join(shown_categories), "ack": ACK_WORDS[pick]}
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -177,10 +189,11 @@ class Conversation:
             if not is_database_outage(exc):
                 raise
             log.warning("a %s message was not handled: the database is unavailable", incoming.channel.value)
-            return Reply(say("unavailable"))
+            return Reply(say("unavailable", incoming.language))
 
     async def _respond(self, incoming: Incoming) -> Reply:
         await _reachable_again(incoming)
+        incoming = replace(incoming, language=await _chat_language(incoming))
         if incoming.postback is not None:
             return await self._button(incoming, incoming.postback)
         command, rest = parse_command(incoming.text)
@@ -191,32 +204,37 @@ class Conversation:
         addresses = await self._chat_addresses(incoming)
         if command not in self._guardian_commands:  # help, or words we do not know
             if not addresses and await staff_for_chat(incoming.channel, incoming.chat) is None:
-                return Reply(say("ask_for_code"))
+                return Reply(say("ask_for_code", incoming.language, words=command_words(incoming.language)))
             return await self._help(incoming)
         if not addresses:
-            return Reply(say("not_registered"))
+            return Reply(say("not_registered", incoming.language))
         return await self._guardian_commands[command](incoming, addresses)
 
     # ---- guardians ---------------------------------------------------------------------------
 
     async def _register(self, incoming: Incoming) -> Reply:
         result = await register_with_code(incoming.text, incoming.channel, incoming.chat, limit=self._limit)
+        # Once the code named a guardian, the answer is in their language (the chat's is not known yet).
+        language = await language_of(result.guardian_id) or incoming.language
+        words = command_words(language)
         if result.outcome is Outcome.REGISTERED:
-            return Reply(say("registered", channel=incoming.channel.value), menu=True)
+            return Reply(say("registered", language, words=words), menu=True)
         if result.outcome is Outcome.ALREADY_REGISTERED:
-            return Reply(say("already_registered"), menu=True)
+            return Reply(say("already_registered", language), menu=True)
         if result.outcome is Outcome.THROTTLED:
-            return Reply(say("throttled", minutes=_minutes(result.retry_after)))
+            return Reply(say("throttled", language, minutes=_minutes(result.retry_after)))
         if result.outcome is Outcome.AT_LIMIT:
             return Reply(
                 say(
                     "at_limit",
+                    language,
                     limit=self._limit,
                     registered=[_shown(a, incoming) for a in result.registered],
                     portal_url=self._settings.portal.public_url.rstrip("/"),
+                    words=words,
                 )
             )
-        return Reply(say("wrong_code"))
+        return Reply(say("wrong_code", language))
 
     @staticmethod
     async def _for_each(
@@ -234,49 +252,53 @@ class Conversation:
         )
 
     async def _status(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
-        return Reply(say("status", passages=await _today(_guardian_ids(addresses))), menu=True)
+        return Reply(say("status", incoming.language, passages=await _today(_guardian_ids(addresses))), menu=True)
 
     async def _addresses(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
         registered = await counted_addresses(_guardian_ids(addresses)[0])
         return Reply(
-            say("addresses", registered=[_shown(a, incoming) for a in registered], limit=self._limit), menu=True
+            say(
+                "addresses", incoming.language, registered=[_shown(a, incoming) for a in registered], limit=self._limit
+            ),
+            menu=True,
         )
 
     async def _pause(self, incoming: Incoming, addresses: list[ContactAddress], *, paused: bool) -> Reply:
         await self._for_each(_guardian_ids(addresses), set_passages_paused, paused, via=incoming.channel.value)
-        return Reply(say("paused" if paused else "resumed"), menu=True)
+        return Reply(say("paused" if paused else "resumed", incoming.language), menu=True)
 
     async def _photos(self, incoming: Incoming, addresses: list[ContactAddress], *, on: bool) -> Reply:
         await self._for_each(_guardian_ids(addresses), set_photos_in_chat, on, via=incoming.channel.value)
-        return Reply(say("photos_on" if on else "photos_off"), menu=True)
+        return Reply(say("photos_on" if on else "photos_off", incoming.language), menu=True)
 
     async def _unlink(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
         await remove_addresses(addresses, via=incoming.channel.value)
-        return Reply(say("unlinked"))
+        return Reply(say("unlinked", incoming.language))
 
     async def _help(self, incoming: Incoming) -> Reply:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
-        return Reply(say("help", staff=staff is not None), menu=True)
+        words = command_words(incoming.language)
+        return Reply(say("help", incoming.language, staff=staff is not None, words=words), menu=True)
 
     # ---- staff -------------------------------------------------------------------------------
 
     async def _link_staff(self, incoming: Incoming, code: str) -> Reply:
         if not code:
-            return Reply(say("staff_link_wrong"))
+            return Reply(say("staff_link_wrong", incoming.language))
         linked = await link_chat(code, incoming.channel, incoming.chat)
         if isinstance(linked, timedelta):
-            return Reply(say("throttled", minutes=_minutes(linked)))
+            return Reply(say("throttled", incoming.language, minutes=_minutes(linked)))
         if linked is None:
-            return Reply(say("staff_link_wrong"))
-        return Reply(say("staff_linked", login_id=linked.login_id), staff_menu=True)
+            return Reply(say("staff_link_wrong", incoming.language))
+        return Reply(say("staff_linked", incoming.language, login_id=linked.login_id), staff_menu=True)
 
     async def _alert(self, incoming: Incoming, rest: str) -> Reply:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
         if staff is None:
-            return Reply(say("staff_only"))
+            return Reply(say("staff_only", incoming.language))
         scope_text, category, ack, text = parse_alert(rest)
         if not scope_text or not text:
-            return Reply(say("alert_usage"))
+            return Reply(say("alert_usage", incoming.language))
         try:
             scope = await broadcasts.parse_scope(scope_text)
             draft = await broadcasts.create_draft(
@@ -289,42 +311,42 @@ class Conversation:
                 actor=actors.staff(staff, incoming.channel),
             )
         except UserError as refusal:
-            return Reply(say("refused", message=str(refusal)))
+            return Reply(say("refused", incoming.language, message=str(refusal)))
         quota = await self._line_quota() if self._line_quota else None
         shown = await broadcasts.preview(draft.id, self._settings, line_quota=quota, language=staff.language)
         return Reply(
-            say("preview", p=shown, sample=shown.samples[incoming.channel]),
+            say("preview", incoming.language, p=shown, sample=shown.samples[incoming.channel]),
             buttons=(
-                Button(say("confirm_label"), buttons.ConfirmBroadcast(draft.id).pack()),
-                Button(say("cancel_label"), buttons.CancelBroadcast(draft.id).pack()),
+                Button(say("confirm_label", incoming.language), buttons.ConfirmBroadcast(draft.id).pack()),
+                Button(say("cancel_label", incoming.language), buttons.CancelBroadcast(draft.id).pack()),
             ),
         )
 
     async def _decide(self, incoming: Incoming, pressed: buttons.ConfirmBroadcast | buttons.CancelBroadcast) -> Reply:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
         if staff is None:
-            return Reply(say("staff_only"))
+            return Reply(say("staff_only", incoming.language))
         actor = actors.staff(staff, incoming.channel)
         broadcast_id = pressed.broadcast_id
         try:
             if isinstance(pressed, buttons.ConfirmBroadcast):
                 await broadcasts.confirm(broadcast_id, by=staff, actor=actor)
-                return Reply(say("confirmed", broadcast_id=broadcast_id))
+                return Reply(say("confirmed", incoming.language, broadcast_id=broadcast_id))
             await _check_author(staff, broadcast_id)
             await broadcasts.cancel(broadcast_id, by=staff, actor=actor)
-            return Reply(say("cancelled", broadcast_id=broadcast_id))
+            return Reply(say("cancelled", incoming.language, broadcast_id=broadcast_id))
         except UserError as refusal:
-            return Reply(say("refused", message=str(refusal)))
+            return Reply(say("refused", incoming.language, message=str(refusal)))
 
     # ---- buttons -----------------------------------------------------------------------------
 
     async def _ack(self, incoming: Incoming, pressed: buttons.Ack) -> Reply:
         found = await broadcasts.acknowledge(pressed.token, channel=incoming.channel)
-        return Reply(say("acknowledged" if found else "unknown_button"))
+        return Reply(say("acknowledged" if found else "unknown_button", incoming.language))
 
     async def _ack_broadcast(self, incoming: Incoming, pressed: buttons.AckBroadcast) -> Reply:
         found = await broadcasts.acknowledge_by_address(pressed.broadcast_id, incoming.channel, incoming.chat)
-        return Reply(say("acknowledged" if found else "unknown_button"))
+        return Reply(say("acknowledged" if found else "unknown_button", incoming.language))
 
     async def _button(self, incoming: Incoming, data: str) -> Reply:
         pressed = buttons.parse(data)
@@ -333,7 +355,7 @@ class Conversation:
         command, _ = parse_command(data)
         if command is not None:  # a menu button that sends a command word
             return await self.respond(Incoming(incoming.channel, incoming.chat, text=data))
-        return Reply(say("unknown_button"))
+        return Reply(say("unknown_button", incoming.language))
 
 
 def _guardian_ids(addresses: list[ContactAddress]) -> list[int]:
@@ -369,6 +391,24 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
         for p in passages
         if zones.is_today(p.seen_at, p.site)
     ]
+
+
+async def _chat_language(incoming: Incoming) -> Language:
+    """The language of whoever this chat belongs to: its guardian's (the first, if several share
+    it), else its staff member's; the default for a chat nobody registered."""
+    address = (
+        await ContactAddress.filter(
+            channel=incoming.channel, value_index=address_index(incoming.channel, incoming.chat), slot__isnull=False
+        )
+        .order_by("guardian_id")
+        .only("id", "guardian_id")
+        .first()
+    )
+    guardian = await language_of(address.guardian_id if address is not None else None)
+    if guardian is not None:
+        return guardian
+    staff = await staff_for_chat(incoming.channel, incoming.chat)
+    return staff.language if staff is not None else DEFAULT_LANGUAGE
 
 
 async def _reachable_again(incoming: Incoming) -> None:

@@ -1,4 +1,9 @@
-"""The bots' texts: replies from the macros in bot/templates/replies.j2, notices as chat messages."""
+"""The bots' texts: replies from the macros in bot/templates/replies.j2, notices as chat messages.
+
+A reply is said in a language (``say(name, language, ...)``): the macros write ``{{ _("…") }}``
+and are rendered once per language. (Macros not converted yet are still Japanese then English,
+whatever the language.)
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,13 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from core import channels
+from core import templating
 from core.delivery.render import RenderedNotice
+from core.models import Language
 
 
 @cache
-def _replies() -> Any:
+def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("bot", "templates"),
         autoescape=False,  # chat messages are plain text
@@ -20,13 +26,18 @@ def _replies() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["channel_label"] = channels.label
-    return env.get_template("replies.j2").module
+    templating.install(env)
+    return env
 
 
-def say(name: str, **context: Any) -> str:
-    """The reply ``name`` rendered with ``context``, trimmed."""
-    return str(getattr(_replies(), name)(**context)).strip()
+@cache
+def _replies(language: Language) -> Any:
+    return _environment().get_template("replies.j2").make_module({"language": language})
+
+
+def say(name: str, language: Language, **context: Any) -> str:
+    """The reply ``name`` in ``language``, rendered with ``context``, trimmed."""
+    return str(getattr(_replies(language), name)(**context)).strip()
 
 
 def chat_text(notice: RenderedNotice) -> str:

@@ -15,11 +15,17 @@ from tortoise.transactions import in_transaction
 
 from core import audit, zones
 from core.errors import NotFound, UserError
+from core.i18n import Message, _, _p
 from core.models import Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.passwords import Passwords
 from core.text import clean_name
 
 _STAFF_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
+ROLE_LABELS: dict[StaffRole, Message] = {
+    StaffRole.STAFF: _p("role", "school or board staff"),
+    StaffRole.SUPPORT: _p("role", "support desk"),
+    StaffRole.ADMIN: _p("role", "administrator"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ async def site_named(name: str) -> Site:
     fits = len(name) <= cast(CharField[str], Site._meta.fields_map["name"]).max_length
     site = await Site.get_or_none(name=name) if fits else None
     if site is None:
-        raise NotFound(f"there is no site named {name}")
+        raise NotFound(_("There is no site named %(name)s.", name=name))
     return site
 
 
@@ -93,16 +99,16 @@ async def add_staff(
 ) -> IssuedSecret:
     """Create a staff account with a one-time password (to change at first login)."""
     if not _STAFF_LOGIN.fullmatch(login_id):
-        raise UserError("a staff login is 3 to 64 letters, digits, dots, dashes or underscores")
+        raise UserError(_("A staff login is 3 to 64 letters, digits, dots, dashes or underscores."))
     if role is StaffRole.STAFF and not site_names:
-        raise UserError("a staff account needs at least one --site")
+        raise UserError(_("A staff account needs at least one site (--site)."))
     sites = [await site_named(name) for name in site_names]
     password, stored = passwords.issue_one_time()
     async with in_transaction():
         try:
             staff = await StaffAccount.create(login_id=login_id, role=role, password_hash=stored)
         except IntegrityError:
-            raise UserError(f"there is already a staff account {login_id}") from None
+            raise UserError(_("There is already a staff account %(login)s.", login=login_id)) from None
         if sites:
             await staff.sites.add(*sites)
         await audit.record(

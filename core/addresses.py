@@ -9,8 +9,10 @@ addresses hold no slot and do not count.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import actors, audit
@@ -34,6 +36,14 @@ class AddressAlreadyRegistered(UserError):
 
 def address_index(channel: Channel, value: str) -> str:
     return index(address_purpose(channel), value)
+
+
+def receiving_broadcasts(**where: Any) -> QuerySet[ContactAddress]:
+    """The addresses a broadcast goes to: verified, active, and not unsubscribed from broadcasts by
+    their owner (core.unsubscribe)."""
+    return ContactAddress.filter(
+        status=AddressStatus.ACTIVE, slot__isnull=False, broadcasts_stopped_at__isnull=True, **where
+    )
 
 
 async def counted_addresses(guardian_id: int) -> list[ContactAddress]:

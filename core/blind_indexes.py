@@ -25,6 +25,7 @@ class Purpose(StrEnum):
     LOGIN_DEVICE = "login-device"
     THROTTLE = "throttle"
     MAIL_DELIVERY = "mail-delivery"
+    UNSUBSCRIBE = "unsubscribe"
 
 
 def address_purpose(channel: Channel) -> str:

@@ -6,7 +6,9 @@ message is one line naming the setting, so the CLI can print it instead of a tra
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from datetime import time
 from pathlib import Path
@@ -87,6 +89,9 @@ class PortalSettings(_Section):
     behind_proxy: bool = False
 
 
+_DNS_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*")
+
+
 class LanePace(_Section):
     """How fast one pacing group (lane) of a channel may be sent to; see core.delivery.lanes."""
 
@@ -117,6 +122,31 @@ class SmtpSettings(_Section):
     rate_per_second: float = Field(0, ge=0, description="0 means unlimited")
     timeout_seconds: float = Field(30, gt=0)
     bounce_domain: str | None = None
+    # Receivers refuse or score down a client greeting as "localhost" (what getfqdn() says on most
+    # containers), so the greeting names the portal's host unless told otherwise.
+    helo_name: str | None = Field(None, description="the name in EHLO/HELO; unset: the host of portal.public_url")
+    # DKIM is set here rather than in a [dkim] section: the mail transport is built from this section
+    # alone (core.channels), and the signature belongs to the mail it sends. The key is in the keyring.
+    dkim: bool = Field(False, description="sign every mail with the keyring's DKIM key (mimamori keys dkim)")
+    dkim_selector: str = "mimamori"
+    dkim_domain: str | None = Field(None, description="unset: the domain of from_address")
+
+    @field_validator("helo_name")
+    @classmethod
+    def _not_localhost(cls, name: str | None) -> str | None:
+        if name is not None and (not name or not name.isprintable() or " " in name):
+            raise ValueError("a host name, without spaces")
+        if name is not None and name.lower().rstrip(".") == "localhost":
+            raise ValueError("give this machine's public name (receivers refuse a greeting as localhost)")
+        return name
+
+    @field_validator("dkim_selector", "dkim_domain")
+    @classmethod
+    def _dns_name(cls, name: str | None) -> str | None:
+        if name is not None and (len(name) > 253 or not _DNS_NAME.fullmatch(name)):
+            raise ValueError("a DNS name: letters, digits, hyphens and underscores, parts joined by dots")
+        return name
+
     # by recipient domain group (core.channels.email); a table given here changes only the groups,
     # and the fields, it names
     lanes: dict[str, LanePace] = Field(default_factory=lambda: dict(DEFAULT_MAIL_LANES))
@@ -272,6 +302,10 @@ class Settings(BaseSettings):
         scheme = urlsplit(self.database_url).scheme
         if scheme not in {"sqlite", "postgres", "postgresql", "asyncpg"}:
             raise ValueError(f"database_url: scheme {scheme!r} is not supported (use sqlite:// or postgres://)")
+        if self.smtp.helo_name is None:
+            self.smtp.helo_name = greeting_name(self.portal.public_url)
+        if self.smtp.dkim_domain is None:
+            self.smtp.dkim_domain = self.smtp.from_address.rpartition("@")[2] or None
         return self
 
     @classmethod
@@ -293,6 +327,19 @@ class Settings(BaseSettings):
             data["keyring"] = "********"
         _mask_secrets(self, data)
         return data
+
+
+def greeting_name(public_url: str) -> str:
+    """The name our SMTP client greets with, from the portal's address: its host, or an address
+    literal (RFC 5321 4.1.3) for an IP address or localhost."""
+    host = (urlsplit(public_url).hostname or "").rstrip(".")
+    if host.lower() in ("", "localhost"):
+        return "[127.0.0.1]"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return f"[IPv6:{address}]" if address.version == 6 else f"[{address}]"
 
 
 def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Settings:

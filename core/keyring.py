@@ -1,4 +1,5 @@
-"""The keyring: sealing keys by id (one of them current) and the blind-index key.
+"""The keyring: sealing keys by id (one of them current), the blind-index key, and the DKIM
+signing key when one was made (``mimamori keys dkim``).
 
 The file is JSON, written atomically with mode 0600. It may also be given inline (the JSON
 itself, e.g. from a secret store through ``MIMAMORI_KEYRING``); an inline keyring cannot rotate.
@@ -15,7 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 KEY_BYTES = 32
+DKIM_KEY_BITS = 2048  # what large receivers ask for; 1024 is accepted but discouraged
 
 
 class KeyringError(Exception):
@@ -29,6 +34,17 @@ class Keyring:
     index_key: bytes
     created: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    dkim_key: str | None = None  # PEM (PKCS#8) of the RSA key our mail is signed with
+
+    def add_dkim_key(self) -> bool:
+        """Make the DKIM signing key (RSA-2048) unless there is one; True when it was made."""
+        if self.dkim_key is not None:
+            return False
+        key = rsa.generate_private_key(public_exponent=65537, key_size=DKIM_KEY_BITS)
+        self.dkim_key = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode("ascii")
+        return True
 
     @classmethod
     def generate(cls, path: Path | None = None) -> Keyring:
@@ -71,6 +87,7 @@ class Keyring:
                 current_id=data["current"],
                 index_key=_decode_key(data["index_key"]),
                 created=created,
+                dkim_key=_text_or_none(data.get("dkim_key")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyringError(f"{origin} is malformed ({exc.__class__.__name__}: {exc})") from None
@@ -79,18 +96,18 @@ class Keyring:
         return keyring
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "version": 1,
-                "current": self.current_id,
-                "keys": {
-                    kid: {"secret": _encode_key(key), "created": self.created.get(kid, "")}
-                    for kid, key in self.keys.items()
-                },
-                "index_key": _encode_key(self.index_key),
+        data: dict[str, object] = {
+            "version": 1,
+            "current": self.current_id,
+            "keys": {
+                kid: {"secret": _encode_key(key), "created": self.created.get(kid, "")}
+                for kid, key in self.keys.items()
             },
-            indent=2,
-        )
+            "index_key": _encode_key(self.index_key),
+        }
+        if self.dkim_key is not None:
+            data["dkim_key"] = self.dkim_key
+        return json.dumps(data, indent=2)
 
     def save(self) -> None:
         if self.path is None:
@@ -142,6 +159,12 @@ def _decode_key(text: str) -> bytes:
     if len(key) != KEY_BYTES:
         raise ValueError(f"a key must be {KEY_BYTES} bytes, not {len(key)}")
     return key
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"dkim_key must be PEM text, not {type(value).__name__}")
+    return value
 
 
 def _now() -> str:

@@ -25,6 +25,7 @@ from enum import StrEnum
 from core import actors, audit, blind_indexes, metrics, throttle
 from core.blind_indexes import Purpose
 from core.errors import UserError
+from core.i18n import _, _n
 from core.identifiers import compact_code
 from core.models import Guardian, StaffAccount
 from core.passwords import Passwords
@@ -202,23 +203,26 @@ async def unlock(kind: AccountKind, login_id: str) -> None:
 
 def check_new_password(account: Account, new: str, confirm: str) -> None:
     if new != confirm:
-        raise UserError("新しいパスワードが一致しません。 The two new passwords differ.")
+        raise UserError(_("The two new passwords differ."))
     if len(new) < MIN_PASSWORD_LENGTH:
         raise UserError(
-            f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。"
-            f" A password needs at least {MIN_PASSWORD_LENGTH} characters."
+            _n(
+                "A password needs at least %(num)d character.",
+                "A password needs at least %(num)d characters.",
+                MIN_PASSWORD_LENGTH,
+            )
         )
     if compact_code(new) == compact_code(account.login_id):
-        raise UserError("ログインIDはパスワードに使えません。 The login ID cannot be the password.")
+        raise UserError(_("The login ID cannot be the password."))
 
 
 async def change_password(account: Account, current: str, new: str, confirm: str, *, passwords: Passwords) -> None:
     """Change a password: every session of the account ends (the caller opens a new one)."""
     if not await asyncio.to_thread(passwords.verify, account.password_hash, current):
-        raise UserError("現在のパスワードが違います。 The current password is wrong.")
+        raise UserError(_("The current password is wrong."))
     check_new_password(account, new, confirm)
     if await asyncio.to_thread(passwords.verify, account.password_hash, new):
-        raise UserError("新しいパスワードは今と違うものにしてください。 Choose a password you do not use now.")
+        raise UserError(_("Choose a password you do not use now."))
     account.password_hash = await asyncio.to_thread(passwords.hash, new)
     account.must_change_password = False
     account.password_changed_at = datetime.now(UTC)

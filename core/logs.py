@@ -5,7 +5,7 @@ message, and the portal request's id or the delivery's id when the event has one
 ``request_context`` / ``delivery_context``, or ``extra={"delivery_id": ...}``).
 
 ``PersonalDataFilter`` is the safety net under every line: mail addresses, the credentials in
-paths (``CREDENTIAL_PATHS``: ``/ack/<token>``, ``/photos/<token>``, …), query strings (a support
+paths (``CREDENTIAL_PATHS``: ``/ack/<token>``, ``/photos/<token>``, ``/unsubscribe/<token>``, …), query strings (a support
 search's name) and bot tokens in URLs are masked, and what a client sent cannot make a line
 long: each argument and each exception's text in a traceback is cut at ``LONGEST``. It cannot
 know a name or a chat id, so code must not log them; the full-walk test greps for them.
@@ -39,7 +39,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # The portal's paths whose next segment is a credential: a link that works without a login.
 # Every other path parameter is a numeric id (a test in tests/portal/test_logs_and_login_metrics.py checks the routes).
-CREDENTIAL_PATHS = ("ack", "photos", "chat-photos", "verify", "register")
+CREDENTIAL_PATHS = ("ack", "photos", "chat-photos", "verify", "register", "unsubscribe")
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 LONGEST = 300  # characters kept of one argument or one exception's text
 

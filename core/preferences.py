@@ -55,6 +55,12 @@ def _parse_time(text: str) -> time | None:
         raise UserError(f"時刻は 21:00 のように入力してください。 Times look like 21:00 (not {text!r}).") from None
 
 
+async def language_of(guardian_id: int | None) -> Language | None:
+    """The language ``guardian_id`` chose (None without a guardian): their pages', notices' and answers'."""
+    guardian = await Guardian.filter(id=guardian_id).only("id", "language").first() if guardian_id else None
+    return guardian.language if guardian is not None else None
+
+
 async def update_preferences(
     guardian: Guardian, *, paused: bool, quiet_start: str, quiet_end: str, language: str
 ) -> None:

@@ -1,12 +1,16 @@
-"""The Jinja2 environment for core's templates (printed notices, notice texts)."""
+"""The Jinja2 environment for core's templates (printed notices, notice texts), and the filters
+every environment that shows core's facts shares."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
-from core import channels
+from core import channels, directions
+from core.i18n import jinja as i18n
+from core.models import Channel, Direction, Language
 
 
 @cache
@@ -18,5 +22,24 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["channel_label"] = channels.label
+    install(env)
     return env
+
+
+def install(env: Environment) -> None:
+    """Translations, dates, and core's names for things, in the language of each render."""
+    i18n.install(env)
+    env.filters["channel_label"] = channel_label
+    env.filters["direction_label"] = direction_label
+
+
+@pass_context
+def channel_label(context: Context, channel: Channel | str, language: Language | str | None = None) -> str:
+    """A channel's name, in ``language`` if given, else the render's."""
+    return channels.label(channel, language or i18n.language_of(context))
+
+
+@pass_context
+def direction_label(context: Context, direction: Direction | str | None) -> str:
+    found = directions.label(direction)
+    return found.translate(i18n.language_of(context)) if found else ""

@@ -1,5 +1,6 @@
-"""What happens to each incoming mail: bounces are recorded, staff alerts become drafts, and
-guardians' mail registers or confirms addresses. Automatic mail and our own are never acted on.
+"""What happens to each incoming mail: unsubscribe mail stops broadcasts, bounces are recorded,
+staff alerts become drafts, and guardians' mail registers or confirms addresses. Automatic mail and
+our own are never acted on.
 
 ``Inbox.handle`` runs inside the poller's transaction for the message (see mail.imap_poller); the
 answers it queues are sent by the delivery worker, as every other mail.
@@ -16,6 +17,7 @@ from mail.inbound import parse_mail
 from mail.registration import handle_guardian_mail
 from mail.replies import is_our_own
 from mail.staff_alerts import handle_staff_alert, is_staff_alert
+from mail.unsubscribe import handle_unsubscribe, is_unsubscribe
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,9 @@ class Inbox:
 
     async def handle(self, data: bytes, truncated: bool) -> None:
         mail = parse_mail(data)
-        if is_bounce(mail):
+        if is_unsubscribe(mail):  # first: it comes to the bounce mailbox, and may look automatic
+            await handle_unsubscribe(mail)
+        elif is_bounce(mail):
             await handle_bounce(mail, self._settings)
         elif is_our_own(mail, self._settings):
             log.info("mail %s is our own: ignored", mail.message_id)

@@ -27,21 +27,28 @@ def build_message(
     from_address: str,
     message_id: str,
     date: datetime,
-    sender_name: str = "見守り Mimamori",
     in_reply_to: str | None = None,
+    list_unsubscribe: tuple[str, ...] = (),
 ) -> bytes:
-    """One mail; with ``in_reply_to`` it is an automatic answer to that message (RFC 3834)."""
-    for value in (to, from_address, message_id, in_reply_to or ""):
+    """One mail; with ``in_reply_to`` it is an automatic answer to that message (RFC 3834). With
+    ``list_unsubscribe`` (URIs: a mailto, an https URL) its recipient can stop such mail; with an
+    https URL among them, in one click (RFC 8058). No ``Precedence: bulk``: receivers' rules for it
+    drop or delay mail, and an alert must not be taken for a newsletter."""
+    for value in (to, from_address, message_id, in_reply_to or "", *list_unsubscribe):
         if any(c in value for c in "\r\n\0") or not value.isprintable():
             raise ValueError(f"refusing a header value with control characters: {value!r}")
     boundary = _BOUNDARY
     head = [
-        f"From: {encode_words(sender_name)} <{from_address}>",
+        f"From: {encode_words(notice.sender)} <{from_address}>" if notice.sender else f"From: <{from_address}>",
         f"To: <{to}>",  # exactly one recipient: never another guardian's address
         f"Subject: {encode_words(notice.subject)}",
         f"Date: {_date_header(date.replace(microsecond=0))}",
         f"Message-ID: {message_id}",
     ]
+    if list_unsubscribe:
+        head.append("List-Unsubscribe: " + ",\r\n ".join(f"<{uri}>" for uri in list_unsubscribe))
+        if any(uri.startswith("https://") for uri in list_unsubscribe):
+            head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
     if in_reply_to:
         head += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}", "Auto-Submitted: auto-replied"]
     else:

@@ -13,8 +13,10 @@ from core import throttle
 from core.addresses import address_index
 from core.channels import label, spec
 from core.config import Settings
+from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
 from core.identifiers import find_registration_code
 from core.models import AddressStatus, Channel, ContactAddress, Delivery, NoticeKind
+from core.preferences import language_of
 from core.registration import Outcome, Result, confirm_pending, register_with_code, verify_with_code
 from mail.addresses import delivery_of_message_id
 from mail.inbound import InboundMail
@@ -95,6 +97,7 @@ async def _answer(mail: InboundMail, result: Result, settings: Settings, *, veri
         mail,
         template,
         settings,
+        language=await language_of(result.guardian_id) or DEFAULT_LANGUAGE,
         limit=settings.accounts.max_addresses,
         registered=[_label(a) for a in result.registered],
     )

@@ -5,7 +5,9 @@ that records the mail as handled, so a crash neither loses it nor sends it twice
 worker sends it through the mail transport on the one retry schedule, as every other mail.
 Nothing automatic is ever answered (``Auto-Submitted``, ``Precedence``, ``List-Id``, bounces, our
 own mail), and answers to one sender are rate limited: two autoresponders cannot ping-pong.
-Texts live in mail/templates/replies/, Japanese first, then English.
+Texts live in mail/templates/replies/, written with ``_()`` and rendered in the language of the
+person answered (a guardian the mail's code named; else the default). Answers not converted yet
+are still Japanese first, then English.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
-from core import throttle
+from core import templating, throttle
 from core.config import Settings
 from core.delivery.outbox import enqueue_mail_answer
+from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
+from core.models import Language
 from mail.inbound import InboundMail
 
 log = logging.getLogger(__name__)
@@ -44,8 +48,10 @@ def is_our_own(mail: InboundMail, settings: Settings) -> bool:
     return mail.sender in ours or bool(mail.message_id and mail.message_id.startswith("<mimamori-"))
 
 
-async def queue_answer(mail: InboundMail, template: str, settings: Settings, **context: Any) -> bool:
-    """Queue the answer ``template`` to ``mail``'s sender; False when it must not be answered."""
+async def queue_answer(
+    mail: InboundMail, template: str, settings: Settings, *, language: Language = DEFAULT_LANGUAGE, **context: Any
+) -> bool:
+    """Queue the answer ``template`` in ``language`` to ``mail``'s sender; False when it must not be answered."""
     if not may_answer(mail, settings):
         log.info("not answering %s: automatic or our own", mail.message_id)  # no sender: an address
         return False
@@ -54,16 +60,20 @@ async def queue_answer(mail: InboundMail, template: str, settings: Settings, **c
         log.info("not answering %s: its sender had enough answers this hour", mail.message_id)
         return False
     await throttle.record_failure(key, _answer_limit(settings.imap.replies_per_hour))
-    subject, text = render_answer(template, portal_url=settings.portal.public_url.rstrip("/"), **context)
+    subject, text = render_answer(template, language, portal_url=settings.portal.public_url.rstrip("/"), **context)
     await enqueue_mail_answer(
-        to=mail.sender, subject=subject[:200], text=text, in_reply_to=(mail.message_id or "")[:255] or None
+        to=mail.sender,
+        subject=subject[:200],
+        text=text,
+        in_reply_to=(mail.message_id or "")[:255] or None,
+        language=language,
     )
     return True
 
 
-def render_answer(name: str, **context: Any) -> tuple[str, str]:
+def render_answer(name: str, language: Language, **context: Any) -> tuple[str, str]:
     template = _template(name)
-    values = template.new_context(context)
+    values = template.new_context({**context, "language": language})
 
     def block(block_name: str) -> str:
         return "".join(template.blocks[block_name](values)).strip()
@@ -83,10 +93,12 @@ def _template(name: str) -> Template:
 
 @cache
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("mail", "templates"),
         autoescape=False,  # plain-text mail
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    templating.install(env)
+    return env

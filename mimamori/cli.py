@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -13,10 +14,23 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 from core import event_loop
 from core.config import Settings, SettingsError, load_settings
 from core.errors import UserError
+from core.i18n import Message
+from core.i18n.languages import STAFF_LANGUAGES, from_locale_environment
 from core.keyring import KeyringError
+from core.models import Language
 from mimamori.supervision import PartFailed
 
 T = TypeVar("T")
+
+
+def language() -> Language:
+    """The command line's language: Japanese, or English where the terminal's locale says so."""
+    return from_locale_environment(os.environ, STAFF_LANGUAGES)
+
+
+def echo(message: Message, *, err: bool = False) -> None:
+    """One line for the person at the terminal, in the command line's language."""
+    click.echo(message.translate(language()), err=err)
 
 
 class CommandError(click.ClickException):
@@ -75,7 +89,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (SettingsError, KeyringError, UserError, PartFailed) as exc:
+        except UserError as exc:
+            told = exc.message.translate(language()) if isinstance(exc.message, Message) else exc.message
+            raise CommandError(f"mimamori: {told}") from None
+        except (SettingsError, KeyringError, PartFailed) as exc:
             raise CommandError(f"mimamori: {exc}") from None
         except (DBConnectionError, OperationalError, OSError) as exc:
             raise CommandError(f"mimamori: the database cannot be used: {_reason(exc)}") from None

@@ -12,10 +12,18 @@ from core.channels import CHANNELS
 from core.config import Settings
 from core.delivery.transport import Transport
 from core.delivery.worker import DeliveryWorker
+from core.keyring import Keyring
 from core.models import Channel
 from core.scheduler import Scheduler
+from mail.dkim_signing import signer_for
 
 log = logging.getLogger(__name__)
+
+
+def check_signing(settings: Settings) -> None:
+    """Before anything starts: DKIM on without a key stops start-up with one line (KeyringError),
+    rather than a delivery part that fails and is started again until the process gives up."""
+    signer_for(settings.smtp, Keyring.open(settings.keyring, create=True))
 
 
 def build_transports(settings: Settings) -> dict[Channel, Transport]:

@@ -13,21 +13,22 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.config import Settings
+from core.i18n import Message, _
 from core.wire import HEARTBEAT_PATH, PASSAGES_PATH
 from portal.body_limit import BodyLimit
 from portal.deps import Redirect
 from portal.last_resort import LastResort
 from portal.request_ids import RequestIds
-from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support
+from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support, unsubscribe
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
 
 STATIC = Path(__file__).parent / "static"
 FORM_LIMIT = 64 * 1024  # any form or webhook body: a broadcast of 2,000 characters is 6 kB
 _PLAIN_ERRORS = {
-    403: "この操作はできません。 This is not allowed.",
-    404: "ページが見つかりません。 This page does not exist.",
-    405: "この操作はできません。 This is not allowed.",
+    403: _("This is not allowed."),
+    404: _("This page does not exist."),
+    405: _("This is not allowed."),
 }
 
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
         auth.router,
         guardian.router,
         chat_photos.router,
+        unsubscribe.router,
         staff.router,
         support.router,
         admin.router,
@@ -80,7 +82,7 @@ async def _error_page(request: Request, exc: HTTPException) -> Response:
         from fastapi.exception_handlers import http_exception_handler
 
         return await http_exception_handler(request, exc)
-    message = exc.detail
+    message: Message | str = exc.detail  # a Message where we raised it, Starlette's phrase otherwise
     if message == HTTPStatus(exc.status_code).phrase:
         message = _PLAIN_ERRORS.get(exc.status_code, message)
     return page(request, "error.html", status_code=exc.status_code, message=message)
@@ -93,6 +95,4 @@ async def _bad_request(request: Request, exc: RequestValidationError) -> Respons
         return await request_validation_exception_handler(request, exc)
     if any(error["loc"][0] == "path" for error in exc.errors()):
         return await _error_page(request, HTTPException(404))  # a path no record could have
-    return page(
-        request, "error.html", status_code=400, message="入力内容を確認してください。 Please check what you entered."
-    )
+    return page(request, "error.html", status_code=400, message=_("Please check what you entered."))

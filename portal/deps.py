@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 
 from core import actors, sealing
+from core.i18n import _
 from core.models import Guardian, PortalSession, StaffAccount, StaffRole
 from core.passwords import Passwords
 from core.photos import Viewer
@@ -91,7 +92,7 @@ async def _staff_of(request: Request, session: PortalSession) -> StaffAccount:
 async def require_guardian(request: Request) -> Guardian:
     session = await _logged_in(request, "/login")
     if session.guardian_id is None:
-        raise HTTPException(403, "保護者用のページです。 This page is for guardians.")
+        raise HTTPException(403, _("This page is for guardians."))
     return await _guardian_of(request, session)
 
 
@@ -106,10 +107,10 @@ async def require_viewer(request: Request) -> Viewer:
 async def _require_staff(request: Request, roles: set[StaffRole]) -> StaffAccount:
     session = await _logged_in(request, "/staff/login")
     if session.staff_id is None:
-        raise HTTPException(403, "職員用のページです。 This page is for staff.")
+        raise HTTPException(403, _("This page is for staff."))
     staff = await _staff_of(request, session)
     if staff.role not in roles:
-        raise HTTPException(403, "この操作の権限がありません。 Your role does not allow this.")
+        raise HTTPException(403, _("Your role does not allow this."))
     return staff
 
 

@@ -1,9 +1,9 @@
-"""The language of the portal's pages: Japanese with English beside it, or English alone.
+"""The language of the portal's pages: the account's choice, else the visitor's cookie, else Japanese.
 
-A guardian's or staff member's own choice decides; before login, a cookie does. Templates write
-``{{ t("日本語", "English") }}`` for short texts and mark longer Japanese passages ``class="ja"``
-next to their ``class="en"`` English, which the ``lang-en`` page style hides. Messages made in
-Python ("日本語。 English.", as ``UserError`` carries them) go through ``{{ text | message }}``.
+Pages render in one language through core.i18n (``{{ _("Log in") }}``). Pages not converted yet
+still write ``{{ t("日本語", "English") }}`` and ``class="ja"``/``class="en"`` passages: English
+alone on an English page (the ``lang-en`` style hides the Japanese), else Japanese with the English
+beside it. ``t`` goes when the last of them is converted.
 """
 
 from __future__ import annotations
@@ -14,30 +14,26 @@ from fastapi import Request
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from core.i18n.languages import choices_for, language_or_default
+from core.models import Language, StaffAccount
+
 LANGUAGE_COOKIE = "mimamori_lang"
-LANGUAGES = ("ja", "en")
 
 
-def language_of(request: Request, account: object | None) -> str:
+def language_of(request: Request, account: object | None) -> Language:
     chosen = getattr(account, "language", None)
-    if chosen is not None:
-        return str(chosen.value)
-    cookie = request.cookies.get(LANGUAGE_COOKIE)
-    return cookie if cookie in LANGUAGES else "ja"
+    if isinstance(chosen, Language):
+        return chosen
+    return language_or_default(request.cookies.get(LANGUAGE_COOKIE))
+
+
+def choices(account: object | None) -> tuple[Language, ...]:
+    """The languages this visitor may choose: staff accounts two, anyone else all."""
+    return choices_for(staff=isinstance(account, StaffAccount))
 
 
 @pass_context
 def bilingual(context: dict[str, Any], ja: str, en: str) -> Markup:
-    if context.get("lang") == "en":
+    if context.get("language") is Language.EN:
         return escape(en)
     return Markup('{} <span class="en" lang="en">{}</span>').format(ja, en)
-
-
-@pass_context
-def message(context: dict[str, Any], text: str) -> Markup:
-    """A message written "日本語。 English." shown as ``t`` shows its two parts; anything else as
-    it is."""
-    ja, mark, en = text.rpartition("。 ")
-    if not mark or not en[:1].isascii():
-        return escape(text)
-    return bilingual(context, ja + "。", en)

@@ -93,6 +93,7 @@ StaffLoginId = _login_id(AccountKind.STAFF, StaffAccount)
 AckToken = column_text(Delivery, "ack_token")
 PhotoToken = column_text(Photo, "token")
 ChatPhotoToken = text(512)  # signed, not looked up by column: bounded only to keep its check cheap
+UnsubscribeToken = text(64)  # an address id and a keyed tag (core.unsubscribe), not looked up by column
 SiteName = column_text(Site, "name")
 GateName = column_text(Gate, "name")
 ClassName = column_text(Pupil, "class_name")

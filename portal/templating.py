@@ -12,8 +12,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 
-from core import channels, zones
-from portal.language import bilingual, language_of, message
+from core import channels, templating, zones
+from core.i18n.languages import LANGUAGES
+from portal.language import bilingual, choices, language_of
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -29,11 +30,11 @@ def when(
     return value.astimezone(zone).strftime(fmt)
 
 
-templates.env.filters["when"] = when
+templating.install(templates.env)
+templates.env.filters["when"] = when  # (pages not converted yet: the converted ones use date, time, datetime)
 templates.env.globals["t"] = bilingual
-templates.env.filters["message"] = message
-templates.env.filters["channel_label"] = channels.label
 templates.env.globals["channel_spec"] = channels.spec
+templates.env.globals["LANGUAGES"] = LANGUAGES
 
 
 def templates_with(directory: Path) -> Jinja2Templates:
@@ -43,6 +44,7 @@ def templates_with(directory: Path) -> Jinja2Templates:
     portal_loader = templates.env.loader
     assert portal_loader is not None  # Jinja2Templates(directory=...) made one
     more.env.loader = ChoiceLoader([FileSystemLoader(directory), portal_loader])
+    templating.install(more.env)
     more.env.filters.update(templates.env.filters)
     more.env.globals.update(templates.env.globals)
     return more
@@ -54,5 +56,7 @@ def page(
     session = getattr(request.state, "session", None)
     csrf = session.csrf_token if session is not None else request.state.pre_csrf
     context.setdefault("account", getattr(request.state, "account", None))
-    context.setdefault("lang", language_of(request, context["account"]))
+    context.setdefault("language", language_of(request, context["account"]))
+    context.setdefault("languages", choices(context["account"]))
+    context.setdefault("zone", request.app.state.settings.timezone)  # times that belong to no site
     return using.TemplateResponse(request, name, {"csrf": csrf, "session": session, **context}, status_code=status_code)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from core import sealing
+from core import broadcasts, sealing
 from core.accounts import add_gate
 from core.addresses import add_verified_address
 from core.delivery.outbox import Priority, enqueue
 from core.models import (
+    BroadcastCategory,
     Channel,
     ContactAddress,
     Delivery,
     Gate,
     Guardian,
+    Language,
     NoticeKind,
     Pupil,
     Site,
@@ -54,6 +56,7 @@ async def make_guardian(
     pupils: list[Pupil] = (),
     emails: list[str] = (),
     max_addresses: int = 2,
+    language: Language = Language.JA,
 ) -> Guardian:
     n = next(_numbers)
     guardian = await Guardian.create(
@@ -61,6 +64,7 @@ async def make_guardian(
         name=name,
         name_index=sealing.installed().blind_index("name", name),
         password_hash="unusable",
+        language=language,
     )
     if pupils:
         await guardian.pupils.add(*pupils)
@@ -90,15 +94,20 @@ async def make_site_staff(site: Site, email: str, login_id: str | None = None) -
     return staff
 
 
+PASSAGE_SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in Tokyo
+
+
 async def queue_passage_notice(
     address: ContactAddress,
     *,
     fact: str = "passage:1",
-    seen_at: datetime | None = None,
+    seen_at: datetime = PASSAGE_SEEN,
+    direction: str = "arrival",
     photo_token: str | None = None,
-    lifetime: timedelta = timedelta(hours=1),
+    expires: timedelta = timedelta(hours=1),
 ) -> Delivery | None:
-    """花子's arrival, as a recorded passage queues its notice to ``address``."""
+    """花子's passage at みどり小学校 (a Tokyo site), a transactional notice queued for ``address`` as
+    core.passages queues one (None: queued before)."""
     return await enqueue(
         kind=NoticeKind.PASSAGE,
         fact=fact,
@@ -107,9 +116,31 @@ async def queue_passage_notice(
         payload={
             "pupil": "花子",
             "site": "みどり小学校",
-            "direction": "arrival",
-            "seen_at": (seen_at or datetime.now(UTC)).isoformat(),
+            "direction": direction,
+            "seen_at": seen_at.isoformat(),
+            "zone": "Asia/Tokyo",
             "photo_token": photo_token,
         },
-        expires_at=datetime.now(UTC) + lifetime,
+        expires_at=datetime.now(UTC) + expires,
     )
+
+
+async def confirmed_broadcast(
+    scope: str = "all",
+    *,
+    title: str = "大雨のため休校",
+    body: str = "本日は臨時休校とします。",
+    category: BroadcastCategory = BroadcastCategory.DISASTER,
+    ack_requested: bool = False,
+) -> int:
+    """A broadcast drafted and confirmed by the board (its fan-out is the scheduler's); its id."""
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope(scope),
+        category=category,
+        title=title,
+        body=body,
+        ack_requested=ack_requested,
+    )
+    await broadcasts.confirm(draft.id, by=None)
+    return draft.id

@@ -1,5 +1,6 @@
 """A private Dovecot for tests: its own config in a temporary directory, a free loopback port,
-one passwd-file user, Maildir storage, no TLS.
+one passwd-file user, Maildir storage, no TLS; with ``lmtp=True`` also an LMTP port, where an MTA
+delivers as a deployment's Postfix does (``user+detail@domain`` goes to ``user``'s INBOX).
 
 Mail is delivered the way any MDA does it (a file written to ``tmp/`` and renamed into ``new/``),
 so it works while the server is stopped too. The base directory is made outside pytest's own
@@ -31,12 +32,14 @@ _CONFIG = """\
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-protocols = imap
+protocols = {protocols}
 listen = 127.0.0.1
 {ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
+recipient_delimiter = +
+auth_username_format = %Ln  # LMTP names mimamori+…@city.example.jp: the user mimamori, as in the README
 mail_uid = {uid}
 mail_gid = {gid}
 first_valid_uid = 1
@@ -62,6 +65,7 @@ service imap-login {{
     port = {tls_port}
   }}
 }}
+{lmtp_service}
 service stats {{
   unix_listener stats-reader {{
     mode = 0666
@@ -72,11 +76,23 @@ service stats {{
 }}
 """
 
+_LMTP_SERVICE = """\
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+}}
+"""
+
 
 class ImapServer:
-    def __init__(self, user: str = "mimamori", password: str = "secret-imap-pass", *, tls: bool = False) -> None:
+    def __init__(
+        self, user: str = "mimamori", password: str = "secret-imap-pass", *, tls: bool = False, lmtp: bool = False
+    ) -> None:
         self.user, self.password = user, password
         self.port = free_port()
+        self.lmtp_port = free_port() if lmtp else 0
         self.tls_port = free_port() if tls else 0
         self.root = Path(tempfile.mkdtemp(prefix="mimamori-dovecot-"))
         self.root.chmod(0o755)
@@ -97,6 +113,8 @@ class ImapServer:
                 uid=self._uid,
                 gid=self._gid,
                 ssl=ssl_setting,
+                protocols="imap lmtp" if lmtp else "imap",
+                lmtp_service=_LMTP_SERVICE.format(port=self.lmtp_port) if lmtp else "",
             )
         )
         for sub in ("run", "state", "mail"):

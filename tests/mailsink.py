@@ -1,7 +1,8 @@
-"""A real SMTP server for tests (aiosmtpd): keeps every message, and can be told to refuse, to
-answer 421 to every recipient, or to hang in the middle of DATA (``mode``), or to take only so many
-recipients a second at some domains (``throttle``); stopped, it refuses connections. Every RCPT is noted with its wall-clock time (``attempts``), so tests can measure how
-retries were spaced."""
+"""A real SMTP server for tests (aiosmtpd): keeps every message, and can be told to refuse (the next
+RCPTs for a recipient, or all of them: a remote MX that knows the mailbox is gone), to answer 421
+to every recipient, or to hang in the middle of DATA (``mode``), or to take only so many
+recipients a second at some domains (``throttle``); stopped, it refuses connections. Every RCPT is
+noted with its wall-clock time (``attempts``), so tests can measure how retries were spaced."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes
+    greeting: str = ""  # the name the client gave in EHLO (or HELO)
 
     @property
     def message(self) -> EmailMessage:
@@ -60,9 +62,9 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
         [first, *_] = envelope.rcpt_tos
         with self.sink._in_data(first):
-            return await self._data(envelope, first)
+            return await self._data(session, envelope, first)
 
-    async def _data(self, envelope, first: str) -> str:  # noqa: ANN001
+    async def _data(self, session, envelope, first: str) -> str:  # noqa: ANN001
         if self.sink.mode == "hang":
             # the message has come, the reply never does; the client gives up, and a server that
             # never answered has not taken the message
@@ -76,7 +78,7 @@ class _Handler:
             return stall
         with self.sink._lock:
             self.sink.received.append(
-                ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content))
+                ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content), session.host_name)
             )
         return "250 Message accepted for delivery"
 
@@ -88,6 +90,7 @@ class MailSink:
         self.attempts: list[Attempt] = []
         self.mode = "accept"  # or "421" (to every RCPT) or "hang" (after DATA, until changed)
         self._replies: dict[str, list[str]] = {}
+        self._refusals: dict[str, str] = {}
         self._lock = threading.Lock()
         self._rates: dict[str, float] = {}  # domain -> RCPTs accepted a second, then 421
         self._windows: dict[str, tuple[int, int]] = {}  # domain's group -> (second, accepted in it)
@@ -109,6 +112,10 @@ class MailSink:
     def answer(self, recipient: str, *replies: str) -> None:
         """Answer the next RCPTs for ``recipient`` with these replies (then accept)."""
         self._replies.setdefault(recipient.lower(), []).extend(replies)
+
+    def refuse(self, recipient: str, reply: str) -> None:
+        """Answer every RCPT for ``recipient`` with ``reply`` (after the replies given by ``answer``)."""
+        self._refusals[recipient.lower()] = reply
 
     def answer_message(self, recipient: str, *replies: str) -> None:
         """Answer the next messages for ``recipient`` (after their DATA) with these replies;
@@ -158,7 +165,7 @@ class MailSink:
     def _next_reply(self, address: str) -> str | None:
         with self._lock:
             queue = self._replies.get(address.lower())
-            return queue.pop(0) if queue else None
+            return queue.pop(0) if queue else self._refusals.get(address.lower())
 
     def to(self, recipient: str) -> list[ReceivedMail]:
         with self._lock:

@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
+from core.addresses import address_index, receiving_broadcasts
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast, escalation_rows
 from core.models import (
-    AddressStatus,
     Broadcast,
     BroadcastAck,
     BroadcastStatus,
     Channel,
-    ContactAddress,
     Delivery,
     DeliveryStatus,
     Priority,
@@ -35,8 +34,6 @@ async def acknowledge(token: str, *, channel: Channel | None = None) -> Broadcas
 
 async def acknowledge_by_address(broadcast_id: int, channel: Channel, address_value: str) -> bool:
     """A chat postback: the chat identifies the guardian(s) it belongs to."""
-    from core.addresses import address_index
-
     # Tortoise types a flat values_list as a list of tuples; it is a list of the values
     guardian_ids = cast(
         list[int],
@@ -101,9 +98,7 @@ async def _escalate(broadcast: Broadcast, cutoff: datetime, settings: Settings) 
     for start in range(0, len(waiting), 1000):
         chunk = waiting[start : start + 1000]
         others: list[Recipient] = []
-        for address in await ContactAddress.filter(
-            guardian_id__in=chunk, status=AddressStatus.ACTIVE, slot__isnull=False
-        ).order_by("slot"):
+        for address in await receiving_broadcasts(guardian_id__in=chunk).order_by("slot"):
             if address.channel.value == sent[address.guardian_id] or address.guardian_id in escalated:
                 continue
             escalated.add(address.guardian_id)

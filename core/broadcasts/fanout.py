@@ -13,10 +13,11 @@ from typing import cast
 
 from tortoise.transactions import in_transaction
 
+from core.addresses import receiving_broadcasts
 from core.broadcasts.scope import Scope, recipients
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
-from core.models import AddressStatus, Broadcast, BroadcastCategory, BroadcastStatus, Channel, ContactAddress, Priority
+from core.models import Broadcast, BroadcastCategory, BroadcastStatus, Channel, Priority
 
 URGENT_CATEGORIES = {BroadcastCategory.SUSPICIOUS_PERSON, BroadcastCategory.DISASTER}
 
@@ -65,13 +66,9 @@ async def _fan_out_batch(broadcast_id: int, settings: Settings) -> tuple[int, bo
 
 
 async def addresses_of(guardian_ids: list[int]) -> list[tuple[int, int, int, str, str]]:
-    """(guardian id, slot, address id, channel, lane) of the active, verified addresses."""
+    """(guardian id, slot, address id, channel, lane) of the addresses receiving broadcasts."""
     return list(
-        await ContactAddress.filter(
-            guardian_id__in=guardian_ids,
-            status=AddressStatus.ACTIVE,
-            slot__isnull=False,
-        )
+        await receiving_broadcasts(guardian_id__in=guardian_ids)
         .order_by("guardian_id", "slot")
         .values_list("guardian_id", "slot", "id", "channel", "lane")
     )

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from core import actors, audit
+from core import actors, audit, unsubscribe
+from core.addresses import receiving_broadcasts
 from core.broadcasts.helpers import _get
 from core.broadcasts.scope import Scope, recipients
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
 from core.delivery.summary import LaneCounts, lane_counts
 from core.models import (
-    AddressStatus,
     Broadcast,
     BroadcastAck,
     BroadcastStatus,
@@ -83,12 +84,28 @@ async def status(broadcast_id: int, *, not_reached_limit: int = 200) -> Broadcas
     if broadcast.status is BroadcastStatus.FANNED_OUT:
         in_scope = await recipients(Scope.from_json(broadcast.scope))
         counts.recipients = len(in_scope)
-        unreached += [(g, ("no registered address",)) for g in in_scope if g not in outcomes]
+        unreached += await _without_deliveries([g for g in in_scope if g not in outcomes])
     counts.not_reached_total = len(unreached)
     shown = unreached[:not_reached_limit]
     logins = dict(await Guardian.filter(id__in=[g for g, _ in shown]).values_list("id", "login_id"))
     counts.not_reached = [NotReached(g, logins.get(g, "?"), reasons) for g, reasons in shown]
     return counts
+
+
+async def _without_deliveries(guardian_ids: list[int]) -> list[tuple[int, tuple[str, ...]]]:
+    """Why guardians in scope got no delivery: they stopped broadcasts to their addresses, or have none."""
+    stopped: set[int] = set()
+    for start in range(0, len(guardian_ids), 1000):
+        # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+        stopped.update(
+            cast(
+                list[int],
+                await ContactAddress.filter(
+                    guardian_id__in=guardian_ids[start : start + 1000], broadcasts_stopped_at__isnull=False
+                ).values_list("guardian_id", flat=True),
+            )
+        )
+    return [(g, (unsubscribe.STOPPED if g in stopped else "no registered address",)) for g in guardian_ids]
 
 
 async def resend_unreached(
@@ -98,9 +115,7 @@ async def resend_unreached(
     counts = await status(broadcast_id, not_reached_limit=1_000_000)
     guardian_ids = [n.guardian_id for n in counts.not_reached]
     async with in_transaction():
-        addresses = await ContactAddress.filter(
-            guardian_id__in=guardian_ids, status=AddressStatus.ACTIVE, slot__isnull=False
-        )
+        addresses = await receiving_broadcasts(guardian_id__in=guardian_ids)
         queued = await enqueue_broadcast(
             counts.broadcast,
             [Recipient.of(address) for address in addresses],

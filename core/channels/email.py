@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.channels.spec import ChannelSpec, Still
-from core.models.enums import Channel, Language
+from core.i18n import _
+from core.models.enums import Channel
 from core.text import hidden_characters
 
 _LONGEST = 254  # RFC 5321's limit on a forward path
@@ -41,7 +42,7 @@ def mask(value: str) -> str:
 
 SPEC = ChannelSpec(
     channel=Channel.EMAIL,
-    labels={Language.JA: "メール", Language.EN: "mail"},
+    name=_("mail"),
     still=Still.NONE,  # a mail links the photo page instead
     renders_html=True,
     settings_section="smtp",
@@ -51,12 +52,6 @@ SPEC = ChannelSpec(
     mask=mask,
     lane=lane,
     lanes=(*CARRIER_DOMAINS, OTHER),
-    lane_labels={
-        "docomo": {Language.JA: "ドコモ", Language.EN: "docomo"},
-        "au": {Language.JA: "au", Language.EN: "au"},
-        "softbank": {Language.JA: "ソフトバンク", Language.EN: "SoftBank"},
-        "gmail": {Language.JA: "Gmail", Language.EN: "Gmail"},
-        OTHER: {Language.JA: "その他", Language.EN: "other"},
-    },
+    lane_labels={"softbank": "SoftBank", "gmail": "Gmail", OTHER: _("other domains")},
     example="keiko.sato@example.jp",
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from core.channels.spec import ChannelSpec, Still
-from core.models.enums import Channel, Language
+from core.i18n import _
+from core.models.enums import Channel
 
 _USER_ID = re.compile(r"U[0-9a-f]{32}")
 
@@ -16,7 +17,7 @@ def valid(value: str) -> bool:
 
 SPEC = ChannelSpec(
     channel=Channel.LINE,
-    labels={Language.JA: "LINE", Language.EN: "LINE"},
+    name=_("LINE"),
     still=Still.LINK,  # LINE shows images only from a public HTTPS URL
     has_buttons=True,
     multicast_limit=500,  # the Messaging API's limit (line.multicast_size may lower it)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from core.i18n import Message
+from core.i18n.languages import language_or_default
 from core.models.enums import Channel, Language
 
 
@@ -42,7 +44,7 @@ class ChannelSpec:
     a call, the address never shown."""
 
     channel: Channel
-    labels: dict[Language, str]  # the channel's name for people, in each language
+    name: Message  # the channel's name for people: label() says it in a language
     still: Still
     settings_section: str  # the attribute of ``Settings`` (and TOML table) holding its settings
     enabled_by: str | None  # the setting in that section that turns the channel on; None: always on
@@ -58,29 +60,20 @@ class ChannelSpec:
     # Each lane is paced apart (core.delivery.lanes), so a slow receiver does not hold up the others.
     lane: Callable[[str], str] = one_lane
     lanes: tuple[str, ...] = (ONE_LANE,)  # the lanes ``lane`` gives, for settings and status
-    lane_labels: dict[str, dict[Language, str]] = field(default_factory=dict)  # a lane's name for people
+    lane_labels: dict[str, Message | str] = field(default_factory=dict)  # a lane's name for people, if not its own
 
     def label(self, language: Language | str) -> str:
-        """The name in ``language``; Japanese for a language it has no name in."""
-        known = language if isinstance(language, Language) else _language(language)
-        return self.labels.get(known, self.labels[Language.JA])
+        """The name in ``language`` (a value that names no language: the default one's)."""
+        return self.name.translate(language if isinstance(language, Language) else language_or_default(language))
 
     def lane_label(self, lane: str, language: Language | str) -> str:
-        """A lane's name for people, in ``language`` (else Japanese); its own name when it has none,
-        a dash for rows written before lanes."""
-        labels = self.lane_labels.get(lane)
-        if labels is None:
-            return lane or "-"
-        known = language if isinstance(language, Language) else _language(language)
-        return labels.get(known, labels[Language.JA])
+        """A lane's name for people, in ``language``: its own name when it has none (a carrier's), a
+        dash for rows written before lanes."""
+        label = self.lane_labels.get(lane, lane or "-")
+        if isinstance(label, str):
+            return label  # a brand's name
+        return label.translate(language if isinstance(language, Language) else language_or_default(language))
 
     def enabled(self, section: Any) -> bool:
         """Whether the channel is configured, given its settings section."""
         return self.enabled_by is None or getattr(section, self.enabled_by) is not None
-
-
-def _language(value: str) -> Language:
-    try:
-        return Language(value)
-    except ValueError:
-        return Language.JA

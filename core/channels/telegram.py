@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from core.channels.spec import ChannelSpec, Still
-from core.models.enums import Channel, Language
+from core.i18n import _
+from core.models.enums import Channel
 
 _CHAT_ID = re.compile(r"-?\d{1,20}")  # a private chat's id is the user's; groups are negative
 
@@ -16,7 +17,7 @@ def valid(value: str) -> bool:
 
 SPEC = ChannelSpec(
     channel=Channel.TELEGRAM,
-    labels={Language.JA: "Telegram", Language.EN: "Telegram"},
+    name=_("Telegram"),
     still=Still.BYTES,
     has_buttons=True,
     settings_section="telegram",

@@ -16,12 +16,14 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
+from core import unsubscribe
 from core.channels import Still, spec
 from core.channels.line_photos import chat_photo_token
 from core.config import Settings
 from core.delivery.broadcast_message import broadcast_context
-from core.delivery.render import Action, RenderedNotice, render
+from core.delivery.render import Action, RenderedNotice, render, sender_name
 from core.delivery.transport import Outgoing, PhotoLink
+from core.i18n.languages import language_or_default
 from core.models import (
     AddressStatus,
     Broadcast,
@@ -67,7 +69,9 @@ class NoticeComposer:
 
     async def compose(self, rows: list[Delivery]) -> list[tuple[Delivery, Outgoing | Undeliverable]]:
         addresses = await _by_id(
-            ContactAddress, {r.address_id for r in rows if r.address_id}, ("id", "guardian_id", "status", "value")
+            ContactAddress,
+            {r.address_id for r in rows if r.address_id},
+            ("id", "guardian_id", "status", "value", "broadcasts_stopped_at"),
         )
         staff_addresses = await _by_id(
             StaffAddress, {r.staff_address_id for r in rows if r.staff_address_id}, ("id", "staff_id", "value")
@@ -93,6 +97,9 @@ class NoticeComposer:
             if address is not None and address.status in (AddressStatus.FAILING, AddressStatus.INACTIVE):
                 composed.append((row, Undeliverable(f"the address is {address.status.value}")))
                 continue
+            if address is not None and row.kind is NoticeKind.BROADCAST and address.broadcasts_stopped_at:
+                composed.append((row, Undeliverable(unsubscribe.STOPPED)))  # stopped after the fan-out
+                continue
             if address is not None:
                 language = guardians[address.guardian_id].language if address.guardian_id in guardians else Language.JA
                 value = address.value
@@ -114,6 +121,11 @@ class NoticeComposer:
                         notice=notice,
                         photo=photo if isinstance(photo, bytes) else None,
                         photo_link=photo if isinstance(photo, PhotoLink) else None,
+                        unsubscribe=(
+                            unsubscribe.link(address.id, self._settings.portal.public_url)
+                            if address is not None and row.kind is NoticeKind.BROADCAST
+                            else None
+                        ),
                     ),
                 )
             )
@@ -223,7 +235,12 @@ def _mail_answer(row: Delivery) -> Outgoing:
         idempotency_key=row.idempotency_key,
         kind=row.kind,
         address=payload["to"],
-        notice=RenderedNotice(subject=payload["subject"], text=payload["text"], html=None),
+        notice=RenderedNotice(
+            subject=payload["subject"],
+            text=payload["text"],
+            html=None,
+            sender=sender_name(language_or_default(payload.get("language"))),
+        ),
         in_reply_to=payload.get("in_reply_to"),
     )
 

@@ -21,8 +21,9 @@ from tortoise.transactions import in_transaction
 from core.channels import spec
 from core.config import DeliverySettings
 from core.db import insert_rows
+from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
 from core.identifiers import new_token
-from core.models import Broadcast, Channel, ContactAddress, Delivery, NoticeKind, StaffAddress
+from core.models import AddressStatus, Broadcast, Channel, ContactAddress, Delivery, Language, NoticeKind, StaffAddress
 from core.models import Priority as Priority  # re-exported: the callers that queue notices name it from here
 
 VERIFICATION_LIFETIME = timedelta(hours=24)  # the code in it is good for a day
@@ -153,6 +154,18 @@ async def enqueue_to_guardians(
     await insert_rows(Delivery, rows, ignore_conflicts=True)
 
 
+async def enqueue_to_other_addresses(
+    address: ContactAddress, *, kind: NoticeKind, fact: str, payload: dict[str, Any]
+) -> None:
+    """Tell the guardian's other active addresses what happened to ``address`` (it blocked us, it
+    stopped broadcasts), once per ``fact``."""
+    others = await ContactAddress.filter(guardian_id=address.guardian_id, status=AddressStatus.ACTIVE).exclude(
+        id=address.id
+    )
+    for other in others:
+        await enqueue(kind=kind, fact=fact, address=other, payload=payload, priority=Priority.NORMAL)
+
+
 async def enqueue_broadcast(
     broadcast: Broadcast,
     recipients: Sequence[Recipient],
@@ -210,14 +223,17 @@ async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequenc
     )
 
 
-async def enqueue_mail_answer(*, to: str, subject: str, text: str, in_reply_to: str | None) -> Delivery:
-    """Queue an answer to an incoming mail, sent by the mail transport on the one retry schedule."""
+async def enqueue_mail_answer(
+    *, to: str, subject: str, text: str, in_reply_to: str | None, language: Language = DEFAULT_LANGUAGE
+) -> Delivery:
+    """Queue an answer (written in ``language``) to an incoming mail, sent by the mail transport on
+    the one retry schedule."""
     return await _enqueue_answer(
         NoticeKind.MAIL_ANSWER,
         Channel.EMAIL,
         to,
         "mail-answer",
-        {"to": to, "subject": subject, "text": text, "in_reply_to": in_reply_to},
+        {"to": to, "subject": subject, "text": text, "in_reply_to": in_reply_to, "language": language.value},
     )
 
 

@@ -17,7 +17,7 @@ from core.addresses import address_index
 from core.config import DeliverySettings
 from core.db import update_rows
 from core.delivery.compose import Undeliverable
-from core.delivery.outbox import Priority, enqueue
+from core.delivery.outbox import enqueue_to_other_addresses
 from core.delivery.reasons import at_rest
 from core.delivery.retry import next_attempt
 from core.delivery.transport import Outcome, PermanentFailure, Sent, TemporaryFailure
@@ -164,18 +164,9 @@ async def _mark_blocked(address: ContactAddress, reason: str) -> None:
     address.last_failure = at_rest(reason)
     await address.save(update_fields=["status", "last_failure"])
     log.info("address %s blocked us: %s", address.id, reason)
-    await _tell_other_addresses(address)
-
-
-async def _tell_other_addresses(blocked: ContactAddress) -> None:
-    others = await ContactAddress.filter(guardian_id=blocked.guardian_id, status=AddressStatus.ACTIVE).exclude(
-        id=blocked.id
+    await enqueue_to_other_addresses(
+        address,
+        kind=NoticeKind.ADDRESS_INACTIVE,
+        fact=f"address-inactive:{address.id}",
+        payload={"inactive_channel": address.channel.value},
     )
-    for other in others:
-        await enqueue(
-            kind=NoticeKind.ADDRESS_INACTIVE,
-            fact=f"address-inactive:{blocked.id}",
-            address=other,
-            payload={"inactive_channel": blocked.channel.value},
-            priority=Priority.NORMAL,
-        )

@@ -1,9 +1,11 @@
-"""Turning a notice into what a person reads, from Jinja2 templates per (kind, channel, language).
+"""Turning a notice into what a person reads, from Jinja2 templates per (kind, channel), in a language.
 
-Templates live in core/templates/notices/<kind>/. ``<channel>.<lang>.j2`` is used when present,
-else ``base.<lang>.j2``; a language without templates falls back to Japanese. A template
-defines the blocks ``subject`` and ``text``; mail templates add ``html``; labels of buttons are
-the blocks ``photo_label`` and ``ack_label``.
+Templates live in core/templates/notices/<kind>/: ``<channel>.j2`` when present, else ``base.j2``,
+written once with ``{{ _("…") }}`` and rendered with the reader's ``language`` (core.i18n). A
+template defines the blocks ``subject`` and ``text``; mail templates add ``html``; labels of
+buttons are the blocks ``photo_label`` and ``ack_label``. (Kinds not converted yet still have a
+template per language, ``<channel>.<lang>.j2`` or ``base.<lang>.j2``, Japanese when there is none
+for the language: this lookup goes with the last of them.)
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, Template, TemplateNotFound, pass_context, select_autoescape
+from jinja2 import Environment, Template, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from core import zones
 from core.channels import spec
+from core.i18n import _
 from core.models import Channel, Language, NoticeKind
 from core.templating import environment
 
@@ -37,12 +40,13 @@ class RenderedNotice:
     text: str
     html: str | None
     actions: tuple[Action, ...] = ()
+    sender: str = ""  # who it is from, in the reader's language (a mail's From name)
 
 
 def render(kind: NoticeKind, channel: Channel, language: Language, context: dict[str, Any]) -> RenderedNotice:
     template = _template(kind, channel, language)
-    values = template.new_context(context)
-    for _ in template.root_render_func(values):  # runs the top-level {% set %}s into ``values``
+    values = template.new_context({**context, "language": language})
+    for _output in template.root_render_func(values):  # runs the top-level {% set %}s into ``values``
         pass
 
     def block(name: str) -> str:
@@ -61,21 +65,21 @@ def render(kind: NoticeKind, channel: Channel, language: Language, context: dict
         html = (
             _environment()
             .get_template("notices/email_frame.html.j2")
-            .render(subject=subject, text=text, actions=actions, language=language.value)
+            .render(subject=subject, text=text, actions=actions, language=language)
         )
-    return RenderedNotice(subject=subject, text=text, html=html, actions=tuple(actions))
+    return RenderedNotice(subject=subject, text=text, html=html, actions=tuple(actions), sender=sender_name(language))
+
+
+def sender_name(language: Language) -> str:
+    return _("Mimamori").translate(language)
 
 
 @cache
 def _template(kind: NoticeKind, channel: Channel, language: Language) -> Template:
-    env = _environment()
+    names = [f"{channel.value}.j2", "base.j2"]
     for lang in dict.fromkeys((language.value, Language.JA.value)):
-        for name in (f"{channel.value}.{lang}.j2", f"base.{lang}.j2"):
-            try:
-                return env.get_template(f"notices/{kind.value}/{name}")
-            except TemplateNotFound:
-                continue
-    raise TemplateNotFound(f"notices/{kind.value}/base.ja.j2")
+        names += [f"{channel.value}.{lang}.j2", f"base.{lang}.j2"]
+    return _environment().select_template([f"notices/{kind.value}/{name}" for name in names])
 
 
 @cache
@@ -83,21 +87,13 @@ def _environment() -> Environment:
     # Notice texts are plain text; the one HTML template (the mail frame) autoescapes by name.
     env = environment().overlay(autoescape=select_autoescape(["html.j2"]))
     env.filters["clock"] = clock
-    env.filters["day"] = day
     return env
 
 
 @pass_context
 def clock(context: Context, value: str | datetime) -> str:
-    """``HH:MM`` in the notice's ``zone`` (its site's)."""
+    """``HH:MM`` in the notice's ``zone`` (its site's). (For the staff notices, until they use ``time``.)"""
     return _in_zone_of(context, value).strftime("%H:%M")
-
-
-@pass_context
-def day(context: Context, value: str | datetime) -> str:
-    """``11月25日`` in the notice's ``zone`` (its site's)."""
-    moment = _in_zone_of(context, value)
-    return f"{moment.month}月{moment.day}日"
 
 
 def _in_zone_of(context: Context, value: str | datetime) -> datetime:

@@ -22,6 +22,15 @@ class PhotoLink:
 
 
 @dataclass(frozen=True)
+class UnsubscribeLink:
+    """How the recipient of a broadcast stops broadcasts to this address (core.unsubscribe): the
+    page a one-click POST goes to (RFC 8058), and the token it names, for a mailto as well."""
+
+    url: str
+    token: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     delivery_id: int
     idempotency_key: str
@@ -31,6 +40,7 @@ class Outgoing:
     photo: bytes | None = None  # JPEG, only for a chat whose guardian opted in
     photo_link: PhotoLink | None = None  # instead of ``photo`` on LINE
     in_reply_to: str | None = None  # a mail answer: the Message-ID of the mail it answers
+    unsubscribe: UnsubscribeLink | None = None  # a broadcast: a channel that can offer it does (mail)
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ async def _unsent_deliveries(apps: StateApps, schema_editor: BaseSchemaEditor) -
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0014_mail_answer_kind")]
+    dependencies = [("core", "0015_broadcasts_stopped"), ("core", "0015_languages")]
 
     initial = False
 

@@ -24,6 +24,8 @@ class ContactAddress(Model):
     status = fields.CharEnumField(AddressStatus, max_length=10, default=AddressStatus.PENDING)
     verified_at = fields.DatetimeField(null=True)
     verification_code_index = fields.CharField(max_length=64, unique=True, null=True)
+    # when its owner stopped broadcasts to it (a broadcast's unsubscribe link); passage notices still go
+    broadcasts_stopped_at = fields.DatetimeField(null=True)
     failure_count = fields.IntField(default=0)
     last_failure: str | None = fields.TextField(
         null=True

@@ -15,8 +15,15 @@ class TagStatus(StrEnum):
 
 
 class Language(StrEnum):
+    """What a person reads Mimamori in, as a BCP 47 tag (core.i18n.languages holds each one's facts)."""
+
     JA = "ja"
+    JA_EASY = "ja-x-easy"  # やさしい日本語: plain Japanese for parents still learning it
     EN = "en"
+    ZH_HANS = "zh-Hans"
+    PT_BR = "pt-BR"
+    VI = "vi"
+    FIL = "fil"
 
 
 class Channel(StrEnum):
@@ -74,6 +81,7 @@ class NoticeKind(StrEnum):
     ADDRESS_INACTIVE = "address_inactive"  # told to the other address when one blocked us
     REPLY = "reply"  # a chat bot's answer that could not go at once (the chat API was away)
     MAIL_ANSWER = "mail_answer"  # an answer to an incoming mail (mail.replies)
+    BROADCASTS_STOPPED = "broadcasts_stopped"  # told to the other addresses when one unsubscribed from broadcasts
 
 
 class DeliveryStatus(StrEnum):

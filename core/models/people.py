@@ -62,7 +62,7 @@ class Guardian(Model):
     password_changed_at = fields.DatetimeField(null=True)
     failed_logins = fields.IntField(default=0)
     throttled_until = fields.DatetimeField(null=True)
-    language = fields.CharEnumField(Language, max_length=2, default=Language.JA)
+    language = fields.CharEnumField(Language, max_length=10, default=Language.JA)
     wants_passages = fields.BooleanField(default=True)  # the IC-tag service
     wants_broadcasts = fields.BooleanField(default=True)
     passages_paused = fields.BooleanField(default=False)

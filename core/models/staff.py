@@ -21,7 +21,7 @@ class StaffAccount(Model):
     totp_secret = SealedText(null=True)  # base32, as in otpauth:// URIs
     totp_enrolled_at = fields.DatetimeField(null=True)
     totp_last_step = fields.BigIntField(null=True)  # refuses a replayed code
-    language = fields.CharEnumField(Language, max_length=2, default=Language.JA)
+    language = fields.CharEnumField(Language, max_length=10, default=Language.JA)
     created_at = fields.DatetimeField(auto_now_add=True)
     disabled_at = fields.DatetimeField(null=True)
 

@@ -12,12 +12,13 @@ import click
 
 from core import accounts
 from core.errors import UserError
+from core.i18n import _
 from core.models import SiteKind, StaffAccount, StaffRole
 from core.registration_notice import write_registration_notices
 from core.roster import ImportResult, NewGuardian, import_roster
 from core.spreadsheet import SpreadsheetWriter
 from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
-from mimamori.cli import run, settings_of
+from mimamori.cli import echo, run, settings_of
 from mimamori.runtime import cli_actor, opened
 
 if TYPE_CHECKING:
@@ -87,9 +88,17 @@ def add_staff(ctx: click.Context, login: str, role: str, sites: tuple[str, ...])
 
     async def _add() -> None:
         async with opened(settings_of(ctx)) as runtime:
-            issued = await accounts.add_staff(login, StaffRole(role), list(sites), runtime.passwords, actor=cli_actor())
-            click.echo(f"staff account {login} added (role {role}, id {issued.account_id}).")
-            click.echo("One-time password, shown only now (to be changed at first login):")
+            staff_role = StaffRole(role)
+            issued = await accounts.add_staff(login, staff_role, list(sites), runtime.passwords, actor=cli_actor())
+            echo(
+                _(
+                    "Staff account %(login)s added (%(role)s, id %(id)d).",
+                    login=login,
+                    role=accounts.ROLE_LABELS[staff_role],
+                    id=issued.account_id,
+                )
+            )
+            echo(_("Its one-time password, shown only now (to be changed at the first login):"))
             click.echo(issued.secret)
 
     run(_add())

@@ -1,4 +1,4 @@
-"""``mimamori keys``: the sealing keys."""
+"""``mimamori keys``: the sealing keys, and the DKIM key our mail is signed with."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from core import rotation, zones
 from core.channels import line_photos
 from core.config import Settings
 from core.keyring import Keyring, KeyringError
+from mail.dkim_signing import dns_record
 from mimamori.cli import run, settings_of
 from mimamori.runtime import Runtime, opened
 
@@ -52,6 +53,21 @@ def _print_counts(runtime: Runtime, found: Counter[str]) -> None:
     current = runtime.sealer.current_key_id
     moved = sum(n for kid, n in found.items() if kid != current)
     click.echo(f"{sum(found.values())} sealed values, {moved} re-sealed with key {current}")
+
+
+@command.command("dkim")
+@click.pass_context
+def dkim(ctx: click.Context) -> None:
+    """Make the DKIM signing key unless the keyring holds one, and print the DNS record to publish."""
+    settings = settings_of(ctx)
+    keyring = Keyring.open(settings.keyring, create=True)
+    if keyring.add_dkim_key():
+        keyring.save()
+        click.echo("a DKIM key (RSA-2048) was added to the keyring", err=True)
+    assert keyring.dkim_key is not None  # made above if it was missing
+    selector, domain = settings.smtp.dkim_selector, settings.smtp.dkim_domain or "<smtp.dkim_domain>"
+    click.echo(f"publish this record, then set smtp.dkim = true ({selector}._domainkey.{domain}):", err=True)
+    click.echo(dns_record(keyring.dkim_key, selector=selector, domain=domain))
 
 
 @command.command("list")

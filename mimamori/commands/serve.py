@@ -14,7 +14,7 @@ from core.event_loop import freeze_startup_objects
 from core.readiness import persist_heartbeats
 from mimamori.bots import ChatBots
 from mimamori.cli import run, settings_of
-from mimamori.delivery import run_delivery, run_scheduler
+from mimamori.delivery import check_signing, run_delivery, run_scheduler
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import PortalServer, stop_on_signals
 from mimamori.listening import check_listening
@@ -40,6 +40,7 @@ def command(ctx: click.Context, behind_proxy: bool | None) -> None:
     if behind_proxy:
         settings = settings.model_copy(update={"portal": settings.portal.model_copy(update={"behind_proxy": True})})
     check_listening(settings.portal)
+    check_signing(settings)
     run(serve(settings))
 
 

@@ -10,7 +10,7 @@ from core.config import Settings
 from core.event_loop import freeze_startup_objects
 from core.readiness import persist_heartbeats
 from mimamori.cli import run, settings_of
-from mimamori.delivery import run_delivery, run_scheduler
+from mimamori.delivery import check_signing, run_delivery, run_scheduler
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import stop_on_signals
 from mimamori.metrics_endpoint import serve_metrics
@@ -27,7 +27,9 @@ from mimamori.supervision import Supervisor
 @click.pass_context
 def command(ctx: click.Context, inbound: bool) -> None:
     """Send queued notices until stopped (Ctrl-C or SIGTERM finishes what is in flight)."""
-    run(_work(settings_of(ctx), inbound=inbound))
+    settings = settings_of(ctx)
+    check_signing(settings)
+    run(_work(settings, inbound=inbound))
 
 
 async def _work(settings: Settings, *, inbound: bool) -> None:

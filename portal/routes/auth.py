@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from core import throttle, totp
 from core.errors import UserError
-from core.login import AccountKind, LoginOutcome, authenticate, change_password
+from core.i18n import Message, _, _n
+from core.login import MIN_PASSWORD_LENGTH, AccountKind, LoginOutcome, authenticate, change_password
 from core.models import Guardian, PortalSession, StaffAccount
 from core.passwords import Passwords
 from core.sessions import end_session, open_session
@@ -81,14 +82,16 @@ async def _login(
         passwords=passwords,
     )
     if result.outcome is not LoginOutcome.OK:
+        error: Message
         if result.outcome is LoginOutcome.THROTTLED:
             seconds = int(result.retry_after.total_seconds()) + 1 if result.retry_after else 1
-            error = (
-                f"試行が多すぎます。{seconds}秒後にもう一度お試しください。"
-                f" Too many attempts: try again in {seconds} seconds."
+            error = _n(
+                "Too many attempts: try again in %(num)d second.",
+                "Too many attempts: try again in %(num)d seconds.",
+                seconds,
             )
         else:
-            error = "ログインIDまたはパスワードが違います。 The login ID or password is wrong."
+            error = _("The login ID or password is wrong.")
         return page(request, _LOGIN_TEMPLATE[kind], status_code=401, next=target, error=error, login_id=login_id)
     await end_session(request.cookies.get(SESSION_COOKIE))
     account = result.account
@@ -130,7 +133,13 @@ async def _session_account(request: Request) -> tuple[PortalSession, Guardian | 
 async def password_form(request: Request, next: PagePath | None = None) -> Response:
     _, account = await _session_account(request)
     request.state.account = account
-    return page(request, "auth/password.html", next=safe_next(next, ""), forced=account.must_change_password)
+    return page(
+        request,
+        "auth/password.html",
+        next=safe_next(next, ""),
+        forced=account.must_change_password,
+        min_length=MIN_PASSWORD_LENGTH,
+    )
 
 
 @router.post("/password")
@@ -152,8 +161,9 @@ async def password_change(
             "auth/password.html",
             status_code=400,
             next=next,
-            error=str(error),
+            error=error.message,
             forced=account.must_change_password,
+            min_length=MIN_PASSWORD_LENGTH,
         )
     if isinstance(account, Guardian):
         opened = await open_session(guardian=account)

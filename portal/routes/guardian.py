@@ -8,7 +8,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core import actors, audit, preferences, throttle, zones
+from core import actors, audit, preferences, throttle, unsubscribe, zones
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.channels import spec
@@ -72,6 +72,7 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
         history=history,
         photos=photos,
         broadcasts=await _broadcasts_of(guardian, since),
+        history_days=HISTORY_DAYS,
     )
 
 
@@ -248,6 +249,13 @@ async def chat_code(request: Request, guardian: CurrentGuardian) -> Response:
 @router.post("/addresses/{address_id}/remove")
 async def remove_address(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
     if not await remove_own_address(guardian.id, address_id, via="portal"):
+        raise HTTPException(404)
+    return RedirectResponse("/addresses", status_code=303)
+
+
+@router.post("/addresses/{address_id}/resume-broadcasts")
+async def resume_broadcasts(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
+    if not await unsubscribe.resume_broadcasts(guardian.id, address_id, via="portal"):
         raise HTTPException(404)
     return RedirectResponse("/addresses", status_code=303)
 

@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from core.models import Guardian, Language, StaffAccount
+from core.i18n.languages import DEFAULT, choices_for, language_or_default
+from core.models import Guardian, StaffAccount
 from core.readiness import readiness
 from portal.cookies import set_language_cookie
 from portal.deps import current_session, safe_next
@@ -40,19 +41,33 @@ async def ready(request: Request) -> Response:
     return JSONResponse(body, status_code=503 if failing else 200, headers={"Retry-After": "10"} if failing else None)
 
 
+@router.get("/language", response_class=HTMLResponse)
+async def language_choice(request: Request, next: PagePath | None = None) -> Response:
+    """Every language a visitor or guardian may choose (staff: Japanese and English), each in itself."""
+    session = await current_session(request)
+    if session is not None and session.staff_id is not None:
+        request.state.account = await StaffAccount.get_or_none(id=session.staff_id)
+    elif session is not None and session.guardian_id is not None:
+        request.state.account = await Guardian.get_or_none(id=session.guardian_id)
+    return page(request, "language.html", next=safe_next(next, "/"))
+
+
 @router.post("/language")
 async def choose_language(
     request: Request,
     to: Annotated[Word, Form()] = "ja",
     next: Annotated[PagePath, Form()] = "/",
 ) -> Response:
-    """Japanese (with English beside it) or English alone; a logged-in account keeps the choice,
-    which is also the language of its notices."""
-    language = Language.EN if to == Language.EN.value else Language.JA
+    """The pages' language; a logged-in account keeps the choice, which is also its notices'
+    language. A language the account may not choose (staff: other than ja, en) is the default."""
     session = await current_session(request)
+    staff = session is not None and session.staff_id is not None
+    language = language_or_default(to)
+    if language not in choices_for(staff=staff):
+        language = DEFAULT
     if session is not None and session.guardian_id is not None:
         await Guardian.filter(id=session.guardian_id).update(language=language)
-    elif session is not None and session.staff_id is not None:
+    elif session is not None and staff:
         await StaffAccount.filter(id=session.staff_id).update(language=language)
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     set_language_cookie(request, response, language.value)

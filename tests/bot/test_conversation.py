@@ -25,6 +25,7 @@ from core.models import (
     Direction,
     Gate,
     Guardian,
+    Language,
     NoticeKind,
     Passage,
     PassageOutcome,
@@ -34,6 +35,7 @@ from core.models import (
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
 from tests.factories import make_guardian, make_pupil, make_site
+from tests.one_language import assert_one_language
 
 
 def _full_width(code: str) -> str:
@@ -79,7 +81,8 @@ async def test_a_guardian_registers_a_chat_by_typing_the_full_width_code(databas
 
     reply = await talk(_full_width(code))
 
-    assert "登録しました" in reply.text and "Registered" in reply.text
+    assert "登録しました" in reply.text and "Registered" not in reply.text  # Japanese alone, by default
+    assert_one_language(reply.text, Language.JA)
     [address] = await counted_addresses(guardian.id)
     assert (address.channel, address.value) == (Channel.LINE, "U1")
     again = await talk(code, chat="U2")
@@ -204,9 +207,27 @@ async def test_an_unregistered_chat_cannot_turn_photos_on(database_url, talk) ->
 async def test_help_lists_the_commands(database_url, talk) -> None:
     await _registered(talk)
     reply = await talk("ヘルプ")
-    assert "状況" in reply.text and "status" in reply.text and "警報" not in reply.text
-    assert "写真オン / 写真オフ" in reply.text and "photos on / photos off" in reply.text
+    assert "状況 … 今日の登下校" in reply.text and "警報" not in reply.text
+    assert "写真オン / 写真オフ" in reply.text and "photos on" not in reply.text
+    assert_one_language(reply.text, Language.JA)
     assert reply.menu
+
+
+async def test_the_registration_answer_is_in_the_guardians_language_with_words_they_can_type(
+    database_url, talk
+) -> None:
+    guardian = await make_guardian(language=Language.VI)
+
+    registered = await talk(await issue_link_code(guardian.id))
+
+    assert registered.text.startswith("Đã đăng ký:") and "status … việc đến và rời trường hôm nay" in registered.text
+    assert_one_language(registered.text, Language.VI)
+    help_in_vietnamese = await talk("help")  # the chat is theirs now: every answer in their language
+    assert "photos on / photos off …" in help_in_vietnamese.text
+    assert_one_language(help_in_vietnamese.text, Language.VI)
+    stranger = await talk("1234 5678 9012", chat="U-stranger")  # nobody's chat yet: Japanese
+    assert stranger.text.startswith("登録コードが正しくないか")
+    assert_one_language(stranger.text, Language.JA)
 
 
 async def _linked_staff(talk, site, *, chat: str = "U-staff") -> StaffAccount:

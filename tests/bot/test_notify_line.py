@@ -12,6 +12,7 @@ import numpy as np
 
 from bot.line.transport import LineTransport, retry_key
 from core import broadcasts
+from core.channels import spec
 from core.channels.line_photos import PREVIEW_MAX_BYTES, chat_photo_token
 from core.config import load_settings
 from core.delivery.outbox import Priority, enqueue
@@ -75,7 +76,7 @@ async def test_a_passage_notice_is_pushed_with_a_photo_link_button_and_a_retry_k
 
     [push] = line_api.pushed_to("U1")
     text, buttons = push.body["messages"]
-    assert text["text"].startswith("【見守り】花子さん 登校 07:58") and "登校しました" in text["text"]
+    assert text["text"].startswith("【見守り】花子さん 登校 7:58") and "登校しました" in text["text"]
     assert buttons["template"]["actions"] == [
         {"type": "uri", "label": "写真を見る", "uri": "https://mimamori.city.example.jp/photos/PHOTO-TOKEN-1"}
     ]
@@ -199,6 +200,7 @@ async def test_a_city_wide_broadcast_fills_multicasts_of_500(database_url, line_
                 channel=Channel.LINE,
                 value=f"U{g:032d}",
                 value_index=f"{g:064x}",
+                lane=spec(Channel.LINE).lane(f"U{g:032d}"),
                 slot=1,
                 status=AddressStatus.ACTIVE,
                 verified_at=now,

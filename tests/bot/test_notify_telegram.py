@@ -71,8 +71,8 @@ async def test_a_passage_notice_arrives_with_the_photo_as_a_link_button(
     await _deliver(bot_settings)
 
     [message] = telegram_api.sent(chat="4242")
-    assert message.params["text"].startswith("【見守り】花子さん 登校 07:58")
-    assert "花子さんが07:58にみどり小学校に登校しました。" in message.params["text"]
+    assert message.params["text"].startswith("【見守り】花子さん 登校 7:58")
+    assert "花子さんが7:58にみどり小学校に登校しました。" in message.params["text"]
     [[button]] = message.params["reply_markup"]["inline_keyboard"]
     assert button == {"text": "写真を見る", "url": "https://mimamori.city.example.jp/photos/PHOTO-TOKEN-1"}
     assert telegram_api.sent("sendPhoto") == []  # the still stays on our servers by default
@@ -247,4 +247,4 @@ async def test_a_chat_channel_that_carries_no_still_sends_none_even_to_a_guardia
 
     assert telegram_api.sent("sendPhoto") == []
     [message] = telegram_api.sent(chat="4242")
-    assert "花子さんが07:58にみどり小学校に登校しました。" in message.params["text"]
+    assert "花子さんが7:58にみどり小学校に登校しました。" in message.params["text"]

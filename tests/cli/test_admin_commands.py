@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core import sealing
-from core.models import Channel, Delivery, DeliveryStatus, Gate, Guardian, NoticeKind, StaffAccount
+from core.models import Channel, Delivery, DeliveryStatus, Gate, Guardian, Language, NoticeKind, StaffAccount
 from tests.core.test_roster_import import HEADER, ROSTER
+from tests.one_language import assert_one_language
 
 
 def test_a_bad_setting_stops_with_one_line_and_no_traceback(cli) -> None:
@@ -55,15 +56,34 @@ async def test_add_gate_prints_the_key_once_and_keeps_only_its_hash(cli, databas
     assert key not in str(await Gate.all().values())
 
 
+# The terminal's locale: none chosen (Japanese, the default), or English.
+JAPANESE = {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+ENGLISH = {**JAPANESE, "LANG": "en_US.UTF-8"}
+
+
 async def test_add_staff_prints_a_one_time_password_that_works(cli, database_url, passwords) -> None:
     cli("admin", "add-site", "みどり小学校")
-    result = cli("admin", "add-staff", "kato", "--role", "staff", "--site", "みどり小学校")
+    result = cli("admin", "add-staff", "kato", "--role", "staff", "--site", "みどり小学校", env=JAPANESE)
     assert result.returncode == 0, result.stderr
     staff = await StaffAccount.get(login_id="kato").prefetch_related("sites")
     assert passwords.verify(staff.password_hash, result.lines[-1])
     assert staff.must_change_password and [s.name for s in staff.sites] == ["みどり小学校"]
-    duplicate = cli("admin", "add-staff", "kato", "--role", "admin")
-    assert duplicate.stderr.strip() == "mimamori: there is already a staff account kato"
+    assert result.lines[0] == f"職員アカウント kato を追加しました（学校・教育委員会の職員、ID {staff.id}）。"
+    assert_one_language("\n".join(result.lines[:-1]), Language.JA, names=["kato"])
+    duplicate = cli("admin", "add-staff", "kato", "--role", "admin", env=JAPANESE)
+    assert duplicate.stderr.strip() == "mimamori: 職員アカウント kato は既にあります。"
+
+
+def test_add_staff_speaks_english_where_the_terminals_locale_is_english(cli, database_url) -> None:
+    cli("admin", "add-site", "みどり小学校")
+    added = cli("admin", "add-staff", "mori", "--role", "support", env=ENGLISH)
+    assert added.lines[0].startswith("Staff account mori added (support desk, id ")
+    assert added.lines[1] == "Its one-time password, shown only now (to be changed at the first login):"
+    assert_one_language("\n".join(added.lines[:-1]), Language.EN, names=["mori"])
+    refused = cli("admin", "add-staff", "kato", "--role", "staff", env=ENGLISH)
+    assert refused.stderr.strip() == "mimamori: A staff account needs at least one site (--site)."
+    unknown = cli("admin", "add-staff", "kato", "--role", "staff", "--site", "ひかり児童館", env=JAPANESE)
+    assert unknown.stderr.strip() == "mimamori: 「ひかり児童館」という施設はありません。"
 
 
 async def test_import_roster_writes_credentials_for_new_guardians_only(cli, database_url, passwords, tmp_path) -> None:
@@ -225,3 +245,29 @@ async def test_a_key_is_not_retired_while_photo_links_sent_to_line_still_open_wi
     notice.sent_at = notice.first_tried_at = now - timedelta(hours=25)  # its link (24 hours) has ended
     await notice.save()
     assert cli("keys", "retire", "k1", env=env).lines == ["key k1 retired"]
+
+
+async def test_keys_dkim_makes_the_key_once_prints_its_record_and_rotation_keeps_it(
+    cli, database_url, tmp_path
+) -> None:
+    own_keyring = tmp_path / "keyring.json"
+    own_keyring.write_bytes(Path(sealing.installed().keyring.path).read_bytes())
+    env = {"MIMAMORI_KEYRING": str(own_keyring), "MIMAMORI_SMTP__FROM_ADDRESS": "mimamori@city.example.jp"}
+    refused = cli("worker", env={**env, "MIMAMORI_SMTP__DKIM": "true"})
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        "mimamori: smtp.dkim is on but the keyring holds no DKIM key:"
+        " run `mimamori keys dkim` and publish the DNS record it prints"
+    ]
+
+    made = cli("keys", "dkim", env=env)
+    assert made.returncode == 0, made.stderr
+    [record] = made.lines
+    assert record.startswith('mimamori._domainkey.city.example.jp. IN TXT ( "v=DKIM1; k=rsa; p=MIIBIjAN')
+    assert all(len(part) <= 255 for part in record.split('"')[1::2])  # DNS strings
+    assert "added to the keyring" in made.stderr
+    assert cli("keys", "dkim", env=env).lines == [record]  # kept, not made again
+    assert cli("keys", "rotate", env=env).returncode == 0
+    assert cli("keys", "dkim", env=env).lines == [record]  # rotating the sealing keys keeps it
+    assert '"dkim_key": "-----BEGIN PRIVATE KEY-----' in own_keyring.read_text()
+    assert oct(own_keyring.stat().st_mode & 0o777) == "0o600"

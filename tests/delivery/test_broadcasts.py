@@ -120,7 +120,7 @@ async def test_a_broadcast_cannot_show_its_readers_text_turned_around_or_hidden(
 async def test_scopes_pick_the_right_guardians(database_url, mail_settings, scope, reached) -> None:
     await _city()
     if reached is None:
-        with pytest.raises(UserError, match="there is no site named sakura"):
+        with pytest.raises(UserError, match="There is no site named sakura"):
             await broadcasts.parse_scope(scope)
         return
     draft = await broadcasts.create_draft(

@@ -24,8 +24,8 @@ from core.models import BroadcastCategory
 from core.passages import record_passage
 from core.wire import Heartbeat, PassageEvent
 from mimamori.metrics_endpoint import serve_metrics
+from tests import factories
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
-from tests.factories import queue_passage_notice as queue_passage_factory
 from tests.net import free_port
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -71,7 +71,7 @@ async def queue_passage_notice(email: str) -> None:
     """A guardian with one address and an urgent passage notice queued for it."""
     guardian = await make_guardian(emails=[email])
     [address] = await counted_addresses(guardian.id)
-    await queue_passage_factory(address)
+    await factories.queue_passage_notice(address, seen_at=datetime.now(UTC))
 
 
 async def _wait_listening(settings: Settings) -> None:

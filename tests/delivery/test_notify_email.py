@@ -13,16 +13,15 @@ from core.delivery.worker import DeliveryWorker
 from core.models import AddressStatus, Channel, ContactAddress, Delivery, DeliveryStatus, NoticeKind
 from mail.addresses import delivery_of_message_id, delivery_of_return_path
 from mail.smtp import SmtpTransport
+from tests.factories import PASSAGE_SEEN as SEEN
 from tests.factories import make_guardian, queue_passage_notice
-
-SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in Tokyo
 
 
 async def _passage_notice(guardian, *, token: str | None = "PHOTO-TOKEN-1", expires: timedelta = timedelta(hours=1)):
-    queued = []
-    for address in await counted_addresses(guardian.id):
-        queued.append(await queue_passage_notice(address, seen_at=SEEN, photo_token=token, lifetime=expires))
-    return queued
+    return [
+        await queue_passage_notice(address, seen_at=SEEN, photo_token=token, expires=expires)
+        for address in await counted_addresses(guardian.id)
+    ]
 
 
 async def test_a_passage_notice_arrives_as_a_japanese_mail_with_the_photo_link(
@@ -36,8 +35,8 @@ async def test_a_passage_notice_arrives_as_a_japanese_mail_with_the_photo_link(
     [mail] = mail_sink.received
     message = mail.message
     assert mail.rcpt_tos == ("keiko@example.jp",) and message["To"] == "keiko@example.jp"
-    assert message["Subject"] == "【見守り】花子さん 登校 07:58"
-    assert "花子さんが07:58にみどり小学校に登校しました。" in mail.text
+    assert message["Subject"] == "【見守り】花子さん 登校 7:58"
+    assert "花子さんが7:58にみどり小学校に登校しました。" in mail.text
     assert "https://mimamori.city.example.jp/photos/PHOTO-TOKEN-1" in mail.text
     assert 'href="https://mimamori.city.example.jp/photos/PHOTO-TOKEN-1"' in message.get_body(("html",)).get_content()
     assert message["Auto-Submitted"] == "auto-generated" and message["Date"]

@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from core.config import Settings, load_settings
+from core.delivery.outbox import enqueue
+from core.models import ContactAddress, NoticeKind
 from mail.imap_poller import ImapPoller
+from tests.factories import make_guardian
 from tests.imapserver import ImapServer
-from tests.mailsink import MailSink
+from tests.mailsink import MailSink, ReceivedMail
 
 
 @pytest.fixture
@@ -118,6 +121,24 @@ async def send_queued(settings: Settings) -> None:
         await DeliveryWorker(settings, {Channel.EMAIL: transport}).drain(timeout=30)
     finally:
         await transport.close()
+
+
+async def notices_to(
+    value: str, count: int, settings: Settings, sink: MailSink
+) -> tuple[ContactAddress, list[ReceivedMail]]:
+    """A guardian whose only address is ``value``, ``count`` notices sent to it, and those of them
+    that reached ``sink``."""
+    guardian = await make_guardian(emails=[value])
+    address = await ContactAddress.get(guardian_id=guardian.id)
+    for n in range(count):
+        await enqueue(
+            kind=NoticeKind.ADDRESS_INACTIVE,
+            fact=f"test-notice-{n}",
+            address=address,
+            payload={"inactive_channel": "line"},
+        )
+    await send_queued(settings)
+    return address, sink.to(value)
 
 
 def compose(

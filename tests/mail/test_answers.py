@@ -88,7 +88,7 @@ async def test_an_answer_is_retried_on_the_one_schedule_until_the_mail_server_is
     assert sent.status is DeliveryStatus.SENT and sent.attempts >= 4
     [received] = mail_sink.to("parent@example.jp")
     assert received.message["In-Reply-To"] == mail.message_id
-    assert received.mail_from.startswith("bounce-")  # its bounce is matched to it, never answered
+    assert received.mail_from.startswith("bounce+")  # its bounce is matched to it, never answered
 
 
 async def _tried(answer, times: int) -> bool:

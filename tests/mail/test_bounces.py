@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from core.config import Settings
-from core.delivery.outbox import enqueue
-from core.models import AddressStatus, ContactAddress, Delivery, DeliveryStatus, NoticeKind
-from tests.factories import make_guardian
+from core.models import AddressStatus, Delivery, DeliveryStatus
+from mail.addresses import delivery_of_return_path, return_path
+from mail.bounces import is_bounce
+from mail.inbound import parse_mail
 from tests.imapserver import ImapServer
-from tests.mail.conftest import eventually, send_queued
+from tests.mail.conftest import compose, eventually, notices_to
 from tests.mailsink import MailSink, ReceivedMail
 
 
@@ -30,25 +31,11 @@ def _dsn(sent: ReceivedMail, *, to: str, action: str = "failed", status: str = "
     ).encode()
 
 
-async def _notices_to(address: ContactAddress, count: int, settings: Settings, sink: MailSink) -> list[ReceivedMail]:
-    for n in range(count):
-        await enqueue(
-            kind=NoticeKind.ADDRESS_INACTIVE,
-            fact=f"test-notice-{n}",
-            address=address,
-            payload={"inactive_channel": "line"},
-        )
-    await send_queued(settings)
-    return sink.to(address.value)
-
-
 async def test_permanent_bounces_fail_the_deliveries_and_then_the_address(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
-    guardian = await make_guardian(emails=["gone@ezweb.ne.jp"])
-    address = await ContactAddress.get(guardian_id=guardian.id)
-    first, second = await _notices_to(address, 2, inbound_settings, mail_sink)
-    assert first.mail_from.startswith("bounce-") and first.mail_from.endswith("@bounce.city.example.jp")
+    address, (first, second) = await notices_to("gone@ezweb.ne.jp", 2, inbound_settings, mail_sink)
+    assert first.mail_from.startswith("bounce+") and first.mail_from.endswith("@bounce.city.example.jp")
 
     imap_server.deliver(_dsn(first, to=first.mail_from))  # through the VERP return path
     imap_server.deliver(_dsn(first, to=first.mail_from))  # the same bounce again counts once
@@ -69,13 +56,11 @@ async def test_permanent_bounces_fail_the_deliveries_and_then_the_address(
 async def test_delays_and_forged_bounces_change_nothing(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
-    guardian = await make_guardian(emails=["slow@example.jp"])
-    address = await ContactAddress.get(guardian_id=guardian.id)
-    [sent] = await _notices_to(address, 1, inbound_settings, mail_sink)
+    address, [sent] = await notices_to("slow@example.jp", 1, inbound_settings, mail_sink)
     delivery_id = (await Delivery.get()).id
 
     imap_server.deliver(_dsn(sent, to=sent.mail_from, action="delayed", status="4.4.7"))
-    forged = _dsn(sent, to=f"bounce-{delivery_id}-0000000000@bounce.city.example.jp")
+    forged = _dsn(sent, to=f"bounce+{delivery_id}-0000000000@bounce.city.example.jp")
     forged = forged.replace(sent.message["Message-ID"].encode(), f"<mimamori-{delivery_id}-0000000000@x>".encode())
     imap_server.deliver(forged)
     await eventually(lambda: imap_server.subjects() == [])
@@ -83,3 +68,44 @@ async def test_delays_and_forged_bounces_change_nothing(
     assert (await Delivery.get()).status is DeliveryStatus.SENT
     await address.refresh_from_db()
     assert (address.status, address.failure_count) == (AddressStatus.ACTIVE, 0)
+
+
+def _without_message_id(dsn: bytes, sent: ReceivedMail) -> bytes:
+    """The report as a server that returns no headers of the original writes it."""
+    return dsn.replace(sent.message["Message-ID"].encode(), b"<unrelated@mx.ezweb.ne.jp>")
+
+
+async def test_a_bounce_to_a_return_path_of_the_old_dashed_form_still_counts(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
+) -> None:
+    """Mail sent before the return paths took the "+" form may still come back to the old one."""
+    address, [sent] = await notices_to("gone@ezweb.ne.jp", 1, inbound_settings, mail_sink)
+    dashed = sent.mail_from.replace("bounce+", "bounce-", 1)
+
+    imap_server.deliver(_without_message_id(_dsn(sent, to=dashed), sent))
+    await eventually(lambda: imap_server.subjects() == [])
+
+    assert (await Delivery.get()).status is DeliveryStatus.FAILED
+    await address.refresh_from_db()
+    assert address.failure_count == 1
+
+
+def test_only_a_return_path_is_taken_for_a_bounce(settings: Settings) -> None:  # its keyring keys the tags
+    """The bounce mailbox also receives mail for other purposes (a receiver's one-click
+    unsubscribe by mail, ``bounce+unsubscribe-…``): that is not a bounce, whatever its numbers."""
+    ours = return_path(7, "bounce.city.example.jp")
+    assert ours.startswith("bounce+7-") and delivery_of_return_path(ours) == 7
+    assert delivery_of_return_path(ours.upper()) == 7  # a relay may change the case
+    extension = ours.partition("+")[2].partition("@")[0]
+    for other in (
+        f"bounce+unsubscribe-{extension}@bounce.city.example.jp",
+        f"bounce+{extension}x@bounce.city.example.jp",
+        f"guardian+{extension}@bounce.city.example.jp",
+        f"xbounce-{extension}@bounce.city.example.jp",
+        "bounce@bounce.city.example.jp",
+    ):
+        assert delivery_of_return_path(other) is None, other
+    unsubscribe = compose(
+        "feedback@mail.example.com", "unsubscribe", "", to=f"bounce+unsubscribe-{extension}@bounce.city.example.jp"
+    )
+    assert not is_bounce(parse_mail(unsubscribe))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from email.utils import parseaddr
 
 from core.addresses import counted_addresses
 from core.config import Settings
-from core.models import AddressStatus, Channel, Delivery
+from core.models import AddressStatus, Channel, Delivery, Language
 from core.registration import issue_link_code, request_verification
 from tests.factories import make_guardian
 from tests.imapserver import ImapServer
 from tests.mail.conftest import arrived, compose, eventually, send_queued
 from tests.mailsink import MailSink
+from tests.one_language import assert_one_language
 
 
 def _full_width(code: str) -> str:
@@ -41,10 +43,26 @@ async def test_a_code_typed_in_full_width_on_an_old_phone_registers_the_sender(
         AddressStatus.ACTIVE,
     )
     [answer] = mail_sink.to("keiko@docomo.ne.jp")
-    assert answer.message["Subject"].startswith("【見守り】登録が完了しました")
-    assert answer.text.index("登録しました") < answer.text.index("registered")
+    assert answer.message["Subject"] == "【見守り】登録が完了しました"
+    assert "通知先として登録しました" in answer.text and "registered" not in answer.text  # Japanese alone
+    assert_one_language(answer.text, Language.JA)
     assert answer.message["In-Reply-To"].endswith("@phone.example.jp>")
     assert answer.message["Auto-Submitted"] == "auto-replied"
+
+
+async def test_the_answer_is_in_the_language_the_guardian_chose(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
+) -> None:
+    guardian = await make_guardian(language=Language.PT_BR)
+
+    imap_server.deliver(compose("ana@example.com.br", "código", await issue_link_code(guardian.id)))
+
+    await arrived(mail_sink, 1)
+    [answer] = mail_sink.to("ana@example.com.br")
+    assert answer.message["Subject"] == "[Mimamori] Cadastro concluído"
+    assert parseaddr(answer.message["From"])[0] == "Mimamori"
+    assert "Este endereço agora está cadastrado" in answer.text
+    assert_one_language(answer.text, Language.PT_BR)
 
 
 async def test_a_wrong_code_gets_one_polite_answer(

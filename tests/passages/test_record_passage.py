@@ -62,8 +62,8 @@ async def test_the_morning_pass_tells_the_guardian_her_child_arrived_with_the_ph
 
     assert passage.direction is Direction.ARRIVAL and passage.outcome is PassageOutcome.NOTIFIED
     [mail] = mail_sink.received
-    assert mail.message["Subject"] == "【見守り】花子さん 登校 07:58"
-    assert "花子さんが07:58にみどり小学校に登校しました。" in mail.text
+    assert mail.message["Subject"] == "【見守り】花子さん 登校 7:58"
+    assert "花子さんが7:58にみどり小学校に登校しました。" in mail.text
     photo = await Photo.get(passage_id=passage.id)
     assert photo.jpeg == JPEG and photo.size == len(JPEG)
     assert f"https://mimamori.city.example.jp/photos/{photo.token}" in mail.text
@@ -131,8 +131,8 @@ async def test_a_hall_records_a_passage(database_url, settings, mail_settings, m
     assert [p.direction for p in passages] == [Direction.PASSAGE, Direction.PASSAGE]
     await deliver()
     assert sorted(m.message["Subject"] for m in mail_sink.received) == [
-        "【見守り】花子さん 通過 07:58",
         "【見守り】花子さん 通過 15:58",
+        "【見守り】花子さん 通過 7:58",
     ]
 
 

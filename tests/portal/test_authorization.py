@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import broadcasts
+from core import broadcasts, unsubscribe
 from core.addresses import add_verified_address
 from core.channels.line_photos import chat_photo_token
 from core.models import BroadcastCategory, Channel, Delivery, Gate, NoticeKind, StaffRole
 from core.passwords import Passwords
+from portal.security import CSRF_EXEMPT
 from tests.factories import make_pupil, make_site
 from tests.portal.conftest import (
     Browser,
@@ -60,6 +61,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/", EVERYONE),
     ("GET", "/healthz", EVERYONE),
     ("GET", "/readyz", EVERYONE),
+    ("GET", "/language", EVERYONE),
     ("POST", "/language", EVERYONE),
     ("GET", "/login", EVERYONE),
     ("POST", "/login", EVERYONE),
@@ -77,9 +79,12 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/photos/{token}/image", PHOTO),
     ("GET", "/chat-photos/{token}", EVERYONE),  # the link LINE fetches is the credential
     ("GET", "/chat-photos/{token}/preview", EVERYONE),
+    ("GET", "/unsubscribe/{token}", EVERYONE),  # a broadcast's unsubscribe link is the credential
+    ("POST", "/unsubscribe/{token}", EVERYONE),
     ("GET", "/addresses", GUARDIANS),
     ("POST", "/addresses", GUARDIANS),
     ("POST", "/addresses/chat-code", GUARDIANS),
+    ("POST", "/addresses/{address_id}/resume-broadcasts", GUARDIAN_A_ONLY),
     ("POST", "/addresses/{address_id}/remove", GUARDIAN_A_ONLY),
     ("GET", "/verify/{code}", GUARDIANS),
     ("GET", "/register/{code}", GUARDIANS),  # the printed notice's QR code
@@ -127,6 +132,7 @@ FORMS = {
     "/password": {"current": "wrong", "new": "x", "confirm": "y"},
     "/staff/totp": {"code": "000000"},
     "/addresses": {"email": "matrix@example.jp"},
+    "/unsubscribe/{token}": {"List-Unsubscribe": "One-Click"},
     "/verify": {"code": "000000000000"},
     "/preferences": {"language": "ja"},
     "/staff/broadcasts": {"scope": "みどり小学校", "category": "general", "title": "t", "body": "b"},
@@ -162,11 +168,12 @@ class World:
     ack_token: str
     photo_token: str
     chat_photo_token: str
+    unsubscribe_token: str
 
     def url(self, template: str) -> str:
-        token = self.ack_token if template.startswith("/ack") else self.photo_token
-        values = {**self.params, "token": self.chat_photo_token if template.startswith("/chat-photos") else token}
-        return template.format(**values)
+        tokens = {"/ack": self.ack_token, "/chat-photos": self.chat_photo_token, "/unsubscribe": self.unsubscribe_token}
+        token = next((t for prefix, t in tokens.items() if template.startswith(prefix)), self.photo_token)
+        return template.format(**{**self.params, "token": token})
 
 
 def _outcome(response) -> str:
@@ -234,6 +241,7 @@ async def world(settings, passwords: Passwords, family) -> World:
         },
         ack_token=delivery.ack_token,
         photo_token=photo.token,
+        unsubscribe_token=unsubscribe.token(address.id),
         chat_photo_token=chat_photo_token(sent_to_line.id, datetime.now(UTC) + timedelta(hours=1)),
     )
 
@@ -281,7 +289,7 @@ async def test_every_form_post_needs_the_csrf_token(new_browser, passwords: Pass
     guardian = new_browser()
     await log_in_guardian(guardian, family.guardian)
     for method, template, _ in MATRIX:
-        if method != "POST":
+        if method != "POST" or template.startswith(CSRF_EXEMPT):
             continue
         for browser in (new_browser(), guardian, admin):
             response = await browser.client.post(world.url(template), data=FORMS.get(template, {}))

@@ -67,7 +67,8 @@ async def test_a_guardian_follows_a_notice_link_through_login_and_a_first_passwo
     await page.goto(f"{server}/home")
     await expect(page.get_by_text("山田 花子").first).to_be_visible()
     await snap(page, tmp_path, "4-home")
-    await page.get_by_role("button", name="English").click()  # and the same pages in English
+    await page.get_by_role("link", name="言語: 日本語").click()  # and the same pages in English
+    await page.get_by_role("button", name="English").click()
     await expect(page.get_by_role("heading", name="Children")).to_be_visible()
     await expect(page.get_by_text("お子さま")).to_have_count(0)
     await snap(page, tmp_path, "5-home-in-english")
@@ -106,7 +107,7 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     await expect(page.locator("#count-sent strong")).to_have_text("2", timeout=30_000)  # refreshes itself
     await expect(page.locator("#count-queued strong")).to_have_text("0")
     # by recipient group: the carrier's mail apart from the rest (sent, waiting, deferred, failed)
-    for group, label in (("docomo", "メール ドコモ"), ("other", "メール その他")):
+    for group, label in (("docomo", "メール docomo"), ("other", "メール その他のドメイン")):
         cells = page.locator(f"#group-email-{group} td")
         await expect(cells).to_have_text([label, "1", "0", "0", "0", "-"])
     await snap(page, tmp_path, "3-status")

@@ -81,7 +81,7 @@ async def test_staff_pages_refuse_huge_broadcast_ids_and_dates_out_of_range(
         "/staff/broadcasts", {"scope": "校" * 101, "category": "general", "title": "t", "body": "b"}
     )
     assert_refused(scoped, 400)
-    assert "there is no site named" in scoped.text
+    assert "There is no site named" in scoped.text
     assert_refused(await browser.get("/staff/passages?day=0001-01-01"), 400)
     assert_refused(await browser.get("/staff/passages?day=9999-12-31"), 400)
     today = await browser.get("/staff/passages?day=")

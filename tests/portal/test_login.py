@@ -36,9 +36,7 @@ async def test_unknown_id_and_wrong_password_get_the_same_answer(new_browser, fa
     wrong = await browser.post("/login", {"login_id": family.guardian.login_id, "password": "nope-nope-nope"})
     unknown = await browser.post("/login", {"login_id": "ZZZZ9999", "password": "nope-nope-nope"})
     assert wrong.status_code == unknown.status_code == 401
-    message = (
-        'ログインIDまたはパスワードが違います。 <span class="en" lang="en">The login ID or password is wrong.</span>'
-    )
+    message = '<p class="error" role="alert">ログインIDまたはパスワードが違います。</p>'
     assert message in wrong.text and message in unknown.text
 
 
@@ -119,9 +117,9 @@ async def test_a_stranger_who_knows_the_login_id_cannot_keep_the_family_out(
     for n in range(30):  # failures from many addresses slow the account down to the cap
         stranger = new_browser(client_host=f"192.0.2.{100 + n}")
         await stranger.get("/login")
-        assert "is wrong" in await _guess(stranger, guardian, f"guess-{n}")
+        assert "パスワードが違います" in await _guess(stranger, guardian, f"guess-{n}")
         second = await _guess(stranger, guardian, f"guess-{n}-again")
-        assert n < 5 or "Too many attempts" in second  # then each address has one try per 30 s
+        assert n < 5 or "試行が多すぎます" in second  # then each address has one try per 30 s
 
     new_phone = new_browser(client_host="198.51.100.20")  # the family's first login: no device cookie
     response = await log_in_guardian(new_phone, guardian, issued)
@@ -136,16 +134,16 @@ async def test_guessing_is_slowed_down_from_one_address_and_from_many(new_browse
     attacker = new_browser(client_host="192.0.2.66")
     await attacker.get("/login")
     answers = [await _guess(attacker, guardian, f"guess-{n}") for n in range(7)]
-    assert "Too many attempts" in answers[-1]
-    assert "Too many attempts" in await _guess(attacker, guardian, GUARDIAN_PASSWORD)
+    assert "試行が多すぎます" in answers[-1]
+    assert "試行が多すぎます" in await _guess(attacker, guardian, GUARDIAN_PASSWORD)
 
     helper = new_browser(client_host="2001:db8:5:7::1")  # another address: one slow-path try, then wait
     await helper.get("/login")
     tries = [await _guess(helper, guardian, f"guess-{n}") for n in (7, 8, 9)]
-    assert "is wrong" in tries[0] and "Too many attempts" in tries[2]  # the slowed account: one try
+    assert "パスワードが違います" in tries[0] and "試行が多すぎます" in tries[2]  # the slowed account: one try
     neighbour = new_browser(client_host="2001:db8:5:7::2")  # the same IPv6 /64 is the same place
     await neighbour.get("/login")
-    assert "Too many attempts" in await _guess(neighbour, guardian, GUARDIAN_PASSWORD)
+    assert "試行が多すぎます" in await _guess(neighbour, guardian, GUARDIAN_PASSWORD)
 
     back = await log_in_guardian(phone, guardian)
     assert back.headers.get("location") == "/home", back.text
@@ -156,7 +154,7 @@ async def test_too_many_failures_from_one_address_are_slowed_down_across_account
     await attacker.get("/login")
     for n in range(21):
         last = await attacker.post("/login", {"login_id": f"ZZZZ{n:04d}", "password": "guess"})
-    assert "Too many attempts" in last.text
+    assert "試行が多すぎます" in last.text
 
 
 async def test_forms_without_the_csrf_token_are_refused(new_browser, family) -> None:
