@@ -43,7 +43,7 @@ def command(ctx: click.Context) -> None:
         click.echo(f"\n{'group':<18}{'sent':>10}{'deferred':>10}{'failed':>10}{'waiting':>10}  oldest waiting since")
         for lane in summary.lanes:
             since = f"{lane.oldest_waiting.astimezone(zone):%Y-%m-%d %H:%M:%S}" if lane.oldest_waiting else "-"
-            name = f"{lane.channel} {lane.lane or '-'}"
+            name = f"{lane.channel}/{lane.lane or '-'}"
             click.echo(f"{name:<18}{lane.sent:>10}{lane.deferred:>10}{lane.failed:>10}{lane.waiting:>10}  {since}")
     if summary.problems:
         click.echo("\nfailed or expired in the last 24 hours:")
