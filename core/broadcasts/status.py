@@ -14,6 +14,7 @@ from core.broadcasts.helpers import _get
 from core.broadcasts.scope import Scope, recipients
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
+from core.delivery.summary import LaneCounts, lane_counts
 from core.models import (
     Broadcast,
     BroadcastAck,
@@ -46,6 +47,7 @@ class BroadcastCounts:
     recipients: int = 0
     not_reached: list[NotReached] = field(default_factory=list)
     not_reached_total: int = 0
+    lanes: list[LaneCounts] = field(default_factory=list)  # by recipient group (docomo, gmail, ...)
 
     @property
     def pending(self) -> int:
@@ -67,6 +69,7 @@ async def status(broadcast_id: int, *, not_reached_limit: int = 200) -> Broadcas
     ):
         setattr(counts, DeliveryStatus(row["status"]).value, row["n"])
     counts.acknowledged = await BroadcastAck.filter(broadcast_id=broadcast_id).count()
+    counts.lanes = await lane_counts(broadcast_id=broadcast_id)
     outcomes: dict[int, list[tuple[str, str | None]]] = {}
     for guardian_id, state, error in await Delivery.filter(broadcast_id=broadcast_id).values_list(
         "guardian_id", "status", "last_error"
