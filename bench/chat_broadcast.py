@@ -25,14 +25,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.line.transport import LineTransport  # noqa: E402
 from bot.telegram.transport import TelegramTransport  # noqa: E402
 from core import broadcasts, sealing  # noqa: E402
+from core.channels import spec  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, open_database, upgrade_schema  # noqa: E402
 from core.delivery.worker import DeliveryWorker  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
-from core.models import AddressStatus, BroadcastCategory, Channel, ContactAddress, Delivery, Guardian  # noqa: E402
+from core.models import AddressStatus, Channel, ContactAddress, Delivery, Guardian  # noqa: E402
 from core.scheduler import drain  # noqa: E402
 from tests.fakes.line_api import FakeLineApi  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramApi  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from broadcast_email import city_wide_alert  # noqa: E402
 
 
 class FakesThread:
@@ -75,6 +79,7 @@ async def _seed(line_users: int, telegram_users: int) -> None:
                 channel=channel,
                 value=value,
                 value_index=sealer.blind_index(f"address:{channel.value}", value),
+                lane=spec(channel).lane(value),
                 slot=1,
                 status=AddressStatus.ACTIVE,
                 verified_at=now,
@@ -124,14 +129,7 @@ async def main() -> None:
     transports = {Channel.TELEGRAM: TelegramTransport(settings.telegram), Channel.LINE: LineTransport(settings.line)}
     try:
         await _seed(args.line, args.telegram)
-        draft = await broadcasts.create_draft(
-            author=None,
-            scope=await broadcasts.parse_scope("all"),
-            category=BroadcastCategory.DISASTER,
-            title="大雨のため臨時休校",
-            body="本日は大雨のため臨時休校とします。\n自宅で安全に過ごしてください。",
-            ack_requested=False,
-        )
+        draft = await city_wide_alert()
         started = time.perf_counter()
         await broadcasts.confirm(draft.id, by=None)
         await drain(settings, DeliveryWorker(settings, transports), timeout=3600)

@@ -41,6 +41,7 @@ from tortoise import connections  # noqa: E402
 from core import sealing  # noqa: E402
 from core.accounts import add_gate, add_site  # noqa: E402
 from core.addresses import address_index  # noqa: E402
+from core.channels import spec  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, open_database, upgrade_schema  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
@@ -156,6 +157,7 @@ async def _seed(pupils: int) -> tuple[str, list[str]]:
                 channel=Channel.EMAIL,
                 value=f"{t}@example.jp",
                 value_index=address_index(Channel.EMAIL, f"{t}@example.jp"),
+                lane=spec(Channel.EMAIL).lane(f"{t}@example.jp"),
                 slot=1,
                 status=AddressStatus.ACTIVE,
                 verified_at=now,

@@ -60,6 +60,7 @@ async def add_pending_address(guardian_id: int, channel: Channel, value: str) ->
             channel=channel,
             value=value,
             value_index=address_index(channel, value),
+            lane=spec(channel).lane(value),
             status=AddressStatus.PENDING,
         )
     except IntegrityError:
@@ -73,7 +74,9 @@ async def add_verified_address(guardian_id: int, channel: Channel, value: str, *
     existing = await ContactAddress.get_or_none(guardian_id=guardian_id, channel=channel, value_index=index)
     if existing is not None and existing.slot is not None:
         raise AddressAlreadyRegistered()
-    address = existing or ContactAddress(guardian_id=guardian_id, channel=channel, value=value, value_index=index)
+    address = existing or ContactAddress(
+        guardian_id=guardian_id, channel=channel, value=value, value_index=index, lane=spec(channel).lane(value)
+    )
     await claim_slot(address, limit=limit)
     return address
 

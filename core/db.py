@@ -118,6 +118,12 @@ def connection() -> Any:
     return connections.get("default")
 
 
+def as_datetime(value: Any) -> datetime:
+    """A timestamp read by raw SQL: PostgreSQL returns a datetime, SQLite the text Tortoise stored."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def placeholder(dialect: str, position: int) -> str:
     """The bind parameter marker for raw SQL: ``?`` on SQLite, ``$n`` on PostgreSQL."""
     return "?" if dialect == "sqlite" else f"${position}"

@@ -25,3 +25,13 @@ def freeze_startup_objects() -> None:
     broadcast, stalling every SMTP connection meanwhile (bench/broadcast_email.py)."""
     gc.collect()
     gc.freeze()
+
+
+async def wait_any(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Until one of ``events`` is set, or ``timeout`` seconds."""
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

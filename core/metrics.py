@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -39,8 +39,9 @@ RECORDED = CollectorRegistry(auto_describe=True)
 
 OUTCOMES = Counter(
     "mimamori_delivery_outcomes",
-    "Outcomes recorded, by channel and result (sent, retry, failed, expired).",
-    ["channel", "result"],
+    "Outcomes recorded, by channel, lane (the recipient's group: docomo, gmail, ...) and result "
+    "(sent, retry, failed, expired).",
+    ["channel", "lane", "result"],
     registry=RECORDED,
 )
 RETRIES = Counter(
@@ -90,6 +91,9 @@ IMAP_CONNECTED = Gauge(
 # Read from the database at scrape time by DatabaseCollector.
 OUTBOX_DEPTH = "mimamori_outbox_depth"
 OUTBOX_OLDEST = "mimamori_outbox_oldest_age_seconds"
+LANE_WAITING = "mimamori_lane_waiting"
+LANE_DEFERRED = "mimamori_lane_deferred"
+LANE_OLDEST = "mimamori_lane_oldest_waiting_seconds"
 GATE_HEARTBEAT_AGE = "mimamori_gate_heartbeat_age_seconds"
 GATE_SPOOL_DEPTH = "mimamori_gate_spool_depth"
 GATE_SCHOOL_HOURS = "mimamori_gate_school_hours"
@@ -99,6 +103,9 @@ DATABASE_UP = "mimamori_metrics_database_up"
 SCRAPED = (
     OUTBOX_DEPTH,
     OUTBOX_OLDEST,
+    LANE_WAITING,
+    LANE_DEFERRED,
+    LANE_OLDEST,
     GATE_HEARTBEAT_AGE,
     GATE_SPOOL_DEPTH,
     GATE_SCHOOL_HOURS,
@@ -123,10 +130,10 @@ def names() -> set[str]:
 # ---- recording (cheap: called once per batch or per event) -------------------------------------
 
 
-def outcomes_recorded(counts: Mapping[tuple[str, str], int]) -> None:
-    """``counts``: (channel, result) -> how many, for one batch of outcomes."""
-    for (channel, result), n in counts.items():
-        OUTCOMES.labels(channel, result).inc(n)
+def outcomes_recorded(counts: Mapping[tuple[str, str, str], int]) -> None:
+    """``counts``: (channel, lane, result) -> how many, for one batch of outcomes."""
+    for (channel, lane, result), n in counts.items():
+        OUTCOMES.labels(channel, lane, result).inc(n)
 
 
 def passage_notices_sent(channel: str, latencies: Iterable[float]) -> None:
@@ -240,6 +247,7 @@ class Snapshot:
     gates: list[tuple[int, int, float | None, int | None, bool]] = field(default_factory=list)
     broadcasts: list[tuple[int, str, int]] = field(default_factory=list)  # id, status, n
     fanning_out: list[int] = field(default_factory=list)
+    lanes: list[tuple[str, str, int, int, float | None]] = field(default_factory=list)  # waiting, deferred, age
 
 
 class DatabaseCollector(Collector):
@@ -289,6 +297,7 @@ def _families(snap: Snapshot) -> Iterator[Metric]:
     )
     for (channel, kind), age in snap.oldest.items():
         oldest.add_metric([channel, kind], age)
+    yield from _lane_families(snap)
     heartbeat = GaugeMetricFamily(
         GATE_HEARTBEAT_AGE, "Seconds since the gate's last heartbeat.", labels=["gate", "site"]
     )
@@ -318,9 +327,26 @@ def _families(snap: Snapshot) -> Iterator[Metric]:
     yield from (depth, oldest, heartbeat, spool, hours, progress, fanning)
 
 
+def _lane_families(snap: Snapshot) -> Iterator[Metric]:
+    by = ["channel", "lane"]  # the recipient's group: docomo, au, softbank, gmail, other; "all" for a chat
+    waiting = GaugeMetricFamily(LANE_WAITING, "Notices queued or sending, by recipient group.", labels=by)
+    deferred = GaugeMetricFamily(
+        LANE_DEFERRED, "Notices queued again after a temporary failure, by recipient group.", labels=by
+    )
+    oldest = GaugeMetricFamily(LANE_OLDEST, "Age of the longest-waiting unsent notice, by recipient group.", labels=by)
+    for channel, lane, n, n_deferred, age in snap.lanes:
+        waiting.add_metric([channel, lane], n)
+        deferred.add_metric([channel, lane], n_deferred)
+        if age is not None:
+            oldest.add_metric([channel, lane], age)
+    yield from (waiting, deferred, oldest)
+
+
 async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
     """A few grouped queries over the unsent part of the outbox (an index covers it) and the
     gates; nothing scans the history of sent deliveries."""
+    from core.db import as_datetime
+    from core.delivery.summary import lane_counts
     from core.gate_health import in_school_hours
     from core.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Gate
 
@@ -332,9 +358,12 @@ async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
     )
     for row in rows:
         snap.outbox.append((row["channel"], row["kind"], row["status"], int(row["priority"]), int(row["n"])))
-        age = (now - _as_datetime(row["oldest"])).total_seconds()
+        age = (now - as_datetime(row["oldest"])).total_seconds()
         key = (row["channel"], row["kind"])
         snap.oldest[key] = max(snap.oldest.get(key, 0.0), age)
+    for lane in await lane_counts(unsent_only=True):
+        waited = (now - lane.oldest_waiting).total_seconds() if lane.oldest_waiting else None
+        snap.lanes.append((lane.channel, lane.lane, lane.waiting, lane.deferred, waited))
     for gate in await Gate.filter(revoked_at__isnull=True).prefetch_related("site"):
         silent_for = (now - gate.last_heartbeat_at).total_seconds() if gate.last_heartbeat_at else None
         depth = (gate.health or {}).get("spool_depth")
@@ -365,9 +394,3 @@ async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
         )
         snap.broadcasts = [(int(r["broadcast_id"]), r["status"], int(r["n"])) for r in counted]
     return snap
-
-
-def _as_datetime(value: Any) -> datetime:
-    """PostgreSQL returns a datetime, SQLite the text Tortoise stored."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

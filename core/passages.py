@@ -247,7 +247,7 @@ class _TagRead:
 # cost more than the rest of the passage did.
 _TAG_SQL = """
 SELECT t.id AS tag_id, t.pupil_id, t.status, p.name AS pupil_name,
-       a.id AS address_id, a.channel, g.id AS guardian_id, g.quiet_start, g.quiet_end
+       a.id AS address_id, a.channel, a.lane, g.id AS guardian_id, g.quiet_start, g.quiet_end
 FROM tag t
 LEFT JOIN pupil p ON p.id = t.pupil_id
 LEFT JOIN guardian_pupil gp ON gp.pupil_id = p.id
@@ -272,6 +272,7 @@ async def _read_tag(index: str) -> _TagRead | None:
             address_id=row["address_id"],
             channel=Channel(row["channel"]),
             guardian_id=row["guardian_id"],
+            lane=row["lane"],
             passages_paused=False,
             quiet_start=_QUIET.to_python_value(row["quiet_start"]),
             quiet_end=_QUIET.to_python_value(row["quiet_end"]),
@@ -300,6 +301,6 @@ async def _notify_guardians(
         passage_id=passage.id,
         payload=payload,
         recipients=[t for t in tag.told if not holds_passage_notice(t, passage.seen_at, timezone)],
-        priority=Priority.URGENT,
+        priority=Priority.TRANSACTIONAL,
         expires_at=expiry(NoticeKind.PASSAGE, passage.seen_at, settings.delivery),
     )

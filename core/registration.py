@@ -142,7 +142,7 @@ async def request_verification(guardian_id: int, channel: Channel, value: str, s
             address=address,
             guardian_id=guardian_id,
             payload={"code": code, "link": f"{portal}/verify/{compact_code(code)}"},
-            priority=Priority.URGENT,
+            priority=Priority.TRANSACTIONAL,
             expires_at=expiry(NoticeKind.VERIFICATION, datetime.now(UTC), settings.delivery),
         )
     return address

@@ -25,6 +25,7 @@ from enum import Enum
 import httpx
 from pydantic import ValidationError
 
+from core.event_loop import wait_any
 from core.wire import EVENT_PART, HEARTBEAT_PATH, PASSAGES_PATH, PHOTO_PART, Heartbeat, PassageEvent
 from gates.config import ServerConfig
 from gates.spool import Spool, SpoolEntry
@@ -87,14 +88,14 @@ class Uplink:
         while not stop.is_set():
             head = await asyncio.to_thread(self._spool.oldest)
             if head is None:
-                await _wait_any(stop, self._wake)
+                await wait_any(stop, self._wake)
                 self._wake.clear()
                 continue
             attempt = await self._next_round(head)
             if attempt.result is Sent.RETRY:
                 self.last_error = attempt.detail
                 log.warning("uplink: %s; retrying in %.1f s", attempt.detail, delay)
-                await _wait_any(stop, timeout=delay * random.uniform(0.8, 1.2))
+                await wait_any(stop, timeout=delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, self._config.retry_max_seconds)
             elif attempt.result is Sent.MOVED_BEHIND:
                 self.last_error = attempt.detail
@@ -178,12 +179,3 @@ def _problem(response: httpx.Response) -> str:
         return str(response.json().get("detail", response.text[:200]))
     except (json.JSONDecodeError, AttributeError):
         return response.text[:200]
-
-
-async def _wait_any(*events: asyncio.Event, timeout: float | None = None) -> None:
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

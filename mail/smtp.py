@@ -1,7 +1,8 @@
 """The email transport: aiosmtplib over a small pool of reused connections.
 
-Errors are translated at the edge: a 4xx reply, a timeout or a refused connection is temporary;
-a 5xx reply is permanent (and, for the recipient, counts toward the address failing). After any
+Errors are translated at the edge: a 4xx reply, a timeout or a refused connection is temporary
+(a 421 or a 4.7.x rate limit also says "slower", which the address's lane heeds); a 5xx reply is
+permanent (and, for the recipient, counts toward the address failing). After any
 error that is not a clean refusal the connection is dropped, so a poisoned session cannot spoil
 the messages after it.
 
@@ -40,7 +41,7 @@ from core.models import Channel
 from mail.addresses import message_id, return_path, unsubscribe_address
 from mail.dkim_signing import signer_for
 from mail.message import build_message
-from mail.smtp_status import meaning
+from mail.smtp_status import meaning, throttling
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def smtp_client(s: SmtpSettings) -> SMTP:
 def _classify(code: int, reply: str, *, about_recipient: bool = False, about: str = "") -> Outcome:
     said = about + meaning(code, reply)  # never the reply's text: it may echo the address
     if 400 <= code < 500:
-        return TemporaryFailure(f"mail server said: {said}")
+        return TemporaryFailure(f"mail server said: {said}", throttled=throttling(code, reply))
     return PermanentFailure(f"mail server refused: {said}", address_verdict="failing" if about_recipient else None)
 
 

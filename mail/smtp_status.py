@@ -70,6 +70,20 @@ def meaning(code: int | None, text: str = "", status: str = "") -> str:
     return f"{words} ({codes})" if codes else words
 
 
+_NOT_ABOUT_PACE = re.compile(r"gr[ae]y", re.IGNORECASE)  # greylisting: this one mail, later
+
+
+def throttling(code: int, text: str = "") -> bool:
+    """Whether a temporary refusal asks us to send more slowly: 421 (the server is closing the
+    session: busy, too many connections) or a 4.7.x policy deferral such as Gmail's 421/450 4.7.28
+    "unusual rate" or 451 4.7.1 rate limiting; a greylisting reply (also 4.7.1 at some servers)
+    asks for this mail again later, not for less mail."""
+    if not 400 <= code < 500 or _NOT_ABOUT_PACE.search(text):
+        return False
+    found = _ENHANCED.search(text)
+    return code == 421 or (found is not None and found[2] == "7")
+
+
 def reply_code(text: str) -> int | None:
     """The reply code a bounce's ``Diagnostic-Code: smtp; 550 ...`` quotes, if any."""
     found = re.search(r"(?<!\d)([245]\d\d)(?!\d)", text.partition(";")[2] or text)

@@ -106,13 +106,13 @@ async def queue_passage_notice(
     photo_token: str | None = None,
     expires: timedelta = timedelta(hours=1),
 ) -> Delivery | None:
-    """花子's passage at みどり小学校 (a Tokyo site), an urgent notice queued for ``address`` as
+    """花子's passage at みどり小学校 (a Tokyo site), a transactional notice queued for ``address`` as
     core.passages queues one (None: queued before)."""
     return await enqueue(
         kind=NoticeKind.PASSAGE,
         fact=fact,
         address=address,
-        priority=Priority.URGENT,
+        priority=Priority.TRANSACTIONAL,
         payload={
             "pupil": "花子",
             "site": "みどり小学校",

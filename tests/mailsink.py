@@ -1,8 +1,8 @@
 """A real SMTP server for tests (aiosmtpd): keeps every message, and can be told to refuse (the next
 RCPTs for a recipient, or all of them: a remote MX that knows the mailbox is gone), to answer 421
-to every recipient, or to hang in the middle of DATA (``mode``); stopped, it refuses connections.
-Every RCPT is noted with its wall-clock time (``attempts``), so tests can measure how retries were
-spaced."""
+to every recipient, or to hang in the middle of DATA (``mode``), or to take only so many
+recipients a second at some domains (``throttle``); stopped, it refuses connections. Every RCPT is
+noted with its wall-clock time (``attempts``), so tests can measure how retries were spaced."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import email
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
@@ -48,7 +50,7 @@ class _Handler:
         self.sink = sink
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
-        reply = self.sink._next_reply(address)
+        reply = self.sink._next_reply(address) or self.sink._over_rate(address)
         if reply is None and self.sink.mode == "421":
             reply = "421 4.3.2 Service not available, closing transmission channel"
         self.sink._note(address, reply or "250 OK")
@@ -59,6 +61,10 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
         [first, *_] = envelope.rcpt_tos
+        with self.sink._in_data(first):
+            return await self._data(session, envelope, first)
+
+    async def _data(self, session, envelope, first: str) -> str:  # noqa: ANN001
         if self.sink.mode == "hang":
             # the message has come, the reply never does; the client gives up, and a server that
             # never answered has not taken the message
@@ -86,6 +92,11 @@ class MailSink:
         self._replies: dict[str, list[str]] = {}
         self._refusals: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._rates: dict[str, float] = {}  # domain -> RCPTs accepted a second, then 421
+        self._windows: dict[str, tuple[int, int]] = {}  # domain's group -> (second, accepted in it)
+        self._groups: dict[str, str] = {}  # domain -> the group counted with it
+        self.in_data: Counter[str] = Counter()  # by domain: messages in DATA now
+        self.most_in_data: Counter[str] = Counter()  # by domain: the most ever in DATA at once
         self._controller: Controller | None = None
 
     def start(self) -> MailSink:
@@ -110,6 +121,38 @@ class MailSink:
         """Answer the next messages for ``recipient`` (after their DATA) with these replies;
         "stall SECONDS" answers nothing for that long, then accepts."""
         self._replies.setdefault(f"data:{recipient.lower()}", []).extend(replies)
+
+    def throttle(self, domains: tuple[str, ...], per_second: int) -> None:
+        """Accept ``per_second`` RCPTs a second to these domains together, then answer 421 (as a
+        carrier's MX or a relay's rate limit does) until the next second."""
+        for domain in domains:
+            self._rates[domain] = per_second
+            self._groups[domain] = domains[0]
+
+    def _over_rate(self, address: str) -> str | None:
+        domain = address.rpartition("@")[2].lower()
+        if domain not in self._rates:
+            return None
+        group, second = self._groups[domain], int(time.time())
+        with self._lock:
+            at, accepted = self._windows.get(group, (second, 0))
+            accepted = accepted if at == second else 0
+            if accepted >= self._rates[domain]:
+                return "421 4.7.0 Try again later, closing connection"
+            self._windows[group] = (second, accepted + 1)
+        return None
+
+    @contextmanager
+    def _in_data(self, recipient: str) -> Iterator[None]:
+        domain = recipient.rpartition("@")[2].lower()
+        with self._lock:
+            self.in_data[domain] += 1
+            self.most_in_data[domain] = max(self.most_in_data[domain], self.in_data[domain])
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_data[domain] -= 1
 
     def _note(self, recipient: str, reply: str) -> None:
         with self._lock:

@@ -66,12 +66,12 @@ async def _fan_out_batch(broadcast_id: int, settings: Settings) -> tuple[int, bo
         return queued, False
 
 
-async def addresses_of(guardian_ids: list[int]) -> list[tuple[int, int, int, str]]:
-    """(guardian id, slot, address id, channel) of the addresses receiving broadcasts."""
+async def addresses_of(guardian_ids: list[int]) -> list[tuple[int, int, int, str, str]]:
+    """(guardian id, slot, address id, channel, lane) of the addresses receiving broadcasts."""
     return list(
         await receiving_broadcasts(guardian_id__in=guardian_ids)
         .order_by("guardian_id", "slot")
-        .values_list("guardian_id", "slot", "id", "channel")
+        .values_list("guardian_id", "slot", "id", "channel", "lane")
     )
 
 
@@ -81,12 +81,12 @@ def escalates(broadcast: Broadcast, delivery: DeliverySettings) -> bool:
     return broadcast.ack_requested and broadcast.category.value in delivery.escalate_categories
 
 
-def chosen_addresses(addresses: list[tuple[int, int, int, str]], *, first_only: bool) -> list[Recipient]:
+def chosen_addresses(addresses: list[tuple[int, int, int, str, str]], *, first_only: bool) -> list[Recipient]:
     """The addresses to send to: all, or only each guardian's first (``escalates``)."""
     chosen, seen = [], set()
-    for guardian_id, _, address_id, channel in addresses:
+    for guardian_id, _, address_id, channel, lane in addresses:
         if first_only and guardian_id in seen:
             continue
         seen.add(guardian_id)
-        chosen.append(Recipient(address_id, Channel(channel), guardian_id))
+        chosen.append(Recipient(address_id, Channel(channel), guardian_id, lane))
     return chosen

@@ -18,6 +18,7 @@ from core.broadcasts.reasons import NO_ADDRESS, ShownReason, shown
 from core.broadcasts.scope import Scope, recipients
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
+from core.delivery.summary import LaneCounts, lane_counts
 from core.models import (
     Broadcast,
     BroadcastAck,
@@ -56,6 +57,7 @@ class BroadcastCounts:
     unacknowledged_total: int = 0
     not_reached: list[NotReached] = field(default_factory=list)
     not_reached_total: int = 0
+    lanes: list[LaneCounts] = field(default_factory=list)  # by recipient group (docomo, gmail, ...)
 
     @property
     def pending(self) -> int:
@@ -81,6 +83,7 @@ async def status(
     ):
         setattr(counts, DeliveryStatus(row["status"]).value, row["n"])
     counts.acknowledged = await BroadcastAck.filter(broadcast_id=broadcast_id).count()
+    counts.lanes = await lane_counts(broadcast_id=broadcast_id)
     outcomes: dict[int, list[tuple[str, str | None]]] = {}
     for guardian_id, state, error in await Delivery.filter(broadcast_id=broadcast_id).values_list(
         "guardian_id", "status", "last_error"

@@ -16,6 +16,24 @@ def valid(value: str) -> bool:
     )
 
 
+# Receivers that count and throttle a sender's mail apart, by the domain after the "@": Japan's
+# carriers (who take a burst for spam, see the README's Delivery section) and Gmail. Any other
+# domain is paced in OTHER.
+CARRIER_DOMAINS = {
+    "docomo": ("docomo.ne.jp",),
+    "au": ("ezweb.ne.jp", "au.com"),
+    "softbank": ("softbank.ne.jp", "i.softbank.jp"),
+    "gmail": ("gmail.com", "googlemail.com"),
+}
+OTHER = "other"
+_LANE_OF_DOMAIN = {domain: lane for lane, domains in CARRIER_DOMAINS.items() for domain in domains}
+
+
+def lane(value: str) -> str:
+    """The pacing group of a mail address: a carrier's or Gmail's name, else ``other``."""
+    return _LANE_OF_DOMAIN.get(value.rpartition("@")[2].lower(), OTHER)
+
+
 def mask(value: str) -> str:
     """``ke***@example.jp``: enough for its owner to tell two addresses apart."""
     local, _, domain = value.partition("@")
@@ -32,5 +50,8 @@ SPEC = ChannelSpec(
     transport="mail.smtp:SmtpTransport",
     valid=valid,
     mask=mask,
+    lane=lane,
+    lanes=(*CARRIER_DOMAINS, OTHER),
+    lane_labels={"softbank": "SoftBank", "gmail": "Gmail", OTHER: _("other domains")},
     example="keiko.sato@example.jp",
 )

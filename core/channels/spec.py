@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +30,14 @@ def not_shown(value: str) -> str:
     return ""
 
 
+ONE_LANE = "all"
+
+
+def one_lane(value: str) -> str:
+    """Every address in one pacing group: a chat's API counts all our calls together."""
+    return ONE_LANE
+
+
 @dataclass(frozen=True, kw_only=True)
 class ChannelSpec:
     """One channel's facts. The defaults are the cautious answer: no HTML, no buttons, one address
@@ -48,10 +56,23 @@ class ChannelSpec:
     multicast_limit: int | None = None  # addresses one identical message may go to in one call
     normalise: Callable[[str], str] = stripped  # the form an address is stored in
     mask: Callable[[str], str] = not_shown  # how an address is shown to its owner (a chat, a mail answer)
+    # The pacing group (lane) of a normalised address: a short category name, never personal data.
+    # Each lane is paced apart (core.delivery.lanes), so a slow receiver does not hold up the others.
+    lane: Callable[[str], str] = one_lane
+    lanes: tuple[str, ...] = (ONE_LANE,)  # the lanes ``lane`` gives, for settings and status
+    lane_labels: dict[str, Message | str] = field(default_factory=dict)  # a lane's name for people, if not its own
 
     def label(self, language: Language | str) -> str:
         """The name in ``language`` (a value that names no language: the default one's)."""
         return self.name.translate(language if isinstance(language, Language) else language_or_default(language))
+
+    def lane_label(self, lane: str, language: Language | str) -> str:
+        """A lane's name for people, in ``language``: its own name when it has none (a carrier's), a
+        dash for rows written before lanes."""
+        label = self.lane_labels.get(lane, lane or "-")
+        if isinstance(label, str):
+            return label  # a brand's name
+        return label.translate(language if isinstance(language, Language) else language_or_default(language))
 
     def enabled(self, section: Any) -> bool:
         """Whether the channel is configured, given its settings section."""

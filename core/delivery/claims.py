@@ -21,13 +21,24 @@ from tortoise.transactions import in_transaction
 
 from core import metrics
 from core.db import placeholder
-from core.models import Channel, Delivery, DeliveryStatus
+from core.models import Channel, Delivery, DeliveryStatus, Priority
 
 RENEW_CHUNK = 500
 
 
-async def claim_batch(channels: Iterable[Channel], *, limit: int, lease: timedelta, now: datetime) -> list[Delivery]:
-    """Claim up to ``limit`` due deliveries, most urgent first, and lease them."""
+async def claim_batch(
+    channels: Iterable[Channel],
+    *,
+    limit: int,
+    lease: timedelta,
+    now: datetime,
+    skip_lanes: Collection[str] = (),
+    skip_bulk_lanes: Collection[str] = (),
+    bulk: bool = True,
+) -> list[Delivery]:
+    """Claim up to ``limit`` due deliveries, most urgent first, and lease them; none in
+    ``skip_lanes``, and no bulk ones (``Priority.bulk``) in ``skip_bulk_lanes`` (the worker's
+    buffers for those lanes are full, core.delivery.lanes), or none at all unless ``bulk``."""
     meta = Delivery._meta
     client = meta.db
     dialect = client.capabilities.dialect
@@ -37,25 +48,29 @@ async def claim_batch(channels: Iterable[Channel], *, limit: int, lease: timedel
     started = time.perf_counter()
     when = meta.fields_map["next_attempt_at"]
     now_db = when.to_db_value(now, Delivery)
-    params = [
+    params: list[Any] = [
         DeliveryStatus.SENDING.value,
         when.to_db_value(now + lease, Delivery),
         now_db,
         DeliveryStatus.QUEUED.value,
         now_db,
-        *channel_values,
-        limit,
     ]
-    mark = [placeholder(dialect, n) for n in range(1, len(params) + 1)]
-    channels_in = ", ".join(mark[5:-1])
+    marks = _Marks(dialect, params)
+    channels_in = marks.of(channel_values)
+    # Filters on the walk, not orderings: the index is still read in order and stops after LIMIT
+    lanes = f" AND lane NOT IN ({marks.of(skip_lanes)})" if skip_lanes else ""
+    if not bulk:
+        lanes += f" AND priority < {int(Priority.URGENT)}"  # a range of the index: none of bulk is read
+    elif skip_bulk_lanes:
+        lanes += f" AND (priority < {int(Priority.URGENT)} OR lane NOT IN ({marks.of(skip_bulk_lanes)}))"
     lock = " FOR UPDATE SKIP LOCKED" if dialect != "sqlite" else ""
     table = meta.db_table
     sql = (
-        f'UPDATE "{table}" SET status = {mark[0]}, lease_until = {mark[1]}, attempts = attempts + 1, '
-        f"first_tried_at = COALESCE(first_tried_at, {mark[2]}) "
-        f'WHERE id IN (SELECT id FROM "{table}" WHERE status = {mark[3]} AND next_attempt_at <= {mark[4]} '
-        f"AND channel IN ({channels_in}) ORDER BY priority, next_attempt_at, id LIMIT {mark[-1]}{lock}) "
-        "RETURNING *"
+        f'UPDATE "{table}" SET status = {marks.at(0)}, lease_until = {marks.at(1)}, attempts = attempts + 1, '
+        f"first_tried_at = COALESCE(first_tried_at, {marks.at(2)}) "
+        f'WHERE id IN (SELECT id FROM "{table}" WHERE status = {marks.at(3)} AND next_attempt_at <= {marks.at(4)} '
+        f"AND channel IN ({channels_in}){lanes} ORDER BY priority, next_attempt_at, id "
+        f"LIMIT {marks.of([limit])}{lock}) RETURNING *"
     )
     if dialect == "sqlite":
         rows = await client.execute_query_dict(sql, params)
@@ -72,6 +87,23 @@ async def claim_batch(channels: Iterable[Channel], *, limit: int, lease: timedel
         seconds=time.perf_counter() - started,
     )
     return claimed
+
+
+class _Marks:
+    """Bind parameters of one statement, added in the order their markers are written."""
+
+    def __init__(self, dialect: str, params: list[Any]) -> None:
+        self._dialect = dialect
+        self._params = params
+
+    def at(self, position: int) -> str:
+        return placeholder(self._dialect, position + 1)
+
+    def of(self, values: Iterable[Any]) -> str:
+        """Markers for ``values``, appended to the parameters."""
+        start = len(self._params)
+        self._params.extend(values)
+        return ", ".join(placeholder(self._dialect, n) for n in range(start + 1, len(self._params) + 1))
 
 
 # A queue's length swings from none to 100,000 within a minute, far faster than autovacuum's

@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from core.channels import spec
 from core.config import DeliverySettings
 from core.db import insert_rows
 from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
@@ -49,10 +50,11 @@ class Recipient:
     address_id: int
     channel: Channel
     guardian_id: int
+    lane: str  # the address's pacing group (ContactAddress.lane)
 
     @classmethod
     def of(cls, address: ContactAddress) -> Recipient:
-        return cls(address.pk, address.channel, address.guardian_id)
+        return cls(address.pk, address.channel, address.guardian_id, address.lane)
 
 
 def idempotency_key(fact: str, address: ContactAddress | StaffAddress | Recipient) -> str:
@@ -110,6 +112,7 @@ async def enqueue(
         kind=kind,
         channel=target.channel,
         priority=int(priority),
+        lane=address.lane if address else spec(target.channel).lane(target.value),
         address_id=address.pk if address else None,
         staff_address_id=staff_address.pk if staff_address else None,
         guardian_id=guardian_id if guardian_id is not None else getattr(address, "guardian_id", None),
@@ -202,6 +205,7 @@ def _guardian_rows(
             "kind": kind,
             "channel": recipient.channel,
             "priority": rank,
+            "lane": recipient.lane,
             "address_id": recipient.address_id,
             "guardian_id": recipient.guardian_id,
             "next_attempt_at": now,
@@ -215,7 +219,7 @@ def _guardian_rows(
 async def enqueue_reply(channel: Channel, chat: str, text: str, buttons: Sequence[tuple[str, str]]) -> None:
     """Queue a bot's answer the chat API did not take, to be pushed by the worker."""
     await _enqueue_answer(
-        NoticeKind.REPLY, channel, "reply", {"chat": chat, "text": text, "buttons": [list(b) for b in buttons]}
+        NoticeKind.REPLY, channel, chat, "reply", {"chat": chat, "text": text, "buttons": [list(b) for b in buttons]}
     )
 
 
@@ -227,12 +231,15 @@ async def enqueue_mail_answer(
     return await _enqueue_answer(
         NoticeKind.MAIL_ANSWER,
         Channel.EMAIL,
+        to,
         "mail-answer",
         {"to": to, "subject": subject, "text": text, "in_reply_to": in_reply_to, "language": language.value},
     )
 
 
-async def _enqueue_answer(kind: NoticeKind, channel: Channel, key_prefix: str, payload: dict[str, Any]) -> Delivery:
+async def _enqueue_answer(
+    kind: NoticeKind, channel: Channel, to: str, key_prefix: str, payload: dict[str, Any]
+) -> Delivery:
     """An answer to someone who wrote to us, urgent because a person waits for it.
 
     They need not be a registered address (a code being typed, a wrong code, an unknown sender):
@@ -243,7 +250,8 @@ async def _enqueue_answer(kind: NoticeKind, channel: Channel, key_prefix: str, p
         idempotency_key=f"{key_prefix}:{new_token()}",
         kind=kind,
         channel=channel,
-        priority=int(Priority.URGENT),
+        priority=int(Priority.TRANSACTIONAL),
+        lane=spec(channel).lane(to),
         next_attempt_at=now,
         expires_at=now + _FIXED_LIFETIMES[kind],
         payload=json.dumps(payload, ensure_ascii=False),

@@ -51,19 +51,19 @@ async def record_outcomes(
     changed: list[Delivery] = []
     verdicts: list[tuple[int, PermanentFailure]] = []
     counts = {"sent": 0, "retrying": 0, "failed": 0, "expired": 0}
-    by_channel: Counter[tuple[str, str]] = Counter()  # (channel, metric result) for core.metrics
+    by_lane: Counter[tuple[str, str, str]] = Counter()  # (channel, lane, metric result) for core.metrics
     sent_passages: list[Delivery] = []
     for row, result in results:
         row.lease_until = None
         if isinstance(result, Expired):
             row.status, row.last_error = DeliveryStatus.EXPIRED, result.reason
             counts["expired"] += 1
-            by_channel[row.channel.value, "expired"] += 1
+            by_lane[row.channel.value, row.lane, "expired"] += 1
         elif isinstance(result, Sent):
             row.status, row.sent_at, row.last_error = DeliveryStatus.SENT, now, None
             row.provider_message_id = (result.provider_id or "")[:255] or None
             counts["sent"] += 1
-            by_channel[row.channel.value, "sent"] += 1
+            by_lane[row.channel.value, row.lane, "sent"] += 1
             if row.kind is NoticeKind.PASSAGE and row.passage_id:
                 sent_passages.append(row)
         elif isinstance(result, TemporaryFailure):
@@ -72,15 +72,15 @@ async def record_outcomes(
             if row.expires_at is not None and retry_at > row.expires_at:
                 row.status = DeliveryStatus.EXPIRED
                 counts["expired"] += 1
-                by_channel[row.channel.value, "expired"] += 1
+                by_lane[row.channel.value, row.lane, "expired"] += 1
             else:
                 row.status, row.next_attempt_at = DeliveryStatus.QUEUED, retry_at
                 counts["retrying"] += 1
-                by_channel[row.channel.value, "retry"] += 1
+                by_lane[row.channel.value, row.lane, "retry"] += 1
         else:
             row.status, row.last_error = DeliveryStatus.FAILED, at_rest(result.reason)
             counts["failed"] += 1
-            by_channel[row.channel.value, "failed"] += 1
+            by_lane[row.channel.value, row.lane, "failed"] += 1
             if isinstance(result, PermanentFailure) and result.address_verdict and row.address_id:
                 verdicts.append((row.address_id, result))
         changed.append(row)
@@ -93,7 +93,7 @@ async def record_outcomes(
             )
         for address_id, failure in verdicts:
             await _judge_address(address_id, failure, settings)
-    metrics.outcomes_recorded(by_channel)
+    metrics.outcomes_recorded(by_lane)
     if sent_passages:
         await _passage_latencies(sent_passages, now)
     return Recorded(**counts)

@@ -52,6 +52,9 @@ class Sent:
 class TemporaryFailure:
     reason: str
     retry_after: float | None = None  # seconds, when the peer said so (HTTP 429 Retry-After)
+    # the peer asks us to send more slowly (SMTP 421, a 4.7.x rate limit): the address's lane backs
+    # off (core.delivery.pacing.Pace), not the address or the channel
+    throttled: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from core.fields import SealedText
-from core.models.enums import AddressStatus, Channel
+from core.models.enums import LANE_LENGTH, AddressStatus, Channel
 from core.models.people import Guardian
 
 
@@ -17,6 +17,9 @@ class ContactAddress(Model):
     channel = fields.CharEnumField(Channel, max_length=10)
     value = SealedText()
     value_index = fields.CharField(max_length=64, db_index=True)
+    # the pacing group its channel gives the value (core.channels): a category such as "docomo",
+    # not personal data, so plaintext; the fan-out reads it without unsealing the value
+    lane = fields.CharField(max_length=LANE_LENGTH)
     slot = fields.SmallIntField(null=True)
     status = fields.CharEnumField(AddressStatus, max_length=10, default=AddressStatus.PENDING)
     verified_at = fields.DatetimeField(null=True)

@@ -4,7 +4,7 @@ from tortoise.models import Model
 from core.fields import SealedText
 from core.models.addresses import ContactAddress
 from core.models.broadcasts import Broadcast
-from core.models.enums import Channel, DeliveryStatus, NoticeKind, Priority
+from core.models.enums import LANE_LENGTH, Channel, DeliveryStatus, NoticeKind, Priority
 from core.models.passages import Passage
 from core.models.people import Guardian
 from core.models.staff import StaffAddress
@@ -18,6 +18,7 @@ class Delivery(Model):
     kind = fields.CharEnumField(NoticeKind, max_length=20)
     channel = fields.CharEnumField(Channel, max_length=10)
     priority = fields.SmallIntField(default=Priority.NORMAL.value)  # lower is claimed first
+    lane = fields.CharField(max_length=LANE_LENGTH, default="")  # the address's pacing group, see ContactAddress
     address: fields.ForeignKeyNullableRelation[ContactAddress] = fields.ForeignKeyField(
         "core.ContactAddress", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )

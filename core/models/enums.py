@@ -92,9 +92,23 @@ class DeliveryStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class Priority(IntEnum):
-    """The order deliveries are claimed in: lower first."""
+LANE_LENGTH = 64  # a pacing group's name (core.channels.spec): a carrier's, later a push service's host
 
-    URGENT = 0  # passage notices, verification, suspicious-person and disaster broadcasts
-    NORMAL = 1  # other broadcasts
-    LOW = 2  # staff notices
+
+class Priority(IntEnum):
+    """The order deliveries are claimed in: lower first. URGENT and after are bulk: they may use only
+    part of a mail group's pace, the rest is kept for what ranks above them (core.delivery.lanes)."""
+
+    TRANSACTIONAL = 0  # one person's own notice: passages, verification, a bot's or a mail's answer
+    URGENT = 1  # suspicious-person and disaster broadcasts, escalations and resends
+    NORMAL = 2  # other broadcasts, the note that an address was blocked
+    LOW = 3  # staff notices
+
+    @property
+    def bulk(self) -> bool:
+        return self.is_bulk(self)
+
+    @staticmethod
+    def is_bulk(priority: int) -> bool:
+        """Of a stored priority, without making the member (once per notice sent)."""
+        return priority >= Priority.URGENT

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from core import audit, zones
 from core.addresses import address_index
 from core.blind_indexes import Purpose, code_index, index, name_index, tag_index
+from core.channels import spec
 from core.db import refresh_statistics
 from core.identifiers import new_login_id, new_registration_code
 from core.models import (
@@ -364,6 +365,7 @@ class _Writer:
                         channel=Channel.EMAIL,
                         value=email,
                         value_index=index,
+                        lane=spec(Channel.EMAIL).lane(email),
                         slot=slot,
                         status=AddressStatus.ACTIVE,
                         verified_at=now,

@@ -12,6 +12,7 @@ import numpy as np
 
 from bot.line.transport import LineTransport, retry_key
 from core import broadcasts
+from core.channels import spec
 from core.channels.line_photos import PREVIEW_MAX_BYTES, chat_photo_token
 from core.config import load_settings
 from core.delivery.outbox import Priority, enqueue
@@ -52,7 +53,7 @@ async def _passage_notice(address: ContactAddress, *, passage_id: int | None = N
         kind=NoticeKind.PASSAGE,
         fact=f"passage:{passage_id or 1}",
         address=address,
-        priority=Priority.URGENT,
+        priority=Priority.TRANSACTIONAL,
         passage_id=passage_id,
         payload={
             "pupil": "花子",
@@ -199,6 +200,7 @@ async def test_a_city_wide_broadcast_fills_multicasts_of_500(database_url, line_
                 channel=Channel.LINE,
                 value=f"U{g:032d}",
                 value_index=f"{g:064x}",
+                lane=spec(Channel.LINE).lane(f"U{g:032d}"),
                 slot=1,
                 status=AddressStatus.ACTIVE,
                 verified_at=now,

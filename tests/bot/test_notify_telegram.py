@@ -49,7 +49,7 @@ async def _passage_notice(address: ContactAddress, *, passage_id: int | None = N
         kind=NoticeKind.PASSAGE,
         fact=f"passage:{passage_id or 1}",
         address=address,
-        priority=Priority.URGENT,
+        priority=Priority.TRANSACTIONAL,
         passage_id=passage_id,
         payload={
             "pupil": "花子",

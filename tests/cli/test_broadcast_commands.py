@@ -18,7 +18,7 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
     school = await make_site("みどり小学校")
     other = await make_site("あおば小学校")
     await make_guardian(pupils=[await make_pupil(school)], emails=["a@example.jp"])
-    await make_guardian(pupils=[await make_pupil(school, "佐藤 一郎")], emails=["b@example.jp"])
+    await make_guardian(pupils=[await make_pupil(school, "佐藤 一郎")], emails=["b@docomo.ne.jp"])
     await make_guardian(pupils=[await make_pupil(other, "鈴木 次郎")], emails=["c@example.jp"])
     smtp = {
         "MIMAMORI_SMTP__HOST": "127.0.0.1",
@@ -83,13 +83,16 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
         worker.send_signal(signal.SIGTERM)
         _, worker_log = worker.communicate(timeout=30)
     assert worker.returncode == 0, worker_log
-    assert set(mail_sink.per_recipient()) == {"a@example.jp", "b@example.jp"}
+    assert set(mail_sink.per_recipient()) == {"a@example.jp", "b@docomo.ne.jp"}
     assert "sent 2" in followed.lines[-1] and "queued 0" in followed.lines[-1]
     assert "不審者情報" in mail_sink.to("a@example.jp")[0].message.get("Subject", "")
 
     summary = cli("status")
     email_row = next(line.split() for line in summary.lines if line.startswith("email"))
     assert email_row == ["email", "0", "0", "2", "0", "0"]
+    # and by recipient group: sent, deferred, failed, waiting, oldest waiting
+    groups = {line.split()[0]: line.split()[1:] for line in summary.lines if line.startswith("email/")}
+    assert groups["email/docomo"] == groups["email/other"] == ["1", "0", "0", "0", "-"]
 
 
 def test_a_broadcast_to_an_unknown_school_is_refused_in_one_line(cli, database_url) -> None:

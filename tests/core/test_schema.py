@@ -53,11 +53,9 @@ async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(
     next import still finds each family, and stored reasons keep our words and the codes only."""
     from datetime import UTC, datetime
 
-    from tortoise.migrations.api import migrate
-
     from core import sealing
     from core.config import AccountSettings
-    from core.db import connection, tortoise_config
+    from core.db import connection
     from core.keyring import Keyring
     from core.models import ContactAddress, Delivery, Guardian
     from core.passwords import Passwords
@@ -65,38 +63,17 @@ async def test_an_upgrade_seals_roster_refs_and_drops_what_old_reasons_quoted(
 
     url = await _new_empty(databases, tmp_path)
     sealer = sealing.Sealer(Keyring.open(str(keyring_path)))
-    sealing.install(sealer)
     try:
-        await migrate(config=tortoise_config(url), target="core.0011_heartbeats")
-        await close_database()
-        await open_database(url)
+        await _migrated_to(url, "0011_heartbeats", sealer)
         now = datetime.now(UTC)
-        guardian = await _insert(
-            "guardian",
-            login_id="L0001",
-            roster_ref="G001",
-            password_hash="x",
-            name=sealer.seal_text("山田 恵子", "guardian.name"),
-            name_index=sealer.blind_index("name", "山田 恵子"),
-            must_change_password=True,
-            failed_logins=0,
-            language="ja",
-            wants_passages=True,
-            wants_broadcasts=True,
-            passages_paused=False,
-            photos_in_chat=False,
-            created_at=now,
-            updated_at=now,
-        )
-        address = await _insert(
-            "contact_address",
-            guardian_id=guardian,
-            channel="email",
+        guardian = await _guardian(sealer, now, roster_ref="G001")
+        address = await _address(
+            guardian,
+            "email",
+            sealer.seal_text("keiko@example.jp", "contact_address.value"),
+            now,
             status="failing",
-            value=sealer.seal_text("keiko@example.jp", "contact_address.value"),
-            value_index="x",
             failure_count=3,
-            created_at=now,
             last_failure="mail server refused: 550 5.1.1 <keiko@example.jp>: 山田 恵子 unknown",
         )
         for n, (channel, error, provider_id) in enumerate(
@@ -165,3 +142,133 @@ async def _insert(table: str, **values) -> int:
     await client.execute_query(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({marks})", list(values.values()))
     [row] = await client.execute_query_dict(f"SELECT max(id) AS id FROM {table}")
     return row["id"]
+
+
+async def test_an_upgrade_puts_each_address_in_its_mail_group_and_passages_before_alerts(
+    databases, keyring_path, tmp_path
+) -> None:
+    """A deployment upgraded from before 0016, with an alert being sent: each address is in its
+    carrier's group (found by unsealing it), the queued notices with it, and a passage notice queued
+    after the alert is claimed before it."""
+    from datetime import UTC, datetime, timedelta
+
+    from core import sealing
+    from core.delivery.claims import claim_batch
+    from core.keyring import Keyring
+    from core.models import Channel, ContactAddress, Delivery
+
+    url = await _new_empty(databases, tmp_path)
+    sealer = sealing.Sealer(Keyring.open(str(keyring_path)))
+    try:
+        await _migrated_to(url, "0014_mail_answer_kind", sealer)
+        now = datetime.now(UTC)
+        guardian = await _guardian(sealer, now)
+        addresses = {}
+        for channel, value in [
+            ("email", "keiko@docomo.ne.jp"),
+            ("email", "keiko@I.SoftBank.jp"),
+            ("email", "keiko@example.jp"),
+            ("telegram", "123456789"),
+        ]:
+            addresses[value] = await _address(guardian, channel, sealer.seal_text(value, "contact_address.value"), now)
+        for key, kind, priority, status in [
+            ("alert", "broadcast", 0, "queued"),  # an urgent alert, queued first
+            ("passage", "passage", 0, "queued"),
+            ("staff", "staff", 2, "queued"),
+            ("old", "passage", 0, "sent"),
+        ]:
+            await _insert(
+                "delivery",
+                idempotency_key=key,
+                kind=kind,
+                channel="email",
+                priority=priority,
+                address_id=addresses["keiko@docomo.ne.jp"],
+                status=status,
+                attempts=0,
+                next_attempt_at=now - timedelta(seconds=1),
+                queued_at=now,
+            )
+        await close_database()
+
+        assert "0016_lanes" in await upgrade_schema(url)
+        await open_database(url)
+        lanes = dict(await ContactAddress.all().values_list("id", "lane"))
+        assert [lanes[addresses[v]] for v in addresses] == ["docomo", "softbank", "other", "all"]
+        claimed = await claim_batch([Channel.EMAIL], limit=10, lease=timedelta(minutes=1), now=datetime.now(UTC))
+        assert [(d.idempotency_key, d.lane) for d in claimed] == [
+            ("passage", "docomo"),
+            ("alert", "docomo"),
+            ("staff", "docomo"),
+        ]
+        assert (await Delivery.get(idempotency_key="old")).priority == 0  # history is left as it was
+    finally:
+        await close_database()
+        sealing.install(None)
+        await databases.drop(url)
+
+
+async def test_an_upgrade_that_must_read_addresses_asks_for_the_keyring(databases, tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    import pytest
+
+    url = await _new_empty(databases, tmp_path)
+    try:
+        await _migrated_to(url, "0014_mail_answer_kind", None)
+        now = datetime.now(UTC)
+        await _address(await _guardian(None, now), "email", b"sealed elsewhere", now)
+        await close_database()
+        with pytest.raises(RuntimeError, match="needs the keyring: run `mimamori db upgrade`"):
+            await upgrade_schema(url)
+    finally:
+        await close_database()
+        await databases.drop(url)
+
+
+async def _migrated_to(url: str, target: str, sealer) -> None:
+    """The empty database at ``url`` migrated up to ``target``, open, with ``sealer`` installed."""
+    from tortoise.migrations.api import migrate
+
+    from core import sealing
+    from core.db import tortoise_config
+
+    sealing.install(sealer)
+    await migrate(config=tortoise_config(url), target=f"core.{target}")
+    await close_database()
+    await open_database(url)
+
+
+async def _address(guardian: int, channel: str, sealed: bytes, now, **more) -> int:
+    """An address row as the schema before the migration under test has it."""
+    given = {"status": "active", "failure_count": 0, **more}
+    return await _insert(
+        "contact_address",
+        guardian_id=guardian,
+        channel=channel,
+        value=sealed,
+        value_index=f"x{guardian}-{len(sealed)}-{hash(sealed)}",
+        created_at=now,
+        **given,
+    )
+
+
+async def _guardian(sealer, now, **more) -> int:
+    """A guardian row as the schema before the migration under test has it."""
+    return await _insert(
+        "guardian",
+        login_id="L0001",
+        password_hash="x",
+        name=sealer.seal_text("山田 恵子", "guardian.name") if sealer else b"sealed",
+        name_index=sealer.blind_index("name", "山田 恵子") if sealer else "n",
+        must_change_password=True,
+        failed_logins=0,
+        language="ja",
+        wants_passages=True,
+        wants_broadcasts=True,
+        passages_paused=False,
+        photos_in_chat=False,
+        created_at=now,
+        updated_at=now,
+        **more,
+    )

@@ -119,7 +119,7 @@ async def test_a_passage_notice_shows_in_the_queue_then_as_sent_with_its_latency
             channel="email",
             kind="passage",
             status="queued",
-            priority=str(int(Priority.URGENT)),
+            priority=str(int(Priority.TRANSACTIONAL)),
         )
         == 1
     )
@@ -131,7 +131,7 @@ async def test_a_passage_notice_shows_in_the_queue_then_as_sent_with_its_latency
 
     await deliver()
     after = await _scrape(endpoint)
-    sent = ("mimamori_delivery_outcomes_total", {"channel": "email", "result": "sent"})
+    sent = ("mimamori_delivery_outcomes_total", {"channel": "email", "lane": "other", "result": "sent"})
     assert _value(after, sent[0], **sent[1]) == _value(before, sent[0], **sent[1]) + 1
     latency = ("mimamori_passage_notice_latency_seconds", {"channel": "email"})
     assert _value(after, f"{latency[0]}_count", **latency[1]) == _value(before, f"{latency[0]}_count", **latency[1]) + 1
@@ -159,8 +159,8 @@ async def test_a_refused_send_is_retried_and_counted(endpoint, mail_sink, delive
 
     after = await _scrape(endpoint)
     for name, labels in (
-        ("mimamori_delivery_outcomes_total", {"channel": "email", "result": "retry"}),
-        ("mimamori_delivery_outcomes_total", {"channel": "email", "result": "sent"}),
+        ("mimamori_delivery_outcomes_total", {"channel": "email", "lane": "other", "result": "retry"}),
+        ("mimamori_delivery_outcomes_total", {"channel": "email", "lane": "other", "result": "sent"}),
         ("mimamori_delivery_retries_total", {"channel": "email"}),
     ):
         assert _value(after, name, **labels) == _value(before, name, **labels) + 1, (name, labels)

@@ -17,7 +17,7 @@ from pathlib import Path
 from core import metrics
 metrics.use_multiprocess_dir(Path(sys.argv[1]))
 metrics.use_multiprocess_dir(Path(sys.argv[1]))  # as serve_metrics does after the CLI: once is what counts
-metrics.outcomes_recorded({("email", "sent"): int(sys.argv[2]), ("line", "failed"): 1})
+metrics.outcomes_recorded({("email", "docomo", "sent"): int(sys.argv[2]), ("line", "all", "failed"): 1})
 metrics.imap_connected(True)
 """
 
@@ -61,10 +61,22 @@ def test_two_workers_counts_add_up_and_a_dead_readers_gauge_is_gone(tmp_path: Pa
     samples = _samples(_python(_SCRAPE, str(directory)))
 
     assert (
-        samples[("mimamori_delivery_outcomes_total", frozenset({"channel": "email", "result": "sent"}.items()))] == 12
+        samples[
+            (
+                "mimamori_delivery_outcomes_total",
+                frozenset({"channel": "email", "lane": "docomo", "result": "sent"}.items()),
+            )
+        ]
+        == 12
     )
     assert (
-        samples[("mimamori_delivery_outcomes_total", frozenset({"channel": "line", "result": "failed"}.items()))] == 2
+        samples[
+            (
+                "mimamori_delivery_outcomes_total",
+                frozenset({"channel": "line", "lane": "all", "result": "failed"}.items()),
+            )
+        ]
+        == 2
     )
     # both recorders have exited: their "connected" went with them (live gauge files removed)
     assert not any(name == "mimamori_imap_connected" and value for (name, _), value in samples.items())
@@ -106,5 +118,13 @@ async def test_a_worker_logs_json_lines_and_counts_into_the_shared_directory(
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert any(e["logger"] == "mimamori.delivery" and e["level"] == "INFO" for e in events)
     samples = _samples(_python(_SCRAPE, str(directory)))
-    assert samples[("mimamori_delivery_outcomes_total", frozenset({"channel": "email", "result": "sent"}.items()))] == 1
+    assert (
+        samples[
+            (
+                "mimamori_delivery_outcomes_total",
+                frozenset({"channel": "email", "lane": "other", "result": "sent"}.items()),
+            )
+        ]
+        == 1
+    )
     assert samples[("mimamori_claimed_deliveries_total", frozenset({"channel": "email"}.items()))] == 1

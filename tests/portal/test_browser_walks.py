@@ -83,7 +83,7 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     server: str, chromium: Browser, passwords: Passwords, family, mail_sink: MailSink, tmp_path: Path
 ) -> None:
     await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
-    await make_guardian("鈴木 花", pupils=[family.pupil], emails=["hana@example.jp"])
+    await make_guardian("鈴木 花", pupils=[family.pupil], emails=["hana@docomo.ne.jp"])
     teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
     page = await phone(chromium)
     await _staff_login(page, server, teacher)
@@ -117,9 +117,13 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     await page.get_by_role("link", name="10秒").click()  # the reader asks for it to reload itself
     await expect(page.locator("#count-sent strong")).to_have_text("2", timeout=30_000)
     await expect(page.locator("#count-queued strong")).to_have_text("0")
+    # by recipient group: the carrier's mail apart from the rest (sent, waiting, deferred, failed)
+    for group, label in (("docomo", "メール docomo"), ("other", "メール その他のドメイン")):
+        cells = page.locator(f"#group-email-{group} td")
+        await expect(cells).to_have_text([label, "1", "0", "0", "0", "-"])
     await snap(page, tmp_path, "3-status")
     assert await axe_violations(page) == []  # no meta refresh: the Refresh header the reader chose
-    assert sorted(mail_sink.per_recipient()) == ["hana@example.jp", "keiko@example.jp"]
+    assert sorted(mail_sink.per_recipient()) == ["hana@docomo.ne.jp", "keiko@example.jp"]
 
 
 async def test_the_support_desk_resets_a_password_and_the_guardian_logs_in_with_it(
