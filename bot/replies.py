@@ -1,4 +1,4 @@
-"""The bots' texts: replies from the macros in bot/templates/replies.j2, notices as chat messages.
+"""The bots' texts: replies from the macros in bot/templates/replies.j2.
 
 A reply is said in a language (``say(name, language, ...)``): the macros write ``{{ _("…") }}``
 and are rendered once per language. (Macros not converted yet are still Japanese then English,
@@ -13,7 +13,6 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from core import templating
-from core.delivery.render import RenderedNotice
 from core.models import Language
 
 
@@ -38,8 +37,3 @@ def _replies(language: Language) -> Any:
 def say(name: str, language: Language, **context: Any) -> str:
     """The reply ``name`` in ``language``, rendered with ``context``, trimmed."""
     return str(getattr(_replies(language), name)(**context)).strip()
-
-
-def chat_text(notice: RenderedNotice) -> str:
-    """A notice as one chat message: the subject as its first line, then the text."""
-    return f"{notice.subject}\n\n{notice.text}" if notice.subject else notice.text

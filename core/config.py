@@ -49,10 +49,25 @@ class DeliverySettings(_Section):
     passage_expiry_minutes: int = Field(60, ge=1)
     broadcast_expiry_hours: int = Field(24, ge=1)
     ack_escalation_minutes: int = Field(15, ge=1)
+    # Broadcasts of these categories that ask for acknowledgement go to each guardian's first
+    # address, and to the other only after ack_escalation_minutes without one; every other
+    # broadcast goes to every address at once (a suspicious person near the school cannot wait).
+    escalate_categories: list[str] = Field(default_factory=lambda: ["closure", "general"])
     failing_after: int = Field(3, ge=1, description="permanent failures before an address is failing")
     retry_base_seconds: float = Field(5, gt=0)
     retry_max_seconds: float = Field(600, gt=0)
     fanout_batch: int = Field(1000, ge=1)
+
+    @field_validator("escalate_categories")
+    @classmethod
+    def _known_categories(cls, given: list[str]) -> list[str]:
+        from core.models.enums import BroadcastCategory  # here: the models are not loaded for settings alone
+
+        known = [c.value for c in BroadcastCategory]
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise ValueError(f"no broadcast category {', '.join(unknown)} (the categories: {', '.join(known)})")
+        return list(dict.fromkeys(given))
 
 
 class PhotoSettings(_Section):

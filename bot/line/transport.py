@@ -30,7 +30,6 @@ from linebot.v3.messaging import (
 )
 
 from bot.line.adapter import LINE_AWAY, line_api_client
-from bot.replies import chat_text
 from core.config import LineSettings
 from core.delivery.reasons import in_our_words
 from core.delivery.render import RenderedNotice
@@ -97,7 +96,7 @@ class LineTransport:
 
 def notice_messages(notice: RenderedNotice) -> list[Message]:
     """The text, then (when the notice has buttons) a buttons template: a link or a postback."""
-    messages: list[Message] = [TextMessage(text=chat_text(notice)[:TEXT_LIMIT])]
+    messages: list[Message] = [TextMessage(text=notice.chat_text()[:TEXT_LIMIT])]
     actions = [
         PostbackAction(label=a.label[:20], data=a.postback, display_text=a.label)
         if a.postback

@@ -22,7 +22,6 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from bot.replies import chat_text
 from bot.telegram.adapter import TELEGRAM_AWAY, telegram_bot
 from core.config import TelegramSettings
 from core.delivery.pacing import SpacedLimiter
@@ -69,7 +68,7 @@ class TelegramTransport:
         chat = message.address
         await self._pacer.wait(chat)
         await self._window.wait()
-        text = chat_text(message.notice)
+        text = message.notice.chat_text()
         markup = _buttons(message.notice)
         try:
             if message.photo is not None:

@@ -1,7 +1,8 @@
 """Acknowledgements of a broadcast (a link, a chat button, the portal) and escalation without one.
 
-A broadcast that asks for acknowledgement goes first to each guardian's first address only;
-after ``ack_escalation_minutes`` without acknowledgement, to the other address on another channel.
+A broadcast that asks for acknowledgement, in a category that escalates
+(``delivery.escalate_categories``), goes first to each guardian's first address only; after
+``ack_escalation_minutes`` without acknowledgement, to their other addresses.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ async def escalate_unacknowledged(settings: Settings, *, now: datetime | None = 
     queued = 0
     for broadcast in await Broadcast.filter(
         ack_requested=True,
+        category__in=settings.delivery.escalate_categories,
         status__in=[BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT],
         confirmed_at__gte=window,
     ):
@@ -84,7 +86,7 @@ async def _escalate(broadcast: Broadcast, cutoff: datetime, settings: Settings) 
             broadcast_id=broadcast.id,
             status=DeliveryStatus.SENT,
             sent_at__lte=cutoff,
-        ).values_list("guardian_id", "channel")
+        ).values_list("guardian_id", "address_id")
     )
     # Tortoise types a flat values_list as a list of tuples; it is a list of the values
     acked = set(
@@ -99,7 +101,7 @@ async def _escalate(broadcast: Broadcast, cutoff: datetime, settings: Settings) 
         chunk = waiting[start : start + 1000]
         others: list[Recipient] = []
         for address in await receiving_broadcasts(guardian_id__in=chunk).order_by("slot"):
-            if address.channel.value == sent[address.guardian_id] or address.guardian_id in escalated:
+            if address.id == sent[address.guardian_id] or address.guardian_id in escalated:
                 continue
             escalated.add(address.guardian_id)
             others.append(Recipient.of(address))

@@ -3,7 +3,8 @@
 Each batch is its own short transaction that advances a cursor on the broadcast row, so a
 city-wide alert never holds a long transaction or blocks passage notices, and a fan-out
 interrupted by a crash resumes where it stopped. It goes to every active address; when
-acknowledgement is asked, first only to each guardian's first address (see ``acknowledgements``).
+acknowledgement is asked in a category that escalates (``delivery.escalate_categories``), first only
+to each guardian's first address (see ``acknowledgements``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from core.addresses import receiving_broadcasts
 from core.broadcasts.scope import Scope, recipients
-from core.config import Settings
+from core.config import DeliverySettings, Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
 from core.models import Broadcast, BroadcastCategory, BroadcastStatus, Channel, Priority
 
@@ -55,7 +56,7 @@ async def _fan_out_batch(broadcast_id: int, settings: Settings) -> tuple[int, bo
         priority = Priority.URGENT if broadcast.category in URGENT_CATEGORIES else Priority.NORMAL
         queued = await enqueue_broadcast(
             broadcast,
-            chosen_addresses(await addresses_of(guardian_ids), broadcast),
+            chosen_addresses(await addresses_of(guardian_ids), first_only=escalates(broadcast, settings.delivery)),
             settings.delivery,
             wave=BroadcastWave.FAN_OUT,
             priority=priority,
@@ -74,11 +75,17 @@ async def addresses_of(guardian_ids: list[int]) -> list[tuple[int, int, int, str
     )
 
 
-def chosen_addresses(addresses: list[tuple[int, int, int, str, str]], broadcast: Broadcast) -> list[Recipient]:
-    """The addresses to send to: all, or only each guardian's first when acknowledgement is asked."""
+def escalates(broadcast: Broadcast, delivery: DeliverySettings) -> bool:
+    """Whether ``broadcast`` goes to each guardian's first address first, the other only if it is not
+    acknowledged in time; else it goes to every address at once."""
+    return broadcast.ack_requested and broadcast.category.value in delivery.escalate_categories
+
+
+def chosen_addresses(addresses: list[tuple[int, int, int, str, str]], *, first_only: bool) -> list[Recipient]:
+    """The addresses to send to: all, or only each guardian's first (``escalates``)."""
     chosen, seen = [], set()
     for guardian_id, _, address_id, channel, lane in addresses:
-        if broadcast.ack_requested and guardian_id in seen:
+        if first_only and guardian_id in seen:
             continue
         seen.add(guardian_id)
         chosen.append(Recipient(address_id, Channel(channel), guardian_id, lane))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.errors import NotFound
+from core.i18n import _
 from core.models import Broadcast
 
 
@@ -10,5 +11,5 @@ async def _get(broadcast_id: int, *, for_update: bool = False) -> Broadcast:
     query = Broadcast.filter(id=broadcast_id)
     broadcast = await (query.select_for_update() if for_update else query).first()
     if broadcast is None:
-        raise NotFound(f"there is no broadcast {broadcast_id}")
+        raise NotFound(_("There is no broadcast %(id)d.", id=broadcast_id))
     return broadcast

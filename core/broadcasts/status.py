@@ -1,4 +1,6 @@
-"""How a broadcast is going: counts by outcome, who was not reached and why, and resending to them."""
+"""How a broadcast is going: counts by outcome, who was not reached and why, who has not
+acknowledged yet (each with their children and, to their school's staff, how to reach them), and
+resending to those not reached."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from tortoise.transactions import in_transaction
 from core import actors, audit, unsubscribe
 from core.addresses import receiving_broadcasts
 from core.broadcasts.helpers import _get
+from core.broadcasts.people import Person, people
+from core.broadcasts.reasons import NO_ADDRESS, ShownReason, shown
 from core.broadcasts.scope import Scope, recipients
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
@@ -22,7 +26,6 @@ from core.models import (
     ContactAddress,
     Delivery,
     DeliveryStatus,
-    Guardian,
     Priority,
     StaffAccount,
 )
@@ -32,7 +35,12 @@ from core.models import (
 class NotReached:
     guardian_id: int
     login_id: str
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # as stored
+    person: Person | None = None
+
+    @property
+    def shown_reasons(self) -> tuple[ShownReason, ...]:
+        return tuple(shown(reason) for reason in self.reasons)
 
 
 @dataclass
@@ -45,6 +53,8 @@ class BroadcastCounts:
     expired: int = 0
     acknowledged: int = 0
     recipients: int = 0
+    unacknowledged: list[Person] = field(default_factory=list)  # reached, not acknowledged (when asked)
+    unacknowledged_total: int = 0
     not_reached: list[NotReached] = field(default_factory=list)
     not_reached_total: int = 0
     lanes: list[LaneCounts] = field(default_factory=list)  # by recipient group (docomo, gmail, ...)
@@ -58,7 +68,11 @@ class BroadcastCounts:
         return self.broadcast.status is BroadcastStatus.CONFIRMED
 
 
-async def status(broadcast_id: int, *, not_reached_limit: int = 200) -> BroadcastCounts:
+async def status(
+    broadcast_id: int, *, not_reached_limit: int = 200, viewer: StaffAccount | None = None
+) -> BroadcastCounts:
+    """The counts, and up to ``not_reached_limit`` of those not reached and of those who have not
+    acknowledged; their addresses only where ``viewer`` is staff of a child's school."""
     broadcast = await _get(broadcast_id)
     counts = BroadcastCounts(broadcast)
     for row in (
@@ -87,9 +101,24 @@ async def status(broadcast_id: int, *, not_reached_limit: int = 200) -> Broadcas
         unreached += await _without_deliveries([g for g in in_scope if g not in outcomes])
     counts.not_reached_total = len(unreached)
     shown = unreached[:not_reached_limit]
-    logins = dict(await Guardian.filter(id__in=[g for g, _ in shown]).values_list("id", "login_id"))
-    counts.not_reached = [NotReached(g, logins.get(g, "?"), reasons) for g, reasons in shown]
+    waiting = await _unacknowledged(broadcast, outcomes) if broadcast.ack_requested else []
+    counts.unacknowledged_total = len(waiting)
+    found = await people([g for g, _ in shown] + waiting[:not_reached_limit], viewer=viewer)
+    counts.not_reached = [
+        NotReached(g, found[g].login_id if g in found else "?", reasons, found.get(g)) for g, reasons in shown
+    ]
+    counts.unacknowledged = [found[g] for g in waiting[:not_reached_limit] if g in found]
     return counts
+
+
+async def _unacknowledged(broadcast: Broadcast, outcomes: dict[int, list[tuple[str, str | None]]]) -> list[int]:
+    """Guardians it was sent to who have not acknowledged it, in id order."""
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    acked = set(
+        cast(list[int], await BroadcastAck.filter(broadcast_id=broadcast.id).values_list("guardian_id", flat=True))
+    )
+    sent = DeliveryStatus.SENT.value
+    return sorted(g for g, results in outcomes.items() if g not in acked and any(s == sent for s, _ in results))
 
 
 async def _without_deliveries(guardian_ids: list[int]) -> list[tuple[int, tuple[str, ...]]]:
@@ -105,7 +134,7 @@ async def _without_deliveries(guardian_ids: list[int]) -> list[tuple[int, tuple[
                 ).values_list("guardian_id", flat=True),
             )
         )
-    return [(g, (unsubscribe.STOPPED if g in stopped else "no registered address",)) for g in guardian_ids]
+    return [(g, (unsubscribe.STOPPED if g in stopped else NO_ADDRESS,)) for g in guardian_ids]
 
 
 async def resend_unreached(

@@ -1,31 +1,65 @@
-"""What a broadcast's templates see, from its row alone: the message sent and the staff preview alike."""
+"""What a broadcast's templates see, from its row alone: the message sent and the staff preview alike.
+
+A broadcast is written in Japanese; staff may add a translation per language
+(``Broadcast.translations``). A reader whose language has one reads it; any other reader gets the
+Japanese text after a sentence in their own language saying what it is (``framed``). Everything
+here depends on the broadcast, the channel and the language only, never on the recipient: a
+city-wide alert is rendered once per (broadcast, channel, language) and each delivery's own
+acknowledgement token is swapped in for ``PLACEHOLDER_TOKEN`` (core.delivery.compose.with_token).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core import buttons
+from core import buttons, categories
 from core.channels import spec
 from core.config import Settings
-from core.models import Broadcast, Channel
+from core.delivery.render import RenderedNotice, render
+from core.i18n import _
+from core.i18n.messages import listing
+from core.models import Broadcast, Channel, Language, NoticeKind
+
+PLACEHOLDER_TOKEN = "ACK-TOKEN-PLACEHOLDER-7f3c91"
+ORIGINAL = Language.JA  # the language a broadcast is written in
+_OPENING_BRACKETS = "【[「『〔(（<＜ 　"
+
+
+def broadcast_notice(broadcast: Broadcast, channel: Channel, language: Language, settings: Settings) -> RenderedNotice:
+    """What every guardian reading ``language`` on ``channel`` gets, with ``PLACEHOLDER_TOKEN`` where
+    each one's acknowledgement token goes: the delivery worker and the staff preview both call this."""
+    context = broadcast_context(broadcast, settings, ack_token=PLACEHOLDER_TOKEN, channel=channel, language=language)
+    return render(NoticeKind.BROADCAST, channel, language, context)
 
 
 def broadcast_context(
-    broadcast: Broadcast, settings: Settings, *, ack_token: str | None, channel: Channel
+    broadcast: Broadcast,
+    settings: Settings,
+    *,
+    ack_token: str | None,
+    channel: Channel,
+    language: Language = ORIGINAL,
 ) -> dict[str, Any]:
-    """What the broadcast templates see; also used for the staff preview.
+    """What the broadcast templates see.
 
     On a channel that multicasts (LINE) the acknowledge button is a postback naming the broadcast
     (the chat itself says who pressed it), so one identical message can go to many people at once.
     """
     portal = settings.portal.public_url.rstrip("/")
     scope = broadcast.scope or {}
+    sites = sorted({t["site"] for t in scope.get("targets", [])})
+    translation = translations(broadcast).get(language)
+    title, body = translation or (broadcast.title, broadcast.body)
+    label = categories.label(broadcast.category).translate(language)
     context: dict[str, Any] = {
         "category": broadcast.category.value,
-        "title": broadcast.title,
-        "body": broadcast.body,
-        "sites": sorted({t["site"] for t in scope.get("targets", [])}),
-        "sender": _sender(scope),
+        "category_label": label,
+        "title": title,
+        "body": body,
+        "title_names_category": names_category(title, label),
+        "framed": translation is None and language is not ORIGINAL,
+        "sites": sites,
+        "sender": _sender(sites, language),
         "portal_url": portal,
         "ack_url": None,
         "ack_postback": None,
@@ -38,6 +72,17 @@ def broadcast_context(
     return context
 
 
-def _sender(scope: dict[str, Any]) -> str:
-    sites = sorted({t["site"] for t in scope.get("targets", [])})
-    return "、".join(sites) if sites else "教育委員会 Board of Education"
+def translations(broadcast: Broadcast) -> dict[Language, tuple[str, str]]:
+    """The (title, body) staff wrote for each language other than Japanese."""
+    stored = broadcast.translations or {}
+    return {Language(code): (text["title"], text["body"]) for code, text in stored.items()}
+
+
+def names_category(title: str, label: str) -> bool:
+    """Whether ``title`` already starts with its category's name (「【不審者情報】正門付近で…」): then
+    the subject is the title alone, not the category twice."""
+    return title.lstrip(_OPENING_BRACKETS).casefold().startswith(label.casefold())
+
+
+def _sender(sites: list[str], language: Language) -> str:
+    return (listing(sites) if sites else _("Board of Education")).translate(language)

@@ -20,7 +20,7 @@ from core import unsubscribe
 from core.channels import Still, spec
 from core.channels.line_photos import chat_photo_token
 from core.config import Settings
-from core.delivery.broadcast_message import broadcast_context
+from core.delivery.broadcast_message import PLACEHOLDER_TOKEN, broadcast_notice
 from core.delivery.render import Action, RenderedNotice, render, sender_name
 from core.delivery.transport import Outgoing, PhotoLink
 from core.i18n.languages import language_or_default
@@ -40,7 +40,6 @@ from core.models import (
 
 log = logging.getLogger(__name__)
 
-_TOKEN_PLACEHOLDER = "ACK-TOKEN-PLACEHOLDER-7f3c91"
 _RENDER_CACHE_LIMIT = 256
 
 
@@ -144,8 +143,7 @@ class NoticeComposer:
         if template is None:
             if len(self._rendered) >= _RENDER_CACHE_LIMIT:
                 self._rendered.clear()
-            context = broadcast_context(broadcast, self._settings, ack_token=_TOKEN_PLACEHOLDER, channel=row.channel)
-            template = self._rendered[key] = render(NoticeKind.BROADCAST, row.channel, language, context)
+            template = self._rendered[key] = broadcast_notice(broadcast, row.channel, language, self._settings)
         return with_token(template, row.ack_token)
 
     async def _load_broadcasts(self, ids: set[int]) -> None:
@@ -249,11 +247,11 @@ _ANSWERS = {NoticeKind.REPLY: _reply, NoticeKind.MAIL_ANSWER: _mail_answer}
 
 
 def with_token(notice: RenderedNotice, token: str | None) -> RenderedNotice:
-    if _TOKEN_PLACEHOLDER not in notice.text and not notice.actions:
+    if PLACEHOLDER_TOKEN not in notice.text and not notice.actions:
         return notice
 
     def swap(text: str) -> str:
-        return text.replace(_TOKEN_PLACEHOLDER, token) if token else text
+        return text.replace(PLACEHOLDER_TOKEN, token) if token else text
 
     return replace(
         notice,

@@ -42,6 +42,11 @@ class RenderedNotice:
     actions: tuple[Action, ...] = ()
     sender: str = ""  # who it is from, in the reader's language (a mail's From name)
 
+    def chat_text(self) -> str:
+        """The notice as one chat message (Telegram, LINE): the subject as its first line, then the
+        text. The transports send this and the staff preview shows it."""
+        return f"{self.subject}\n\n{self.text}" if self.subject else self.text
+
 
 def render(kind: NoticeKind, channel: Channel, language: Language, context: dict[str, Any]) -> RenderedNotice:
     template = _template(kind, channel, language)

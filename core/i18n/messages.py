@@ -12,10 +12,13 @@ A parameter may itself be a ``Message`` (a channel's name inside a sentence): it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from babel.lists import format_list
+
 from core.i18n.catalogs import translations
+from core.i18n.dates import locale_of
 from core.models.enums import Language
 
 
@@ -54,3 +57,35 @@ def _n(singular: str, plural: str, count: int, /, **params: object) -> Message:
 def _p(context: str, msgid: str, /, **params: object) -> Message:
     """A text whose msgid alone is ambiguous ("Kind" of a passage, not of a site)."""
     return Message(msgid, params, context=context)
+
+
+@dataclass(frozen=True)
+class Listing(Message):
+    """Several texts shown as one list, joined as the reader's language joins one (Babel's CLDR
+    list patterns: 「A、B」, "A and B"); each item a ``Message`` or a name shown as it is."""
+
+    items: tuple[Message | str, ...] = ()
+
+    def translate(self, language: Language) -> str:
+        shown = [item.translate(language) if isinstance(item, Message) else item for item in self.items]
+        return format_list(shown, locale=locale_of(language)) if shown else ""
+
+
+def listing(items: Iterable[Message | str]) -> Message:
+    return Listing("", items=tuple(items))
+
+
+@dataclass(frozen=True)
+class LanguageName(Message):
+    """A language's name in the reader's language, as CLDR (Babel) gives it: 英語, English, tiếng Anh."""
+
+    named: Language = Language.JA
+
+    def translate(self, language: Language) -> str:
+        if self.named is Language.JA_EASY:  # CLDR has no name for it
+            return _("Easy Japanese").translate(language)
+        return str(locale_of(self.named).get_display_name(locale_of(language)))
+
+
+def language_name(language: Language) -> Message:
+    return LanguageName("", named=language)

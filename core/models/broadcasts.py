@@ -20,6 +20,9 @@ class Broadcast(Model):
     category = fields.CharEnumField(BroadcastCategory, max_length=20)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
+    # staff's translations, {language: {"title": …, "body": …}} (core.delivery.broadcast_message);
+    # not personal data, so as plain as the title and body
+    translations: fields.JSONField[dict[str, dict[str, str]] | None] = fields.JSONField(null=True)
     ack_requested = fields.BooleanField(default=False)
     status = fields.CharEnumField(BroadcastStatus, max_length=12, default=BroadcastStatus.DRAFT)
     created_at = fields.DatetimeField(auto_now_add=True)

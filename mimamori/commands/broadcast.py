@@ -8,10 +8,16 @@ import sys
 import click
 
 from bot.line.adapter import quota_now
-from core import broadcasts
+from core import broadcasts, categories
+from core.broadcasts.reasons import ShownReason
+from core.channels import spec
 from core.config import Settings
-from core.models import BroadcastCategory, Channel
-from mimamori.cli import run, settings_of
+from core.delivery.broadcast_message import ORIGINAL
+from core.i18n import Message, _, _n
+from core.i18n.languages import language_or_default
+from core.i18n.messages import language_name, listing
+from core.models import BroadcastCategory, Channel, Language
+from mimamori.cli import echo, language, run, settings_of
 from mimamori.runtime import cli_actor, opened
 
 
@@ -23,11 +29,27 @@ def command() -> None:
 @command.command("create")
 @click.option("--scope", required=True, help="all, or SITE, SITE:GRADE, SITE:GRADE-CLASS (comma-separated).")
 @click.option("--category", required=True, type=click.Choice([c.value for c in BroadcastCategory]))
-@click.option("--title", required=True)
-@click.option("--body", required=True)
+@click.option("--title", required=True, help="In Japanese.")
+@click.option("--body", required=True, help="In Japanese.")
+@click.option(
+    "--translation",
+    "translations",
+    type=(str, str, str),
+    multiple=True,
+    metavar="LANGUAGE TITLE BODY",
+    help="A translation (en, ja-x-easy, zh-Hans, pt-BR, vi, fil); repeat for more languages.",
+)
 @click.option("--ack", is_flag=True, help="Ask guardians to acknowledge (escalated if they do not).")
 @click.pass_context
-def create(ctx: click.Context, scope: str, category: str, title: str, body: str, ack: bool) -> None:
+def create(
+    ctx: click.Context,
+    scope: str,
+    category: str,
+    title: str,
+    body: str,
+    translations: tuple[tuple[str, str, str], ...],
+    ack: bool,
+) -> None:
     """Create a draft; prints its id alone on the first line, then the preview."""
     settings = settings_of(ctx)
 
@@ -40,6 +62,7 @@ def create(ctx: click.Context, scope: str, category: str, title: str, body: str,
                 title=title,
                 body=body,
                 ack_requested=ack,
+                translated={_translated_language(code): (t, b) for code, t, b in translations},
                 actor=cli_actor(),
             )
             quota = await quota_now(settings.line) if settings.line.access_token is not None else None
@@ -47,19 +70,67 @@ def create(ctx: click.Context, scope: str, category: str, title: str, body: str,
 
     preview = run(_create())
     click.echo(preview.broadcast.id)
-    click.echo(
-        f"draft to {preview.scope_label}: {preview.recipients} guardian(s), "
-        + ", ".join(f"{c.value} {n}" for c, n in sorted(preview.addresses_by_channel.items()))
+    _show_preview(preview)
+
+
+def _translated_language(code: str) -> Language:
+    chosen = language_or_default(code)
+    if chosen.value != code:
+        raise click.BadParameter(
+            _("%(code)s is not a language Mimamori speaks.", code=code).translate(language()),
+            param_hint="--translation",
+        )
+    return chosen
+
+
+def _show_preview(preview: broadcasts.BroadcastPreview) -> None:
+    echo(
+        _n(
+            "Draft to %(scope)s: %(num)d guardian.",
+            "Draft to %(scope)s: %(num)d guardians.",
+            preview.recipients,
+            scope=preview.scope_label,
+        )
     )
+    by_channel = sorted(preview.addresses_by_channel.items())
+    echo(_("Addresses: %(channels)s", channels=listing(_channel_count(c, n) for c, n in by_channel)))
+    for share in preview.languages:
+        if share.guardians:
+            echo(_language_line(share))
     if preview.line_quota is not None and preview.line_messages:
         left = preview.line_remaining_after
-        click.echo(
-            f"LINE: uses {preview.line_messages} message(s) of the monthly quota"
-            + (f", {left} left this month afterwards" if left is not None else " (no monthly limit)")
-        )
+        if left is None:
+            echo(_("LINE: this alert uses %(used)d messages (no monthly limit).", used=preview.line_messages))
+        else:
+            echo(
+                _(
+                    "LINE this month: this alert uses %(used)d messages, %(left)d left after it.",
+                    used=preview.line_messages,
+                    left=left,
+                )
+            )
     sample = preview.samples[Channel.EMAIL]
-    click.echo(f"\nSubject: {sample.subject}\n\n{sample.text}\n")
-    click.echo(f"Nothing is sent until: mimamori broadcast confirm {preview.broadcast.id}")
+    echo(_("Subject: %(subject)s", subject=sample.subject))
+    click.echo(f"\n{sample.text}\n")
+    command_line = f"mimamori broadcast confirm {preview.broadcast.id}"
+    echo(_("Nothing is sent until: %(command)s", command=command_line))
+
+
+def _channel_count(channel: Channel, count: int) -> Message:
+    return _("%(channel)s %(num)d", channel=spec(channel).name, num=count)
+
+
+def _language_line(share: broadcasts.LanguageShare) -> Message:
+    name = language_name(share.language)
+    if share.language is ORIGINAL:
+        return _("%(language)s: %(num)d, the Japanese text", language=name, num=share.guardians)
+    if share.translated:
+        return _("%(language)s: %(num)d, your translation", language=name, num=share.guardians)
+    return _(
+        "%(language)s: %(num)d, the Japanese text after a sentence in their language",
+        language=name,
+        num=share.guardians,
+    )
 
 
 @command.command("confirm")
@@ -73,7 +144,8 @@ def confirm(ctx: click.Context, broadcast_id: int) -> None:
             await broadcasts.confirm(broadcast_id, by=None, actor=cli_actor())
 
     run(_confirm())
-    click.echo(f"broadcast {broadcast_id} confirmed; follow it with: mimamori broadcast status {broadcast_id} --wait")
+    follow = f"mimamori broadcast status {broadcast_id} --wait"
+    echo(_("Broadcast %(id)d confirmed; follow it with: %(command)s", id=broadcast_id, command=follow))
 
 
 @command.command("status")
@@ -83,15 +155,34 @@ def confirm(ctx: click.Context, broadcast_id: int) -> None:
 def status(ctx: click.Context, broadcast_id: int, wait: bool) -> None:
     """Counts: queued, sent, failed, expired, acknowledged; and who was not reached."""
     counts = run(_follow(settings_of(ctx), broadcast_id, wait))
-    click.echo(
-        f"broadcast {broadcast_id} ({counts.broadcast.status.value}): {counts.recipients} guardian(s); "
-        f"queued {counts.queued}, sending {counts.sending}, sent {counts.sent}, failed {counts.failed}, "
-        f"expired {counts.expired}, acknowledged {counts.acknowledged}"
+    echo(
+        _n(
+            "Broadcast %(id)d (%(status)s, %(category)s): %(num)d guardian; queued %(queued)d, sending "
+            "%(sending)d, sent %(sent)d, failed %(failed)d, expired %(expired)d, acknowledged %(acknowledged)d",
+            "Broadcast %(id)d (%(status)s, %(category)s): %(num)d guardians; queued %(queued)d, sending "
+            "%(sending)d, sent %(sent)d, failed %(failed)d, expired %(expired)d, acknowledged %(acknowledged)d",
+            counts.recipients,
+            id=broadcast_id,
+            status=broadcasts.STATUS_LABELS[counts.broadcast.status],
+            category=categories.label(counts.broadcast.category),
+            queued=counts.queued,
+            sending=counts.sending,
+            sent=counts.sent,
+            failed=counts.failed,
+            expired=counts.expired,
+            acknowledged=counts.acknowledged,
+        )
     )
     if counts.not_reached_total:
-        click.echo(f"not reached: {counts.not_reached_total}")
+        echo(_("Not reached: %(num)d", num=counts.not_reached_total))
         for n in counts.not_reached:
-            click.echo(f"  {n.login_id}: {'; '.join(n.reasons)}")
+            click.echo(f"  {n.login_id}: " + "; ".join(_shown(reason) for reason in n.shown_reasons))
+    if counts.unacknowledged_total:
+        echo(_("Reached, not acknowledged yet: %(num)d", num=counts.unacknowledged_total))
+
+
+def _shown(reason: ShownReason) -> str:
+    return reason if isinstance(reason, str) else reason.translate(language())
 
 
 async def _follow(settings: Settings, broadcast_id: int, wait: bool) -> broadcasts.BroadcastCounts:
@@ -100,7 +191,7 @@ async def _follow(settings: Settings, broadcast_id: int, wait: bool) -> broadcas
         if not wait:
             return counts
         err = sys.stderr
-        with click.progressbar(length=1, label="delivering", file=err, show_pos=True) as bar:
+        with click.progressbar(length=1, label=_("delivering").translate(language()), file=err, show_pos=True) as bar:
             while True:
                 counts = await broadcasts.status(broadcast_id, not_reached_limit=0)
                 total = counts.queued + counts.sending + counts.sent + counts.failed + counts.expired

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from core import broadcasts, zones
+from core import broadcasts, categories, zones
+from core.delivery.broadcast_message import ORIGINAL
 from core.delivery.outbox import expiry
 from core.errors import UserError
+from core.i18n import Message, _
+from core.i18n.languages import LANGUAGES, language_or_default
 from core.models import (
     Broadcast,
     BroadcastCategory,
     BroadcastStatus,
     Channel,
     Gate,
+    Language,
     NoticeKind,
     Passage,
     PassageOutcome,
@@ -31,13 +36,6 @@ from portal.security import csrf_protect
 from portal.templating import page
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(csrf_protect)])
-STATUS_REFRESH_SECONDS = 5
-CATEGORY_LABELS = {
-    BroadcastCategory.SUSPICIOUS_PERSON: "不審者情報 Suspicious person",
-    BroadcastCategory.DISASTER: "災害情報 Disaster",
-    BroadcastCategory.CLOSURE: "休校・休園 Closure",
-    BroadcastCategory.GENERAL: "お知らせ General",
-}
 
 
 @router.get("")
@@ -69,24 +67,40 @@ async def _visible_broadcast(staff: StaffAccount, broadcast_id: int) -> Broadcas
 
 # ---- broadcasts ----------------------------------------------------------------------------------
 
+TRANSLATABLE = [language for language in LANGUAGES if language is not ORIGINAL]
+REFRESH_SECONDS = (10, 30, 60)  # what the status page offers; it refreshes only when asked
+
+
+@dataclass
+class ComposeForm:
+    """What the compose form holds: as typed, to be shown again with an error."""
+
+    targets: list[str] = field(default_factory=list)
+    category: str = ""
+    title: str = ""
+    body: str = ""
+    ack: bool = False
+    translations: dict[Language, tuple[str, str]] = field(default_factory=dict)
+
 
 async def _compose_page(
     request: Request,
     staff: StaffAccount,
+    form: ComposeForm,
+    *,
     status_code: int = 200,
-    error: str | None = None,
-    **form: Any,
+    error: Message | str | None = None,
 ) -> Response:
-    sites = await _own_sites(staff)
     recent = [b for b in await Broadcast.all().order_by("-id").limit(50) if await _may_see(staff, b)]
-    form.setdefault("scope", "" if staff.role is StaffRole.ADMIN else (sites[0].name if sites else ""))
     return page(
         request,
         "staff/compose.html",
         status_code=status_code,
         staff=staff,
-        sites=sites,
-        categories=CATEGORY_LABELS,
+        choices=await broadcasts.scope_choices(staff),
+        categories=categories.LABELS,
+        statuses=broadcasts.STATUS_LABELS,
+        translatable=TRANSLATABLE,
         recent=recent[:20],
         form=form,
         error=error,
@@ -95,35 +109,66 @@ async def _compose_page(
 
 @router.get("/broadcasts")
 async def compose(request: Request, staff: Broadcaster) -> Response:
-    return await _compose_page(request, staff)
+    own = await staff.sites.all().order_by("name") if staff.role is StaffRole.STAFF else []
+    return await _compose_page(request, staff, ComposeForm(targets=[str(own[0].id)] if len(own) == 1 else []))
 
 
 @router.post("/broadcasts")
 async def create_draft(
     request: Request,
     staff: Broadcaster,
-    scope: Annotated[FreeText, Form()] = "",
+    target: Annotated[list[Word] | None, Form()] = None,
     category: Annotated[Word, Form()] = "",
     title: Annotated[FreeText, Form()] = "",
     body: Annotated[FreeText, Form()] = "",
     ack: Annotated[Word, Form()] = "",
+    translation_language: Annotated[list[Word] | None, Form()] = None,
+    translation_title: Annotated[list[FreeText] | None, Form()] = None,
+    translation_body: Annotated[list[FreeText] | None, Form()] = None,
 ) -> Response:
-    form = {"scope": scope, "category": category, "title": title, "body": body, "ack": bool(ack)}
+    titles, bodies = translation_title or [], translation_body or []
+    translated = {
+        Language(code): (titles[n] if n < len(titles) else "", bodies[n] if n < len(bodies) else "")
+        for n, code in enumerate(translation_language or [])
+        if code in TRANSLATABLE
+    }
+    form = ComposeForm(target or [], category, title, body, bool(ack), translated)
+    if category not in {c.value for c in BroadcastCategory}:
+        return await _compose_page(request, staff, form, status_code=400, error=_("Choose a category."))
     try:
         draft = await broadcasts.create_draft(
             author=staff,
-            scope=await broadcasts.parse_scope(scope),
+            scope=await broadcasts.scope_from_choices(form.targets),
             category=BroadcastCategory(category),
             title=title,
             body=body,
             ack_requested=bool(ack),
+            translated=translated,
             actor=staff_actor(staff),
         )
-    except ValueError:
-        return await _compose_page(request, staff, 400, error="種別を選んでください。 Choose a category.", **form)
     except UserError as error:
-        return await _compose_page(request, staff, 400, error=str(error), **form)
+        return await _compose_page(request, staff, form, status_code=400, error=error.message)
     return RedirectResponse(f"/staff/broadcasts/{draft.id}/preview", status_code=303)
+
+
+async def _preview_page(
+    request: Request, broadcast: Broadcast, *, status_code: int = 200, error: Message | str | None = None
+) -> Response:
+    read_quota = getattr(request.app.state, "line_quota", None)  # set by serve when LINE is configured
+    quota = await read_quota() if read_quota else None
+    settings = request.app.state.settings
+    shown = await broadcasts.preview(broadcast.id, settings, line_quota=quota)
+    return page(
+        request,
+        "staff/preview.html",
+        status_code=status_code,
+        preview=shown,
+        broadcast=broadcast,
+        category=categories.label(broadcast.category),
+        channels=list(Channel),
+        escalation_minutes=settings.delivery.ack_escalation_minutes,
+        error=error or shown.nobody,
+    )
 
 
 @router.get("/broadcasts/{broadcast_id}/preview")
@@ -131,36 +176,32 @@ async def preview(request: Request, broadcast_id: BroadcastId, staff: Broadcaste
     broadcast = await _visible_broadcast(staff, broadcast_id)
     if broadcast.status is not BroadcastStatus.DRAFT:
         return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
-    read_quota = getattr(request.app.state, "line_quota", None)  # set by serve when LINE is configured
-    quota = await read_quota() if read_quota else None
-    shown = await broadcasts.preview(broadcast_id, request.app.state.settings, line_quota=quota)
-    return page(
-        request,
-        "staff/preview.html",
-        preview=shown,
-        broadcast=broadcast,
-        category=CATEGORY_LABELS[broadcast.category],
-        channels=list(Channel),
-    )
+    return await _preview_page(request, broadcast)
 
 
 @router.get("/broadcasts/{broadcast_id}/preview/email", response_class=HTMLResponse)
-async def preview_email(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
-    """The mail's HTML part exactly as sent; sandboxed, as it carries its own inline styles."""
+async def preview_email(
+    request: Request, broadcast_id: BroadcastId, staff: Broadcaster, language: Word = ORIGINAL.value
+) -> Response:
+    """The mail's HTML part exactly as sent in ``language``; sandboxed, as it carries its own inline styles."""
     await _visible_broadcast(staff, broadcast_id)
     shown = await broadcasts.preview(broadcast_id, request.app.state.settings)
-    response = HTMLResponse(shown.samples[Channel.EMAIL].html or "")
+    wanted = language_or_default(language)
+    share = next((s for s in shown.languages if s.language is wanted), shown.languages[0])
+    response = HTMLResponse(share.samples[Channel.EMAIL].html or "")
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
     return response
 
 
 @router.post("/broadcasts/{broadcast_id}/confirm")
 async def confirm(request: Request, broadcast_id: BroadcastId, staff: Broadcaster) -> Response:
-    await _visible_broadcast(staff, broadcast_id)
+    broadcast = await _visible_broadcast(staff, broadcast_id)
     try:
         await broadcasts.confirm(broadcast_id, by=staff, actor=staff_actor(staff))
     except UserError as error:
-        raise HTTPException(409, str(error)) from None
+        if broadcast.status is not BroadcastStatus.DRAFT:
+            return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
+        return await _preview_page(request, broadcast, status_code=409, error=error.message)
     return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
 
 
@@ -169,8 +210,8 @@ async def cancel(request: Request, broadcast_id: BroadcastId, staff: Broadcaster
     await _visible_broadcast(staff, broadcast_id)
     try:
         await broadcasts.cancel(broadcast_id, by=staff, actor=staff_actor(staff))
-    except UserError as error:
-        raise HTTPException(409, str(error)) from None
+    except UserError:
+        return RedirectResponse(f"/staff/broadcasts/{broadcast_id}", status_code=303)
     return RedirectResponse("/staff/broadcasts", status_code=303)
 
 
@@ -180,20 +221,34 @@ async def status(
     broadcast_id: BroadcastId,
     staff: Broadcaster,
     resent: Count | None = None,
+    refresh: Count | None = None,
 ) -> Response:
     broadcast = await _visible_broadcast(staff, broadcast_id)
-    counts = await broadcasts.status(broadcast_id)
-    live = counts.fanning_out or counts.pending or (broadcast.ack_requested and _within_expiry(request, broadcast))
-    return page(
+    counts = await broadcasts.status(broadcast_id, viewer=staff)
+    live = bool(
+        counts.fanning_out or counts.pending or (broadcast.ack_requested and _within_expiry(request, broadcast))
+    )
+    # Refreshing only when the reader asked for it, by the Refresh header: a page that reloads
+    # itself unasked fails WCAG 2.2.1 (axe's "meta-refresh"), and no script runs in these pages.
+    every = refresh if refresh in REFRESH_SECONDS and live else None
+    response = page(
         request,
         "staff/status.html",
         counts=counts,
         broadcast=broadcast,
         live=live,
-        refresh=STATUS_REFRESH_SECONDS,
-        category=CATEGORY_LABELS[broadcast.category],
+        refresh=every,
+        refresh_choices=REFRESH_SECONDS,
+        shows_addresses=any(
+            p.addresses is not None for p in [n.person for n in counts.not_reached if n.person] + counts.unacknowledged
+        ),
+        category=categories.label(broadcast.category),
+        statuses=broadcasts.STATUS_LABELS,
         resent=resent,
     )
+    if every is not None:
+        response.headers["Refresh"] = str(every)
+    return response
 
 
 def _within_expiry(request: Request, broadcast: Broadcast) -> bool:

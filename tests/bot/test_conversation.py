@@ -266,10 +266,12 @@ async def test_staff_cancel_a_draft_and_refusals_are_one_clear_line(database_url
     site = await make_site()
     await _linked_staff(talk, site)
     await make_site("さくら小学校")
-    assert "not your site: さくら小学校" in (await talk("/alert さくら小学校 test", chat="U-staff")).text
+    assert "さくら小学校 is not your site" in (await talk("/alert さくら小学校 test", chat="U-staff")).text
     assert "no site named" in (await talk("/alert どこか小学校 test", chat="U-staff")).text
     assert "使い方" in (await talk("/alert", chat="U-staff")).text
+    assert "児童がいません" in (await talk("/alert みどり小学校 明日は休校です", chat="U-staff")).text  # nobody to tell
 
+    await make_guardian(pupils=[await make_pupil(site)])
     preview = await talk("/alert みどり小学校 明日は休校です", chat="U-staff")
     assert "取り消しました" in (await talk(chat="U-staff", button=preview.buttons[1].postback)).text
     [draft] = await Broadcast.all()

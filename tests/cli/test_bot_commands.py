@@ -49,4 +49,4 @@ async def test_a_broadcast_preview_says_how_many_line_messages_it_uses_and_leave
     finally:
         await line.stop()
     assert result.returncode == 0, result.stderr
-    assert "LINE: uses 3 message(s) of the monthly quota, 47 left this month afterwards" in result.lines
+    assert "LINEの今月の送信数: この連絡で 3 通、送信後の残り 47 通" in result.lines

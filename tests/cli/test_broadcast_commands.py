@@ -6,7 +6,10 @@ import signal
 import subprocess
 import sys
 
+from core.models import Broadcast, Guardian, Language
+from tests.cli.test_admin_commands import ENGLISH, JAPANESE
 from tests.factories import make_guardian, make_pupil, make_site
+from tests.one_language import assert_one_language
 
 
 async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
@@ -34,21 +37,36 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
         "不審者情報",
         "--body",
         "校門付近で不審な人物が目撃されました。",
+        "--translation",
+        "en",
+        "A stranger near the school",
+        "A stranger was seen near the school gate.",
+        env=ENGLISH,
     )
     assert created.returncode == 0, created.stderr
     broadcast_id = created.lines[0]
-    assert "2 guardian(s)" in created.stdout and "email 2" in created.stdout
+    assert created.lines[1] == "Draft to みどり小学校: 2 guardians."
+    assert created.lines[2] == "Addresses: mail 2"
+    assert created.lines[3] == "Japanese: 2, the Japanese text"
+    assert "Subject: 不審者情報" in created.stdout  # the title names its category: not 【不審者情報】不審者情報
     assert "校門付近で不審な人物が目撃されました。" in created.stdout
     assert f"mimamori broadcast confirm {broadcast_id}" in created.stdout
+    assert (await Broadcast.get(id=int(broadcast_id))).translations == {
+        "en": {"title": "A stranger near the school", "body": "A stranger was seen near the school gate."}
+    }
 
-    draft = cli("broadcast", "status", broadcast_id)
-    assert "(draft)" in draft.stdout and "sent 0" in draft.stdout
+    draft = cli("broadcast", "status", broadcast_id, env=ENGLISH)
+    assert "(draft, Suspicious person)" in draft.stdout and "sent 0" in draft.stdout
+    in_japanese = cli("broadcast", "status", broadcast_id, env=JAPANESE)
+    assert in_japanese.lines[0].startswith(f"一斉連絡 {broadcast_id}（下書き、不審者情報）: 対象 0人。")  # none yet
+    assert_one_language(in_japanese.stdout, Language.JA)
     assert mail_sink.per_recipient() == {}
 
-    confirmed = cli("broadcast", "confirm", broadcast_id)
+    confirmed = cli("broadcast", "confirm", broadcast_id, env=ENGLISH)
     assert confirmed.returncode == 0, confirmed.stderr
-    again = cli("broadcast", "confirm", broadcast_id)
-    assert again.returncode == 1 and "Traceback" not in again.stderr and again.stderr.strip()
+    again = cli("broadcast", "confirm", broadcast_id, env=JAPANESE)
+    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert again.stderr.strip() == f"mimamori: 一斉連絡 {broadcast_id} はもう下書きではありません（送信確定）。"
 
     worker = subprocess.Popen(
         [sys.executable, "-m", "mimamori", "worker"],
@@ -60,7 +78,7 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
     )
     try:
         mail_sink.wait_for(2)
-        followed = cli("broadcast", "status", broadcast_id, "--wait", timeout=60)
+        followed = cli("broadcast", "status", broadcast_id, "--wait", timeout=60, env=ENGLISH)
     finally:
         worker.send_signal(signal.SIGTERM)
         _, worker_log = worker.communicate(timeout=30)
@@ -92,3 +110,24 @@ def test_a_broadcast_to_an_unknown_school_is_refused_in_one_line(cli, database_u
     )
     assert result.returncode == 1
     assert "ないない小学校" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_a_scope_that_reaches_nobody_is_refused_with_the_reason(cli, database_url) -> None:
+    """Before, 「みどり小学校:7」 made a draft to 0 guardians that could be confirmed and "sent"."""
+    school = await make_site("みどり小学校")
+    guardian = await make_guardian(pupils=[await make_pupil(school)], emails=["a@example.jp"])
+    args = ("broadcast", "create", "--category", "closure", "--title", "休校", "--body", "本日休校")
+
+    no_grade = cli(*args, "--scope", "みどり小学校:7", env=JAPANESE)
+    assert no_grade.returncode == 1 and no_grade.stdout == ""
+    assert no_grade.stderr.strip() == "mimamori: みどり小学校 7年には児童がいません。"
+    in_english = cli(*args, "--scope", "みどり小学校:7", env=ENGLISH)
+    assert in_english.stderr.strip() == "mimamori: There is no pupil in みどり小学校 grade 7."
+    assert not await Broadcast.exists()
+
+    created = cli(*args, "--scope", "みどり小学校:3", env=ENGLISH)
+    assert created.returncode == 0, created.stderr
+    await Guardian.filter(id=guardian.id).update(wants_broadcasts=False)  # the family left the service since
+    refused = cli("broadcast", "confirm", created.lines[0], env=ENGLISH)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "mimamori: No guardian of a pupil in みどり小学校 grade 3 receives broadcasts."

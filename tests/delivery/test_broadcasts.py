@@ -24,7 +24,7 @@ from core.models import (
     StaffAccount,
     StaffRole,
 )
-from tests.factories import make_guardian, make_pupil, make_site
+from tests.factories import confirmed_broadcast, make_guardian, make_pupil, make_site
 
 
 async def _city():
@@ -170,7 +170,7 @@ async def test_a_hall_reaches_the_families_of_children_who_go_there(database_url
 async def test_staff_send_only_to_their_own_sites(database_url) -> None:
     midori, sakura, _ = await _city()
     staff = await _staff(StaffRole.STAFF, midori)
-    for text, message in (("さくら小学校", "not your site: さくら小学校"), ("all", "only administrators")):
+    for text, message in (("さくら小学校", "さくら小学校 is not your site"), ("all", "Only administrators")):
         with pytest.raises(UserError, match=message):
             await broadcasts.create_draft(
                 author=staff,
@@ -181,7 +181,7 @@ async def test_staff_send_only_to_their_own_sites(database_url) -> None:
                 ack_requested=False,
             )
     desk = await _staff(StaffRole.SUPPORT)
-    with pytest.raises(UserError, match="only staff and administrators"):
+    with pytest.raises(UserError, match="Only staff and administrators"):
         await broadcasts.create_draft(
             author=desk,
             scope=await broadcasts.parse_scope("みどり小学校"),
@@ -212,7 +212,7 @@ async def test_only_a_draft_is_confirmed_and_only_once(database_url, mail_settin
         ack_requested=False,
     )
     await broadcasts.confirm(draft.id, by=None)
-    with pytest.raises(UserError, match="confirmed, not a draft"):
+    with pytest.raises(UserError, match="no longer a draft: it is confirmed"):
         await broadcasts.confirm(draft.id, by=None)
     other = await broadcasts.create_draft(
         author=None,
@@ -223,7 +223,7 @@ async def test_only_a_draft_is_confirmed_and_only_once(database_url, mail_settin
         ack_requested=False,
     )
     await broadcasts.cancel(other.id, by=None)
-    with pytest.raises(UserError, match="cancelled, not a draft"):
+    with pytest.raises(UserError, match="no longer a draft: it is cancelled"):
         await broadcasts.confirm(other.id, by=None)
     await broadcasts.continue_fanouts(mail_settings)
     assert await Delivery.filter(broadcast_id=other.id).count() == 0
@@ -307,20 +307,20 @@ async def test_acknowledging_by_the_link(database_url, mail_settings, mail_sink,
     assert (await broadcasts.status(draft.id)).acknowledged == 1
 
 
-async def test_unacknowledged_alerts_are_sent_again_on_the_other_channel(
+async def test_unacknowledged_alerts_are_sent_again_to_the_other_address(
     database_url, mail_settings, mail_sink, deliver
 ) -> None:
+    """A closure asking for acknowledgement escalates (delivery.escalate_categories' default): first
+    each guardian's first address, then their other one, whichever channel it is."""
     midori, _, guardians = await _city()
     yamada, suzuki = guardians["yamada"], guardians["suzuki"]
     await add_verified_address(suzuki.id, Channel.LINE, "U-suzuki", limit=2)
-    for guardian in (yamada, suzuki):
-        await guardian.pupils.add(*(await guardian.pupils.all()))
     draft = await broadcasts.create_draft(
         author=None,
         scope=await broadcasts.parse_scope("みどり小学校"),
-        category=BroadcastCategory.SUSPICIOUS_PERSON,
-        title="不審者",
-        body="注意",
+        category=BroadcastCategory.CLOSURE,
+        title="臨時休校",
+        body="明日は臨時休校です。",
         ack_requested=True,
     )
     await broadcasts.confirm(draft.id, by=None)
@@ -330,13 +330,39 @@ async def test_unacknowledged_alerts_are_sent_again_on_the_other_channel(
 
     later = datetime.now(UTC) + timedelta(minutes=16)
     assert await broadcasts.escalate_unacknowledged(mail_settings, now=datetime.now(UTC)) == 0  # not yet
-    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 1
+    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 2
     assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 0  # only once
 
-    [escalation] = await Delivery.filter(idempotency_key__startswith=f"broadcast:{draft.id}:escalation")
-    address = await ContactAddress.get(id=escalation.address_id)
-    assert (address.channel, address.value) == (Channel.LINE, "U-suzuki")
-    # Yamada's other address is mail too: "the other address on another channel" -- none.
+    escalations = await Delivery.filter(idempotency_key__startswith=f"broadcast:{draft.id}:escalation")
+    addresses = {(a.channel, a.value) for a in await ContactAddress.filter(id__in=[e.address_id for e in escalations])}
+    # 山田's other address is mail too: it is the other parent's, and is told all the same
+    assert addresses == {(Channel.EMAIL, "keiko.m@docomo.ne.jp"), (Channel.LINE, "U-suzuki")}
+    assert {e.guardian_id for e in escalations} == {yamada.id, suzuki.id}
+
+
+async def test_a_suspicious_person_alert_goes_to_every_address_at_once_even_asking_for_acknowledgement(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    """Before, an alert asking for acknowledgement went to each guardian's first address only, and
+    to the second 15 minutes later: too late for a stranger at the school gate."""
+    await _city()
+    broadcast_id = await confirmed_broadcast(
+        "みどり小学校", title="不審者", category=BroadcastCategory.SUSPICIOUS_PERSON, ack_requested=True
+    )
+    shown = await broadcasts.preview(broadcast_id, mail_settings)
+    assert not shown.escalates and shown.addresses_by_channel == {Channel.EMAIL: 3}
+    await deliver()
+
+    assert mail_sink.per_recipient() == {"keiko@example.jp": 1, "keiko.m@docomo.ne.jp": 1, "yuko@example.jp": 1}
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 0  # nothing left to escalate to
+
+    # A city that wants the old way for this category says so in its settings.
+    stepwise = mail_settings.model_copy(
+        update={"delivery": mail_settings.delivery.model_copy(update={"escalate_categories": ["suspicious_person"]})}
+    )
+    again = await broadcasts.preview(broadcast_id, stepwise)
+    assert again.escalates and again.addresses_by_channel == {Channel.EMAIL: 2}
 
 
 async def _closure_that_sato_did_not_get(mail_sink, deliver) -> Broadcast:
@@ -399,7 +425,7 @@ async def test_only_a_broadcast_asking_for_acknowledgement_carries_ack_tokens(
         drafts[asked] = await broadcasts.create_draft(
             author=None,
             scope=await broadcasts.parse_scope("all"),
-            category=BroadcastCategory.DISASTER,
+            category=BroadcastCategory.CLOSURE,
             title="避難",
             body="体育館に避難しています",
             ack_requested=asked,

@@ -223,5 +223,5 @@ async def test_an_alert_to_one_school_reaches_every_address_there_and_no_other(
     for mail in mail_sink.received:
         assert "不審者情報" in mail.message["Subject"]
         assert "校門付近で不審な人物が目撃されました。" in mail.text
-    assert "sent 3" in status[-1]
+    assert "送信済み 3" in status[-1]  # the terminal names no language: Japanese
     assert httpx.get(f"{deployment.url}/demo/mailbox").status_code == 404  # the demo's mailbox only in the demo

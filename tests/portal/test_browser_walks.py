@@ -20,6 +20,7 @@ from core.passwords import Passwords
 from tests.core.test_roster_import import ROSTER
 from tests.factories import make_guardian
 from tests.mailsink import MailSink
+from tests.portal.axe import axe_violations
 from tests.portal.conftest import STAFF_PASSWORD, fresh_code, passage_with_photo, staff_account
 from tests.portal.phone import first_login, phone, snap
 
@@ -89,28 +90,39 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     await expect(page.get_by_role("heading", name="メニュー")).to_be_visible()
 
     await page.get_by_role("link", name="緊急連絡の送信").click()
+    await expect(page.get_by_role("checkbox", name="みどり小学校")).to_be_checked()  # her one school
     await page.get_by_label("種別").select_option("suspicious_person")
-    await page.get_by_label("件名").fill("不審者の目撃情報")
-    await page.get_by_label("本文").fill("本日15時ごろ、正門付近で不審者が目撃されました。")
+    await page.get_by_label("件名（日本語）").fill("不審者の目撃情報")
+    await page.get_by_label("本文（日本語）").fill("本日15時ごろ、正門付近で不審者が目撃されました。")
     await page.get_by_label("受信確認を求める").check()
+    english = page.locator("details", has=page.locator("summary", has_text="English"))
+    await english.locator("summary").click()  # a translation, for the families who read English
+    await english.get_by_label("件名").fill("A stranger near the gate")
+    await english.get_by_label("本文").fill("Seen at 3 p.m.")
     await snap(page, tmp_path, "1-compose")
+    assert await axe_violations(page) == []
     await page.get_by_role("button", name="プレビュー").click()
 
     await expect(page.get_by_role("heading", name="プレビュー")).to_be_visible()
     await expect(page.locator(".recipients strong")).to_have_text("2")
-    await expect(page.locator(".preview.line")).to_contain_text("正門付近で不審者")
-    await expect(page.locator("strong.subject")).to_have_text("【不審者情報】不審者の目撃情報")
+    await expect(page.locator("#sample-ja .preview.line")).to_contain_text(
+        "【不審者情報】不審者の目撃情報\n\n本日15時ごろ"
+    )
+    await expect(page.locator("#sample-ja strong.subject")).to_have_text("【不審者情報】不審者の目撃情報")
     await snap(page, tmp_path, "2-preview")
+    assert await axe_violations(page) == []
     assert mail_sink.received == []
     await page.get_by_role("button", name="この内容で送信").click()
 
-    await expect(page.locator("#count-sent strong")).to_have_text("2", timeout=30_000)  # refreshes itself
+    await page.get_by_role("link", name="10秒").click()  # the reader asks for it to reload itself
+    await expect(page.locator("#count-sent strong")).to_have_text("2", timeout=30_000)
     await expect(page.locator("#count-queued strong")).to_have_text("0")
     # by recipient group: the carrier's mail apart from the rest (sent, waiting, deferred, failed)
     for group, label in (("docomo", "メール docomo"), ("other", "メール その他のドメイン")):
         cells = page.locator(f"#group-email-{group} td")
         await expect(cells).to_have_text([label, "1", "0", "0", "0", "-"])
     await snap(page, tmp_path, "3-status")
+    assert await axe_violations(page) == []  # no meta refresh: the Refresh header the reader chose
     assert sorted(mail_sink.per_recipient()) == ["hana@docomo.ne.jp", "keiko@example.jp"]
 
 

@@ -77,11 +77,15 @@ async def test_staff_pages_refuse_huge_broadcast_ids_and_dates_out_of_range(
     assert_refused(await browser.get(f"/staff/broadcasts/{HUGE_ID}/preview"), 404)
     assert_refused(await browser.post(f"/staff/broadcasts/{HUGE_ID}/confirm"), 404)
     await browser.get("/staff/broadcasts")
+    overlong = await browser.post(
+        "/staff/broadcasts", {"target": "校" * 101, "category": "general", "title": "t", "body": "b"}
+    )
+    assert_refused(overlong, 400)
     scoped = await browser.post(
-        "/staff/broadcasts", {"scope": "校" * 101, "category": "general", "title": "t", "body": "b"}
+        "/staff/broadcasts", {"target": "9" * 12, "category": "general", "title": "t", "body": "b"}
     )
     assert_refused(scoped, 400)
-    assert "There is no site named" in scoped.text
+    assert "選んだ拠点がもうありません。選び直してください。" in scoped.text
     assert_refused(await browser.get("/staff/passages?day=0001-01-01"), 400)
     assert_refused(await browser.get("/staff/passages?day=9999-12-31"), 400)
     today = await browser.get("/staff/passages?day=")

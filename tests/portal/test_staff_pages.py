@@ -44,7 +44,7 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     draft = await browser.post(
         "/staff/broadcasts",
         {
-            "scope": family.site.name,
+            "target": str(family.site.id),
             "category": "suspicious_person",
             "title": "不審者の目撃情報",
             "body": "正門付近で不審者が目撃されました。お迎えをお願いします。",
@@ -52,9 +52,9 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
         },
     )
     preview = await browser.get(draft.headers["location"])
-    assert "<strong>3</strong>人" in preview.text
+    assert "送信先の保護者: <strong>3</strong>" in preview.text
     assert "【不審者情報】不審者の目撃情報" in preview.text and "正門付近で" in preview.text
-    assert preview.text.count('class="preview') == 3  # email, LINE, Telegram
+    assert preview.text.count('class="preview') == 3  # email, LINE, Telegram (everyone reads Japanese)
     email_html = await browser.get(draft.headers["location"] + "/email")
     assert "sandbox" in email_html.headers["content-security-policy"] and "正門付近で" in email_html.text
     assert not await Delivery.filter(broadcast_id__isnull=False).exists()  # nothing before the confirm
@@ -62,16 +62,17 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     confirmed = await browser.post(re.sub(r"/preview$", "/confirm", draft.headers["location"]))
     status_url = confirmed.headers["location"]
     live = await browser.get(status_url)
-    assert 'http-equiv="refresh"' in live.text
+    assert 'http-equiv="refresh"' not in live.text and "refresh" not in live.headers  # only when asked
+    assert "?refresh=30" in live.text
     from core.broadcasts import continue_fanouts
 
     await continue_fanouts(settings)
     await deliver()
     final = await browser.get(status_url)
     assert _count(final.text, "sent") == 1 and _count(final.text, "failed") == 1
-    assert bounced.login_id in final.text and "no registered address" in final.text
+    assert bounced.login_id in final.text and "連絡先の登録なし" in final.text
     resent = await browser.post(status_url + "/resend")
-    assert "resent" in (await browser.get(resent.headers["location"])).text
+    assert "1件を再送しました。" in (await browser.get(resent.headers["location"])).text
 
 
 def _count(html: str, name: str) -> int:
@@ -86,24 +87,27 @@ async def test_staff_cannot_send_outside_their_sites_nor_to_the_whole_city(
     browser = new_browser()
     await log_in_staff(browser, teacher)
     await browser.get("/staff/broadcasts")
-    for scope in ("all", other_site.name):
+    for target, said in (
+        ("all", "全市への送信は管理者だけができます。"),
+        (str(other_site.id), "担当の拠点ではありません"),
+    ):
         refused = await browser.post(
             "/staff/broadcasts",
             {
-                "scope": scope,
+                "target": target,
                 "category": "general",
                 "title": "t",
                 "body": "b",
             },
         )
-        assert refused.status_code == 400
+        assert refused.status_code == 400 and said in refused.text
     assert not await Broadcast.exists()
 
     admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
     boss = new_browser()
     await log_in_staff(boss, admin)
     await boss.get("/staff/broadcasts")
-    made = await boss.post("/staff/broadcasts", {"scope": "all", "category": "disaster", "title": "地震", "body": "b"})
+    made = await boss.post("/staff/broadcasts", {"target": "all", "category": "disaster", "title": "地震", "body": "b"})
     assert made.status_code == 303
     city_wide = await Broadcast.get()
     assert (await browser.get(f"/staff/broadcasts/{city_wide.id}/preview")).status_code == 404
@@ -207,7 +211,7 @@ async def test_the_preview_says_how_many_line_messages_an_alert_uses_and_how_man
     draft = await browser.post(
         "/staff/broadcasts",
         {
-            "scope": family.site.name,
+            "target": str(family.site.id),
             "category": "closure",
             "title": "臨時休校",
             "body": "本日は休校です。",

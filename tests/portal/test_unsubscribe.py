@@ -123,7 +123,7 @@ async def test_the_guardian_staff_and_support_see_it_and_the_guardian_resumes(
     teacher = new_browser()
     await log_in_staff(teacher, await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name]))
     status = await teacher.get(f"/staff/broadcasts/{stopped_broadcast}")
-    assert family.guardian.login_id in status.text and "unsubscribed from broadcasts" in status.text
+    assert family.guardian.login_id in status.text and "一斉連絡の受信を停止" in status.text
     desk = new_browser()
     await log_in_staff(desk, await staff_account(passwords, "desk", StaffRole.SUPPORT))
     account = await desk.get(f"/support/guardians/{family.guardian.id}")
