@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0015_languages")]
+    dependencies = [("core", "0016_lanes")]
 
     initial = False
 
