@@ -3,6 +3,7 @@
 from core.models.addresses import ContactAddress
 from core.models.audit import AuditEntry
 from core.models.broadcasts import Broadcast, BroadcastAck
+from core.models.calendar import CalendarDayKind, CalendarEntry
 from core.models.chat import ChatEvent, StaffLinkCode
 from core.models.deliveries import Delivery
 from core.models.enums import (
@@ -35,6 +36,8 @@ __all__ = [
     "Broadcast",
     "BroadcastAck",
     "BroadcastCategory",
+    "CalendarDayKind",
+    "CalendarEntry",
     "BroadcastStatus",
     "Channel",
     "ChatEvent",
