@@ -1,6 +1,17 @@
 """The domain model. Tortoise app label ``core``; see core.db for the configuration."""
 
 from core.models.addresses import ContactAddress
+from core.models.attendance import (
+    AbsenceReport,
+    AttendanceCheck,
+    AttendanceMark,
+    CheckAnswerLink,
+    CheckKind,
+    HallEnrolment,
+    ReportKind,
+    ReportReason,
+    ReportVia,
+)
 from core.models.audit import AuditEntry
 from core.models.broadcasts import Broadcast, BroadcastAck
 from core.models.calendar import CalendarDayKind, CalendarEntry
@@ -31,6 +42,15 @@ from core.models.staff import StaffAccount, StaffAddress
 from core.models.throttle import ThrottleState
 
 __all__ = [
+    "AbsenceReport",
+    "AttendanceCheck",
+    "AttendanceMark",
+    "CheckAnswerLink",
+    "CheckKind",
+    "HallEnrolment",
+    "ReportKind",
+    "ReportReason",
+    "ReportVia",
     "AddressStatus",
     "AuditEntry",
     "Broadcast",
