@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
+import unicodedata
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -12,13 +14,11 @@ import click
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from core import event_loop
-from core.config import Settings, SettingsError, load_settings
-from core.errors import UserError
-from core.i18n import Message
+from core.config import Settings, load_settings
+from core.errors import ExplainedError, UserError
+from core.i18n import Message, _
 from core.i18n.languages import STAFF_LANGUAGES, from_locale_environment
-from core.keyring import KeyringError
 from core.models import Language
-from mimamori.supervision import PartFailed
 
 T = TypeVar("T")
 
@@ -28,9 +28,34 @@ def language() -> Language:
     return from_locale_environment(os.environ, STAFF_LANGUAGES)
 
 
-def echo(message: Message, *, err: bool = False) -> None:
+def echo(message: Message, *, err: bool = False, indent: int = 0) -> None:
     """One line for the person at the terminal, in the command line's language."""
-    click.echo(message.translate(language()), err=err)
+    click.echo(" " * indent + message.translate(language()), err=err)
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """Justified for a terminal, where Japanese characters take two columns (at least one space)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    space = " " * max(width - columns, 1)
+    return space + text if right else text + space
+
+
+def os_reason(error: OSError) -> Message | str:
+    """Why a file or folder could not be used, in the reader's words for the usual reasons."""
+    known = {
+        errno.EACCES: _("no permission"),
+        errno.EPERM: _("no permission"),
+        errno.ENOTDIR: _("a file of that name is in the way"),
+        errno.EEXIST: _("a file of that name is in the way"),
+        errno.ENOSPC: _("the disk is full"),
+        errno.EROFS: _("the disk is read-only"),
+    }
+    return known.get(error.errno or 0, error.strerror or type(error).__name__)
+
+
+def told(message: Message | str) -> str:
+    """``message`` in the command line's language (a ``str``: a bilingual text not converted yet)."""
+    return message.translate(language()) if isinstance(message, Message) else message
 
 
 class CommandError(click.ClickException):
@@ -89,13 +114,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except UserError as exc:
-            told = exc.message.translate(language()) if isinstance(exc.message, Message) else exc.message
-            raise CommandError(f"mimamori: {told}") from None
-        except (SettingsError, KeyringError, PartFailed) as exc:
-            raise CommandError(f"mimamori: {exc}") from None
+        except (UserError, ExplainedError) as exc:
+            raise CommandError(f"mimamori: {told(exc.message)}") from None
         except (DBConnectionError, OperationalError, OSError) as exc:
-            raise CommandError(f"mimamori: the database cannot be used: {_reason(exc)}") from None
+            unusable = _("The database cannot be used: %(reason)s", reason=_reason(exc))
+            raise CommandError(f"mimamori: {told(unusable)}") from None
 
 
 def _reason(exc: BaseException) -> str:

@@ -7,7 +7,10 @@ from typing import Any
 
 import click
 
-from mimamori.cli import settings_of
+from core.i18n import _
+from mimamori.cli import settings_of, told
+
+NOT_SET = _("not set")
 
 
 @click.group("config")
@@ -35,6 +38,6 @@ def to_toml(data: dict[str, Any]) -> str:
 def _scalars(lines: list[str], values: dict[str, Any]) -> None:
     for key, value in values.items():
         if value is None:
-            lines.append(f"# {key} = (not set)")
+            lines.append(f"# {key} = ({told(NOT_SET)})")
         else:
             lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")

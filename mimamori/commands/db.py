@@ -8,8 +8,9 @@ import click
 
 from core import sealing
 from core.db import upgrade_schema
+from core.i18n import _, _n
 from core.keyring import Keyring
-from mimamori.cli import run, settings_of
+from mimamori.cli import echo, run, settings_of
 
 
 @click.group("db")
@@ -26,10 +27,16 @@ def upgrade(ctx: click.Context) -> None:
     if settings.keyring.lstrip().startswith("{") or Path(settings.keyring).exists():
         sealing.install(sealing.Sealer(Keyring.open(settings.keyring)))
     try:
-        applied = run(upgrade_schema(settings.database_url, progress=lambda n: click.echo(f"applied {n}")))
+        applied = run(upgrade_schema(settings.database_url, progress=lambda n: echo(_("Applied %(name)s.", name=n))))
     finally:
         sealing.install(None)
-    click.echo(f"schema is current ({len(applied)} migration(s) applied)")
+    echo(
+        _n(
+            "The schema is current (%(num)d migration applied).",
+            "The schema is current (%(num)d migrations applied).",
+            len(applied),
+        )
+    )
 
 
 @command.command("makemigrations")

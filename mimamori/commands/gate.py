@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from core.i18n import _, _n
 from gates.config import GateConfig, GateConfigError, load_gate_config
-from mimamori.cli import CommandError, run
+from mimamori.cli import CommandError, echo, run, told
 from mimamori.lifecycle import stop_on_signals
 
 if TYPE_CHECKING:
@@ -31,11 +32,14 @@ def command(ctx: click.Context, config_path: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     if config_path is None:
-        raise CommandError("mimamori gate: give --config FILE (the gate's gate.toml), or a subcommand")
+        raise CommandError(
+            "mimamori gate: "
+            + told(_("Give %(option)s (the gate's gate.toml), or a subcommand.", option="--config FILE"))
+        )
     try:
         config = load_gate_config(config_path)
     except GateConfigError as exc:
-        raise CommandError(f"mimamori gate: {exc}") from None
+        raise CommandError(f"mimamori gate: {told(exc.message)}") from None
     _logging()
     run(_run_worker(config))
 
@@ -81,10 +85,13 @@ def simulate_command(
     with tempfile.TemporaryDirectory(prefix="mimamori-gate-") as scratch:
         left = run(_simulate(simulation, directory or Path(scratch)))
     if left:
-        raise CommandError(
-            f"mimamori gate simulate: {left} passage(s) not yet accepted by the centre (kept in the spool)"
+        not_yet = _n(
+            "%(num)d passage not yet accepted by the centre (kept in the spool).",
+            "%(num)d passages not yet accepted by the centre (kept in the spool).",
+            left,
         )
-    click.echo("all passages accepted by the centre")
+        raise CommandError(f"mimamori gate simulate: {told(not_yet)}")
+    echo(_("Every passage was accepted by the centre."))
 
 
 async def _simulate(simulation: Simulation, directory: Path) -> int:
@@ -96,4 +103,4 @@ async def _simulate(simulation: Simulation, directory: Path) -> int:
 
 
 def _print_pass(tag: str, at: datetime) -> None:
-    click.echo(f"tag {tag} read at {at:%H:%M:%S}")
+    echo(_("Tag %(tag)s read at %(time)s.", tag=tag, time=f"{at:%H:%M:%S}"))
