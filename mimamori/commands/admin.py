@@ -125,13 +125,8 @@ def staff_link_code(ctx: click.Context, login: str) -> None:
                 raise UserError(_("There is no enabled staff account %(login)s.", login=login))
             code = await issue_staff_link_code(staff.id)
             minutes = int(LINK_CODE_LIFETIME.total_seconds() // 60)
-            echo(
-                _(
-                    "Send this to the bot within %(minutes)d minutes as: %(command)s",
-                    minutes=minutes,
-                    command=f"連携 {code}  /link {code}",
-                )
-            )
+            # Translators: "link" is the bot's command word in the language (the bot takes all of them).
+            echo(_("Send this to the bot within %(minutes)d minutes: link %(code)s", minutes=minutes, code=code))
             click.echo(code)
 
     run(_issue())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -98,7 +99,7 @@ def _channel(channel: str) -> str:
         return channel
 
 
-def _row(cells: list[Message | str], *, first: int = WIDTH) -> str:
+def _row(cells: Sequence[Message | str], *, first: int = WIDTH) -> str:
     """The first cell left-justified, the others right-justified, as a table in a terminal."""
     texts = [c.translate(language()) if isinstance(c, Message) else c for c in cells]
     return pad(texts[0], first) + "".join(pad(t, WIDTH, right=True) for t in texts[1:])

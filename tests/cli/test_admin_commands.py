@@ -20,7 +20,9 @@ ENGLISH = {**JAPANESE, "LANG": "en_US.UTF-8"}
 def test_a_bad_setting_stops_with_one_line_and_no_traceback(cli) -> None:
     result = cli("config", "show", env={**JAPANESE, "MIMAMORI_SMTP__PORT": "abc"})
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == ["mimamori: 設定 smtp.port: 整数を指定してください（指定された値: 'abc'）"]
+    assert result.stderr.strip().splitlines() == [
+        "mimamori: 設定 smtp.port: 整数を指定してください（指定された値: 'abc'）"
+    ]
     in_english = cli("config", "show", env={**ENGLISH, "MIMAMORI_SMTP__PORT": "abc"})
     assert in_english.stderr.strip() == "mimamori: setting smtp.port: a whole number is needed (got 'abc')"
     missing = cli("--config", "nope.toml", "config", "show", env=JAPANESE)
@@ -198,12 +200,23 @@ async def test_a_notices_folder_that_cannot_be_made_stops_the_import_before_it_s
 ) -> None:
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     (tmp_path / "letters").write_text("not a folder", "utf-8")
-    command = ("admin", "import-roster", "roster.csv", "--credentials-out", "creds.csv", "--notices-out", "letters/2026")
+    command = (
+        "admin",
+        "import-roster",
+        "roster.csv",
+        "--credentials-out",
+        "creds.csv",
+        "--notices-out",
+        "letters/2026",
+    )
     result = cli(*command, env=JAPANESE)
     assert result.returncode != 0
     assert result.stderr.strip() == "mimamori: フォルダ letters/2026 を作れません: 同じ名前のファイルがあります"
     in_english = cli(*command, env=ENGLISH)
-    assert in_english.stderr.strip() == "mimamori: The folder letters/2026 cannot be made: a file of that name is in the way"
+    assert (
+        in_english.stderr.strip()
+        == "mimamori: The folder letters/2026 cannot be made: a file of that name is in the way"
+    )
     assert not (tmp_path / "creds.csv").exists() and await Guardian.all().count() == 0
 
 
@@ -292,7 +305,10 @@ async def test_a_key_is_not_retired_while_photo_links_sent_to_line_still_open_wi
 
     refused = cli("keys", "retire", "k1", env=env | JAPANESE)
     assert refused.returncode != 0
-    assert refused.stderr.startswith("mimamori: LINE に送った写真のリンクが ") and "まで鍵 k1 で開かれます" in refused.stderr
+    assert (
+        refused.stderr.startswith("mimamori: LINE に送った写真のリンクが ")
+        and "まで鍵 k1 で開かれます" in refused.stderr
+    )
     assert_one_language(refused.stderr, Language.JA, names=["mimamori", "Asia/Tokyo"])
     in_english = cli("keys", "retire", "k1", env=env | ENGLISH)
     assert "Photo links sent to LINE open with k1 until" in in_english.stderr
@@ -326,3 +342,48 @@ async def test_keys_dkim_makes_the_key_once_prints_its_record_and_rotation_keeps
     assert cli("keys", "dkim", env=env).lines == [record]  # rotating the sealing keys keeps it
     assert '"dkim_key": "-----BEGIN PRIVATE KEY-----' in own_keyring.read_text()
     assert oct(own_keyring.stat().st_mode & 0o777) == "0o600"
+
+
+async def test_status_tells_readiness_and_the_queue_in_the_terminals_language(cli, database_url) -> None:
+    now = datetime.now(UTC)
+    await Delivery.create(
+        idempotency_key="passage:1:a1",
+        kind=NoticeKind.PASSAGE,
+        channel=Channel.EMAIL,
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=now,
+        queued_at=now - timedelta(minutes=5),
+        last_error="550 5.1.1 mailbox unavailable",
+    )
+    in_japanese = cli("status", env=JAPANESE)
+    assert in_japanese.returncode == 0, in_japanese.stderr
+    assert in_japanese.lines[0] == "稼働準備: できていません（配信）"
+    assert in_japanese.lines[1].split() == ["データベース", "正常", "応答しています"]
+    assert in_japanese.lines[2].split() == ["配信", "異常", "動いていません"]
+    assert ["経路", "配信待ち", "送信中", "送信済み", "失敗", "期限切れ"] in [
+        line.split() for line in in_japanese.lines
+    ]
+    assert ["メール", "0", "0", "0", "1", "0"] in [line.split() for line in in_japanese.lines]
+    problem = in_japanese.lines[-1]
+    assert problem.startswith("  #") and problem.endswith(" 通過 メール 失敗: 550 5.1.1 mailbox unavailable")
+    assert_one_language("\n".join(in_japanese.lines[:-1]), Language.JA)
+
+    in_english = cli("status", env=ENGLISH)
+    assert in_english.lines[0] == "Ready: no (Delivery)"
+    assert ["Channel", "Queued", "Sending", "Sent", "Failed", "Expired"] in [line.split() for line in in_english.lines]
+    assert "Failed or expired in the last 24 hours:" in in_english.lines
+    assert in_english.lines[-1].endswith(" Passage mail Failed: 550 5.1.1 mailbox unavailable")
+    assert_one_language(in_english.stdout, Language.EN)
+
+
+async def test_a_staff_link_code_is_explained_in_the_terminals_language(cli, database_url) -> None:
+    cli("admin", "add-site", "みどり小学校")
+    cli("admin", "add-staff", "kato", "--role", "staff", "--site", "みどり小学校")
+    in_japanese = cli("admin", "staff-link-code", "kato", env=JAPANESE)
+    code = in_japanese.lines[-1]
+    assert in_japanese.lines[0] == f"15 分以内に、次のとおりボットに送ってください: 連携 {code}"
+    in_english = cli("admin", "staff-link-code", "kato", env=ENGLISH)
+    code = in_english.lines[-1]
+    assert in_english.lines[0] == f"Send this to the bot within 15 minutes: link {code}"
+    unknown = cli("admin", "staff-link-code", "mori", env=JAPANESE)
+    assert unknown.stderr.strip() == "mimamori: 有効な職員アカウント mori はありません。"
