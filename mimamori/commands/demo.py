@@ -35,6 +35,9 @@ ACTOR = "demo"
 DEMO_CUTOFF = time(23, 59)
 
 
+EVERY_MAIL = _("every mail the demo sends (demo only)")
+
+
 @click.command("demo")
 @click.option(
     "--data-dir",
@@ -218,19 +221,19 @@ def _print_welcome(settings: Settings, city: DemoCity) -> None:
         indent=2,
     )
     click.echo()
-    portal = _("Portal").translate(language())
-    click.echo(f"  {pad(portal, 10)}{url}/")
-    echo(_("%(mailbox)s   every mail the demo sends (demo only)", mailbox=f"{url}/demo/mailbox"), indent=2 + 10)
+    portal, mailbox, every_mail = (m.translate(language()) for m in (_("Portal"), _("Mailbox"), EVERY_MAIL))
+    click.echo(f"  {pad(portal, 14)}{url}/")
+    click.echo(f"  {pad(mailbox, 14)}{url}/demo/mailbox   {every_mail}")
     click.echo()
     heads = (_("Who"), _("Login ID"), _("Password (one-time: choose your own at first login)"))
     _login_row(*(h.translate(language()) for h in heads))
     for who, login, password in city.logins:
         _login_row(who.translate(language()), login, password)
     click.echo()
-    mailbox = f"{url}/demo/mailbox?to={quote(city.guardian_email, safe='@')}"
+    mails = f"{url}/demo/mailbox?to={quote(city.guardian_email, safe='@')}"
     for line in (
         _("The guardian's notices go to %(address)s: open one at", address=city.guardian_email),
-        _("%(mailbox)s and follow its link.", mailbox=mailbox),
+        _("%(mailbox)s and follow its link.", mailbox=mails),
         _("Staff, support and admin log in at %(url)s; their second factor is enrolled,", url=f"{url}/staff/login"),
         _(
             "and the current code is shown at %(url)s (demo only; in real use, an authenticator app).",
