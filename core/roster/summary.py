@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.i18n import Message, _n, _p
+from core.roster.apply import NewGuardian
 
 # The import's counters (``ImportResult.counts``), in the order a reader takes them in.
 _COUNTS: dict[str, tuple[str, str]] = {
@@ -23,11 +24,23 @@ _COUNTS: dict[str, tuple[str, str]] = {
     "addresses_added": ("%(num)d mail address added.", "%(num)d mail addresses added."),
 }
 
+# The heads of the new guardians' credentials (a file, a table), in the order of ``credentials()``.
+CREDENTIAL_HEADS: tuple[Message, ...] = (
+    _p("roster column", "Guardian ref"),
+    _p("roster column", "Login ID"),
+    _p("roster column", "Initial password"),
+    _p("roster column", "Registration code"),
+)
+
 # The phases ``import_roster`` reports progress for.
 PHASE_LABELS: dict[str, Message] = {
     "pupils": _p("roster import", "Pupils"),
     "guardians": _p("roster import", "Guardians"),
 }
+
+
+def credentials(guardian: NewGuardian) -> tuple[str, str, str, str]:
+    return (guardian.guardian_ref, guardian.login_id, guardian.initial_password, guardian.registration_code)
 
 
 def import_summary(counts: Mapping[str, int]) -> list[Message]:

@@ -16,7 +16,7 @@ from core.i18n import Message, _, _n
 from core.models import SiteKind, StaffAccount, StaffRole
 from core.registration_notice import write_registration_notices
 from core.roster import ImportResult, NewGuardian, import_roster
-from core.roster.summary import PHASE_LABELS, import_summary
+from core.roster.summary import CREDENTIAL_HEADS, PHASE_LABELS, credentials, import_summary
 from core.spreadsheet import SpreadsheetWriter
 from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from mimamori.cli import echo, language, os_reason, run, settings_of
@@ -24,8 +24,6 @@ from mimamori.runtime import cli_actor, opened
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar  # what click.progressbar returns
-
-CREDENTIAL_COLUMNS = ("guardian_ref", "login_id", "initial_password", "registration_code")
 
 
 @click.group("admin")
@@ -263,6 +261,6 @@ def write_credentials(path: Path, guardians: list[NewGuardian]) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
         writer = SpreadsheetWriter(out)
-        writer.writerow(CREDENTIAL_COLUMNS)
-        for g in guardians:
-            writer.writerow((g.guardian_ref, g.login_id, g.initial_password, g.registration_code))
+        writer.writerow([head.translate(language()) for head in CREDENTIAL_HEADS])
+        for guardian in guardians:
+            writer.writerow(credentials(guardian))

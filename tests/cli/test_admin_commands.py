@@ -130,13 +130,13 @@ async def test_import_roster_writes_credentials_for_new_guardians_only(cli, data
     creds_file = tmp_path / "creds.csv"
     assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
     rows = list(csv.DictReader(creds_file.read_text(encoding="utf-8-sig").splitlines()))
-    assert [r["guardian_ref"] for r in rows] == ["G001", "G002"]
-    assert list(rows[0]) == ["guardian_ref", "login_id", "initial_password", "registration_code"]
-    keiko = await Guardian.get(login_id=rows[0]["login_id"])
-    assert keiko.roster_ref == "G001" and passwords.verify(keiko.password_hash, rows[0]["initial_password"])
+    assert [r["Guardian ref"] for r in rows] == ["G001", "G002"]
+    assert list(rows[0]) == ["Guardian ref", "Login ID", "Initial password", "Registration code"]
+    keiko = await Guardian.get(login_id=rows[0]["Login ID"])
+    assert keiko.roster_ref == "G001" and passwords.verify(keiko.password_hash, rows[0]["Initial password"])
     assert sorted(p.name for p in (tmp_path / "notices").iterdir()) == [
-        f"0001-G001-{rows[0]['login_id']}.html",
-        f"0002-G002-{rows[1]['login_id']}.html",
+        f"0001-G001-{rows[0]['Login ID']}.html",
+        f"0002-G002-{rows[1]['Login ID']}.html",
     ]
 
     second = cli("admin", "import-roster", str(roster), "--credentials-out", "creds2.csv", env=JAPANESE)
@@ -148,7 +148,7 @@ async def test_import_roster_writes_credentials_for_new_guardians_only(cli, data
     ]
     assert_one_language(second.stdout, Language.JA, names=["cp932", "creds2.csv"])
     assert (tmp_path / "creds2.csv").read_text(encoding="utf-8-sig").splitlines() == [
-        "guardian_ref,login_id,initial_password,registration_code"
+        "保護者番号,ログインID,初期パスワード,登録コード"
     ]
     again = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv", env=JAPANESE)
     assert again.stderr.startswith("mimamori: creds.csv は既にあります。別の名前を指定してください")
