@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gettext
 import importlib
 import os
 import sys
@@ -17,10 +18,16 @@ from core import event_loop
 from core.config import Settings, load_settings
 from core.errors import ExplainedError, UserError
 from core.i18n import Message, _
-from core.i18n.languages import STAFF_LANGUAGES, from_locale_environment
+from core.i18n.catalogs import DOMAIN, LOCALES, translations
+from core.i18n.languages import LANGUAGES, STAFF_LANGUAGES, from_locale_environment
 from core.models import Language
 
 T = TypeVar("T")
+
+
+def N_(text: str) -> str:  # gettext's conventional name for a text marked now, translated later
+    """A help text for the catalogs; ``_Group`` translates it when click shows it."""
+    return text
 
 
 def language() -> Language:
@@ -109,7 +116,7 @@ class _Group(click.Group):
         if name not in _COMMANDS:
             return None
         command: click.Command = importlib.import_module(f"mimamori.commands.{name}").command
-        return command
+        return in_the_terminals_language(command)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -134,16 +141,19 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return event_loop.run(coroutine)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=N_("Mimamori 見守り: child-watching notices for a city's schools."),
+)
 @click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="TOML settings file (default: $MIMAMORI_CONFIG, else the embedded defaults).",
+    help=N_("TOML settings file (default: $MIMAMORI_CONFIG, else the embedded defaults)."),
 )
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
-    """Mimamori 見守り: child-watching notices for a city's schools."""
     ctx.obj = _Settings(config_path, long_running=ctx.invoked_subcommand in _LONG_RUNNING)
     if ctx.invoked_subcommand == "gate":  # no central settings: the same masking, as text
         from core.config import LoggingSettings
@@ -152,7 +162,29 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
         configure_logging(LoggingSettings())
 
 
+def in_the_terminals_language(command: click.Command) -> click.Command:
+    """``command`` with its help texts (``N_``) and its subcommands' translated."""
+    catalog = translations(language())
+    command.help = catalog.gettext(command.help) if command.help else command.help
+    for param in command.params:
+        if isinstance(param, click.Option) and param.help:
+            param.help = catalog.gettext(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        in_the_terminals_language(sub)
+    return command
+
+
+def _click_speaks_it() -> None:
+    """Click's own texts (usage, its errors) go through gettext's global domain: ours, in the
+    command line's language (LANGUAGE first, as gettext reads it; this process and its children)."""
+    os.environ["LANGUAGE"] = LANGUAGES[language()].locale
+    gettext.bindtextdomain(DOMAIN, str(LOCALES))
+    gettext.textdomain(DOMAIN)
+
+
 def main() -> None:
+    _click_speaks_it()
+    in_the_terminals_language(cli)
     try:
         cli.main(prog_name="mimamori")
     except KeyboardInterrupt:

@@ -19,26 +19,25 @@ from core.roster import ImportResult, NewGuardian, import_roster
 from core.roster.summary import CREDENTIAL_HEADS, PHASE_LABELS, credentials, import_summary
 from core.spreadsheet import SpreadsheetWriter
 from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
-from mimamori.cli import echo, language, os_reason, run, settings_of
+from mimamori.cli import N_, echo, language, os_reason, run, settings_of
 from mimamori.runtime import cli_actor, opened
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar  # what click.progressbar returns
 
 
-@click.group("admin")
+@click.group("admin", help=N_("Administration: sites, gates, staff, roster."))
 def command() -> None:
-    """Administration: sites, gates, staff, roster."""
+    pass
 
 
-@command.command("add-site")
+@command.command("add-site", help=N_("Add a school or a children's hall."))
 @click.argument("name")
 @click.option("--kind", type=click.Choice([k.value for k in SiteKind]), default="school", show_default=True)
-@click.option("--camera/--no-camera", default=None, help="Default: schools have one, halls do not.")
-@click.option("--cutoff", default="12:00", show_default=True, help="A first passage after this is 下校.")
+@click.option("--camera/--no-camera", default=None, help=N_("Default: schools have one, halls do not."))
+@click.option("--cutoff", default="12:00", show_default=True, help=N_("A first passage after this is 下校."))
 @click.pass_context
 def add_site(ctx: click.Context, name: str, kind: str, camera: bool | None, cutoff: str) -> None:
-    """Add a school or a children's hall."""
     try:
         cutoff_time = time.fromisoformat(cutoff)
     except ValueError:
@@ -67,13 +66,11 @@ def add_site(ctx: click.Context, name: str, kind: str, camera: bool | None, cuto
     run(_add())
 
 
-@command.command("add-gate")
+@command.command("add-gate", help=N_("Register a gate; its key is printed once, alone on the last line."))
 @click.argument("site")
 @click.argument("name")
 @click.pass_context
 def add_gate(ctx: click.Context, site: str, name: str) -> None:
-    """Register a gate; its key is printed once, alone on the last line."""
-
     async def _add() -> None:
         async with opened(settings_of(ctx)):
             gate, key = await accounts.add_gate(site, name, actor=cli_actor())
@@ -84,14 +81,12 @@ def add_gate(ctx: click.Context, site: str, name: str) -> None:
     run(_add())
 
 
-@command.command("add-staff")
+@command.command("add-staff", help=N_("Add a staff, support or admin account; prints its one-time password."))
 @click.argument("login")
 @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
-@click.option("--site", "sites", multiple=True, help="A site this account works for (repeatable).")
+@click.option("--site", "sites", multiple=True, help=N_("A site this account works for (repeatable)."))
 @click.pass_context
 def add_staff(ctx: click.Context, login: str, role: str, sites: tuple[str, ...]) -> None:
-    """Add a staff, support or admin account; prints its one-time password."""
-
     async def _add() -> None:
         async with opened(settings_of(ctx)) as runtime:
             staff_role = StaffRole(role)
@@ -110,12 +105,13 @@ def add_staff(ctx: click.Context, login: str, role: str, sites: tuple[str, ...])
     run(_add())
 
 
-@command.command("staff-link-code")
+@command.command(
+    "staff-link-code",
+    help=N_('A one-time code that links a Telegram or LINE chat to a staff account (sent as "link CODE").'),
+)
 @click.argument("login")
 @click.pass_context
 def staff_link_code(ctx: click.Context, login: str) -> None:
-    """A one-time code that links a Telegram or LINE chat to a staff account (sent as "link CODE")."""
-
     async def _issue() -> None:
         async with opened(settings_of(ctx)):
             staff = await StaffAccount.get_or_none(login_id=login, disabled_at__isnull=True)
@@ -130,25 +126,26 @@ def staff_link_code(ctx: click.Context, login: str) -> None:
     run(_issue())
 
 
-@command.command("import-roster")
+@command.command(
+    "import-roster", help=N_("Import schools, pupils, tags and guardians from a CSV (UTF-8 or Shift_JIS).")
+)
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--credentials-out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="CSV to write new guardians' login IDs, initial passwords and registration codes to.",
+    help=N_("CSV to write new guardians' login IDs, initial passwords and registration codes to."),
 )
 @click.option(
     "--notices-out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for one printable registration notice per new guardian.",
+    help=N_("Directory for one printable registration notice per new guardian."),
 )
-@click.option("--partial", is_flag=True, help="Import the good rows even if some rows are bad.")
+@click.option("--partial", is_flag=True, help=N_("Import the good rows even if some rows are bad."))
 @click.pass_context
 def import_roster_command(
     ctx: click.Context, roster: Path, credentials_out: Path, notices_out: Path | None, partial: bool
 ) -> None:
-    """Import schools, pupils, tags and guardians from a CSV (UTF-8 or Shift_JIS)."""
     if credentials_out.exists():
         raise UserError(
             _(

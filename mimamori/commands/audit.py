@@ -7,7 +7,7 @@ import click
 from core.audit import ChainProblem, verify_chain
 from core.errors import UserError
 from core.i18n import _, _n
-from mimamori.cli import echo, run, settings_of
+from mimamori.cli import N_, echo, run, settings_of
 from mimamori.runtime import opened
 
 # core.audit's words for a broken link of the chain, told in the reader's language
@@ -17,16 +17,14 @@ CHAIN_PROBLEMS = {
 }
 
 
-@click.group("audit")
+@click.group("audit", help=N_("The append-only audit log."))
 def command() -> None:
-    """The append-only audit log."""
+    pass
 
 
-@command.command("verify")
+@command.command("verify", help=N_("Check the hash chain: any edited, removed or inserted entry is reported."))
 @click.pass_context
 def verify(ctx: click.Context) -> None:
-    """Check the hash chain: any edited, removed or inserted entry is reported."""
-
     async def _verify() -> tuple[int, list[ChainProblem]]:
         async with opened(settings_of(ctx)):
             return await verify_chain()

@@ -8,20 +8,19 @@ from typing import Any
 import click
 
 from core.i18n import _
-from mimamori.cli import settings_of, told
+from mimamori.cli import N_, settings_of, told
 
 NOT_SET = _("not set")
 
 
-@click.group("config")
+@click.group("config", help=N_("Settings."))
 def command() -> None:
-    """Settings."""
+    pass
 
 
-@command.command("show")
+@command.command("show", help=N_("Print the effective settings as TOML, secrets masked."))
 @click.pass_context
 def show(ctx: click.Context) -> None:
-    """Print the effective settings as TOML, secrets masked."""
     click.echo(to_toml(settings_of(ctx).masked()), nl=False)
 
 

@@ -21,7 +21,7 @@ from core.i18n import Message, _
 from core.models import SiteKind, StaffAccount, StaffRole
 from core.roster import import_roster
 from gates.simulator import Simulation, simulate
-from mimamori.cli import echo, language, pad, run
+from mimamori.cli import N_, echo, language, pad, run
 from mimamori.commands.serve import serve
 from mimamori.demo_city import DemoCity, DemoGate, demo_roster, plan_walks
 from mimamori.demo_mailbox import DemoMailbox, demo_router, mail_server
@@ -38,19 +38,18 @@ DEMO_CUTOFF = time(23, 59)
 EVERY_MAIL = _("every mail the demo sends (demo only)")
 
 
-@click.command("demo")
+@click.command("demo", help=N_("Seed a small city and run Mimamori on it: portal, mail, gates (Ctrl-C stops it)."))
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("var/demo"),
     show_default=True,
-    help="Wiped and filled afresh on every run.",
+    help=N_("Wiped and filled afresh on every run."),
 )
 @click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--every", type=float, default=4.0, show_default=True, help="Seconds between pupils at a gate.")
+@click.option("--every", type=float, default=4.0, show_default=True, help=N_("Seconds between pupils at a gate."))
 @click.pass_context
 def command(ctx: click.Context, data_dir: Path, port: int, every: float) -> None:
-    """Seed a small city and run Mimamori on it: portal, mail, gates (Ctrl-C stops it)."""
     config_path = ctx.find_root().params.get("config_path")
     _check_port_free(port)
     if data_dir.exists():

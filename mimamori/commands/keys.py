@@ -15,19 +15,20 @@ from core.i18n import _, _n
 from core.i18n.dates import format_datetime
 from core.keyring import Keyring, KeyringError
 from mail.dkim_signing import dns_record
-from mimamori.cli import echo, language, run, settings_of, told
+from mimamori.cli import N_, echo, language, run, settings_of, told
 from mimamori.runtime import Runtime, opened
 
 
-@click.group("keys")
+@click.group("keys", help=N_("Sealing keys (encryption at rest)."))
 def command() -> None:
-    """Sealing keys (encryption at rest)."""
+    pass
 
 
-@command.command("rotate")
+@command.command(
+    "rotate", help=N_("Add a new key, make it current, and re-seal every row with it (the service may run).")
+)
 @click.pass_context
 def rotate(ctx: click.Context) -> None:
-    """Add a new key, make it current, and re-seal every row with it (the service may run)."""
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring)
     kid = keyring.add_key()
@@ -36,10 +37,9 @@ def rotate(ctx: click.Context) -> None:
     run(_reseal(settings))
 
 
-@command.command("reseal")
+@command.command("reseal", help=N_("Re-seal rows still on an older key (to finish an interrupted rotation)."))
 @click.pass_context
 def reseal(ctx: click.Context) -> None:
-    """Re-seal rows still on an older key (to finish an interrupted rotation)."""
     run(_reseal(settings_of(ctx)))
 
 
@@ -66,10 +66,11 @@ def _print_counts(runtime: Runtime, found: Counter[str]) -> None:
     )
 
 
-@command.command("dkim")
+@command.command(
+    "dkim", help=N_("Make the DKIM signing key unless the keyring holds one, and print the DNS record to publish.")
+)
 @click.pass_context
 def dkim(ctx: click.Context) -> None:
-    """Make the DKIM signing key unless the keyring holds one, and print the DNS record to publish."""
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring, create=True)
     if keyring.add_dkim_key():
@@ -88,11 +89,10 @@ def dkim(ctx: click.Context) -> None:
     click.echo(dns_record(keyring.dkim_key, selector=selector, domain=domain))
 
 
-@command.command("list")
-@click.option("--count", is_flag=True, help="Also count the values sealed with each key.")
+@command.command("list", help=N_("List the keys; the current one is marked *."))
+@click.option("--count", is_flag=True, help=N_("Also count the values sealed with each key."))
 @click.pass_context
 def list_keys(ctx: click.Context, count: bool) -> None:
-    """List the keys; the current one is marked *."""
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring)
     counts = run(_count(settings)) if count else {}
@@ -123,11 +123,10 @@ async def _count(settings: Settings) -> Counter[str]:
         return await rotation.count_by_key()
 
 
-@command.command("retire")
+@command.command("retire", help=N_("Remove an old key once no value is sealed with it any more."))
 @click.argument("key_id")
 @click.pass_context
 def retire(ctx: click.Context, key_id: str) -> None:
-    """Remove an old key once no value is sealed with it any more."""
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring)
     if key_id == keyring.current_id or key_id not in keyring.keys:

@@ -15,19 +15,21 @@ from core.i18n import Message, _
 from core.i18n.dates import format_datetime
 from core.models import Channel, DeliveryStatus
 from core.readiness import Check, readiness
-from mimamori.cli import echo, language, pad, run, settings_of
+from mimamori.cli import N_, echo, language, pad, run, settings_of
 from mimamori.runtime import opened
 
 STATUSES = tuple(DeliveryStatus)
 WIDTH = 10
 
 
-@click.command("status")
+@click.command(
+    "status",
+    help=N_(
+        "Show readiness (as /readyz), deliveries by channel and status and by recipient group (sent, deferred, failed, waiting), and the recent failures and expiries."
+    ),
+)
 @click.pass_context
 def command(ctx: click.Context) -> None:
-    """Show readiness (as /readyz), deliveries by channel and status and by recipient group (sent,
-    deferred, failed, waiting), and the recent failures and expiries."""
-
     settings = settings_of(ctx)
 
     async def _summary() -> tuple[list[Check], QueueSummary]:

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import re
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -387,3 +388,31 @@ async def test_a_staff_link_code_is_explained_in_the_terminals_language(cli, dat
     assert in_english.lines[0] == f"Send this to the bot within 15 minutes: link {code}"
     unknown = cli("admin", "staff-link-code", "mori", env=JAPANESE)
     assert unknown.stderr.strip() == "mimamori: 有効な職員アカウント mori はありません。"
+
+
+def _descriptions(help_text: str) -> str:
+    """What ``--help`` says in words: the descriptions, without the usage line's and options' syntax."""
+    return "\n".join(re.split(r"\s{2,}", line.strip())[-1] for line in help_text.splitlines()[1:] if line.strip())
+
+
+def test_help_and_usage_errors_are_in_the_terminals_language(cli) -> None:
+    in_japanese = cli("--help", env=JAPANESE)
+    assert in_japanese.lines[0] == "使い方: mimamori [OPTIONS] COMMAND [ARGS]..."
+    assert "  見守り: 市内の学校の児童見守り通知。" in in_japanese.lines
+    assert "オプション:" in in_japanese.lines and "コマンド:" in in_japanese.lines
+    syntax = ["Ctrl-C", "SIGTERM", "/readyz", "$MIMAMORI_CONFIG", "TOML", "admin", "audit", "broadcast", "config"]
+    assert_one_language(_descriptions(in_japanese.stdout), Language.JA, names=syntax)
+    add_staff = cli("admin", "add-staff", "--help", env=JAPANESE)
+    assert "  職員・サポート・管理者のアカウントを追加し、一回限りのパスワードを表示します。" in add_staff.lines
+    assert_one_language(_descriptions(add_staff.stdout), Language.JA, names=["[admin|staff|support]"])
+
+    in_english = cli("admin", "add-staff", "--help", env=ENGLISH)
+    assert in_english.lines[0] == "Usage: mimamori admin add-staff [OPTIONS] LOGIN"
+    assert "  Add a staff, support or admin account; prints its one-time password." in in_english.lines
+
+    missing = cli("admin", "add-staff", "kato", env=JAPANESE)
+    assert missing.returncode == 2
+    assert "エラー: 次のオプションがありません: '--role'." in missing.stderr
+    assert "'mimamori admin add-staff --help' でヘルプを表示できます。" in missing.stderr
+    unknown = cli("admni", env=ENGLISH)
+    assert "Error: No such command 'admni'." in unknown.stderr
