@@ -26,6 +26,10 @@ ROLE_LABELS: dict[StaffRole, Message] = {
     StaffRole.SUPPORT: _p("role", "support desk"),
     StaffRole.ADMIN: _p("role", "administrator"),
 }
+SITE_KIND_LABELS: dict[SiteKind, Message] = {
+    SiteKind.SCHOOL: _p("site kind", "school"),
+    SiteKind.HALL: _p("site kind", "children's hall"),
+}
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,15 @@ async def add_site(
     actor: str,
 ) -> Site:
     """``timezone`` is the site's own (``Settings.timezone`` where a person adds one)."""
-    name = clean_name(name, what="site name", what_ja="施設名")
+    name = clean_name(name, what=_("The site name"))
     if not name:
-        raise UserError("a site needs a name")
+        raise UserError(_("A site needs a name."))
     camera = kind is SiteKind.SCHOOL if has_camera is None else has_camera
     async with in_transaction():
         try:
             site = await Site.create(name=name, kind=kind, has_camera=camera, cutoff=cutoff, timezone=timezone)
         except IntegrityError:
-            raise UserError(f"there is already a site named {name}") from None
+            raise UserError(_("There is already a site named %(name)s.", name=name)) from None
         await audit.record(actor, "site.add", target=f"site:{site.id}", details={"kind": kind})
     return site
 
@@ -77,14 +81,14 @@ async def site_named(name: str) -> Site:
 
 async def add_gate(site_name: str, gate_name: str, *, actor: str) -> tuple[Gate, str]:
     """Create a gate; returns it with its key, which is never stored or shown again."""
-    gate_name = clean_name(gate_name, what="gate name", what_ja="ゲート名")
+    gate_name = clean_name(gate_name, what=_("The gate name"))
     site = await site_named(site_name)
     key = secrets.token_urlsafe(32)
     async with in_transaction():
         try:
             gate = await Gate.create(site=site, name=gate_name, key_hash=gate_key_hash(key))
         except IntegrityError:
-            raise UserError(f"{site.name} already has a gate named {gate_name}") from None
+            raise UserError(_("%(site)s already has a gate named %(gate)s.", site=site.name, gate=gate_name)) from None
         await audit.record(actor, "gate.add", target=f"gate:{gate.id}", details={"site": site.id})
     return gate, key
 

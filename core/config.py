@@ -12,11 +12,18 @@ import re
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from core.errors import ExplainedError
+from core.errors import message_of as _
+
+if TYPE_CHECKING:
+    from core.i18n import Message
+
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,8 +34,18 @@ from pydantic_settings import (
 CONFIG_ENV = "MIMAMORI_CONFIG"
 
 
-class SettingsError(Exception):
+class SettingsError(ExplainedError):
     """A setting is bad or missing; the message is one line naming it."""
+
+
+class Invalid(ValueError):
+    """A validator's refusal, in the operator's language where the CLI shows it."""
+
+    def __init__(self, message: Message) -> None:
+        from core.models.enums import Language
+
+        super().__init__(message.translate(Language.EN))
+        self.message = message
 
 
 class _Section(BaseModel):
@@ -66,7 +83,13 @@ class DeliverySettings(_Section):
         known = [c.value for c in BroadcastCategory]
         unknown = sorted(set(given) - set(known))
         if unknown:
-            raise ValueError(f"no broadcast category {', '.join(unknown)} (the categories: {', '.join(known)})")
+            raise Invalid(
+                _(
+                    "no broadcast category %(given)s (the categories: %(known)s)",
+                    given=", ".join(unknown),
+                    known=", ".join(known),
+                )
+            )
         return list(dict.fromkeys(given))
 
 
@@ -158,16 +181,16 @@ class SmtpSettings(_Section):
     @classmethod
     def _not_localhost(cls, name: str | None) -> str | None:
         if name is not None and (not name or not name.isprintable() or " " in name):
-            raise ValueError("a host name, without spaces")
+            raise Invalid(_("a host name, without spaces"))
         if name is not None and name.lower().rstrip(".") == "localhost":
-            raise ValueError("give this machine's public name (receivers refuse a greeting as localhost)")
+            raise Invalid(_("give this machine's public name (receivers refuse a greeting as localhost)"))
         return name
 
     @field_validator("dkim_selector", "dkim_domain")
     @classmethod
     def _dns_name(cls, name: str | None) -> str | None:
         if name is not None and (len(name) > 253 or not _DNS_NAME.fullmatch(name)):
-            raise ValueError("a DNS name: letters, digits, hyphens and underscores, parts joined by dots")
+            raise Invalid(_("a DNS name: letters, digits, hyphens and underscores, parts joined by dots"))
         return name
 
     # by recipient domain group (core.channels.email); a table given here changes only the groups,
@@ -195,7 +218,13 @@ class SmtpSettings(_Section):
 
         unknown = sorted(set(lanes) - set(SPEC.lanes))
         if unknown:
-            raise ValueError(f"no mail group {', '.join(unknown)} (the groups: {', '.join(SPEC.lanes)})")
+            raise Invalid(
+                _(
+                    "no mail group %(given)s (the groups: %(known)s)",
+                    given=", ".join(unknown),
+                    known=", ".join(SPEC.lanes),
+                )
+            )
         return lanes
 
 
@@ -212,7 +241,7 @@ class TelegramSettings(_Section):
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> TelegramSettings:
         if self.token is not None and self.mode == "webhook" and self.webhook_secret is None:
-            raise ValueError("telegram.webhook_secret: needed in webhook mode")
+            raise Invalid(_("setting %(setting)s: needed in webhook mode", setting="telegram.webhook_secret"))
         return self
 
 
@@ -264,7 +293,13 @@ class MetricsSettings(_Section):
     @model_validator(mode="after")
     def _not_public_without_token(self) -> MetricsSettings:
         if self.host not in _LOOPBACK and self.token is None:
-            raise ValueError("metrics.token: needed when metrics.host is not a loopback address")
+            raise Invalid(
+                _(
+                    "setting %(setting)s: needed when %(host)s is not a loopback address",
+                    setting="metrics.token",
+                    host="metrics.host",
+                )
+            )
         return self
 
 
@@ -314,7 +349,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
+            raise Invalid(_("unknown time zone %(zone)s", zone=repr(name))) from None
         return name
 
     @model_validator(mode="after")
@@ -325,7 +360,13 @@ class Settings(BaseSettings):
             self.keyring = str(self.data_dir / "keyring.json")
         scheme = urlsplit(self.database_url).scheme
         if scheme not in {"sqlite", "postgres", "postgresql", "asyncpg"}:
-            raise ValueError(f"database_url: scheme {scheme!r} is not supported (use sqlite:// or postgres://)")
+            raise Invalid(
+                _(
+                    "setting %(setting)s: scheme %(scheme)s is not supported (use sqlite:// or postgres://)",
+                    setting="database_url",
+                    scheme=repr(scheme),
+                )
+            )
         if self.smtp.helo_name is None:
             self.smtp.helo_name = greeting_name(self.portal.public_url)
         if self.smtp.dkim_domain is None:
@@ -372,11 +413,13 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise SettingsError(f"config file {path} does not exist")
+            raise SettingsError(_("The settings file %(file)s does not exist.", file=str(path)))
         try:
             tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+            raise SettingsError(
+                _("The settings file %(file)s is not valid TOML: %(reason)s", file=str(path), reason=str(exc))
+            ) from None
 
     class _FromFile(Settings):
         model_config = SettingsConfigDict(toml_file=path)
@@ -387,20 +430,39 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
         raise SettingsError(describe_validation_error(exc)) from None
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError) -> Message:
     """One line naming the first bad setting and why."""
-    error = exc.errors()[0]
-    name = ".".join(str(part) for part in error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown setting"
-    elif "input" in error and not isinstance(error["input"], dict):
-        message = f"{message} (got {error['input']!r})"
+    name, reason = first_problem(exc)
     more = len(exc.errors()) - 1
-    suffix = f" (and {more} more)" if more else ""
-    if not name:
-        return f"setting {message}{suffix}"
-    return f"setting {name}: {message}{suffix}"
+    if more:
+        reason = _("%(reason)s (and %(num)d more)", reason=reason, num=more)
+    if not name:  # a check of several settings (Invalid) names them itself
+        return _("setting: %(reason)s", reason=reason) if isinstance(reason, str) else reason
+    return _("setting %(name)s: %(reason)s", name=name, reason=reason)
+
+
+def first_problem(exc: ValidationError) -> tuple[str, Message | str]:
+    """The first bad setting's dotted name, and why, in the operator's language where we can."""
+    error = exc.errors()[0]
+    reason: Message | str = _reason(error)
+    if "input" in error and not isinstance(error["input"], dict) and error["type"] != "extra_forbidden":
+        reason = _("%(reason)s (got %(value)s)", reason=reason, value=repr(error["input"]))
+    return ".".join(str(part) for part in error["loc"]), reason
+
+
+def _reason(error: Any) -> Message | str:
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, Invalid):
+        return cause.message
+    known = {
+        "extra_forbidden": _("unknown setting"),
+        "missing": _("needed"),
+        "int_parsing": _("a whole number is needed"),
+        "float_parsing": _("a number is needed"),
+        "bool_parsing": _("true or false is needed"),
+    }
+    said = known.get(error["type"])
+    return said if said is not None else str(error["msg"]).removeprefix("Value error, ")
 
 
 def _mask_url_password(url: str) -> str:

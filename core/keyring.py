@@ -19,11 +19,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from core.errors import ExplainedError
+from core.errors import message_of as _
+
 KEY_BYTES = 32
 DKIM_KEY_BITS = 2048  # what large receivers ask for; 1024 is accepted but discouraged
 
 
-class KeyringError(Exception):
+class KeyringError(ExplainedError):
     """The keyring is missing, unreadable or malformed; the message says which."""
 
 
@@ -60,19 +63,21 @@ class Keyring:
     def open(cls, source: str, *, create: bool = False) -> Keyring:
         """Load from inline JSON or a file path; create the file when asked and absent."""
         if source.lstrip().startswith("{"):
-            return cls._from_json(source, origin="the inline keyring")
+            return cls._from_json(source, origin="(inline)")
         path = Path(source)
         if not path.exists():
             if not create:
-                raise KeyringError(f"keyring {path} does not exist")
+                raise KeyringError(_("The keyring %(file)s does not exist.", file=str(path)))
             keyring = cls.generate(path)
             keyring.save()
             return keyring
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise KeyringError(f"keyring {path} cannot be read: {exc.strerror}") from None
-        keyring = cls._from_json(text, origin=f"keyring {path}")
+            raise KeyringError(
+                _("The keyring %(file)s cannot be read: %(reason)s", file=str(path), reason=exc.strerror)
+            ) from None
+        keyring = cls._from_json(text, origin=str(path))
         keyring.path = path
         return keyring
 
@@ -90,9 +95,21 @@ class Keyring:
                 dkim_key=_text_or_none(data.get("dkim_key")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise KeyringError(f"{origin} is malformed ({exc.__class__.__name__}: {exc})") from None
+            raise KeyringError(
+                _(
+                    "The keyring %(file)s is malformed (%(reason)s).",
+                    file=origin,
+                    reason=f"{exc.__class__.__name__}: {exc}",
+                )
+            ) from None
         if keyring.current_id not in keyring.keys:
-            raise KeyringError(f"{origin} names current key {keyring.current_id!r} it does not hold")
+            raise KeyringError(
+                _(
+                    "The keyring %(file)s names %(key)s as its current key but does not hold it.",
+                    file=origin,
+                    key=keyring.current_id,
+                )
+            )
         return keyring
 
     def to_json(self) -> str:
@@ -111,7 +128,7 @@ class Keyring:
 
     def save(self) -> None:
         if self.path is None:
-            raise KeyringError("an inline keyring cannot be changed; edit its source instead")
+            raise KeyringError(_("An inline keyring cannot be changed; edit where it is written instead."))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".keyring-")
         try:
@@ -143,9 +160,9 @@ class Keyring:
 
     def retire(self, kid: str) -> None:
         if kid == self.current_id:
-            raise KeyringError(f"key {kid} is current and cannot be retired")
+            raise KeyringError(_("The key %(key)s is current and cannot be retired.", key=kid))
         if kid not in self.keys:
-            raise KeyringError(f"there is no key {kid}")
+            raise KeyringError(_("There is no key %(key)s.", key=kid))
         del self.keys[kid]
         self.created.pop(kid, None)
 

@@ -241,7 +241,7 @@ async def _end_sessions(account: Account) -> None:
 async def reset_password(account: Account, *, passwords: Passwords, actor: str, reason: str) -> str:
     """A new one-time password (returned once, never stored); every session of the account ends."""
     if not reason.strip():
-        raise UserError("理由を入力してください。 A reason is needed.")
+        raise UserError(_("A reason is needed."))
     password, stored = passwords.issue_one_time()
     account.password_hash = stored
     account.must_change_password = True

@@ -19,6 +19,7 @@ from typing import Any, cast
 from core import heartbeat
 from core.config import Settings
 from core.db import connection
+from core.i18n import Message, _
 from core.models import Delivery, DeliveryStatus, NoticeKind, PartHeartbeat
 from core.rounds import Rounds, describe
 
@@ -34,7 +35,25 @@ PROCESS = f"{socket.gethostname()}:{os.getpid()}"[:128]
 class Check:
     part: str  # "database", "delivery", "passage notices", "mail reader"
     ok: bool
-    detail: str  # short, no personal data
+    detail: str  # short, no personal data: /readyz's, for machines and their operators
+    said: Message  # the same for a person, in their language (``mimamori status``)
+
+    @property
+    def label(self) -> Message:
+        return PART_LABELS[self.part]
+
+
+PART_LABELS: dict[str, Message] = {
+    "database": _("Database"),
+    "delivery": _("Delivery"),
+    "passage notices": _("Passage notices"),
+    "mail reader": _("Mail reader"),
+}
+
+
+def _unavailable(exc: BaseException) -> Check:
+    reason = describe(exc)
+    return Check("database", False, f"unavailable ({reason})", _("Unavailable (%(reason)s)", reason=reason))
 
 
 async def readiness(settings: Settings, *, now: datetime | None = None) -> list[Check]:
@@ -42,15 +61,15 @@ async def readiness(settings: Settings, *, now: datetime | None = None) -> list[
     try:
         await asyncio.wait_for(connection().execute_query("SELECT 1"), DATABASE_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any failure here is the answer
-        return [Check("database", False, f"unavailable ({describe(exc)})")]
-    checks = [Check("database", True, "answers")]
+        return [_unavailable(exc)]
+    checks = [Check("database", True, "answers", _("Answers"))]
     try:
         checks.append(await _part(DELIVERY, "delivery", settings.readiness.delivery_round_seconds, now))
         checks.append(await _oldest_passage_notice(settings.readiness.oldest_passage_seconds, now))
         if settings.imap.host:
             checks.append(await _part(INBOUND, "mail reader", None, now))
     except Exception as exc:  # noqa: BLE001 - the database went away between the checks
-        checks.append(Check("database", False, f"unavailable ({describe(exc)})"))
+        checks.append(_unavailable(exc))
     return checks
 
 
@@ -65,16 +84,19 @@ async def _part(part: str, label: str, within: float | None, now: datetime) -> C
         .values_list("last_round_at", "failing_since", "reason")
     )
     if not states:
-        return Check(label, False, "not running")
+        return Check(label, False, "not running", _("Not running"))
     healthy = [
         at
-        for at, failing, _ in states
+        for at, failing, _reason in states
         if at is not None and failing is None and (within is None or (now - at).total_seconds() <= within)
     ]
     if healthy:
-        return Check(label, True, f"last round {max(0.0, (now - max(healthy)).total_seconds()):.0f} s ago")
-    reasons = sorted({reason for _, _, reason in states if reason})
-    return Check(label, False, "failing: " + "; ".join(reasons) if reasons else "no recent round")
+        seconds = round(max(0.0, (now - max(healthy)).total_seconds()))
+        return Check(label, True, f"last round {seconds} s ago", _("Last round %(num)d s ago", num=seconds))
+    reasons = "; ".join(sorted({reason for _at, _failing, reason in states if reason}))
+    if reasons:
+        return Check(label, False, f"failing: {reasons}", _("Failing: %(reasons)s", reasons=reasons))
+    return Check(label, False, "no recent round", _("No recent round"))
 
 
 def _here(part: str) -> heartbeat.PartState | None:
@@ -98,9 +120,9 @@ async def _oldest_passage_notice(within: float, now: datetime) -> Check:
         .values_list("queued_at", flat=True),
     )
     if oldest is None:
-        return Check("passage notices", True, "none waiting")
-    age = (now - oldest).total_seconds()
-    return Check("passage notices", age <= within, f"oldest waiting {age:.0f} s")
+        return Check("passage notices", True, "none waiting", _("None waiting"))
+    age = round((now - oldest).total_seconds())
+    return Check("passage notices", age <= within, f"oldest waiting {age} s", _("Oldest waiting %(num)d s", num=age))
 
 
 async def persist_heartbeats(stop: asyncio.Event) -> None:

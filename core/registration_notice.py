@@ -11,6 +11,7 @@ from pathlib import Path
 import segno
 
 from core.errors import UserError
+from core.i18n import _
 from core.identifiers import compact_code
 from core.roster.apply import NewGuardian
 from core.templating import environment
@@ -60,9 +61,7 @@ def write_registration_notices(guardians: list[NewGuardian], directory: Path, *,
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            raise UserError(
-                f"{path} は既にあります。上書きしません。 {path} already exists: it was not overwritten."
-            ) from None
+            raise UserError(_("%(file)s already exists: it was not overwritten.", file=str(path))) from None
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(render_registration_notice(guardian, portal_url=portal_url))
         written.append(path)

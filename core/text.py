@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from core.errors import UserError
+from core.i18n import Message, _
 
 # Control (Cc), format (Cf: bidi overrides and isolates, zero-width characters, the BOM),
 # surrogate (Cs), private-use (Co) and unassigned (Cn) code points. White space among them (a
@@ -22,12 +23,17 @@ _KEPT_IN_FREE_TEXT = frozenset("\n")
 class HiddenCharacters(UserError):
     """A name holds characters that are invisible or change the direction of the text."""
 
-    def __init__(self, what: str, found: list[str], *, what_ja: str | None = None) -> None:
+    def __init__(self, what: str | Message, found: list[str], *, what_ja: str | None = None) -> None:
         codes = ", ".join(f"U+{ord(c):04X}" for c in found)
-        super().__init__(
-            f"{what_ja or what}に見えない文字または表示の向きを変える文字（{codes}）が含まれています。"
-            f" The {what} contains invisible or direction-changing characters ({codes})."
-        )
+        if isinstance(what, Message):
+            super().__init__(
+                _("%(what)s contains invisible or direction-changing characters (%(codes)s).", what=what, codes=codes)
+            )
+        else:  # a roster column's name (core.roster, until it names its columns as Messages)
+            super().__init__(
+                f"{what_ja or what}に見えない文字または表示の向きを変える文字（{codes}）が含まれています。"
+                f" The {what} contains invisible or direction-changing characters ({codes})."
+            )
         self.found = found
 
 
@@ -40,7 +46,7 @@ def hidden_characters(text: str) -> list[str]:
     return found
 
 
-def clean_name(text: str, *, what: str, what_ja: str | None = None) -> str:
+def clean_name(text: str, *, what: str | Message, what_ja: str | None = None) -> str:
     """``text`` in NFC with each run of white space made one space; refused if it hides characters."""
     found = hidden_characters(text)
     if found:

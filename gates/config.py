@@ -11,10 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from core.config import Invalid, first_problem
+from core.errors import ExplainedError
+from core.errors import message_of as _
 from gates.protocols import available
 
 
-class GateConfigError(Exception):
+class GateConfigError(ExplainedError):
     """A gate setting is bad or missing; the message is one line naming it."""
 
 
@@ -34,7 +37,7 @@ class SerialConfig(_Section):
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in available():
-            raise ValueError(f"unknown protocol (known: {', '.join(sorted(available()))})")
+            raise Invalid(_("unknown protocol (known: %(known)s)", known=", ".join(sorted(available()))))
         return value
 
 
@@ -74,19 +77,17 @@ def load_gate_config(path: str | Path, **overrides: Any) -> GateConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise GateConfigError(f"gate config {path} does not exist") from None
+        raise GateConfigError(_("The gate's settings file %(file)s does not exist.", file=str(path))) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise GateConfigError(f"gate config {path} is not valid TOML: {exc}") from None
+        raise GateConfigError(
+            _("The gate's settings file %(file)s is not valid TOML: %(reason)s", file=str(path), reason=str(exc))
+        ) from None
     data.update(overrides)
     try:
         config = GateConfig.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        name = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown setting"
-        raise GateConfigError(f"gate setting {name}: {message}") from None
+        name, reason = first_problem(exc)
+        raise GateConfigError(_("gate setting %(name)s: %(reason)s", name=name, reason=reason)) from None
     if not config.spool.path.is_absolute():
         config.spool.path = path.parent / config.spool.path
     return config

@@ -24,6 +24,7 @@ from dkim.canonicalization import CanonicalizationPolicy
 
 from core import sealing
 from core.config import SmtpSettings
+from core.i18n import _
 from core.keyring import Keyring, KeyringError
 
 # The header fields that say who sent what to whom and how to read it, signed when present.
@@ -51,7 +52,7 @@ class DkimSigner:
     def __init__(self, key_pem: str, *, selector: str, domain: str) -> None:
         key = serialization.load_pem_private_key(key_pem.encode("ascii"), password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
-            raise KeyringError("the keyring's dkim_key is not an RSA key")
+            raise KeyringError(_("The keyring's dkim_key is not an RSA key."))
         self._key = key
         self._selector = selector.encode("ascii")
         self._domain = domain.encode("ascii")
@@ -106,8 +107,12 @@ def signer_for(settings: SmtpSettings, keyring: Keyring | None = None) -> DkimSi
     keyring = keyring or sealing.installed().keyring
     if keyring.dkim_key is None:
         raise KeyringError(
-            "smtp.dkim is on but the keyring holds no DKIM key:"
-            " run `mimamori keys dkim` and publish the DNS record it prints"
+            _(
+                "%(setting)s is on but the keyring holds no DKIM key:"
+                " run %(command)s and publish the DNS record it prints.",
+                setting="smtp.dkim",
+                command="`mimamori keys dkim`",
+            )
         )
     domain = settings.dkim_domain or settings.from_address.rpartition("@")[2]
     return DkimSigner(keyring.dkim_key, selector=settings.dkim_selector, domain=domain)

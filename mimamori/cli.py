@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import gettext
 import importlib
 import os
 import sys
+import unicodedata
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -12,15 +15,19 @@ import click
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from core import event_loop
-from core.config import Settings, SettingsError, load_settings
-from core.errors import UserError
-from core.i18n import Message
-from core.i18n.languages import STAFF_LANGUAGES, from_locale_environment
-from core.keyring import KeyringError
+from core.config import Settings, load_settings
+from core.errors import ExplainedError, UserError
+from core.i18n import Message, _
+from core.i18n.catalogs import DOMAIN, LOCALES, translations
+from core.i18n.languages import LANGUAGES, STAFF_LANGUAGES, from_locale_environment
 from core.models import Language
-from mimamori.supervision import PartFailed
 
 T = TypeVar("T")
+
+
+def N_(text: str) -> str:  # gettext's conventional name for a text marked now, translated later
+    """A help text for the catalogs; ``_Group`` translates it when click shows it."""
+    return text
 
 
 def language() -> Language:
@@ -28,9 +35,34 @@ def language() -> Language:
     return from_locale_environment(os.environ, STAFF_LANGUAGES)
 
 
-def echo(message: Message, *, err: bool = False) -> None:
+def echo(message: Message, *, err: bool = False, indent: int = 0) -> None:
     """One line for the person at the terminal, in the command line's language."""
-    click.echo(message.translate(language()), err=err)
+    click.echo(" " * indent + message.translate(language()), err=err)
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """Justified for a terminal, where Japanese characters take two columns (at least one space)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    space = " " * max(width - columns, 1)
+    return space + text if right else text + space
+
+
+def os_reason(error: OSError) -> Message | str:
+    """Why a file or folder could not be used, in the reader's words for the usual reasons."""
+    known = {
+        errno.EACCES: _("no permission"),
+        errno.EPERM: _("no permission"),
+        errno.ENOTDIR: _("a file of that name is in the way"),
+        errno.EEXIST: _("a file of that name is in the way"),
+        errno.ENOSPC: _("the disk is full"),
+        errno.EROFS: _("the disk is read-only"),
+    }
+    return known.get(error.errno or 0, error.strerror or type(error).__name__)
+
+
+def told(message: Message | str) -> str:
+    """``message`` in the command line's language (a ``str``: a bilingual text not converted yet)."""
+    return message.translate(language()) if isinstance(message, Message) else message
 
 
 class CommandError(click.ClickException):
@@ -84,18 +116,16 @@ class _Group(click.Group):
         if name not in _COMMANDS:
             return None
         command: click.Command = importlib.import_module(f"mimamori.commands.{name}").command
-        return command
+        return in_the_terminals_language(command)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except UserError as exc:
-            told = exc.message.translate(language()) if isinstance(exc.message, Message) else exc.message
-            raise CommandError(f"mimamori: {told}") from None
-        except (SettingsError, KeyringError, PartFailed) as exc:
-            raise CommandError(f"mimamori: {exc}") from None
+        except (UserError, ExplainedError) as exc:
+            raise CommandError(f"mimamori: {told(exc.message)}") from None
         except (DBConnectionError, OperationalError, OSError) as exc:
-            raise CommandError(f"mimamori: the database cannot be used: {_reason(exc)}") from None
+            unusable = _("The database cannot be used: %(reason)s", reason=_reason(exc))
+            raise CommandError(f"mimamori: {told(unusable)}") from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -111,16 +141,19 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return event_loop.run(coroutine)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=N_("Mimamori 見守り: child-watching notices for a city's schools."),
+)
 @click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="TOML settings file (default: $MIMAMORI_CONFIG, else the embedded defaults).",
+    help=N_("TOML settings file (default: $MIMAMORI_CONFIG, else the embedded defaults)."),
 )
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
-    """Mimamori 見守り: child-watching notices for a city's schools."""
     ctx.obj = _Settings(config_path, long_running=ctx.invoked_subcommand in _LONG_RUNNING)
     if ctx.invoked_subcommand == "gate":  # no central settings: the same masking, as text
         from core.config import LoggingSettings
@@ -129,7 +162,29 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
         configure_logging(LoggingSettings())
 
 
+def in_the_terminals_language(command: click.Command) -> click.Command:
+    """``command`` with its help texts (``N_``) and its subcommands' translated."""
+    catalog = translations(language())
+    command.help = catalog.gettext(command.help) if command.help else command.help
+    for param in command.params:
+        if isinstance(param, click.Option) and param.help:
+            param.help = catalog.gettext(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        in_the_terminals_language(sub)
+    return command
+
+
+def _click_speaks_it() -> None:
+    """Click's own texts (usage, its errors) go through gettext's global domain: ours, in the
+    command line's language (LANGUAGE first, as gettext reads it; this process and its children)."""
+    os.environ["LANGUAGE"] = LANGUAGES[language()].locale
+    gettext.bindtextdomain(DOMAIN, str(LOCALES))
+    gettext.textdomain(DOMAIN)
+
+
 def main() -> None:
+    _click_speaks_it()
+    in_the_terminals_language(cli)
     try:
         cli.main(prog_name="mimamori")
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ import io
 import random
 from dataclasses import dataclass, field
 
+from core.i18n import Message
 from core.spreadsheet import SpreadsheetWriter
 
 FAMILY_NAMES = (
@@ -92,7 +93,7 @@ class DemoCity:
     guardian_email: str
     gates: list[DemoGate]
     pupils: dict[str, str]  # tag -> the pupil's name
-    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (who, login, password)
+    logins: list[tuple[Message, str, str]] = field(default_factory=list)  # (who, login, password)
     second_factors: dict[str, str] = field(default_factory=dict)  # login -> TOTP secret
 
     @property

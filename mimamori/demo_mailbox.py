@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -104,20 +105,31 @@ def _with_links(text: str) -> Markup:
 TEMPLATES.env.filters["with_links"] = _with_links
 
 
+def reloading(response: Response, seconds: int | None) -> Response:
+    """Reloaded by the browser after ``seconds`` (the reader turned it on; a page that reloads itself
+    unasked fails WCAG 2.2.1, axe's "meta-refresh")."""
+    if seconds:
+        response.headers["Refresh"] = str(seconds)
+    return response
+
+
 def demo_router(mailbox: DemoMailbox, second_factors: dict[str, str]) -> APIRouter:
     """``second_factors``: the TOTP secret of each demo staff login, to show its current code."""
     router = APIRouter(prefix="/demo")
 
     @router.get("/mailbox")
-    async def mailbox_page(request: Request, to: str | None = None) -> Response:
-        return page(
+    async def mailbox_page(request: Request, to: str | None = None, refresh: str | None = None) -> Response:
+        here = f"/demo/mailbox?to={quote(to, safe='@')}" if to else "/demo/mailbox"
+        shown = page(
             request,
             "demo/mailbox.html",
             using=TEMPLATES,
             mails=mailbox.mails(to),
             to=to or "",
-            refresh=MAILBOX_REFRESH_SECONDS,
+            here=here,
+            refresh=refresh,
         )
+        return reloading(shown, MAILBOX_REFRESH_SECONDS if refresh else None)
 
     @router.get("/mailbox/{number}")
     async def mail_page(request: Request, number: int) -> Response:
@@ -127,10 +139,13 @@ def demo_router(mailbox: DemoMailbox, second_factors: dict[str, str]) -> APIRout
         return page(request, "demo/mail.html", using=TEMPLATES, mail=mail)
 
     @router.get("/codes")
-    async def codes_page(request: Request) -> Response:
+    async def codes_page(request: Request, refresh: str | None = None) -> Response:
         now = time.time()
         left = int(totp.STEP - now % totp.STEP)
         codes = [(login, totp.code_at(secret, now)) for login, secret in second_factors.items()]
-        return page(request, "demo/codes.html", using=TEMPLATES, codes=codes, left=left)
+        shown = page(
+            request, "demo/codes.html", using=TEMPLATES, codes=codes, left=left, here="/demo/codes", refresh=refresh
+        )
+        return reloading(shown, left if refresh else None)
 
     return router

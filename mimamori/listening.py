@@ -6,6 +6,7 @@ import ipaddress
 
 from core.config import PortalSettings
 from core.errors import UserError
+from core.i18n import _
 
 
 def is_loopback(host: str) -> bool:
@@ -20,12 +21,20 @@ def is_loopback(host: str) -> bool:
 def check_listening(portal: PortalSettings) -> None:
     """Refuse to show passwords and photos to the network in clear text."""
     if (portal.tls_cert is None) != (portal.tls_key is None):
-        raise UserError("portal.tls_cert and portal.tls_key go together: set both or neither")
+        raise UserError(
+            _("%(cert)s and %(key)s go together: set both or neither.", cert="portal.tls_cert", key="portal.tls_key")
+        )
     for path in (portal.tls_cert, portal.tls_key):
         if path is not None and not path.is_file():
-            raise UserError(f"TLS file {path} does not exist")
+            raise UserError(_("The TLS file %(file)s does not exist.", file=str(path)))
     if portal.tls_cert is None and not portal.behind_proxy and not is_loopback(portal.host):
         raise UserError(
-            f"refusing to listen on {portal.host} without TLS: set portal.tls_cert and portal.tls_key,"
-            " or pass --behind-proxy when a TLS proxy is in front"
+            _(
+                "The portal does not listen on %(host)s without TLS: set %(cert)s and %(key)s,"
+                " or give %(option)s when a TLS proxy is in front.",
+                host=portal.host,
+                cert="portal.tls_cert",
+                key="portal.tls_key",
+                option="--behind-proxy",
+            )
         )

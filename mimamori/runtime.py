@@ -11,6 +11,7 @@ from core import sealing
 from core.config import Settings
 from core.db import close_database, open_database, pending_migrations
 from core.errors import UserError
+from core.i18n import _n
 from core.keyring import Keyring
 from core.passwords import Passwords
 
@@ -41,8 +42,12 @@ async def opened(settings: Settings, *, require_current_schema: bool = True) -> 
             pending = await pending_migrations(settings.database_url)
             if pending:
                 raise UserError(
-                    f"the database schema is not current ({len(pending)} migration(s) pending):"
-                    " run `mimamori db upgrade`"
+                    _n(
+                        "The database schema is not current (%(num)d migration to apply): run %(command)s.",
+                        "The database schema is not current (%(num)d migrations to apply): run %(command)s.",
+                        len(pending),
+                        command="`mimamori db upgrade`",
+                    )
                 )
         yield Runtime(settings, sealer, Passwords(settings.accounts, sealer))
     finally:

@@ -16,6 +16,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
+from core.errors import ExplainedError
+from core.i18n import _
+
 log = logging.getLogger(__name__)
 
 RESTARTS = 5
@@ -23,7 +26,7 @@ WINDOW_SECONDS = 300.0
 MAX_PAUSE_SECONDS = 30.0
 
 
-class PartFailed(Exception):
+class PartFailed(ExplainedError):
     """A part kept failing: the process ends with a non-zero status."""
 
 
@@ -64,4 +67,9 @@ class Supervisor:
     def check(self) -> None:
         """After the parts have ended: raise ``PartFailed`` if one of them ended the process."""
         if self.gave_up:
-            raise PartFailed(f"{self.gave_up} kept failing: stopped so that the service manager starts it again")
+            raise PartFailed(
+                _(
+                    "%(part)s kept failing: stopped so that the service manager starts it again.",
+                    part=self.gave_up,
+                )
+            )

@@ -12,9 +12,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.i18n import _
 from portal.last_resort import refusal
 
-TOO_LARGE = "送信された内容が大きすぎます。 What you sent is too large."
+TOO_LARGE = _("What you sent is too large.")
 
 
 class BodyTooLarge(Exception):

@@ -1,6 +1,6 @@
 """Whatever escapes a route before its answer began ends here, inside ``SecurityHeaders`` so the
 answer carries the same headers as any page: the database being away is a 503 (``portal.outage``),
-anything else a 500 with a Japanese-first page (or a problem document for the gates and webhooks)
+anything else a 500 with a page in the visitor's language (or a problem document for the gates and webhooks)
 and one log line.
 
 The line names the exception's class, where it was raised and the route's template, never its
@@ -19,6 +19,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.i18n import Message as I18nMessage
+from core.i18n import _
 from core.outage import is_database_outage
 from portal.outage import OutageAnswer
 from portal.routes.ingest import problem
@@ -27,10 +29,7 @@ from portal.templating import page
 
 log = logging.getLogger(__name__)
 
-FAILED = (
-    "申し訳ありません。処理中に問題が起きました。しばらくしてからもう一度お試しください。"
-    " Sorry, something went wrong on our side. Please try again in a little while."
-)
+FAILED = _("Sorry, something went wrong on our side. Please try again in a little while.")
 
 
 class LastResort:
@@ -70,7 +69,7 @@ def _answer(request: Request, exc: Exception) -> Response:
     return refusal(request, 500, "the server failed: try again later", FAILED)
 
 
-def refusal(request: Request, status: int, detail: str, message: str) -> Response:
+def refusal(request: Request, status: int, detail: str, message: I18nMessage) -> Response:
     """The error page with ``message`` for people, a problem document with ``detail`` for machines."""
     if request.url.path.startswith(MACHINE_PATHS):
         return problem(status, detail)

@@ -1,5 +1,5 @@
-"""While the database is away, every answer is an honest 503 with ``Retry-After``: a Japanese-first
-"一時的に利用できません" page for people, a problem document for the gates (which spool and
+"""While the database is away, every answer is an honest 503 with ``Retry-After``: a page saying
+"一時的に利用できません" for people (in the language of their cookie: who they are cannot be looked up), a problem document for the gates (which spool and
 retry) and the chat webhooks (whose platforms send again). Never a traceback or a 500.
 
 ``portal.last_resort`` asks ``OutageAnswer`` for the answer when what escaped a route is an outage.
@@ -13,6 +13,7 @@ import time
 from fastapi import Request
 from fastapi.responses import Response
 
+from core.i18n import _
 from core.rounds import describe
 from portal.routes.ingest import problem
 from portal.security import MACHINE_PATHS
@@ -21,7 +22,7 @@ from portal.templating import page
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 10
-UNAVAILABLE = "ただいま一時的に利用できません。しばらくしてからもう一度お試しください。 The service is temporarily unavailable. Please try again in a little while."
+UNAVAILABLE = _("The service is temporarily unavailable. Please try again in a little while.")
 _LOG_EVERY_SECONDS = 60.0
 
 

@@ -6,27 +6,51 @@ import click
 
 from core.audit import ChainProblem, verify_chain
 from core.errors import UserError
-from mimamori.cli import run, settings_of
+from core.i18n import _, _n
+from mimamori.cli import N_, echo, run, settings_of
 from mimamori.runtime import opened
 
+# core.audit's words for a broken link of the chain, told in the reader's language
+CHAIN_PROBLEMS = {
+    "does not follow the entry before it": _("does not follow the entry before it"),
+    "was changed after it was written": _("was changed after it was written"),
+}
 
-@click.group("audit")
+
+@click.group("audit", help=N_("The append-only audit log."))
 def command() -> None:
-    """The append-only audit log."""
+    pass
 
 
-@command.command("verify")
+@command.command("verify", help=N_("Check the hash chain: any edited, removed or inserted entry is reported."))
 @click.pass_context
 def verify(ctx: click.Context) -> None:
-    """Check the hash chain: any edited, removed or inserted entry is reported."""
-
     async def _verify() -> tuple[int, list[ChainProblem]]:
         async with opened(settings_of(ctx)):
             return await verify_chain()
 
     checked, problems = run(_verify())
     for problem in problems:
-        click.echo(f"entry {problem.entry_id} {problem.reason}")
+        echo(
+            _(
+                "Entry %(id)d: %(reason)s",
+                id=problem.entry_id,
+                reason=CHAIN_PROBLEMS.get(problem.reason, problem.reason),
+            )
+        )
     if problems:
-        raise UserError(f"audit log: {len(problems)} problem(s) in {checked} entries")
-    click.echo(f"audit log: {checked} entries, chain intact")
+        raise UserError(
+            _n(
+                "The audit log has %(num)d problem in %(entries)d entries.",
+                "The audit log has %(num)d problems in %(entries)d entries.",
+                len(problems),
+                entries=checked,
+            )
+        )
+    echo(
+        _n(
+            "The audit log: %(num)d entry, its chain intact.",
+            "The audit log: %(num)d entries, their chain intact.",
+            checked,
+        )
+    )

@@ -17,29 +17,29 @@ from core.i18n import Message, _, _n
 from core.i18n.languages import language_or_default
 from core.i18n.messages import language_name, listing
 from core.models import BroadcastCategory, Channel, Language
-from mimamori.cli import echo, language, run, settings_of
+from mimamori.cli import N_, echo, language, run, settings_of
 from mimamori.runtime import cli_actor, opened
 
 
-@click.group("broadcast")
+@click.group("broadcast", help=N_("Alerts to every guardian in scope: create (a draft), confirm, follow."))
 def command() -> None:
-    """Alerts to every guardian in scope: create (a draft), confirm, follow."""
+    pass
 
 
-@command.command("create")
-@click.option("--scope", required=True, help="all, or SITE, SITE:GRADE, SITE:GRADE-CLASS (comma-separated).")
+@command.command("create", help=N_("Create a draft; prints its id alone on the first line, then the preview."))
+@click.option("--scope", required=True, help=N_("all, or SITE, SITE:GRADE, SITE:GRADE-CLASS (comma-separated)."))
 @click.option("--category", required=True, type=click.Choice([c.value for c in BroadcastCategory]))
-@click.option("--title", required=True, help="In Japanese.")
-@click.option("--body", required=True, help="In Japanese.")
+@click.option("--title", required=True, help=N_("In Japanese."))
+@click.option("--body", required=True, help=N_("In Japanese."))
 @click.option(
     "--translation",
     "translations",
     type=(str, str, str),
     multiple=True,
     metavar="LANGUAGE TITLE BODY",
-    help="A translation (en, ja-x-easy, zh-Hans, pt-BR, vi, fil); repeat for more languages.",
+    help=N_("A translation (en, ja-x-easy, zh-Hans, pt-BR, vi, fil); repeat for more languages."),
 )
-@click.option("--ack", is_flag=True, help="Ask guardians to acknowledge (escalated if they do not).")
+@click.option("--ack", is_flag=True, help=N_("Ask guardians to acknowledge (escalated if they do not)."))
 @click.pass_context
 def create(
     ctx: click.Context,
@@ -50,7 +50,6 @@ def create(
     translations: tuple[tuple[str, str, str], ...],
     ack: bool,
 ) -> None:
-    """Create a draft; prints its id alone on the first line, then the preview."""
     settings = settings_of(ctx)
 
     async def _create() -> broadcasts.BroadcastPreview:
@@ -133,12 +132,10 @@ def _language_line(share: broadcasts.LanguageShare) -> Message:
     )
 
 
-@command.command("confirm")
+@command.command("confirm", help=N_("Confirm a draft: the delivery workers fan it out and send it."))
 @click.argument("broadcast_id", type=int)
 @click.pass_context
 def confirm(ctx: click.Context, broadcast_id: int) -> None:
-    """Confirm a draft: the delivery workers fan it out and send it."""
-
     async def _confirm() -> None:
         async with opened(settings_of(ctx)):
             await broadcasts.confirm(broadcast_id, by=None, actor=cli_actor())
@@ -148,12 +145,11 @@ def confirm(ctx: click.Context, broadcast_id: int) -> None:
     echo(_("Broadcast %(id)d confirmed; follow it with: %(command)s", id=broadcast_id, command=follow))
 
 
-@command.command("status")
+@command.command("status", help=N_("Counts: queued, sent, failed, expired, acknowledged; and who was not reached."))
 @click.argument("broadcast_id", type=int)
-@click.option("--wait", is_flag=True, help="Show a progress bar until nothing is queued.")
+@click.option("--wait", is_flag=True, help=N_("Show a progress bar until nothing is queued."))
 @click.pass_context
 def status(ctx: click.Context, broadcast_id: int, wait: bool) -> None:
-    """Counts: queued, sent, failed, expired, acknowledged; and who was not reached."""
     counts = run(_follow(settings_of(ctx), broadcast_id, wait))
     echo(
         _n(

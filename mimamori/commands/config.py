@@ -7,18 +7,20 @@ from typing import Any
 
 import click
 
-from mimamori.cli import settings_of
+from core.i18n import _
+from mimamori.cli import N_, settings_of, told
+
+NOT_SET = _("not set")
 
 
-@click.group("config")
+@click.group("config", help=N_("Settings."))
 def command() -> None:
-    """Settings."""
+    pass
 
 
-@command.command("show")
+@command.command("show", help=N_("Print the effective settings as TOML, secrets masked."))
 @click.pass_context
 def show(ctx: click.Context) -> None:
-    """Print the effective settings as TOML, secrets masked."""
     click.echo(to_toml(settings_of(ctx).masked()), nl=False)
 
 
@@ -35,6 +37,6 @@ def to_toml(data: dict[str, Any]) -> str:
 def _scalars(lines: list[str], values: dict[str, Any]) -> None:
     for key, value in values.items():
         if value is None:
-            lines.append(f"# {key} = (not set)")
+            lines.append(f"# {key} = ({told(NOT_SET)})")
         else:
             lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")

@@ -8,34 +8,39 @@ import click
 
 from core import sealing
 from core.db import upgrade_schema
+from core.i18n import _, _n
 from core.keyring import Keyring
-from mimamori.cli import run, settings_of
+from mimamori.cli import N_, echo, run, settings_of
 
 
-@click.group("db")
+@click.group("db", help=N_("Database schema."))
 def command() -> None:
-    """Database schema."""
+    pass
 
 
-@command.command("upgrade")
+@command.command("upgrade", help=N_("Bring an empty or older database to the current schema."))
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
-    """Bring an empty or older database to the current schema."""
     settings = settings_of(ctx)
     # a migration may seal a column: with the keyring there is, never a new one (wrong keys)
     if settings.keyring.lstrip().startswith("{") or Path(settings.keyring).exists():
         sealing.install(sealing.Sealer(Keyring.open(settings.keyring)))
     try:
-        applied = run(upgrade_schema(settings.database_url, progress=lambda n: click.echo(f"applied {n}")))
+        applied = run(upgrade_schema(settings.database_url, progress=lambda n: echo(_("Applied %(name)s.", name=n))))
     finally:
         sealing.install(None)
-    click.echo(f"schema is current ({len(applied)} migration(s) applied)")
+    echo(
+        _n(
+            "The schema is current (%(num)d migration applied).",
+            "The schema is current (%(num)d migrations applied).",
+            len(applied),
+        )
+    )
 
 
-@command.command("makemigrations")
+@command.command("makemigrations", help=N_("(Developers) write a migration for the model changes since the last one."))
 @click.argument("name")
 def makemigrations(name: str) -> None:
-    """(Developers) write a migration for the model changes since the last one."""
     from tortoise.cli.cli import CLIContext
     from tortoise.cli.cli import makemigrations as write_migrations
 

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import shutil
 import socket
-import unicodedata
 from datetime import UTC, datetime, time
 from pathlib import Path
 from urllib.parse import quote
@@ -17,10 +16,12 @@ import click
 from core import accounts, totp, zones
 from core.config import Settings, load_settings
 from core.db import upgrade_schema
+from core.errors import UserError
+from core.i18n import Message, _
 from core.models import SiteKind, StaffAccount, StaffRole
 from core.roster import import_roster
 from gates.simulator import Simulation, simulate
-from mimamori.cli import CommandError, run
+from mimamori.cli import N_, echo, language, pad, run
 from mimamori.commands.serve import serve
 from mimamori.demo_city import DemoCity, DemoGate, demo_roster, plan_walks
 from mimamori.demo_mailbox import DemoMailbox, demo_router, mail_server
@@ -34,19 +35,21 @@ ACTOR = "demo"
 DEMO_CUTOFF = time(23, 59)
 
 
-@click.command("demo")
+EVERY_MAIL = _("every mail the demo sends (demo only)")
+
+
+@click.command("demo", help=N_("Seed a small city and run Mimamori on it: portal, mail, gates (Ctrl-C stops it)."))
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("var/demo"),
     show_default=True,
-    help="Wiped and filled afresh on every run.",
+    help=N_("Wiped and filled afresh on every run."),
 )
 @click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--every", type=float, default=4.0, show_default=True, help="Seconds between pupils at a gate.")
+@click.option("--every", type=float, default=4.0, show_default=True, help=N_("Seconds between pupils at a gate."))
 @click.pass_context
 def command(ctx: click.Context, data_dir: Path, port: int, every: float) -> None:
-    """Seed a small city and run Mimamori on it: portal, mail, gates (Ctrl-C stops it)."""
     config_path = ctx.find_root().params.get("config_path")
     _check_port_free(port)
     if data_dir.exists():
@@ -101,7 +104,7 @@ async def _seed(settings: Settings, every: float) -> DemoCity:
         )
         city = plan_walks(roster, SCHOOLS, HALL, gate_keys, every=every)
         guardian = next(g for g in result.new_guardians if g.guardian_ref == city.guardian_ref)
-        city.logins.append(("保護者 guardian", guardian.login_id, guardian.initial_password))
+        city.logins.append((_("Guardian"), guardian.login_id, guardian.initial_password))
         for login, role, sites in (
             ("staff", StaffRole.STAFF, [SCHOOLS[0]]),
             ("support", StaffRole.SUPPORT, []),
@@ -109,7 +112,7 @@ async def _seed(settings: Settings, every: float) -> DemoCity:
         ):
             issued = await accounts.add_staff(login, role, sites, runtime.passwords, actor=ACTOR)
             city.second_factors[login] = await _enrolled(issued.account_id)
-            city.logins.append((role.value, login, issued.secret))
+            city.logins.append((accounts.ROLE_LABELS[role], login, issued.secret))
         return city
 
 
@@ -147,7 +150,8 @@ async def _run(settings: Settings, city: DemoCity, mailbox: DemoMailbox) -> None
     finally:
         stop.set()
         await asyncio.gather(reminder, *walks, return_exceptions=True)
-    click.echo("\n  The demo has stopped.")
+    click.echo()
+    echo(_("The demo has stopped."), indent=2)
 
 
 async def _listening(port: int, serving: asyncio.Task[None]) -> bool:
@@ -190,56 +194,86 @@ async def _remind_when_walked(settings: Settings, city: DemoCity, stop: asyncio.
         await asyncio.wait_for(stop.wait(), timeout=city.walk_seconds + 2)
     if not stop.is_set():
         url = settings.portal.public_url
-        click.echo(
-            f"\n  Every pupil has passed; the gates stay up. Portal {url}/ , mailbox {url}/demo/mailbox ;"
-            " Ctrl-C stops the demo.\n"
+        click.echo()
+        echo(
+            _(
+                "Every pupil has passed; the gates stay up. Portal: %(portal)s  Mailbox: %(mailbox)s"
+                "  Ctrl-C stops the demo.",
+                portal=f"{url}/",
+                mailbox=f"{url}/demo/mailbox",
+            ),
+            indent=2,
         )
+        click.echo()
 
 
 def _print_welcome(settings: Settings, city: DemoCity) -> None:
     url = settings.portal.public_url
     click.echo()
-    click.echo(
-        f"  見守り Mimamori demo — {len(SCHOOLS)} schools and 1 children's hall, {PUPILS} pupils, "
-        f"{len(city.gates)} gates"
+    echo(
+        _(
+            "Mimamori demo: %(schools)d schools and 1 children's hall, %(pupils)d pupils, %(gates)d gates",
+            schools=len(SCHOOLS),
+            pupils=PUPILS,
+            gates=len(city.gates),
+        ),
+        indent=2,
     )
     click.echo()
-    click.echo(f"  portal    {url}/")
-    click.echo(f"  mailbox   {url}/demo/mailbox   every mail the demo sends (demo only)")
+    portal, mailbox, every_mail = (m.translate(language()) for m in (_("Portal"), _("Mailbox"), EVERY_MAIL))
+    click.echo(f"  {pad(portal, 14)}{url}/")
+    click.echo(f"  {pad(mailbox, 14)}{url}/demo/mailbox   {every_mail}")
     click.echo()
-    click.echo(f"  {_pad('who', 18)}{_pad('login', 11)}password (one-time: choose your own at first login)")
+    heads = (_("Who"), _("Login ID"), _("Password (one-time: choose your own at first login)"))
+    _login_row(*(h.translate(language()) for h in heads))
     for who, login, password in city.logins:
-        click.echo(f"  {_pad(who, 18)}{_pad(login, 11)}{password}")
+        _login_row(who.translate(language()), login, password)
     click.echo()
-    click.echo(f"  The guardian's notices go to {city.guardian_email}: open one at")
-    click.echo(f"  {url}/demo/mailbox?to={quote(city.guardian_email, safe='@')} and follow its link.")
-    click.echo(f"  Staff, support and admin log in at {url}/staff/login; their second factor is enrolled, and")
-    click.echo(f"  the current code is shown at {url}/demo/codes (demo only; in real use, an authenticator app).")
-    click.echo(
-        f"  Gates: {', '.join(g.site for g in city.gates if g.camera)} with a camera (a generated video), "
-        f"{', '.join(g.site for g in city.gates if not g.camera)} without; pupils arrive over the next "
-        f"minutes, some leave."
+    mails = f"{url}/demo/mailbox?to={quote(city.guardian_email, safe='@')}"
+    for line in (
+        _("The guardian's notices go to %(address)s: open one at", address=city.guardian_email),
+        _("%(mailbox)s and follow its link.", mailbox=mails),
+        _("Staff, support and admin log in at %(url)s; their second factor is enrolled,", url=f"{url}/staff/login"),
+        _(
+            "and the current code is shown at %(url)s (demo only; in real use, an authenticator app).",
+            url=f"{url}/demo/codes",
+        ),
+        _(
+            "Gates: %(camera)s with a camera (a generated video), %(plain)s without;"
+            " pupils arrive over the next minutes, some leave.",
+            camera=", ".join(g.site for g in city.gates if g.camera),
+            plain=", ".join(g.site for g in city.gates if not g.camera),
+        ),
+        _bots_line(settings),
+        _("Ctrl-C stops the demo; running it again starts afresh."),
+    ):
+        echo(line, indent=2)
+    click.echo()
+
+
+def _login_row(who: str, login: str, password: str) -> None:
+    click.echo(f"  {pad(who, 18)}{pad(login, 11)}{password}")
+
+
+def _bots_line(settings: Settings) -> Message:
+    telegram = settings.telegram.token is not None
+    line = settings.line.access_token is not None
+    hook = f"{settings.portal.public_url}/hooks/line"
+    if telegram and line:
+        return _("Chat bots on: Telegram (%(mode)s), LINE (webhook at %(hook)s).", mode=_mode(settings), hook=hook)
+    if telegram:
+        return _("Chat bot on: Telegram (%(mode)s).", mode=_mode(settings))
+    if line:
+        return _("Chat bot on: LINE (webhook at %(hook)s).", hook=hook)
+    return _(
+        "Chat bots are off: give %(telegram)s or %(line)s (a config file or MIMAMORI_*) to try them.",
+        telegram="telegram.token",
+        line="line.access_token",
     )
-    click.echo(f"  {_bots_line(settings)}")
-    click.echo("  Ctrl-C stops the demo; running it again starts afresh.")
-    click.echo()
 
 
-def _bots_line(settings: Settings) -> str:
-    on = []
-    if settings.telegram.token is not None:
-        on.append(f"Telegram ({settings.telegram.mode})")
-    if settings.line.access_token is not None:
-        on.append(f"LINE (webhook at {settings.portal.public_url}/hooks/line)")
-    if on:
-        return "Chat bots on: " + ", ".join(on) + "."
-    return "Chat bots are off: give telegram.token or line.access_token (a config file or MIMAMORI_*) to try them."
-
-
-def _pad(text: str, width: int) -> str:
-    """Left-justify for a terminal, where Japanese characters take two columns."""
-    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(width - columns, 1)
+def _mode(settings: Settings) -> Message:
+    return _("polling") if settings.telegram.mode == "polling" else _("webhook")
 
 
 def _check_port_free(port: int) -> None:
@@ -248,7 +282,7 @@ def _check_port_free(port: int) -> None:
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
-            raise CommandError(f"mimamori demo: port {port} is in use; choose another with --port") from None
+            raise UserError(_("Port %(port)d is in use; choose another with --port.", port=port)) from None
 
 
 def _free_port() -> int:

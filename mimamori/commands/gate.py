@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from core.i18n import _, _n
 from gates.config import GateConfig, GateConfigError, load_gate_config
-from mimamori.cli import CommandError, run
+from mimamori.cli import N_, CommandError, echo, run, told
 from mimamori.lifecycle import stop_on_signals
 
 if TYPE_CHECKING:
@@ -23,19 +24,25 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-@click.group("gate", invoke_without_command=True)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="the gate's gate.toml")
+@click.group(
+    "gate",
+    invoke_without_command=True,
+    help=N_("Run the gate worker: tag reader, camera, spool, uplink to the centre."),
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=N_("the gate's gate.toml"))
 @click.pass_context
 def command(ctx: click.Context, config_path: str | None) -> None:
-    """Run the gate worker: tag reader, camera, spool, uplink to the centre."""
     if ctx.invoked_subcommand is not None:
         return
     if config_path is None:
-        raise CommandError("mimamori gate: give --config FILE (the gate's gate.toml), or a subcommand")
+        raise CommandError(
+            "mimamori gate: "
+            + told(_("Give %(option)s (the gate's gate.toml), or a subcommand.", option="--config FILE"))
+        )
     try:
         config = load_gate_config(config_path)
     except GateConfigError as exc:
-        raise CommandError(f"mimamori gate: {exc}") from None
+        raise CommandError(f"mimamori gate: {told(exc.message)}") from None
     _logging()
     run(_run_worker(config))
 
@@ -49,19 +56,21 @@ async def _run_worker(config: GateConfig) -> None:
         await worker.run(stop)
 
 
-@command.command("simulate")
-@click.option("--server", "server_url", required=True, help="the centre, e.g. http://127.0.0.1:8000")
-@click.option("--gate-key", required=True, envvar="MIMAMORI_GATE_KEY", help="the key add-gate printed")
-@click.option("--tag", "tags", multiple=True, required=True, help="a tag number to pass (repeatable)")
-@click.option("--every", default=3.0, show_default=True, help="seconds between passes")
-@click.option("--count", default=0, show_default=True, help="passes to make (0: until Ctrl-C)")
+@command.command(
+    "simulate", help=N_("Drive a real gate worker: reader frames into a pty, a generated video as the camera.")
+)
+@click.option("--server", "server_url", required=True, help=N_("the centre, e.g. http://127.0.0.1:8000"))
+@click.option("--gate-key", required=True, envvar="MIMAMORI_GATE_KEY", help=N_("the key add-gate printed"))
+@click.option("--tag", "tags", multiple=True, required=True, help=N_("a tag number to pass (repeatable)"))
+@click.option("--every", default=3.0, show_default=True, help=N_("seconds between passes"))
+@click.option("--count", default=0, show_default=True, help=N_("passes to make (0: until Ctrl-C)"))
 @click.option("--protocol", default="em4100-ascii", show_default=True, type=click.Choice(["em4100-ascii", "line"]))
-@click.option("--camera/--no-camera", default=True, show_default=True, help="play a generated video as the camera")
+@click.option("--camera/--no-camera", default=True, show_default=True, help=N_("play a generated video as the camera"))
 @click.option(
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    help="where the pty link, video and spool live (default: a temporary directory)",
+    help=N_("where the pty link, video and spool live (default: a temporary directory)"),
 )
 def simulate_command(
     server_url: str,
@@ -73,7 +82,6 @@ def simulate_command(
     camera: bool,
     directory: Path | None,
 ) -> None:
-    """Drive a real gate worker: reader frames into a pty, a generated video as the camera."""
     from gates.simulator import Simulation
 
     _logging()
@@ -81,10 +89,13 @@ def simulate_command(
     with tempfile.TemporaryDirectory(prefix="mimamori-gate-") as scratch:
         left = run(_simulate(simulation, directory or Path(scratch)))
     if left:
-        raise CommandError(
-            f"mimamori gate simulate: {left} passage(s) not yet accepted by the centre (kept in the spool)"
+        not_yet = _n(
+            "%(num)d passage not yet accepted by the centre (kept in the spool).",
+            "%(num)d passages not yet accepted by the centre (kept in the spool).",
+            left,
         )
-    click.echo("all passages accepted by the centre")
+        raise CommandError(f"mimamori gate simulate: {told(not_yet)}")
+    echo(_("Every passage was accepted by the centre."))
 
 
 async def _simulate(simulation: Simulation, directory: Path) -> int:
@@ -96,4 +107,4 @@ async def _simulate(simulation: Simulation, directory: Path) -> int:
 
 
 def _print_pass(tag: str, at: datetime) -> None:
-    click.echo(f"tag {tag} read at {at:%H:%M:%S}")
+    echo(_("Tag %(tag)s read at %(time)s.", tag=tag, time=f"{at:%H:%M:%S}"))

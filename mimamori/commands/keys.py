@@ -11,40 +11,43 @@ import click
 from core import rotation, zones
 from core.channels import line_photos
 from core.config import Settings
+from core.i18n import _, _n
+from core.i18n.dates import format_datetime
 from core.keyring import Keyring, KeyringError
 from mail.dkim_signing import dns_record
-from mimamori.cli import run, settings_of
+from mimamori.cli import N_, echo, language, run, settings_of, told
 from mimamori.runtime import Runtime, opened
 
 
-@click.group("keys")
+@click.group("keys", help=N_("Sealing keys (encryption at rest)."))
 def command() -> None:
-    """Sealing keys (encryption at rest)."""
+    pass
 
 
-@command.command("rotate")
+@command.command(
+    "rotate", help=N_("Add a new key, make it current, and re-seal every row with it (the service may run).")
+)
 @click.pass_context
 def rotate(ctx: click.Context) -> None:
-    """Add a new key, make it current, and re-seal every row with it (the service may run)."""
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring)
     kid = keyring.add_key()
     keyring.save()
-    click.echo(f"key {kid} added and made current")
+    echo(_("Key %(key)s added and made current.", key=kid))
     run(_reseal(settings))
 
 
-@command.command("reseal")
+@command.command("reseal", help=N_("Re-seal rows still on an older key (to finish an interrupted rotation)."))
 @click.pass_context
 def reseal(ctx: click.Context) -> None:
-    """Re-seal rows still on an older key (to finish an interrupted rotation)."""
     run(_reseal(settings_of(ctx)))
 
 
 async def _reseal(settings: Settings) -> None:
     async with opened(settings) as runtime:
         total = await rotation.count_sealed()
-        with click.progressbar(length=total, label="re-sealing", file=sys.stderr) as bar:
+        label = told(_("Re-sealing"))
+        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
             found = await rotation.reseal_all(runtime.sealer, progress=bar.update)
         _print_counts(runtime, found)
 
@@ -52,36 +55,58 @@ async def _reseal(settings: Settings) -> None:
 def _print_counts(runtime: Runtime, found: Counter[str]) -> None:
     current = runtime.sealer.current_key_id
     moved = sum(n for kid, n in found.items() if kid != current)
-    click.echo(f"{sum(found.values())} sealed values, {moved} re-sealed with key {current}")
+    echo(
+        _n(
+            "%(num)d sealed value, %(moved)d re-sealed with key %(key)s.",
+            "%(num)d sealed values, %(moved)d re-sealed with key %(key)s.",
+            sum(found.values()),
+            moved=moved,
+            key=current,
+        )
+    )
 
 
-@command.command("dkim")
+@command.command(
+    "dkim", help=N_("Make the DKIM signing key unless the keyring holds one, and print the DNS record to publish.")
+)
 @click.pass_context
 def dkim(ctx: click.Context) -> None:
-    """Make the DKIM signing key unless the keyring holds one, and print the DNS record to publish."""
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring, create=True)
     if keyring.add_dkim_key():
         keyring.save()
-        click.echo("a DKIM key (RSA-2048) was added to the keyring", err=True)
+        echo(_("A DKIM key (RSA-2048) was added to the keyring."), err=True)
     assert keyring.dkim_key is not None  # made above if it was missing
     selector, domain = settings.smtp.dkim_selector, settings.smtp.dkim_domain or "<smtp.dkim_domain>"
-    click.echo(f"publish this record, then set smtp.dkim = true ({selector}._domainkey.{domain}):", err=True)
+    echo(
+        _(
+            "Publish this record, then set %(setting)s (%(name)s):",
+            setting="smtp.dkim = true",
+            name=f"{selector}._domainkey.{domain}",
+        ),
+        err=True,
+    )
     click.echo(dns_record(keyring.dkim_key, selector=selector, domain=domain))
 
 
-@command.command("list")
-@click.option("--count", is_flag=True, help="Also count the values sealed with each key.")
+@command.command("list", help=N_("List the keys; the current one is marked *."))
+@click.option("--count", is_flag=True, help=N_("Also count the values sealed with each key."))
 @click.pass_context
 def list_keys(ctx: click.Context, count: bool) -> None:
-    """List the keys; the current one is marked *."""
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring)
     counts = run(_count(settings)) if count else {}
     for kid in keyring.keys:
         mark = "*" if kid == keyring.current_id else " "
-        suffix = f"  {counts.get(kid, 0)} values" if count else ""
-        click.echo(f"{mark} {kid}  created {keyring.created.get(kid) or '?'}{suffix}")
+        line = _("created %(when)s", when=keyring.created.get(kid) or "?")
+        if count:
+            line = _n(
+                "created %(when)s, %(num)d value",
+                "created %(when)s, %(num)d values",
+                counts.get(kid, 0),
+                when=keyring.created.get(kid) or "?",
+            )
+        click.echo(f"{mark} {kid}  {told(line)}")
 
 
 async def _still_needed(settings: Settings, key_id: str, replaced_at: datetime) -> tuple[int, datetime | None]:
@@ -98,24 +123,35 @@ async def _count(settings: Settings) -> Counter[str]:
         return await rotation.count_by_key()
 
 
-@command.command("retire")
+@command.command("retire", help=N_("Remove an old key once no value is sealed with it any more."))
 @click.argument("key_id")
 @click.pass_context
 def retire(ctx: click.Context, key_id: str) -> None:
-    """Remove an old key once no value is sealed with it any more."""
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring)
     if key_id == keyring.current_id or key_id not in keyring.keys:
         keyring.retire(key_id)  # raises the precise reason
     still, links_end = run(_still_needed(settings, key_id, keyring.replaced_at(key_id)))
     if still:
-        raise KeyringError(f"{still} values are still sealed with {key_id}: run `mimamori keys reseal` first")
-    if links_end is not None:
-        shown = links_end.astimezone(zones.zone(settings.timezone)).strftime("%Y-%m-%d %H:%M")
         raise KeyringError(
-            f"LINE に送った写真のリンクが {shown}（{settings.timezone}）まで鍵 {key_id} で開かれます。その後に退役してください。"
-            f" Photo links sent to LINE open with {key_id} until {shown} ({settings.timezone}): retire it after that."
+            _n(
+                "%(num)d value is still sealed with %(key)s: run %(command)s first.",
+                "%(num)d values are still sealed with %(key)s: run %(command)s first.",
+                still,
+                key=key_id,
+                command="`mimamori keys reseal`",
+            )
+        )
+    if links_end is not None:
+        zone = zones.zone(settings.timezone)
+        raise KeyringError(
+            _(
+                "Photo links sent to LINE open with %(key)s until %(when)s (%(zone)s): retire it after that.",
+                key=key_id,
+                when=format_datetime(links_end, language(), zone, "short"),
+                zone=settings.timezone,
+            )
         )
     keyring.retire(key_id)
     keyring.save()
-    click.echo(f"key {key_id} retired")
+    echo(_("Key %(key)s retired.", key=key_id))

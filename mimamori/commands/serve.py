@@ -13,7 +13,7 @@ from core.config import Settings
 from core.event_loop import freeze_startup_objects
 from core.readiness import persist_heartbeats
 from mimamori.bots import ChatBots
-from mimamori.cli import run, settings_of
+from mimamori.cli import N_, run, settings_of
 from mimamori.delivery import check_signing, run_delivery, run_scheduler
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import PortalServer, stop_on_signals
@@ -25,17 +25,20 @@ from mimamori.tls import portal_context
 from portal.app import create_app
 
 
-@click.command("serve")
+@click.command(
+    "serve",
+    help=N_(
+        "Run the portal with delivery workers, the chat bots and the mailbox reader in the same process (a small town's set-up)."
+    ),
+)
 @click.option(
     "--behind-proxy",
     is_flag=True,
     default=None,
-    help="A TLS proxy is in front: listen without TLS and trust its X-Forwarded-* headers.",
+    help=N_("A TLS proxy is in front: listen without TLS and trust its X-Forwarded-* headers."),
 )
 @click.pass_context
 def command(ctx: click.Context, behind_proxy: bool | None) -> None:
-    """Run the portal with delivery workers, the chat bots and the mailbox reader in the same
-    process (a small town's set-up)."""
     settings = settings_of(ctx)
     if behind_proxy:
         settings = settings.model_copy(update={"portal": settings.portal.model_copy(update={"behind_proxy": True})})

@@ -9,7 +9,7 @@ import click
 from core.config import Settings
 from core.event_loop import freeze_startup_objects
 from core.readiness import persist_heartbeats
-from mimamori.cli import run, settings_of
+from mimamori.cli import N_, run, settings_of
 from mimamori.delivery import check_signing, run_delivery, run_scheduler
 from mimamori.inbound import run_inbound
 from mimamori.lifecycle import stop_on_signals
@@ -18,15 +18,14 @@ from mimamori.runtime import opened
 from mimamori.supervision import Supervisor
 
 
-@click.command("worker")
+@click.command("worker", help=N_("Send queued notices until stopped (Ctrl-C or SIGTERM finishes what is in flight)."))
 @click.option(
     "--inbound",
     is_flag=True,
-    help="Also read the [imap] mailbox (give it to one worker: registrations, bounces, alerts).",
+    help=N_("Also read the [imap] mailbox (give it to one worker: registrations, bounces, alerts)."),
 )
 @click.pass_context
 def command(ctx: click.Context, inbound: bool) -> None:
-    """Send queued notices until stopped (Ctrl-C or SIGTERM finishes what is in flight)."""
     settings = settings_of(ctx)
     check_signing(settings)
     run(_work(settings, inbound=inbound))

@@ -6,6 +6,7 @@ import asyncio
 
 from core.addresses import add_verified_address
 from core.models import Channel
+from tests.cli.test_admin_commands import ENGLISH
 from tests.factories import make_guardian
 from tests.fakes.line_api import FakeLineApi
 
@@ -18,8 +19,8 @@ def test_a_staff_link_code_is_printed_on_the_last_line(cli) -> None:
 
     assert issued.returncode == 0, issued.stderr
     assert len(issued.lines[-1]) == 14 and f"連携 {issued.lines[-1]}" in issued.lines[0]
-    missing = cli("admin", "staff-link-code", "nobody")
-    assert missing.stderr.strip() == "mimamori: there is no enabled staff account nobody"
+    missing = cli("admin", "staff-link-code", "nobody", env=ENGLISH)
+    assert missing.stderr.strip() == "mimamori: There is no enabled staff account nobody."
 
 
 async def test_a_broadcast_preview_says_how_many_line_messages_it_uses_and_leaves(cli, database_url) -> None:

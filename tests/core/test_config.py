@@ -43,7 +43,7 @@ def test_the_environment_overrides_the_file(tmp_path: Path, monkeypatch) -> None
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ('[smtp]\nport = "many"\n', "setting smtp.port: Input should be a valid integer"),
+        ('[smtp]\nport = "many"\n', "setting smtp.port: a whole number is needed (got 'many')"),
         ('[smtp]\nhots = "x"\n', "setting smtp.hots: unknown setting"),
         ("[accounts]\nmax_addresses = 0\n", "setting accounts.max_addresses: Input should be greater"),
         ('database_url = "mysql://x"\n', "setting database_url: scheme 'mysql' is not supported"),

@@ -10,6 +10,7 @@ import sys
 
 from core.models import Passage, Photo
 from gates.protocols.em4100_ascii import frame
+from tests.cli.test_admin_commands import ENGLISH, JAPANESE
 from tests.conftest import REPO
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 from tests.gates.conftest import eventually
@@ -55,10 +56,15 @@ async def test_a_bad_gate_config_is_one_line(cli, tmp_path) -> None:
     (tmp_path / "gate.toml").write_text(
         '[serial]\nport = "/dev/ttyUSB0"\nprotocol = "wiegand"\n[server]\nurl = "http://x"\ngate_key = "k"\n'
     )
-    result = await asyncio.to_thread(cli, "gate", "--config", str(tmp_path / "gate.toml"))
+    result = await asyncio.to_thread(cli, "gate", "--config", str(tmp_path / "gate.toml"), env=ENGLISH)
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "mimamori gate: gate setting serial.protocol: unknown protocol (known: em4100-ascii, line)"
+        "mimamori gate: gate setting serial.protocol: unknown protocol (known: em4100-ascii, line) (got 'wiegand')"
+    )
+    in_japanese = await asyncio.to_thread(cli, "gate", "--config", str(tmp_path / "gate.toml"), env=JAPANESE)
+    assert in_japanese.stderr.strip() == (
+        "mimamori gate: ゲートの設定 serial.protocol: 知らない通信方式です（使えるもの: em4100-ascii, line）"
+        "（指定された値: 'wiegand'）"
     )
 
 
@@ -81,14 +87,15 @@ async def test_the_simulator_passes_tags_through_a_real_gate_worker(centre, cli,
         "3",
         "--every",
         "1.5",
+        env=JAPANESE,
     )
     assert result.returncode == 0, result.stderr
-    assert [line.split(" read at ")[0] for line in result.lines[:3]] == [
-        "tag 0A1B2C3D4E",
-        "tag 1F2E3D4C5B",
-        "tag 0A1B2C3D4E",
+    assert [line.split(" を ")[0] for line in result.lines[:3]] == [
+        "タグ 0A1B2C3D4E",
+        "タグ 1F2E3D4C5B",
+        "タグ 0A1B2C3D4E",
     ]
-    assert result.lines[-1] == "all passages accepted by the centre"
+    assert result.lines[-1] == "すべての通過がセンターに受け付けられました。"
     passages = await Passage.all().order_by("id")
     assert [p.tag_number for p in passages] == ["0A1B2C3D4E", "1F2E3D4C5B", "0A1B2C3D4E"]
     assert await Photo.all().count() == 3

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 import pytest
 
 from bot.line.adapter import line_webhook
+from core.models import Language
 from core.wire import HEARTBEAT_PATH
 from portal.app import FORM_LIMIT, create_app
 from tests.factories import make_gate, make_site
+from tests.one_language import assert_one_language
 from tests.portal.test_serve import _self_signed
 
 TWO_HUNDRED_MB = 200 * 1024 * 1024
@@ -84,12 +86,17 @@ async def test_a_200_mb_body_is_refused_413_having_read_no_more_than_its_limit(
     assert upload.header(b"x-frame-options") == b"DENY" and upload.header(b"cache-control") == b"no-store"
 
 
-async def test_the_page_for_a_too_large_form_is_japanese_first(new_browser) -> None:
+async def test_the_page_for_a_too_large_form_is_in_the_visitors_language(new_browser) -> None:
     browser = new_browser()
     await browser.get("/login")
     response = await browser.post("/login", {"login_id": "G001", "password": "x" * (FORM_LIMIT + 1)})
     assert response.status_code == 413
     assert "送信された内容が大きすぎます" in response.text and "content-security-policy" in response.headers
+    assert_one_language(response.text, Language.JA)
+    browser.client.cookies.set("mimamori_lang", "zh-Hans")
+    in_chinese = await browser.post("/login", {"login_id": "G001", "password": "x" * (FORM_LIMIT + 1)})
+    assert "您发送的内容太大。" in in_chinese.text
+    assert_one_language(in_chinese.text, Language.ZH_HANS)
 
 
 @pytest.mark.slow

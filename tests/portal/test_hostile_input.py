@@ -9,9 +9,10 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
-from core.models import StaffRole
+from core.models import Language, StaffRole
 from core.passwords import Passwords
 from portal.app import create_app
+from tests.one_language import assert_one_language
 from tests.portal.conftest import log_in_guardian, log_in_staff, staff_account
 
 HUGE_ID = 2**63
@@ -135,14 +136,15 @@ async def failing_client(settings):
         yield client
 
 
-async def test_an_unexpected_failure_answers_a_japanese_page_with_the_headers_and_logs_no_details(
+async def test_an_unexpected_failure_answers_a_page_in_one_language_with_the_headers_and_logs_no_details(
     failing_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO):
         page = await failing_client.get("/boom")
         machine = await failing_client.get("/api/v1/boom")
     assert_refused(page, 500)
-    assert page.text.lstrip().startswith("<!") and "申し訳ありません" in page.text
+    assert page.text.lstrip().startswith("<!") and "申し訳ありません。処理中に問題が起きました。" in page.text
+    assert_one_language(page.text, Language.JA)
     assert "secret-token" not in page.text
     assert_refused(machine, 500)
     assert machine.headers["content-type"] == "application/problem+json"
@@ -151,6 +153,10 @@ async def test_an_unexpected_failure_answers_a_japanese_page_with_the_headers_an
     assert len(lines) == 2, [r.getMessage() for r in caplog.records]
     assert all("secret-token" not in line and len(line) < 300 for line in lines)
     assert all(not r.exc_info for r in caplog.records if "RuntimeError" in r.getMessage())
+    failing_client.cookies.set("mimamori_lang", "vi")  # a visitor who chose Vietnamese
+    in_vietnamese = await failing_client.get("/boom")
+    assert "Xin lỗi, đã có sự cố từ phía chúng tôi." in in_vietnamese.text
+    assert_one_language(in_vietnamese.text, Language.VI)
 
 
 async def test_a_failing_session_look_up_is_answered_by_the_last_resort_with_the_headers(

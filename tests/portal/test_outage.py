@@ -1,4 +1,4 @@
-"""The portal while its database is away: people get a Japanese-first "一時的に利用できません" page,
+"""The portal while its database is away: people get a "一時的に利用できません" page in their language,
 gates a 503 with Retry-After (they spool and retry), and what was accepted before is kept."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import httpx
 import pytest
 
 from core import db
-from core.models import Passage
+from core.models import Language, Passage
 from core.wire import PASSAGES_PATH
 from portal.app import create_app
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
+from tests.one_language import assert_one_language
 from tests.portal.test_ingest import jpeg
 
 
@@ -42,11 +43,14 @@ async def portal(settings):
         yield client
 
 
-def _unavailable_page(response: httpx.Response, says: str = "一時的に利用できません") -> None:
+def _unavailable_page(
+    response: httpx.Response, says: str = "一時的に利用できません", language: Language = Language.JA
+) -> None:
     assert response.status_code == 503
     assert response.headers["retry-after"].isdigit()
     assert response.headers["x-frame-options"] == "DENY"  # the same headers as any page
     assert says in response.text
+    assert_one_language(response.text, language)
     assert "Traceback" not in response.text
 
 
@@ -65,7 +69,9 @@ async def test_while_the_database_is_away_pages_and_the_ingest_answer_503_and_no
     _unavailable_page(await portal.get("/home"))
     _unavailable_page(await portal.get("/ack/some-token"))
     portal.cookies.set("mimamori_lang", "en")
-    _unavailable_page(await portal.get("/home"), says="temporarily unavailable")
+    _unavailable_page(await portal.get("/home"), says="temporarily unavailable", language=Language.EN)
+    portal.cookies.set("mimamori_lang", "pt-BR")
+    _unavailable_page(await portal.get("/home"), says="temporariamente indisponível", language=Language.PT_BR)
     refused = await portal.post(PASSAGES_PATH, **_passage(gate_key))
     assert refused.status_code == 503 and refused.headers["retry-after"].isdigit()
     assert refused.headers["content-type"] == "application/problem+json"
