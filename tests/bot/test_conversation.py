@@ -3,9 +3,6 @@ acknowledgements - told as what a person types and what the bot answers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from uuid import uuid4
-
 import pytest
 
 from bot.conversation import Conversation, Incoming, parse_alert, parse_command
@@ -22,19 +19,15 @@ from core.models import (
     Channel,
     ContactAddress,
     Delivery,
-    Direction,
-    Gate,
     Guardian,
     Language,
     NoticeKind,
-    Passage,
-    PassageOutcome,
     StaffAccount,
     StaffRole,
 )
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
-from tests.factories import make_guardian, make_pupil, make_site
+from tests.factories import make_guardian, make_passage, make_pupil, make_site
 from tests.one_language import assert_one_language
 
 
@@ -140,18 +133,7 @@ async def test_status_lists_todays_passages(database_url, talk) -> None:
     pupil = await make_pupil(site, "山田 花子")
     await _registered(talk, pupils=[pupil])
     assert "まだありません" in (await talk("状況")).text
-    gate = await Gate.create(site=site, name="正門", key_hash="g" * 64)
-    await Passage.create(
-        event_id=uuid4(),
-        gate=gate,
-        site=site,
-        pupil=pupil,
-        tag_number="T1",
-        tag_number_index="i1",
-        seen_at=datetime.now(UTC),
-        direction=Direction.ARRIVAL,
-        outcome=PassageOutcome.NOTIFIED,
-    )
+    await make_passage(pupil, site)
 
     reply = await talk("status")
 

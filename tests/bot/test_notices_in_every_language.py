@@ -4,7 +4,6 @@ is every reply to what the guardian types, the LINE quick replies and the Telegr
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import uuid4
 
 import pytest
 
@@ -12,11 +11,11 @@ from bot.conversation import parse_command
 from bot.line.transport import LineTransport
 from bot.telegram.transport import TelegramTransport
 from core.delivery.worker import DeliveryWorker
-from core.models import Channel, Direction, Gate, Language, Passage, PassageOutcome
+from core.models import Channel, Language
 from core.registration import issue_link_code
 from core.scheduler import drain
 from tests.bot.conftest import TELEGRAM_HEADERS, add_chat
-from tests.factories import make_guardian, make_pupil, make_site, queue_passage_notice
+from tests.factories import make_guardian, make_passage, make_pupil, make_site, queue_passage_notice
 from tests.one_language import assert_one_language
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 7:58 on the 26th in Tokyo
@@ -90,18 +89,7 @@ COMMANDS = ("help", "status", "addresses", "stop", "resume", "photos on", "photo
 async def test_every_chat_reply_is_in_the_guardians_language(database_url, telegram_api, telegram_client) -> None:
     site = await make_site()
     pupil = await make_pupil(site, "花子")
-    gate = await Gate.create(site=site, name="正門", key_hash="g" * 64)
-    await Passage.create(
-        event_id=uuid4(),
-        gate=gate,
-        site=site,
-        pupil=pupil,
-        tag_number="T1",
-        tag_number_index="i1",
-        seen_at=datetime.now(UTC),
-        direction=Direction.ARRIVAL,
-        outcome=PassageOutcome.NOTIFIED,
-    )
+    await make_passage(pupil, site)
     chats = {}
     for n, language in enumerate(Language):
         guardian = await make_guardian(f"保護者 {n}", language=language, pupils=[pupil])

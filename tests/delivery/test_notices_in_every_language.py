@@ -16,17 +16,14 @@ from core.models import (
     Channel,
     ContactAddress,
     Delivery,
-    Gate,
     Language,
     NoticeKind,
     StaffAccount,
-    StaffAddress,
-    StaffRole,
 )
 from core.registration import request_verification
 from core.staff_notices import notify_site_staff
 from core.unsubscribe import stop_broadcasts
-from tests.factories import make_guardian, make_site, queue_passage_notice
+from tests.factories import make_gate, make_guardian, make_site, make_site_staff, queue_passage_notice
 from tests.one_language import assert_one_language
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 7:58 on the 26th in Tokyo
@@ -156,14 +153,10 @@ async def test_the_other_address_is_told_in_the_guardians_language_that_broadcas
 
 async def test_a_gate_notice_reaches_each_staff_member_in_their_language(database_url, mail_sink, deliver) -> None:
     site = await make_site()
-    gate = await Gate.create(site=site, name="正門", key_hash="g" * 64)
+    gate, _ = await make_gate(site)
     for login_id, language in (("kato", Language.JA), ("smith", Language.EN)):
-        staff = await StaffAccount.create(login_id=login_id, role=StaffRole.STAFF, password_hash="x", language=language)
-        await staff.sites.add(site)
-        email = f"{login_id}@school.example.jp"
-        await StaffAddress.create(
-            staff=staff, channel=Channel.EMAIL, value=email, value_index=_index(email), verified_at=SEEN
-        )
+        staff = await make_site_staff(site, f"{login_id}@school.example.jp", login_id)
+        await StaffAccount.filter(id=staff.id).update(language=language)
 
     assert await notify_site_staff(site, fact="gate-down:1", event="gate_down", gate=gate, at=SEEN) == 2
     await deliver()
