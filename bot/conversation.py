@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from bot.replies import say
+from bot.replies import say, say_to_staff, staff_language
 from core import actors, broadcasts, buttons, zones
 from core.addresses import address_index, counted_addresses, remove_addresses
 from core.channels import spec
 from core.channels.line_quota import LineQuota
 from core.config import Settings
 from core.errors import NotFound, UserError
+from core.i18n import _
 from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
 from core.identifiers import find_registration_code
 from core.models import (
@@ -80,7 +81,9 @@ def _word_key(word: str) -> str:
 _WORDS = {_word_key(word): name for name, words in COMMANDS.items() for word in words}
 # A local day lasts 25 hours at most (a DST change): every site's today began within this.
 _LONGEST_DAY = timedelta(hours=25)
-GUARDIAN_MENU = ("状況", "登録", "停止", "再開", "写真オン", "写真オフ", "解除", "ヘルプ")  # LINE quick replies
+# The guardian commands offered as buttons (LINE quick replies) and in Telegram's command menu.
+GUARDIAN_MENU = ("status", "addresses", "stop", "resume", "photos_on", "photos_off", "unlink", "help")
+STAFF_MENU = ("alert",)
 
 LineQuotaReader = Callable[[], Awaitable[LineQuota | None]]
 
@@ -101,11 +104,39 @@ class Button:
 
 
 @dataclass(frozen=True)
+class MenuItem:
+    """A command offered to a reader: its button (at most 20 characters on LINE), the word a tap
+    sends, and its line in Telegram's command menu."""
+
+    command: str
+    label: str
+    word: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
+    prompt: str = ""  # the line above the buttons (LINE's buttons template needs one)
     menu: bool = False  # offer the guardian commands (LINE quick replies)
-    staff_menu: bool = False  # this chat was just linked to staff: offer the staff commands too
+    staff_menu: bool = False  # the chat's commands include the staff ones
+    menu_changed: bool = False  # the chat's commands are new (registered, linked to staff): Telegram sets its menu
+    language: Language = DEFAULT_LANGUAGE  # the reply's: the menu's labels are in it
+
+
+def menu(language: Language, *, staff: bool = False) -> tuple[MenuItem, ...]:
+    """The commands offered to a reader of ``language`` (staff: the alert command too)."""
+    words = command_words(language)
+    return tuple(
+        MenuItem(
+            command=name,
+            label=say("menu_label", language, command=name)[:20],
+            word=words[name],
+            description=say("menu_description", language, command=name),
+        )
+        for name in GUARDIAN_MENU + (STAFF_MENU if staff else ())
+    )
 
 
 def command_words(language: Language) -> dict[str, str]:
@@ -189,7 +220,7 @@ class Conversation:
             if not is_database_outage(exc):
                 raise
             log.warning("a %s message was not handled: the database is unavailable", incoming.channel.value)
-            return Reply(say("unavailable", incoming.language))
+            return Reply(say("unavailable", incoming.language), language=incoming.language)
 
     async def _respond(self, incoming: Incoming) -> Reply:
         await _reachable_again(incoming)
@@ -207,7 +238,7 @@ class Conversation:
                 return Reply(say("ask_for_code", incoming.language, words=command_words(incoming.language)))
             return await self._help(incoming)
         if not addresses:
-            return Reply(say("not_registered", incoming.language))
+            return Reply(say("not_registered", incoming.language), language=incoming.language)
         return await self._guardian_commands[command](incoming, addresses)
 
     # ---- guardians ---------------------------------------------------------------------------
@@ -218,11 +249,11 @@ class Conversation:
         language = await language_of(result.guardian_id) or incoming.language
         words = command_words(language)
         if result.outcome is Outcome.REGISTERED:
-            return Reply(say("registered", language, words=words), menu=True)
+            return await self._registered(incoming, say("registered", language, words=words), language)
         if result.outcome is Outcome.ALREADY_REGISTERED:
-            return Reply(say("already_registered", language), menu=True)
+            return await self._registered(incoming, say("already_registered", language), language)
         if result.outcome is Outcome.THROTTLED:
-            return Reply(say("throttled", language, minutes=_minutes(result.retry_after)))
+            return Reply(say("throttled", language, minutes=_minutes(result.retry_after)), language=language)
         if result.outcome is Outcome.AT_LIMIT:
             return Reply(
                 say(
@@ -232,9 +263,16 @@ class Conversation:
                     registered=[_shown(a, incoming) for a in result.registered],
                     portal_url=self._settings.portal.public_url.rstrip("/"),
                     words=words,
-                )
+                ),
+                language=language,
             )
-        return Reply(say("wrong_code", language))
+        return Reply(say("wrong_code", language), language=language)
+
+    @staticmethod
+    async def _registered(incoming: Incoming, text: str, language: Language) -> Reply:
+        """A chat registered (again): the commands offered, in the guardian's language."""
+        staff = await staff_for_chat(incoming.channel, incoming.chat)
+        return Reply(text, menu=True, staff_menu=staff is not None, menu_changed=True, language=language)
 
     @staticmethod
     async def _for_each(
@@ -252,7 +290,8 @@ class Conversation:
         )
 
     async def _status(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
-        return Reply(say("status", incoming.language, passages=await _today(_guardian_ids(addresses))), menu=True)
+        passages = await _today(_guardian_ids(addresses))
+        return Reply(say("status", incoming.language, passages=passages), menu=True, language=incoming.language)
 
     async def _addresses(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
         registered = await counted_addresses(_guardian_ids(addresses)[0])
@@ -261,44 +300,60 @@ class Conversation:
                 "addresses", incoming.language, registered=[_shown(a, incoming) for a in registered], limit=self._limit
             ),
             menu=True,
+            language=incoming.language,
         )
 
     async def _pause(self, incoming: Incoming, addresses: list[ContactAddress], *, paused: bool) -> Reply:
         await self._for_each(_guardian_ids(addresses), set_passages_paused, paused, via=incoming.channel.value)
-        return Reply(say("paused" if paused else "resumed", incoming.language), menu=True)
+        words = command_words(incoming.language)
+        text = say("paused", incoming.language, words=words) if paused else say("resumed", incoming.language)
+        return Reply(text, menu=True, language=incoming.language)
 
     async def _photos(self, incoming: Incoming, addresses: list[ContactAddress], *, on: bool) -> Reply:
         await self._for_each(_guardian_ids(addresses), set_photos_in_chat, on, via=incoming.channel.value)
-        return Reply(say("photos_on" if on else "photos_off", incoming.language), menu=True)
+        words = command_words(incoming.language)
+        return Reply(
+            say("photos_on" if on else "photos_off", incoming.language, words=words),
+            menu=True,
+            language=incoming.language,
+        )
 
     async def _unlink(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
         await remove_addresses(addresses, via=incoming.channel.value)
-        return Reply(say("unlinked", incoming.language))
+        return Reply(say("unlinked", incoming.language), language=incoming.language)
 
     async def _help(self, incoming: Incoming) -> Reply:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
         words = command_words(incoming.language)
-        return Reply(say("help", incoming.language, staff=staff is not None, words=words), menu=True)
+        text = say("help", incoming.language, staff=staff is not None, words=words)
+        return Reply(text, menu=True, language=incoming.language)
 
     # ---- staff -------------------------------------------------------------------------------
 
     async def _link_staff(self, incoming: Incoming, code: str) -> Reply:
         if not code:
-            return Reply(say("staff_link_wrong", incoming.language))
+            return Reply(say("staff_link_wrong", incoming.language), language=incoming.language)
         linked = await link_chat(code, incoming.channel, incoming.chat)
         if isinstance(linked, timedelta):
-            return Reply(say("throttled", incoming.language, minutes=_minutes(linked)))
+            return Reply(say("throttled", incoming.language, minutes=_minutes(linked)), language=incoming.language)
         if linked is None:
-            return Reply(say("staff_link_wrong", incoming.language))
-        return Reply(say("staff_linked", incoming.language, login_id=linked.login_id), staff_menu=True)
+            return Reply(say("staff_link_wrong", incoming.language), language=incoming.language)
+        # The chat's menu is in its guardian's language if it has one, as every other reply there.
+        language = await _chat_language(incoming)
+        return Reply(
+            say_to_staff("staff_linked", linked.language, login_id=linked.login_id, words=_staff_words(linked)),
+            staff_menu=True,
+            menu_changed=True,
+            language=language,
+        )
 
     async def _alert(self, incoming: Incoming, rest: str) -> Reply:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
         if staff is None:
-            return Reply(say("staff_only", incoming.language))
+            return self._staff_only(incoming)
         scope_text, category, ack, text = parse_alert(rest)
         if not scope_text or not text:
-            return Reply(say("alert_usage", incoming.language))
+            return Reply(say_to_staff("alert_usage", staff.language, words=_staff_words(staff)))
         try:
             scope = await broadcasts.parse_scope(scope_text)
             draft = await broadcasts.create_draft(
@@ -311,42 +366,49 @@ class Conversation:
                 actor=actors.staff(staff, incoming.channel),
             )
         except UserError as refusal:
-            return Reply(say("refused", incoming.language, message=str(refusal)))
+            return Reply(say_to_staff("refused", staff.language, message=refusal.message))
         quota = await self._line_quota() if self._line_quota else None
         shown = await broadcasts.preview(draft.id, self._settings, line_quota=quota, language=staff.language)
         return Reply(
-            say("preview", incoming.language, p=shown, sample=shown.samples[incoming.channel]),
+            say_to_staff("preview", staff.language, p=shown, sample=shown.samples[incoming.channel]),
             buttons=(
-                Button(say("confirm_label", incoming.language), buttons.ConfirmBroadcast(draft.id).pack()),
-                Button(say("cancel_label", incoming.language), buttons.CancelBroadcast(draft.id).pack()),
+                Button(say_to_staff("confirm_label", staff.language), buttons.ConfirmBroadcast(draft.id).pack()),
+                Button(say_to_staff("cancel_label", staff.language), buttons.CancelBroadcast(draft.id).pack()),
             ),
+            prompt=say_to_staff("choose", staff.language),
+        )
+
+    @staticmethod
+    def _staff_only(incoming: Incoming) -> Reply:
+        return Reply(
+            say("staff_only", incoming.language, words=command_words(incoming.language)), language=incoming.language
         )
 
     async def _decide(self, incoming: Incoming, pressed: buttons.ConfirmBroadcast | buttons.CancelBroadcast) -> Reply:
         staff = await staff_for_chat(incoming.channel, incoming.chat)
         if staff is None:
-            return Reply(say("staff_only", incoming.language))
+            return self._staff_only(incoming)
         actor = actors.staff(staff, incoming.channel)
         broadcast_id = pressed.broadcast_id
         try:
             if isinstance(pressed, buttons.ConfirmBroadcast):
                 await broadcasts.confirm(broadcast_id, by=staff, actor=actor)
-                return Reply(say("confirmed", incoming.language, broadcast_id=broadcast_id))
+                return Reply(say_to_staff("confirmed", staff.language, broadcast_id=broadcast_id))
             await _check_author(staff, broadcast_id)
             await broadcasts.cancel(broadcast_id, by=staff, actor=actor)
-            return Reply(say("cancelled", incoming.language, broadcast_id=broadcast_id))
+            return Reply(say_to_staff("cancelled", staff.language, broadcast_id=broadcast_id))
         except UserError as refusal:
-            return Reply(say("refused", incoming.language, message=str(refusal)))
+            return Reply(say_to_staff("refused", staff.language, message=refusal.message))
 
     # ---- buttons -----------------------------------------------------------------------------
 
     async def _ack(self, incoming: Incoming, pressed: buttons.Ack) -> Reply:
         found = await broadcasts.acknowledge(pressed.token, channel=incoming.channel)
-        return Reply(say("acknowledged" if found else "unknown_button", incoming.language))
+        return Reply(say("acknowledged" if found else "unknown_button", incoming.language), language=incoming.language)
 
     async def _ack_broadcast(self, incoming: Incoming, pressed: buttons.AckBroadcast) -> Reply:
         found = await broadcasts.acknowledge_by_address(pressed.broadcast_id, incoming.channel, incoming.chat)
-        return Reply(say("acknowledged" if found else "unknown_button", incoming.language))
+        return Reply(say("acknowledged" if found else "unknown_button", incoming.language), language=incoming.language)
 
     async def _button(self, incoming: Incoming, data: str) -> Reply:
         pressed = buttons.parse(data)
@@ -355,7 +417,7 @@ class Conversation:
         command, _ = parse_command(data)
         if command is not None:  # a menu button that sends a command word
             return await self.respond(Incoming(incoming.channel, incoming.chat, text=data))
-        return Reply(say("unknown_button", incoming.language))
+        return Reply(say("unknown_button", incoming.language), language=incoming.language)
 
 
 def _guardian_ids(addresses: list[ContactAddress]) -> list[int]:
@@ -365,7 +427,7 @@ def _guardian_ids(addresses: list[ContactAddress]) -> list[int]:
 async def _check_author(staff: StaffAccount, broadcast_id: int) -> None:
     broadcast = await Broadcast.get_or_none(id=broadcast_id)
     if broadcast is None:
-        raise NotFound(f"there is no broadcast {broadcast_id}")
+        raise NotFound(_("There is no broadcast %(id)d.", id=broadcast_id))
     await broadcasts.check_scope_allowed(staff, broadcasts.Scope.from_json(broadcast.scope))
 
 
@@ -382,12 +444,7 @@ async def _today(guardian_ids: list[int]) -> list[dict[str, Any]]:
         .prefetch_related("pupil", "site")
     )
     return [
-        {
-            "time": zones.local(p.seen_at, p.site).strftime("%H:%M"),
-            "pupil": p.pupil.name if p.pupil else "",
-            "site": p.site.name,
-            "direction": p.direction.value if p.direction else "",
-        }
+        {"seen_at": p.seen_at, "pupil": p.pupil.name if p.pupil else "", "site": p.site, "direction": p.direction}
         for p in passages
         if zones.is_today(p.seen_at, p.site)
     ]
@@ -430,8 +487,24 @@ def _shown(address: ContactAddress, incoming: Incoming) -> dict[str, Any]:
     return {"channel": address.channel.value, "shown": shown, "this_chat": this_chat}
 
 
+def _staff_words(staff: StaffAccount) -> dict[str, str]:
+    """The command words as the staff member's replies show them."""
+    return command_words(staff_language(staff.language))
+
+
 def _minutes(wait: timedelta | None) -> int:
     return max(1, math.ceil((wait or timedelta(0)).total_seconds() / 60))
 
 
-__all__ = ["COMMANDS", "Button", "Conversation", "GUARDIAN_MENU", "Incoming", "Reply", "parse_alert", "parse_command"]
+__all__ = [
+    "COMMANDS",
+    "Button",
+    "Conversation",
+    "GUARDIAN_MENU",
+    "Incoming",
+    "MenuItem",
+    "Reply",
+    "menu",
+    "parse_alert",
+    "parse_command",
+]

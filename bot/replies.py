@@ -1,8 +1,8 @@
-"""The bots' texts: replies from the macros in bot/templates/replies.j2.
+"""The bots' texts: replies from the macros in bot/templates/replies.j2 (anyone's chat) and
+staff_replies.j2 (what only staff read).
 
-A reply is said in a language (``say(name, language, ...)``): the macros write ``{{ _("…") }}``
-and are rendered once per language. (Macros not converted yet are still Japanese then English,
-whatever the language.)
+A reply is said in a language (``say(name, language, ...)``, ``say_to_staff``): the macros write
+``{{ _("…") }}`` and are made once per language.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from core import templating
+from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
+from core.i18n.languages import STAFF_LANGUAGES
 from core.models import Language
 
 
@@ -30,10 +32,21 @@ def _environment() -> Environment:
 
 
 @cache
-def _replies(language: Language) -> Any:
-    return _environment().get_template("replies.j2").make_module({"language": language})
+def _replies(template: str, language: Language) -> Any:
+    return _environment().get_template(template).make_module({"language": language})
 
 
 def say(name: str, language: Language, **context: Any) -> str:
     """The reply ``name`` in ``language``, rendered with ``context``, trimmed."""
-    return str(getattr(_replies(language), name)(**context)).strip()
+    return str(getattr(_replies("replies.j2", language), name)(**context)).strip()
+
+
+def say_to_staff(name: str, language: Language, **context: Any) -> str:
+    """A staff reply (staff_replies.j2), in ``staff_language(language)``."""
+    return str(getattr(_replies("staff_replies.j2", staff_language(language)), name)(**context)).strip()
+
+
+def staff_language(language: Language) -> Language:
+    """The language staff texts are said in to someone who chose ``language``: it, if staff pages
+    are kept in it, else the default."""
+    return language if language in STAFF_LANGUAGES else DEFAULT_LANGUAGE

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from core import throttle
 from core.addresses import address_index
-from core.channels import label, spec
+from core.channels import spec
 from core.config import Settings
 from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
 from core.identifiers import find_registration_code
-from core.models import AddressStatus, Channel, ContactAddress, Delivery, NoticeKind
+from core.models import AddressStatus, Channel, ContactAddress, Delivery, Language, NoticeKind
 from core.preferences import language_of
 from core.registration import Outcome, Result, confirm_pending, register_with_code, verify_with_code
 from mail.addresses import delivery_of_message_id
@@ -97,10 +97,21 @@ async def _answer(mail: InboundMail, result: Result, settings: Settings, *, veri
         mail,
         template,
         settings,
-        language=await language_of(result.guardian_id) or DEFAULT_LANGUAGE,
+        language=await _language(result, mail.sender),
         limit=settings.accounts.max_addresses,
-        registered=[_label(a) for a in result.registered],
+        registered=[{"channel": a.channel, "shown": spec(a.channel).mask(a.value)} for a in result.registered],
     )
+
+
+async def _language(result: Result, sender: str) -> Language:
+    """The answer's: that of the guardian the code named, else of the guardian whose address wrote
+    (a wrong code from a registered parent), else the default."""
+    if result.guardian_id is None:
+        address = await ContactAddress.filter(
+            channel=Channel.EMAIL, value_index=address_index(Channel.EMAIL, sender), slot__isnull=False
+        ).first()
+        return await language_of(address.guardian_id if address else None) or DEFAULT_LANGUAGE
+    return await language_of(result.guardian_id) or DEFAULT_LANGUAGE
 
 
 async def _first_wrong_code_answer(sender: str) -> bool:
@@ -110,7 +121,3 @@ async def _first_wrong_code_answer(sender: str) -> bool:
         return False
     await throttle.record_failure(key, _ONE_AN_HOUR)
     return True
-
-
-def _label(address: ContactAddress) -> str:
-    return f"{label(address.channel)} {spec(address.channel).mask(address.value)}".strip()

@@ -6,8 +6,7 @@ worker sends it through the mail transport on the one retry schedule, as every o
 Nothing automatic is ever answered (``Auto-Submitted``, ``Precedence``, ``List-Id``, bounces, our
 own mail), and answers to one sender are rate limited: two autoresponders cannot ping-pong.
 Texts live in mail/templates/replies/, written with ``_()`` and rendered in the language of the
-person answered (a guardian the mail's code named; else the default). Answers not converted yet
-are still Japanese first, then English.
+person answered (the guardian the mail's code or address names, the staff member; else the default).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from core import actors, broadcasts
 from core.addresses import address_index
 from core.config import Settings
 from core.errors import UserError
+from core.i18n import _
 from core.models import BroadcastCategory, Channel, StaffAccount, StaffAddress, StaffRole
 from mail.inbound import InboundMail
 from mail.replies import queue_answer
@@ -55,7 +56,7 @@ async def handle_staff_alert(mail: InboundMail, settings: Settings) -> None:
         )
     except UserError as refused:
         log.info("alert mail %s from staff %s refused: %s", mail.message_id, staff.id, refused)
-        await queue_answer(mail, "staff_refused", settings, reason=str(refused))
+        await queue_answer(mail, "staff_refused", settings, language=staff.language, reason=refused.message)
         return
     log.info("alert mail %s from staff %s: draft broadcast %s", mail.message_id, staff.id, draft.id)
     portal = settings.portal.public_url.rstrip("/")
@@ -63,6 +64,7 @@ async def handle_staff_alert(mail: InboundMail, settings: Settings) -> None:
         mail,
         "staff_draft",
         settings,
+        language=staff.language,
         title=draft.title,
         scope=scope.label(),
         broadcast_url=f"{portal}/staff/broadcasts/{draft.id}",
@@ -86,7 +88,7 @@ async def _scope_of(staff: StaffAccount) -> broadcasts.Scope:
         return broadcasts.Scope()
     sites = await staff.sites.all().order_by("id")
     if staff.role is not StaffRole.STAFF or not sites:
-        raise UserError("this account cannot send broadcasts")
+        raise UserError(_("This account cannot send broadcasts."))
     return broadcasts.Scope(tuple(broadcasts.Target(site.id, site.name) for site in sites))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from uuid import uuid4
 
 from core import broadcasts, sealing
 from core.accounts import add_gate
@@ -14,10 +15,13 @@ from core.models import (
     Channel,
     ContactAddress,
     Delivery,
+    Direction,
     Gate,
     Guardian,
     Language,
     NoticeKind,
+    Passage,
+    PassageOutcome,
     Pupil,
     Site,
     SiteKind,
@@ -144,3 +148,19 @@ async def confirmed_broadcast(
     )
     await broadcasts.confirm(draft.id, by=None)
     return draft.id
+
+
+async def make_passage(pupil: Pupil, site: Site, *, seen_at: datetime | None = None) -> Passage:
+    """A notified arrival of ``pupil`` at ``site``'s gate 正門 (now, unless ``seen_at``)."""
+    gate = await Gate.get_or_none(site=site, name="正門") or (await make_gate(site))[0]
+    return await Passage.create(
+        event_id=uuid4(),
+        gate=gate,
+        site=site,
+        pupil=pupil,
+        tag_number="T1",
+        tag_number_index="i1",
+        seen_at=seen_at or datetime.now(UTC),
+        direction=Direction.ARRIVAL,
+        outcome=PassageOutcome.NOTIFIED,
+    )

@@ -36,7 +36,7 @@ from linebot.v3.messaging import (
 from linebot.v3.webhook import WebhookParser
 from linebot.v3.webhooks import Event, FollowEvent, MessageEvent, PostbackEvent, TextMessageContent, UnfollowEvent
 
-from bot.conversation import GUARDIAN_MENU, Conversation, Incoming, Reply
+from bot.conversation import Conversation, Incoming, Reply, menu
 from bot.deferred import answer_later
 from bot.events import handle_once
 from core.channels.line_quota import LineQuota
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Line-Signature"
 TEXT_LIMIT = 5000
-BUTTONS_TEXT = "選択してください / Please choose"
+BUTTONS_TEXT_LIMIT = 160  # a buttons template's text without a picture
 LINE_AWAY = (ClientError, asyncio.TimeoutError, OSError)  # no answer from the Messaging API
 
 
@@ -72,14 +72,16 @@ def line_messages(reply: Reply) -> list[Message]:
     text = TextMessage(text=reply.text[:TEXT_LIMIT])
     if reply.menu:
         text.quick_reply = QuickReply(
-            items=[QuickReplyItem(action=MessageAction(label=word, text=word)) for word in GUARDIAN_MENU]
+            items=[
+                QuickReplyItem(action=MessageAction(label=item.label, text=item.word)) for item in menu(reply.language)
+            ]
         )
     if not reply.buttons:
         return [text]
     buttons = TemplateMessage(
         alt_text=" / ".join(b.label for b in reply.buttons),
         template=ButtonsTemplate(
-            text=BUTTONS_TEXT,
+            text=reply.prompt or reply.text[:BUTTONS_TEXT_LIMIT],
             actions=[PostbackAction(label=b.label[:20], data=b.postback, display_text=b.label) for b in reply.buttons],
         ),
     )

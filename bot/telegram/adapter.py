@@ -30,27 +30,25 @@ from aiogram.types import (
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from bot.conversation import Conversation, Incoming, Reply
+from bot.conversation import Conversation, Incoming, Reply, menu
 from bot.deferred import answer_later
 from bot.events import handle_once
 from core import buttons
 from core.config import TelegramSettings
-from core.models import Channel
+from core.i18n.languages import DEFAULT as DEFAULT_LANGUAGE
+from core.models import Channel, Language
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MENU = (
-    ("status", "今日の登下校 / today's passages"),
-    ("addresses", "登録中の通知先 / registered addresses"),
-    ("stop", "登下校のお知らせを停止 / pause passage notices"),
-    ("resume", "お知らせを再開 / resume passage notices"),
-    ("photos_on", "写真もチャットに送る / photos into chats too"),
-    ("photos_off", "写真をチャットに送らない / no photos in chats"),
-    ("unlink", "このチャットの登録を解除 / unlink this chat"),
-    ("help", "ヘルプ / help"),
-)
-STAFF_MENU = (("alert", "緊急連絡の下書き / draft an alert: /alert <scope> <text>"),)
+# Telegram shows a user the command menu of their app's language (``language_code``, two letters),
+# else the default one: Japanese. A registered chat gets its own menu in its guardian's language.
+MENU_LANGUAGE_CODES = {
+    Language.EN: "en",
+    Language.ZH_HANS: "zh",
+    Language.PT_BR: "pt",
+    Language.VI: "vi",
+}
 RESTART_DELAY_SECONDS = 5.0
 TELEGRAM_AWAY = (TelegramServerError, TelegramNetworkError, asyncio.TimeoutError, OSError)
 
@@ -100,10 +98,9 @@ def telegram_dispatcher(conversation: Conversation) -> Dispatcher:
 
 async def _answer(bot: Bot, chat_id: int, reply: Reply) -> None:
     try:
-        if reply.staff_menu:
+        if reply.menu_changed:
             await bot.set_my_commands(
-                [BotCommand(command=c, description=d) for c, d in MENU + STAFF_MENU],
-                scope=BotCommandScopeChat(chat_id=chat_id),
+                commands(reply.language, staff=reply.staff_menu), scope=BotCommandScopeChat(chat_id=chat_id)
             )
         await bot.send_message(
             chat_id,
@@ -115,8 +112,16 @@ async def _answer(bot: Bot, chat_id: int, reply: Reply) -> None:
         await answer_later(Channel.TELEGRAM, str(chat_id), reply, exc)
 
 
+def commands(language: Language, *, staff: bool = False) -> list[BotCommand]:
+    return [BotCommand(command=item.command, description=item.description) for item in menu(language, staff=staff)]
+
+
 async def publish_menu(bot: Bot) -> None:
-    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in MENU])
+    """The command menu of chats that have none of their own: Japanese, and the languages Telegram's
+    apps name with a code of their own."""
+    await bot.set_my_commands(commands(DEFAULT_LANGUAGE))
+    for language, code in MENU_LANGUAGE_CODES.items():
+        await bot.set_my_commands(commands(language), language_code=code)
 
 
 def telegram_webhook(bot: Bot, dispatcher: Dispatcher, secret: str) -> APIRouter:

@@ -3,22 +3,18 @@
 Templates live in core/templates/notices/<kind>/: ``<channel>.j2`` when present, else ``base.j2``,
 written once with ``{{ _("…") }}`` and rendered with the reader's ``language`` (core.i18n). A
 template defines the blocks ``subject`` and ``text``; mail templates add ``html``; labels of
-buttons are the blocks ``photo_label`` and ``ack_label``. (Kinds not converted yet still have a
-template per language, ``<channel>.<lang>.j2`` or ``base.<lang>.j2``, Japanese when there is none
-for the language: this lookup goes with the last of them.)
+buttons are the blocks ``photo_label`` and ``ack_label``. Moments are written with the ``time``,
+``date`` and ``datetime`` filters, in the notice's ``zone`` (its site's).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, Template, pass_context, select_autoescape
-from jinja2.runtime import Context
+from jinja2 import Environment, Template, select_autoescape
 
-from core import zones
 from core.channels import spec
 from core.i18n import _
 from core.models import Channel, Language, NoticeKind
@@ -49,7 +45,7 @@ class RenderedNotice:
 
 
 def render(kind: NoticeKind, channel: Channel, language: Language, context: dict[str, Any]) -> RenderedNotice:
-    template = _template(kind, channel, language)
+    template = _template(kind, channel)
     values = template.new_context({**context, "language": language})
     for _output in template.root_render_func(values):  # runs the top-level {% set %}s into ``values``
         pass
@@ -80,28 +76,12 @@ def sender_name(language: Language) -> str:
 
 
 @cache
-def _template(kind: NoticeKind, channel: Channel, language: Language) -> Template:
+def _template(kind: NoticeKind, channel: Channel) -> Template:
     names = [f"{channel.value}.j2", "base.j2"]
-    for lang in dict.fromkeys((language.value, Language.JA.value)):
-        names += [f"{channel.value}.{lang}.j2", f"base.{lang}.j2"]
     return _environment().select_template([f"notices/{kind.value}/{name}" for name in names])
 
 
 @cache
 def _environment() -> Environment:
     # Notice texts are plain text; the one HTML template (the mail frame) autoescapes by name.
-    env = environment().overlay(autoescape=select_autoescape(["html.j2"]))
-    env.filters["clock"] = clock
-    return env
-
-
-@pass_context
-def clock(context: Context, value: str | datetime) -> str:
-    """``HH:MM`` in the notice's ``zone`` (its site's). (For the staff notices, until they use ``time``.)"""
-    return _in_zone_of(context, value).strftime("%H:%M")
-
-
-def _in_zone_of(context: Context, value: str | datetime) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    name = context.get("zone")
-    return moment.astimezone(zones.zone(name) if name else zones.DEFAULT)
+    return environment().overlay(autoescape=select_autoescape(["html.j2"]))

@@ -49,6 +49,7 @@ STAFF_LANGUAGES = (Language.JA, Language.EN)
 # The source files whose texts only staff, support and administrators read: a path (from the
 # repository's root) starting with one of these. A text also used anywhere else is guardian-facing.
 STAFF_SOURCES = (
+    "bot/templates/staff_replies.j2",
     "core/accounts.py",
     "core/config.py",
     "core/broadcasts/",

@@ -3,9 +3,6 @@ acknowledgements - told as what a person types and what the bot answers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from uuid import uuid4
-
 import pytest
 
 from bot.conversation import Conversation, Incoming, parse_alert, parse_command
@@ -22,19 +19,15 @@ from core.models import (
     Channel,
     ContactAddress,
     Delivery,
-    Direction,
-    Gate,
     Guardian,
     Language,
     NoticeKind,
-    Passage,
-    PassageOutcome,
     StaffAccount,
     StaffRole,
 )
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
-from tests.factories import make_guardian, make_pupil, make_site
+from tests.factories import make_guardian, make_passage, make_pupil, make_site
 from tests.one_language import assert_one_language
 
 
@@ -125,7 +118,8 @@ async def test_while_the_database_is_away_a_message_gets_an_honest_not_now(datab
     code = await issue_link_code(guardian.id)
     await database_away()
     reply = await talk(code)
-    assert "一時的に利用できません" in reply.text and "send your message again" in reply.text
+    assert "一時的に利用できません" in reply.text
+    assert_one_language(reply.text, Language.JA)
 
 
 async def _registered(talk, **pupils) -> Guardian:
@@ -139,22 +133,12 @@ async def test_status_lists_todays_passages(database_url, talk) -> None:
     pupil = await make_pupil(site, "山田 花子")
     await _registered(talk, pupils=[pupil])
     assert "まだありません" in (await talk("状況")).text
-    gate = await Gate.create(site=site, name="正門", key_hash="g" * 64)
-    await Passage.create(
-        event_id=uuid4(),
-        gate=gate,
-        site=site,
-        pupil=pupil,
-        tag_number="T1",
-        tag_number_index="i1",
-        seen_at=datetime.now(UTC),
-        direction=Direction.ARRIVAL,
-        outcome=PassageOutcome.NOTIFIED,
-    )
+    await make_passage(pupil, site)
 
     reply = await talk("status")
 
     assert "山田 花子 みどり小学校 登校" in reply.text
+    assert_one_language(reply.text, Language.JA, names=["山田 花子", "みどり小学校"])
 
 
 async def test_addresses_stop_resume_and_unlink(database_url, talk) -> None:
@@ -162,7 +146,10 @@ async def test_addresses_stop_resume_and_unlink(database_url, talk) -> None:
 
     listed = await talk("登録")
     assert "（2/2）" in listed.text and "LINE" in listed.text and "このチャット" in listed.text
-    assert "停止しました" in (await talk("停止")).text
+    assert_one_language(listed.text, Language.JA, names=["ke***@example.jp"])
+    paused = await talk("停止")
+    assert "停止しました" in paused.text and "「再開」で" in paused.text
+    assert_one_language(paused.text, Language.JA)
     assert (await Guardian.get(id=guardian.id)).passages_paused
     assert "再開しました" in (await talk("/resume")).text
     assert not (await Guardian.get(id=guardian.id)).passages_paused
@@ -182,11 +169,13 @@ async def test_photos_on_and_off_set_the_opt_in_and_say_where_the_photo_goes(dat
 
     on = await talk("写真　オン")
 
-    assert "チャット（LINE・Telegram）にも送ります" in on.text and "photos off" in on.text
-    assert "市のシステムの外" in on.text and "outside the city's system" in on.text
+    assert "チャット（LINE・Telegram）にも送ります" in on.text and "「写真オフ」" in on.text
+    assert "市のシステムの外" in on.text
+    assert_one_language(on.text, Language.JA)
     assert on.menu and (await Guardian.get(id=guardian.id)).photos_in_chat
     off = await talk("photos off")
-    assert "送りません" in off.text and "only the link" in off.text
+    assert "送りません" in off.text and "リンクだけです" in off.text
+    assert_one_language(off.text, Language.JA)
     assert not (await Guardian.get(id=guardian.id)).photos_in_chat
     changes = await AuditEntry.filter(action="preferences.photos_in_chat").order_by("id")
     assert [(e.actor, e.details) for e in changes] == [
@@ -251,7 +240,9 @@ async def test_staff_draft_an_alert_and_only_confirm_sends_it(database_url, talk
 
     assert "みどり小学校" in preview.text and "1人" in preview.text
     assert "【不審者情報】正門付近で不審な人物" in preview.text
-    assert [b.label for b in preview.buttons] == ["送信 Confirm", "取消 Cancel"]
+    assert [b.label for b in preview.buttons] == ["送信", "取消"]
+    assert "【下書き】" in preview.text and "「送信」を押すまで送られません" in preview.text
+    assert_one_language(preview.text, Language.JA, names=["LINE"])
     [draft] = await Broadcast.all()
     assert draft.status is BroadcastStatus.DRAFT and draft.ack_requested
     assert draft.category is BroadcastCategory.SUSPICIOUS_PERSON
@@ -266,9 +257,13 @@ async def test_staff_cancel_a_draft_and_refusals_are_one_clear_line(database_url
     site = await make_site()
     await _linked_staff(talk, site)
     await make_site("さくら小学校")
-    assert "さくら小学校 is not your site" in (await talk("/alert さくら小学校 test", chat="U-staff")).text
-    assert "no site named" in (await talk("/alert どこか小学校 test", chat="U-staff")).text
-    assert "使い方" in (await talk("/alert", chat="U-staff")).text
+    not_yours = await talk("/alert さくら小学校 test", chat="U-staff")
+    assert "できませんでした: さくら小学校はあなたの担当の拠点ではありません。" in not_yours.text
+    assert_one_language(not_yours.text, Language.JA)
+    assert "「どこか小学校」という施設はありません" in (await talk("/alert どこか小学校 test", chat="U-staff")).text
+    usage = await talk("/alert", chat="U-staff")
+    assert "使い方: 警報 <範囲> [不審者|休校|災害] [要確認]" in usage.text
+    assert_one_language(usage.text, Language.JA, names=["all"])
     assert "児童がいません" in (await talk("/alert みどり小学校 明日は休校です", chat="U-staff")).text  # nobody to tell
 
     await make_guardian(pupils=[await make_pupil(site)])
@@ -330,3 +325,41 @@ async def test_a_line_postback_acknowledges_by_the_chat_it_came_from(database_ur
     assert await BroadcastAck.filter(broadcast_id=draft.id, guardian_id=guardian.id).exists()
     assert "使えません" in (await talk(chat="U-other", button=f"ack-broadcast:{draft.id}")).text
     assert await Delivery.filter(broadcast_id=draft.id).count() == 1
+
+
+async def test_every_guardian_reply_is_in_the_guardians_language_alone(database_url, talk) -> None:
+    site = await make_site()
+    pupil = await make_pupil(site, "Nguyen An")
+    for language, chat in ((Language.EN, "U-en"), (Language.PT_BR, "U-pt"), (Language.JA_EASY, "U-easy")):
+        guardian = await make_guardian(language=language, pupils=[pupil], emails=[f"{chat}@example.jp"])
+        await talk(await issue_link_code(guardian.id), chat=chat)
+        words = ("help", "status", "addresses", "stop", "resume", "photos on", "photos off", "unlink")
+        for typed in words:
+            reply = await talk(typed, chat=chat)
+            assert_one_language(reply.text, language, names=["Nguyen An", "みどり小学校", *words, "U-***@example.jp"])
+    guardian = await make_guardian(language=Language.PT_BR)
+    await talk(await issue_link_code(guardian.id), chat="U-pt")
+    assert (await talk("status", chat="U-pt")).text == "Nada registrado hoje ainda."
+    staff_only = await talk("alert all test", chat="U-pt")
+    assert staff_only.text.startswith("Este comando é para funcionários.")
+    assert_one_language(staff_only.text, Language.PT_BR, names=["link"])
+
+
+async def test_staff_replies_are_in_the_staff_members_language(database_url, talk) -> None:
+    site = await make_site()
+    await make_guardian(pupils=[await make_pupil(site)], emails=["keiko@example.jp"])
+    staff = await StaffAccount.create(login_id="kato", role=StaffRole.STAFF, password_hash="x", language=Language.EN)
+    await staff.sites.add(site)
+
+    linked = await talk(f"link {await issue_staff_link_code(staff.id)}", chat="U-staff")
+    preview = await talk("alert みどり小学校 suspicious The gate is closed today", chat="U-staff")
+    refused = await talk("alert どこか小学校 test", chat="U-staff")
+
+    assert linked.text.startswith("Linked to staff account kato.") and "Usage: alert <scope>" in linked.text
+    assert_one_language(linked.text, Language.EN, names=["kato"])
+    assert preview.text.startswith("[Draft]\nScope: みどり小学校\nGuardians: 1")
+    assert_one_language(preview.text, Language.EN, names=["みどり小学校"])
+    assert [b.label for b in preview.buttons] == ["Confirm", "Cancel"] and preview.prompt == "Please choose"
+    assert refused.text == "Not done: There is no site named どこか小学校."
+    confirmed = await talk(chat="U-staff", button=preview.buttons[0].postback)
+    assert confirmed.text.startswith("Sending has started (No.")

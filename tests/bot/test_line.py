@@ -10,6 +10,7 @@ from core.models import (
     BroadcastStatus,
     Channel,
     Delivery,
+    Language,
     NoticeKind,
     StaffAccount,
     StaffRole,
@@ -18,6 +19,7 @@ from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
 from tests.bot.conftest import add_chat, drain_outbox
 from tests.factories import make_guardian, make_pupil, make_site
+from tests.one_language import assert_one_language
 
 
 async def _post(line_client, line_api, *events, signature: str | None = None, body: bytes | None = None):
@@ -57,6 +59,26 @@ async def test_a_typed_code_registers_the_line_user_and_the_reply_offers_the_com
     ]
     [address] = await counted_addresses(guardian.id)
     assert (address.channel, address.value) == (Channel.LINE, "U4af4980629")
+
+
+async def test_the_quick_replies_are_labelled_in_the_guardians_language_and_send_command_words(
+    database_url, line_api, line_client
+) -> None:
+    guardian = await make_guardian(language=Language.ZH_HANS)
+    code = await issue_link_code(guardian.id)
+
+    await _post(line_client, line_api, line_api.text_event("U-zh", code))
+
+    [reply] = line_api.replies()
+    assert_one_language(_reply_text(reply), Language.ZH_HANS)
+    items = [i["action"] for i in reply.body["messages"][0]["quickReply"]["items"]]
+    assert [(a["label"], a["text"]) for a in items][:3] == [
+        ("今天", "status"),
+        ("通知地址", "addresses"),
+        ("暂停", "stop"),
+    ]
+    assert_one_language(" ".join(a["label"] for a in items), Language.ZH_HANS)
+    assert all(len(a["label"]) <= 20 for a in items)
 
 
 async def test_a_bad_or_missing_signature_is_refused_before_anything_is_read(
@@ -105,7 +127,8 @@ async def test_staff_alert_shows_the_line_quota_and_confirms_by_postback(databas
     text, buttons = preview.body["messages"]
     assert "LINEメッセージ使用 3通、送信後の今月の残り 7通" in text["text"]
     actions = buttons["template"]["actions"]
-    assert [(a["type"], a["label"]) for a in actions] == [("postback", "送信 Confirm"), ("postback", "取消 Cancel")]
+    assert [(a["type"], a["label"]) for a in actions] == [("postback", "送信"), ("postback", "取消")]
+    assert buttons["template"]["text"] == "選択してください"
     await _post(line_client, line_api, line_api.postback_event("Ustaff", actions[0]["data"]))
 
     assert (await Broadcast.get()).status is BroadcastStatus.CONFIRMED

@@ -1,4 +1,5 @@
-"""A passage notice in a chat (Telegram, LINE) is in the guardian's language, its button too."""
+"""A passage notice in a chat (Telegram, LINE) is in the guardian's language, its button too; so
+is every reply to what the guardian types, the LINE quick replies and the Telegram command menu."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.conversation import parse_command
 from bot.line.transport import LineTransport
 from bot.telegram.transport import TelegramTransport
 from core.delivery.worker import DeliveryWorker
 from core.models import Channel, Language
+from core.registration import issue_link_code
 from core.scheduler import drain
-from tests.bot.conftest import add_chat
-from tests.factories import make_guardian, queue_passage_notice
+from tests.bot.conftest import TELEGRAM_HEADERS, add_chat
+from tests.factories import make_guardian, make_passage, make_pupil, make_site, queue_passage_notice
 from tests.one_language import assert_one_language
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 7:58 on the 26th in Tokyo
@@ -78,3 +81,47 @@ def _text_of(telegram_api, line_api, channel: Channel, chats: dict[str, Language
     if channel is Channel.TELEGRAM:
         return telegram_api.sent(chat=chat)[0].params["text"]
     return line_api.pushed_to(chat)[0].body["messages"][0]["text"]
+
+
+COMMANDS = ("help", "status", "addresses", "stop", "resume", "photos on", "photos off", "unlink")
+
+
+async def test_every_chat_reply_is_in_the_guardians_language(database_url, telegram_api, telegram_client) -> None:
+    site = await make_site()
+    pupil = await make_pupil(site, "花子")
+    await make_passage(pupil, site)
+    chats = {}
+    for n, language in enumerate(Language):
+        guardian = await make_guardian(f"保護者 {n}", language=language, pupils=[pupil])
+        chat = 4300 + n
+        chats[str(chat)] = language
+        for typed in (f"/start {(await issue_link_code(guardian.id)).replace(' ', '')}", *COMMANDS):
+            update = telegram_api.text_update(chat, typed if typed.startswith("/") else f"/{typed.replace(' ', '_')}")
+            assert (await telegram_client.post("/hooks/telegram", json=update, headers=TELEGRAM_HEADERS)).is_success
+
+    for chat, language in chats.items():
+        replies = [m.params["text"] for m in telegram_api.sent(chat=chat)]
+        assert len(replies) == 1 + len(COMMANDS)
+        for text in replies:
+            assert_one_language(text, language, names=[*NAMES, *COMMANDS, "正門"])
+    status = {language: telegram_api.sent(chat=chat)[2].params["text"] for chat, language in chats.items()}
+    assert "花子 みどり小学校 登校" in status[Language.JA] and status[Language.EN].startswith("Today:\n")
+    menus = {m.params["scope"]["chat_id"]: m.params["commands"] for m in telegram_api.sent("setMyCommands")}
+    assert (
+        menus[4300 + list(Language).index(Language.FIL)][0]["description"] == "mga pagdating at pag-alis ngayong araw"
+    )
+
+
+async def test_the_line_quick_replies_are_in_every_guardians_language(database_url, line_api, line_client) -> None:
+    for n, language in enumerate(Language):
+        guardian = await make_guardian(f"保護者 {n}", language=language)
+        body = line_api.webhook_body(line_api.text_event(f"U{n}", await issue_link_code(guardian.id)))
+        headers = {"X-Line-Signature": line_api.sign(body)}
+        assert (await line_client.post("/hooks/line", content=body, headers=headers)).is_success
+
+        text = line_api.replies()[-1].body["messages"][0]
+        assert_one_language(text["text"], language, names=COMMANDS)
+        actions = [i["action"] for i in text["quickReply"]["items"]]
+        assert len(actions) == 8 and all(len(a["label"]) <= 20 for a in actions)
+        assert_one_language(" ".join(a["label"] for a in actions), language)
+        assert all(parse_command(a["text"])[0] is not None for a in actions)  # a tap sends a command word

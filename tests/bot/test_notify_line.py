@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
-from uuid import uuid4
 
 import cv2
 import numpy as np
@@ -24,18 +23,16 @@ from core.models import (
     ContactAddress,
     Delivery,
     DeliveryStatus,
-    Direction,
     Guardian,
     NoticeKind,
     Passage,
-    PassageOutcome,
     Photo,
     PhotoView,
 )
 from core.photos import views_of
 from core.scheduler import drain
 from tests.bot.conftest import add_chat
-from tests.factories import make_gate, make_guardian, make_pupil, make_site
+from tests.factories import make_guardian, make_passage, make_pupil, make_site
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)
 
@@ -239,18 +236,7 @@ async def _photographed_passage(
     guardian = await make_guardian(pupils=[pupil])
     guardian.photos_in_chat = opted_in
     await guardian.save()
-    gate, _ = await make_gate(site)
-    passage = await Passage.create(
-        event_id=uuid4(),
-        gate=gate,
-        site=site,
-        pupil=pupil,
-        tag_number="T1",
-        tag_number_index="i1",
-        seen_at=SEEN,
-        direction=Direction.ARRIVAL,
-        outcome=PassageOutcome.NOTIFIED,
-    )
+    passage = await make_passage(pupil, site, seen_at=SEEN)
     await Photo.create(
         passage=passage,
         token=f"PHOTO-TOKEN-{passage.id}",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 from bot.telegram.transport import TelegramTransport
 from core import broadcasts
@@ -19,19 +18,16 @@ from core.models import (
     ContactAddress,
     Delivery,
     DeliveryStatus,
-    Direction,
-    Gate,
     Guardian,
     NoticeKind,
     Passage,
-    PassageOutcome,
     Photo,
     Pupil,
 )
 from core.scheduler import drain
 from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
 from tests.bot.conftest import add_chat
-from tests.factories import make_guardian, make_pupil, make_site
+from tests.factories import make_guardian, make_passage, make_pupil, make_site
 
 SEEN = datetime(2026, 11, 25, 22, 58, 10, tzinfo=UTC)  # 07:58 on the 26th in Tokyo
 
@@ -81,19 +77,7 @@ async def test_a_passage_notice_arrives_with_the_photo_as_a_link_button(
 
 
 async def _passage_with_still(pupil: Pupil, token: str) -> tuple[Passage, bytes]:
-    site = await pupil.school
-    gate = await Gate.get_or_none(site=site) or await Gate.create(site=site, name="正門", key_hash="g" * 64)
-    passage = await Passage.create(
-        event_id=uuid4(),
-        gate=gate,
-        site=site,
-        pupil=pupil,
-        tag_number="T1",
-        tag_number_index="i1",
-        seen_at=SEEN,
-        direction=Direction.ARRIVAL,
-        outcome=PassageOutcome.NOTIFIED,
-    )
+    passage = await make_passage(pupil, await pupil.school, seen_at=SEEN)
     jpeg = b"\xff\xd8\xff\xe0JFIF-still" + token.encode() + bytes(200)
     await Photo.create(
         passage=passage, token=token, jpeg=jpeg, size=len(jpeg), taken_at=SEEN, expires_at=SEEN + timedelta(days=30)

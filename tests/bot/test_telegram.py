@@ -7,12 +7,13 @@ import asyncio
 from bot.conversation import Conversation
 from bot.telegram.adapter import run_polling, telegram_bot, telegram_dispatcher
 from core.addresses import counted_addresses
-from core.models import Broadcast, BroadcastStatus, Channel, StaffAccount, StaffRole
+from core.models import Broadcast, BroadcastStatus, Channel, Language, StaffAccount, StaffRole
 from core.registration import issue_link_code
 from core.staff_links import issue_staff_link_code
 from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
 from tests.bot.conftest import drain_outbox
 from tests.factories import make_guardian, make_pupil, make_site
+from tests.one_language import assert_one_language
 
 
 async def test_a_deep_link_start_through_the_webhook_registers_and_answers(
@@ -50,6 +51,24 @@ async def test_an_update_sent_again_is_answered_once(database_url, telegram_api,
     assert len(telegram_api.sent(chat="7")) == 1
 
 
+async def test_a_registered_chat_gets_the_command_menu_in_its_guardians_language(
+    database_url, telegram_api, telegram_client
+) -> None:
+    guardian = await make_guardian(language=Language.VI)
+    code = await issue_link_code(guardian.id)
+
+    update = telegram_api.text_update(4243, f"/start {code.replace(' ', '')}")
+    assert (await telegram_client.post("/hooks/telegram", json=update, headers=HEADERS)).status_code == 200
+
+    [answer] = telegram_api.sent(chat="4243")
+    assert answer.params["text"].startswith("Đã đăng ký:")
+    [chat_menu] = telegram_api.sent("setMyCommands")
+    assert chat_menu.params["scope"] == {"type": "chat", "chat_id": 4243}
+    commands = chat_menu.params["commands"]
+    assert [c["command"] for c in commands][:2] == ["status", "addresses"] and "alert" not in str(commands)
+    assert_one_language(" / ".join(c["description"] for c in commands), Language.VI)
+
+
 async def test_staff_alert_preview_has_confirm_and_cancel_buttons_and_confirm_sends(
     database_url, telegram_api, telegram_client
 ) -> None:
@@ -68,9 +87,9 @@ async def test_staff_alert_preview_has_confirm_and_cancel_buttons_and_confirm_se
     await send(telegram_api.text_update(55, "/alert みどり小学校 不審者情報 正門付近"))
 
     preview = telegram_api.sent(chat="55")[-1]
-    assert "【下書き / Draft】" in preview.params["text"]
+    assert preview.params["text"].startswith("【下書き】")
     [[confirm, cancel]] = preview.params["reply_markup"]["inline_keyboard"]
-    assert (confirm["text"], cancel["text"]) == ("送信 Confirm", "取消 Cancel")
+    assert (confirm["text"], cancel["text"]) == ("送信", "取消")
     await send(telegram_api.button_update(55, confirm["callback_data"]))
 
     assert (await Broadcast.get()).status is BroadcastStatus.CONFIRMED
@@ -99,8 +118,8 @@ async def test_long_polling_answers_and_stops_cleanly(database_url, telegram_api
 
     [answer] = telegram_api.sent(chat="99")
     assert "まだ登録されていません" in answer.params["text"]
-    [menu] = telegram_api.sent("setMyCommands")
-    assert [c["command"] for c in menu.params["commands"]] == [
+    default, *by_language = telegram_api.sent("setMyCommands")
+    assert [c["command"] for c in default.params["commands"]] == [
         "status",
         "addresses",
         "stop",
@@ -110,6 +129,12 @@ async def test_long_polling_answers_and_stops_cleanly(database_url, telegram_api
         "unlink",
         "help",
     ]
+    assert "language_code" not in default.params and default.params["commands"][0]["description"] == "今日の登下校"
+    menus = {m.params["language_code"]: m.params["commands"] for m in by_language}
+    assert sorted(menus) == ["en", "pt", "vi", "zh"]
+    assert menus["vi"][0] == {"command": "status", "description": "việc đến và rời trường hôm nay"}
+    for code, language in (("en", Language.EN), ("zh", Language.ZH_HANS), ("pt", Language.PT_BR)):
+        assert_one_language(" / ".join(c["description"] for c in menus[code]), language)
 
 
 async def test_polling_survives_a_failing_api(database_url, telegram_api, bot_settings) -> None:

@@ -76,22 +76,38 @@ async def test_a_wrong_code_gets_one_polite_answer(
     await eventually(lambda: imap_server.subjects() == [])
 
     [answer] = mail_sink.to("guess@example.jp")
-    assert "登録コードを確認できませんでした" in answer.message["Subject"]
+    assert answer.message["Subject"] == "【見守り】登録コードを確認できませんでした"
+    assert_one_language(answer.text, Language.JA)  # nobody known: Japanese
     assert len(mail_sink.to("other@example.jp")) == 1
+
+
+async def test_a_wrong_code_from_a_registered_address_is_answered_in_its_guardians_language(
+    inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
+) -> None:
+    await make_guardian(emails=["lan@example.vn"], language=Language.VI)
+
+    imap_server.deliver(compose("lan@example.vn", "mã 1234 5678 9012", "cảm ơn"))
+
+    await arrived(mail_sink, 1)
+    [answer] = mail_sink.to("lan@example.vn")
+    assert answer.message["Subject"] == "[Mimamori] Không nhận ra mã"
+    assert answer.text.startswith("Chúng tôi không nhận ra mã đăng ký bạn đã gửi.")
+    assert_one_language(answer.text, Language.VI)
 
 
 async def test_at_the_limit_the_answer_names_what_holds_the_places(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
-    guardian = await make_guardian(emails=["first@example.jp", "second@example.jp"])
+    guardian = await make_guardian(emails=["first@example.jp", "second@example.jp"], language=Language.EN)
     code = await issue_link_code(guardian.id)
 
     imap_server.deliver(compose("third@example.jp", f"コード {code}", ""))
 
     await arrived(mail_sink, 1)
     [answer] = mail_sink.to("third@example.jp")
-    assert "2件まで" in answer.message["Subject"]
-    assert "fi***@example.jp" in answer.text and "se***@example.jp" in answer.text
+    assert answer.message["Subject"] == "[Mimamori] At most 2 addresses"
+    assert "  - mail fi***@example.jp\n  - mail se***@example.jp\n" in answer.text
+    assert_one_language(answer.text, Language.EN)
     assert [a.value for a in await counted_addresses(guardian.id)] == ["first@example.jp", "second@example.jp"]
 
 
@@ -117,6 +133,7 @@ async def test_replying_to_the_verification_mail_confirms_the_address(
     assert [a.value for a in await counted_addresses(guardian.id)] == ["first@example.jp", "new@ezweb.ne.jp"]
     answer = mail_sink.to("new@ezweb.ne.jp")[-1]
     assert "通知先を確認しました" in answer.message["Subject"]
+    assert_one_language(answer.text, Language.JA)
 
     imap_server.deliver(
         compose(  # replying once more changes nothing and is not taken for a wrong code
@@ -127,7 +144,9 @@ async def test_replying_to_the_verification_mail_confirms_the_address(
         )
     )
     await arrived(mail_sink, 3)
-    assert "登録済みです" in mail_sink.to("new@ezweb.ne.jp")[-1].message["Subject"]
+    again = mail_sink.to("new@ezweb.ne.jp")[-1]
+    assert again.message["Subject"] == "【見守り】登録済みです"
+    assert_one_language(again.text, Language.JA)
 
 
 async def test_a_verification_code_typed_into_a_new_mail_confirms_the_address(

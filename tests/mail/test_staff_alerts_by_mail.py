@@ -12,6 +12,7 @@ from core.models import (
     BroadcastStatus,
     Channel,
     Delivery,
+    Language,
     NoticeKind,
     StaffAccount,
     StaffAddress,
@@ -21,6 +22,7 @@ from tests.factories import make_guardian, make_pupil, make_site
 from tests.imapserver import ImapServer
 from tests.mail.conftest import arrived, compose, eventually
 from tests.mailsink import MailSink
+from tests.one_language import assert_one_language
 
 ALERTS = "alerts@city.example.jp"
 
@@ -67,7 +69,8 @@ async def test_an_alert_mailed_by_staff_becomes_a_draft_and_a_link_to_confirm_it
     [answer] = mail_sink.to("kato@school.city.example.jp")
     assert answer.message["Subject"].startswith("【見守り・職員】下書きを作成しました")
     assert f"https://mimamori.city.example.jp/staff/broadcasts/{draft.id}" in answer.text
-    assert "二段階認証" in answer.text
+    assert "二段階認証" in answer.text and "送信先: みどり小学校" in answer.text
+    assert_one_language(answer.text, Language.JA, names=["みどり小学校"])
     assert not await Delivery.exclude(
         kind=NoticeKind.MAIL_ANSWER
     ).exists()  # nothing goes to guardians until confirmed on the portal
@@ -101,13 +104,16 @@ async def test_staff_without_a_site_get_the_reason_instead_of_a_draft(
     inbound_settings: Settings, imap_server: ImapServer, mail_sink: MailSink, inbox
 ) -> None:
     staff = await _staff("desk@city.example.jp", role=StaffRole.SUPPORT)
+    await StaffAccount.filter(id=staff.id).update(language=Language.EN)
 
     imap_server.deliver(compose("desk@city.example.jp", "お知らせ", "テスト", to=ALERTS))
 
     await arrived(mail_sink, 1)
     assert not await Broadcast.exists()
     [answer] = mail_sink.to("desk@city.example.jp")
-    assert "下書きを作成できませんでした" in answer.message["Subject"]
+    assert answer.message["Subject"] == "[Mimamori staff] Draft not created"
+    assert "Reason: This account cannot send broadcasts." in answer.text
+    assert_one_language(answer.text, Language.EN)
     assert staff.role is StaffRole.SUPPORT
 
 

@@ -191,7 +191,7 @@ async def test_an_unknown_tag_is_stored_and_shown_to_the_sites_staff_once_a_day(
     [mail] = mail_sink.received
     assert mail.rcpt_tos == ("kato@school.example.jp",)
     assert mail.message["Subject"] == "【見守り・職員】未登録タグの読み取り: みどり小学校 正門"
-    assert "登録されていないタグが07:58にみどり小学校の正門で読み取られました。" in mail.text
+    assert "登録されていないタグが7:58にみどり小学校の正門で読み取られました。" in mail.text
 
 
 async def test_a_lost_tag_tells_staff_and_a_retired_one_nobody(database_url, settings) -> None:
