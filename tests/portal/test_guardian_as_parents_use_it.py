@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import broadcasts
+from core import broadcasts, unsubscribe
 from core.addresses import add_verified_address
 from core.config import Settings
 from core.models import (
@@ -26,12 +26,16 @@ from core.models import (
 )
 from tests.factories import make_pupil, make_site
 from tests.one_language import assert_one_language
-from tests.portal.conftest import Family, log_in_guardian, passage_with_photo
+from core.passwords import Passwords
+from core.registration import request_verification
+from core.registration_notice import render_registration_notice
+from core.roster.apply import NewGuardian
+from tests.portal.conftest import Family, guardian_with_password, log_in_guardian, passage_with_photo
 
 EVERY = list(Language)
 
 
-async def _verification_code(address: str) -> str:
+async def _verification_code() -> str:
     notice = await Delivery.filter(kind=NoticeKind.VERIFICATION).order_by("-id").first()
     assert notice is not None
     return json.loads(notice.payload)["link"].rsplit("/verify/", 1)[1]
@@ -95,7 +99,7 @@ async def test_a_confirmation_at_the_limit_ends_on_the_addresses_page_saying_why
     await log_in_guardian(browser, family.guardian)
     await browser.get("/addresses")
     await browser.post("/addresses", {"email": "naoki@example.jp"})
-    code = await _verification_code("naoki@example.jp")
+    code = await _verification_code()
     for chat in ("1001", "1002"):  # meanwhile both slots were taken from the chats
         await add_verified_address(family.guardian.id, Channel.TELEGRAM, chat, limit=2)
 
@@ -113,7 +117,7 @@ async def test_the_second_parent_confirms_their_own_address_from_the_link_withou
     await log_in_guardian(parent, family.guardian)
     await parent.get("/addresses")
     await parent.post("/addresses", {"email": "naoki@example.jp"})
-    code = await _verification_code("naoki@example.jp")
+    code = await _verification_code()
 
     other_parent = new_browser(client_host="198.51.100.20")
     form = await other_parent.get(f"/verify/{code}")
@@ -129,6 +133,18 @@ async def test_the_second_parent_confirms_their_own_address_from_the_link_withou
     address = await ContactAddress.get(guardian=family.guardian)
     assert address.status is AddressStatus.ACTIVE and address.slot == 1
     assert (await other_parent.get("/addresses")).status_code == 303  # still no way into the family's pages
+
+
+async def test_nobody_cancels_another_familys_waiting_address(
+    new_browser, settings: Settings, passwords: Passwords, family
+) -> None:
+    pending = await request_verification(family.guardian.id, Channel.EMAIL, "naoki@example.jp", settings)
+    neighbour = await guardian_with_password(passwords, name="佐藤 美咲")
+    browser = new_browser()
+    await log_in_guardian(browser, neighbour)
+    assert (await browser.post(f"/addresses/{pending.id}/cancel")).status_code == 404
+    assert (await browser.get(f"/addresses/{pending.id}/remove")).status_code == 404
+    assert await ContactAddress.filter(id=pending.id).exists()
 
 
 async def test_removing_an_address_is_asked_on_a_page_and_then_said_done(new_browser, family) -> None:
@@ -239,8 +255,8 @@ async def test_every_guardian_page_is_in_one_language(new_browser, settings, fam
         "remove": await browser.get(f"/addresses/{address.id}/remove"),
         "preferences": await browser.get("/preferences"),
         "refused": await browser.post("/preferences", {"quiet_start": "21:00", "language": language.value}),
-        "verify": await browser.get(f"/verify/{await _verification_code('naoki@example.jp')}"),
-        "verify by link": await new_browser().get(f"/verify/{await _verification_code('naoki@example.jp')}"),
+        "verify": await browser.get(f"/verify/{await _verification_code()}"),
+        "verify by link": await new_browser().get(f"/verify/{await _verification_code()}"),
     }
     token = (await Delivery.get(broadcast_id=broadcast_id)).ack_token
     pages["acknowledge"] = await new_browser().get(f"/ack/{token}")
@@ -249,3 +265,31 @@ async def test_every_guardian_page_is_in_one_language(new_browser, settings, fam
         expected_lang = language if name != "verify by link" else Language.JA  # a stranger: the default
         assert f'<html lang="{expected_lang}">' in page.text, name
         assert_one_language(page.text, expected_lang, names=names)
+
+
+@pytest.mark.parametrize("language", [Language.JA, Language.EN, Language.VI], ids=str)
+async def test_the_unsubscribe_page_is_in_the_language_of_the_address_owner(new_browser, family, language) -> None:
+    family.guardian.language = language
+    await family.guardian.save(update_fields=["language"])
+    address = await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
+    link = f"/unsubscribe/{unsubscribe.token(address.id)}"
+
+    asked = await new_browser().get(link)  # from a mail, in no session
+    done = await new_browser().post(link, {"List-Unsubscribe": "One-Click"}, csrf=False)
+
+    for page in (asked, done):
+        assert f'<html lang="{language}">' in page.text
+        assert_one_language(page.text, language, names=["ke***@example.jp"])
+    chosen = new_browser()
+    await chosen.post("/language", {"to": "en", "next": "/"})
+    assert '<html lang="en">' in (await chosen.get(link)).text  # the visitor's own choice comes first
+
+
+@pytest.mark.parametrize("language", EVERY, ids=str)
+def test_the_printed_registration_notice_is_in_one_language(language) -> None:
+    family = NewGuardian(
+        "G001", "K7M2QX9P", "tsuki-yo-7-hoshi", "1234 5678 9012", "山田 恵子", ("みどり小学校 3年2組 山田 花子",)
+    )
+    html = render_registration_notice(family, portal_url="https://mimamori.example.city", language=language)
+    assert f'<html lang="{language}">' in html and "K7M2QX9P" in html and "tsuki-yo-7-hoshi" in html
+    assert_one_language(html, language, names=["山田 恵子", "K7M2QX9P", "tsuki-yo-7-hoshi"])
