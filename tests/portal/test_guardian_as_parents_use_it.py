@@ -24,12 +24,12 @@ from core.models import (
     NoticeKind,
     SiteKind,
 )
-from tests.factories import make_pupil, make_site
-from tests.one_language import assert_one_language
 from core.passwords import Passwords
 from core.registration import request_verification
 from core.registration_notice import render_registration_notice
 from core.roster.apply import NewGuardian
+from tests.factories import make_pupil, make_site
+from tests.one_language import assert_one_language
 from tests.portal.conftest import Family, guardian_with_password, log_in_guardian, passage_with_photo
 
 EVERY = list(Language)
