@@ -27,8 +27,10 @@ from core.addresses import (
 from core.blind_indexes import Purpose, code_index
 from core.config import Settings
 from core.delivery.outbox import Priority, enqueue, expiry
+from core.i18n.languages import DEFAULT
 from core.identifiers import compact_code, find_registration_code, new_registration_code
 from core.models import AddressStatus, Channel, ContactAddress, Guardian, NoticeKind
+from core.preferences import language_of
 from core.roster.apply import registration_code_index
 
 GUESSING = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(seconds=30))
@@ -139,11 +141,19 @@ async def request_verification(guardian_id: int, channel: Channel, value: str, s
             fact=f"verification:{address.verification_code_index[:16]}",
             address=address,
             guardian_id=guardian_id,
-            payload={"code": code, "link": f"{portal}/verify/{compact_code(code)}"},
+            payload={"code": code, "link": await _verification_link(portal, code, guardian_id)},
             priority=Priority.TRANSACTIONAL,
             expires_at=expiry(NoticeKind.VERIFICATION, datetime.now(UTC), settings.delivery),
         )
     return address
+
+
+async def _verification_link(portal: str, code: str, guardian_id: int) -> str:
+    """The link in a verification mail; it names the family's language (unless Japanese, the
+    default), so that whoever opens it without logging in reads the page in it."""
+    link = f"{portal}/verify/{compact_code(code)}"
+    language = await language_of(guardian_id)
+    return link if language in (None, DEFAULT) else f"{link}?lang={language}"
 
 
 async def verify_with_code(

@@ -38,6 +38,7 @@ from core.registration import (
     verify_with_code,
 )
 from portal.deps import CurrentGuardian, PhotoViewer, current_session
+from core.i18n.languages import language_or_default
 from portal.language import language_of, reader_language
 from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
 from portal.security import csrf_protect
@@ -333,15 +334,26 @@ REFUSED: dict[Outcome, Message] = {
 }
 
 
+def _link_language(request: Request, guardian: Guardian | None, lang: str) -> dict[str, Any]:
+    """Without a login, the page is in the language the link names (the family's), unless the
+    visitor chose one here."""
+    if guardian is not None:
+        return {}
+    return {"language": reader_language(request, language_or_default(lang)), "lang": lang}
+
+
 @router.get("/verify/{code}")
-async def verify_form(request: Request, code: Word) -> Response:
+async def verify_form(request: Request, code: Word, lang: Word = "") -> Response:
     guardian = await _guardian_or_none(request)
-    return page(request, "guardian/verify.html", code=code, by_link=guardian is None)
+    return page(
+        request, "guardian/verify.html", code=code, by_link=guardian is None, **_link_language(request, guardian, lang)
+    )
 
 
 @router.post("/verify")
-async def verify(request: Request, code: Annotated[Word, Form()] = "") -> Response:
+async def verify(request: Request, code: Annotated[Word, Form()] = "", lang: Annotated[Word, Form()] = "") -> Response:
     guardian = await _guardian_or_none(request)
+    shown = _link_language(request, guardian, lang)
     limit = request.app.state.settings.accounts.max_addresses
     if guardian is not None:
         result = await verify_with_code(code, limit=limit, guardian_id=guardian.id)
@@ -352,7 +364,7 @@ async def verify(request: Request, code: Annotated[Word, Form()] = "") -> Respon
             return await _address_page(request, guardian, notice=_("The address is registered."))
         return await _address_page(request, guardian, 409, error=_at_limit(limit))
     if result.outcome is Outcome.REGISTERED:
-        return page(request, "guardian/verify.html", code=code, by_link=True, done=True)
+        return page(request, "guardian/verify.html", code=code, by_link=True, done=True, **shown)
     error = REFUSED.get(result.outcome, _("The code is wrong or expired."))
     if result.outcome is Outcome.AT_LIMIT:
         error = _(
@@ -360,7 +372,9 @@ async def verify(request: Request, code: Annotated[Word, Form()] = "") -> Respon
             " on the portal, then open this link again.",
             limit=limit,
         )
-    return page(request, "guardian/verify.html", status_code=400, code=code, by_link=guardian is None, error=error)
+    return page(
+        request, "guardian/verify.html", status_code=400, code=code, by_link=guardian is None, error=error, **shown
+    )
 
 
 # ---- preferences ---------------------------------------------------------------------------------
