@@ -16,6 +16,7 @@ from core.channels import spec
 from core.delivery.broadcast_message import text_for
 from core.errors import UserError
 from core.i18n import Message, _
+from core.i18n.languages import language_or_default
 from core.models import (
     AddressStatus,
     Broadcast,
@@ -38,7 +39,6 @@ from core.registration import (
     verify_with_code,
 )
 from portal.deps import CurrentGuardian, PhotoViewer, current_session
-from core.i18n.languages import language_or_default
 from portal.language import language_of, reader_language
 from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
 from portal.security import csrf_protect
