@@ -29,6 +29,7 @@ from core.models import (
     NoticeKind,
     Passage,
     Photo,
+    Pupil,
 )
 from core.photos import open_photo, views_of
 from core.registration import (
@@ -84,7 +85,7 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
     )
 
 
-def _not_seen(pupils: list[Any], passages: list[Passage]) -> list[Any]:
+def _not_seen(pupils: list[Pupil], passages: list[Passage]) -> list[Pupil]:
     """The children with no passage among ``passages``, when a sibling has one (else the section
     says "nothing" for everyone)."""
     seen = {p.pupil_id for p in passages}
