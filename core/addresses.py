@@ -19,19 +19,20 @@ from core import actors, audit
 from core.blind_indexes import address_purpose, index
 from core.channels import spec
 from core.errors import UserError
+from core.i18n import _
 from core.models import AddressStatus, Channel, ContactAddress
 
 
 class AddressLimitReached(UserError):
     def __init__(self, limit: int, registered: list[ContactAddress]) -> None:
-        super().__init__(f"at most {limit} addresses can be registered")
+        super().__init__(_("At most %(limit)d addresses: remove one first.", limit=limit))
         self.limit = limit
         self.registered = registered
 
 
 class AddressAlreadyRegistered(UserError):
     def __init__(self) -> None:
-        super().__init__("this address is already registered")
+        super().__init__(_("This address is already registered."))
 
 
 def address_index(channel: Channel, value: str) -> str:
@@ -49,6 +50,16 @@ def receiving_broadcasts(**where: Any) -> QuerySet[ContactAddress]:
 async def counted_addresses(guardian_id: int) -> list[ContactAddress]:
     """The addresses that count against the limit, in slot order."""
     return await ContactAddress.filter(guardian_id=guardian_id, slot__isnull=False).order_by("slot")
+
+
+async def ensure_room(guardian_id: int, channel: Channel, value: str, *, limit: int) -> None:
+    """Refuse a new address when the registered ones and those waiting for confirmation fill the
+    limit: checked when it is asked for, so that nobody is sent a confirmation that cannot succeed.
+    Asking again for an address already waiting (a lost mail) is not a new one."""
+    same = (channel, address_index(channel, spec(channel).normalise(value)))
+    held = await ContactAddress.filter(guardian_id=guardian_id).only("id", "channel", "value_index")
+    if sum((a.channel, a.value_index) != same for a in held) >= limit:
+        raise AddressLimitReached(limit, await counted_addresses(guardian_id))
 
 
 async def add_pending_address(guardian_id: int, channel: Channel, value: str) -> ContactAddress:
@@ -83,7 +94,7 @@ async def add_verified_address(guardian_id: int, channel: Channel, value: str, *
 
 async def claim_slot(address: ContactAddress, *, limit: int) -> None:
     """Mark ``address`` verified and active in a free slot, or raise ``AddressLimitReached``."""
-    for _ in range(limit + 1):
+    for _attempt in range(limit + 1):
         taken = await counted_addresses(address.guardian_id)
         free = sorted(set(range(1, limit + 1)) - {a.slot for a in taken})
         if not free:
@@ -127,9 +138,11 @@ async def remove_addresses(addresses: list[ContactAddress], *, via: str) -> None
             await address.delete()
 
 
-async def remove_own_address(guardian_id: int, address_id: int, *, via: str) -> bool:
-    """Remove one of the guardian's own addresses; False when they have none with that id."""
-    address = await ContactAddress.get_or_none(id=address_id, guardian_id=guardian_id)
+async def remove_own_address(guardian_id: int, address_id: int, *, via: str, pending_only: bool = False) -> bool:
+    """Remove one of the guardian's own addresses (with ``pending_only``, cancel one still waiting
+    for confirmation); False when they have none such with that id."""
+    query = ContactAddress.filter(id=address_id, guardian_id=guardian_id)
+    address = await (query.filter(status=AddressStatus.PENDING) if pending_only else query).first()
     if address is None:
         return False
     await remove_addresses([address], via=via)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core import actors, audit
-from core.channels import CHANNELS, label
-from core.models import Guardian, Passage, Photo, PhotoView, StaffAccount, StaffRole
+from core.channels import CHANNELS, spec
+from core.i18n import Message, _
+from core.models import Channel, Guardian, Passage, Photo, PhotoView, StaffAccount, StaffRole
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Viewer:
 @dataclass(frozen=True)
 class ViewRecord:
     viewed_at: datetime
-    who: str
+    who: Message
 
 
 async def open_photo(token: str, viewer: Viewer, *, record: bool = True) -> Photo | None:
@@ -64,15 +65,14 @@ async def views_of(photo: Photo, *, me: Guardian) -> list[ViewRecord]:
     records = []
     for view in await PhotoView.filter(photo=photo).order_by("-viewed_at").prefetch_related("guardian", "staff"):
         if view.via in CHANNELS:  # fetched by a chat app's servers from a link (core.channels.line_photos)
-            name = label(view.via)
-            who = f"{name} のサーバー（トークに表示するため） {name}'s servers, to show it in a chat"
+            who = _("%(app)s's servers, to show it in a chat", app=spec(Channel(view.via)).name)
         elif view.guardian_id == me.id:
-            who = "あなた you"
+            who = _("You")
         elif view.guardian is not None:
-            who = f"保護者 guardian {view.guardian.name}"
+            who = _("Guardian %(name)s", name=view.guardian.name)
         elif view.staff is not None:
-            who = f"学校職員 school staff ({view.staff.login_id})"
+            who = _("School staff (%(login_id)s)", login_id=view.staff.login_id)
         else:
-            who = "削除されたアカウント a removed account"
+            who = _("A removed account")
         records.append(ViewRecord(view.viewed_at, who))
     return records

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from core import actors, audit
 from core.errors import UserError
+from core.i18n import _
 from core.models import Guardian, Language
 from core.zones import DEFAULT
 
@@ -52,7 +53,7 @@ def _parse_time(text: str) -> time | None:
     try:
         return time.fromisoformat(text)
     except ValueError:
-        raise UserError(f"時刻は 21:00 のように入力してください。 Times look like 21:00 (not {text!r}).") from None
+        raise UserError(_("Times look like 21:00 (not “%(text)s”).", text=text)) from None
 
 
 async def language_of(guardian_id: int | None) -> Language | None:
@@ -66,11 +67,11 @@ async def update_preferences(
 ) -> None:
     start, end = _parse_time(quiet_start), _parse_time(quiet_end)
     if (start is None) != (end is None):
-        raise UserError("静かな時間は開始と終了の両方を入力してください。 Quiet hours need a start and an end.")
+        raise UserError(_("Quiet hours need a start and an end."))
     try:
         guardian.language = Language(language)
     except ValueError:
-        raise UserError("言語を選んでください。 Choose a language.") from None
+        raise UserError(_("Choose a language.")) from None
     guardian.passages_paused = paused
     guardian.quiet_start, guardian.quiet_end = start, end
     await guardian.save(update_fields=["passages_paused", "quiet_start", "quiet_end", "language"])

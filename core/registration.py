@@ -22,13 +22,15 @@ from core.addresses import (
     add_verified_address,
     address_index,
     claim_slot,
-    counted_addresses,
+    ensure_room,
 )
 from core.blind_indexes import Purpose, code_index
 from core.config import Settings
 from core.delivery.outbox import Priority, enqueue, expiry
+from core.i18n.languages import DEFAULT
 from core.identifiers import compact_code, find_registration_code, new_registration_code
 from core.models import AddressStatus, Channel, ContactAddress, Guardian, NoticeKind
+from core.preferences import language_of
 from core.roster.apply import registration_code_index
 
 GUESSING = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(seconds=30))
@@ -117,13 +119,11 @@ async def register_with_code(text: str, channel: Channel, value: str, *, limit: 
 async def request_verification(guardian_id: int, channel: Channel, value: str, settings: Settings) -> ContactAddress:
     """Add ``value`` as a pending address and queue the mail that lets its owner confirm it.
 
-    Raises ``AddressLimitReached`` when the guardian has no free slot, and
+    Raises ``AddressLimitReached`` when the guardian's addresses, those waiting included, fill the
+    limit, and
     ``AddressAlreadyRegistered`` when ``value`` is already one of theirs.
     """
-    registered = await counted_addresses(guardian_id)
-    limit = settings.accounts.max_addresses
-    if len(registered) >= limit:
-        raise AddressLimitReached(limit, registered)
+    await ensure_room(guardian_id, channel, value, limit=settings.accounts.max_addresses)
     code = new_registration_code()
     async with in_transaction():
         address = await ContactAddress.get_or_none(
@@ -141,11 +141,19 @@ async def request_verification(guardian_id: int, channel: Channel, value: str, s
             fact=f"verification:{address.verification_code_index[:16]}",
             address=address,
             guardian_id=guardian_id,
-            payload={"code": code, "link": f"{portal}/verify/{compact_code(code)}"},
+            payload={"code": code, "link": await _verification_link(portal, code, guardian_id)},
             priority=Priority.TRANSACTIONAL,
             expires_at=expiry(NoticeKind.VERIFICATION, datetime.now(UTC), settings.delivery),
         )
     return address
+
+
+async def _verification_link(portal: str, code: str, guardian_id: int) -> str:
+    """The link in a verification mail; it names the family's language (unless Japanese, the
+    default), so that whoever opens it without logging in reads the page in it."""
+    link = f"{portal}/verify/{compact_code(code)}"
+    language = await language_of(guardian_id)
+    return link if language in (None, DEFAULT) else f"{link}?lang={language}"
 
 
 async def verify_with_code(
@@ -155,23 +163,26 @@ async def verify_with_code(
     guardian_id: int | None = None,
     channel: Channel | None = None,
     value: str | None = None,
+    opener: str | None = None,
 ) -> Result:
     """Confirm a pending address by its code.
 
     The portal passes the logged-in ``guardian_id``; a mail reply passes the sender's
-    ``channel`` and ``value``, which must be the pending address itself.
+    ``channel`` and ``value``, which must be the pending address itself. Someone who opened the
+    verification link without logging in (a second parent) passes ``opener``, their network
+    address for counting guesses: the code, sent to that address only, proves they hold it.
     """
     code = find_registration_code(text)
     if code is None:
         return Result(Outcome.NO_CODE)
-    sender = f"verify:{guardian_id}" if guardian_id is not None else f"verify:{channel}:{value}"
+    sender = _verifier(guardian_id, channel, value, opener)
     wait = await throttle.wait_before_next(sender)
     if wait:
         return Result(Outcome.THROTTLED, retry_after=wait)
     address = await ContactAddress.get_or_none(
         verification_code_index=verification_code_index(code), status=AddressStatus.PENDING
     )
-    if address is not None and not _belongs(address, guardian_id, channel, value):
+    if address is not None and opener is None and not _belongs(address, guardian_id, channel, value):
         address = None
     if address is None:
         await throttle.record_failure(sender, GUESSING)
@@ -191,6 +202,14 @@ async def confirm_pending(address: ContactAddress, *, limit: int) -> Result:
     address.verification_code_index = None
     await address.save(update_fields=["verification_code_index"])
     return Result(Outcome.REGISTERED, guardian_id=address.guardian_id, address=address)
+
+
+def _verifier(guardian_id: int | None, channel: Channel | None, value: str | None, opener: str | None) -> str:
+    if guardian_id is not None:
+        return f"verify:{guardian_id}"
+    if opener is not None:
+        return f"verify-link:{opener}"
+    return f"verify:{channel}:{value}"
 
 
 def _belongs(address: ContactAddress, guardian_id: int | None, channel: Channel | None, value: str | None) -> bool:

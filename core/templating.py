@@ -10,7 +10,7 @@ from jinja2.runtime import Context
 
 from core import channels, directions
 from core.i18n import jinja as i18n
-from core.models import Channel, Direction, Language
+from core.models import Channel, Direction, Language, Site
 
 
 @cache
@@ -40,6 +40,6 @@ def channel_label(context: Context, channel: Channel | str, language: Language |
 
 
 @pass_context
-def direction_label(context: Context, direction: Direction | str | None) -> str:
-    found = directions.label(direction)
+def direction_label(context: Context, direction: Direction | str | None, site: Site | None = None) -> str:
+    found = directions.label(direction, site.kind if site is not None else None)
     return found.translate(i18n.language_of(context)) if found else ""

@@ -27,6 +27,15 @@ def language_of(request: Request, account: object | None) -> Language:
     return language_or_default(request.cookies.get(LANGUAGE_COOKIE))
 
 
+def reader_language(request: Request, owner: Language) -> Language:
+    """The language of a page opened from a link sent to one person (an acknowledgement, an
+    unsubscribe link), without logging in: the visitor's own choice if they made one here, else
+    the language of the person the link was sent to."""
+    if getattr(request.state, "account", None) is not None or LANGUAGE_COOKIE in request.cookies:
+        return language_of(request, getattr(request.state, "account", None))
+    return owner
+
+
 def choices(account: object | None) -> tuple[Language, ...]:
     """The languages this visitor may choose: staff accounts two, anyone else all."""
     return choices_for(staff=isinstance(account, StaffAccount))

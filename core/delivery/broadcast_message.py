@@ -48,8 +48,7 @@ def broadcast_context(
     portal = settings.portal.public_url.rstrip("/")
     scope = broadcast.scope or {}
     sites = sorted({t["site"] for t in scope.get("targets", [])})
-    translation = translations(broadcast).get(language)
-    title, body = translation or (broadcast.title, broadcast.body)
+    title, body, framed = text_for(broadcast, language)
     label = categories.label(broadcast.category).translate(language)
     context: dict[str, Any] = {
         "category": broadcast.category.value,
@@ -57,7 +56,7 @@ def broadcast_context(
         "title": title,
         "body": body,
         "title_names_category": names_category(title, label),
-        "framed": translation is None and language is not ORIGINAL,
+        "framed": framed,
         "sites": sites,
         "sender": _sender(sites, language),
         "portal_url": portal,
@@ -70,6 +69,15 @@ def broadcast_context(
         context["ack_url"] = f"{portal}/ack/{ack_token}"
         context["ack_postback"] = buttons.Ack(ack_token).pack()
     return context
+
+
+def text_for(broadcast: Broadcast, language: Language) -> tuple[str, str, bool]:
+    """(title, body, framed) as a reader of ``language`` gets them, in a notice or on the portal:
+    their translation, else the Japanese, framed (told what it is) unless they read Japanese."""
+    translation = translations(broadcast).get(language)
+    if translation is not None:
+        return translation[0], translation[1], False
+    return broadcast.title, broadcast.body, language is not ORIGINAL
 
 
 def translations(broadcast: Broadcast) -> dict[Language, tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 
@@ -12,7 +13,10 @@ from core import actors, audit, preferences, throttle, unsubscribe, zones
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.channels import spec
+from core.delivery.broadcast_message import text_for
 from core.errors import UserError
+from core.i18n import Message, _
+from core.i18n.languages import language_or_default
 from core.models import (
     AddressStatus,
     Broadcast,
@@ -21,9 +25,11 @@ from core.models import (
     ContactAddress,
     Delivery,
     Guardian,
+    Language,
     NoticeKind,
     Passage,
     Photo,
+    Pupil,
 )
 from core.photos import open_photo, views_of
 from core.registration import (
@@ -33,7 +39,8 @@ from core.registration import (
     request_verification,
     verify_with_code,
 )
-from portal.deps import CurrentGuardian, PhotoViewer
+from portal.deps import CurrentGuardian, PhotoViewer, current_session
+from portal.language import language_of, reader_language
 from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
 from portal.security import csrf_protect
 from portal.templating import page
@@ -70,13 +77,51 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
         pupils=pupils,
         today=todays,
         history=history,
+        not_seen_today=_not_seen(pupils, todays),
+        not_seen_lately=_not_seen(pupils, history),
         photos=photos,
-        broadcasts=await _broadcasts_of(guardian, since),
+        broadcasts=await _alerts_of(guardian, since, language_of(request, guardian)),
         history_days=HISTORY_DAYS,
     )
 
 
-async def _broadcasts_of(guardian: Guardian, since: datetime) -> list[tuple[Broadcast, bool]]:
+def _not_seen(pupils: list[Pupil], passages: list[Passage]) -> list[Pupil]:
+    """The children with no passage among ``passages``, when a sibling has one (else the section
+    says "nothing" for everyone)."""
+    seen = {p.pupil_id for p in passages}
+    return [pupil for pupil in pupils if pupil.id not in seen] if seen else []
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A broadcast as its guardian reads it on the portal: in their language, or the Japanese framed."""
+
+    broadcast: Broadcast
+    title: str
+    body: str
+    framed: bool
+    acknowledged_at: datetime | None
+
+    @classmethod
+    def of(cls, broadcast: Broadcast, language: Language, acknowledged_at: datetime | None) -> Alert:
+        title, body, framed = text_for(broadcast, language)
+        return cls(broadcast, title, body, framed, acknowledged_at)
+
+    @property
+    def waiting(self) -> bool:
+        """Asks to be acknowledged and is not yet: shown first."""
+        return self.broadcast.ack_requested and self.acknowledged_at is None
+
+
+async def _alerts_of(guardian: Guardian, since: datetime, language: Language) -> list[Alert]:
+    acks = await _acknowledged(guardian, since)
+    broadcasts = await Broadcast.filter(id__in=set(acks) or {0}).order_by("-confirmed_at")
+    alerts = [Alert.of(b, language, acks[b.id]) for b in broadcasts]
+    return sorted(alerts, key=lambda alert: not alert.waiting)  # stable: newest first within each
+
+
+async def _acknowledged(guardian: Guardian, since: datetime) -> dict[int, datetime | None]:
+    """Each broadcast sent to ``guardian`` since ``since``, and when they acknowledged it (or None)."""
     # Tortoise types a flat values_list as a list of tuples; it is a list of the values
     ids = set(
         cast(
@@ -86,16 +131,9 @@ async def _broadcasts_of(guardian: Guardian, since: datetime) -> list[tuple[Broa
             ),
         )
     )
-    acked = set(
-        cast(
-            list[int],
-            await BroadcastAck.filter(guardian_id=guardian.id, broadcast_id__in=ids or {0}).values_list(
-                "broadcast_id", flat=True
-            ),
-        )
-    )
-    broadcasts = await Broadcast.filter(id__in=ids or {0}).order_by("-confirmed_at")
-    return [(b, b.id in acked) for b in broadcasts]
+    acks = await BroadcastAck.filter(guardian_id=guardian.id, broadcast_id__in=ids or {0})
+    acknowledged = {ack.broadcast_id: ack.acknowledged_at for ack in acks}
+    return {broadcast_id: acknowledged.get(broadcast_id) for broadcast_id in ids}
 
 
 @router.post("/broadcasts/{broadcast_id}/ack")
@@ -107,19 +145,25 @@ async def acknowledge_on_portal(request: Request, broadcast_id: BroadcastId, gua
 
 @router.get("/ack/{token}")
 async def acknowledge_form(request: Request, token: AckToken) -> Response:
-    delivery = await Delivery.get_or_none(ack_token=token).prefetch_related("broadcast")
-    if delivery is None or delivery.broadcast is None:
-        raise HTTPException(404)
-    return page(request, "guardian/ack.html", token=token, broadcast=delivery.broadcast)
+    return await _ack_page(request, token)
 
 
 @router.post("/ack/{token}")
 async def acknowledge_by_link(request: Request, token: AckToken) -> Response:
     # The link's token is the credential: no login, so a parent can confirm from any phone.
-    broadcast = await acknowledge(token)
-    if broadcast is None:
+    if await acknowledge(token) is None:
         raise HTTPException(404)
-    return page(request, "guardian/ack.html", token=token, broadcast=broadcast, done=True)
+    return await _ack_page(request, token, done=True)
+
+
+async def _ack_page(request: Request, token: str, done: bool = False) -> Response:
+    delivery = await Delivery.get_or_none(ack_token=token).prefetch_related("broadcast", "guardian")
+    if delivery is None or delivery.broadcast is None or delivery.guardian is None:
+        raise HTTPException(404)
+    language = reader_language(request, delivery.guardian.language)
+    ack = await BroadcastAck.get_or_none(broadcast_id=delivery.broadcast.id, guardian_id=delivery.guardian.id)
+    alert = Alert.of(delivery.broadcast, language, ack.acknowledged_at if ack else None)
+    return page(request, "guardian/ack.html", token=token, alert=alert, done=done, language=language)
 
 
 # ---- photos --------------------------------------------------------------------------------------
@@ -145,12 +189,19 @@ async def photo_image(request: Request, token: PhotoToken, viewer: PhotoViewer) 
 
 # ---- addresses -----------------------------------------------------------------------------------
 
+# What the page says after an action that redirected to it (so a reload repeats nothing).
+DONE: dict[str, Message] = {
+    "removed": _("The address is removed: notices no longer go to it."),
+    "cancelled": _("The address waiting for confirmation is cancelled."),
+    "resumed": _("Broadcasts go to this address again."),
+}
+
 
 async def _address_page(request: Request, guardian: Guardian, status_code: int = 200, **extra: Any) -> Response:
     addresses = (
         await ContactAddress.filter(guardian_id=guardian.id).exclude(status=AddressStatus.PENDING).order_by("slot")
     )
-    pending = await ContactAddress.filter(guardian_id=guardian.id, status=AddressStatus.PENDING)
+    pending = await ContactAddress.filter(guardian_id=guardian.id, status=AddressStatus.PENDING).order_by("id")
     limit = request.app.state.settings.accounts.max_addresses
     return page(
         request,
@@ -159,14 +210,18 @@ async def _address_page(request: Request, guardian: Guardian, status_code: int =
         addresses=addresses,
         pending=pending,
         limit=limit,
-        full=len(addresses) >= limit,
+        full=len(addresses) + len(pending) >= limit,
         **extra,
     )
 
 
+def _at_limit(limit: int) -> Message:
+    return _("At most %(limit)d addresses: remove one, or cancel one waiting for confirmation, first.", limit=limit)
+
+
 @router.get("/addresses")
-async def addresses(request: Request, guardian: CurrentGuardian) -> Response:
-    return await _address_page(request, guardian)
+async def addresses(request: Request, guardian: CurrentGuardian, done: Word = "") -> Response:
+    return await _address_page(request, guardian, notice=DONE.get(done))
 
 
 @router.get("/register/{code}")
@@ -178,18 +233,12 @@ async def register_from_notice(request: Request, code: Word, guardian: CurrentGu
             request,
             guardian,
             chat_code=own,
-            notice=(
-                "受け取り先を登録してください。メールはここで追加、LINE・Telegram はボットに下のコードを送ります。"
-                " Register where notices go: add a mail address here, or send the code below to the bot."
-            ),
+            notice=_("Register where notices go: add a mail address here, or send the code below to the bot."),
         )
     return await _address_page(
         request,
         guardian,
-        notice=(
-            "このQRコードの登録コードは使用済みか、このアカウントのものではありません。受け取り先はここで追加できます。"
-            " The code in this QR code is used, or belongs to another account: add an address here."
-        ),
+        notice=_("The code in this QR code is used, or belongs to another account: add an address here."),
     )
 
 
@@ -198,30 +247,15 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
     email = spec(Channel.EMAIL).normalise(email)
     sending = f"verification-mail:{guardian.id}"  # a guardian cannot make us mail strangers at will
     if await throttle.wait_before_next(sending):
-        return await _address_page(
-            request,
-            guardian,
-            429,
-            error=("確認メールの送信が多すぎます。しばらく待ってください。 Too many confirmation mails: wait a while."),
-        )
+        return await _address_page(request, guardian, 429, error=_("Too many confirmation mails: wait a while."))
     if not spec(Channel.EMAIL).valid(email):
-        return await _address_page(
-            request, guardian, 400, error="メールアドレスを確認してください。 Check the mail address."
-        )
+        return await _address_page(request, guardian, 400, error=_("Check the mail address."))
     try:
         await request_verification(guardian.id, Channel.EMAIL, email, request.app.state.settings)
     except AddressLimitReached as full:
-        return await _address_page(
-            request,
-            guardian,
-            400,
-            error=(
-                f"登録できるのは{full.limit}件までです。先にどれかを削除してください。"
-                f" At most {full.limit} addresses: remove one first."
-            ),
-        )
+        return await _address_page(request, guardian, 400, error=_at_limit(full.limit))
     except AddressAlreadyRegistered:
-        return await _address_page(request, guardian, 400, error="既に登録されています。 Already registered.")
+        return await _address_page(request, guardian, 400, error=_("This address is already registered."))
     await throttle.record_failure(sending, VERIFICATION_MAILS)
     await audit.record(
         actors.guardian(guardian),
@@ -232,56 +266,115 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
     return await _address_page(
         request,
         guardian,
-        notice=(
-            "確認メールを送りました。メール内のリンクを開くと登録が完了します。"
-            " We sent a confirmation mail: open its link to finish."
-        ),
+        notice=_("We sent a confirmation mail to %(address)s: open its link to finish.", address=email),
     )
 
 
 @router.post("/addresses/chat-code")
 async def chat_code(request: Request, guardian: CurrentGuardian) -> Response:
+    limit = request.app.state.settings.accounts.max_addresses
+    if await ContactAddress.filter(guardian_id=guardian.id).count() >= limit:
+        return await _address_page(request, guardian, 400, error=_at_limit(limit))
     code = await issue_link_code(guardian.id)
     await audit.record(actors.guardian(guardian), "registration_code.issue", target=f"guardian:{guardian.id}")
     return await _address_page(request, guardian, chat_code=code)
+
+
+@router.get("/addresses/{address_id}/remove")
+async def remove_address_form(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
+    """Removing an address stops the notices to it: asked once more on a page of its own (no script)."""
+    address = await ContactAddress.get_or_none(id=address_id, guardian_id=guardian.id)
+    if address is None:
+        raise HTTPException(404)
+    return page(request, "guardian/remove_address.html", address=address)
 
 
 @router.post("/addresses/{address_id}/remove")
 async def remove_address(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
     if not await remove_own_address(guardian.id, address_id, via="portal"):
         raise HTTPException(404)
-    return RedirectResponse("/addresses", status_code=303)
+    return RedirectResponse("/addresses?done=removed", status_code=303)
+
+
+@router.post("/addresses/{address_id}/cancel")
+async def cancel_address(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
+    if not await remove_own_address(guardian.id, address_id, via="portal", pending_only=True):
+        raise HTTPException(404)
+    return RedirectResponse("/addresses?done=cancelled", status_code=303)
 
 
 @router.post("/addresses/{address_id}/resume-broadcasts")
 async def resume_broadcasts(request: Request, address_id: AddressId, guardian: CurrentGuardian) -> Response:
     if not await unsubscribe.resume_broadcasts(guardian.id, address_id, via="portal"):
         raise HTTPException(404)
-    return RedirectResponse("/addresses", status_code=303)
+    return RedirectResponse("/addresses?done=resumed", status_code=303)
+
+
+# ---- confirming an address from its link ---------------------------------------------------------
+# The link was mailed to the new address only: whoever opens it holds that address (the second
+# parent, on their own phone), so it needs no login. Without one it confirms that address and
+# shows nothing of the family.
+
+
+async def _guardian_or_none(request: Request) -> Guardian | None:
+    session = await current_session(request)
+    if session is None or session.guardian_id is None:
+        return None
+    guardian = await Guardian.get_or_none(id=session.guardian_id)
+    request.state.account = guardian
+    return guardian
+
+
+def _opener(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+REFUSED: dict[Outcome, Message] = {
+    Outcome.THROTTLED: _("Too many attempts: wait a while."),
+    Outcome.ALREADY_REGISTERED: _("This address is already registered."),
+}
+
+
+def _link_language(request: Request, guardian: Guardian | None, lang: str) -> dict[str, Any]:
+    """Without a login, the page is in the language the link names (the family's), unless the
+    visitor chose one here."""
+    if guardian is not None:
+        return {}
+    return {"language": reader_language(request, language_or_default(lang)), "lang": lang}
 
 
 @router.get("/verify/{code}")
-async def verify_form(request: Request, code: Word, guardian: CurrentGuardian) -> Response:
-    return page(request, "guardian/verify.html", code=code)
+async def verify_form(request: Request, code: Word, lang: Word = "") -> Response:
+    guardian = await _guardian_or_none(request)
+    return page(
+        request, "guardian/verify.html", code=code, by_link=guardian is None, **_link_language(request, guardian, lang)
+    )
 
 
 @router.post("/verify")
-async def verify(request: Request, guardian: CurrentGuardian, code: Annotated[Word, Form()] = "") -> Response:
+async def verify(request: Request, code: Annotated[Word, Form()] = "", lang: Annotated[Word, Form()] = "") -> Response:
+    guardian = await _guardian_or_none(request)
+    shown = _link_language(request, guardian, lang)
     limit = request.app.state.settings.accounts.max_addresses
-    result = await verify_with_code(code, limit=limit, guardian_id=guardian.id)
+    if guardian is not None:
+        result = await verify_with_code(code, limit=limit, guardian_id=guardian.id)
+    else:
+        result = await verify_with_code(code, limit=limit, opener=_opener(request))
+    if guardian is not None and result.outcome in (Outcome.REGISTERED, Outcome.AT_LIMIT):
+        if result.outcome is Outcome.REGISTERED:
+            return await _address_page(request, guardian, notice=_("The address is registered."))
+        return await _address_page(request, guardian, 409, error=_at_limit(limit))
     if result.outcome is Outcome.REGISTERED:
-        return await _address_page(request, guardian, notice="登録しました。 The address is registered.")
-    messages = {
-        Outcome.AT_LIMIT: "登録数の上限です。 You are at the limit of addresses.",
-        Outcome.THROTTLED: "試行が多すぎます。しばらく待ってください。 Too many attempts: wait a while.",
-        Outcome.ALREADY_REGISTERED: "既に登録されています。 Already registered.",
-    }
+        return page(request, "guardian/verify.html", code=code, by_link=True, done=True, **shown)
+    error = REFUSED.get(result.outcome, _("The code is wrong or expired."))
+    if result.outcome is Outcome.AT_LIMIT:
+        error = _(
+            "The family already has %(limit)d addresses. Ask whoever holds the family's login to remove one"
+            " on the portal, then open this link again.",
+            limit=limit,
+        )
     return page(
-        request,
-        "guardian/verify.html",
-        status_code=400,
-        code=code,
-        error=messages.get(result.outcome, "コードが違うか期限切れです。 The code is wrong or expired."),
+        request, "guardian/verify.html", status_code=400, code=code, by_link=guardian is None, error=error, **shown
     )
 
 
@@ -309,5 +402,5 @@ async def preferences_save(
         )
         await preferences.set_photos_in_chat(guardian, bool(photos_in_chat), via="portal")
     except UserError as error:
-        return page(request, "guardian/preferences.html", status_code=400, guardian=guardian, error=str(error))
-    return page(request, "guardian/preferences.html", guardian=guardian, notice="保存しました。 Saved.")
+        return page(request, "guardian/preferences.html", status_code=400, guardian=guardian, error=error.message)
+    return page(request, "guardian/preferences.html", guardian=guardian, notice=_("Saved."))

@@ -16,7 +16,9 @@ from fastapi.responses import Response
 
 from core import unsubscribe
 from core.channels import spec
-from core.models import ContactAddress
+from core.i18n import Message, _
+from core.models import ContactAddress, Guardian
+from portal.language import reader_language
 from portal.params import UnsubscribeToken, Word
 from portal.templating import page
 
@@ -26,7 +28,7 @@ ONE_CLICK = "One-Click"  # the value of the form field List-Unsubscribe (RFC 805
 
 @router.get("/unsubscribe/{token}")
 async def unsubscribe_form(request: Request, token: UnsubscribeToken) -> Response:
-    return _page(request, token, await _address(token))
+    return await _page(request, token, await _address(token))
 
 
 @router.post("/unsubscribe/{token}")
@@ -37,15 +39,15 @@ async def unsubscribe_one_click(
 ) -> Response:
     address = await _address(token)
     if one_click != ONE_CLICK:
-        return _page(
+        return await _page(
             request,
             token,
             address,
             status_code=400,
-            error="もう一度ボタンを押してください。 Please press the button again.",
+            error=_("Please press the button again."),
         )
     await unsubscribe.stop_broadcasts(address, via="one-click")
-    return _page(request, token, address)
+    return await _page(request, token, address)
 
 
 async def _address(token: str) -> ContactAddress:
@@ -55,9 +57,10 @@ async def _address(token: str) -> ContactAddress:
     return address
 
 
-def _page(
-    request: Request, token: str, address: ContactAddress, status_code: int = 200, error: str | None = None
+async def _page(
+    request: Request, token: str, address: ContactAddress, status_code: int = 200, error: Message | None = None
 ) -> Response:
+    owner = await Guardian.get(id=address.guardian_id).only("id", "language")
     return page(
         request,
         "unsubscribe.html",
@@ -68,4 +71,5 @@ def _page(
         stopped=address.broadcasts_stopped_at is not None,
         one_click=ONE_CLICK,
         error=error,
+        language=reader_language(request, owner.language),
     )

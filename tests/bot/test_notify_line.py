@@ -24,6 +24,7 @@ from core.models import (
     Delivery,
     DeliveryStatus,
     Guardian,
+    Language,
     NoticeKind,
     Passage,
     Photo,
@@ -277,8 +278,8 @@ async def test_a_guardian_who_opted_in_gets_the_still_as_an_image_line_fetches_f
     views = await PhotoView.filter(photo__passage_id=passage.id)
     assert len(views) == 2 and {(v.guardian_id, v.via) for v in views} == {(guardian.id, "line")}
     photo = await Photo.get(passage_id=passage.id)
-    shown = [view.who for view in await views_of(photo, me=guardian)]  # on the guardian's photo page
-    assert shown == ["LINE のサーバー（トークに表示するため） LINE's servers, to show it in a chat"] * 2
+    shown = [view.who.translate(Language.JA) for view in await views_of(photo, me=guardian)]  # on the photo page
+    assert shown == ["LINE のサーバー（トークに表示するため）"] * 2
 
 
 async def test_a_guardian_who_did_not_opt_in_gets_no_image(database_url, line_api, bot_settings) -> None:

@@ -85,10 +85,13 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/addresses", GUARDIANS),
     ("POST", "/addresses/chat-code", GUARDIANS),
     ("POST", "/addresses/{address_id}/resume-broadcasts", GUARDIAN_A_ONLY),
+    ("GET", "/addresses/{address_id}/remove", GUARDIAN_A_ONLY),  # asks before removing
+    # the matrix's address is registered, not waiting for confirmation: nothing to cancel, for anyone
+    ("POST", "/addresses/{address_id}/cancel", {**GUARDIANS, "guardian_a": "404", "guardian_b": "404"}),
     ("POST", "/addresses/{address_id}/remove", GUARDIAN_A_ONLY),
-    ("GET", "/verify/{code}", GUARDIANS),
+    ("GET", "/verify/{code}", EVERYONE),  # the verification link is the credential (a second parent)
     ("GET", "/register/{code}", GUARDIANS),  # the printed notice's QR code
-    ("POST", "/verify", GUARDIANS),
+    ("POST", "/verify", EVERYONE),
     ("GET", "/preferences", GUARDIANS),
     ("POST", "/preferences", GUARDIANS),
     ("GET", "/staff", ANY_STAFF),

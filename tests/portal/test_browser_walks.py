@@ -62,8 +62,9 @@ async def test_a_guardian_follows_a_notice_link_through_login_and_a_first_passwo
     await expect(page).to_have_url(f"{server}/photos/{photo.token}")
     await expect(page.get_by_role("img", name="通過時の写真")).to_be_visible()
     assert await page.evaluate("document.querySelector('img.photo').naturalWidth") == 320
-    await expect(page.locator("ul.views")).to_contain_text("あなた you")
-    await expect(page.get_by_text("This photo will be deleted on")).to_be_visible()
+    await expect(page.locator("ul.views")).to_contain_text("あなた")
+    await expect(page.get_by_text("に削除されます")).to_be_visible()
+    await expect(page.get_by_text("This photo will be deleted on")).to_be_hidden()
     await snap(page, tmp_path, "3-photo")
     await page.goto(f"{server}/home")
     await expect(page.get_by_text("山田 花子").first).to_be_visible()
