@@ -160,8 +160,8 @@ async def test_gate_health_shows_heartbeat_reader_camera_and_spool(new_browser, 
     browser = new_browser()
     await log_in_staff(browser, teacher)
     page = await browser.get("/staff/gates")
-    assert "正門" in page.text and "no frames" in page.text and "17" in page.text and "down since" in page.text
-    assert "refused by the centre</span>: 2" in page.text
+    assert "正門" in page.text and "no frames" in page.text and "17" in page.text and "から停止中" in page.text
+    assert "センターが受け付けず保留中: 2" in page.text
 
 
 async def test_staff_of_another_site_see_neither_its_passages_nor_its_gates(
