@@ -257,3 +257,86 @@ async def _audit_rows(browser, person: str) -> list[tuple[str, str]]:
 
 def _actions(response) -> list[str]:
     return re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", response.text)
+
+
+async def test_a_reload_of_the_new_password_shows_the_same_one_and_another_reset_asks_first(
+    new_browser, passwords: Passwords, family
+) -> None:
+    desk = await staff_account(passwords, "desk", StaffRole.SUPPORT)
+    browser = new_browser()
+    await log_in_staff(browser, desk)
+    account = f"/support/guardians/{family.guardian.id}"
+    await browser.get(account)
+    reset = await browser.post(f"{account}/reset-password", {"reason": "電話で本人確認済み"})
+    assert reset.status_code == 303  # POST, then a page that shows it
+    shown = await browser.get(reset.headers["location"])
+    password = re.search(r'id="one-time-password">([^<]+)<', shown.text).group(1)
+    again = await browser.get(reset.headers["location"])  # the clerk reloads before printing
+    assert f'id="one-time-password">{password}<' in again.text and again.headers["cache-control"] == "no-store"
+    assert await AuditEntry.filter(action="password.reset").count() == 1
+    assert (await log_in_guardian(new_browser(), family.guardian, password)).headers["location"].startswith("/password")
+
+    other_desk = new_browser()  # another session never sees it
+    await log_in_staff(other_desk, await staff_account(passwords, "desk2", StaffRole.SUPPORT))
+    assert password not in (await other_desk.get(reset.headers["location"])).text
+
+    await browser.get(account)
+    asked = await browser.post(f"{account}/reset-password", {"reason": "もう一度"})
+    assert asked.status_code == 200 and "仮パスワードをもう一度発行しますか？" in asked.text
+    assert "印刷や送付が済んでいても、すぐに使えなくなります" in asked.text
+    assert await AuditEntry.filter(action="password.reset").count() == 1  # nothing issued yet
+    confirmed = await browser.post(f"{account}/reset-password", {"reason": "もう一度", "replacing": "1"})
+    newer = re.search(r'id="one-time-password">([^<]+)<', (await browser.get(confirmed.headers["location"])).text)
+    assert newer.group(1) != password and await AuditEntry.filter(action="password.reset").count() == 2
+
+
+async def test_revoking_a_gate_and_disabling_or_resetting_staff_ask_on_a_page_then_say_what_they_did(
+    new_browser, passwords: Passwords, family
+) -> None:
+    gate = await Gate.create(site=family.site, name="正門", key_hash="k" * 64)
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    browser = new_browser()
+    await log_in_staff(browser, admin)
+
+    gates = await browser.get("/admin/gates")
+    assert f'href="/admin/gates/{gate.id}/revoke"' in gates.text and '/revoke"><input' not in gates.text
+    asked = await browser.get(f"/admin/gates/{gate.id}/revoke")
+    assert (
+        "みどり小学校のゲート「正門」を無効にしますか？" in asked.text and "キーはすぐに使えなくなります" in asked.text
+    )
+    assert (await Gate.get(id=gate.id)).revoked_at is None  # asking changed nothing
+    done = await browser.post(f"/admin/gates/{gate.id}/revoke")
+    assert "ゲートを無効にしました" in (await browser.get(done.headers["location"])).text
+
+    people = await browser.get("/admin/staff")
+    assert f'href="/admin/staff/{teacher.id}/disable"' in people.text
+    asked = await browser.get(f"/admin/staff/{teacher.id}/reset")
+    assert "sensei のパスワードと二要素認証を再発行しますか？" in asked.text
+    reset = await browser.post(f"/admin/staff/{teacher.id}/reset")
+    assert (
+        "sensei のパスワードと二要素認証をリセットしました。" in reset.text and 'id="one-time-password"' in reset.text
+    )
+    asked = await browser.get(f"/admin/staff/{teacher.id}/disable")
+    assert "sensei を無効にしますか？" in asked.text and (await StaffAccount.get(id=teacher.id)).disabled_at is None
+    done = await browser.post(f"/admin/staff/{teacher.id}/disable")
+    assert (
+        "アカウントを無効にし、すべての端末でログアウトさせました。"
+        in (await browser.get(done.headers["location"])).text
+    )
+    assert (await browser.get(f"/admin/staff/{admin.id}/disable")).status_code == 409  # never one's own
+
+
+async def test_the_roster_page_lists_its_columns_and_offers_a_template_in_both_encodings(
+    new_browser, passwords: Passwords
+) -> None:
+    admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
+    browser = new_browser()
+    await log_in_staff(browser, admin)
+    form = await browser.get("/admin/roster")
+    assert "保護者番号" in form.text and "学校が保護者に付けた番号" in form.text
+    bom = await browser.get("/admin/roster/template.csv?encoding=utf-8-sig")
+    assert bom.content.startswith(b"\xef\xbb\xbf" + "学校,学年,組".encode())
+    assert "attachment" in bom.headers["content-disposition"]
+    sjis = await browser.get("/admin/roster/template.csv?encoding=cp932")
+    assert sjis.content.startswith("学校,学年,組".encode("cp932"))
