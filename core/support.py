@@ -16,7 +16,7 @@ from core.blind_indexes import name_index, tag_index
 from core.errors import NotFound, UserError
 from core.i18n import _
 from core.identifiers import compact_code
-from core.models import Delivery, DeliveryStatus, Guardian, Pupil, Tag, TagStatus
+from core.models import ContactAddress, Delivery, DeliveryStatus, Guardian, Pupil, Tag, TagStatus
 from core.passwords import Passwords
 from core.sealing import normalise
 from core.text import clean_free_text
@@ -136,6 +136,24 @@ async def unlock(guardian: Guardian, *, actor: str, reason: str) -> None:
     reason = _reason(reason)
     await login.unlock(login.AccountKind.GUARDIAN, guardian.login_id)
     await audit.record(actor, "login.unlock", target=f"guardian:{guardian.id}", reason=reason)
+
+
+async def remove_address(guardian: Guardian, address_id: int, *, actor: str, reason: str) -> ContactAddress:
+    """Delete one of the guardian's addresses (a lost phone, a mail box closed), audited with the reason."""
+    reason = _reason(reason)
+    address = await ContactAddress.get_or_none(id=address_id, guardian_id=guardian.id)
+    if address is None:
+        raise NotFound("the guardian has no such address")
+    async with in_transaction():
+        await audit.record(
+            actor,
+            "address.remove",
+            target=f"address:{address.id}",
+            reason=reason,
+            details={"channel": address.channel.value, "guardian": guardian.id},
+        )
+        await address.delete()
+    return address
 
 
 async def replace_tag(pupil: Pupil, new_number: str, *, actor: str, reason: str) -> Tag:

@@ -15,7 +15,17 @@ from core.i18n import Message, _
 from core.models import ContactAddress, Guardian, Pupil, Site, SiteKind
 from core.staff_labels import ADDRESS_STATES, DELIVERY_STATES, NOTICE_KINDS, TAG_STATES
 from portal.deps import PasswordsDep, SupportDesk, staff_actor
-from portal.params import ChosenSite, ClassName, FreeText, Grade, GuardianId, GuardianLoginId, PupilId, Word
+from portal.params import (
+    AddressId,
+    ChosenSite,
+    ClassName,
+    FreeText,
+    Grade,
+    GuardianId,
+    GuardianLoginId,
+    PupilId,
+    Word,
+)
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -29,6 +39,7 @@ _PASSWORD_COOKIE = "mimamori_otp"
 DONE: dict[str, Message] = {
     "unlocked": _("The login is unlocked: the guardian may log in again at once."),
     "tag": _("The old tag is marked lost and will not notify anyone; the new tag works from its next passage."),
+    "address": _("The address is removed: nothing is sent to it any more, and the family may register another."),
 }
 
 
@@ -223,3 +234,43 @@ async def replace_tag(
     except UserError as error:
         return await _account_page(request, guardian, 400, error=error.message)
     return RedirectResponse(f"/support/guardians/{guardian.id}?done=tag", status_code=303)
+
+
+@router.get("/guardians/{guardian_id}/addresses/{address_id}/remove")
+async def confirm_remove_address(
+    request: Request, guardian_id: GuardianId, address_id: AddressId, staff: SupportDesk
+) -> Response:
+    guardian = await _guardian(guardian_id)
+    address = await ContactAddress.get_or_none(id=address_id, guardian_id=guardian.id)
+    if address is None:
+        raise HTTPException(404)
+    return page(
+        request,
+        "admin/confirm.html",
+        question=_("Remove the address %(address)s?", address=address.value),
+        consequence=_(
+            "Nothing is sent to it any more, broadcasts included; to use it again the family registers it anew."
+        ),
+        action=f"/support/guardians/{guardian.id}/addresses/{address.id}/remove",
+        reason_asked=True,
+        button=_("Remove"),
+        back=f"/support/guardians/{guardian.id}",
+    )
+
+
+@router.post("/guardians/{guardian_id}/addresses/{address_id}/remove")
+async def remove_address(
+    request: Request,
+    guardian_id: GuardianId,
+    address_id: AddressId,
+    staff: SupportDesk,
+    reason: Annotated[FreeText, Form()] = "",
+) -> Response:
+    guardian = await _guardian(guardian_id)
+    try:
+        await support.remove_address(guardian, address_id, actor=staff_actor(staff), reason=reason)
+    except NotFound:
+        raise HTTPException(404) from None
+    except UserError as error:
+        return await _account_page(request, guardian, 400, error=error.message)
+    return RedirectResponse(f"/support/guardians/{guardian.id}?done=address", status_code=303)

@@ -7,6 +7,7 @@ import re
 
 from bot.conversation import Conversation, Incoming
 from core import audit, throttle
+from core.addresses import add_verified_address
 from core.audit import verify_chain
 from core.login import AccountKind, account_key
 from core.models import AuditEntry, Channel, Gate, Guardian, Site, StaffAccount, StaffRole, Tag, TagStatus
@@ -340,3 +341,22 @@ async def test_the_roster_page_lists_its_columns_and_offers_a_template_in_both_e
     assert "attachment" in bom.headers["content-disposition"]
     sjis = await browser.get("/admin/roster/template.csv?encoding=cp932")
     assert sjis.content.startswith("学校,学年,組".encode("cp932"))
+
+
+async def test_the_desk_removes_an_address_after_a_page_that_asks_with_a_reason(
+    new_browser, passwords: Passwords, family
+) -> None:
+    address = await add_verified_address(family.guardian.id, Channel.EMAIL, "old@example.jp", limit=2)
+    desk = await staff_account(passwords, "desk", StaffRole.SUPPORT)
+    browser = new_browser()
+    await log_in_staff(browser, desk)
+    remove = f"/support/guardians/{family.guardian.id}/addresses/{address.id}/remove"
+    assert f'href="{remove}"' in (await browser.get(f"/support/guardians/{family.guardian.id}")).text
+    asked = await browser.get(remove)
+    assert "連絡先 old@example.jp を削除しますか？" in asked.text and 'name="reason"' in asked.text
+    assert (await browser.post(remove, {"reason": ""})).status_code == 400
+    done = await browser.post(remove, {"reason": "携帯を解約"})
+    after = await browser.get(done.headers["location"])
+    assert "連絡先を削除しました" in after.text and "old@example.jp" not in after.text
+    entry = await AuditEntry.get(action="address.remove")
+    assert entry.actor == "staff:desk" and entry.reason == "携帯を解約"
