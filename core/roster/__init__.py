@@ -4,6 +4,7 @@ from core.roster.apply import ImportResult, NewGuardian, guardian_key, import_ro
 from core.roster.parse import (
     COLUMN_HELP,
     COLUMNS,
+    ENCODING_NAMES,
     JAPANESE_HEADERS,
     ParsedRoster,
     RosterFileError,
@@ -16,6 +17,7 @@ from core.roster.parse import (
 __all__ = [
     "COLUMN_HELP",
     "COLUMNS",
+    "ENCODING_NAMES",
     "JAPANESE_HEADERS",
     "ImportResult",
     "NewGuardian",

@@ -48,6 +48,8 @@ JAPANESE_HEADERS = {
     "pupil_ref": "児童番号",
 }
 _FROM_JAPANESE = {unicodedata.normalize("NFKC", ja).casefold(): en for en, ja in JAPANESE_HEADERS.items()}
+# How the encodings decode_roster finds are named for people.
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "cp932": "Shift_JIS (CP932)"}
 # What each column holds, for the roster page.
 COLUMN_HELP: dict[str, Message] = {
     "school": _("The school's name, as on the Sites page (a new name adds the school)."),

@@ -16,7 +16,7 @@ from core.errors import UserError
 from core.i18n import Message, _
 from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.registration_notice import render_registration_notices
-from core.roster import COLUMN_HELP, COLUMNS, JAPANESE_HEADERS, import_roster, template_csv
+from core.roster import COLUMN_HELP, COLUMNS, ENCODING_NAMES, JAPANESE_HEADERS, import_roster, template_csv
 from core.sessions import end_all_sessions
 from core.staff_labels import AUDIT_ACTIONS, ROSTER_COUNTS, SITE_KINDS, audit_action, audit_reference, counted
 from portal.deps import Admin, PasswordsDep, staff_actor
@@ -306,6 +306,7 @@ def _roster_page(request: Request, status_code: int = 200, **extra: Any) -> Resp
         columns=COLUMNS,
         japanese_headers=JAPANESE_HEADERS,
         column_help=COLUMN_HELP,
+        encodings=ENCODING_NAMES,
         counts=ROSTER_COUNTS,
         counted=counted,
         **extra,
