@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from core.models import AuditEntry
+from core import actors
+from core.identifiers import compact_code
+from core.models import AuditEntry, Guardian, StaffAccount
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6D696D61  # "mima": the advisory lock taken while appending
@@ -87,3 +90,34 @@ async def verify_chain(batch_size: int = 1000) -> tuple[int, list[ChainProblem]]
             expected_prev = entry.hash
             last_id = entry.id
     return checked, problems
+
+
+async def by_or_about(typed: str) -> Q:
+    """Entries a person did or that were done to them: ``typed`` is a staff or guardian login ID,
+    a guardian's or pupil's name (as the support desk searches), or an actor as the log spells it."""
+    from core import support  # (core.support writes through this module)
+
+    typed = typed.strip()
+    spellings = set(await _spellings(typed))
+    if ":" not in typed:
+        for guardian in await support.find_guardians(name=typed):
+            spellings |= {actors.guardian(guardian), f"{actors.GUARDIAN}:{guardian.login_id}"}
+    if not spellings:
+        return await actors.matching(typed)
+    return Q(
+        *(Q(actor=s) | Q(actor__startswith=f"{s}:") | Q(target=s) for s in sorted(spellings)),
+        join_type=Q.OR,
+    )
+
+
+async def _spellings(typed: str) -> list[str]:
+    if ":" in typed:
+        return []
+    found: list[str] = []
+    staff = await StaffAccount.get_or_none(login_id=typed) or await StaffAccount.get_or_none(login_id=typed.lower())
+    if staff is not None:
+        found += [actors.staff(staff), f"{actors.STAFF}:{staff.id}"]
+    guardian = await Guardian.get_or_none(login_id=compact_code(typed))
+    if guardian is not None:
+        found += [actors.guardian(guardian), f"{actors.GUARDIAN}:{guardian.login_id}"]
+    return found

@@ -12,12 +12,15 @@ import segno
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
+from core.i18n import _
 from core.models import StaffAccount
 
 ISSUER = "Mimamori"
 STEP = 30
 DIGITS = 6
 _WINDOW = 1  # one step either side, for a clock a little off
+TOO_MANY_ATTEMPTS = _("Too many attempts: wait a while.")
+WRONG_CODE = _("The code is wrong or already used.")
 
 
 def new_secret() -> str:

@@ -24,6 +24,7 @@ from core.addresses import address_index
 from core.blind_indexes import Purpose, code_index, index, name_index, tag_index
 from core.channels import spec
 from core.db import refresh_statistics
+from core.i18n import Message, _
 from core.identifiers import new_login_id, new_registration_code
 from core.models import (
     AddressStatus,
@@ -38,6 +39,7 @@ from core.models import (
 )
 from core.passwords import Passwords
 from core.roster.parse import RosterRow, RowProblem, parse_roster
+from core.staff_labels import TAG_STATES
 
 BATCH = 500
 
@@ -175,7 +177,7 @@ class _State:
         problems: list[RowProblem] = []
         emails_by_ref: dict[str, set[str]] = {}
         for row in rows:
-            reason = self._tag_problem(row)
+            reason: Message | None = self._tag_problem(row)
             guardian = self.guardians.get(guardian_key(row.guardian_ref))
             if reason is None and guardian is not None:
                 known = {a.value_index for a in self.addresses.get(guardian.id, [])}
@@ -183,9 +185,11 @@ class _State:
                 emails = emails_by_ref.setdefault(row.guardian_identity, set())
                 new = {address_index(Channel.EMAIL, e) for e in row.emails} - known
                 if counted + len(emails | new) > max_addresses:
-                    reason = (
-                        f"guardian_ref {row.guardian_ref} already has {counted} registered"
-                        f" address(es); the limit is {max_addresses}"
+                    reason = _(
+                        "guardian_ref %(ref)s already has %(count)d registered address(es); the limit is %(limit)d",
+                        ref=row.guardian_ref,
+                        count=counted,
+                        limit=max_addresses,
                     )
                 else:
                     emails |= new
@@ -195,7 +199,7 @@ class _State:
                 problems.append(RowProblem(row.line, reason))
         return kept, problems
 
-    def _tag_problem(self, row: RosterRow) -> str | None:
+    def _tag_problem(self, row: RosterRow) -> Message | None:
         if not row.tag:
             return None
         tag = self.tags.get(tag_index(row.tag))
@@ -203,9 +207,13 @@ class _State:
             return None
         pupil = self.pupils.get(_pupil_key(row))
         if tag.pupil_id is not None and (pupil is None or tag.pupil_id != pupil.id):
-            return f"tag_id {row.tag} already belongs to another pupil"
+            return _("tag_id %(tag)s already belongs to another pupil", tag=row.tag)
         if tag.status is not TagStatus.ACTIVE:
-            return f"tag_id {row.tag} is marked {tag.status.value} and cannot be given out again"
+            return _(
+                "tag_id %(tag)s is marked %(state)s and cannot be given out again",
+                tag=row.tag,
+                state=TAG_STATES[tag.status],
+            )
         return None
 
 
@@ -303,8 +311,8 @@ class _Writer:
                 self.progress("guardians", done, len(guardian_rows))
         await _bulk_create(Guardian, [guardian for guardian, _ in new])
         self.counts["guardians_created"] += len(new)
-        self.result.new_guardians = [credentials for _, credentials in new]
-        for guardian in await _fetch_in(Guardian, "roster_ref_index", [g.roster_ref_index for g, _ in new]):
+        self.result.new_guardians = [credentials for _guardian, credentials in new]
+        for guardian in await _fetch_in(Guardian, "roster_ref_index", [g.roster_ref_index for g, _credentials in new]):
             self.state.guardians[guardian.roster_ref_index] = guardian  # type: ignore[index]  # found by it: not None
         await self._write_links(guardian_rows)
         await self._write_addresses(guardian_rows)

@@ -14,6 +14,9 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from core.errors import UserError
+from core.i18n import Message, _, _p
+from core.i18n.languages import SOURCE
+from core.i18n.messages import listing
 from core.identifiers import compact_code
 from core.sealing import normalise
 from core.text import HiddenCharacters, clean_name
@@ -29,7 +32,56 @@ REQUIRED_COLUMNS = (
     "services",
 )
 OPTIONAL_COLUMNS = ("email1", "email2", "pupil_ref")
-SERVICES = {"ictag+broadcast": True, "broadcast": False}  # value -> has the IC-tag service
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# The headers a Japanese school office writes (the template CSV's), accepted as well as the English ones.
+JAPANESE_HEADERS = {
+    "school": "学校",
+    "grade": "学年",
+    "class": "組",
+    "pupil_name": "児童氏名",
+    "tag_id": "タグ番号",
+    "guardian_name": "保護者氏名",
+    "guardian_ref": "保護者番号",
+    "services": "サービス",
+    "email1": "メール1",
+    "email2": "メール2",
+    "pupil_ref": "児童番号",
+}
+_FROM_JAPANESE = {unicodedata.normalize("NFKC", ja).casefold(): en for en, ja in JAPANESE_HEADERS.items()}
+# How the encodings decode_roster finds are named for people.
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "cp932": "Shift_JIS (CP932)"}
+# What each column holds, for the roster page.
+COLUMN_HELP: dict[str, Message] = {
+    "school": _("The school's name, as on the Sites page (a new name adds the school)."),
+    "grade": _("The grade, 1 to 12."),
+    "class": _("The class, as the school writes it."),
+    "pupil_name": _("The pupil's full name, surname first."),
+    "tag_id": _("The IC tag's number (4 to 32 letters or digits); empty without the IC-tag service."),
+    "guardian_name": _("The guardian's full name, surname first."),
+    "guardian_ref": _("The school's number for the guardian: the same in every row and every import."),
+    "services": _("ictag+broadcast (the IC tag and broadcasts) or broadcast (broadcasts only)."),
+    "email1": _("A mail address for notices (may be empty)."),
+    "email2": _("A second mail address (may be empty)."),
+    "pupil_ref": _(
+        "The school's number for the pupil (may be empty): it keeps the pupil the same if the name changes."
+    ),
+}
+# value -> has the IC-tag service; the Japanese words are the template's
+SERVICES = {"ictag+broadcast": True, "broadcast": False, "icタグ+一斉連絡": True, "一斉連絡": False}
+# How a column is named in a problem: the clerk's own header word (ja: the Japanese header).
+COLUMN_NAMES: dict[str, Message] = {
+    "school": _p("roster column", "school"),
+    "grade": _p("roster column", "grade"),
+    "class": _p("roster column", "class"),
+    "pupil_name": _p("roster column", "pupil_name"),
+    "tag_id": _p("roster column", "tag_id"),
+    "guardian_name": _p("roster column", "guardian_name"),
+    "guardian_ref": _p("roster column", "guardian_ref"),
+    "services": _p("roster column", "services"),
+    "email1": _p("roster column", "email1"),
+    "email2": _p("roster column", "email2"),
+    "pupil_ref": _p("roster column", "pupil_ref"),
+}
 
 _TAG = re.compile(r"[0-9A-Z]{4,32}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")  # carrier addresses break RFC 5322: be lenient
@@ -43,10 +95,14 @@ class RosterFileError(UserError):
 @dataclass(frozen=True)
 class RowProblem:
     line: int
-    reason: str
+    reason: Message
 
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+    @property
+    def message(self) -> Message:
+        return _("line %(line)d: %(reason)s", line=self.line, reason=self.reason)
+
+    def __str__(self) -> str:  # the command line's and the tests' English
+        return self.message.translate(SOURCE)
 
 
 @dataclass(frozen=True)
@@ -88,11 +144,13 @@ def parse_roster(data: bytes, *, max_addresses: int) -> ParsedRoster:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
-        raise RosterFileError("the file is empty")
-    columns = [unicodedata.normalize("NFKC", name).strip().casefold() for name in header]
+        raise RosterFileError(_("The file is empty."))
+    columns = [_column(name) for name in header]
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        raise RosterFileError(f"the header lacks the column(s): {', '.join(missing)}")
+        raise RosterFileError(
+            _("The header lacks the column(s): %(columns)s", columns=listing(COLUMN_NAMES[c] for c in missing))
+        )
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     parsed = ParsedRoster(encoding, ignored_columns=[c for c in columns if c not in known])
 
@@ -102,7 +160,11 @@ def parse_roster(data: bytes, *, max_addresses: int) -> ParsedRoster:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(columns):
-            parsed.problems.append(RowProblem(line, f"expected {len(columns)} columns, found {len(cells)}"))
+            parsed.problems.append(
+                RowProblem(
+                    line, _("expected %(expected)d columns, found %(found)d", expected=len(columns), found=len(cells))
+                )
+            )
             continue
         row_or_problem = _read_row(line, dict(zip(columns, cells, strict=True)))
         if isinstance(row_or_problem, RowProblem):
@@ -121,7 +183,7 @@ def decode_roster(data: bytes) -> tuple[str, str]:
         try:
             return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise RosterFileError(f"the file starts as UTF-8 but is not: {exc.reason}") from None
+            raise RosterFileError(_("The file starts as UTF-8 but is not: %(reason)s", reason=exc.reason)) from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -130,7 +192,7 @@ def decode_roster(data: bytes) -> tuple[str, str]:
         return data.decode("cp932"), "cp932"
     except UnicodeDecodeError as exc:
         raise RosterFileError(
-            f"the file is neither UTF-8 nor Shift_JIS (CP932): unreadable byte at offset {exc.start}"
+            _("The file is neither UTF-8 nor Shift_JIS (CP932): unreadable byte at offset %(offset)d", offset=exc.start)
         ) from None
 
 
@@ -139,34 +201,41 @@ def _read_row(line: int, cells: dict[str, str]) -> RosterRow | RowProblem:
         try:
             value = " ".join(unicodedata.normalize("NFKC", clean_name(cells.get(name, ""), what=name)).split())
         except HiddenCharacters as hidden:
-            raise _Bad(str(hidden)) from None
+            codes = ", ".join(f"U+{ord(c):04X}" for c in hidden.found)
+            raise _Bad(
+                _(
+                    "%(column)s contains invisible or direction-changing characters (%(codes)s)",
+                    column=COLUMN_NAMES[name],
+                    codes=codes,
+                )
+            ) from None
         if required and not value:
-            raise _Bad(f"{name} is empty")
+            raise _Bad(_("%(column)s is empty", column=COLUMN_NAMES[name]))
         if len(value) > limit:
-            raise _Bad(f"{name} is longer than {limit} characters")
+            raise _Bad(_("%(column)s is longer than %(limit)d characters", column=COLUMN_NAMES[name], limit=limit))
         return value
 
     try:
         school = text("school")
         grade_text = text("grade")
         if not grade_text.isdigit() or not 1 <= int(grade_text) <= 12:
-            raise _Bad(f"grade must be a number from 1 to 12, not {grade_text!r}")
+            raise _Bad(_("grade must be a number from 1 to 12, not '%(typed)s'", typed=grade_text))
         services = text("services").casefold().replace(" ", "")
         if services not in SERVICES:
-            raise _Bad(f"services must be ictag+broadcast or broadcast, not {services!r}")
+            raise _Bad(_("services must be ictag+broadcast or broadcast, not '%(typed)s'", typed=services))
         ictag = SERVICES[services]
         tag = compact_code(cells.get("tag_id", ""))
         if ictag and not tag:
-            raise _Bad("services include ictag but tag_id is empty")
+            raise _Bad(_("services include ictag but tag_id is empty"))
         if tag and not ictag:
-            raise _Bad("tag_id is given but services do not include ictag")
+            raise _Bad(_("tag_id is given but services do not include ictag"))
         if tag and not _TAG.fullmatch(tag):
-            raise _Bad(f"tag_id must be 4 to 32 letters or digits, not {tag!r}")
+            raise _Bad(_("tag_id must be 4 to 32 letters or digits, not '%(typed)s'", typed=tag))
         emails: list[str] = []
         for column in ("email1", "email2"):
             email = text(column, required=False, limit=254)
             if email and not _EMAIL.fullmatch(email):
-                raise _Bad(f"{column} is not a mail address: {email!r}")
+                raise _Bad(_("%(column)s is not a mail address: '%(typed)s'", column=COLUMN_NAMES[column], typed=email))
             if email and email.casefold() not in (e.casefold() for e in emails):
                 emails.append(email)
         return RosterRow(
@@ -183,11 +252,19 @@ def _read_row(line: int, cells: dict[str, str]) -> RosterRow | RowProblem:
             emails=tuple(emails),
         )
     except _Bad as bad:
-        return RowProblem(line, str(bad))
+        return RowProblem(line, bad.reason)
 
 
 class _Bad(Exception):
-    pass
+    def __init__(self, reason: Message) -> None:
+        super().__init__(reason.msgid)
+        self.reason = reason
+
+
+def _column(header: str) -> str:
+    """A header cell as the column it names: the English name, or the Japanese header's."""
+    name = unicodedata.normalize("NFKC", header).strip().casefold()
+    return _FROM_JAPANESE.get(name, name)
 
 
 def _check_rows_agree(parsed: ParsedRoster, *, max_addresses: int) -> None:
@@ -202,23 +279,40 @@ def _check_rows_agree(parsed: ParsedRoster, *, max_addresses: int) -> None:
     kept: list[RosterRow] = []
 
     for row in parsed.rows:
-        reason = None
+        reason: Message | None = None
         first = guardian_first.get(row.guardian_identity, row)
         pupil = pupil_first.get(row.pupil_identity, row)
         owner = tag_owner.get(row.tag, row)
         emails = guardian_emails.get(row.guardian_identity, [])
         new = [e for e in row.emails if normalise(e) not in map(normalise, emails)]
         if normalise(first.guardian_name) != normalise(row.guardian_name):
-            reason = (
-                f"guardian_ref {row.guardian_ref} is {first.guardian_name} on line {first.line}"
-                f" but {row.guardian_name} here"
+            reason = _(
+                "guardian_ref %(ref)s is %(first)s on line %(line)d but %(name)s here",
+                ref=row.guardian_ref,
+                first=first.guardian_name,
+                line=first.line,
+                name=row.guardian_name,
             )
         elif (pupil.grade, pupil.class_name, pupil.tag) != (row.grade, row.class_name, row.tag):
-            reason = f"{row.pupil_name} at {row.school} has grade, class or tag_id different from line {pupil.line}"
+            reason = _(
+                "%(pupil)s at %(school)s has grade, class or tag_id different from line %(line)d",
+                pupil=row.pupil_name,
+                school=row.school,
+                line=pupil.line,
+            )
         elif row.tag and owner.pupil_identity != row.pupil_identity:
-            reason = f"tag_id {row.tag} is already {owner.pupil_name}'s on line {owner.line}"
+            reason = _(
+                "tag_id %(tag)s is already %(pupil)s's on line %(line)d",
+                tag=row.tag,
+                pupil=owner.pupil_name,
+                line=owner.line,
+            )
         elif len(emails) + len(new) > max_addresses:
-            reason = f"guardian_ref {row.guardian_ref} would have more than {max_addresses} mail addresses"
+            reason = _(
+                "guardian_ref %(ref)s would have more than %(limit)d mail addresses",
+                ref=row.guardian_ref,
+                limit=max_addresses,
+            )
         if reason is not None:
             parsed.problems.append(RowProblem(row.line, reason))
             continue
@@ -229,3 +323,8 @@ def _check_rows_agree(parsed: ParsedRoster, *, max_addresses: int) -> None:
         guardian_emails[row.guardian_identity] = emails + new
         kept.append(row)
     parsed.rows = kept
+
+
+def template_csv(encoding: str) -> bytes:
+    """An empty roster with the Japanese headers, in ``encoding`` (utf-8-sig or cp932)."""
+    return (",".join(JAPANESE_HEADERS[c] for c in COLUMNS) + "\r\n").encode(encoding)

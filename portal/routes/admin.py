@@ -10,12 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from core import accounts, actors, audit, login, zones
+from core import accounts, audit, login, zones
+from core.accounts import ROLE_LABELS
 from core.errors import UserError
+from core.i18n import Message, _
 from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.registration_notice import render_registration_notices
-from core.roster import import_roster
+from core.roster import COLUMN_HELP, COLUMNS, ENCODING_NAMES, JAPANESE_HEADERS, import_roster, template_csv
 from core.sessions import end_all_sessions
+from core.staff_labels import AUDIT_ACTIONS, ROSTER_COUNTS, SITE_KINDS, audit_action, audit_reference, counted
 from portal.deps import Admin, PasswordsDep, staff_actor
 from portal.params import (
     AuditAction,
@@ -38,24 +41,42 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)])
 AUDIT_PAGE = 200
 ROSTER_MAX_BYTES = 20 * 1024 * 1024
 
+DONE: dict[str, Message] = {
+    "site": _("The site is added."),
+    "cutoff": _("The cut-off time is changed."),
+    "gate-revoked": _("The gate is revoked: its key no longer works, and its passages are refused."),
+    "staff-disabled": _("The account is disabled and logged out everywhere."),
+}
+
+
+def _done(done: str) -> Message | None:
+    return DONE.get(done)
+
 
 # ---- sites ---------------------------------------------------------------------------------------
 
 
 async def _sites_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
-    return page(request, "admin/sites.html", status_code=status_code, sites=await Site.all().order_by("name"), **extra)
+    return page(
+        request,
+        "admin/sites.html",
+        status_code=status_code,
+        sites=await Site.all().order_by("name"),
+        kinds=SITE_KINDS,
+        **extra,
+    )
 
 
 def _time(text: str) -> time:
     try:
         return time.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(f"時刻は 12:00 のように入力してください。 A time looks like 12:00 (not {text!r}).") from None
+        raise UserError(_("A time looks like 12:00 (not %(typed)s).", typed=text)) from None
 
 
 @router.get("/sites")
-async def sites(request: Request, admin: Admin) -> Response:
-    return await _sites_page(request)
+async def sites(request: Request, admin: Admin, done: Word = "") -> Response:
+    return await _sites_page(request, notice=_done(done))
 
 
 @router.post("/sites")
@@ -76,8 +97,8 @@ async def add_site(
             actor=staff_actor(admin),
         )
     except UserError as error:
-        return await _sites_page(request, 400, error=str(error))
-    return RedirectResponse("/admin/sites", status_code=303)
+        return await _sites_page(request, 400, error=error.message)
+    return RedirectResponse("/admin/sites?done=site", status_code=303)
 
 
 @router.post("/sites/{site_id}/cutoff")
@@ -93,12 +114,12 @@ async def change_cutoff(
     try:
         site.cutoff = _time(cutoff)
     except UserError as error:
-        return await _sites_page(request, 400, error=str(error))
+        return await _sites_page(request, 400, error=error.message)
     await site.save(update_fields=["cutoff"])
     await audit.record(
         staff_actor(admin), "site.cutoff", target=f"site:{site.id}", details={"cutoff": site.cutoff.strftime("%H:%M")}
     )
-    return RedirectResponse("/admin/sites", status_code=303)
+    return RedirectResponse("/admin/sites?done=cutoff", status_code=303)
 
 
 # ---- gates ---------------------------------------------------------------------------------------
@@ -116,8 +137,8 @@ async def _gates_page(request: Request, status_code: int = 200, **extra: Any) ->
 
 
 @router.get("/gates")
-async def gates(request: Request, admin: Admin) -> Response:
-    return await _gates_page(request)
+async def gates(request: Request, admin: Admin, done: Word = "") -> Response:
+    return await _gates_page(request, notice=_done(done))
 
 
 @router.post("/gates")
@@ -126,11 +147,30 @@ async def add_gate(
 ) -> Response:
     try:
         if not name.strip():
-            raise UserError("ゲート名を入力してください。 A gate needs a name.")
+            raise UserError(_("A gate needs a name."))
         gate, key = await accounts.add_gate(site, name, actor=staff_actor(admin))
     except UserError as error:
-        return await _gates_page(request, 400, error=str(error))
+        return await _gates_page(request, 400, error=error.message)
     return await _gates_page(request, new_gate=gate, new_key=key)
+
+
+@router.get("/gates/{gate_id}/revoke")
+async def confirm_revoke_gate(request: Request, gate_id: GateId, admin: Admin) -> Response:
+    gate = await Gate.get_or_none(id=gate_id, revoked_at__isnull=True).prefetch_related("site")
+    if gate is None:
+        raise HTTPException(404)
+    return page(
+        request,
+        "admin/confirm.html",
+        question=_("Revoke the gate %(gate)s at %(site)s?", gate=gate.name, site=gate.site.name),
+        consequence=_(
+            "Its key stops working at once: the gate's passages are refused and nobody is notified of them"
+            " until a new gate is added and its key set."
+        ),
+        action=f"/admin/gates/{gate.id}/revoke",
+        button=_("Revoke"),
+        back="/admin/gates",
+    )
 
 
 @router.post("/gates/{gate_id}/revoke")
@@ -139,7 +179,7 @@ async def revoke_gate(request: Request, gate_id: GateId, admin: Admin) -> Respon
     if not revoked:
         raise HTTPException(404)
     await audit.record(staff_actor(admin), "gate.revoke", target=f"gate:{gate_id}")
-    return RedirectResponse("/admin/gates", status_code=303)
+    return RedirectResponse("/admin/gates?done=gate-revoked", status_code=303)
 
 
 # ---- staff accounts ------------------------------------------------------------------------------
@@ -152,15 +192,15 @@ async def _staff_page(request: Request, status_code: int = 200, **extra: Any) ->
         "admin/staff.html",
         status_code=status_code,
         people=people,
-        roles=list(StaffRole),
+        roles=ROLE_LABELS,
         sites=await Site.all().order_by("name"),
         **extra,
     )
 
 
 @router.get("/staff")
-async def staff_accounts(request: Request, admin: Admin) -> Response:
-    return await _staff_page(request)
+async def staff_accounts(request: Request, admin: Admin, done: Word = "") -> Response:
+    return await _staff_page(request, notice=_done(done))
 
 
 @router.post("/staff")
@@ -174,12 +214,12 @@ async def add_staff(
 ) -> Response:
     try:
         if role not in {r.value for r in StaffRole}:
-            raise UserError("役割を選んでください。 Choose a role.")
+            raise UserError(_("Choose a role."))
         issued = await accounts.add_staff(
             login_id.strip(), StaffRole(role), list(sites or []), passwords, actor=staff_actor(admin)
         )
     except UserError as error:
-        return await _staff_page(request, 400, error=str(error))
+        return await _staff_page(request, 400, error=error.message)
     return await _staff_page(request, issued_login=login_id.strip(), issued_password=issued.secret)
 
 
@@ -188,8 +228,39 @@ async def _other_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
     if staff is None:
         raise HTTPException(404)
     if staff.id == admin.id:
-        raise HTTPException(409, "自分のアカウントには使えません。 Not on your own account.")
+        raise HTTPException(409, _("Not on your own account."))
     return staff
+
+
+@router.get("/staff/{staff_id}/reset")
+async def confirm_reset_staff(request: Request, staff_id: StaffId, admin: Admin) -> Response:
+    staff = await _other_staff(admin, staff_id)
+    return page(
+        request,
+        "admin/confirm.html",
+        question=_("Reset %(login)s's password and second factor?", login=staff.login_id),
+        consequence=_(
+            "Their password and authenticator app stop working at once and they are logged out everywhere;"
+            " you get a one-time password to give them, and they enrol a second factor again."
+        ),
+        action=f"/admin/staff/{staff.id}/reset",
+        button=_("Reset"),
+        back="/admin/staff",
+    )
+
+
+@router.get("/staff/{staff_id}/disable")
+async def confirm_disable_staff(request: Request, staff_id: StaffId, admin: Admin) -> Response:
+    staff = await _other_staff(admin, staff_id)
+    return page(
+        request,
+        "admin/confirm.html",
+        question=_("Disable %(login)s?", login=staff.login_id),
+        consequence=_("They are logged out everywhere and can no longer log in, nor send alerts from a linked chat."),
+        action=f"/admin/staff/{staff.id}/disable",
+        button=_("Disable"),
+        back="/admin/staff",
+    )
 
 
 @router.post("/staff/{staff_id}/reset")
@@ -201,7 +272,12 @@ async def reset_staff(request: Request, staff_id: StaffId, admin: Admin, passwor
     password = await login.reset_password(
         staff, passwords=passwords, actor=staff_actor(admin), reason="administrator reset (password and second factor)"
     )
-    return await _staff_page(request, issued_login=staff.login_id, issued_password=password)
+    return await _staff_page(
+        request,
+        issued_login=staff.login_id,
+        issued_password=password,
+        notice=_("%(login)s's password and second factor are reset.", login=staff.login_id),
+    )
 
 
 @router.post("/staff/{staff_id}/disable")
@@ -211,7 +287,7 @@ async def disable_staff(request: Request, staff_id: StaffId, admin: Admin) -> Re
     await staff.save(update_fields=["disabled_at"])
     await end_all_sessions(staff_id=staff.id)
     await audit.record(staff_actor(admin), "staff.disable", target=f"staff:{staff.id}")
-    return RedirectResponse("/admin/staff", status_code=303)
+    return RedirectResponse("/admin/staff?done=staff-disabled", status_code=303)
 
 
 # ---- roster --------------------------------------------------------------------------------------
@@ -219,7 +295,34 @@ async def disable_staff(request: Request, staff_id: StaffId, admin: Admin) -> Re
 
 @router.get("/roster")
 async def roster_form(request: Request, admin: Admin) -> Response:
-    return page(request, "admin/roster.html")
+    return _roster_page(request)
+
+
+def _roster_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    return page(
+        request,
+        "admin/roster.html",
+        status_code=status_code,
+        columns=COLUMNS,
+        japanese_headers=JAPANESE_HEADERS,
+        column_help=COLUMN_HELP,
+        encodings=ENCODING_NAMES,
+        counts=ROSTER_COUNTS,
+        counted=counted,
+        **extra,
+    )
+
+
+@router.get("/roster/template.csv")
+async def roster_template(admin: Admin, encoding: Word = "utf-8-sig") -> Response:
+    """An empty roster with the Japanese headers, for a spreadsheet: UTF-8 with a BOM (Excel reads
+    it as UTF-8 only with one), or CP932 for older spreadsheets."""
+    chosen = "cp932" if encoding == "cp932" else "utf-8-sig"
+    return Response(
+        template_csv(chosen),
+        media_type=f"text/csv; charset={'shift_jis' if chosen == 'cp932' else 'utf-8'}",
+        headers={"Content-Disposition": f'attachment; filename="roster-template-{chosen}.csv"'},
+    )
 
 
 @router.post("/roster")
@@ -232,9 +335,7 @@ async def roster_upload(
 ) -> Response:
     data = await roster.read(ROSTER_MAX_BYTES + 1)
     if len(data) > ROSTER_MAX_BYTES:
-        return page(
-            request, "admin/roster.html", status_code=400, error="ファイルが大きすぎます。 The file is too large."
-        )
+        return _roster_page(request, 400, error=_("The file is too large."))
     settings = request.app.state.settings
     try:
         result = await import_roster(
@@ -246,16 +347,15 @@ async def roster_upload(
             partial=bool(partial),
         )
     except UserError as error:
-        return page(request, "admin/roster.html", status_code=400, error=str(error))
+        return _roster_page(request, 400, error=error.message)
     notices = (
         render_registration_notices(result.new_guardians, portal_url=settings.portal.public_url)
         if result.new_guardians
         else None
     )
-    return page(
+    return _roster_page(
         request,
-        "admin/roster.html",
-        status_code=200 if result.written else 400,
+        200 if result.written else 400,
         result=result,
         portal_url=settings.portal.public_url,
         notices_uri=notices and _html_data_uri(notices),
@@ -276,7 +376,7 @@ async def audit_log(
     request: Request,
     admin: Admin,
     action: AuditAction = "",
-    actor: AuditActor = "",
+    person: AuditActor = "",
     target: AuditTarget = "",
     day: Day = None,
     before: AuditEntryId | None = None,
@@ -284,8 +384,8 @@ async def audit_log(
     query = AuditEntry.all()
     if action.strip():
         query = query.filter(action__startswith=action.strip())
-    if actor.strip():
-        query = query.filter(await actors.matching(actor))
+    if person.strip():
+        query = query.filter(await audit.by_or_about(person))
     if target.strip():
         query = query.filter(target=target.strip())
     if day is not None:
@@ -299,5 +399,8 @@ async def audit_log(
         "admin/audit.html",
         entries=entries,
         more=len(entries) == AUDIT_PAGE,
-        query={"action": action, "actor": actor, "target": target, "day": day.isoformat() if day else ""},
+        action_label=audit_action,
+        reference=audit_reference,
+        actions=sorted(AUDIT_ACTIONS.items()),
+        query={"action": action, "person": person, "target": target, "day": day.isoformat() if day else ""},
     )

@@ -192,7 +192,7 @@ async def totp_form(request: Request, next: PagePath | None = None) -> Response:
     return await _totp_page(request, staff, safe_next(next, "/staff"))
 
 
-async def _totp_page(request: Request, staff: StaffAccount, next: str, error: str | None = None) -> Response:
+async def _totp_page(request: Request, staff: StaffAccount, next: str, error: Message | None = None) -> Response:
     enrolling = staff.totp_enrolled_at is None
     qr = None
     if enrolling:
@@ -220,12 +220,10 @@ async def totp_check(
     target = safe_next(next, "/staff")
     key = f"totp:{staff.id}"
     if await throttle.wait_before_next(key):
-        return await _totp_page(
-            request, staff, target, "試行が多すぎます。しばらく待ってください。 Too many attempts: wait a while."
-        )
+        return await _totp_page(request, staff, target, totp.TOO_MANY_ATTEMPTS)
     if not await totp.check_code(staff, code):
         await throttle.record_failure(key, TOTP_GUESSING)
-        return await _totp_page(request, staff, target, "確認コードが違います。 The code is wrong or already used.")
+        return await _totp_page(request, staff, target, totp.WRONG_CODE)
     await throttle.reset(key)
     await end_session(request.cookies.get(SESSION_COOKIE))  # a new token for the full session
     opened = await open_session(staff=staff, second_factor_done=True)

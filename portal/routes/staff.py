@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from core import broadcasts, categories, zones
+from core import accounts, broadcasts, categories, zones
 from core.delivery.broadcast_message import ORIGINAL
 from core.delivery.outbox import expiry
 from core.errors import UserError
@@ -29,7 +29,9 @@ from core.models import (
     StaffAccount,
     StaffRole,
 )
+from core.staff_labels import OUTCOMES
 from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
+from core.today import today_for
 from portal.deps import AnyStaff, Broadcaster, staff_actor
 from portal.params import BroadcastId, Count, Day, FreeText, Word
 from portal.security import csrf_protect
@@ -40,7 +42,9 @@ router = APIRouter(prefix="/staff", dependencies=[Depends(csrf_protect)])
 
 @router.get("")
 async def menu(request: Request, staff: AnyStaff) -> Response:
-    return page(request, "staff/menu.html", staff=staff)
+    return page(
+        request, "staff/menu.html", staff=staff, today=await today_for(staff), role=accounts.ROLE_LABELS[staff.role]
+    )
 
 
 async def _own_sites(staff: StaffAccount) -> list[Site]:
@@ -280,7 +284,15 @@ async def passages(request: Request, staff: Broadcaster, day: Day = None, proble
             outcome__in=[PassageOutcome.UNKNOWN_TAG, PassageOutcome.LOST_TAG, PassageOutcome.RETIRED_TAG]
         )
     rows = await query.order_by("-seen_at").limit(500).prefetch_related("site", "pupil", "gate")
-    return page(request, "staff/passages.html", rows=rows, day=chosen.isoformat(), problems=bool(problems), sites=sites)
+    return page(
+        request,
+        "staff/passages.html",
+        rows=rows,
+        day=chosen.isoformat(),
+        problems=bool(problems),
+        sites=sites,
+        outcomes=OUTCOMES,
+    )
 
 
 @router.get("/chat-link")

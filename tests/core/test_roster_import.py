@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 
 from core import sealing
 from core.addresses import add_verified_address, counted_addresses
 from core.db import connection
 from core.errors import UserError
-from core.models import Channel, ContactAddress, Guardian, Pupil, Site, Tag, TagStatus
+from core.models import Channel, ContactAddress, Guardian, Language, Pupil, Site, Tag, TagStatus
 from core.passwords import Passwords
 from core.registration_notice import (
     registration_qr,
@@ -16,7 +18,7 @@ from core.registration_notice import (
     render_registration_notice,
     write_registration_notices,
 )
-from core.roster import RosterFileError, guardian_key, import_roster
+from core.roster import RosterFileError, guardian_key, import_roster, template_csv
 
 HEADER = "school,grade,class,pupil_name,tag_id,guardian_name,guardian_ref,services,email1,email2"
 ROSTER = f"""{HEADER}
@@ -145,6 +147,28 @@ async def test_bad_rows_are_reported_with_line_numbers_and_nothing_is_written(da
     ]
     assert await Pupil.all().count() == 0 and await Guardian.all().count() == 0
     assert await Site.all().count() == 0
+    # the clerk reads them in their own language, the columns by their Japanese headers
+    assert [p.message.translate(Language.JA) for p in result.problems][:2] == [
+        "3行目：学年は1から12の数字にしてください（「七」となっています）",
+        "4行目：サービスにICタグが含まれていますが、タグ番号が空です",
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
+async def test_the_template_with_japanese_headers_is_accepted_as_a_school_fills_it(
+    database_url, passwords, encoding: str
+) -> None:
+    template = template_csv(encoding)
+    assert template.decode(encoding).startswith("学校,学年,組,児童氏名,タグ番号,保護者氏名,保護者番号,サービス")
+    if encoding == "utf-8-sig":
+        assert template.startswith(codecs.BOM_UTF8)
+    rows = "みどり小学校,3,2,山田 花子,1A2B3C4D5E,山田 恵子,G001,ICタグ+一斉連絡,keiko@example.jp,,H-17\r\n"
+    rows += "さくら小学校,5,1,佐藤 陽翔,,佐藤 直樹,G002,一斉連絡,,,\r\n"
+    result = await _import(template + rows.encode("cp932" if encoding == "cp932" else "utf-8"), passwords)
+    assert result.written and result.problems == [] and result.encoding == encoding
+    hanako = await Pupil.get(name_index=_index("name", "山田 花子"))
+    assert hanako.grade == 3 and await Tag.get(pupil=hanako)
+    assert (await Guardian.get(roster_ref_index=guardian_key("G002"))).name == "佐藤 直樹"
 
 
 async def test_partial_imports_the_good_rows(database_url, passwords) -> None:
@@ -271,14 +295,14 @@ async def test_names_that_hide_or_turn_characters_are_refused_with_their_line(da
     refused = await _import(spoofed, passwords)
     assert not refused.written
     assert [str(p) for p in refused.problems] == [
-        "line 3: guardian_nameに見えない文字または表示の向きを変える文字（U+202E）が含まれています。"
-        " The guardian_name contains invisible or direction-changing characters (U+202E).",
-        "line 4: pupil_nameに見えない文字または表示の向きを変える文字（U+200B）が含まれています。"
-        " The pupil_name contains invisible or direction-changing characters (U+200B).",
-        "line 5: schoolに見えない文字または表示の向きを変える文字（U+2066）が含まれています。"
-        " The school contains invisible or direction-changing characters (U+2066).",
-        "line 6: guardian_refに見えない文字または表示の向きを変える文字（U+0000）が含まれています。"
-        " The guardian_ref contains invisible or direction-changing characters (U+0000).",
+        "line 3: guardian_name contains invisible or direction-changing characters (U+202E)",
+        "line 4: pupil_name contains invisible or direction-changing characters (U+200B)",
+        "line 5: school contains invisible or direction-changing characters (U+2066)",
+        "line 6: guardian_ref contains invisible or direction-changing characters (U+0000)",
+    ]
+    assert [p.message.translate(Language.JA) for p in refused.problems][:2] == [
+        "3行目：保護者氏名に見えない文字または表示の向きを変える文字（U+202E）が含まれています",
+        "4行目：児童氏名に見えない文字または表示の向きを変える文字（U+200B）が含まれています",
     ]
 
     imported = await _import(spoofed, passwords, partial=True)

@@ -46,7 +46,7 @@ async def test_a_new_staff_account_enrols_totp_with_a_qr_code_then_changes_its_p
     )
     assert response.headers["location"] == "/staff"
     menu = await browser.get("/staff")
-    assert menu.status_code == 200 and "緊急連絡の送信" in menu.text
+    assert menu.status_code == 200 and 'href="/staff/broadcasts">緊急連絡<' in menu.text
     staff = await StaffAccount.get(login_id="tanaka")
     assert staff.totp_enrolled_at is not None and not staff.must_change_password
 
@@ -84,7 +84,7 @@ async def test_totp_guessing_is_throttled(new_browser, passwords: Passwords) -> 
     for n in range(6):
         await browser.post("/staff/totp", {"code": f"{n:06d}"})
     right = await browser.post("/staff/totp", {"code": fresh_code(staff)})
-    assert "Too many attempts" in right.text
+    assert "試行が多すぎます。しばらく待ってください。" in right.text
 
 
 async def test_a_logged_in_staff_member_sees_the_menu_of_their_role(new_browser, passwords: Passwords) -> None:
@@ -92,4 +92,4 @@ async def test_a_logged_in_staff_member_sees_the_menu_of_their_role(new_browser,
     browser = new_browser()
     await log_in_staff(browser, desk)
     menu = await browser.get("/staff")
-    assert "サポート窓口" in menu.text and "緊急連絡の送信" not in menu.text
+    assert "サポート窓口" in menu.text and "/staff/broadcasts" not in menu.text

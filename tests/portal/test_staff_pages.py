@@ -14,13 +14,15 @@ from core.models import (
     Channel,
     Delivery,
     Gate,
+    Language,
     Passage,
     PassageOutcome,
     StaffRole,
 )
 from core.passwords import Passwords
 from tests.delivery.conftest import deliver, mail_settings  # noqa: F401 (fixtures)
-from tests.factories import make_guardian, make_pupil, make_site
+from tests.factories import confirmed_broadcast, make_guardian, make_pupil, make_site
+from tests.one_language import assert_one_language
 from tests.portal.conftest import log_in_staff, passage_with_photo, staff_account
 
 
@@ -160,8 +162,8 @@ async def test_gate_health_shows_heartbeat_reader_camera_and_spool(new_browser, 
     browser = new_browser()
     await log_in_staff(browser, teacher)
     page = await browser.get("/staff/gates")
-    assert "正門" in page.text and "no frames" in page.text and "17" in page.text and "down since" in page.text
-    assert "refused by the centre</span>: 2" in page.text
+    assert "正門" in page.text and "no frames" in page.text and "17" in page.text and "から停止中" in page.text
+    assert "センターが受け付けず保留中: 2" in page.text
 
 
 async def test_staff_of_another_site_see_neither_its_passages_nor_its_gates(
@@ -219,3 +221,31 @@ async def test_the_preview_says_how_many_line_messages_an_alert_uses_and_how_man
     )
     preview = await browser.get(draft.headers["location"])
     assert "この連絡で 1 通、送信後の残り 49 通" in preview.text
+
+
+async def test_the_start_page_shows_the_school_and_todays_counts(new_browser, passwords: Passwords, family) -> None:
+    await passage_with_photo(family)
+    await passage_with_photo(family)  # the same pupil twice: one pupil arrived
+    await passage_with_photo(family, seen_at=datetime.now(UTC) - timedelta(days=2))  # not today
+    await Gate.filter(site=family.site).update(down_since=datetime.now(UTC) - timedelta(minutes=9))
+    await Gate.create(site=family.site, name="裏門", key_hash="u" * 64)  # up
+    other = await make_site("ひかり小学校")
+    await Gate.create(site=other, name="正門", key_hash="o" * 64, down_since=datetime.now(UTC))  # not theirs
+    await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
+    alert = await confirmed_broadcast(family.site.name, title="不審者の目撃情報")
+    teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
+    browser = new_browser()
+    await log_in_staff(browser, teacher)
+
+    start = await browser.get("/staff")
+    assert "<h1>みどり小学校</h1>" in start.text
+    assert _count(start.text, "arrived") == 1 and _count(start.text, "gates-down") == 1
+    assert _count(start.text, "alerts") == 1 and f'href="/staff/broadcasts/{alert}"' in start.text
+    assert 'id="count-not-seen"' not in start.text  # until the class board exists
+    assert_one_language(start.text, Language.JA, names=["sensei", "Telegram"])
+
+    teacher.language = Language.EN
+    await teacher.save()
+    english = await browser.get("/staff")
+    assert "arrived" in english.text and "alerts in progress" in english.text
+    assert_one_language(english.text, Language.EN, names=["みどり小学校", "不審者の目撃情報"])

@@ -1,0 +1,84 @@
+"""What a staff member's start page counts for today at their sites: pupils arrived, gates down,
+alerts under way. (A class board will add who has not been seen yet: ``Today.not_yet_seen``.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from tortoise.expressions import Q
+
+from core import broadcasts, zones
+from core.errors import UserError
+from core.models import (
+    Broadcast,
+    BroadcastStatus,
+    Direction,
+    Gate,
+    Passage,
+    PassageOutcome,
+    Site,
+    StaffAccount,
+    StaffRole,
+)
+
+ALERTS_SHOWN_FOR = timedelta(hours=24)  # an alert confirmed within this is "in progress" on the start page
+
+
+@dataclass
+class Today:
+    now: datetime
+    sites: list[Site] = field(default_factory=list)
+    everywhere: bool = False  # an administrator: every site
+    counted: bool = False  # whether the counts below mean anything (the support desk has no sites)
+    arrived: int = 0
+    not_yet_seen: int | None = None  # the class board's, when it exists
+    gates_down: int = 0
+    alerts: list[Broadcast] = field(default_factory=list)
+
+
+async def today_for(staff: StaffAccount) -> Today:
+    now = datetime.now(UTC)
+    if staff.role is StaffRole.SUPPORT:
+        return Today(now)
+    everywhere = staff.role is StaffRole.ADMIN
+    sites = await (Site.all() if everywhere else staff.sites.all()).order_by("name")
+    ids = [s.id for s in sites] or [0]
+    arrived = set(
+        await Passage.filter(_today_at(sites), direction=Direction.ARRIVAL, outcome=PassageOutcome.NOTIFIED)
+        .distinct()
+        .values_list("pupil_id", flat=True)
+    )
+    down = await Gate.filter(site_id__in=ids, revoked_at__isnull=True, down_since__isnull=False).count()
+    return Today(
+        now,
+        sites=sites,
+        everywhere=everywhere,
+        counted=True,
+        arrived=len(arrived - {None}),
+        gates_down=down,
+        alerts=await _alerts_under_way(staff, now),
+    )
+
+
+def _today_at(sites: list[Site]) -> Q:
+    """Passages of each site's own today (sites in different zones have different todays)."""
+    by_day: dict[date, list[Site]] = {}
+    for site in sites:
+        by_day.setdefault(zones.today(site), []).append(site)
+    return Q(*(zones.on_local_day(group, day, "seen_at") for day, group in by_day.items()), join_type=Q.OR)
+
+
+async def _alerts_under_way(staff: StaffAccount, now: datetime) -> list[Broadcast]:
+    recent = await Broadcast.filter(
+        status__in=[BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT], confirmed_at__gte=now - ALERTS_SHOWN_FOR
+    ).order_by("-confirmed_at")
+    return [b for b in recent if await _may_see(staff, b)]
+
+
+async def _may_see(staff: StaffAccount, broadcast: Broadcast) -> bool:
+    try:
+        await broadcasts.check_scope_allowed(staff, broadcasts.Scope.from_json(broadcast.scope))
+    except UserError:
+        return False
+    return True
