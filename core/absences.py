@@ -262,7 +262,9 @@ def _check_what_is_needed(details: Details) -> None:
     if details.note and len(details.note) > NOTE_LENGTH:
         raise UserError(_("The note is too long (at most %(count)s characters).", count=NOTE_LENGTH))
     if details.collector and len(details.collector) > COLLECTOR_LENGTH:
-        raise UserError(_("The name of who collects is too long (at most %(count)s characters).", count=COLLECTOR_LENGTH))
+        raise UserError(
+            _("The name of who collects is too long (at most %(count)s characters).", count=COLLECTOR_LENGTH)
+        )
 
 
 async def _check_school_days(school: Site, details: Details) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from core import absences, calendar_entries
 from core.absences import Details, Reporter
-from core.db import connection
 from core.config import load_settings
+from core.db import connection
 from core.delivery.compose import payload_context
 from core.delivery.render import render
 from core.errors import NotFound, UserError
@@ -103,8 +103,15 @@ async def test_a_double_tap_records_once_and_confirms_once(database_url) -> None
     _, hanako, _, mother, _ = await _family()
     taps = [
         await absences.record_report(
-            hanako, ReportKind.LATE, MONDAY, None, ReportReason.HOSPITAL, guardian=mother,
-            via=ReportVia.PORTAL, at_time=time(10, 30), now=EARLY_MONDAY,
+            hanako,
+            ReportKind.LATE,
+            MONDAY,
+            None,
+            ReportReason.HOSPITAL,
+            guardian=mother,
+            via=ReportVia.PORTAL,
+            at_time=time(10, 30),
+            now=EARLY_MONDAY,
         )
         for _ in range(2)
     ]
@@ -156,16 +163,29 @@ async def test_a_pupil_not_the_guardians_is_not_found(database_url) -> None:
     other = await make_guardian("他人", pupils=[await make_pupil(site, "他人 次郎")])
     with pytest.raises(NotFound):
         await absences.record_report(
-            hanako, ReportKind.ABSENT, MONDAY, None, ReportReason.OTHER, guardian=other,
-            via=ReportVia.PORTAL, now=EARLY_MONDAY,
+            hanako,
+            ReportKind.ABSENT,
+            MONDAY,
+            None,
+            ReportReason.OTHER,
+            guardian=other,
+            via=ReportVia.PORTAL,
+            now=EARLY_MONDAY,
         )
 
 
 async def test_after_the_check_time_a_change_and_a_withdrawal_are_taken_and_marked_late(database_url) -> None:
     _, hanako, _, mother, father = await _family()
     report = await absences.record_report(
-        hanako, ReportKind.LATE, MONDAY, None, ReportReason.HOSPITAL, guardian=mother,
-        via=ReportVia.PORTAL, at_time=time(10), now=EARLY_MONDAY,
+        hanako,
+        ReportKind.LATE,
+        MONDAY,
+        None,
+        ReportReason.HOSPITAL,
+        guardian=mother,
+        via=ReportVia.PORTAL,
+        at_time=time(10),
+        now=EARLY_MONDAY,
     )
     later = datetime(2026, 12, 21, 9, 5, tzinfo=TOKYO)
 
@@ -188,8 +208,14 @@ async def test_after_the_check_time_a_change_and_a_withdrawal_are_taken_and_mark
 async def test_a_report_made_after_the_check_time_is_a_late_report(database_url) -> None:
     _, hanako, _, mother, _ = await _family()
     report = await absences.record_report(
-        hanako, ReportKind.ABSENT, MONDAY, None, ReportReason.ILLNESS, guardian=mother,
-        via=ReportVia.PORTAL, now=datetime(2026, 12, 21, 8, 41, tzinfo=TOKYO),
+        hanako,
+        ReportKind.ABSENT,
+        MONDAY,
+        None,
+        ReportReason.ILLNESS,
+        guardian=mother,
+        via=ReportVia.PORTAL,
+        now=datetime(2026, 12, 21, 8, 41, tzinfo=TOKYO),
     )
     assert report.after_check
     assert "確認時刻" in _read((await _confirmations())[0], Language.JA)
@@ -214,15 +240,15 @@ async def test_staff_record_a_report_by_phone_for_their_own_school_only(database
     assert [r.id for r in await absences.reports_of(mother)] == [report.id]
 
 
-async def test_reasons_notes_and_who_collects_are_sealed_in_the_database_and_never_logged(
-    database_url, caplog
-) -> None:
+async def test_reasons_notes_and_who_collects_are_sealed_in_the_database_and_never_logged(database_url, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     _, hanako, _, mother, _ = await _family()
     details = Details(ReportKind.EARLY, MONDAY, MONDAY, ReportReason.BEREAVEMENT, time(12), NOTE, COLLECTOR)
     [report] = await absences.record_reports([hanako], details, _by(mother), now=EARLY_MONDAY)
     await absences.change_report(
-        report.id, Details(ReportKind.ABSENT, MONDAY, MONDAY, ReportReason.ILLNESS, note=NOTE), _by(mother),
+        report.id,
+        Details(ReportKind.ABSENT, MONDAY, MONDAY, ReportReason.ILLNESS, note=NOTE),
+        _by(mother),
         now=EARLY_MONDAY,
     )
 
@@ -239,7 +265,13 @@ async def test_confirmations_are_not_held_by_quiet_hours(database_url) -> None:
     _, hanako, _, mother, _ = await _family()
     await Guardian.filter(id=mother.id).update(quiet_start=time(0), quiet_end=time(23, 59))
     await absences.record_report(
-        hanako, ReportKind.ABSENT, MONDAY, None, ReportReason.ILLNESS, guardian=mother,
-        via=ReportVia.PORTAL, now=EARLY_MONDAY,
+        hanako,
+        ReportKind.ABSENT,
+        MONDAY,
+        None,
+        ReportReason.ILLNESS,
+        guardian=mother,
+        via=ReportVia.PORTAL,
+        now=EARLY_MONDAY,
     )
     assert {d.channel for d in await _confirmations()} == {Channel.EMAIL} and len(await _confirmations()) == 3
