@@ -197,9 +197,9 @@ async def withdraw_report(report_id: int, reporter: Reporter, *, now: datetime |
 async def reports_of(guardian: Guardian, *, now: datetime | None = None) -> list[AbsenceReport]:
     """The family's reports (by either guardian, or taken by the school), newest days first."""
     since = (now or datetime.now(UTC)).date() - timedelta(days=HISTORY_DAYS)
-    pupils = await guardian.pupils.all().values_list("id", flat=True)
+    pupils = [pupil.id for pupil in await guardian.pupils.all().only("id")]
     return (
-        await AbsenceReport.filter(pupil_id__in=list(pupils) or [0], last_day__gte=since)
+        await AbsenceReport.filter(pupil_id__in=pupils or [0], last_day__gte=since)
         .order_by("-first_day", "-id")
         .prefetch_related("pupil", "pupil__school", "taken_by")
     )
@@ -309,7 +309,7 @@ async def _sites_of(staff: StaffAccount) -> list[int] | None:
     """The ids of a staff member's schools; None for an administrator (every school)."""
     if staff.role is StaffRole.ADMIN:
         return None
-    return list(await staff.sites.all().values_list("id", flat=True))
+    return [site.id for site in await staff.sites.all().only("id")]
 
 
 async def _own_open_report(report_id: int, reporter: Reporter, now: datetime) -> tuple[AbsenceReport, Pupil, Site]:
@@ -374,9 +374,8 @@ async def _audit_and_confirm(
 
 
 async def _family_addresses(pupil: Pupil) -> list[Recipient]:
-    guardians = await Guardian.filter(pupils__id=pupil.id).values_list("id", flat=True)
     addresses = await ContactAddress.filter(
-        guardian_id__in=list(guardians) or [0], slot__isnull=False, status=AddressStatus.ACTIVE
+        guardian__pupils__id=pupil.id, slot__isnull=False, status=AddressStatus.ACTIVE
     ).order_by("guardian_id", "slot")
     return [Recipient.of(address) for address in addresses]
 

@@ -10,20 +10,32 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import Field as PydanticField
+from pydantic import StringConstraints
 
 from core import absences, answers
 from core.absences import KIND_LABELS, REASON_LABELS, Details, Reporter
 from core.errors import NotFound, UserError
 from core.i18n import _
-from core.models import AbsenceReport, Guardian, Pupil, ReportKind, ReportReason, ReportVia, StaffAccount
+from core.models import (
+    AbsenceReport,
+    CheckAnswerLink,
+    Guardian,
+    Pupil,
+    ReportKind,
+    ReportReason,
+    ReportVia,
+    StaffAccount,
+)
 from portal.deps import Broadcaster, CurrentGuardian
-from portal.params import FreeText, Word, column_text, row_id
+from portal.params import FreeText, Word
 from portal.security import csrf_protect
 from portal.templating import page
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-ReportId = row_id(AbsenceReport)
-AnswerToken = column_text(answers.CheckAnswerLink, "token")
+# as portal.params bounds its ids and tokens (written out here: a name made by a call is no type to mypy)
+ReportId = Annotated[int, PydanticField(ge=1, le=AbsenceReport._meta.fields_map["id"].constraints["le"])]
+AnswerToken = Annotated[str, StringConstraints(max_length=CheckAnswerLink._meta.fields_map["token"].max_length)]
 Field = Annotated[Word, Form()]
 Text = Annotated[FreeText, Form()]
 Choice = TypeVar("Choice", ReportKind, ReportReason, answers.Answer)
