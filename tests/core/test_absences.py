@@ -3,6 +3,7 @@ confirmed to the whole family, and the reason kept sealed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import date, datetime, time, timedelta
@@ -275,3 +276,18 @@ async def test_confirmations_are_not_held_by_quiet_hours(database_url) -> None:
         now=EARLY_MONDAY,
     )
     assert {d.channel for d in await _confirmations()} == {Channel.EMAIL} and len(await _confirmations()) == 3
+
+
+async def test_two_taps_at_once_record_one_report(database_url) -> None:
+    _, hanako, _, mother, _ = await _family()
+
+    async def tap() -> AbsenceReport:
+        return await absences.record_report(
+            hanako, ReportKind.ABSENT, MONDAY, None, ReportReason.ILLNESS, guardian=mother,
+            via=ReportVia.PORTAL, now=EARLY_MONDAY,
+        )  # fmt: skip
+
+    first, second = await asyncio.gather(tap(), tap())
+
+    assert first.id == second.id and await AbsenceReport.all().count() == 1
+    assert len(await _confirmations()) == 3
