@@ -9,6 +9,8 @@ import pytest
 
 from core import school_calendar, zones
 from core.addresses import add_verified_address
+from core.delivery.compose import payload_context
+from core.delivery.render import render
 from core.models import (
     AbsenceReport,
     AuditEntry,
@@ -198,3 +200,17 @@ async def test_staff_record_a_call_for_a_pupil_of_their_school_and_are_shown_as_
     assert await AuditEntry.filter(action="absence.recorded", actor="staff:kato").count() == 1
     guardian = await _logged_in(new_browser, family)
     assert "学校が電話で受付" in (await guardian.get("/absences")).text
+
+
+async def test_the_form_is_reached_from_the_home_page_and_from_every_passage_notice(
+    new_browser, family, settings
+) -> None:
+    browser = await _logged_in(new_browser, family)
+    assert 'href="/absences"' in (await browser.get("/home")).text
+    payload = {"pupil": "花子", "site": "みどり小学校", "direction": "departure", "zone": "Asia/Tokyo",
+               "seen_at": "2026-12-21T06:10:00+00:00", "photo_token": None}  # fmt: skip
+    for channel in (Channel.EMAIL, Channel.LINE, Channel.TELEGRAM):
+        notice = render(
+            NoticeKind.PASSAGE, channel, Language.JA, payload_context(NoticeKind.PASSAGE, payload, settings)
+        )
+        assert f"欠席・遅刻の連絡はこちら：{settings.portal.public_url.rstrip('/')}/absences" in notice.text
