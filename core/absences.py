@@ -23,11 +23,13 @@ from core.delivery.outbox import Priority, Recipient, enqueue_to_guardians
 from core.delivery.wakeup import notices_queued
 from core.errors import NotFound, UserError
 from core.i18n import Message, _
+from core.i18n.dates import format_date
 from core.models import (
     AbsenceReport,
     AddressStatus,
     ContactAddress,
     Guardian,
+    Language,
     NoticeKind,
     Pupil,
     ReportKind,
@@ -58,6 +60,20 @@ REASON_LABELS: dict[ReportReason, Message] = {
     ReportReason.BEREAVEMENT: _("Bereavement"),
     ReportReason.OTHER: _("Other"),
 }
+
+
+@dataclass(frozen=True)
+class DayName(Message):
+    """A day in a sentence, written as the reader's language writes it (12月19日(土), Sat, Dec 19)."""
+
+    day: date = date.min
+
+    def translate(self, language: Language) -> str:
+        return format_date(datetime.combine(self.day, time(12), tzinfo=UTC), language, UTC, "MMMEd")
+
+
+def day_name(day: date) -> Message:
+    return DayName("", day=day)
 
 
 class Change(StrEnum):
@@ -239,7 +255,7 @@ def after_check(school: Site, day: date, now: datetime) -> bool:
 async def check_details(school: Site, details: Details, *, now: datetime, kept_first_day: date | None = None) -> None:
     today = zones.local(now, school).date()
     if details.first_day < today and details.first_day != kept_first_day:
-        raise UserError(_("%(day)s is over: report today or a day to come.", day=details.first_day.isoformat()))
+        raise UserError(_("%(day)s is over: report today or a day to come.", day=day_name(details.first_day)))
     if details.last_day < details.first_day:
         raise UserError(_("The last day comes before the first day."))
     if (details.last_day - details.first_day).days >= MAX_DAYS:
@@ -273,13 +289,13 @@ async def _check_school_days(school: Site, details: Details) -> None:
         return
     if len(days) == 1:
         raise UserError(
-            _("%(day)s is not a school day (%(reason)s).", day=days[0].day.isoformat(), reason=days[0].reason or "")
+            _("%(day)s is not a school day (%(reason)s).", day=day_name(days[0].day), reason=days[0].reason or "")
         )
     raise UserError(
         _(
             "There is no school day from %(first)s to %(last)s.",
-            first=details.first_day.isoformat(),
-            last=details.last_day.isoformat(),
+            first=day_name(details.first_day),
+            last=day_name(details.last_day),
         )
     )
 
