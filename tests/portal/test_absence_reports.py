@@ -4,8 +4,10 @@ withdrawal), every refusal a message on the redrawn form; staff record a report 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 
 from core import school_calendar, zones
 from core.addresses import add_verified_address
@@ -25,7 +27,10 @@ from core.models import (
 from core.passwords import Passwords
 from tests.factories import make_pupil, make_site
 from tests.one_language import assert_one_language
-from tests.portal.conftest import Family, log_in_guardian, log_in_staff, staff_account
+from tests.portal.axe import axe_violations
+from tests.portal.conftest import GUARDIAN_PASSWORD, Family, log_in_guardian, log_in_staff, staff_account
+from tests.portal.phone import phone, snap
+from tests.portal.test_answers import answer_link
 
 
 async def _next_school_day(family: Family) -> date:
@@ -214,3 +219,44 @@ async def test_the_form_is_reached_from_the_home_page_and_from_every_passage_not
             NoticeKind.PASSAGE, channel, Language.JA, payload_context(NoticeKind.PASSAGE, payload, settings)
         )
         assert f"欠席・遅刻の連絡はこちら：{settings.portal.public_url.rstrip('/')}/absences" in notice.text
+
+
+@pytest.mark.slow
+async def test_a_phone_walk_from_home_to_a_sent_report_and_a_one_tap_answer(
+    server: str, chromium, family, tmp_path: Path
+) -> None:
+    day = await _next_school_day(family)
+    page = await phone(chromium)
+    await page.goto(f"{server}/login?next=/home")
+    await page.get_by_label("ログインID").fill(family.guardian.login_id)
+    await page.get_by_label("パスワード").fill(GUARDIAN_PASSWORD)
+    await page.get_by_role("button", name="ログイン").click()
+    await page.get_by_role("link", name="欠席・遅刻の連絡").click()
+
+    await expect(page.get_by_role("heading", name="欠席・遅刻の連絡")).to_be_visible()
+    await page.get_by_role("radio", name="遅刻").check()
+    await page.get_by_label("日付", exact=True).fill(day.isoformat())
+    await page.get_by_label("時刻（遅刻：登校予定、早退：下校時刻）").fill("10:30")
+    await page.get_by_role("radio", name="通院").check()
+    await snap(page, tmp_path, "absence-form")
+    assert await axe_violations(page) == []
+    await page.get_by_role("button", name="次へ（内容の確認）").click()
+
+    await expect(page.get_by_role("heading", name="連絡の確認")).to_be_visible()
+    await snap(page, tmp_path, "absence-confirm")
+    assert await axe_violations(page) == []
+    await page.get_by_role("button", name="学校に送る").click()
+
+    await expect(page.get_by_role("status")).to_have_text("学校に連絡しました。")
+    await snap(page, tmp_path, "absence-list")
+    assert await axe_violations(page) == []
+    report = await AbsenceReport.get(pupil_id=family.pupil.id)
+    assert report.kind is ReportKind.LATE and report.at_time.strftime("%H:%M") == "10:30"
+
+    token = await answer_link(family)
+    stranger = await phone(chromium)  # another phone, not logged in
+    await stranger.goto(f"{server}/attendance/answer/{token}")
+    await snap(stranger, tmp_path, "answer")
+    assert await axe_violations(stranger) == []
+    await stranger.get_by_role("button", name="登校しています（タグ忘れ）").click()
+    await expect(stranger.get_by_role("status")).to_contain_text("回答済み")

@@ -28,7 +28,7 @@ from tests.one_language import assert_one_language
 from tests.portal.conftest import Family
 
 
-async def _link(family: Family, *, days_ago: int = 0) -> str:
+async def answer_link(family: Family, *, days_ago: int = 0) -> str:
     """A "not seen" check of today (a school day, made one if need be) and its answer link."""
     today = zones.today(family.site)
     if not (await school_calendar.school_day(family.site, today)).school:
@@ -47,7 +47,7 @@ async def _link(family: Family, *, days_ago: int = 0) -> str:
 
 
 async def test_the_link_asks_without_recording_and_an_absence_lands_as_a_report_once(new_browser, family) -> None:
-    token = await _link(family)
+    token = await answer_link(family)
     browser = new_browser()  # not logged in: the link is the credential
 
     asked = await browser.get(f"/attendance/answer/{token}")
@@ -70,7 +70,7 @@ async def test_the_link_asks_without_recording_and_an_absence_lands_as_a_report_
 
 async def test_coming_late_asks_the_time_and_the_family_is_told(new_browser, family) -> None:
     await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
-    token = await _link(family)
+    token = await answer_link(family)
     browser = new_browser()
     await browser.get(f"/attendance/answer/{token}")
 
@@ -85,7 +85,7 @@ async def test_coming_late_asks_the_time_and_the_family_is_told(new_browser, fam
 
 
 async def test_at_school_with_the_tag_forgotten_is_a_mark_by_the_guardian(new_browser, family) -> None:
-    token = await _link(family)
+    token = await answer_link(family)
     browser = new_browser()
     await browser.get(f"/attendance/answer/{token}")
 
@@ -99,7 +99,7 @@ async def test_at_school_with_the_tag_forgotten_is_a_mark_by_the_guardian(new_br
 
 @pytest.mark.parametrize("days_ago", [None, 1])
 async def test_an_unknown_or_expired_link_is_a_clear_page(new_browser, family, days_ago) -> None:
-    token = await _link(family, days_ago=days_ago) if days_ago else "no-such-token"
+    token = await answer_link(family, days_ago=days_ago) if days_ago else "no-such-token"
     browser = new_browser()
     page = await browser.get(f"/attendance/answer/{token}")
     assert page.status_code == 404 and "期限が切れています" in page.text
@@ -110,7 +110,7 @@ async def test_an_unknown_or_expired_link_is_a_clear_page(new_browser, family, d
 
 @pytest.mark.parametrize("language", [Language.EN, Language.ZH_HANS], ids=str)
 async def test_the_answer_page_is_in_the_readers_language(new_browser, family, language) -> None:
-    token = await _link(family)
+    token = await answer_link(family)
     browser = new_browser()
     await browser.post("/language", {"to": language.value, "next": "/"})
     page = await browser.get(f"/attendance/answer/{token}")
