@@ -69,7 +69,8 @@ class DayName(Message):
     day: date = date.min
 
     def translate(self, language: Language) -> str:
-        return format_date(datetime.combine(self.day, time(12), tzinfo=UTC), language, UTC, "MMMEd")
+        noon = datetime.combine(self.day, time(12), tzinfo=zones.DEFAULT)  # any zone: the day is the day
+        return format_date(noon, language, zones.DEFAULT, "MMMEd")
 
 
 def day_name(day: date) -> Message:
