@@ -52,6 +52,13 @@ async def _family():
     return site, hanako, taro, mother, father
 
 
+async def _tap(pupil, guardian, kind=ReportKind.ABSENT, reason=ReportReason.ILLNESS, *, now=EARLY_MONDAY, **more):
+    """A one-day report for Monday, made on the portal (a tap of the send button)."""
+    return await absences.record_report(
+        pupil, kind, MONDAY, None, reason, guardian=guardian, via=ReportVia.PORTAL, now=now, **more
+    )
+
+
 def _by(guardian: Guardian) -> Reporter:
     return Reporter(ReportVia.PORTAL, guardian=guardian)
 
@@ -102,20 +109,7 @@ async def test_a_weeks_absence_is_confirmed_to_every_address_of_the_family_in_ea
 
 async def test_a_double_tap_records_once_and_confirms_once(database_url) -> None:
     _, hanako, _, mother, _ = await _family()
-    taps = [
-        await absences.record_report(
-            hanako,
-            ReportKind.LATE,
-            MONDAY,
-            None,
-            ReportReason.HOSPITAL,
-            guardian=mother,
-            via=ReportVia.PORTAL,
-            at_time=time(10, 30),
-            now=EARLY_MONDAY,
-        )
-        for _ in range(2)
-    ]
+    taps = [await _tap(hanako, mother, ReportKind.LATE, ReportReason.HOSPITAL, at_time=time(10, 30)) for _ in range(2)]
     assert taps[0].id == taps[1].id
     assert await AbsenceReport.all().count() == 1
     assert len(await _confirmations()) == 3
@@ -163,31 +157,12 @@ async def test_a_pupil_not_the_guardians_is_not_found(database_url) -> None:
     site, hanako, _, _, _ = await _family()
     other = await make_guardian("他人", pupils=[await make_pupil(site, "他人 次郎")])
     with pytest.raises(NotFound):
-        await absences.record_report(
-            hanako,
-            ReportKind.ABSENT,
-            MONDAY,
-            None,
-            ReportReason.OTHER,
-            guardian=other,
-            via=ReportVia.PORTAL,
-            now=EARLY_MONDAY,
-        )
+        await _tap(hanako, other, ReportKind.ABSENT, ReportReason.OTHER)
 
 
 async def test_after_the_check_time_a_change_and_a_withdrawal_are_taken_and_marked_late(database_url) -> None:
     _, hanako, _, mother, father = await _family()
-    report = await absences.record_report(
-        hanako,
-        ReportKind.LATE,
-        MONDAY,
-        None,
-        ReportReason.HOSPITAL,
-        guardian=mother,
-        via=ReportVia.PORTAL,
-        at_time=time(10),
-        now=EARLY_MONDAY,
-    )
+    report = await _tap(hanako, mother, ReportKind.LATE, ReportReason.HOSPITAL, at_time=time(10))
     later = datetime(2026, 12, 21, 9, 5, tzinfo=TOKYO)
 
     changed = await absences.change_report(
@@ -208,15 +183,8 @@ async def test_after_the_check_time_a_change_and_a_withdrawal_are_taken_and_mark
 
 async def test_a_report_made_after_the_check_time_is_a_late_report(database_url) -> None:
     _, hanako, _, mother, _ = await _family()
-    report = await absences.record_report(
-        hanako,
-        ReportKind.ABSENT,
-        MONDAY,
-        None,
-        ReportReason.ILLNESS,
-        guardian=mother,
-        via=ReportVia.PORTAL,
-        now=datetime(2026, 12, 21, 8, 41, tzinfo=TOKYO),
+    report = await _tap(
+        hanako, mother, ReportKind.ABSENT, ReportReason.ILLNESS, now=datetime(2026, 12, 21, 8, 41, tzinfo=TOKYO)
     )
     assert report.after_check
     assert "確認時刻" in _read((await _confirmations())[0], Language.JA)
@@ -265,29 +233,14 @@ async def test_reasons_notes_and_who_collects_are_sealed_in_the_database_and_nev
 async def test_confirmations_are_not_held_by_quiet_hours(database_url) -> None:
     _, hanako, _, mother, _ = await _family()
     await Guardian.filter(id=mother.id).update(quiet_start=time(0), quiet_end=time(23, 59))
-    await absences.record_report(
-        hanako,
-        ReportKind.ABSENT,
-        MONDAY,
-        None,
-        ReportReason.ILLNESS,
-        guardian=mother,
-        via=ReportVia.PORTAL,
-        now=EARLY_MONDAY,
-    )
+    await _tap(hanako, mother, ReportKind.ABSENT, ReportReason.ILLNESS)
     assert {d.channel for d in await _confirmations()} == {Channel.EMAIL} and len(await _confirmations()) == 3
 
 
 async def test_two_taps_at_once_record_one_report(database_url) -> None:
     _, hanako, _, mother, _ = await _family()
 
-    async def tap() -> AbsenceReport:
-        return await absences.record_report(
-            hanako, ReportKind.ABSENT, MONDAY, None, ReportReason.ILLNESS, guardian=mother,
-            via=ReportVia.PORTAL, now=EARLY_MONDAY,
-        )  # fmt: skip
-
-    first, second = await asyncio.gather(tap(), tap())
+    first, second = await asyncio.gather(_tap(hanako, mother), _tap(hanako, mother))
 
     assert first.id == second.id and await AbsenceReport.all().count() == 1
     assert len(await _confirmations()) == 3
