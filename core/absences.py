@@ -186,6 +186,7 @@ async def change_report(
     now = now or datetime.now(UTC)
     report, pupil, school = await _own_open_report(report_id, reporter, now)
     details = _cleaned(details)
+    _keep_the_past(report, school, now, details)
     await check_details(school, details, now=now, kept_first_day=report.first_day)
     async with in_transaction():
         await _lock(pupil)
@@ -202,6 +203,7 @@ async def change_report(
 async def withdraw_report(report_id: int, reporter: Reporter, *, now: datetime | None = None) -> AbsenceReport:
     now = now or datetime.now(UTC)
     report, pupil, school = await _own_open_report(report_id, reporter, now)
+    _keep_the_past(report, school, now)
     async with in_transaction():
         report.withdrawn_at = now
         report.after_check = report.after_check or after_check(school, report.first_day, now)
@@ -243,6 +245,11 @@ def is_open(report: AbsenceReport, school: Site, now: datetime) -> bool:
     return report.withdrawn_at is None and report.last_day >= zones.local(now, school).date()
 
 
+def may_withdraw(report: AbsenceReport, school: Site, now: datetime) -> bool:
+    """Whether a report may be withdrawn: open, and none of its days over yet."""
+    return is_open(report, school, now) and report.first_day >= zones.local(now, school).date()
+
+
 def moment(day: date, school: Site, at: time = time(12)) -> datetime:
     """A time of ``day`` at the school (noon by default: a day shown in any zone near it stays that day)."""
     return datetime.combine(day, at, tzinfo=zones.of(school))
@@ -263,6 +270,16 @@ async def check_details(school: Site, details: Details, *, now: datetime, kept_f
         raise UserError(_("A report covers at most %(days)s days.", days=MAX_DAYS))
     _check_what_is_needed(details)
     await _check_school_days(school, details)
+
+
+def _keep_the_past(report: AbsenceReport, school: Site, now: datetime, details: Details | None = None) -> None:
+    """Days that are over stay as reported: the school's record of them must not change afterwards."""
+    if report.first_day >= zones.local(now, school).date():
+        return
+    if details is None:
+        raise UserError(_("This report's first days are over: change its last day instead of withdrawing it."))
+    if details.first_day != report.first_day or details.kind is not report.kind:
+        raise UserError(_("This report's first days are over: only its last day and reason can change."))
 
 
 def _check_what_is_needed(details: Details) -> None:

@@ -163,6 +163,7 @@ async def _form_page(
             reports=await absences.reports_of(guardian),
             now=datetime.now(UTC),
             is_open=absences.is_open,
+            may_withdraw=absences.may_withdraw,
             **extra,
         ),
     )

@@ -244,3 +244,20 @@ async def test_two_taps_at_once_record_one_report(database_url) -> None:
 
     assert first.id == second.id and await AbsenceReport.all().count() == 1
     assert len(await _confirmations()) == 3
+
+
+async def test_days_that_are_over_stay_as_reported_but_the_end_of_an_absence_can_move(database_url) -> None:
+    _, hanako, _, mother, _ = await _family()
+    week = Details(ReportKind.ABSENT, MONDAY, MONDAY + timedelta(days=4), ReportReason.ILLNESS)
+    [report] = await absences.record_reports([hanako], week, _by(mother), now=EARLY_MONDAY)
+    wednesday = EARLY_MONDAY + timedelta(days=2)
+
+    shorter = Details(ReportKind.ABSENT, MONDAY, MONDAY + timedelta(days=2), ReportReason.ILLNESS)
+    assert (await absences.change_report(report.id, shorter, _by(mother), now=wednesday)).last_day == date(2026, 12, 23)
+    with pytest.raises(UserError) as moved:
+        later_start = Details(ReportKind.ABSENT, date(2026, 12, 23), date(2026, 12, 23), ReportReason.ILLNESS)
+        await absences.change_report(report.id, later_start, _by(mother), now=wednesday)
+    assert "最終日" in moved.value.message.translate(Language.JA)
+    with pytest.raises(UserError):
+        await absences.withdraw_report(report.id, _by(mother), now=wednesday)
+    assert (await AbsenceReport.get(id=report.id)).first_day == MONDAY
