@@ -19,6 +19,7 @@ from portal.body_limit import BodyLimit
 from portal.deps import Redirect
 from portal.last_resort import LastResort
 from portal.request_ids import RequestIds
+from portal.routes import absences as absence_reports
 from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support, unsubscribe
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
@@ -52,6 +53,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
         home.router,
         auth.router,
         guardian.router,
+        absence_reports.router,
         chat_photos.router,
         unsubscribe.router,
         staff.router,
