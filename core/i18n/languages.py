@@ -50,6 +50,7 @@ STAFF_LANGUAGES = (Language.JA, Language.EN)
 # repository's root) starting with one of these. A text also used anywhere else is guardian-facing.
 STAFF_SOURCES = (
     "core/accounts.py",
+    "core/attendance.py",
     "core/broadcasts/",
     "core/calendar_entries.py",
     "core/calendar_file.py",
@@ -61,6 +62,7 @@ STAFF_SOURCES = (
     "mail/templates/replies/staff_",
     "mimamori/",
     "portal/routes/admin.py",
+    "portal/routes/board.py",
     "portal/routes/staff.py",
     "portal/routes/support.py",
     "portal/templates/admin/",
