@@ -165,12 +165,12 @@ async def board(site: Site, day: date, show: Show = Show.ALL) -> Board:
 
 
 async def _tagged_pupils(site: Site) -> list[Pupil]:
-    return (
-        await Pupil.filter(school_id=site.id, tags__status=TagStatus.ACTIVE)
+    pupils = await (
+        Pupil.filter(school_id=site.id, tags__status=TagStatus.ACTIVE)
         .distinct()
         .only("id", "name", "grade", "class_name")
-        .order_by("grade", "class_name", "name_index", "id")
     )
+    return sorted(pupils, key=lambda p: (p.grade, p.class_name, p.name, p.id))  # names are sealed: sorted here
 
 
 async def _passages(site: Site, day: date) -> tuple[dict[int, datetime], dict[int, datetime]]:

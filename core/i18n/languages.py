@@ -57,6 +57,7 @@ STAFF_SOURCES = (
     "core/roster/",
     "core/staff_notices.py",
     "core/support.py",
+    "core/templates/notices/not_seen/staff.j2",
     "core/templates/notices/staff/",
     "mail/staff_alerts.py",
     "mail/templates/replies/staff_",
