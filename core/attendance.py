@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import audit, zones
@@ -154,14 +156,20 @@ async def board(site: Site, day: date, show: Show = Show.ALL) -> Board:
     pupils = await _tagged_pupils(site)
     arrivals, departures = await _passages(site, day)
     reports = await _reports(site.id, day)
-    marks = set(await AttendanceMark.filter(day=day, pupil__school_id=site.id).values_list("pupil_id", flat=True))
-    checked = set(await AttendanceCheck.filter(site_id=site.id, day=day).values_list("pupil_id", flat=True))
+    marks = await pupil_ids(AttendanceMark.filter(day=day, pupil__school_id=site.id))
+    checked = await pupil_ids(AttendanceCheck.filter(site_id=site.id, day=day))
     rows = [
         _row(pupil, arrivals.get(pupil.id), departures.get(pupil.id), pupil.id in marks, reports.get(pupil.id))
         for pupil in pupils
     ]
     rows = [replace(row, not_seen_notice=True) if row.id in checked else row for row in rows]
     return _grouped(site, day, rows, show)
+
+
+async def pupil_ids(query: QuerySet[Any], column: str = "pupil_id") -> set[int]:
+    """The ``column`` of ``query``'s rows, as a set."""
+    found = await query.values_list(column, flat=True)
+    return set(cast(list[int], found))  # Tortoise types a flat values_list as a list of tuples
 
 
 async def _tagged_pupils(site: Site) -> list[Pupil]:

@@ -27,6 +27,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import zones
+from core.attendance import covering, pupil_ids
 from core.config import Settings
 from core.db import as_datetime, connection, insert_rows, placeholder
 from core.delivery.outbox import Priority, Recipient, enqueue, enqueue_to_guardians
@@ -108,7 +109,7 @@ async def _expected(site: Site, day: date) -> set[int]:
     closed = await closed_pupils(site, day)
     if closed is not None:
         tagged = tagged.exclude(closed)
-    return set(await tagged.distinct().values_list("id", flat=True))
+    return await pupil_ids(tagged.distinct(), "id")
 
 
 async def _not_arrived(site: Site, day: date, pupils: set[int], excused: Sequence[ReportKind] = ()) -> set[int]:
@@ -116,29 +117,25 @@ async def _not_arrived(site: Site, day: date, pupils: set[int], excused: Sequenc
     if not pupils:
         return set()
     start, end = zones.day_bounds(day, zones.of(site))
-    seen = await Passage.filter(site_id=site.id, seen_at__gte=start, seen_at__lt=end, pupil_id__in=pupils).values_list(
-        "pupil_id", flat=True
-    )
-    marked = await AttendanceMark.filter(day=day, pupil_id__in=pupils).values_list("pupil_id", flat=True)
-    reported = await AbsenceReport.filter(
-        pupil_id__in=pupils,
-        kind__in=excused or (ReportKind.ABSENT, ReportKind.LATE),
-        first_day__lte=day,
-        last_day__gte=day,
-        withdrawn_at__isnull=True,
-    ).values_list("pupil_id", flat=True)
-    return pupils - set(seen) - set(marked) - set(reported)
+    seen = await pupil_ids(Passage.filter(site_id=site.id, seen_at__gte=start, seen_at__lt=end, pupil_id__in=pupils))
+    marked = await pupil_ids(AttendanceMark.filter(day=day, pupil_id__in=pupils))
+    reported = await _reported(pupils, day, excused or (ReportKind.ABSENT, ReportKind.LATE))
+    return pupils - seen - marked - reported
+
+
+async def _reported(pupils: set[int], day: date, kinds: Sequence[ReportKind]) -> set[int]:
+    """Those of ``pupils`` with a report of one of ``kinds`` in force on ``day``."""
+    return await pupil_ids(AbsenceReport.filter(pupil_id__in=pupils, kind__in=kinds, **covering(day)))
+
+
+async def _checked(day: date, kind: CheckKind, pupils: Iterable[int]) -> set[int]:
+    return await pupil_ids(AttendanceCheck.filter(day=day, kind=kind, pupil_id__in=list(pupils)))
 
 
 async def _late_check(site: Site, day: date, settings: Settings, now: datetime) -> int:
     """Pupils reported late whose expected time plus ``late_recheck_minutes`` has passed, still not here."""
     reports = await AbsenceReport.filter(
-        pupil__school_id=site.id,
-        kind=ReportKind.LATE,
-        first_day__lte=day,
-        last_day__gte=day,
-        withdrawn_at__isnull=True,
-        at_time__isnull=False,
+        pupil__school_id=site.id, kind=ReportKind.LATE, at_time__isnull=False, **covering(day)
     ).values_list("pupil_id", "at_time")
     zone, after = zones.of(site), timedelta(minutes=settings.attendance.late_recheck_minutes)
     lifetime = timedelta(hours=settings.attendance.notice_hours)
@@ -146,10 +143,7 @@ async def _late_check(site: Site, day: date, settings: Settings, now: datetime) 
     ripe = {pupil: at for pupil, at in due.items() if at <= now < at + lifetime}
     if not ripe or (await _holds(site, day, now)):
         return 0
-    already = await AttendanceCheck.filter(day=day, kind=CheckKind.LATE, pupil_id__in=ripe).values_list(
-        "pupil_id", flat=True
-    )
-    waiting = set(ripe) - set(already)
+    waiting = set(ripe) - await _checked(day, CheckKind.LATE, ripe)
     if not waiting:
         return 0
     unseen = await _not_arrived(site, day, waiting & await _expected(site, day), excused=(ReportKind.ABSENT,))
@@ -182,9 +176,7 @@ async def _check_halls(settings: Settings, now: datetime) -> int:
 
 async def _check_hall(hall: Site, settings: Settings, now: datetime) -> int:
     day = zones.local(now, hall).date()
-    enrolled = await HallEnrolment.filter(hall_id=hall.id, weekdays__contains=str(day.isoweekday())).values_list(
-        "pupil_id", flat=True
-    )
+    enrolled = await pupil_ids(HallEnrolment.filter(hall_id=hall.id, weekdays__contains=str(day.isoweekday())))
     if not enrolled:
         return 0
     start, end = zones.day_bounds(day, zones.of(hall))
@@ -194,10 +186,9 @@ async def _check_hall(hall: Site, settings: Settings, now: datetime) -> int:
     ripe = {pupil: at + grace for pupil, at in left.items() if at + grace <= now < at + grace + lifetime}
     if not ripe:
         return 0
-    already = await AttendanceCheck.filter(day=day, kind=CheckKind.HALL, pupil_id__in=ripe).values_list(
-        "pupil_id", flat=True
-    )
-    waiting = set(ripe) - set(already) - await _collected(set(ripe), day)
+    # a pupil reported absent or leaving early (collected by the family) is expected at no hall
+    collected = await _reported(set(ripe), day, (ReportKind.ABSENT, ReportKind.EARLY))
+    waiting = set(ripe) - await _checked(day, CheckKind.HALL, ripe) - collected
     if not waiting or await _holds(hall, day, now):
         return 0
     arrived = await Passage.filter(
@@ -217,18 +208,6 @@ async def _departures(pupils: list[int], start: datetime, end: datetime) -> dict
         moment = as_datetime(seen_at)
         left[pupil] = max(moment, left.get(pupil, moment))
     return left
-
-
-async def _collected(pupils: set[int], day: date) -> set[int]:
-    """Pupils reported absent or leaving early (collected by family): no hall expects them."""
-    found = await AbsenceReport.filter(
-        pupil_id__in=pupils,
-        kind__in=(ReportKind.ABSENT, ReportKind.EARLY),
-        first_day__lte=day,
-        last_day__gte=day,
-        withdrawn_at__isnull=True,
-    ).values_list("pupil_id", flat=True)
-    return set(found)
 
 
 # ---- raising checks and telling people -----------------------------------------------------------
@@ -285,9 +264,7 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
 async def _tell(
     site: Site, day: date, kind: CheckKind, checks: dict[int, int], due: dict[int, datetime], settings: Settings
 ) -> None:
-    pupils = {
-        p.id: p for p in await Pupil.filter(id__in=list(checks)).only("id", "name", "grade", "class_name")
-    }
+    pupils = {p.id: p for p in await Pupil.filter(id__in=list(checks)).only("id", "name", "grade", "class_name")}
     guardians = await _guardians_to_tell(list(checks))
     recipients = await _recipients({g for gs in guardians.values() for g in gs})
     links = []
