@@ -1,4 +1,4 @@
-"""The scheduler: the periodic domain work (fan-out, escalation, silent gates, expiry) in one loop of its own.
+"""The scheduler: the periodic domain work (fan-out, escalation, gates, attendance checks, expiry) in one loop.
 
 Each job is named and has its period. A failing job is logged once (``core.rounds``), waits out a
 capped backoff and is tried again; the other jobs go on meanwhile.
@@ -7,7 +7,8 @@ Every process running a delivery worker runs a scheduler too, so on PostgreSQL s
 same jobs at once. Each job is safe so: fan-out takes its broadcast's row ``FOR UPDATE`` for each
 batch and inserts with the rows' idempotency keys, conflicts skipped; escalation's notices have
 idempotency keys too (a second scheduler's insert of one is skipped); a silent gate is marked
-with a compare-and-set on ``down_since`` before staff are told; expiry is one idempotent UPDATE.
+with a compare-and-set on ``down_since`` before staff are told; a "not seen" check is inserted
+under its unique key before anyone is told (core.not_seen); expiry is one idempotent UPDATE.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core import broadcasts, gate_health
+from core import broadcasts, gate_health, not_seen
 from core.config import Settings
 from core.delivery import wakeup
 from core.delivery.claims import expire_overdue
@@ -52,6 +53,13 @@ async def _silent_gates(settings: Settings, now: datetime) -> object:
     return await gate_health.report_silent_gates(settings, now=now)
 
 
+async def _attendance_checks(settings: Settings, now: datetime) -> int:
+    found = await not_seen.run_checks(settings, now)
+    if found:
+        wakeup.notices_queued()
+    return found
+
+
 async def _expire(settings: Settings, now: datetime) -> int:
     return await expire_overdue(now)
 
@@ -60,6 +68,7 @@ JOBS = (
     Job("fan-out", 1.0, _fan_out),
     Job("escalation", 30.0, _escalate),
     Job("silent gates", 30.0, _silent_gates),
+    Job("attendance checks", 30.0, _attendance_checks),
     Job("expiry", 1.0, _expire),
 )
 
@@ -110,7 +119,10 @@ async def drain(settings: Settings, worker: DeliveryWorker, timeout: float = 60.
     """Run ``worker`` with a scheduler beside it until every confirmed broadcast is fanned out and
     nothing is queued or sending, or ``timeout`` seconds pass: for scripts, benchmarks and tests."""
     stop = asyncio.Event()
-    scheduling = asyncio.create_task(Scheduler(settings).run(stop), name="scheduler")
+    # It finishes what is queued and starts no attendance check: a script's or a test's pupils would
+    # all be "not seen" when it happened to run at a school's check time.
+    finishing = tuple(job for job in JOBS if job.run is not _attendance_checks)
+    scheduling = asyncio.create_task(Scheduler(settings, jobs=finishing).run(stop), name="scheduler")
     try:
         await worker.drain(timeout, busy=broadcasts.fanout_pending)
     finally:

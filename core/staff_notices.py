@@ -8,16 +8,20 @@ from core.delivery.outbox import Priority, enqueue
 from core.models import Gate, NoticeKind, Site, StaffAddress, StaffRole
 
 
-async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at: datetime) -> int:
-    """Queue a staff notice to every verified address of the site's staff; returns how many."""
-    addresses = await StaffAddress.filter(
+async def site_staff_addresses(site: Site) -> list[StaffAddress]:
+    """Every verified address of the site's (enabled) staff."""
+    return await StaffAddress.filter(
         verified_at__isnull=False,
         staff__role=StaffRole.STAFF,
         staff__disabled_at__isnull=True,
         staff__sites__id=site.id,
     ).distinct()
+
+
+async def notify_site_staff(site: Site, *, fact: str, event: str, gate: Gate, at: datetime) -> int:
+    """Queue a staff notice to every verified address of the site's staff; returns how many."""
     queued = 0
-    for address in addresses:
+    for address in await site_staff_addresses(site):
         queued += (
             await enqueue(
                 kind=NoticeKind.STAFF,

@@ -20,7 +20,7 @@ from portal.deps import Redirect
 from portal.last_resort import LastResort
 from portal.request_ids import RequestIds
 from portal.routes import absences as absence_reports
-from portal.routes import admin, auth, chat_photos, guardian, home, ingest, staff, support, unsubscribe
+from portal.routes import admin, auth, board, chat_photos, guardian, home, ingest, staff, support, unsubscribe
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
         chat_photos.router,
         unsubscribe.router,
         staff.router,
+        board.router,
         support.router,
         admin.router,
     ):
