@@ -1,4 +1,5 @@
-"""The printed registration notice a new guardian receives through the school (A4, Japanese)."""
+"""The printed registration notice a new guardian receives through the school (A4, in one language:
+Japanese unless another is asked for)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import segno
 from core.errors import UserError
 from core.i18n import _
 from core.identifiers import compact_code
+from core.models import Language
 from core.roster.apply import NewGuardian
 from core.templating import environment
 
@@ -30,8 +32,10 @@ def registration_qr(url: str) -> segno.QRCode:
     return segno.make_qr(url, error="m", mask=2)
 
 
-def render_registration_notices(guardians: Sequence[NewGuardian], *, portal_url: str) -> str:
-    """One printable document (A4), a page for each guardian."""
+def render_registration_notices(
+    guardians: Sequence[NewGuardian], *, portal_url: str, language: Language = Language.JA
+) -> str:
+    """One printable document (A4) in ``language``, a page for each guardian."""
     notices = []
     for guardian in guardians:
         url = registration_url(portal_url, guardian.registration_code)
@@ -42,11 +46,15 @@ def render_registration_notices(guardians: Sequence[NewGuardian], *, portal_url:
                 "qr_data_uri": registration_qr(url).svg_data_uri(scale=5, border=4),
             }
         )
-    return environment().get_template("print/registration_notice.html").render(notices=notices, portal_url=portal_url)
+    return (
+        environment()
+        .get_template("print/registration_notice.html")
+        .render(notices=notices, portal_url=portal_url, language=language)
+    )
 
 
-def render_registration_notice(guardian: NewGuardian, *, portal_url: str) -> str:
-    return render_registration_notices([guardian], portal_url=portal_url)
+def render_registration_notice(guardian: NewGuardian, *, portal_url: str, language: Language = Language.JA) -> str:
+    return render_registration_notices([guardian], portal_url=portal_url, language=language)
 
 
 def write_registration_notices(guardians: list[NewGuardian], directory: Path, *, portal_url: str) -> list[Path]:

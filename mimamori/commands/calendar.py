@@ -13,25 +13,26 @@ from core.calendar_file import parse_calendar
 from core.errors import UserError
 from core.i18n import Message, _, _n
 from core.models import CalendarDayKind
-from mimamori.cli import echo, run, settings_of
+from mimamori.cli import N_, echo, run, settings_of
 from mimamori.runtime import cli_actor, opened
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
 
-@click.group("calendar")
+@click.group(
+    "calendar",
+    help=N_("A site's school calendar: show it, add or remove days off and extra school days, import a CSV."),
+)
 def command() -> None:
-    """A site's school calendar: show it, add or remove days off and extra school days, import a CSV."""
+    pass
 
 
-@command.command("show")
+@command.command("show", help=N_("Each day from --from: school or not, and why."))
 @click.argument("site")
-@click.option("--from", "first", type=_DATE, help="The first day, YYYY-MM-DD (default: today).")
+@click.option("--from", "first", type=_DATE, help=N_("The first day, YYYY-MM-DD (default: today)."))
 @click.option("--days", default=14, show_default=True, type=click.IntRange(1, 366))
 @click.pass_context
 def show(ctx: click.Context, site: str, first: datetime | None, days: int) -> None:
-    """Each day from --from: school or not, and why."""
-
     async def _show() -> None:
         async with opened(settings_of(ctx)):
             place = await site_named(site)
@@ -51,12 +52,10 @@ def _day_line(day: school_calendar.Day) -> Message:
     return _("%(day)s  no school  %(reason)s", day=shown, reason=day.reason)
 
 
-@command.command("list")
+@command.command("list", help=N_("The site's own entries still to come or under way, with the number `remove` takes."))
 @click.argument("site")
 @click.pass_context
 def list_entries(ctx: click.Context, site: str) -> None:
-    """The site's own entries still to come or under way, with the number `remove` takes."""
-
     async def _list() -> None:
         async with opened(settings_of(ctx)):
             place = await site_named(site)
@@ -79,15 +78,17 @@ def list_entries(ctx: click.Context, site: str) -> None:
     run(_list())
 
 
-@command.command("add")
+@command.command(
+    "add",
+    help=N_("Days off (or, with --school, extra school days) from FIRST to LAST (default: FIRST alone), YYYY-MM-DD."),
+)
 @click.argument("site")
 @click.argument("first", type=_DATE)
 @click.argument("last", type=_DATE, required=False)
-@click.option("--name", required=True, help="What the days are, e.g. 夏休み, 開校記念日, 土曜授業.")
-@click.option("--school", is_flag=True, help="Extra school days (default: days off).")
+@click.option("--name", required=True, help=N_("What the days are, e.g. 夏休み, 開校記念日, 土曜授業."))
+@click.option("--school", is_flag=True, help=N_("Extra school days (default: days off)."))
 @click.pass_context
 def add(ctx: click.Context, site: str, first: datetime, last: datetime | None, name: str, school: bool) -> None:
-    """Days off (or, with --school, extra school days) from FIRST to LAST (default: FIRST alone), YYYY-MM-DD."""
     kind = CalendarDayKind.SCHOOL if school else CalendarDayKind.OFF
     entry = calendar_entries.checked(first.date(), last.date() if last is not None else None, kind, name)
 
@@ -99,13 +100,11 @@ def add(ctx: click.Context, site: str, first: datetime, last: datetime | None, n
     run(_add())
 
 
-@command.command("remove")
+@command.command("remove", help=N_("Remove one of the site's entries (its NUMBER as `list` shows it)."))
 @click.argument("site")
 @click.argument("entry_id", metavar="NUMBER", type=int)
 @click.pass_context
 def remove(ctx: click.Context, site: str, entry_id: int) -> None:
-    """Remove one of the site's entries (its NUMBER as `list` shows it)."""
-
     async def _remove() -> None:
         async with opened(settings_of(ctx)):
             entry = await calendar_entries.remove_entry(await site_named(site), entry_id, actor=cli_actor())
@@ -114,12 +113,16 @@ def remove(ctx: click.Context, site: str, entry_id: int) -> None:
     run(_remove())
 
 
-@command.command("import")
+@command.command(
+    "import",
+    help=N_(
+        "Add the days of a CSV (開始日,終了日,種別,名称 or first_day,last_day,kind,name); nothing when a line is wrong."
+    ),
+)
 @click.argument("site")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def import_file(ctx: click.Context, site: str, file: Path) -> None:
-    """Add the days of a CSV (開始日,終了日,種別,名称 or first_day,last_day,kind,name); nothing when a line is wrong."""
     parsed = parse_calendar(file.read_bytes())
     for problem in parsed.problems:
         echo(_("Line %(line)d: %(reason)s", line=problem.line, reason=problem.reason), err=True)
