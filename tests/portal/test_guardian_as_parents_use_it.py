@@ -28,7 +28,7 @@ from core.passwords import Passwords
 from core.registration import request_verification
 from core.registration_notice import render_registration_notice
 from core.roster.apply import NewGuardian
-from tests.factories import make_pupil, make_site
+from tests.factories import confirmed_broadcast, make_pupil, make_site
 from tests.one_language import assert_one_language
 from tests.portal.conftest import Family, guardian_with_password, log_in_guardian, passage_with_photo
 
@@ -56,18 +56,16 @@ async def _alert(
     ack: bool = True,
     translated: dict | None = None,
 ) -> int:
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope(family.site.name),
-        category=BroadcastCategory.CLOSURE,
+    broadcast_id = await confirmed_broadcast(
+        family.site.name,
         title=title,
         body=body,
+        category=BroadcastCategory.CLOSURE,
         ack_requested=ack,
-        translated=translated or {},
+        translated=translated,
     )
-    await broadcasts.confirm(draft.id, by=None)
     await broadcasts.continue_fanouts(settings)
-    return draft.id
+    return broadcast_id
 
 
 # ---- addresses ---------------------------------------------------------------------------------
