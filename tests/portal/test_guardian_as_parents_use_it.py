@@ -260,10 +260,13 @@ async def test_every_guardian_page_is_in_one_language(new_browser, settings, fam
         "preferences": await browser.get("/preferences"),
         "refused": await browser.post("/preferences", {"quiet_start": "21:00", "language": language.value}),
         "verify": await browser.get(await _verification_link()),
-        "verify by link": await new_browser().get(await _verification_link()),
+        "verify by link": await (second_parent := new_browser()).get(await _verification_link()),
     }
     token = (await Delivery.get(broadcast_id=broadcast_id)).ack_token
     pages["acknowledge"] = await new_browser().get(f"/ack/{token}")
+    lang = (await _verification_link()).partition("?lang=")[2]
+    pages["confirmed by link"] = await second_parent.post("/verify", {"code": await _verification_code(), "lang": lang})
+    assert pages["confirmed by link"].status_code == 200
     names = [family.pupil.name, family.site.name, family.guardian.login_id, "休校のお知らせ", "明日は休校です。"]
     for name, page in pages.items():
         assert f'<html lang="{language}">' in page.text, name  # by link too: it names the family's language
