@@ -136,6 +136,7 @@ async def confirmed_broadcast(
     body: str = "本日は臨時休校とします。",
     category: BroadcastCategory = BroadcastCategory.DISASTER,
     ack_requested: bool = False,
+    translated: dict[Language, tuple[str, str]] | None = None,
 ) -> int:
     """A broadcast drafted and confirmed by the board (its fan-out is the scheduler's); its id."""
     draft = await broadcasts.create_draft(
@@ -145,6 +146,7 @@ async def confirmed_broadcast(
         title=title,
         body=body,
         ack_requested=ack_requested,
+        translated=translated,
     )
     await broadcasts.confirm(draft.id, by=None)
     return draft.id

@@ -28,7 +28,7 @@ from core.passwords import Passwords
 from core.registration import request_verification
 from core.registration_notice import render_registration_notice
 from core.roster.apply import NewGuardian
-from tests.factories import make_pupil, make_site
+from tests.factories import confirmed_broadcast, make_pupil, make_site
 from tests.one_language import assert_one_language
 from tests.portal.conftest import Family, guardian_with_password, log_in_guardian, passage_with_photo
 
@@ -56,18 +56,16 @@ async def _alert(
     ack: bool = True,
     translated: dict | None = None,
 ) -> int:
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope(family.site.name),
-        category=BroadcastCategory.CLOSURE,
+    broadcast_id = await confirmed_broadcast(
+        family.site.name,
         title=title,
         body=body,
+        category=BroadcastCategory.CLOSURE,
         ack_requested=ack,
-        translated=translated or {},
+        translated=translated,
     )
-    await broadcasts.confirm(draft.id, by=None)
     await broadcasts.continue_fanouts(settings)
-    return draft.id
+    return broadcast_id
 
 
 # ---- addresses ---------------------------------------------------------------------------------
@@ -262,10 +260,13 @@ async def test_every_guardian_page_is_in_one_language(new_browser, settings, fam
         "preferences": await browser.get("/preferences"),
         "refused": await browser.post("/preferences", {"quiet_start": "21:00", "language": language.value}),
         "verify": await browser.get(await _verification_link()),
-        "verify by link": await new_browser().get(await _verification_link()),
+        "verify by link": await (second_parent := new_browser()).get(await _verification_link()),
     }
     token = (await Delivery.get(broadcast_id=broadcast_id)).ack_token
     pages["acknowledge"] = await new_browser().get(f"/ack/{token}")
+    lang = (await _verification_link()).partition("?lang=")[2]
+    pages["confirmed by link"] = await second_parent.post("/verify", {"code": await _verification_code(), "lang": lang})
+    assert pages["confirmed by link"].status_code == 200
     names = [family.pupil.name, family.site.name, family.guardian.login_id, "休校のお知らせ", "明日は休校です。"]
     for name, page in pages.items():
         assert f'<html lang="{language}">' in page.text, name  # by link too: it names the family's language

@@ -13,41 +13,31 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from core import broadcasts
-from core.addresses import add_verified_address
 from core.config import Settings
-from core.models import BroadcastCategory, Channel, Delivery, Language, NoticeKind
+from core.models import Channel, Delivery, Language, NoticeKind, Photo
 from core.registration import request_verification
 from tests.one_language import assert_one_language
 from tests.portal.axe import axe_violations
-from tests.portal.conftest import GUARDIAN_PASSWORD, Family, passage_with_photo
+from tests.portal.conftest import GUARDIAN_PASSWORD, Family
+from tests.portal.test_pages_in_one_language import _family_with_a_day
 
 pytestmark = pytest.mark.slow
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 
 
-async def _a_family_with_a_day(family: Family, settings: Settings, language: Language) -> dict[str, str]:
-    """A passage with its photo, an address, one waiting for confirmation, an alert asking to be
-    acknowledged; the paths of the pages that show them."""
-    family.guardian.language = language
-    await family.guardian.save(update_fields=["language"])
-    _, photo = await passage_with_photo(family)
-    await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
+async def _a_family_with_a_day(
+    family: Family, settings: Settings, language: Language
+) -> tuple[dict[str, str], list[str]]:
+    """The home page's day (test_pages_in_one_language) and an address waiting for confirmation;
+    the paths of the pages that show them, and the names they show."""
+    names = await _family_with_a_day(settings, family, language)
     await request_verification(family.guardian.id, Channel.EMAIL, "naoki@example.jp", settings)
     verification = await Delivery.get(kind=NoticeKind.VERIFICATION)
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope(family.site.name),
-        category=BroadcastCategory.CLOSURE,
-        title="休校のお知らせ",
-        body="明日は休校です。",
-        ack_requested=True,
-    )
-    await broadcasts.confirm(draft.id, by=None)
-    await broadcasts.continue_fanouts(settings)
-    token = (await Delivery.get(broadcast_id=draft.id)).ack_token
-    return {
+    photo = await Photo.filter(passage__pupil_id=family.pupil.id).order_by("-taken_at").first()
+    assert photo is not None
+    token = (await Delivery.get(kind=NoticeKind.BROADCAST)).ack_token
+    paths = {
         "home": "/home",
         "photo": f"/photos/{photo.token}",
         "addresses": "/addresses",
@@ -56,6 +46,7 @@ async def _a_family_with_a_day(family: Family, settings: Settings, language: Lan
         "verify": "/verify/" + json.loads(verification.payload)["link"].rsplit("/verify/", 1)[1],
         "language": "/language?next=/home",
     }
+    return paths, names
 
 
 async def _log_in(page: Page, server: str, family: Family) -> None:
@@ -78,8 +69,7 @@ async def _looks_right(page: Page, language: Language, names: list[str], width: 
 async def test_a_guardian_walks_their_pages_in_one_language_on_a_phone_and_a_desktop(
     server: str, chromium: Browser, settings: Settings, family, language: Language, tmp_path: Path
 ) -> None:
-    paths = await _a_family_with_a_day(family, settings, language)
-    names = [family.pupil.name, family.site.name, family.guardian.login_id, "休校のお知らせ", "明日は休校です。"]
+    paths, names = await _a_family_with_a_day(family, settings, language)
     for viewport, size in VIEWPORTS.items():
         context = await chromium.new_context(viewport=size, is_mobile=viewport == "phone", locale="ja-JP")
         page = await context.new_page()
