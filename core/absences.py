@@ -376,9 +376,11 @@ async def _same_report(pupil: Pupil, details: Details) -> AbsenceReport | None:
         kind=details.kind,
         first_day=details.first_day,
         last_day=details.last_day,
+        at_time=details.at_time,
         withdrawn_at__isnull=True,
     )
-    # the reason is sealed, so it is compared here rather than in the query
+    # The reason is sealed, so it is compared here rather than in the query. The time is compared
+    # too: "late, now at 11:00" after "late at 10:00" is news, not a double tap.
     return next((report for report in candidates if report.reason == details.reason.value), None)
 
 
