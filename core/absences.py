@@ -141,18 +141,20 @@ async def record_reports(
     """One report per pupil ("both children" in one step): all of them, or none when one is refused."""
     now = now or datetime.now(UTC)
     details = _cleaned(details)
-    for pupil in pupils:
-        await check_report(pupil, details, reporter, now=now)
+    await check_reports(pupils, details, reporter, now=now)
     async with in_transaction():
         reports = [await _record_one(pupil, details, reporter, now) for pupil in pupils]
     notices_queued()
     return reports
 
 
-async def check_report(pupil: Pupil, details: Details, reporter: Reporter, *, now: datetime | None = None) -> None:
+async def check_reports(
+    pupils: Sequence[Pupil], details: Details, reporter: Reporter, *, now: datetime | None = None
+) -> None:
     """Refuse (UserError; NotFound for a pupil not the reporter's) what ``record_reports`` would refuse."""
-    await _check_pupil(pupil, reporter)
-    await check_details(await _school(pupil), _cleaned(details), now=now or datetime.now(UTC))
+    for pupil in pupils:
+        await _check_pupil(pupil, reporter)
+        await check_details(await _school(pupil), _cleaned(details), now=now or datetime.now(UTC))
 
 
 async def _record_one(pupil: Pupil, details: Details, reporter: Reporter, now: datetime) -> AbsenceReport:
@@ -374,9 +376,11 @@ async def _same_report(pupil: Pupil, details: Details) -> AbsenceReport | None:
         kind=details.kind,
         first_day=details.first_day,
         last_day=details.last_day,
+        at_time=details.at_time,
         withdrawn_at__isnull=True,
     )
-    # the reason is sealed, so it is compared here rather than in the query
+    # The reason is sealed, so it is compared here rather than in the query. The time is compared
+    # too: "late, now at 11:00" after "late at 10:00" is news, not a double tap.
     return next((report for report in candidates if report.reason == details.reason.value), None)
 
 

@@ -39,7 +39,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # The portal's paths whose next segment is a credential: a link that works without a login.
 # Every other path parameter is a numeric id (a test in tests/portal/test_logs_and_login_metrics.py checks the routes).
-CREDENTIAL_PATHS = ("ack", "photos", "chat-photos", "verify", "register", "unsubscribe")
+CREDENTIAL_PATHS = ("ack", "photos", "chat-photos", "verify", "register", "unsubscribe", "attendance/answer")
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 LONGEST = 300  # characters kept of one argument or one exception's text
 

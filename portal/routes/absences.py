@@ -137,7 +137,7 @@ async def _children(guardian: Guardian) -> list[Pupil]:
 
 
 def _chosen(children: list[Pupil], choice: str) -> list[Pupil]:
-    if choice == ALL:
+    if choice == ALL and children:
         return children
     found = [pupil for pupil in children if str(pupil.id) == choice]
     if not found and choice.isdigit():
@@ -186,8 +186,7 @@ async def report_absence(
         details = typed.details()
         reporter = Reporter(ReportVia.PORTAL, guardian=guardian)
         if step != "send":
-            for pupil in pupils:
-                await absences.check_report(pupil, details, reporter)
+            await absences.check_reports(pupils, details, reporter)
             return page(
                 request, "guardian/absence_confirm.html", **_context(typed=typed, pupils=pupils, details=details)
             )

@@ -261,3 +261,10 @@ async def test_days_that_are_over_stay_as_reported_but_the_end_of_an_absence_can
     with pytest.raises(UserError):
         await absences.withdraw_report(report.id, _by(mother), now=wednesday)
     assert (await AbsenceReport.get(id=report.id)).first_day == MONDAY
+
+
+async def test_the_same_lateness_with_another_time_is_news_not_a_double_tap(database_url) -> None:
+    _, hanako, _, mother, _ = await _family()
+    first = await _tap(hanako, mother, ReportKind.LATE, ReportReason.HOSPITAL, at_time=time(10))
+    second = await _tap(hanako, mother, ReportKind.LATE, ReportReason.HOSPITAL, at_time=time(11))
+    assert first.id != second.id and second.at_time == time(11)

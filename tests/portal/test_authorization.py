@@ -12,10 +12,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import broadcasts, unsubscribe
+from core import broadcasts, unsubscribe, zones
 from core.addresses import add_verified_address
 from core.channels.line_photos import chat_photo_token
-from core.models import BroadcastCategory, Channel, Delivery, Gate, NoticeKind, StaffRole
+from core.models import (
+    AbsenceReport,
+    BroadcastCategory,
+    Channel,
+    Delivery,
+    Gate,
+    NoticeKind,
+    ReportKind,
+    ReportVia,
+    StaffRole,
+)
 from core.passwords import Passwords
 from portal.security import CSRF_EXEMPT
 from tests.factories import make_pupil, make_site
@@ -27,6 +37,7 @@ from tests.portal.conftest import (
     passage_with_photo,
     staff_account,
 )
+from tests.portal.test_answers import answer_link
 
 ROLES = ("anonymous", "guardian_b", "staff_other_site", "support", "staff_own_site", "admin", "guardian_a")
 EVERYONE = dict.fromkeys(ROLES, "ok")
@@ -94,6 +105,13 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/verify", EVERYONE),
     ("GET", "/preferences", GUARDIANS),
     ("POST", "/preferences", GUARDIANS),
+    ("GET", "/absences", GUARDIANS),
+    ("POST", "/absences", GUARDIANS),
+    ("GET", "/absences/{report_id}/change", GUARDIAN_A_ONLY),
+    ("POST", "/absences/{report_id}/change", GUARDIAN_A_ONLY),
+    ("POST", "/absences/{report_id}/withdraw", GUARDIAN_A_ONLY),
+    ("GET", "/attendance/answer/{token}", EVERYONE),  # a "not seen" notice's answer link is the credential
+    ("POST", "/attendance/answer/{token}", EVERYONE),
     ("GET", "/staff", ANY_STAFF),
     ("GET", "/staff/broadcasts", BROADCASTERS),
     ("POST", "/staff/broadcasts", BROADCASTERS),
@@ -107,6 +125,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/staff/gates", BROADCASTERS),
     ("GET", "/staff/chat-link", BROADCASTERS),
     ("POST", "/staff/chat-link", BROADCASTERS),
+    ("GET", "/staff/phone-report", BROADCASTERS),
+    ("POST", "/staff/phone-report", BROADCASTERS),
     ("GET", "/support", SUPPORT),
     ("GET", "/support/guardians/{guardian_id}", SUPPORT),
     ("POST", "/support/guardians/{guardian_id}/reset-password", SUPPORT),
@@ -172,9 +192,11 @@ class World:
     photo_token: str
     chat_photo_token: str
     unsubscribe_token: str
+    answer_token: str = ""
 
     def url(self, template: str) -> str:
         tokens = {"/ack": self.ack_token, "/chat-photos": self.chat_photo_token, "/unsubscribe": self.unsubscribe_token}
+        tokens["/attendance/answer"] = self.answer_token
         token = next((t for prefix, t in tokens.items() if template.startswith(prefix)), self.photo_token)
         return template.format(**{**self.params, "token": token})
 
@@ -241,12 +263,24 @@ async def world(settings, passwords: Passwords, family) -> World:
             "site_id": str(family.site.id),
             "gate_id": str(gate.id),
             "staff_id": str(spare.id),
+            "report_id": str(await _future_report(family)),
         },
+        answer_token=await answer_link(family),
         ack_token=delivery.ack_token,
         photo_token=photo.token,
         unsubscribe_token=unsubscribe.token(address.id),
         chat_photo_token=chat_photo_token(sent_to_line.id, datetime.now(UTC) + timedelta(hours=1)),
     )
+
+
+async def _future_report(family) -> int:
+    """An absence a week ahead, so that guardian A may still change and withdraw it."""
+    day = zones.today(family.site) + timedelta(days=7)
+    report = await AbsenceReport.create(
+        pupil_id=family.pupil.id, kind=ReportKind.ABSENT, first_day=day, last_day=day, reason="illness",
+        guardian_id=family.guardian.id, via=ReportVia.PORTAL,
+    )  # fmt: skip
+    return report.id
 
 
 async def test_every_role_on_every_route(new_browser, passwords: Passwords, family, world: World) -> None:
