@@ -18,6 +18,7 @@ from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRol
 from core.registration_notice import render_registration_notices
 from core.roster import COLUMN_HELP, COLUMNS, ENCODING_NAMES, JAPANESE_HEADERS, import_roster, template_csv
 from core.staff_labels import AUDIT_ACTIONS, ROSTER_COUNTS, SITE_KINDS, audit_action, audit_reference, counted
+from portal.confirmation import confirmation
 from portal.deps import Admin, PasswordsDep, staff_actor
 from portal.params import (
     AuditAction,
@@ -158,9 +159,8 @@ async def confirm_revoke_gate(request: Request, gate_id: GateId, admin: Admin) -
     gate = await Gate.get_or_none(id=gate_id, revoked_at__isnull=True).prefetch_related("site")
     if gate is None:
         raise HTTPException(404)
-    return page(
+    return confirmation(
         request,
-        "admin/confirm.html",
         question=_("Revoke the gate %(gate)s at %(site)s?", gate=gate.name, site=gate.site.name),
         consequence=_(
             "Its key stops working at once: the gate's passages are refused and nobody is notified of them"
@@ -232,9 +232,8 @@ async def _other_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
 @router.get("/staff/{staff_id}/reset")
 async def confirm_reset_staff(request: Request, staff_id: StaffId, admin: Admin) -> Response:
     staff = await _other_staff(admin, staff_id)
-    return page(
+    return confirmation(
         request,
-        "admin/confirm.html",
         question=_("Reset %(login)s's password and second factor?", login=staff.login_id),
         consequence=_(
             "Their password and authenticator app stop working at once and they are logged out everywhere;"
@@ -249,9 +248,8 @@ async def confirm_reset_staff(request: Request, staff_id: StaffId, admin: Admin)
 @router.get("/staff/{staff_id}/disable")
 async def confirm_disable_staff(request: Request, staff_id: StaffId, admin: Admin) -> Response:
     staff = await _other_staff(admin, staff_id)
-    return page(
+    return confirmation(
         request,
-        "admin/confirm.html",
         question=_("Disable %(login)s?", login=staff.login_id),
         consequence=_("They are logged out everywhere and can no longer log in, nor send alerts from a linked chat."),
         action=f"/admin/staff/{staff.id}/disable",
