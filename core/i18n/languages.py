@@ -51,6 +51,8 @@ STAFF_LANGUAGES = (Language.JA, Language.EN)
 STAFF_SOURCES = (
     "core/accounts.py",
     "core/broadcasts/",
+    "core/calendar_entries.py",
+    "core/calendar_file.py",
     "core/roster/",
     "core/staff_labels.py",
     "core/staff_notices.py",
