@@ -62,6 +62,8 @@ async def today_for(staff: StaffAccount) -> Today:
 
 def _today_at(sites: list[Site]) -> Q:
     """Passages of each site's own today (sites in different zones have different todays)."""
+    if not sites:
+        return Q(site_id=0)  # (an empty Q would match every site's)
     by_day: dict[date, list[Site]] = {}
     for site in sites:
         by_day.setdefault(zones.today(site), []).append(site)

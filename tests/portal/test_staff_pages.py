@@ -258,3 +258,9 @@ async def test_the_start_page_shows_the_school_and_todays_counts(new_browser, pa
     english = await browser.get("/staff")
     assert "arrived" in english.text and "alerts in progress" in english.text
     assert_one_language(english.text, Language.EN, names=["みどり小学校", "不審者の目撃情報"])
+
+    newcomer = await staff_account(passwords, "shinnin", StaffRole.STAFF, [other.name])
+    await newcomer.sites.clear()  # a site taken away: nothing counted, not the whole city's
+    fresh = new_browser()
+    await log_in_staff(fresh, newcomer)
+    assert _count((await fresh.get("/staff")).text, "arrived") == 0
