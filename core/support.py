@@ -140,10 +140,10 @@ async def unlock(guardian: Guardian, *, actor: str, reason: str) -> None:
 
 async def remove_address(guardian: Guardian, address_id: int, *, actor: str, reason: str) -> ContactAddress:
     """Delete one of the guardian's addresses (a lost phone, a mail box closed), audited with the reason."""
-    reason = _reason(reason)
     address = await ContactAddress.get_or_none(id=address_id, guardian_id=guardian.id)
     if address is None:
         raise NotFound("the guardian has no such address")
+    reason = _reason(reason)
     async with in_transaction():
         await audit.record(
             actor,

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from tortoise.expressions import Q
 
 from core import broadcasts, zones
-from core.errors import UserError
 from core.models import (
     Broadcast,
     BroadcastStatus,
@@ -63,6 +62,8 @@ async def today_for(staff: StaffAccount) -> Today:
 
 def _today_at(sites: list[Site]) -> Q:
     """Passages of each site's own today (sites in different zones have different todays)."""
+    if not sites:
+        return Q(site_id=0)  # (an empty Q would match every site's)
     by_day: dict[date, list[Site]] = {}
     for site in sites:
         by_day.setdefault(zones.today(site), []).append(site)
@@ -73,12 +74,4 @@ async def _alerts_under_way(staff: StaffAccount, now: datetime) -> list[Broadcas
     recent = await Broadcast.filter(
         status__in=[BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT], confirmed_at__gte=now - ALERTS_SHOWN_FOR
     ).order_by("-confirmed_at")
-    return [b for b in recent if await _may_see(staff, b)]
-
-
-async def _may_see(staff: StaffAccount, broadcast: Broadcast) -> bool:
-    try:
-        await broadcasts.check_scope_allowed(staff, broadcasts.Scope.from_json(broadcast.scope))
-    except UserError:
-        return False
-    return True
+    return [b for b in recent if await broadcasts.may_see(staff, broadcasts.Scope.from_json(b.scope))]

@@ -235,6 +235,15 @@ async def check_scope_allowed(staff: StaffAccount, scope: Scope) -> None:
         )
 
 
+async def may_see(staff: StaffAccount, scope: Scope) -> bool:
+    """Admins see every broadcast, staff those they could have sent (``check_scope_allowed``'s rule)."""
+    try:
+        await check_scope_allowed(staff, scope)
+    except UserError:
+        return False
+    return True
+
+
 async def recipients(scope: Scope, *, after: int = 0, limit: int | None = None) -> list[int]:
     """Guardian ids in scope, ascending."""
     query = Guardian.filter(wants_broadcasts=True, id__gt=after)

@@ -4,21 +4,21 @@ the audit log."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, time
+from datetime import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from core import accounts, audit, login, zones
+from core import accounts, audit, staff_admin, zones
 from core.accounts import ROLE_LABELS
 from core.errors import UserError
 from core.i18n import Message, _
 from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.registration_notice import render_registration_notices
 from core.roster import COLUMN_HELP, COLUMNS, ENCODING_NAMES, JAPANESE_HEADERS, import_roster, template_csv
-from core.sessions import end_all_sessions
 from core.staff_labels import AUDIT_ACTIONS, ROSTER_COUNTS, SITE_KINDS, audit_action, audit_reference, counted
+from portal.confirmation import confirmation
 from portal.deps import Admin, PasswordsDep, staff_actor
 from portal.params import (
     AuditAction,
@@ -159,9 +159,8 @@ async def confirm_revoke_gate(request: Request, gate_id: GateId, admin: Admin) -
     gate = await Gate.get_or_none(id=gate_id, revoked_at__isnull=True).prefetch_related("site")
     if gate is None:
         raise HTTPException(404)
-    return page(
+    return confirmation(
         request,
-        "admin/confirm.html",
         question=_("Revoke the gate %(gate)s at %(site)s?", gate=gate.name, site=gate.site.name),
         consequence=_(
             "Its key stops working at once: the gate's passages are refused and nobody is notified of them"
@@ -175,10 +174,8 @@ async def confirm_revoke_gate(request: Request, gate_id: GateId, admin: Admin) -
 
 @router.post("/gates/{gate_id}/revoke")
 async def revoke_gate(request: Request, gate_id: GateId, admin: Admin) -> Response:
-    revoked = await Gate.filter(id=gate_id, revoked_at__isnull=True).update(revoked_at=datetime.now(UTC))
-    if not revoked:
+    if not await staff_admin.revoke_gate(gate_id, actor=staff_actor(admin)):
         raise HTTPException(404)
-    await audit.record(staff_actor(admin), "gate.revoke", target=f"gate:{gate_id}")
     return RedirectResponse("/admin/gates?done=gate-revoked", status_code=303)
 
 
@@ -235,9 +232,8 @@ async def _other_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
 @router.get("/staff/{staff_id}/reset")
 async def confirm_reset_staff(request: Request, staff_id: StaffId, admin: Admin) -> Response:
     staff = await _other_staff(admin, staff_id)
-    return page(
+    return confirmation(
         request,
-        "admin/confirm.html",
         question=_("Reset %(login)s's password and second factor?", login=staff.login_id),
         consequence=_(
             "Their password and authenticator app stop working at once and they are logged out everywhere;"
@@ -252,9 +248,8 @@ async def confirm_reset_staff(request: Request, staff_id: StaffId, admin: Admin)
 @router.get("/staff/{staff_id}/disable")
 async def confirm_disable_staff(request: Request, staff_id: StaffId, admin: Admin) -> Response:
     staff = await _other_staff(admin, staff_id)
-    return page(
+    return confirmation(
         request,
-        "admin/confirm.html",
         question=_("Disable %(login)s?", login=staff.login_id),
         consequence=_("They are logged out everywhere and can no longer log in, nor send alerts from a linked chat."),
         action=f"/admin/staff/{staff.id}/disable",
@@ -267,11 +262,7 @@ async def confirm_disable_staff(request: Request, staff_id: StaffId, admin: Admi
 async def reset_staff(request: Request, staff_id: StaffId, admin: Admin, passwords: PasswordsDep) -> Response:
     """A new one-time password and a new second factor to enrol (for a lost phone, too)."""
     staff = await _other_staff(admin, staff_id)
-    staff.totp_secret, staff.totp_enrolled_at, staff.totp_last_step = None, None, None
-    await staff.save(update_fields=["totp_secret", "totp_enrolled_at", "totp_last_step"])
-    password = await login.reset_password(
-        staff, passwords=passwords, actor=staff_actor(admin), reason="administrator reset (password and second factor)"
-    )
+    password = await staff_admin.reset_staff(staff, passwords=passwords, actor=staff_actor(admin))
     return await _staff_page(
         request,
         issued_login=staff.login_id,
@@ -283,10 +274,7 @@ async def reset_staff(request: Request, staff_id: StaffId, admin: Admin, passwor
 @router.post("/staff/{staff_id}/disable")
 async def disable_staff(request: Request, staff_id: StaffId, admin: Admin) -> Response:
     staff = await _other_staff(admin, staff_id)
-    staff.disabled_at = datetime.now(UTC)
-    await staff.save(update_fields=["disabled_at"])
-    await end_all_sessions(staff_id=staff.id)
-    await audit.record(staff_actor(admin), "staff.disable", target=f"staff:{staff.id}")
+    await staff_admin.disable_staff(staff, actor=staff_actor(admin))
     return RedirectResponse("/admin/staff?done=staff-disabled", status_code=303)
 
 

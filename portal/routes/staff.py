@@ -54,12 +54,7 @@ async def _own_sites(staff: StaffAccount) -> list[Site]:
 
 
 async def _may_see(staff: StaffAccount, broadcast: Broadcast) -> bool:
-    """Admins see every broadcast, staff those they could have sent (core.broadcasts' rule)."""
-    try:
-        await broadcasts.check_scope_allowed(staff, broadcasts.Scope.from_json(broadcast.scope))
-    except UserError:
-        return False
-    return True
+    return await broadcasts.may_see(staff, broadcasts.Scope.from_json(broadcast.scope))
 
 
 async def _visible_broadcast(staff: StaffAccount, broadcast_id: int) -> Broadcast:

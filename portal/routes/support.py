@@ -14,6 +14,7 @@ from core.errors import NotFound, UserError
 from core.i18n import Message, _
 from core.models import ContactAddress, Guardian, Pupil, Site, SiteKind
 from core.staff_labels import ADDRESS_STATES, DELIVERY_STATES, NOTICE_KINDS, TAG_STATES
+from portal.confirmation import confirmation
 from portal.deps import PasswordsDep, SupportDesk, staff_actor
 from portal.params import (
     AddressId,
@@ -136,9 +137,8 @@ async def reset_password(
             guardian, passwords=passwords, actor=staff_actor(staff), reason=reason, replacing=bool(replacing)
         )
     except support.OneTimePasswordOut as out:
-        return page(
+        return confirmation(
             request,
-            "admin/confirm.html",
             question=_("Issue another one-time password?"),
             consequence=_(
                 "The one-time password given to %(name)s before stops working at once, even if it is already"
@@ -244,9 +244,8 @@ async def confirm_remove_address(
     address = await ContactAddress.get_or_none(id=address_id, guardian_id=guardian.id)
     if address is None:
         raise HTTPException(404)
-    return page(
+    return confirmation(
         request,
-        "admin/confirm.html",
         question=_("Remove the address %(address)s?", address=address.value),
         consequence=_(
             "Nothing is sent to it any more, broadcasts included; to use it again the family registers it anew."

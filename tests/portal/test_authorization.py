@@ -57,6 +57,7 @@ BROADCASTERS = {**ANY_STAFF, "support": "403"}
 SITE_A_BROADCASTERS = {**BROADCASTERS, "staff_other_site": "404"}
 SUPPORT = {**ANY_STAFF, "staff_other_site": "403", "staff_own_site": "403"}
 ADMIN = {**SUPPORT, "support": "403"}
+NOT_THAT_GUARDIANS = {**SUPPORT, "support": "404", "admin": "404"}
 PHOTO = {
     "anonymous": "login",
     "guardian_a": "ok",
@@ -130,6 +131,10 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/support", SUPPORT),
     ("GET", "/support/guardians/{guardian_id}", SUPPORT),
     ("POST", "/support/guardians/{guardian_id}/reset-password", SUPPORT),
+    ("GET", "/support/guardians/{guardian_id}/new-password", SUPPORT),
+    # the world's address is another guardian's: the desk reaches an address only through its own guardian
+    ("GET", "/support/guardians/{guardian_id}/addresses/{address_id}/remove", NOT_THAT_GUARDIANS),
+    ("POST", "/support/guardians/{guardian_id}/addresses/{address_id}/remove", NOT_THAT_GUARDIANS),
     ("POST", "/support/guardians/{guardian_id}/unlock", SUPPORT),
     ("POST", "/support/guardians/{guardian_id}/pupils/{pupil_id}/replace-tag", SUPPORT),
     ("GET", "/admin/sites", ADMIN),
@@ -137,12 +142,16 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/admin/sites/{site_id}/cutoff", ADMIN),
     ("GET", "/admin/gates", ADMIN),
     ("POST", "/admin/gates", ADMIN),
+    ("GET", "/admin/gates/{gate_id}/revoke", ADMIN),
     ("POST", "/admin/gates/{gate_id}/revoke", ADMIN),
     ("GET", "/admin/staff", ADMIN),
     ("POST", "/admin/staff", ADMIN),
+    ("GET", "/admin/staff/{staff_id}/reset", ADMIN),
     ("POST", "/admin/staff/{staff_id}/reset", ADMIN),
+    ("GET", "/admin/staff/{staff_id}/disable", ADMIN),
     ("POST", "/admin/staff/{staff_id}/disable", ADMIN),
     ("GET", "/admin/roster", ADMIN),
+    ("GET", "/admin/roster/template.csv", ADMIN),
     ("POST", "/admin/roster", ADMIN),
     ("GET", "/admin/audit", ADMIN),
     ("POST", "/logout", dict.fromkeys(ROLES, "login")),  # last: it ends the session
@@ -165,6 +174,7 @@ FORMS = {
     "/admin/staff": {"login_id": "x", "role": "staff"},
     "/support/guardians/{guardian_id}/reset-password": {"reason": "matrix"},
     "/support/guardians/{guardian_id}/unlock": {"reason": "matrix"},
+    "/support/guardians/{guardian_id}/addresses/{address_id}/remove": {"reason": ""},  # refused: the address stays
     "/support/guardians/{guardian_id}/pupils/{pupil_id}/replace-tag": {"number": "MATRIX1", "reason": "matrix"},
 }
 

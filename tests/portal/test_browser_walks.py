@@ -88,9 +88,9 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     teacher = await staff_account(passwords, "sensei", StaffRole.STAFF, [family.site.name])
     page = await phone(chromium)
     await _staff_login(page, server, teacher)
-    await expect(page.get_by_role("heading", name="メニュー")).to_be_visible()
+    await expect(page.get_by_role("heading", name="みどり小学校")).to_be_visible()  # her school's day
 
-    await page.get_by_role("link", name="緊急連絡の送信").click()
+    await page.get_by_role("link", name="緊急連絡", exact=True).click()
     await expect(page.get_by_role("checkbox", name="みどり小学校")).to_be_checked()  # her one school
     await page.get_by_label("種別").select_option("suspicious_person")
     await page.get_by_label("件名（日本語）").fill("不審者の目撃情報")

@@ -57,7 +57,7 @@ async def test_the_support_desk_search_refuses_what_no_account_could_match(
     browser = new_browser()
     await log_in_staff(browser, desk)
     assert_refused(await browser.get("/support?login_id=" + "G" * 17), 400)
-    assert "No account found" in (await browser.get("/support?name=" + "山" * 300)).text  # no column: fine
+    assert "見つかりません" in (await browser.get("/support?name=" + "山" * 300)).text  # no column: fine
     assert_refused(await browser.get("/support?name=" + "a" * 8001), 400)
     assert_refused(await browser.get(f"/support?school={family.site.id}&grade=²"), 400)
     assert_refused(await browser.get(f"/support?school={HUGE_ID}"), 400)
@@ -100,7 +100,7 @@ async def test_admin_filters_and_names_over_their_column_length_are_refused(
     admin = await staff_account(passwords, "chief", StaffRole.ADMIN)
     browser = new_browser()
     await log_in_staff(browser, admin)
-    for field, length in (("action", 61), ("actor", 81), ("target", 121)):
+    for field, length in (("action", 61), ("person", 81), ("target", 121)):
         assert_refused(await browser.get(f"/admin/audit?{field}=" + "a" * length), 400)
     assert_refused(await browser.get(f"/admin/audit?before={HUGE_ID}"), 400)
     assert_refused(await browser.get("/admin/audit?day=0001-01-01"), 400)

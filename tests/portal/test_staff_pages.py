@@ -139,6 +139,15 @@ async def test_the_passage_log_shows_the_staffs_sites_and_unknown_tags(
 
     log = await browser.get("/staff/passages")
     assert "山田 花子" in log.text and "X-9999" in log.text and "不明なタグ" in log.text
+    assert '<label>日付 <input type="date"' in log.text  # the date field has its label
+    assert_one_language(log.text, Language.JA, names=["正門", "Telegram"])  # no "notified", "arrival"
+    teacher.language = Language.EN
+    await teacher.save()
+    english = await browser.get("/staff/passages")
+    assert "Unknown tag" in english.text and "Notified" in english.text and "Arrival" in english.text
+    assert_one_language(english.text, Language.EN, names=["みどり小学校", "山田 花子", "正門"])
+    teacher.language = Language.JA
+    await teacher.save()
     problems = await browser.get("/staff/passages?problems=1")
     assert "X-9999" in problems.text and "山田 花子" not in problems.text
 
@@ -249,3 +258,9 @@ async def test_the_start_page_shows_the_school_and_todays_counts(new_browser, pa
     english = await browser.get("/staff")
     assert "arrived" in english.text and "alerts in progress" in english.text
     assert_one_language(english.text, Language.EN, names=["みどり小学校", "不審者の目撃情報"])
+
+    newcomer = await staff_account(passwords, "shinnin", StaffRole.STAFF, [other.name])
+    await newcomer.sites.clear()  # a site taken away: nothing counted, not the whole city's
+    fresh = new_browser()
+    await log_in_staff(fresh, newcomer)
+    assert _count((await fresh.get("/staff")).text, "arrived") == 0
