@@ -1,7 +1,7 @@
-"""The class board of a large school: ``python bench/class_board.py [--pupils 1000] [--database-url postgres://…]``.
+"""The class board of a large school: ``python bench/class_board.py [--pupils 1135] [--database-url postgres://…]``.
 
-Seeds one school of 1,135 pupils (about 1,000 with a tag, (most arrived, some reported absent, the rest unseen), then times
-the staff page's work, ``core.attendance.board`` and the template's render (goal: under 0.5 s on
+Seeds one school of 1,135 pupils, about 1,000 with a tag (most arrived, some reported absent, the
+rest unseen), then times the staff page's work, ``core.attendance.board`` and the template's render (goal: under 0.5 s on
 SQLite), and prints its ratio to a bare query reading the same rows in one statement each.
 """
 
