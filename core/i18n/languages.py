@@ -54,6 +54,7 @@ STAFF_SOURCES = (
     "core/broadcasts/",
     "core/calendar_entries.py",
     "core/calendar_file.py",
+    "core/hall_enrolments.py",
     "core/roster/",
     "core/staff_notices.py",
     "core/support.py",
