@@ -43,6 +43,8 @@ async def test_the_board_shows_each_pupil_and_counts(new_browser, passwords: Pas
     browser = new_browser()
     await log_in_staff(browser, teacher)
 
+    menu = await browser.get("/staff")
+    assert '<a href="/staff/board">出欠ボード</a>' in menu.text
     page = await browser.get(f"/staff/board?site={site.id}")
     assert page.status_code == 200
     assert "登校" in _row(page.text, hanako.id) and "7:58" in _row(page.text, hanako.id)
