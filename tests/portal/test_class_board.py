@@ -66,7 +66,7 @@ async def test_the_board_shows_each_pupil_and_counts(new_browser, passwords: Pas
 
 
 async def test_staff_mark_a_pupil_present_by_hand_once_and_audited(new_browser, passwords: Passwords) -> None:
-    site, teacher, _hanako, _taro, jiro, _yuki = await _school_day(passwords)
+    site, teacher, _hanako, taro, jiro, _yuki = await _school_day(passwords)
     browser = new_browser()
     await log_in_staff(browser, teacher)
     today = zones.today(site).isoformat()
@@ -77,6 +77,10 @@ async def test_staff_mark_a_pupil_present_by_hand_once_and_audited(new_browser, 
     page = await browser.get(answer.headers["location"])
     assert "登校" in _row(page.text, jiro.id) and "タグ忘れ" in _row(page.text, jiro.id)
     assert await AttendanceMark.filter(pupil_id=jiro.id).count() == 1
+    mother = await make_guardian("鈴木 母", pupils=[taro])
+    await AttendanceMark.create(pupil=taro, day=zones.today(site), guardian=mother)  # her one-tap answer
+    again = await browser.get(answer.headers["location"])
+    assert "登校" in _row(again.text, taro.id) and "保護者より: 登校しています（タグ忘れ）" in _row(again.text, taro.id)
     assert await AuditEntry.filter(action="attendance.mark", target=f"pupil:{jiro.id}").count() == 1
 
 
