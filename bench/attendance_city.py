@@ -17,11 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core import sealing, zones  # noqa: E402
 from core.accounts import add_gate  # noqa: E402
 from core.config import AccountSettings, Settings, load_settings  # noqa: E402
-from core.db import insert_rows, open_database, upgrade_schema  # noqa: E402
+from core.db import insert_rows, open_database, refresh_statistics, upgrade_schema  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
 from core.models import (  # noqa: E402
     AbsenceReport,
+    ContactAddress,
     Direction,
+    Guardian,
     Passage,
     PassageOutcome,
     Pupil,
@@ -78,6 +80,8 @@ async def city_morning(schools: int, pupils: int, database_url: str | None, *, a
             reports.append(_report(pupil_id))
     await insert_rows(Passage, passages)
     await insert_rows(AbsenceReport, reports)
+    # as autovacuum keeps them in service (and a roster import does at once): planned on real sizes
+    await refresh_statistics(Passage, AbsenceReport, Pupil, Tag, Guardian, ContactAddress)
     settings = load_settings(None, data_dir=str(work), database_url=url, keyring=str(keyring))
     unseen = len(tagged) - len(passages) - len(reports)
     return Morning(settings, url, len(passages), len(reports), unseen)

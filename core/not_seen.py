@@ -30,7 +30,7 @@ from core import zones
 from core.attendance import covering, pupil_ids
 from core.config import Settings
 from core.db import as_datetime, connection, insert_rows, placeholder
-from core.delivery.outbox import Priority, Recipient, enqueue, enqueue_to_guardians
+from core.delivery.outbox import PersonalNotice, Priority, Recipient, enqueue, enqueue_personal
 from core.identifiers import new_token
 from core.models import (
     AbsenceReport,
@@ -267,7 +267,7 @@ async def _tell(
     pupils = {p.id: p for p in await Pupil.filter(id__in=list(checks)).only("id", "name", "grade", "class_name")}
     guardians = await _guardians_to_tell(list(checks))
     recipients = await _recipients({g for gs in guardians.values() for g in gs})
-    links = []
+    links, notices = [], []
     lifetime = timedelta(hours=settings.attendance.notice_hours)
     base = settings.portal.public_url.rstrip("/")
     for pupil_id, check_id in checks.items():
@@ -283,14 +283,10 @@ async def _tell(
                 "zone": site.timezone,
                 "link_url": f"{base}/attendance/answer/{token}",
             }
-            await enqueue_to_guardians(
-                kind=NoticeKind.NOT_SEEN,
-                fact=f"not-seen:{check_id}",
-                recipients=recipients.get(guardian_id, []),
-                payload=payload,
-                priority=Priority.TRANSACTIONAL,  # above broadcasts; quiet hours do not hold it
-                expires_at=due[pupil_id] + lifetime,
-            )
+            fact, told = f"not-seen:{check_id}", recipients.get(guardian_id, [])
+            notices.append(PersonalNotice(fact, told, payload, expires_at=due[pupil_id] + lifetime))
+    # above broadcasts, and quiet hours do not hold it: a missing child is not a matter for tomorrow
+    await enqueue_personal(NoticeKind.NOT_SEEN, notices, priority=Priority.TRANSACTIONAL)
     await insert_rows(CheckAnswerLink, links)
     await _list_to_staff(site, day, kind, [pupils[p] for p in checks], base)
 
