@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from core import zones
 from core.models import ReportKind, StaffRole
@@ -14,19 +14,11 @@ from core.passwords import Passwords
 from tests.attendance import pass_gate, report
 from tests.factories import make_gate, make_guardian, make_pupil
 from tests.portal.axe import axe_violations
-from tests.portal.conftest import STAFF_PASSWORD, fresh_code, staff_account
+from tests.portal.conftest import staff_account
 from tests.portal.phone import phone, snap
+from tests.portal.test_browser_walks import _staff_login
 
 pytestmark = pytest.mark.slow
-
-
-async def _staff_login(page: Page, server: str, staff) -> None:
-    await page.goto(f"{server}/staff/login")
-    await page.get_by_label("ログインID").fill(staff.login_id)
-    await page.get_by_label("パスワード").fill(STAFF_PASSWORD)
-    await page.get_by_role("button", name="ログイン").click()
-    await page.get_by_label("確認コード").fill(fresh_code(staff))
-    await page.get_by_role("button", name="確認").click()
 
 
 async def test_a_teacher_finds_who_is_not_here_and_marks_a_forgotten_tag(
