@@ -130,6 +130,25 @@ async def test_the_notice_reads_in_each_guardians_language_with_its_answer_link(
         assert_one_language(shown.subject + "\n" + shown.text, language, names=["健太", "みどり小学校"])
 
 
+async def test_the_staff_list_names_the_pupils_and_links_the_board(database_url, settings) -> None:
+    school = await School().build()
+    await not_seen.run_checks(settings, at(SCHOOL_DAY, 8, 41))
+    row = await Delivery.get(kind=NoticeKind.NOT_SEEN, staff_address_id__isnull=False)
+    context = payload_context(NoticeKind.NOT_SEEN, json.loads(row.payload), settings)
+
+    japanese = render(NoticeKind.NOT_SEEN, Channel.EMAIL, Language.JA, context)
+    assert japanese.subject == "【見守り・職員】未確認 2名: みどり小学校"
+    assert "3年2組 鈴木 次郎" in japanese.text and "3年2組 高橋 健太" in japanese.text
+    assert "佐藤" not in japanese.text and "山田" not in japanese.text
+    [board] = japanese.actions
+    assert board.label == "出欠ボード" and board.url.endswith(
+        f"/staff/board?site={school.site.id}&day=2026-12-08&show=unseen"
+    )
+    english = render(NoticeKind.NOT_SEEN, Channel.EMAIL, Language.EN, context)
+    assert english.subject == "[Mimamori staff] 2 pupils not seen: みどり小学校"
+    assert_one_language(english.text, Language.EN, names=["鈴木 次郎", "高橋 健太", "みどり小学校"])
+
+
 async def test_two_schedulers_at_once_tell_each_family_once(database_url, settings) -> None:
     await School().build()
     found = await asyncio.gather(
