@@ -85,13 +85,28 @@ async def run_checks(settings: Settings, now: datetime) -> int:
 
 async def _check_school(site: Site, settings: Settings, now: datetime) -> int:
     day = zones.local(now, site).date()
-    if (site.id, day, "done") in _settled:
-        return await _late_check(site, day, settings, now)
-    due = datetime.combine(day, site.check_time, zones.of(site)).astimezone(UTC)
-    lifetime = timedelta(hours=settings.attendance.notice_hours)
-    if not due <= now < due + lifetime:
+    if not await _has_school(site, day):
         return 0
-    if not (await school_day(site, day)).school:
+    found = 0 if (site.id, day, "done") in _settled else await _arrival_check(site, day, settings, now)
+    return found + await _late_check(site, day, settings, now)
+
+
+async def _has_school(site: Site, day: date) -> bool:
+    """Whether ``day`` is a school day at ``site`` (asked of the calendar once a day per process)."""
+    if (site.id, day, "school") in _settled:
+        return True
+    if (site.id, day, "no school") in _settled:
+        return False
+    school = (await school_day(site, day)).school
+    _settled.add((site.id, day, "school" if school else "no school"))
+    return school
+
+
+async def _arrival_check(site: Site, day: date, settings: Settings, now: datetime) -> int:
+    due = datetime.combine(day, site.check_time, zones.of(site)).astimezone(UTC)
+    if now < due:
+        return 0
+    if now >= due + timedelta(hours=settings.attendance.notice_hours):  # too late to tell anyone
         _settled.add((site.id, day, "done"))
         return 0
     expected = await _expected(site, day)
@@ -100,7 +115,7 @@ async def _check_school(site: Site, settings: Settings, now: datetime) -> int:
     unseen = await _not_arrived(site, day, expected)
     found = await _raise(site, day, CheckKind.ARRIVAL, [Due(pupil, due) for pupil in unseen], settings)
     _settled.add((site.id, day, "done"))
-    return found + await _late_check(site, day, settings, now)
+    return found
 
 
 async def _expected(site: Site, day: date) -> set[int]:

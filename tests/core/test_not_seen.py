@@ -206,6 +206,17 @@ async def test_a_late_pupil_is_checked_again_after_the_expected_time(database_ur
     assert await not_seen.run_checks(settings, at(SCHOOL_DAY, 10, 30)) == 0
 
 
+async def test_a_process_started_after_the_morning_still_makes_the_afternoons_late_check(
+    database_url, settings
+) -> None:
+    school = await School().build()
+    await report(school.jiro, ReportKind.LATE, SCHOOL_DAY, at_time=time(12, 30))
+
+    assert await not_seen.run_checks(settings, at(SCHOOL_DAY, 13, 5)) == 1  # 08:40 + 4 hours is past: no arrival check
+    assert await AttendanceCheck.filter(kind=CheckKind.LATE).values_list("pupil_id", flat=True) == [school.jiro.id]
+    assert not await AttendanceCheck.filter(kind=CheckKind.ARRIVAL).exists()
+
+
 async def test_a_pupil_who_left_school_and_never_reached_the_hall(database_url, settings) -> None:
     school = await School().build()
     hall = await make_site("みどり児童館", kind=SiteKind.HALL)
