@@ -86,12 +86,16 @@ async def test_staff_mark_a_pupil_present_by_hand_once_and_audited(new_browser, 
 
 async def test_staff_see_only_their_own_schools(new_browser, passwords: Passwords) -> None:
     site, _teacher, _hanako, _taro, jiro, _yuki = await _school_day(passwords)
-    other = await make_site("ひかり小学校")
-    stranger = await staff_account(passwords, "other", StaffRole.STAFF, [other.name])
+    other, third = await make_site("ひかり小学校"), await make_site("そら小学校")
+    stranger = await staff_account(passwords, "other", StaffRole.STAFF, [other.name, third.name])
     browser = new_browser()
     await log_in_staff(browser, stranger)
 
     assert (await browser.get(f"/staff/board?site={site.id}")).status_code == 404
+    choices = await browser.get("/staff/board")  # no school chosen: her own schools to choose from
+    assert choices.status_code == 200 and f'href="/staff/board?site={other.id}"' in choices.text
+    assert f'href="/staff/board?site={third.id}"' in choices.text
+    assert f"site={site.id}" not in choices.text
     refused = await browser.post(
         "/staff/board/mark", {"pupil": str(jiro.id), "site": str(site.id), "day": zones.today(site).isoformat()}
     )
