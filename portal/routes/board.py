@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,7 +17,7 @@ from portal.templating import page
 
 router = APIRouter(prefix="/staff/board", dependencies=[Depends(csrf_protect)])
 REFRESH_SECONDS = (30, 60, 300)  # offered on the board; it reloads only when asked (WCAG 2.2.1)
-_LABELS = {"states": attendance.State, "state_labels": attendance.STATE_LABELS}
+_LABELS: dict[str, Any] = {"states": attendance.State, "state_labels": attendance.STATE_LABELS}
 
 
 @router.get("")
