@@ -57,6 +57,8 @@ class School:
         self.keiko = await make_guardian(
             "鈴木 恵子", pupils=[self.jiro], emails=["keiko@a.example.jp", "keiko@b.example.jp"]
         )
+        # quiet hours hold passage notices, never these
+        await Guardian.filter(id=self.keiko.id).update(quiet_start=time(8, 0), quiet_end=time(9, 0))
         self.quiet = await make_guardian("鈴木 一郎", pupils=[self.jiro], emails=["ichiro@example.jp"])
         await Guardian.filter(id=self.quiet.id).update(wants_attendance_alerts=False)
         self.ana = await make_guardian(
