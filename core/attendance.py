@@ -101,7 +101,8 @@ class Row:
     state: State
     arrived_at: datetime | None
     left_at: datetime | None
-    marked: bool  # seen by staff, not by the gate
+    marked: bool  # seen at school without a passage (タグ忘れ)
+    marked_by_family: bool  # the family's one-tap "at school (tag forgotten)", not staff's own eyes
     report: ReportLine | None
     not_seen_notice: bool  # a check found the pupil not seen and told the family
 
@@ -156,11 +157,10 @@ async def board(site: Site, day: date, show: Show = Show.ALL) -> Board:
     pupils = await _tagged_pupils(site)
     arrivals, departures = await _passages(site, day)
     reports = await _reports(site.id, day)
-    marks = await pupil_ids(AttendanceMark.filter(day=day, pupil__school_id=site.id))
+    marks = dict(await AttendanceMark.filter(day=day, pupil__school_id=site.id).values_list("pupil_id", "guardian_id"))
     checked = await pupil_ids(AttendanceCheck.filter(site_id=site.id, day=day))
     rows = [
-        _row(pupil, arrivals.get(pupil.id), departures.get(pupil.id), pupil.id in marks, reports.get(pupil.id))
-        for pupil in pupils
+        _row(pupil, arrivals.get(pupil.id), departures.get(pupil.id), reports.get(pupil.id), marks) for pupil in pupils
     ]
     rows = [replace(row, not_seen_notice=True) if row.id in checked else row for row in rows]
     return _grouped(site, day, rows, show)
@@ -240,8 +240,13 @@ def _state(arrived: bool, left: bool, report: ReportLine | None) -> State:
 
 
 def _row(
-    pupil: Pupil, arrived_at: datetime | None, left_at: datetime | None, marked: bool, report: ReportLine | None
+    pupil: Pupil,
+    arrived_at: datetime | None,
+    left_at: datetime | None,
+    report: ReportLine | None,
+    marks: dict[int, int | None],
 ) -> Row:
+    marked = pupil.id in marks
     return Row(
         id=pupil.id,
         name=pupil.name,
@@ -251,6 +256,7 @@ def _row(
         arrived_at=arrived_at,
         left_at=left_at,
         marked=marked and arrived_at is None,
+        marked_by_family=marks.get(pupil.id) is not None,
         report=report,
         not_seen_notice=False,
     )

@@ -30,7 +30,7 @@ from core import zones
 from core.attendance import covering, pupil_ids
 from core.config import Settings
 from core.db import as_datetime, connection, insert_rows, placeholder
-from core.delivery.outbox import Priority, Recipient, enqueue, enqueue_to_guardians
+from core.delivery.outbox import PersonalNotice, Priority, Recipient, enqueue, enqueue_personal
 from core.identifiers import new_token
 from core.models import (
     AbsenceReport,
@@ -85,13 +85,28 @@ async def run_checks(settings: Settings, now: datetime) -> int:
 
 async def _check_school(site: Site, settings: Settings, now: datetime) -> int:
     day = zones.local(now, site).date()
-    if (site.id, day, "done") in _settled:
-        return await _late_check(site, day, settings, now)
-    due = datetime.combine(day, site.check_time, zones.of(site)).astimezone(UTC)
-    lifetime = timedelta(hours=settings.attendance.notice_hours)
-    if not due <= now < due + lifetime:
+    if not await _has_school(site, day):
         return 0
-    if not (await school_day(site, day)).school:
+    found = 0 if (site.id, day, "done") in _settled else await _arrival_check(site, day, settings, now)
+    return found + await _late_check(site, day, settings, now)
+
+
+async def _has_school(site: Site, day: date) -> bool:
+    """Whether ``day`` is a school day at ``site`` (asked of the calendar once a day per process)."""
+    if (site.id, day, "school") in _settled:
+        return True
+    if (site.id, day, "no school") in _settled:
+        return False
+    school = (await school_day(site, day)).school
+    _settled.add((site.id, day, "school" if school else "no school"))
+    return school
+
+
+async def _arrival_check(site: Site, day: date, settings: Settings, now: datetime) -> int:
+    due = datetime.combine(day, site.check_time, zones.of(site)).astimezone(UTC)
+    if now < due:
+        return 0
+    if now >= due + timedelta(hours=settings.attendance.notice_hours):  # too late to tell anyone
         _settled.add((site.id, day, "done"))
         return 0
     expected = await _expected(site, day)
@@ -100,7 +115,7 @@ async def _check_school(site: Site, settings: Settings, now: datetime) -> int:
     unseen = await _not_arrived(site, day, expected)
     found = await _raise(site, day, CheckKind.ARRIVAL, [Due(pupil, due) for pupil in unseen], settings)
     _settled.add((site.id, day, "done"))
-    return found + await _late_check(site, day, settings, now)
+    return found
 
 
 async def _expected(site: Site, day: date) -> set[int]:
@@ -267,7 +282,7 @@ async def _tell(
     pupils = {p.id: p for p in await Pupil.filter(id__in=list(checks)).only("id", "name", "grade", "class_name")}
     guardians = await _guardians_to_tell(list(checks))
     recipients = await _recipients({g for gs in guardians.values() for g in gs})
-    links = []
+    links, notices = [], []
     lifetime = timedelta(hours=settings.attendance.notice_hours)
     base = settings.portal.public_url.rstrip("/")
     for pupil_id, check_id in checks.items():
@@ -283,14 +298,10 @@ async def _tell(
                 "zone": site.timezone,
                 "link_url": f"{base}/attendance/answer/{token}",
             }
-            await enqueue_to_guardians(
-                kind=NoticeKind.NOT_SEEN,
-                fact=f"not-seen:{check_id}",
-                recipients=recipients.get(guardian_id, []),
-                payload=payload,
-                priority=Priority.TRANSACTIONAL,  # above broadcasts; quiet hours do not hold it
-                expires_at=due[pupil_id] + lifetime,
-            )
+            fact, told = f"not-seen:{check_id}", recipients.get(guardian_id, [])
+            notices.append(PersonalNotice(fact, told, payload, expires_at=due[pupil_id] + lifetime))
+    # above broadcasts, and quiet hours do not hold it: a missing child is not a matter for tomorrow
+    await enqueue_personal(NoticeKind.NOT_SEEN, notices, priority=Priority.TRANSACTIONAL)
     await insert_rows(CheckAnswerLink, links)
     await _list_to_staff(site, day, kind, [pupils[p] for p in checks], base)
 

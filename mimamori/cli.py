@@ -114,6 +114,7 @@ _COMMANDS = (
     "db",
     "demo",
     "gate",
+    "halls",
     "keys",
     "serve",
     "status",

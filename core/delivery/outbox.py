@@ -154,6 +154,33 @@ async def enqueue_to_guardians(
     await insert_rows(Delivery, rows, ignore_conflicts=True)
 
 
+@dataclass(frozen=True)
+class PersonalNotice:
+    """One notice of a batch with its own payload (a "not seen" notice carries its guardian's answer link)."""
+
+    fact: str
+    recipients: Sequence[Recipient]
+    payload: dict[str, Any]
+    expires_at: datetime | None
+
+
+async def enqueue_personal(kind: NoticeKind, notices: Sequence[PersonalNotice], *, priority: Priority) -> None:
+    """Queue each of ``notices`` to its recipients, all in one statement, skipping any queued before."""
+    rows = [
+        row
+        for notice in notices
+        for row in _guardian_rows(
+            kind,
+            notice.fact,
+            notice.recipients,
+            priority,
+            notice.expires_at,
+            payload=json.dumps(notice.payload, ensure_ascii=False),
+        )
+    ]
+    await insert_rows(Delivery, rows, ignore_conflicts=True)
+
+
 async def enqueue_to_other_addresses(
     address: ContactAddress, *, kind: NoticeKind, fact: str, payload: dict[str, Any]
 ) -> None:

@@ -59,6 +59,7 @@ STAFF_SOURCES = (
     "core/delivery/summary.py",
     "core/readiness.py",
     "core/registration_notice.py",
+    "core/hall_enrolments.py",
     "core/roster/",
     "core/staff_labels.py",
     "core/staff_notices.py",

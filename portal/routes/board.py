@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,6 +17,7 @@ from portal.templating import page
 
 router = APIRouter(prefix="/staff/board", dependencies=[Depends(csrf_protect)])
 REFRESH_SECONDS = (30, 60, 300)  # offered on the board; it reloads only when asked (WCAG 2.2.1)
+_LABELS: dict[str, Any] = {"states": attendance.State, "state_labels": attendance.STATE_LABELS}
 
 
 @router.get("")
@@ -32,7 +33,7 @@ async def board(
     schools = await attendance.staff_schools(staff)
     school = _chosen(schools, site)
     if school is None:
-        return page(request, "staff/board.html", schools=schools, board=None, states=attendance.State)
+        return page(request, "staff/board.html", schools=schools, board=None, **_LABELS)
     chosen = day or zones.today(school)
     every = refresh if refresh in REFRESH_SECONDS else None
     response = page(
@@ -44,8 +45,7 @@ async def board(
         today=chosen == zones.today(school),
         refresh=every,
         refresh_choices=REFRESH_SECONDS,
-        states=attendance.State,
-        state_labels=attendance.STATE_LABELS,
+        **_LABELS,
         marked=marked,
     )
     if every is not None:

@@ -57,6 +57,8 @@ class School:
         self.keiko = await make_guardian(
             "鈴木 恵子", pupils=[self.jiro], emails=["keiko@a.example.jp", "keiko@b.example.jp"]
         )
+        # quiet hours hold passage notices, never these
+        await Guardian.filter(id=self.keiko.id).update(quiet_start=time(8, 0), quiet_end=time(9, 0))
         self.quiet = await make_guardian("鈴木 一郎", pupils=[self.jiro], emails=["ichiro@example.jp"])
         await Guardian.filter(id=self.quiet.id).update(wants_attendance_alerts=False)
         self.ana = await make_guardian(
@@ -130,6 +132,25 @@ async def test_the_notice_reads_in_each_guardians_language_with_its_answer_link(
         assert_one_language(shown.subject + "\n" + shown.text, language, names=["健太", "みどり小学校"])
 
 
+async def test_the_staff_list_names_the_pupils_and_links_the_board(database_url, settings) -> None:
+    school = await School().build()
+    await not_seen.run_checks(settings, at(SCHOOL_DAY, 8, 41))
+    row = await Delivery.get(kind=NoticeKind.NOT_SEEN, staff_address_id__isnull=False)
+    context = payload_context(NoticeKind.NOT_SEEN, json.loads(row.payload), settings)
+
+    japanese = render(NoticeKind.NOT_SEEN, Channel.EMAIL, Language.JA, context)
+    assert japanese.subject == "【見守り・職員】未確認 2名: みどり小学校"
+    assert "3年2組 鈴木 次郎" in japanese.text and "3年2組 高橋 健太" in japanese.text
+    assert "佐藤" not in japanese.text and "山田" not in japanese.text
+    [board] = japanese.actions
+    assert board.label == "出欠ボード" and board.url.endswith(
+        f"/staff/board?site={school.site.id}&day=2026-12-08&show=unseen"
+    )
+    english = render(NoticeKind.NOT_SEEN, Channel.EMAIL, Language.EN, context)
+    assert english.subject == "[Mimamori staff] 2 pupils not seen: みどり小学校"
+    assert_one_language(english.text, Language.EN, names=["鈴木 次郎", "高橋 健太", "みどり小学校"])
+
+
 async def test_two_schedulers_at_once_tell_each_family_once(database_url, settings) -> None:
     await School().build()
     found = await asyncio.gather(
@@ -185,6 +206,17 @@ async def test_a_late_pupil_is_checked_again_after_the_expected_time(database_ur
     assert await AttendanceCheck.filter(kind=CheckKind.LATE).values_list("pupil_id", flat=True) == [school.jiro.id]
     assert await _told() == ["keiko@a.example.jp", "keiko@b.example.jp"]
     assert await not_seen.run_checks(settings, at(SCHOOL_DAY, 10, 30)) == 0
+
+
+async def test_a_process_started_after_the_morning_still_makes_the_afternoons_late_check(
+    database_url, settings
+) -> None:
+    school = await School().build()
+    await report(school.jiro, ReportKind.LATE, SCHOOL_DAY, at_time=time(12, 30))
+
+    assert await not_seen.run_checks(settings, at(SCHOOL_DAY, 13, 5)) == 1  # 08:40 + 4 hours is past: no arrival check
+    assert await AttendanceCheck.filter(kind=CheckKind.LATE).values_list("pupil_id", flat=True) == [school.jiro.id]
+    assert not await AttendanceCheck.filter(kind=CheckKind.ARRIVAL).exists()
 
 
 async def test_a_pupil_who_left_school_and_never_reached_the_hall(database_url, settings) -> None:

@@ -125,6 +125,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/staff/passages", BROADCASTERS),
     ("GET", "/staff/gates", BROADCASTERS),
     ("GET", "/staff/chat-link", BROADCASTERS),
+    ("GET", "/staff/board", BROADCASTERS),  # each sees the list of their own schools
+    ("POST", "/staff/board/mark", SITE_A_BROADCASTERS),
     ("POST", "/staff/chat-link", BROADCASTERS),
     ("GET", "/staff/phone-report", BROADCASTERS),
     ("POST", "/staff/phone-report", BROADCASTERS),
@@ -176,6 +178,7 @@ FORMS = {
     "/support/guardians/{guardian_id}/unlock": {"reason": "matrix"},
     "/support/guardians/{guardian_id}/addresses/{address_id}/remove": {"reason": ""},  # refused: the address stays
     "/support/guardians/{guardian_id}/pupils/{pupil_id}/replace-tag": {"number": "MATRIX1", "reason": "matrix"},
+    "/staff/board/mark": {"pupil": "{pupil_id}", "site": "{site_id}", "day": "2026-01-05"},
 }
 
 
@@ -320,7 +323,8 @@ async def test_every_role_on_every_route(new_browser, passwords: Passwords, fami
                 )
                 browser.last_csrf = None
             else:
-                response = await browser.post(url, FORMS.get(template, {}))
+                form = {name: value.format(**world.params) for name, value in FORMS.get(template, {}).items()}
+                response = await browser.post(url, form)
             got = _outcome(response)
             if got != expected[role]:
                 wrong.append(
