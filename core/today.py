@@ -1,5 +1,5 @@
-"""What a staff member's start page counts for today at their sites: pupils arrived, gates down,
-alerts under way. (A class board will add who has not been seen yet: ``Today.not_yet_seen``.)"""
+"""What a staff member's start page counts for today at their sites: pupils arrived, not seen yet
+(their schools' class boards), gates down, alerts under way."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from tortoise.expressions import Q
 
-from core import broadcasts, zones
+from core import attendance, broadcasts, zones
 from core.models import (
     Broadcast,
     BroadcastStatus,
@@ -17,6 +17,7 @@ from core.models import (
     Passage,
     PassageOutcome,
     Site,
+    SiteKind,
     StaffAccount,
     StaffRole,
 )
@@ -31,7 +32,7 @@ class Today:
     everywhere: bool = False  # an administrator: every site
     counted: bool = False  # whether the counts below mean anything (the support desk has no sites)
     arrived: int = 0
-    not_yet_seen: int | None = None  # the class board's, when it exists
+    not_yet_seen: int | None = None  # on the class boards of their schools; None for an administrator (every school)
     gates_down: int = 0
     alerts: list[Broadcast] = field(default_factory=list)
 
@@ -55,9 +56,16 @@ async def today_for(staff: StaffAccount) -> Today:
         everywhere=everywhere,
         counted=True,
         arrived=len(arrived - {None}),
+        not_yet_seen=None if everywhere else await _not_yet_seen(sites),
         gates_down=down,
         alerts=await _alerts_under_way(staff, now),
     )
+
+
+async def _not_yet_seen(sites: list[Site]) -> int:
+    schools = [site for site in sites if site.kind is SiteKind.SCHOOL]
+    boards = [await attendance.board(site, zones.today(site)) for site in schools]
+    return sum(board.totals[attendance.State.UNSEEN] for board in boards)
 
 
 def _today_at(sites: list[Site]) -> Q:

@@ -236,6 +236,7 @@ async def test_the_start_page_shows_the_school_and_todays_counts(new_browser, pa
     await passage_with_photo(family)
     await passage_with_photo(family)  # the same pupil twice: one pupil arrived
     await passage_with_photo(family, seen_at=datetime.now(UTC) - timedelta(days=2))  # not today
+    await make_pupil(family.site, "山田 次郎", tag="1A00BEEF")  # a brother with a tag, not seen today
     await Gate.filter(site=family.site).update(down_since=datetime.now(UTC) - timedelta(minutes=9))
     await Gate.create(site=family.site, name="裏門", key_hash="u" * 64)  # up
     other = await make_site("ひかり小学校")
@@ -250,7 +251,7 @@ async def test_the_start_page_shows_the_school_and_todays_counts(new_browser, pa
     assert "<h1>みどり小学校</h1>" in start.text
     assert _count(start.text, "arrived") == 1 and _count(start.text, "gates-down") == 1
     assert _count(start.text, "alerts") == 1 and f'href="/staff/broadcasts/{alert}"' in start.text
-    assert 'id="count-not-seen"' not in start.text  # until the class board exists
+    assert _count(start.text, "not-seen") == 1 and 'href="/staff/board?show=unseen"' in start.text
     assert_one_language(start.text, Language.JA, names=["sensei", "Telegram"])
 
     teacher.language = Language.EN
