@@ -142,7 +142,7 @@ async def remove_address(guardian: Guardian, address_id: int, *, actor: str, rea
     """Delete one of the guardian's addresses (a lost phone, a mail box closed), audited with the reason."""
     address = await ContactAddress.get_or_none(id=address_id, guardian_id=guardian.id)
     if address is None:
-        raise NotFound("the guardian has no such address")
+        raise NotFound(_("The guardian has no such address."))
     reason = _reason(reason)
     async with in_transaction():
         await audit.record(
@@ -180,5 +180,5 @@ async def replace_tag(pupil: Pupil, new_number: str, *, actor: str, reason: str)
 async def guardian_of(guardian_id: int) -> Guardian:
     guardian = await Guardian.get_or_none(id=guardian_id)
     if guardian is None:
-        raise NotFound("there is no such guardian")
+        raise NotFound(_("There is no such guardian."))
     return guardian
