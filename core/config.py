@@ -109,6 +109,14 @@ class GateHealthSettings(_Section):
     school_days: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays (1 = Monday)")
 
 
+class AttendanceSettings(_Section):
+    """The "not seen" checks (core.attendance); each school's check time is a site setting."""
+
+    late_recheck_minutes: int = Field(30, ge=1, description="after a late report's expected time, check again")
+    hall_grace_minutes: int = Field(30, ge=1, description="after leaving school, the time to reach the hall")
+    notice_hours: int = Field(4, ge=1, description="a 'not seen' notice older than this is not sent any more")
+
+
 class ReadinessSettings(_Section):
     delivery_round_seconds: float = Field(
         30, gt=0, description="ready only if a delivery loop completed a round this recently"
@@ -325,6 +333,7 @@ class Settings(BaseSettings):
     photos: PhotoSettings = PhotoSettings()
     passages: PassageSettings = PassageSettings()
     gate_health: GateHealthSettings = GateHealthSettings()
+    attendance: AttendanceSettings = AttendanceSettings()
     readiness: ReadinessSettings = ReadinessSettings()
     portal: PortalSettings = PortalSettings()
     smtp: SmtpSettings = SmtpSettings()

@@ -105,7 +105,20 @@ def _prepare_long_running(settings: Settings) -> None:
 
 # Each command's module is imported when that command runs: the chat SDKs and the portal weigh
 # about 200 MB, which a delivery worker without chat settings should not carry.
-_COMMANDS = ("admin", "audit", "broadcast", "config", "db", "demo", "gate", "keys", "serve", "status", "worker")
+_COMMANDS = (
+    "admin",
+    "audit",
+    "broadcast",
+    "calendar",
+    "config",
+    "db",
+    "demo",
+    "gate",
+    "keys",
+    "serve",
+    "status",
+    "worker",
+)
 
 
 class _Group(click.Group):

@@ -293,3 +293,11 @@ def _target_filter(target: Target, *, prefix: str) -> Q:
     if target.class_name is not None:
         wanted[f"{prefix}class_name"] = target.class_name
     return Q(**wanted)
+
+
+def pupil_filter(scope: Scope, *, site_id: int) -> Q | None:
+    """The pupils of school ``site_id`` that ``scope`` names (a filter on ``Pupil``); None when it names none."""
+    if scope.whole_city:
+        return Q(school_id=site_id)
+    found = [_target_filter(target, prefix="") for target in scope.targets if target.site_id == site_id]
+    return Q(*found, join_type=Q.OR) if found else None

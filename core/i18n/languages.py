@@ -52,6 +52,8 @@ STAFF_SOURCES = (
     "core/accounts.py",
     "core/config.py",
     "core/broadcasts/",
+    "core/calendar_entries.py",
+    "core/calendar_file.py",
     "core/delivery/summary.py",
     "core/readiness.py",
     "core/registration_notice.py",

@@ -18,32 +18,20 @@ which fails on a table with rows, and SQLite would rebuild the outbox and lose i
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 from tortoise.migrations.schema_editor.base import BaseSchemaEditor
-from tortoise.migrations.schema_generator.state import State
 from tortoise.migrations.schema_generator.state_apps import StateApps
 
 from core import sealing
 from core.channels import CHANNELS
 from core.db import placeholder
+from core.migrations._columns import AddColumnWithDefault
 
 _UNSENT = "status IN ('queued', 'sending')"
 _TRANSACTIONAL_KINDS = "'passage', 'verification', 'reply', 'mail_answer'"
 _CHUNK = 500
 
 
-class _AddTextColumn(ops.AddField):
-    """``ALTER TABLE … ADD COLUMN lane VARCHAR(64) NOT NULL DEFAULT ''`` on both databases."""
-
-    def __init__(self, table: str, model_name: str, name: str, field: fields.CharField[str]) -> None:
-        super().__init__(model_name=model_name, name=name, field=field)
-        self._table = table
-
-    async def database_forward(
-        self, app_label: str, old_state: State, new_state: State, state_editor: BaseSchemaEditor | None = None
-    ) -> None:
-        if state_editor is not None:
-            await state_editor.client.execute_script(
-                f'ALTER TABLE "{self._table}" ADD COLUMN "{self.name}" VARCHAR(64) NOT NULL DEFAULT \'\''
-            )
+def _add_lane(table: str, model_name: str, field: fields.CharField[str]) -> AddColumnWithDefault:
+    return AddColumnWithDefault(table, model_name, "lane", field, "VARCHAR(64) NOT NULL DEFAULT ''")
 
 
 async def _fill_address_lanes(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
@@ -95,8 +83,8 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        _AddTextColumn("contact_address", "ContactAddress", "lane", fields.CharField(max_length=64)),
-        _AddTextColumn("delivery", "Delivery", "lane", fields.CharField(default="", max_length=64)),
+        _add_lane("contact_address", "ContactAddress", fields.CharField(max_length=64)),
+        _add_lane("delivery", "Delivery", fields.CharField(default="", max_length=64)),
         ops.RunPython(_fill_address_lanes),
         ops.RunPython(_unsent_deliveries),
     ]

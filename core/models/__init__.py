@@ -1,8 +1,20 @@
 """The domain model. Tortoise app label ``core``; see core.db for the configuration."""
 
 from core.models.addresses import ContactAddress
+from core.models.attendance import (
+    AbsenceReport,
+    AttendanceCheck,
+    AttendanceMark,
+    CheckAnswerLink,
+    CheckKind,
+    HallEnrolment,
+    ReportKind,
+    ReportReason,
+    ReportVia,
+)
 from core.models.audit import AuditEntry
 from core.models.broadcasts import Broadcast, BroadcastAck
+from core.models.calendar import CalendarDayKind, CalendarEntry
 from core.models.chat import ChatEvent, StaffLinkCode
 from core.models.deliveries import Delivery
 from core.models.enums import (
@@ -30,11 +42,22 @@ from core.models.staff import StaffAccount, StaffAddress
 from core.models.throttle import ThrottleState
 
 __all__ = [
+    "AbsenceReport",
+    "AttendanceCheck",
+    "AttendanceMark",
+    "CheckAnswerLink",
+    "CheckKind",
+    "HallEnrolment",
+    "ReportKind",
+    "ReportReason",
+    "ReportVia",
     "AddressStatus",
     "AuditEntry",
     "Broadcast",
     "BroadcastAck",
     "BroadcastCategory",
+    "CalendarDayKind",
+    "CalendarEntry",
     "BroadcastStatus",
     "Channel",
     "ChatEvent",

@@ -82,6 +82,8 @@ class NoticeKind(StrEnum):
     REPLY = "reply"  # a chat bot's answer that could not go at once (the chat API was away)
     MAIL_ANSWER = "mail_answer"  # an answer to an incoming mail (mail.replies)
     BROADCASTS_STOPPED = "broadcasts_stopped"  # told to the other addresses when one unsubscribed from broadcasts
+    ABSENCE_REPORT = "absence_report"  # a report recorded, confirmed to every address of the family
+    NOT_SEEN = "not_seen"  # a pupil neither seen nor reported by a check's time
 
 
 class DeliveryStatus(StrEnum):

@@ -66,6 +66,7 @@ class Guardian(Model):
     wants_passages = fields.BooleanField(default=True)  # the IC-tag service
     wants_broadcasts = fields.BooleanField(default=True)
     passages_paused = fields.BooleanField(default=False)
+    wants_attendance_alerts = fields.BooleanField(default=True)  # "not seen yet" notices
     quiet_start = LocalTimeField(null=True)
     quiet_end = LocalTimeField(null=True)
     photos_in_chat = fields.BooleanField(default=False)

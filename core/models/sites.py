@@ -17,6 +17,7 @@ class Site(Model):
     has_camera = fields.BooleanField(default=True)
     timezone = fields.CharField(max_length=40, default="Asia/Tokyo")
     cutoff = LocalTimeField(default=time(12, 0))  # a first passage after this is 下校
+    check_time = LocalTimeField(default=time(8, 40))  # pupils neither seen nor reported by now are "not seen"
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -231,7 +231,7 @@ async def test_a_roster_with_bad_rows_writes_nothing(cli, database_url, tmp_path
         "mimamori: 1 row is wrong, so nothing was written (correct it, or use --partial to import the other rows)."
     )
     in_japanese = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv", env=JAPANESE)
-    assert in_japanese.lines[0].startswith("2 行目: ")
+    assert in_japanese.lines[0].startswith("2行目: ")
     assert in_japanese.stderr.strip() == (
         "mimamori: 1 行に誤りがあるため、何も書き込みませんでした（誤りを直すか、--partial で他の行だけを取り込んでください）。"
     )
