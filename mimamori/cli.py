@@ -180,6 +180,7 @@ def in_the_terminals_language(command: click.Command) -> click.Command:
     """``command`` with its help texts (``N_``) and its subcommands' translated."""
     catalog = translations(language())
     command.help = catalog.gettext(command.help) if command.help else command.help
+    command.short_help = catalog.gettext(command.short_help) if command.short_help else command.short_help
     for param in command.params:
         if isinstance(param, click.Option) and param.help:
             param.help = catalog.gettext(param.help)

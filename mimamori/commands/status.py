@@ -27,6 +27,7 @@ WIDTH = 10
     help=N_(
         "Show readiness (as /readyz), deliveries by channel and status and by recipient group (sent, deferred, failed, waiting), and the recent failures and expiries."
     ),
+    short_help=N_("Readiness, the queue and recent failures."),
 )
 @click.pass_context
 def command(ctx: click.Context) -> None:

@@ -77,6 +77,15 @@ async def test_add_gate_prints_the_key_once_and_keeps_only_its_hash(cli, databas
     assert_one_language(result.lines[1], Language.JA, names=["gate.toml", "server.gate_key"])
     twice = cli("admin", "add-gate", "ひかり児童館", "入口", env=ENGLISH)
     assert twice.stderr.strip() == "mimamori: ひかり児童館 already has a gate named 入口."
+    hidden = cli("admin", "add-site", "みどり\u200b小学校", env=JAPANESE)
+    assert (
+        hidden.stderr.strip()
+        == "mimamori: 施設名に見えない文字または表示の向きを変える文字（U+200B）が含まれています。"
+    )
+    hidden = cli("admin", "add-gate", "ひかり児童館", "\u202e入口", env=ENGLISH)
+    assert hidden.stderr.strip() == (
+        "mimamori: The gate name contains invisible or direction-changing characters (U+202E)."
+    )
     assert len(key) >= 43 and " " not in key
     gate = await Gate.get(name="入口").prefetch_related("site")
     assert gate.site.name == "ひかり児童館" and not gate.site.has_camera
@@ -400,7 +409,7 @@ def test_help_and_usage_errors_are_in_the_terminals_language(cli) -> None:
     assert in_japanese.lines[0] == "使い方: mimamori [OPTIONS] COMMAND [ARGS]..."
     assert "  見守り: 市内の学校の児童見守り通知。" in in_japanese.lines
     assert "オプション:" in in_japanese.lines and "コマンド:" in in_japanese.lines
-    syntax = ["Ctrl-C", "SIGTERM", "/readyz", "$MIMAMORI_CONFIG", "TOML", "admin", "audit", "broadcast", "config"]
+    syntax = ["Ctrl-C", "SIGTERM", "/readyz", "$MIMAMORI_CONFIG", "TOML", "CSV"]
     assert_one_language(_descriptions(in_japanese.stdout), Language.JA, names=syntax)
     add_staff = cli("admin", "add-staff", "--help", env=JAPANESE)
     assert "  職員・サポート・管理者のアカウントを追加し、一回限りのパスワードを表示します。" in add_staff.lines

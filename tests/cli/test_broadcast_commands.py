@@ -87,12 +87,12 @@ async def test_an_alert_created_confirmed_and_followed_from_the_command_line(
     assert "sent 2" in followed.lines[-1] and "queued 0" in followed.lines[-1]
     assert "不審者情報" in mail_sink.to("a@example.jp")[0].message.get("Subject", "")
 
-    summary = cli("status")
-    email_row = next(line.split() for line in summary.lines if line.startswith("email"))
-    assert email_row == ["email", "0", "0", "2", "0", "0"]
-    # and by recipient group: sent, deferred, failed, waiting, oldest waiting
-    groups = {line.split()[0]: line.split()[1:] for line in summary.lines if line.startswith("email/")}
-    assert groups["email/docomo"] == groups["email/other"] == ["1", "0", "0", "0", "-"]
+    summary = cli("status", env=ENGLISH)
+    email_row = next(line.split() for line in summary.lines if line.startswith("mail "))
+    assert email_row == ["mail", "0", "0", "2", "0", "0"]
+    # and by recipient group (the channel's and the group's names): sent, deferred, failed, waiting, oldest waiting
+    groups = {line[:18].strip(): line[18:].split() for line in summary.lines if line.startswith("mail ")}
+    assert groups["mail docomo"] == groups["mail other domains"] == ["1", "0", "0", "0", "-"]
 
 
 def test_a_broadcast_to_an_unknown_school_is_refused_in_one_line(cli, database_url) -> None:

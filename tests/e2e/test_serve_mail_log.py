@@ -89,4 +89,5 @@ async def test_serve_logs_what_its_mail_reader_did_and_names_nobody(
 
 def _registration_codes(credentials: Path) -> dict[str, str]:
     with credentials.open(encoding="utf-8-sig", newline="") as file:
-        return {row["guardian_ref"]: row["registration_code"] for row in csv.DictReader(file)}
+        rows = list(csv.reader(file))  # guardian ref, login ID, initial password, registration code
+    return {row[0]: row[3] for row in rows[1:]}

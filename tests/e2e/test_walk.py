@@ -124,11 +124,11 @@ def _gate_config(deployment: Deployment, reader: ReaderPort, key: str) -> Path:
 
 
 def _credentials(path: Path) -> dict[str, tuple[str, str]]:
+    """Guardian ref -> (login ID, initial password): the file's first columns, whose heads are in the
+    language of the terminal that ran the import."""
     with path.open(encoding="utf-8-sig", newline="") as file:
         rows = list(csv.reader(file))
-    header = rows[0]
-    ref, login, password = (header.index(c) for c in ("guardian_ref", "login_id", "initial_password"))
-    return {row[ref]: (row[login], row[password]) for row in rows[1:]}
+    return {row[0]: (row[1], row[2]) for row in rows[1:]}
 
 
 async def _mail_after_passing(sink: MailSink, reader: ReaderPort, tag: str, to: str) -> ReceivedMail:

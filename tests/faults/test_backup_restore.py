@@ -22,6 +22,7 @@ from core import accounts
 from core.models import Photo, StaffRole
 from core.passwords import Passwords
 from tests.browser import Browser
+from tests.cli.test_admin_commands import ENGLISH
 from tests.conftest import REPO
 from tests.portal.conftest import Family, family, log_in_guardian, passage_with_photo, start_server  # noqa: F401
 
@@ -80,7 +81,7 @@ async def test_a_backup_restored_into_a_fresh_database_verifies_and_shows_the_gu
     restored_url, restored_keyring = _restore(database_url, tmp_path / "backup", tmp_path / "restored")
     restored = {"MIMAMORI_DATABASE_URL": restored_url, "MIMAMORI_KEYRING": str(restored_keyring)}
     try:
-        command_env = {**cli_env, **restored, "PYTHONPATH": str(REPO)}
+        command_env = {**cli_env, **restored, **ENGLISH, "PYTHONPATH": str(REPO)}
         _run(sys.executable, "-m", "mimamori", "db", "upgrade", env=command_env)
         verified = _run(sys.executable, "-m", "mimamori", "audit", "verify", env=command_env)
         url = start_server(env=restored)
@@ -96,6 +97,6 @@ async def test_a_backup_restored_into_a_fresh_database_verifies_and_shows_the_gu
         f"{verified.strip()}; guardian logged in, photo {len(image.content)} bytes, "
         f"identical {image.content == photo.jpeg}"
     )
-    assert "chain intact" in verified and not verified.startswith("audit log: 0 entries")
+    assert "chain intact" in verified and not verified.startswith("The audit log: 0 entries")
     assert page.status_code == 200 and family.pupil.name in page.text
     assert image.status_code == 200 and image.content == photo.jpeg

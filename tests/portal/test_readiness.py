@@ -19,6 +19,7 @@ from core.config import load_settings
 from core.delivery.outbox import enqueue
 from core.models import Delivery, NoticeKind
 from portal.app import create_app
+from tests.cli.test_admin_commands import ENGLISH
 from tests.factories import make_guardian
 
 
@@ -96,10 +97,10 @@ async def test_a_worker_in_another_process_makes_the_portal_ready_and_status_say
             assert time.monotonic() < deadline, answer.json()
             await asyncio.sleep(0.5)
         assert answer.json()["checks"]["delivery"]["ok"]
-        status = cli("status")
+        status = cli("status", env=ENGLISH)
         assert status.returncode == 0, status.stderr
-        assert status.lines[0] == "ready: yes"
-        assert any(line.split()[:2] == ["delivery", "ok"] for line in status.lines)
+        assert status.lines[0] == "Ready: yes"
+        assert any(line.split()[:2] == ["Delivery", "ok"] for line in status.lines)
     finally:
         worker.send_signal(signal.SIGTERM)
         _, log = worker.communicate(timeout=30)

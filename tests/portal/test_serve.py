@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from core.config import PortalSettings
 from mimamori.listening import check_listening
+from tests.cli.test_admin_commands import ENGLISH, JAPANESE
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -42,9 +43,14 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 def test_serve_refuses_a_public_address_without_tls(cli) -> None:
-    result = cli("serve", env={"MIMAMORI_PORTAL__HOST": "0.0.0.0"})
+    result = cli("serve", env={**JAPANESE, "MIMAMORI_PORTAL__HOST": "0.0.0.0"})
     assert result.returncode != 0
-    assert "refusing to listen on 0.0.0.0 without TLS" in result.stderr and "--behind-proxy" in result.stderr
+    assert (
+        result.stderr.startswith("mimamori: TLS なしでは 0.0.0.0 で待ち受けません。")
+        and "--behind-proxy" in result.stderr
+    )
+    in_english = cli("serve", env={**ENGLISH, "MIMAMORI_PORTAL__HOST": "0.0.0.0"})
+    assert "The portal does not listen on 0.0.0.0 without TLS" in in_english.stderr
 
 
 def test_a_tls_proxy_in_front_or_a_certificate_allows_a_public_address(tmp_path: Path) -> None:
