@@ -10,13 +10,13 @@ import click
 from core import hall_enrolments
 from core.hall_enrolments import PupilRef
 from core.i18n import _
-from mimamori.cli import echo, run, settings_of
+from mimamori.cli import N_, echo, run, settings_of
 from mimamori.runtime import cli_actor, opened
 
 
-@click.group("halls")
+@click.group("halls", help=N_("Children's halls: enrol a pupil on some weekdays, withdraw them, list a hall's pupils."))
 def command() -> None:
-    """Children's halls: enrol a pupil on some weekdays, withdraw them, list a hall's pupils."""
+    pass
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,13 +37,11 @@ def _pupil_arguments(function: F) -> F:
     return function
 
 
-@command.command("enrol")
+@command.command("enrol", help=N_("Expect the pupil NAME (of SCHOOL, GRADE, CLASS) at HALL after school on --days."))
 @_pupil_arguments
-@click.option("--days", default="12345", show_default=True, help="ISO weekdays, 1 for Monday: 135 = Mon, Wed, Fri.")
+@click.option("--days", default="12345", show_default=True, help=N_("ISO weekdays, 1 for Monday: 135 = Mon, Wed, Fri."))
 @click.pass_context
 def enrol(ctx: click.Context, hall: str, school: str, grade: int, class_name: str, name: str, days: str) -> None:
-    """Expect the pupil NAME (of SCHOOL, GRADE, CLASS) at HALL after school on --days."""
-
     async def _enrol() -> None:
         async with opened(settings_of(ctx)):
             pupil = PupilRef(school, grade, class_name, name)
@@ -53,12 +51,10 @@ def enrol(ctx: click.Context, hall: str, school: str, grade: int, class_name: st
     run(_enrol())
 
 
-@command.command("withdraw")
+@command.command("withdraw", help=N_("The hall no longer expects the pupil."))
 @_pupil_arguments
 @click.pass_context
 def withdraw(ctx: click.Context, hall: str, school: str, grade: int, class_name: str, name: str) -> None:
-    """The hall no longer expects the pupil."""
-
     async def _withdraw() -> None:
         async with opened(settings_of(ctx)):
             removed = await hall_enrolments.withdraw(hall, PupilRef(school, grade, class_name, name), actor=cli_actor())
@@ -67,12 +63,10 @@ def withdraw(ctx: click.Context, hall: str, school: str, grade: int, class_name:
     run(_withdraw())
 
 
-@command.command("list")
+@command.command("list", help=N_("The pupils HALL expects, with their weekdays."))
 @click.argument("hall")
 @click.pass_context
 def list_pupils(ctx: click.Context, hall: str) -> None:
-    """The pupils HALL expects, with their weekdays."""
-
     async def _list() -> None:
         async with opened(settings_of(ctx)):
             pupils = await hall_enrolments.enrolled(hall)
