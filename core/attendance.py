@@ -20,6 +20,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import audit, zones
+from core.absences import KIND_LABELS, REASON_LABELS
 from core.actors import staff as staff_actor
 from core.errors import UserError
 from core.i18n import Message, _
@@ -57,18 +58,7 @@ STATE_LABELS: dict[State, Message] = {
     State.EARLY: _("Leaving early"),
     State.UNSEEN: _("Not seen"),
 }
-REPORT_LABELS: dict[ReportKind, Message] = {
-    ReportKind.ABSENT: STATE_LABELS[State.ABSENT],
-    ReportKind.LATE: STATE_LABELS[State.LATE],
-    ReportKind.EARLY: STATE_LABELS[State.EARLY],
-}
-REASON_LABELS: dict[ReportReason, Message] = {
-    ReportReason.ILLNESS: _("Unwell"),
-    ReportReason.HOSPITAL: _("Doctor's appointment"),
-    ReportReason.FAMILY: _("Family reasons"),
-    ReportReason.BEREAVEMENT: _("Bereavement"),
-    ReportReason.OTHER: _("Other reason"),
-}
+REPORT_LABELS = KIND_LABELS  # a report's kind, as the guardian's form names it (core.absences)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ NOTICE_KINDS: dict[NoticeKind, Message] = {
     NoticeKind.REPLY: _p("notice", "Chat answer"),
     NoticeKind.MAIL_ANSWER: _p("notice", "Mail answer"),
     NoticeKind.BROADCASTS_STOPPED: _p("notice", "Broadcasts stopped notice"),
+    NoticeKind.ABSENCE_REPORT: _p("notice", "Absence report confirmation"),
+    NoticeKind.NOT_SEEN: _p("notice", "Not seen notice"),
 }
 
 SITE_KINDS: dict[SiteKind, Message] = {

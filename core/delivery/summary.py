@@ -10,26 +10,13 @@ from tortoise.functions import Count, Min
 
 from core.channels import CHANNELS, spec
 from core.db import as_datetime, placeholder
-from core.i18n import Message, _p
-from core.models import Channel, Delivery, DeliveryStatus, Language, NoticeKind
+from core.i18n import Message
+from core.models import Channel, Delivery, DeliveryStatus, Language
+from core.staff_labels import DELIVERY_STATES, NOTICE_KINDS
 
-STATUS_LABELS: dict[str, Message] = {
-    DeliveryStatus.QUEUED: _p("delivery", "Queued"),
-    DeliveryStatus.SENDING: _p("delivery", "Sending"),
-    DeliveryStatus.SENT: _p("delivery", "Sent"),
-    DeliveryStatus.FAILED: _p("delivery", "Failed"),
-    DeliveryStatus.EXPIRED: _p("delivery", "Expired"),
-}
-KIND_LABELS: dict[str, Message] = {
-    NoticeKind.PASSAGE: _p("notice", "Passage"),
-    NoticeKind.BROADCAST: _p("notice", "Broadcast"),
-    NoticeKind.VERIFICATION: _p("notice", "Address check"),
-    NoticeKind.STAFF: _p("notice", "Staff notice"),
-    NoticeKind.ADDRESS_INACTIVE: _p("notice", "Address stopped"),
-    NoticeKind.REPLY: _p("notice", "Chat answer"),
-    NoticeKind.MAIL_ANSWER: _p("notice", "Mail answer"),
-    NoticeKind.BROADCASTS_STOPPED: _p("notice", "Broadcasts stopped"),
-}
+# named once for every staff page and the command line (core.staff_labels)
+STATUS_LABELS: dict[str, Message] = {status.value: label for status, label in DELIVERY_STATES.items()}
+KIND_LABELS: dict[str, Message] = {kind.value: label for kind, label in NOTICE_KINDS.items()}
 
 
 @dataclass(frozen=True)

@@ -370,19 +370,19 @@ async def test_status_tells_readiness_and_the_queue_in_the_terminals_language(cl
     assert in_japanese.lines[0] == "稼働準備: できていません（配信）"
     assert in_japanese.lines[1].split() == ["データベース", "正常", "応答しています"]
     assert in_japanese.lines[2].split() == ["配信", "異常", "動いていません"]
-    assert ["経路", "配信待ち", "送信中", "送信済み", "失敗", "期限切れ"] in [
+    assert ["経路", "送信待ち", "送信中", "送信済み", "失敗", "期限切れ"] in [
         line.split() for line in in_japanese.lines
     ]
     assert ["メール", "0", "0", "0", "1", "0"] in [line.split() for line in in_japanese.lines]
     problem = in_japanese.lines[-1]
-    assert problem.startswith("  #") and problem.endswith(" 通過 メール 失敗: 550 5.1.1 mailbox unavailable")
+    assert problem.startswith("  #") and problem.endswith(" 通過のお知らせ メール 失敗: 550 5.1.1 mailbox unavailable")
     assert_one_language("\n".join(in_japanese.lines[:-1]), Language.JA)
 
     in_english = cli("status", env=ENGLISH)
     assert in_english.lines[0] == "Ready: no (Delivery)"
-    assert ["Channel", "Queued", "Sending", "Sent", "Failed", "Expired"] in [line.split() for line in in_english.lines]
+    assert ["Channel", "queued", "sending", "sent", "failed", "expired"] in [line.split() for line in in_english.lines]
     assert "Failed or expired in the last 24 hours:" in in_english.lines
-    assert in_english.lines[-1].endswith(" Passage mail Failed: 550 5.1.1 mailbox unavailable")
+    assert in_english.lines[-1].endswith(" Passage notice mail failed: 550 5.1.1 mailbox unavailable")
     assert_one_language(in_english.stdout, Language.EN)
 
 
