@@ -85,4 +85,4 @@ async def test_an_hour_of_passages_spooled_while_cut_off_arrives_once_in_order_a
     assert shown.returncode == 0, shown.stderr
     [email, *_groups] = [line.split() for line in shown.lines if line.startswith("mail ")]  # the channel's row first
     assert email[1:] == ["0", "0", str(len(sent)), "0", str(len(overdue))]  # queued sending sent failed expired
-    assert sum(" Passage mail Expired: expired before" in line for line in shown.lines) == len(overdue)
+    assert sum(" Passage notice mail expired: expired before" in line for line in shown.lines) == len(overdue)
