@@ -11,22 +11,17 @@ if TYPE_CHECKING:  # imported where used: core.keyring, imported by core.models,
 class UserError(Exception):
     """Bad input or a refused request; ``error.message`` is what the person is told:
     ``error.message.translate(language)``, or ``{{ error | translate }}`` in a template.
-
-    A plain ``str`` message is the "日本語。 English." text of code not converted to core.i18n
-    yet, and ``str(error)`` of a ``Message`` is that same bilingual text, for the places that still
-    show ``str(error)``: both go when the last of those is converted.
+    ``str(error)`` is the English text, for a traceback; a person is never shown it.
     """
 
-    def __init__(self, message: Message | str) -> None:
+    def __init__(self, message: Message) -> None:
         super().__init__(message)
         self.message = message
 
     def __str__(self) -> str:
         from core.models.enums import Language
 
-        if isinstance(self.message, str):
-            return self.message
-        return f"{self.message.translate(Language.JA)} {self.message.translate(Language.EN)}"
+        return self.message.translate(Language.EN)
 
 
 class NotFound(UserError):

@@ -23,17 +23,11 @@ _KEPT_IN_FREE_TEXT = frozenset("\n")
 class HiddenCharacters(UserError):
     """A name holds characters that are invisible or change the direction of the text."""
 
-    def __init__(self, what: str | Message, found: list[str], *, what_ja: str | None = None) -> None:
-        codes = ", ".join(f"U+{ord(c):04X}" for c in found)
-        if isinstance(what, Message):
-            super().__init__(
-                _("%(what)s contains invisible or direction-changing characters (%(codes)s).", what=what, codes=codes)
-            )
-        else:  # a roster column's name (core.roster, until it names its columns as Messages)
-            super().__init__(
-                f"{what_ja or what}に見えない文字または表示の向きを変える文字（{codes}）が含まれています。"
-                f" The {what} contains invisible or direction-changing characters ({codes})."
-            )
+    def __init__(self, what: Message, found: list[str]) -> None:
+        self.codes = ", ".join(f"U+{ord(c):04X}" for c in found)
+        super().__init__(
+            _("%(what)s contains invisible or direction-changing characters (%(codes)s).", what=what, codes=self.codes)
+        )
         self.found = found
 
 
@@ -46,11 +40,11 @@ def hidden_characters(text: str) -> list[str]:
     return found
 
 
-def clean_name(text: str, *, what: str | Message, what_ja: str | None = None) -> str:
+def clean_name(text: str, *, what: Message) -> str:
     """``text`` in NFC with each run of white space made one space; refused if it hides characters."""
     found = hidden_characters(text)
     if found:
-        raise HiddenCharacters(what, found, what_ja=what_ja)
+        raise HiddenCharacters(what, found)
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 

@@ -61,7 +61,7 @@ def os_reason(error: OSError) -> Message | str:
 
 
 def told(message: Message | str) -> str:
-    """``message`` in the command line's language (a ``str``: a bilingual text not converted yet)."""
+    """``message`` in the command line's language (a ``str``, a peer's or the system's own words, as it is)."""
     return message.translate(language()) if isinstance(message, Message) else message
 
 

@@ -1,18 +1,11 @@
 """The language of the portal's pages: the account's choice, else the visitor's cookie, else Japanese.
 
-Pages render in one language through core.i18n (``{{ _("Log in") }}``). Pages not converted yet
-still write ``{{ t("日本語", "English") }}`` and ``class="ja"``/``class="en"`` passages: English
-alone on an English page (the ``lang-en`` style hides the Japanese), else Japanese with the English
-beside it. ``t`` goes when the last of them is converted.
+Pages render in one language through core.i18n (``{{ _("Log in") }}``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
-from jinja2 import pass_context
-from markupsafe import Markup, escape
 
 from core.i18n.languages import choices_for, language_or_default
 from core.models import Language, StaffAccount
@@ -39,10 +32,3 @@ def reader_language(request: Request, owner: Language) -> Language:
 def choices(account: object | None) -> tuple[Language, ...]:
     """The languages this visitor may choose: staff accounts two, anyone else all."""
     return choices_for(staff=isinstance(account, StaffAccount))
-
-
-@pass_context
-def bilingual(context: dict[str, Any], ja: str, en: str) -> Markup:
-    if context.get("language") is Language.EN:
-        return escape(en)
-    return Markup('{} <span class="en" lang="en">{}</span>').format(ja, en)

@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 
 from core import channels, templating, zones
 from core.i18n.languages import LANGUAGES
-from portal.language import bilingual, choices, language_of
+from portal.language import choices, language_of
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -32,7 +32,6 @@ def when(
 
 templating.install(templates.env)
 templates.env.filters["when"] = when  # (pages not converted yet: the converted ones use date, time, datetime)
-templates.env.globals["t"] = bilingual
 templates.env.globals["channel_spec"] = channels.spec
 templates.env.globals["LANGUAGES"] = LANGUAGES
 

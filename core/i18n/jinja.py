@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup, escape
 
 from core import zones
 from core.i18n import dates
@@ -74,23 +73,13 @@ def _npgettext(context: Context, msgctxt: str, singular: str, plural: str, n: in
 
 
 @pass_context
-def translate(context: Context, value: Message | str | None) -> str | Markup:
-    """A ``Message`` in the render's language. (A plain ``str`` is shown as the bilingual
-    "日本語。 English." it still is where Python code has not been converted yet.)"""
+def translate(context: Context, value: Message | str | None) -> str:
+    """A ``Message`` in the render's language; a plain ``str`` (a peer's words, a name) as it is."""
     if value is None:
         return ""
     if isinstance(value, Message):
         return value.translate(language_of(context))
-    return _legacy_bilingual(context, value)
-
-
-def _legacy_bilingual(context: Context, text: str) -> str | Markup:
-    ja, mark, en = text.rpartition("。 ")
-    if not mark or not en[:1].isascii():
-        return text
-    if language_of(context) is Language.EN:
-        return en
-    return Markup('{} <span class="en" lang="en">{}</span>').format(ja + "。", escape(en))
+    return value
 
 
 def _zone(context: Context, site: zones.Zoned | None) -> ZoneInfo:

@@ -199,14 +199,15 @@ def decode_roster(data: bytes) -> tuple[str, str]:
 def _read_row(line: int, cells: dict[str, str]) -> RosterRow | RowProblem:
     def text(name: str, *, required: bool = True, limit: int = _MAX_TEXT) -> str:
         try:
-            value = " ".join(unicodedata.normalize("NFKC", clean_name(cells.get(name, ""), what=name)).split())
+            value = " ".join(
+                unicodedata.normalize("NFKC", clean_name(cells.get(name, ""), what=COLUMN_NAMES[name])).split()
+            )
         except HiddenCharacters as hidden:
-            codes = ", ".join(f"U+{ord(c):04X}" for c in hidden.found)
             raise _Bad(
                 _(
                     "%(column)s contains invisible or direction-changing characters (%(codes)s)",
                     column=COLUMN_NAMES[name],
-                    codes=codes,
+                    codes=hidden.codes,
                 )
             ) from None
         if required and not value:
