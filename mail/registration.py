@@ -21,6 +21,7 @@ from core.registration import Outcome, Result, confirm_pending, register_with_co
 from mail.addresses import delivery_of_message_id
 from mail.inbound import InboundMail
 from mail.replies import queue_answer
+from mail.reports import answer_with_portal_link
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ async def handle_guardian_mail(mail: InboundMail, settings: Settings) -> None:
             return
     result = await register_with_code(_code_text(mail), Channel.EMAIL, mail.sender, limit=limit)
     if result.outcome is Outcome.NO_CODE:
-        log.info("mail %s from a sender holds no registration code: not answered", mail.message_id)
+        if not await answer_with_portal_link(mail, settings):  # mail is never a report: the link
+            log.info("mail %s from a sender holds no registration code: not answered", mail.message_id)
         return
     if result.outcome is Outcome.THROTTLED:
         log.info("mail %s: registration guesses from this sender are throttled", mail.message_id)
