@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+from bot.telegram.transport import TelegramTransport
 from core import buttons, zones
 from core.models import AbsenceReport, Channel, Delivery, Language, NoticeKind, ReportKind, ReportReason, ReportVia
 from core.school_calendar import school_day
 from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
-from tests.bot.conftest import add_chat
+from tests.bot.conftest import add_chat, drain_outbox
 from tests.factories import make_guardian, make_pupil, make_site
 from tests.one_language import assert_one_language
 
@@ -51,7 +52,7 @@ def _with_day(data: str, day: date) -> str:
 
 
 async def test_a_late_report_by_telegram_buttons_is_recorded_and_confirmed_to_the_family(
-    database_url, telegram_api, telegram_client
+    database_url, telegram_api, telegram_client, bot_settings
 ) -> None:
     site = await make_site()
     hanako, taro = await make_pupil(site, "山田 花子"), await make_pupil(site, "山田 太郎")
@@ -98,6 +99,9 @@ async def test_a_late_report_by_telegram_buttons_is_recorded_and_confirmed_to_th
     )
     confirmations = await Delivery.filter(kind=NoticeKind.ABSENCE_REPORT).prefetch_related("address")
     assert sorted(d.address.channel.value for d in confirmations) == ["email", "telegram"]  # the whole family, once
+    await drain_outbox(bot_settings, Channel.TELEGRAM, TelegramTransport(bot_settings.telegram))
+    notice = chat.last()["text"]
+    assert notice.startswith("【見守り】連絡受付：花子さん") and "遅刻" in notice and "通院" not in notice
 
 
 async def test_a_day_that_is_not_a_school_day_is_refused_with_its_reason(
