@@ -47,7 +47,7 @@ async def answer_with_portal_link(mail: InboundMail, settings: Settings) -> bool
     guardian_id = await _guardian_of(mail.sender)
     if guardian_id is None and not looks_like_report(mail):
         return False
-    if not await _first_answer_this_hour(mail.sender):
+    if not await once_an_hour(f"mail-report-answer:{mail.sender}"):
         log.info("mail %s: the portal link was sent to this sender within the hour", mail.message_id)
         return False
     log.info("mail %s: a report by mail is not taken; answered with the portal link", mail.message_id)
@@ -66,9 +66,9 @@ async def _guardian_of(sender: str) -> int | None:
     return address.guardian_id if address is not None else None
 
 
-async def _first_answer_this_hour(sender: str) -> bool:
-    """One answer per sender and hour: a family writing three mails in a morning needs the link once."""
-    key = f"mail-report-answer:{sender}"
+async def once_an_hour(key: str) -> bool:
+    """True the first time ``key`` is asked this hour: one answer of a kind per sender and hour
+    (a family writing three mails in a morning needs the link once; a guesser learns nothing more)."""
     if await throttle.wait_before_next(key):
         return False
     await throttle.record_failure(key, _ONE_AN_HOUR)
