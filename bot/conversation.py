@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from bot import reports
 from bot.replies import say, say_to_staff, staff_language
 from core import actors, broadcasts, buttons, zones
 from core.addresses import address_index, counted_addresses, remove_addresses
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 # ("photos on", "写真 オン") is also taken with its words run together or joined by "_".
 COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("状況", "status", "today"),
+    "report": ("欠席連絡", "report", "欠席", "遅刻", "早退", "absent", "late"),
     "addresses": ("登録", "addresses", "list"),
     "stop": ("停止", "stop", "pause"),
     "resume": ("再開", "resume", "restart"),
@@ -82,7 +84,7 @@ _WORDS = {_word_key(word): name for name, words in COMMANDS.items() for word in 
 # A local day lasts 25 hours at most (a DST change): every site's today began within this.
 _LONGEST_DAY = timedelta(hours=25)
 # The guardian commands offered as buttons (LINE quick replies) and in Telegram's command menu.
-GUARDIAN_MENU = ("status", "addresses", "stop", "resume", "photos_on", "photos_off", "unlink", "help")
+GUARDIAN_MENU = ("status", "report", "addresses", "stop", "resume", "photos_on", "photos_off", "unlink", "help")
 STAFF_MENU = ("alert",)
 
 LineQuotaReader = Callable[[], Awaitable[LineQuota | None]]
@@ -203,12 +205,16 @@ class Conversation:
             "photos_on": partial(self._photos, on=True),
             "photos_off": partial(self._photos, on=False),
             "unlink": self._unlink,
+            "report": self._report_command,
         }
         self._buttons: dict[type[buttons.ButtonData], Handler] = {
             buttons.Ack: self._ack,
             buttons.AckBroadcast: self._ack_broadcast,
             buttons.ConfirmBroadcast: self._decide,
             buttons.CancelBroadcast: self._decide,
+            buttons.Report: self._report_step,
+            buttons.SendReport: self._report_send,
+            buttons.CancelReport: self._report_cancel,
         }
 
     async def respond(self, incoming: Incoming) -> Reply:
@@ -327,6 +333,33 @@ class Conversation:
         words = command_words(incoming.language)
         text = say("help", incoming.language, staff=staff is not None, words=words)
         return Reply(text, menu=True, language=incoming.language)
+
+    # ---- absence reports (bot/reports.py) ----------------------------------------------------
+
+    async def _report_command(self, incoming: Incoming, addresses: list[ContactAddress]) -> Reply:
+        return await self._report_step(incoming, buttons.Report())
+
+    async def _report_step(self, incoming: Incoming, pressed: buttons.Report) -> Reply:
+        family = await reports.family_of(_guardian_ids(await self._chat_addresses(incoming)))
+        if family is None:
+            return Reply(say("not_registered", incoming.language), language=incoming.language)
+        portal_url = self._settings.portal.public_url.rstrip("/")
+        question = await reports.next_step(pressed, family, incoming.language, portal_url)
+        return Reply(
+            question.text,
+            buttons=tuple(Button(label, data) for label, data in question.choices),
+            language=incoming.language,
+        )
+
+    async def _report_send(self, incoming: Incoming, pressed: buttons.SendReport) -> Reply:
+        family = await reports.family_of(_guardian_ids(await self._chat_addresses(incoming)))
+        if family is None:
+            return Reply(say("not_registered", incoming.language), language=incoming.language)
+        text = await reports.send(pressed, family, incoming.channel, incoming.language)
+        return Reply(text, menu=True, language=incoming.language)
+
+    async def _report_cancel(self, incoming: Incoming, pressed: buttons.CancelReport) -> Reply:
+        return Reply(say("report_cancelled", incoming.language), menu=True, language=incoming.language)
 
     # ---- staff -------------------------------------------------------------------------------
 

@@ -88,4 +88,26 @@ class CancelBroadcast(_OfBroadcast, ButtonData, prefix="bc-cancel"):
     """Drop a draft broadcast (staff)."""
 
 
-DECISIONS = (ConfirmBroadcast, CancelBroadcast)  # a draft's buttons, which go once one is pressed
+@dataclass(frozen=True)
+class Report(ButtonData, prefix="rp"):
+    """A step of an absence report in a chat; the payload is the whole state, ``-`` not chosen yet."""
+
+    kind: str = "-"  # a (absent), l (late), e (leaving early)
+    pupil: str = "-"  # a pupil id, or "all" of the guardian's children
+    day: str = "-"  # YYYYMMDD in the school's zone
+    reason: str = "-"  # a ReportReason value
+    at: str = "-"  # HHMM, late and leaving early only
+    by: str = "-"  # who collects (leaving early): g, gp, o
+
+
+class SendReport(Report, ButtonData, prefix="rp-send"):
+    """Record the report the payload holds."""
+
+
+@dataclass(frozen=True)
+class CancelReport(ButtonData, prefix="rp-cancel"):
+    """Drop a report being made in a chat (nothing was stored)."""
+
+
+# The buttons that end a dialogue (a draft broadcast, a report): the keyboard goes once one is pressed.
+DECISIONS = (ConfirmBroadcast, CancelBroadcast, SendReport, CancelReport)

@@ -7,9 +7,7 @@ module only finds the code and the sender and chooses the answer.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from core import throttle
 from core.addresses import address_index
 from core.channels import spec
 from core.config import Settings
@@ -21,12 +19,10 @@ from core.registration import Outcome, Result, confirm_pending, register_with_co
 from mail.addresses import delivery_of_message_id
 from mail.inbound import InboundMail
 from mail.replies import queue_answer
+from mail.reports import answer_with_portal_link, once_an_hour
 
 log = logging.getLogger(__name__)
 
-_ONE_AN_HOUR = throttle.ThrottlePolicy(
-    free_attempts=1, base_delay=timedelta(hours=1), max_delay=timedelta(hours=1), forget_after=timedelta(hours=1)
-)
 _ANSWERS = {
     Outcome.REGISTERED: "registered",
     Outcome.ALREADY_REGISTERED: "already_registered",
@@ -52,7 +48,8 @@ async def handle_guardian_mail(mail: InboundMail, settings: Settings) -> None:
             return
     result = await register_with_code(_code_text(mail), Channel.EMAIL, mail.sender, limit=limit)
     if result.outcome is Outcome.NO_CODE:
-        log.info("mail %s from a sender holds no registration code: not answered", mail.message_id)
+        if not await answer_with_portal_link(mail, settings):  # mail is never a report: the link
+            log.info("mail %s from a sender holds no registration code: not answered", mail.message_id)
         return
     if result.outcome is Outcome.THROTTLED:
         log.info("mail %s: registration guesses from this sender are throttled", mail.message_id)
@@ -116,8 +113,4 @@ async def _language(result: Result, sender: str) -> Language:
 
 async def _first_wrong_code_answer(sender: str) -> bool:
     """One polite answer to wrong codes per sender and hour: more would help a guesser."""
-    key = f"mail-wrong-code-answer:{sender}"
-    if await throttle.wait_before_next(key):
-        return False
-    await throttle.record_failure(key, _ONE_AN_HOUR)
-    return True
+    return await once_an_hour(f"mail-wrong-code-answer:{sender}")

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Line-Signature"
 TEXT_LIMIT = 5000
+TEMPLATE_ACTIONS = 4  # a buttons template's most
 BUTTONS_TEXT_LIMIT = 160  # a buttons template's text without a picture
 LINE_AWAY = (ClientError, asyncio.TimeoutError, OSError)  # no answer from the Messaging API
 
@@ -78,14 +79,27 @@ def line_messages(reply: Reply) -> list[Message]:
         )
     if not reply.buttons:
         return [text]
-    buttons = TemplateMessage(
+    if len(reply.buttons) > TEMPLATE_ACTIONS:  # a report's reasons or times: quick replies hold 13
+        text.quick_reply = QuickReply(
+            items=[
+                QuickReplyItem(action=PostbackAction(label=b.label[:20], data=b.postback, display_text=b.label))
+                for b in reply.buttons
+            ]
+        )
+        return [text]
+    if not reply.prompt and len(reply.text) <= BUTTONS_TEXT_LIMIT:
+        return [_buttons(reply, reply.text)]  # the question is the template's own text: said once
+    return [text, _buttons(reply, reply.prompt or reply.text[:BUTTONS_TEXT_LIMIT])]
+
+
+def _buttons(reply: Reply, text: str) -> TemplateMessage:
+    return TemplateMessage(
         alt_text=" / ".join(b.label for b in reply.buttons),
         template=ButtonsTemplate(
-            text=reply.prompt or reply.text[:BUTTONS_TEXT_LIMIT],
+            text=text,
             actions=[PostbackAction(label=b.label[:20], data=b.postback, display_text=b.label) for b in reply.buttons],
         ),
     )
-    return [text, buttons]
 
 
 async def read_quota(api: AsyncMessagingApi, *, timeout: float = 10) -> LineQuota | None:

@@ -63,12 +63,15 @@ def telegram_bot(settings: TelegramSettings) -> Bot:
     return Bot(settings.token.get_secret_value(), session=session)
 
 
+ROW = 3  # buttons that fit one row
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=b.label, callback_data=b.postback) for b in reply.buttons]]
-    )
+    keys = [InlineKeyboardButton(text=b.label, callback_data=b.postback) for b in reply.buttons]
+    width = len(keys) if len(keys) <= ROW else 2  # a report's five reasons or times: two a row on a phone
+    return InlineKeyboardMarkup(inline_keyboard=[keys[i : i + width] for i in range(0, len(keys), width)])
 
 
 def telegram_dispatcher(conversation: Conversation) -> Dispatcher:

@@ -49,6 +49,7 @@ async def test_a_typed_code_registers_the_line_user_and_the_reply_offers_the_com
     items = reply.body["messages"][0]["quickReply"]["items"]
     assert [i["action"]["text"] for i in items] == [
         "状況",
+        "欠席連絡",
         "登録",
         "停止",
         "再開",
@@ -72,8 +73,9 @@ async def test_the_quick_replies_are_labelled_in_the_guardians_language_and_send
     [reply] = line_api.replies()
     assert_one_language(_reply_text(reply), Language.ZH_HANS)
     items = [i["action"] for i in reply.body["messages"][0]["quickReply"]["items"]]
-    assert [(a["label"], a["text"]) for a in items][:3] == [
+    assert [(a["label"], a["text"]) for a in items][:4] == [
         ("今天", "status"),
+        ("缺席/迟到", "report"),
         ("通知地址", "addresses"),
         ("暂停", "stop"),
     ]

@@ -122,6 +122,6 @@ async def test_the_line_quick_replies_are_in_every_guardians_language(database_u
         text = line_api.replies()[-1].body["messages"][0]
         assert_one_language(text["text"], language, names=COMMANDS)
         actions = [i["action"] for i in text["quickReply"]["items"]]
-        assert len(actions) == 8 and all(len(a["label"]) <= 20 for a in actions)
+        assert len(actions) == 9 and all(len(a["label"]) <= 20 for a in actions)
         assert_one_language(" ".join(a["label"] for a in actions), language)
         assert all(parse_command(a["text"])[0] is not None for a in actions)  # a tap sends a command word

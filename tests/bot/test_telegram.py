@@ -65,7 +65,7 @@ async def test_a_registered_chat_gets_the_command_menu_in_its_guardians_language
     [chat_menu] = telegram_api.sent("setMyCommands")
     assert chat_menu.params["scope"] == {"type": "chat", "chat_id": 4243}
     commands = chat_menu.params["commands"]
-    assert [c["command"] for c in commands][:2] == ["status", "addresses"] and "alert" not in str(commands)
+    assert [c["command"] for c in commands][:3] == ["status", "report", "addresses"] and "alert" not in str(commands)
     assert_one_language(" / ".join(c["description"] for c in commands), Language.VI)
 
 
@@ -121,6 +121,7 @@ async def test_long_polling_answers_and_stops_cleanly(database_url, telegram_api
     default, *by_language = telegram_api.sent("setMyCommands")
     assert [c["command"] for c in default.params["commands"]] == [
         "status",
+        "report",
         "addresses",
         "stop",
         "resume",
