@@ -95,6 +95,12 @@ async def set_passages_paused(guardian: Guardian, paused: bool, *, via: str) -> 
     return await _set_choice(guardian, "passages_paused", paused, via=via)
 
 
+async def set_attendance_alerts(guardian: Guardian, on: bool, *, via: str) -> bool:
+    """Turn on (or off) the notices that a child was not seen at school by its check time; audited
+    like ``set_photos_in_chat``."""
+    return await _set_choice(guardian, "wants_attendance_alerts", on, via=via)
+
+
 async def _set_choice(guardian: Guardian, field: str, value: bool, *, via: str) -> bool:
     if getattr(guardian, field) == value:
         return False

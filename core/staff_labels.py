@@ -63,6 +63,20 @@ SITE_KINDS: dict[SiteKind, Message] = {
 }
 
 AUDIT_ACTIONS: dict[str, Message] = {
+    "absence.recorded": _p("audit", "Absence report recorded"),
+    "absence.changed": _p("audit", "Absence report changed"),
+    "absence.withdrawn": _p("audit", "Absence report withdrawn"),
+    "attendance.at_school": _p("audit", "Family answered: at school"),
+    "attendance.mark": _p("audit", "Marked present by hand"),
+    "calendar.add": _p("audit", "Calendar days added"),
+    "calendar.remove": _p("audit", "Calendar days removed"),
+    "hall.enrol": _p("audit", "Enrolled at a children's hall"),
+    "hall.withdraw": _p("audit", "Withdrawn from a children's hall"),
+    "photo.denied": _p("audit", "Photo refused"),
+    "preferences.change": _p("audit", "Settings changed"),
+    "preferences.passages_paused": _p("audit", "Passage notices paused or resumed"),
+    "preferences.photos_in_chat": _p("audit", "Photos in chat turned on or off"),
+    "preferences.wants_attendance_alerts": _p("audit", "Not-seen notices turned on or off"),
     "address.add": _p("audit", "Address added"),
     "address.remove": _p("audit", "Address removed"),
     "address.resume_broadcasts": _p("audit", "Broadcasts resumed to an address"),

@@ -395,12 +395,14 @@ async def preferences_save(
     quiet_end: Annotated[Word, Form()] = "",
     language: Annotated[Word, Form()] = "ja",
     photos_in_chat: Annotated[Word, Form()] = "",
+    attendance_alerts: Annotated[Word, Form()] = "",
 ) -> Response:
     try:
         await preferences.update_preferences(
             guardian, paused=bool(paused), quiet_start=quiet_start, quiet_end=quiet_end, language=language
         )
         await preferences.set_photos_in_chat(guardian, bool(photos_in_chat), via="portal")
+        await preferences.set_attendance_alerts(guardian, bool(attendance_alerts), via="portal")
     except UserError as error:
         return page(request, "guardian/preferences.html", status_code=400, guardian=guardian, error=error.message)
     return page(request, "guardian/preferences.html", guardian=guardian, notice=_("Saved."))

@@ -316,3 +316,18 @@ async def test_the_notices_qr_link_sends_a_stranger_to_log_in_and_the_guardian_o
     assert (
         "使用済みか、このアカウントのものではありません" in used.text and f'<p class="otp">{code}</p>' not in used.text
     )
+
+
+async def test_a_guardian_turns_the_not_seen_notices_off_and_on_again(new_browser, family) -> None:
+    browser = new_browser()
+    await log_in_guardian(browser, family.guardian)
+    form = await browser.get("/preferences")
+    assert 'name="attendance_alerts" value="1" checked' in form.text  # on by default
+    assert "学校の確認時刻までに登校が確認できないとき、知らせる" in form.text
+    await browser.post("/preferences", {"language": "ja"})  # the box left unticked
+    assert not (await Guardian.get(id=family.guardian.id)).wants_attendance_alerts
+    again = await browser.post("/preferences", {"attendance_alerts": "1", "language": "ja"})
+    assert 'name="attendance_alerts" value="1" checked' in again.text
+    assert (await Guardian.get(id=family.guardian.id)).wants_attendance_alerts
+    changes = await AuditEntry.filter(action="preferences.wants_attendance_alerts").values_list("details", flat=True)
+    assert [c["wants_attendance_alerts"] for c in changes] == [False, True]
