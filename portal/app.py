@@ -20,9 +20,9 @@ from portal.deps import Redirect
 from portal.last_resort import LastResort
 from portal.request_ids import RequestIds
 from portal.routes import absences as absence_reports
-from portal.routes import admin_calendar
-from portal.routes import calendar as calendar_pages
 from portal.routes import admin, auth, board, chat_photos, guardian, home, ingest, staff, support, unsubscribe
+from portal.routes import admin_calendar as calendar_admin
+from portal.routes import calendar as calendar_pages
 from portal.security import MACHINE_PATHS, SecurityHeaders
 from portal.templating import page
 
@@ -62,7 +62,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
         board.router,
         support.router,
         admin.router,
-        admin_calendar.router,
+        calendar_admin.router,
         calendar_pages.router,
     ):
         app.include_router(router)
