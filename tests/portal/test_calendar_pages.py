@@ -6,13 +6,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import jpholiday
+import pytest
 
 from core import zones
 from core.models import AuditEntry, CalendarDayKind, CalendarEntry, Language, StaffRole
 from core.passwords import Passwords
 from tests.factories import make_site
 from tests.one_language import assert_one_language
+from tests.portal.axe import axe_violations
 from tests.portal.conftest import log_in_guardian, log_in_staff, staff_account
+from tests.portal.test_guardian_browser_walk import VIEWPORTS
+from tests.portal.test_guardian_browser_walk import _log_in as log_in_in_a_browser
 
 
 def _next_weekday(start: date, *, weekday: int) -> date:
@@ -142,3 +146,20 @@ async def test_staff_see_their_schools_calendar_and_not_anothers(new_browser, pa
     page = await browser.get("/staff/calendar")
     assert page.status_code == 200 and "開校記念日" in page.text and family.site.name in page.text
     assert (await browser.get(f"/staff/calendar?site={other.id}")).status_code == 404
+
+
+@pytest.mark.slow
+async def test_the_guardians_calendar_on_a_phone_has_no_axe_violation(server: str, chromium, family) -> None:
+    today = zones.today(family.site)
+    own = _ordinary_weekday(today)
+    await CalendarEntry.create(
+        site_id=family.site.id, first_day=own, last_day=own, kind=CalendarDayKind.OFF, name="開校記念日"
+    )
+    context = await chromium.new_context(viewport=VIEWPORTS["phone"], is_mobile=True, locale="ja-JP")
+    page = await context.new_page()
+    await log_in_in_a_browser(page, server, family)
+    await page.goto(f"{server}/calendar")
+    assert "開校記念日" in await page.content()
+    assert await axe_violations(page) == []
+    assert await page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"]["width"]
+    await context.close()
