@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import RedirectResponse, Response
 
 from core import calendar_entries, zones
+from core.calendar_file import _date as read_date
 from core.calendar_file import parse_calendar
 from core.errors import NotFound, UserError
 from core.i18n import Message, _
@@ -29,6 +30,7 @@ KIND_LABELS: dict[str, Message] = {
 }
 
 DONE: dict[str, Message] = {
+    "added": _("The entry is added."),
     "removed": _("The entry is removed."),
 }
 
@@ -56,12 +58,8 @@ def _first_day(text: str) -> date:
 
 
 def _day(text: str) -> date | None:
-    if not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(_("%(value)s is not a date like 2026/8/1.", value=text)) from None
+    # a browser's date field sends 2026-08-01; a typed 2026/8/1 is read as the calendar file reads it
+    return read_date(text.strip()) if text.strip() else None
 
 
 @router.get("")
@@ -86,7 +84,7 @@ async def add_entry(
     except UserError as error:
         form = {"first_day": first_day, "last_day": last_day, "kind": kind, "name": name}
         return await _admin_page(request, site_id, 400, error=error.message, form=form)
-    return await _admin_page(request, site_id, notice=_("The entry is added."))
+    return RedirectResponse(f"/admin/calendar?site={school.id}&done=added", status_code=303)
 
 
 def _kind(value: str) -> CalendarDayKind:
@@ -135,7 +133,7 @@ async def confirm_remove(request: Request, site_id: SiteId, entry_id: Count, adm
         request,
         question=_("Remove %(name)s from the calendar of %(site)s?", name=entry.name, site=school.name),
         consequence=_("Its days become ordinary days again: school on weekdays, none on weekends and holidays."),
-        action=f"/{school.id}/remove/{entry.id}",
+        action=f"/admin/calendar/{school.id}/remove/{entry.id}",
         button=_("Remove"),
         back=f"/admin/calendar?site={school.id}",
     )

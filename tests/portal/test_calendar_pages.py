@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import jpholiday
@@ -57,16 +58,20 @@ async def test_an_administrator_adds_imports_and_removes_days(new_browser, passw
     assert await CalendarEntry.all().count() == 0
 
     added = await browser.post(
-        f"/admin/calendar/{site.id}", {"first_day": first.isoformat(), "kind": "off", "name": "開校記念日"}
+        f"/admin/calendar/{site.id}", {"first_day": f"{first:%Y/%m/%d}", "kind": "off", "name": "開校記念日"}
     )
-    assert added.status_code == 200 and "開校記念日" in added.text
+    assert added.status_code == 303
+    shown = await browser.get(added.headers["location"])
+    assert "追加しました" in shown.text and "開校記念日" in shown.text
     entry = await CalendarEntry.get(site_id=site.id)
     assert (entry.first_day, entry.last_day, entry.kind) == (first, first, CalendarDayKind.OFF)
 
     question = await browser.get(f"/admin/calendar/{site.id}/remove/{entry.id}")
     assert question.status_code == 200 and "開校記念日" in question.text
     assert await CalendarEntry.all().count() == 1  # asking removes nothing
-    gone = await browser.post(f"/admin/calendar/{site.id}/remove/{entry.id}")
+    action = re.search(r'<form method="post" action="(/admin/[^"]+)"', question.text)
+    assert action and action.group(1) == f"/admin/calendar/{site.id}/remove/{entry.id}"
+    gone = await browser.post(action.group(1))
     assert gone.status_code == 303 and await CalendarEntry.all().count() == 0
     assert await AuditEntry.filter(action="calendar.remove").count() == 1
 
