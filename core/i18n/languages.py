@@ -75,6 +75,7 @@ STAFF_SOURCES = (
     "gates/",
     "mimamori/",
     "portal/routes/admin.py",
+    "portal/routes/admin_calendar.py",
     "portal/routes/board.py",
     "portal/routes/staff.py",
     "portal/routes/support.py",

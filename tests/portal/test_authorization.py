@@ -18,6 +18,8 @@ from core.channels.line_photos import chat_photo_token
 from core.models import (
     AbsenceReport,
     BroadcastCategory,
+    CalendarDayKind,
+    CalendarEntry,
     Channel,
     Delivery,
     Gate,
@@ -104,6 +106,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/verify/{code}", EVERYONE),  # the verification link is the credential (a second parent)
     ("GET", "/register/{code}", GUARDIANS),  # the printed notice's QR code
     ("POST", "/verify", EVERYONE),
+    ("GET", "/calendar", GUARDIANS),
     ("GET", "/preferences", GUARDIANS),
     ("POST", "/preferences", GUARDIANS),
     ("GET", "/absences", GUARDIANS),
@@ -127,6 +130,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/staff/chat-link", BROADCASTERS),
     ("GET", "/staff/board", BROADCASTERS),  # each sees the list of their own schools
     ("POST", "/staff/board/mark", SITE_A_BROADCASTERS),
+    ("GET", "/staff/calendar", BROADCASTERS),  # each sees their own schools
     ("POST", "/staff/chat-link", BROADCASTERS),
     ("GET", "/staff/phone-report", BROADCASTERS),
     ("POST", "/staff/phone-report", BROADCASTERS),
@@ -156,6 +160,11 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/admin/roster/template.csv", ADMIN),
     ("POST", "/admin/roster", ADMIN),
     ("GET", "/admin/audit", ADMIN),
+    ("GET", "/admin/calendar", ADMIN),
+    ("POST", "/admin/calendar/{site_id}", ADMIN),
+    ("POST", "/admin/calendar/{site_id}/import", ADMIN),
+    ("GET", "/admin/calendar/{site_id}/remove/{entry_id}", ADMIN),
+    ("POST", "/admin/calendar/{site_id}/remove/{entry_id}", ADMIN),
     ("POST", "/logout", dict.fromkeys(ROLES, "login")),  # last: it ends the session
 ]
 
@@ -178,6 +187,7 @@ FORMS = {
     "/support/guardians/{guardian_id}/unlock": {"reason": "matrix"},
     "/support/guardians/{guardian_id}/addresses/{address_id}/remove": {"reason": ""},  # refused: the address stays
     "/support/guardians/{guardian_id}/pupils/{pupil_id}/replace-tag": {"number": "MATRIX1", "reason": "matrix"},
+    "/admin/calendar/{site_id}": {"first_day": "", "name": ""},  # refused: nothing added
     "/staff/board/mark": {"pupil": "{pupil_id}", "site": "{site_id}", "day": "2026-01-05"},
 }
 
@@ -277,6 +287,7 @@ async def world(settings, passwords: Passwords, family) -> World:
             "gate_id": str(gate.id),
             "staff_id": str(spare.id),
             "report_id": str(await _future_report(family)),
+            "entry_id": str(await _calendar_entry(family)),
         },
         answer_token=await answer_link(family),
         ack_token=delivery.ack_token,
@@ -284,6 +295,14 @@ async def world(settings, passwords: Passwords, family) -> World:
         unsubscribe_token=unsubscribe.token(address.id),
         chat_photo_token=chat_photo_token(sent_to_line.id, datetime.now(UTC) + timedelta(hours=1)),
     )
+
+
+async def _calendar_entry(family) -> int:
+    day = zones.today(family.site) + timedelta(days=14)
+    entry = await CalendarEntry.create(
+        site_id=family.site.id, first_day=day, last_day=day, kind=CalendarDayKind.OFF, name="開校記念日"
+    )
+    return entry.id
 
 
 async def _future_report(family) -> int:
