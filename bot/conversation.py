@@ -20,7 +20,7 @@ from typing import Any
 
 from bot import reports
 from bot.replies import say, say_to_staff, staff_language
-from core import actors, broadcasts, buttons, zones
+from core import actors, answers, broadcasts, buttons, zones
 from core.addresses import address_index, counted_addresses, remove_addresses
 from core.channels import spec
 from core.channels.line_quota import LineQuota
@@ -215,6 +215,7 @@ class Conversation:
             buttons.Report: self._report_step,
             buttons.SendReport: self._report_send,
             buttons.CancelReport: self._report_cancel,
+            buttons.CheckAnswer: self._check_answer,
         }
 
     async def respond(self, incoming: Incoming) -> Reply:
@@ -442,6 +443,28 @@ class Conversation:
     async def _ack_broadcast(self, incoming: Incoming, pressed: buttons.AckBroadcast) -> Reply:
         found = await broadcasts.acknowledge_by_address(pressed.broadcast_id, incoming.channel, incoming.chat)
         return Reply(say("acknowledged" if found else "unknown_button", incoming.language), language=incoming.language)
+
+    async def _check_answer(self, incoming: Incoming, pressed: buttons.CheckAnswer) -> Reply:
+        """A one-tap answer to a "not seen" notice, recorded as the answer page's POST records it;
+        lateness needs a time, which the page asks for."""
+        asked = await answers.question(pressed.token)
+        if asked is None or pressed.choice not in set(answers.Answer):
+            return Reply(say("unknown_button", incoming.language), language=incoming.language)
+        before = asked.answered is not None or asked.link.answered_at is not None
+        choice = answers.Answer(pressed.choice)
+        if not before and choice is not answers.Answer.LATE:
+            asked = await answers.answer(pressed.token, choice) or asked
+        link_url = answers.answer_url(self._settings.portal.public_url, pressed.token)
+        at_time = asked.at_time.strftime("%H:%M") if asked.at_time else ""
+        text = say(
+            "check_answer",
+            incoming.language,
+            answered=asked.answered,
+            at_time=at_time,
+            before=before,
+            link_url=link_url,
+        )
+        return Reply(text, language=incoming.language)
 
     async def _button(self, incoming: Incoming, data: str) -> Reply:
         pressed = buttons.parse(data)

@@ -52,6 +52,11 @@ class Question:
     at_time: time | None = None  # the expected time, when the answer was "late"
 
 
+def answer_url(portal_url: str, token: str) -> str:
+    """The answer page of ``token`` (the notice's link; the chat's late answer points to it)."""
+    return f"{portal_url.rstrip('/')}/attendance/answer/{token}"
+
+
 async def question(token: str, *, now: datetime | None = None) -> Question | None:
     """The question behind ``token``; None when no link has it or its day is over."""
     link = await CheckAnswerLink.get_or_none(token=token)

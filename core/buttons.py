@@ -109,5 +109,14 @@ class CancelReport(ButtonData, prefix="rp-cancel"):
     """Drop a report being made in a chat (nothing was stored)."""
 
 
+@dataclass(frozen=True)
+class CheckAnswer(ButtonData, prefix="na"):
+    """A one-tap answer under a "not seen" notice: the answer link's token (the credential, as on the
+    page) and the choice (a ``core.answers.Answer`` value)."""
+
+    token: str
+    choice: str
+
+
 # The buttons that end a dialogue (a draft broadcast, a report): the keyboard goes once one is pressed.
 DECISIONS = (ConfirmBroadcast, CancelBroadcast, SendReport, CancelReport)

@@ -26,7 +26,8 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core import zones
+from core import buttons, zones
+from core.answers import Answer, answer_url
 from core.attendance import covering, pupil_ids
 from core.config import Settings
 from core.db import as_datetime, connection, insert_rows, placeholder
@@ -296,7 +297,8 @@ async def _tell(
                 "site": site.name,
                 "at": due[pupil_id].isoformat(),
                 "zone": site.timezone,
-                "link_url": f"{base}/attendance/answer/{token}",
+                "link_url": answer_url(base, token),
+                "postbacks": _answer_buttons(token),
             }
             fact, told = f"not-seen:{check_id}", recipients.get(guardian_id, [])
             notices.append(PersonalNotice(fact, told, payload, expires_at=due[pupil_id] + lifetime))
@@ -304,6 +306,11 @@ async def _tell(
     await enqueue_personal(NoticeKind.NOT_SEEN, notices, priority=Priority.TRANSACTIONAL)
     await insert_rows(CheckAnswerLink, links)
     await _list_to_staff(site, day, kind, [pupils[p] for p in checks], base)
+
+
+def _answer_buttons(token: str) -> list[list[str]]:
+    """The one-tap answers as chat buttons: [label block, payload] (the page has them too)."""
+    return [[f"{choice.value}_label", buttons.CheckAnswer(token, choice.value).pack()] for choice in Answer]
 
 
 async def _guardians_to_tell(pupils: list[int]) -> dict[int, list[int]]:

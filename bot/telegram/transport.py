@@ -129,4 +129,6 @@ def _buttons(notice: RenderedNotice) -> InlineKeyboardMarkup | None:
         for a in notice.actions
         if a.postback or a.url
     ]
+    if len(row) > 2:  # long labels (a "not seen" notice's answers) squeezed side by side are cut: one a line
+        return InlineKeyboardMarkup(inline_keyboard=[[button] for button in row])
     return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None

@@ -8,7 +8,7 @@ import asyncio
 import json
 from datetime import date, time, timedelta
 
-from core import calendar_entries, not_seen
+from core import buttons, calendar_entries, not_seen
 from core.config import Settings
 from core.delivery.compose import payload_context
 from core.delivery.render import render
@@ -125,11 +125,17 @@ async def test_the_notice_reads_in_each_guardians_language_with_its_answer_link(
     portuguese = render(NoticeKind.NOT_SEEN, Channel.EMAIL, Language.PT_BR, context)
     assert_one_language(portuguese.subject + "\n" + portuguese.text, Language.PT_BR, names=["健太", "みどり小学校"])
     telegram = render(NoticeKind.NOT_SEEN, Channel.TELEGRAM, Language.VI, context)
-    [button] = telegram.actions
+    *answers, button = telegram.actions  # the one-tap answers as postbacks, then the page
+    assert [a.label for a in answers] == ["Hôm nay nghỉ học", "Sẽ đến muộn", "Ở trường (quên thẻ)"]
+    assert [buttons.parse(a.postback or "") for a in answers] == [
+        buttons.CheckAnswer(link.token, choice) for choice in ("absent", "late", "at_school")
+    ]
     assert button.url.endswith(f"/attendance/answer/{link.token}")
+    assert [a.url for a in japanese.actions] == [button.url]  # a mail has the page alone
     for language in Language:
         shown = render(NoticeKind.NOT_SEEN, Channel.LINE, language, context)
         assert_one_language(shown.subject + "\n" + shown.text, language, names=["健太", "みどり小学校"])
+        assert len(shown.actions) == 4 and all(len(a.label) <= 20 for a in shown.actions)  # LINE's label limit
 
 
 async def test_the_staff_list_names_the_pupils_and_links_the_board(database_url, settings) -> None:
