@@ -87,10 +87,11 @@ def _entry(cells: list[str], columns: dict[str, int]) -> NewEntry:
     if kind is None:
         raise UserError(_("The kind must be 休み (off) or 授業 (school), not %(value)s.", value=cell("kind") or "-"))
     last = cell("last_day")
-    return checked(_date(cell("first_day")), _date(last) if last else None, kind, cell("name"))
+    return checked(read_date(cell("first_day")), read_date(last) if last else None, kind, cell("name"))
 
 
-def _date(text: str) -> date:
+def read_date(text: str) -> date:
+    """A day as a clerk types it: 2026/8/1, 2026-08-01 (or 2026.8.1); a UserError saying so otherwise."""
     match = _DATE.fullmatch(text)
     try:
         if match is None:

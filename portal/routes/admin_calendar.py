@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import RedirectResponse, Response
 
 from core import calendar_entries, zones
-from core.calendar_file import _date as read_date
-from core.calendar_file import parse_calendar
+from core.calendar_file import parse_calendar, read_date
 from core.errors import NotFound, UserError
 from core.i18n import Message, _
 from core.models import CalendarDayKind, Site, SiteKind
