@@ -96,6 +96,7 @@ AUDIT_ACTIONS: dict[str, Message] = {
     "roster.import": _p("audit", "Roster imported"),
     "site.add": _p("audit", "Site added"),
     "site.cutoff": _p("audit", "Cut-off changed"),
+    "site.check_time": _p("audit", "Check time changed"),
     "staff.add": _p("audit", "Staff account added"),
     "staff.chat_linked": _p("audit", "Chat linked"),
     "staff.disable": _p("audit", "Staff account disabled"),

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from core import accounts, audit, staff_admin, zones
 from core.accounts import ROLE_LABELS
-from core.errors import UserError
+from core.errors import NotFound, UserError
 from core.i18n import Message, _
 from core.models import AuditEntry, Gate, Site, SiteKind, StaffAccount, StaffRole
 from core.registration_notice import render_registration_notices
@@ -44,6 +44,7 @@ ROSTER_MAX_BYTES = 20 * 1024 * 1024
 DONE: dict[str, Message] = {
     "site": _("The site is added."),
     "cutoff": _("The cut-off time is changed."),
+    "check_time": _('The check time is changed: pupils neither seen nor reported by then are "not seen".'),
     "gate-revoked": _("The gate is revoked: its key no longer works, and its passages are refused."),
     "staff-disabled": _("The account is disabled and logged out everywhere."),
 }
@@ -103,23 +104,26 @@ async def add_site(
 
 @router.post("/sites/{site_id}/cutoff")
 async def change_cutoff(
-    request: Request,
-    site_id: SiteId,
-    admin: Admin,
-    cutoff: Annotated[Word, Form()] = "",
+    request: Request, site_id: SiteId, admin: Admin, cutoff: Annotated[Word, Form()] = ""
 ) -> Response:
-    site = await Site.get_or_none(id=site_id)
-    if site is None:
-        raise HTTPException(404)
+    return await _change_time(request, site_id, admin, "cutoff", cutoff)
+
+
+@router.post("/sites/{site_id}/check-time")
+async def change_check_time(
+    request: Request, site_id: SiteId, admin: Admin, check_time: Annotated[Word, Form()] = ""
+) -> Response:
+    return await _change_time(request, site_id, admin, "check_time", check_time)
+
+
+async def _change_time(request: Request, site_id: int, admin: StaffAccount, which: str, typed: str) -> Response:
     try:
-        site.cutoff = _time(cutoff)
+        await accounts.set_site_time(site_id, which, _time(typed), actor=staff_actor(admin))
+    except NotFound:
+        raise HTTPException(404) from None
     except UserError as error:
         return await _sites_page(request, 400, error=error.message)
-    await site.save(update_fields=["cutoff"])
-    await audit.record(
-        staff_actor(admin), "site.cutoff", target=f"site:{site.id}", details={"cutoff": site.cutoff.strftime("%H:%M")}
-    )
-    return RedirectResponse("/admin/sites?done=cutoff", status_code=303)
+    return RedirectResponse(f"/admin/sites?done={which}", status_code=303)
 
 
 # ---- gates ---------------------------------------------------------------------------------------

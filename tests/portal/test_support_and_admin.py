@@ -126,6 +126,13 @@ async def test_an_administrator_sets_up_a_site_a_gate_and_a_staff_account(new_br
     await browser.get("/admin/sites")
     await browser.post(f"/admin/sites/{site.id}/cutoff", {"cutoff": "13:15"})
     assert (await Site.get(id=site.id)).cutoff.strftime("%H:%M") == "13:15"
+    assert 'name="check_time" value="08:40"' in (await browser.get("/admin/sites")).text  # the default
+    later = await browser.post(f"/admin/sites/{site.id}/check-time", {"check_time": "09:10"}, follow_redirects=True)
+    assert "確認時刻を変更しました" in later.text and 'name="check_time" value="09:10"' in later.text
+    assert (await Site.get(id=site.id)).check_time.strftime("%H:%M") == "09:10"
+    refused = await browser.post(f"/admin/sites/{site.id}/check-time", {"check_time": "九時"})
+    assert refused.status_code == 400 and "12:00" in refused.text
+    assert await AuditEntry.filter(action="site.check_time").count() == 1
 
     await browser.get("/admin/gates")
     made = await browser.post("/admin/gates", {"site": "ひかり小学校", "name": "正門"})
