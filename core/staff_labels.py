@@ -116,6 +116,11 @@ ROSTER_COUNTS: dict[str, Message] = {
     "guardians_updated": _n("%(num)d guardian updated", "%(num)d guardians updated", 0),
     "links_added": _n("%(num)d pupil linked to a guardian", "%(num)d pupils linked to guardians", 0),
     "addresses_added": _n("%(num)d mail address added", "%(num)d mail addresses added", 0),
+    "pupils_left": _n(
+        "%(num)d pupil no longer on the roster (tag retired)",
+        "%(num)d pupils no longer on the roster (tags retired)",
+        0,
+    ),
 }
 
 

@@ -3,7 +3,10 @@
 Idempotent: a row already in the database changes nothing; a changed row updates in place; a
 new guardian gets a login ID, a one-time password and a registration code, which are returned
 once (for the credentials file and the printed notices) and never issued again. An import never
-deletes: a roster may cover one school only.
+deletes: a roster may cover one school only. A school it covers is taken as whole: a pupil of
+that school the file leaves out has left it, so their tags are retired (off the class board, no
+"not seen" check) and their history stays. An import with problems (``--partial``) retires nothing,
+as a left-out row may be one that was refused.
 """
 
 from __future__ import annotations
@@ -237,6 +240,21 @@ class _Writer:
         await self._write_pupils(pupil_rows)
         await self._write_tags(pupil_rows)
         await self._write_guardians(guardian_rows)
+        if not self.result.problems:
+            await self._retire_left_out({row.school for row in rows}, pupil_rows.keys())
+
+    async def _retire_left_out(self, schools: set[str], kept: Iterable[str]) -> None:
+        site_ids = [self.state.sites[name].id for name in schools]
+        left = Tag.filter(status=TagStatus.ACTIVE, pupil__school_id__in=site_ids).exclude(
+            pupil__roster_key__in=list(kept)
+        )
+        pupil_ids = {tag.pupil_id for tag in await left}
+        if not pupil_ids:
+            return
+        await Tag.filter(status=TagStatus.ACTIVE, pupil_id__in=list(pupil_ids)).update(
+            status=TagStatus.RETIRED, status_changed_at=datetime.now(UTC)
+        )
+        self.counts["pupils_left"] += len(pupil_ids)
 
     async def _write_sites(self, names: set[str]) -> None:
         for name in sorted(names - self.state.sites.keys()):

@@ -128,12 +128,12 @@ async def test_import_roster_writes_credentials_for_new_guardians_only(cli, data
     assert first.returncode == 0, first.stderr
     assert first.lines == [
         "Imported 3 of 3 rows (read as cp932).",
-        "2 schools or halls added.",
-        "3 pupils added.",
-        "2 new tags registered.",
-        "2 guardians added.",
-        "3 links between pupils and guardians added.",
-        "3 mail addresses added.",
+        "2 sites created",
+        "3 pupils added",
+        "2 tags added",
+        "2 guardians added",
+        "3 pupils linked to guardians",
+        "3 mail addresses added",
         "2 new guardians written to creds.csv.",
     ]
     assert "_" not in first.stdout  # no counter's name
@@ -160,6 +160,13 @@ async def test_import_roster_writes_credentials_for_new_guardians_only(cli, data
     assert (tmp_path / "creds2.csv").read_text(encoding="utf-8-sig").splitlines() == [
         "保護者番号,ログインID,初期パスワード,登録コード"
     ]
+    without_taro = tmp_path / "without-taro.csv"
+    without_taro.write_text(
+        "".join(line for line in ROSTER.splitlines(True) if "山田 太郎" not in line), encoding="utf-8"
+    )
+    third = cli("admin", "import-roster", str(without_taro), "--credentials-out", "creds3.csv", env=JAPANESE)
+    assert third.lines[1] == "名簿から外れた児童 1 人（タグ使用停止）"
+    assert_one_language(third.stdout, Language.JA, names=["utf-8", "creds3.csv"])
     again = cli("admin", "import-roster", str(roster), "--credentials-out", "creds.csv", env=JAPANESE)
     assert again.stderr.startswith("mimamori: creds.csv は既にあります。別の名前を指定してください")
 

@@ -319,3 +319,37 @@ def _scan(qr, tmp_path) -> str:
     qr.save(png, scale=8, border=4)
     text, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(png)))
     return text
+
+
+async def test_a_pupil_the_next_roster_leaves_out_leaves_the_board_and_keeps_their_history(
+    database_url, passwords
+) -> None:
+    from core import attendance, zones
+    from core.models import AbsenceReport, ReportKind, ReportVia
+
+    await _import(ROSTER, passwords)
+    taro = await Pupil.get(name_index=_index("name", "山田 太郎"))
+    await AbsenceReport.create(
+        pupil_id=taro.id,
+        kind=ReportKind.ABSENT,
+        first_day=zones.today(await taro.school),
+        last_day=zones.today(await taro.school),
+        reason="illness",
+        via=ReportVia.PORTAL,
+    )
+    without_taro = "\n".join(line for line in ROSTER.splitlines() if "山田 太郎" not in line) + "\n"
+    result = await _import(without_taro, passwords)
+    assert result.counts["pupils_left"] == 1 and result.counts["tags_retired"] == 0
+    assert (await Tag.get(number_index=_index("tag", "1A2B3C4D5F"))).status is TagStatus.RETIRED
+    assert (await Tag.get(number_index=_index("tag", "1A2B3C4D5E"))).status is TagStatus.ACTIVE  # Hanako stays
+    midori = await Site.get(name="みどり小学校")
+    board = await attendance.board(midori, zones.today(midori))
+    assert [row.name for c in board.classes for row in c.rows] == ["山田 花子"]
+    assert await AbsenceReport.filter(pupil_id=taro.id).count() == 1  # history kept
+    assert await Pupil.filter(id=taro.id).exists()
+    again = await _import(without_taro, passwords)
+    assert not again.counts.get("pupils_left")  # nothing more to retire
+
+    refused_row = without_taro + "みどり小学校,13,1,山田 次郎,,山田 恵子,G001,broadcast,,\n"
+    partial = await _import(refused_row, passwords, partial=True)
+    assert partial.problems and not partial.counts.get("pupils_left")  # a partial import retires nothing
