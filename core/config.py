@@ -110,7 +110,9 @@ class GateHealthSettings(_Section):
 
 
 class AttendanceSettings(_Section):
-    """The "not seen" checks (core.attendance); each school's check time is a site setting."""
+    """The "not seen" checks (core.not_seen); each school's check time is a site setting."""
+
+    checks: bool = Field(True, description="run the 'not seen' checks (off: a city not using them yet, the tests)")
 
     late_recheck_minutes: int = Field(30, ge=1, description="after a late report's expected time, check again")
     hall_grace_minutes: int = Field(30, ge=1, description="after leaving school, the time to reach the hall")

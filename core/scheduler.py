@@ -54,6 +54,8 @@ async def _silent_gates(settings: Settings, now: datetime) -> object:
 
 
 async def _attendance_checks(settings: Settings, now: datetime) -> int:
+    if not settings.attendance.checks:
+        return 0
     found = await not_seen.run_checks(settings, now)
     if found:
         wakeup.notices_queued()

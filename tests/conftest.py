@@ -131,9 +131,21 @@ def database_away(database_url: str) -> Callable[[], object]:
     return away
 
 
+# The "not seen" checks run in every scheduler on the real clock: between a school's check time and
+# noon on a school day they would tell the guardians of any tagged pupil a test did not pass through a
+# gate. Tests of the checks turn them on (tests/core/test_not_seen.py).
+NO_ATTENDANCE_CHECKS = {"MIMAMORI_ATTENDANCE__CHECKS": "false"}
+
+
 @pytest.fixture
 def settings(database_url: str, keyring_path: Path, tmp_path: Path) -> Settings:
-    return load_settings(None, data_dir=tmp_path / "var", database_url=database_url, keyring=str(keyring_path))
+    return load_settings(
+        None,
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        keyring=str(keyring_path),
+        attendance={"checks": False},
+    )
 
 
 @pytest.fixture
@@ -178,6 +190,7 @@ def cli_env(empty_database_url: str, keyring_path: Path, tmp_path: Path) -> dict
         MIMAMORI_DATABASE_URL=empty_database_url,
         MIMAMORI_KEYRING=str(keyring_path),
         PYTHONPATH=str(REPO),
+        **NO_ATTENDANCE_CHECKS,
     )
     return env
 

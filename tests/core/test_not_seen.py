@@ -107,7 +107,8 @@ async def test_at_the_check_time_exactly_the_unseen_pupils_families_and_the_staf
 
     # a restart (this process forgets, a new scheduler runs the job) and a second run tell nobody again
     not_seen.forget()
-    await Scheduler(settings, jobs=CHECKS, clock=lambda: at(SCHOOL_DAY, 8, 45)).run_once()
+    checking = settings.model_copy(update={"attendance": settings.attendance.model_copy(update={"checks": True})})
+    await Scheduler(checking, jobs=CHECKS, clock=lambda: at(SCHOOL_DAY, 8, 45)).run_once()
     assert await not_seen.run_checks(settings, at(SCHOOL_DAY, 9, 0)) == 0
     assert len(await _told()) == 3 and len(await _staff_payloads()) == 1
 
@@ -246,3 +247,13 @@ async def test_a_pupil_who_left_school_and_never_reached_the_hall(database_url, 
     [listed] = await _staff_payloads()
     assert listed["check"] == "hall" and listed["site"] == "みどり児童館"
     assert await not_seen.run_checks(settings, at(SCHOOL_DAY, 15, 40)) == 0
+
+
+async def test_a_city_that_turns_the_checks_off_tells_nobody(database_url, settings) -> None:
+    await School().build()
+    assert not settings.attendance.checks  # [attendance] checks = false, as the tests run
+    await Scheduler(settings, jobs=CHECKS, clock=lambda: at(SCHOOL_DAY, 8, 45)).run_once()
+    assert await AttendanceCheck.all().count() == 0
+    checking = settings.model_copy(update={"attendance": settings.attendance.model_copy(update={"checks": True})})
+    await Scheduler(checking, jobs=CHECKS, clock=lambda: at(SCHOOL_DAY, 8, 45)).run_once()
+    assert await AttendanceCheck.all().count() == 2

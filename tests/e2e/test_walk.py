@@ -26,7 +26,7 @@ import pytest
 from gates.protocols.em4100_ascii import frame
 from gates.simulator import ReaderPort, make_video, scene
 from tests.browser import Browser
-from tests.conftest import REPO
+from tests.conftest import NO_ATTENDANCE_CHECKS, REPO
 from tests.mailsink import MailSink, ReceivedMail
 from tests.net import free_port, wait_for_http
 
@@ -92,7 +92,7 @@ def deployment(empty_database_url: str, keyring_path: Path, tmp_path: Path, mail
         f"[delivery]\npoll_seconds = 0.05\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")} | NO_ATTENDANCE_CHECKS
     env["PYTHONPATH"] = str(REPO)
     return Deployment(tmp_path, config, env, url)
 

@@ -24,7 +24,7 @@ from core.config import load_settings
 from core.models import Delivery, DeliveryStatus
 from core.passwords import Passwords
 from core.wire import PASSAGES_PATH
-from tests.conftest import REPO
+from tests.conftest import NO_ATTENDANCE_CHECKS, REPO
 from tests.delivery.conftest import city_wide_broadcast
 from tests.factories import make_gate, make_guardian, make_pupil, make_site
 from tests.faults.private_postgres import PrivatePostgres, private_postgres, restartable_database_url
@@ -55,6 +55,7 @@ class System:
             "MIMAMORI_DELIVERY__POLL_SECONDS": "0.05",
             "MIMAMORI_PORTAL__PORT": str(self.port),
             "MIMAMORI_PORTAL__PUBLIC_URL": self.url,
+            **NO_ATTENDANCE_CHECKS,
         }
         self.processes: list[subprocess.Popen] = []
 
