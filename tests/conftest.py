@@ -135,6 +135,7 @@ def database_away(database_url: str) -> Callable[[], object]:
 # noon on a school day they would tell the guardians of any tagged pupil a test did not pass through a
 # gate. Tests of the checks turn them on (tests/core/test_not_seen.py).
 NO_ATTENDANCE_CHECKS = {"MIMAMORI_ATTENDANCE__CHECKS": "false"}
+os.environ.update(NO_ATTENDANCE_CHECKS)  # every Settings this process loads; subprocess environments add it
 
 
 @pytest.fixture
