@@ -120,7 +120,8 @@ class DeliveryWorker:
                     try:
                         claimed, full = await self._fill()
                     except Exception as exc:  # noqa: BLE001 - delivery must outlive any one round
-                        await self._pause(stop, rounds.failed(exc))
+                        # notices committed in this process meanwhile mean the database is back
+                        await wait_any(queued, timeout=rounds.failed(exc))
                         continue
                     rounds.ok()
                     if not claimed:
@@ -136,11 +137,6 @@ class DeliveryWorker:
             finally:
                 stopping.cancel()
                 await self._finish(background)
-
-    @staticmethod
-    async def _pause(stop: asyncio.Event, seconds: float) -> None:
-        with suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
 
     @staticmethod
     async def _wake_on(stop: asyncio.Event, queued: asyncio.Event) -> None:
