@@ -437,11 +437,20 @@ class Conversation:
     # ---- buttons -----------------------------------------------------------------------------
 
     async def _ack(self, incoming: Incoming, pressed: buttons.Ack) -> Reply:
-        found = await broadcasts.acknowledge(pressed.token, channel=incoming.channel)
+        try:
+            found = await broadcasts.answer_by_token(pressed.token, 0, via=incoming.channel) is not None
+        except UserError:
+            found = False
         return Reply(say("acknowledged" if found else "unknown_button", incoming.language), language=incoming.language)
 
     async def _ack_broadcast(self, incoming: Incoming, pressed: buttons.AckBroadcast) -> Reply:
-        found = await broadcasts.acknowledge_by_address(pressed.broadcast_id, incoming.channel, incoming.chat)
+        found = False
+        for guardian_id in await broadcasts.guardians_of_chat(pressed.broadcast_id, incoming.channel, incoming.chat):
+            try:
+                await broadcasts.answer(pressed.broadcast_id, guardian_id, 0, via=incoming.channel)
+                found = True
+            except UserError:
+                pass
         return Reply(say("acknowledged" if found else "unknown_button", incoming.language), language=incoming.language)
 
     async def _check_answer(self, incoming: Incoming, pressed: buttons.CheckAnswer) -> Reply:

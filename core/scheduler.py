@@ -46,7 +46,7 @@ async def _fan_out(settings: Settings, now: datetime) -> int:
 
 
 async def _escalate(settings: Settings, now: datetime) -> int:
-    return await broadcasts.escalate_unacknowledged(settings, now=now)
+    return await broadcasts.escalate_unanswered(settings, now=now)
 
 
 async def _silent_gates(settings: Settings, now: datetime) -> object:

@@ -1,15 +1,21 @@
 """Broadcasts: the one two-step API (a draft, then an explicit confirm) the portal, bots, mail and CLI use.
 
 A broadcast flows one way: draft and confirm (``drafts``) → fan-out into the outbox (``fanout``)
-→ acknowledgement, or escalation without one (``acknowledgements``); ``status`` tells how it went
+→ answers to what it asks (``questions``, ``answers``), or escalation without one; ``status`` tells how it went
 and resends. ``scope`` says who is in it, ``people`` who each guardian is to staff.
 """
 
-from core.broadcasts.acknowledgements import (
-    acknowledge,
-    acknowledge_as_guardian,
-    acknowledge_by_address,
-    escalate_unacknowledged,
+from core.broadcasts.answers import (
+    PORTAL,
+    Asked,
+    answer,
+    answer_by_token,
+    asked,
+    asked_by_token,
+    close_question,
+    escalate_unanswered,
+    guardians_of_chat,
+    unanswered_guardians,
 )
 from core.broadcasts.drafts import (
     BODY_LIMIT,
@@ -23,6 +29,7 @@ from core.broadcasts.drafts import (
     preview,
 )
 from core.broadcasts.fanout import continue_fanouts, escalates, fanout_pending
+from core.broadcasts.questions import ACKNOWLEDGEMENT, BUILTIN_TEMPLATES, Choice, Question, question_of, templates
 from core.broadcasts.scope import (
     Scope,
     ScopeChoices,
@@ -48,16 +55,28 @@ __all__ = [
     "Scope",
     "ScopeChoices",
     "Target",
-    "acknowledge",
-    "acknowledge_as_guardian",
-    "acknowledge_by_address",
+    "ACKNOWLEDGEMENT",
+    "BUILTIN_TEMPLATES",
+    "PORTAL",
+    "Asked",
+    "Choice",
+    "Question",
+    "answer",
+    "answer_by_token",
+    "asked",
+    "asked_by_token",
+    "close_question",
+    "guardians_of_chat",
+    "question_of",
+    "templates",
+    "unanswered_guardians",
     "cancel",
     "check_scope_allowed",
     "may_see",
     "confirm",
     "continue_fanouts",
     "create_draft",
-    "escalate_unacknowledged",
+    "escalate_unanswered",
     "escalates",
     "fanout_pending",
     "parse_scope",

@@ -14,15 +14,16 @@ from tortoise.transactions import in_transaction
 from core import actors, audit
 from core.broadcasts.fanout import addresses_of, chosen_addresses, escalates
 from core.broadcasts.helpers import _get
+from core.broadcasts.questions import ACKNOWLEDGEMENT, Question
 from core.broadcasts.scope import Scope, check_scope_allowed, nobody_reason, recipients
 from core.channels.line_quota import LineQuota
 from core.config import Settings
-from core.delivery.broadcast_message import ORIGINAL, broadcast_notice, translations
+from core.delivery.broadcast_message import broadcast_notice, translations
 from core.delivery.compose import with_token
 from core.delivery.render import RenderedNotice
 from core.errors import UserError
 from core.i18n import Message, _, _p
-from core.i18n.languages import LANGUAGES
+from core.i18n.languages import LANGUAGES, ORIGINAL
 from core.i18n.messages import language_name
 from core.models import (
     Broadcast,
@@ -53,11 +54,18 @@ async def create_draft(
     category: BroadcastCategory,
     title: str,
     body: str,
-    ack_requested: bool,
+    ack_requested: bool = False,
+    question: Question | None = None,
+    drill: bool = False,
+    drill_escalates: bool = False,
     translated: Mapping[Language, tuple[str, str]] | None = None,
     actor: str | None = None,
 ) -> Broadcast:
-    """A draft in Japanese (``title``, ``body``) with staff's ``translated`` (title, body) per language."""
+    """A draft in Japanese (``title``, ``body``) with staff's ``translated`` (title, body) per language.
+    It asks ``question``, or for acknowledgement (the one-answer question) with ``ack_requested``;
+    a ``drill`` is marked as one everywhere and escalates only with ``drill_escalates``."""
+    if question is None and ack_requested:
+        question = ACKNOWLEDGEMENT
     title, body = _cleaned(title, body)
     if not title or not body:
         raise UserError(_("A broadcast needs a title and a body."))
@@ -75,7 +83,10 @@ async def create_draft(
             title=title,
             body=body,
             translations=stored or None,
-            ack_requested=ack_requested,
+            ack_requested=question is not None,
+            question=question.to_json() if question is not None else None,
+            is_drill=drill,
+            drill_escalates=drill and drill_escalates,
         )
         await audit.record(
             actor or actors.staff_or_system(author),
@@ -84,7 +95,9 @@ async def create_draft(
             details={
                 "scope": scope.text(),
                 "category": category.value,
-                "ack": ack_requested,
+                "ack": question is not None,
+                "choices": len(question.choices) if question is not None else 0,
+                "drill": drill,
                 "translations": sorted(stored),
             },
         )

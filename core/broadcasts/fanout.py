@@ -77,7 +77,8 @@ async def addresses_of(guardian_ids: list[int]) -> list[tuple[int, int, int, str
 
 def escalates(broadcast: Broadcast, delivery: DeliverySettings) -> bool:
     """Whether ``broadcast`` goes to each guardian's first address first, the other only if it is not
-    acknowledged in time; else it goes to every address at once."""
+    answered in time (a drill only if it says so: core.broadcasts.answers); else it goes to every
+    address at once."""
     return broadcast.ack_requested and broadcast.category.value in delivery.escalate_categories
 
 

@@ -248,7 +248,7 @@ async def recipients(scope: Scope, *, after: int = 0, limit: int | None = None) 
     """Guardian ids in scope, ascending."""
     query = Guardian.filter(wants_broadcasts=True, id__gt=after)
     if not scope.whole_city:
-        query = query.filter(await _scope_filter(scope))
+        query = query.filter(await scope_filter(scope))
     query = query.distinct().order_by("id")
     if limit is not None:
         query = query.limit(limit)
@@ -277,20 +277,27 @@ async def nobody_reason(scope: Scope) -> Message | None:
     return _("No guardian of a pupil in %(target)s receives broadcasts.", target=target.label())
 
 
-async def _scope_filter(scope: Scope) -> Q:
+async def scope_filter(scope: Scope, *, prefix: str = "pupils__") -> Q:
+    """The pupils ``scope`` names, as a filter on the model ``prefix`` leads from to ``Pupil``
+    (guardians by default; ``""`` for pupils). A hall names the pupils seen there lately."""
+    if scope.whole_city:
+        return Q()
     halls = {s.id for s in await Site.filter(id__in=[t.site_id for t in scope.targets], kind=SiteKind.HALL)}
     conditions = []
     for target in scope.targets:
         if target.site_id in halls:
             since = datetime.now(UTC) - timedelta(days=HALL_PUPILS_DAYS)
-            pupil_ids = (
+            # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+            pupil_ids = cast(
+                list[int],
                 await Passage.filter(site_id=target.site_id, seen_at__gte=since, pupil_id__isnull=False)
                 .distinct()
-                .values_list("pupil_id", flat=True)
+                .values_list("pupil_id", flat=True),
             )
-            conditions.append(Q(pupils__id__in=list(pupil_ids) or [0]))
+            seen: dict[str, Any] = {f"{prefix}id__in": pupil_ids or [0]}
+            conditions.append(Q(**seen))
             continue
-        conditions.append(_target_filter(target, prefix="pupils__"))
+        conditions.append(_target_filter(target, prefix=prefix))
     return Q(*conditions, join_type=Q.OR)
 
 

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from core import actors, audit, unsubscribe
 from core.addresses import receiving_broadcasts
+from core.broadcasts.answers import unanswered_guardians
 from core.broadcasts.helpers import _get
 from core.broadcasts.people import Person, people
 from core.broadcasts.reasons import NO_ADDRESS, ShownReason, shown
@@ -21,7 +22,7 @@ from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
 from core.delivery.summary import LaneCounts, lane_counts
 from core.models import (
     Broadcast,
-    BroadcastAck,
+    BroadcastAnswer,
     BroadcastStatus,
     ContactAddress,
     Delivery,
@@ -82,7 +83,7 @@ async def status(
         .values("status", "n")
     ):
         setattr(counts, DeliveryStatus(row["status"]).value, row["n"])
-    counts.acknowledged = await BroadcastAck.filter(broadcast_id=broadcast_id).count()
+    counts.acknowledged = await BroadcastAnswer.filter(broadcast_id=broadcast_id).count()  # pupils answered for
     counts.lanes = await lane_counts(broadcast_id=broadcast_id)
     outcomes: dict[int, list[tuple[str, str | None]]] = {}
     for guardian_id, state, error in await Delivery.filter(broadcast_id=broadcast_id).values_list(
@@ -112,13 +113,10 @@ async def status(
 
 
 async def _unacknowledged(broadcast: Broadcast, outcomes: dict[int, list[tuple[str, str | None]]]) -> list[int]:
-    """Guardians it was sent to who have not acknowledged it, in id order."""
-    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
-    acked = set(
-        cast(list[int], await BroadcastAck.filter(broadcast_id=broadcast.id).values_list("guardian_id", flat=True))
-    )
+    """Guardians it was sent to with a child nobody answered for yet, in id order."""
     sent = DeliveryStatus.SENT.value
-    return sorted(g for g, results in outcomes.items() if g not in acked and any(s == sent for s, _ in results))
+    reached = [g for g, results in outcomes.items() if any(s == sent for s, _ in results)]
+    return sorted(await unanswered_guardians(broadcast, reached))
 
 
 async def _without_deliveries(guardian_ids: list[int]) -> list[tuple[int, tuple[str, ...]]]:

@@ -17,11 +17,11 @@ from core.channels import spec
 from core.config import Settings
 from core.delivery.render import RenderedNotice, render
 from core.i18n import _
+from core.i18n.languages import ORIGINAL
 from core.i18n.messages import listing
 from core.models import Broadcast, Channel, Language, NoticeKind
 
 PLACEHOLDER_TOKEN = "ACK-TOKEN-PLACEHOLDER-7f3c91"
-ORIGINAL = Language.JA  # the language a broadcast is written in
 _OPENING_BRACKETS = "【[「『〔(（<＜ 　"
 
 

@@ -18,6 +18,7 @@ from core.models.enums import Language
 
 DEFAULT = Language.JA
 SOURCE = Language.EN  # the msgids' language: it needs no catalog
+ORIGINAL = Language.JA  # the language staff write broadcasts (and their questions) in
 
 
 @dataclass(frozen=True)

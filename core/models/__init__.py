@@ -13,7 +13,7 @@ from core.models.attendance import (
     ReportVia,
 )
 from core.models.audit import AuditEntry
-from core.models.broadcasts import Broadcast, BroadcastAck
+from core.models.broadcasts import Broadcast, BroadcastAnswer, BroadcastAnswerChange, QuestionTemplate
 from core.models.calendar import CalendarDayKind, CalendarEntry
 from core.models.chat import ChatEvent, StaffLinkCode
 from core.models.deliveries import Delivery
@@ -54,7 +54,8 @@ __all__ = [
     "AddressStatus",
     "AuditEntry",
     "Broadcast",
-    "BroadcastAck",
+    "BroadcastAnswer",
+    "BroadcastAnswerChange",
     "BroadcastCategory",
     "CalendarDayKind",
     "CalendarEntry",
@@ -78,6 +79,7 @@ __all__ = [
     "Priority",
     "PortalSession",
     "Pupil",
+    "QuestionTemplate",
     "Site",
     "SiteKind",
     "StaffAccount",

@@ -3,8 +3,9 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from core.fields import SealedText
 from core.models.enums import BroadcastCategory, BroadcastStatus
-from core.models.people import Guardian
+from core.models.people import Guardian, Pupil
 from core.models.staff import StaffAccount
 
 
@@ -23,7 +24,13 @@ class Broadcast(Model):
     # staff's translations, {language: {"title": …, "body": …}} (core.delivery.broadcast_message);
     # not personal data, so as plain as the title and body
     translations: fields.JSONField[dict[str, dict[str, str]] | None] = fields.JSONField(null=True)
+    # asks its recipients to answer: ``question`` holds the choices (core.broadcasts.questions), one
+    # ("確認しました") for an acknowledgement; both are set together by create_draft, never apart
     ack_requested = fields.BooleanField(default=False)
+    question: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+    question_closed_at = fields.DatetimeField(null=True)  # answers are no longer taken
+    is_drill = fields.BooleanField(default=False)  # 訓練: marked in every text, apart in statistics
+    drill_escalates = fields.BooleanField(default=False)  # a drill reaches the other address only if it says so
     status = fields.CharEnumField(BroadcastStatus, max_length=12, default=BroadcastStatus.DRAFT)
     created_at = fields.DatetimeField(auto_now_add=True)
     confirmed_at = fields.DatetimeField(null=True)
@@ -41,19 +48,65 @@ class Broadcast(Model):
         table = "broadcast"
 
 
-class BroadcastAck(Model):
+class BroadcastAnswer(Model):
+    """The answer that counts for one pupil: the latest, by either guardian (history in
+    ``BroadcastAnswerChange``)."""
+
     id = fields.IntField(primary_key=True)
     broadcast: fields.ForeignKeyRelation[Broadcast] = fields.ForeignKeyField(
-        "core.Broadcast", related_name="acks", on_delete=fields.CASCADE
+        "core.Broadcast", related_name="answers", on_delete=fields.CASCADE
     )
     broadcast_id: int
-    guardian: fields.ForeignKeyRelation[Guardian] = fields.ForeignKeyField(
-        "core.Guardian", related_name="broadcast_acks", on_delete=fields.CASCADE
+    pupil: fields.ForeignKeyRelation[Pupil] = fields.ForeignKeyField(
+        "core.Pupil", related_name="broadcast_answers", on_delete=fields.CASCADE
     )
-    guardian_id: int
-    acknowledged_at = fields.DatetimeField(auto_now_add=True)
-    channel = fields.CharField(max_length=10, null=True)
+    pupil_id: int
+    guardian: fields.ForeignKeyNullableRelation[Guardian] = fields.ForeignKeyField(
+        "core.Guardian", related_name="broadcast_answers", null=True, on_delete=fields.SET_NULL
+    )
+    guardian_id: int | None
+    choice = fields.SmallIntField()  # index into the broadcast's question's choices
+    note = SealedText(null=True)  # free text, if the question allows it: may be health information
+    channel = fields.CharField(max_length=10, null=True)  # where it was answered: a channel or "portal"
+    answered_at = fields.DatetimeField()
 
     class Meta:
-        table = "broadcast_ack"
-        unique_together = (("broadcast", "guardian"),)
+        table = "broadcast_answer"
+        unique_together = (("broadcast", "pupil"),)
+
+
+class BroadcastAnswerChange(Model):
+    """Every answer given, in order: what the counted answer replaced."""
+
+    id = fields.BigIntField(primary_key=True)
+    broadcast: fields.ForeignKeyRelation[Broadcast] = fields.ForeignKeyField(
+        "core.Broadcast", related_name="answer_changes", on_delete=fields.CASCADE
+    )
+    broadcast_id: int
+    pupil: fields.ForeignKeyRelation[Pupil] = fields.ForeignKeyField(
+        "core.Pupil", related_name="broadcast_answer_changes", on_delete=fields.CASCADE
+    )
+    pupil_id: int
+    guardian: fields.ForeignKeyNullableRelation[Guardian] = fields.ForeignKeyField(
+        "core.Guardian", related_name="broadcast_answer_changes", null=True, on_delete=fields.SET_NULL
+    )
+    guardian_id: int | None
+    choice = fields.SmallIntField()
+    note = SealedText(null=True)
+    channel = fields.CharField(max_length=10, null=True)
+    answered_at = fields.DatetimeField()
+
+    class Meta:
+        table = "broadcast_answer_change"
+
+
+class QuestionTemplate(Model):
+    """A question staff saved to ask again (besides the built-in ones, core.broadcasts.questions)."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    question: fields.JSONField[dict[str, Any]] = fields.JSONField()  # as Broadcast.question
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "question_template"

@@ -12,9 +12,8 @@ from core import broadcasts, categories
 from core.broadcasts.reasons import ShownReason
 from core.channels import spec
 from core.config import Settings
-from core.delivery.broadcast_message import ORIGINAL
 from core.i18n import Message, _, _n
-from core.i18n.languages import language_or_default
+from core.i18n.languages import ORIGINAL, language_or_default
 from core.i18n.messages import language_name, listing
 from core.models import BroadcastCategory, Channel, Language
 from mimamori.cli import N_, echo, language, run, settings_of

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from core import actors, audit, preferences, throttle, unsubscribe, zones
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
-from core.broadcasts import acknowledge, acknowledge_as_guardian
+from core.broadcasts import PORTAL, answer, answer_by_token
 from core.channels import spec
 from core.delivery.broadcast_message import text_for
 from core.errors import UserError
@@ -20,7 +20,7 @@ from core.i18n.languages import language_or_default
 from core.models import (
     AddressStatus,
     Broadcast,
-    BroadcastAck,
+    BroadcastAnswer,
     Channel,
     ContactAddress,
     Delivery,
@@ -131,15 +131,20 @@ async def _acknowledged(guardian: Guardian, since: datetime) -> dict[int, dateti
             ),
         )
     )
-    acks = await BroadcastAck.filter(guardian_id=guardian.id, broadcast_id__in=ids or {0})
-    acknowledged = {ack.broadcast_id: ack.acknowledged_at for ack in acks}
+    acknowledged: dict[int, datetime] = {}
+    for broadcast_id, answered_at in await BroadcastAnswer.filter(
+        broadcast_id__in=ids or {0}, pupil__guardians__id=guardian.id
+    ).values_list("broadcast_id", "answered_at"):
+        acknowledged[broadcast_id] = max(answered_at, acknowledged.get(broadcast_id, answered_at))
     return {broadcast_id: acknowledged.get(broadcast_id) for broadcast_id in ids}
 
 
 @router.post("/broadcasts/{broadcast_id}/ack")
 async def acknowledge_on_portal(request: Request, broadcast_id: BroadcastId, guardian: CurrentGuardian) -> Response:
-    if not await acknowledge_as_guardian(broadcast_id, guardian.id):
-        raise HTTPException(404)
+    try:
+        await answer(broadcast_id, guardian.id, 0, via=PORTAL)
+    except UserError:
+        raise HTTPException(404) from None
     return RedirectResponse("/home", status_code=303)
 
 
@@ -151,9 +156,18 @@ async def acknowledge_form(request: Request, token: AckToken) -> Response:
 @router.post("/ack/{token}")
 async def acknowledge_by_link(request: Request, token: AckToken) -> Response:
     # The link's token is the credential: no login, so a parent can confirm from any phone.
-    if await acknowledge(token) is None:
+    if await answer_by_token(token, 0) is None:
         raise HTTPException(404)
     return await _ack_page(request, token, done=True)
+
+
+async def _acknowledged_at(broadcast_id: int, guardian_id: int) -> datetime | None:
+    answered = (
+        await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil__guardians__id=guardian_id)
+        .order_by("-answered_at")
+        .first()
+    )
+    return answered.answered_at if answered else None
 
 
 async def _ack_page(request: Request, token: str, done: bool = False) -> Response:
@@ -161,8 +175,8 @@ async def _ack_page(request: Request, token: str, done: bool = False) -> Respons
     if delivery is None or delivery.broadcast is None or delivery.guardian is None:
         raise HTTPException(404)
     language = reader_language(request, delivery.guardian.language)
-    ack = await BroadcastAck.get_or_none(broadcast_id=delivery.broadcast.id, guardian_id=delivery.guardian.id)
-    alert = Alert.of(delivery.broadcast, language, ack.acknowledged_at if ack else None)
+    answered = await _acknowledged_at(delivery.broadcast.id, delivery.guardian.id)
+    alert = Alert.of(delivery.broadcast, language, answered)
     return page(request, "guardian/ack.html", token=token, alert=alert, done=done, language=language)
 
 

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core import accounts, broadcasts, categories, zones
-from core.delivery.broadcast_message import ORIGINAL
 from core.delivery.outbox import expiry
 from core.errors import UserError
 from core.i18n import Message, _
-from core.i18n.languages import LANGUAGES, language_or_default
+from core.i18n.languages import LANGUAGES, ORIGINAL, language_or_default
 from core.models import (
     Broadcast,
     BroadcastCategory,

@@ -13,7 +13,7 @@ from core.delivery.outbox import enqueue
 from core.models import (
     AuditEntry,
     Broadcast,
-    BroadcastAck,
+    BroadcastAnswer,
     BroadcastCategory,
     BroadcastStatus,
     Channel,
@@ -303,12 +303,12 @@ async def test_acknowledgement_buttons_record_the_acknowledgement(database_url, 
         "確認を受け付けました"
         in (await talk(channel=Channel.TELEGRAM, chat="77", button=f"ack:{delivery.ack_token}")).text
     )
-    assert (await BroadcastAck.get(broadcast_id=draft.id)).channel == "telegram"
+    assert (await BroadcastAnswer.get(broadcast_id=draft.id)).channel == "telegram"
     assert "使えません" in (await talk(channel=Channel.TELEGRAM, chat="77", button="ack:nonsense")).text
 
 
 async def test_a_line_postback_acknowledges_by_the_chat_it_came_from(database_url, talk) -> None:
-    guardian = await _registered(talk)
+    guardian = await _registered(talk, pupils=[await make_pupil(await make_site())])
     draft = await broadcasts.create_draft(
         author=None,
         scope=broadcasts.Scope(),
@@ -322,7 +322,7 @@ async def test_a_line_postback_acknowledges_by_the_chat_it_came_from(database_ur
     await enqueue(kind=NoticeKind.BROADCAST, fact=f"broadcast:{draft.id}", address=line, broadcast_id=draft.id)
 
     assert "確認を受け付けました" in (await talk(button=f"ack-broadcast:{draft.id}")).text
-    assert await BroadcastAck.filter(broadcast_id=draft.id, guardian_id=guardian.id).exists()
+    assert await BroadcastAnswer.filter(broadcast_id=draft.id, guardian_id=guardian.id).exists()
     assert "使えません" in (await talk(chat="U-other", button=f"ack-broadcast:{draft.id}")).text
     assert await Delivery.filter(broadcast_id=draft.id).count() == 1
 

@@ -12,7 +12,7 @@ from core.delivery.outbox import Priority, enqueue
 from core.delivery.worker import DeliveryWorker
 from core.models import (
     AddressStatus,
-    BroadcastAck,
+    BroadcastAnswer,
     BroadcastCategory,
     Channel,
     ContactAddress,
@@ -193,7 +193,7 @@ async def test_server_errors_retry_and_a_vanished_chat_fails(database_url, teleg
 async def test_a_broadcast_asking_for_acknowledgement_gets_a_button_that_records_it(
     database_url, telegram_api, bot_settings, telegram_client
 ) -> None:
-    guardian = await make_guardian()
+    guardian = await make_guardian(pupils=[await make_pupil(await make_site())])
     await add_chat(guardian.id, Channel.TELEGRAM, "4242")
     draft = await broadcasts.create_draft(
         author=None,
@@ -214,7 +214,7 @@ async def test_a_broadcast_asking_for_acknowledgement_gets_a_button_that_records
     pressed = telegram_api.button_update(4242, button["callback_data"])
     response = await telegram_client.post("/hooks/telegram", json=pressed, headers=HEADERS)
     assert response.status_code == 200
-    [ack] = await BroadcastAck.filter(broadcast_id=draft.id)
+    [ack] = await BroadcastAnswer.filter(broadcast_id=draft.id)
     assert (ack.guardian_id, ack.channel) == (guardian.id, "telegram")
     assert "確認を受け付けました" in telegram_api.sent(chat="4242")[-1].params["text"]
 

@@ -13,6 +13,7 @@ from core.models import (
     AddressStatus,
     AuditEntry,
     Broadcast,
+    BroadcastAnswerChange,
     BroadcastCategory,
     BroadcastStatus,
     Channel,
@@ -301,10 +302,11 @@ async def test_acknowledging_by_the_link(database_url, mail_settings, mail_sink,
     link = next(line for line in mail.text.splitlines() if "/ack/" in line).strip()
     assert link.startswith("https://mimamori.city.example.jp/ack/")
 
-    assert (await broadcasts.acknowledge(link.rsplit("/", 1)[1])).id == draft.id
-    assert await broadcasts.acknowledge("not-a-token") is None
-    await broadcasts.acknowledge(link.rsplit("/", 1)[1])  # a second click changes nothing
+    assert (await broadcasts.answer_by_token(link.rsplit("/", 1)[1], 0)).broadcast.id == draft.id  # type: ignore[union-attr]
+    assert await broadcasts.answer_by_token("not-a-token", 0) is None
+    await broadcasts.answer_by_token(link.rsplit("/", 1)[1], 0)  # a second click changes nothing
     assert (await broadcasts.status(draft.id)).acknowledged == 1
+    assert await BroadcastAnswerChange.filter(broadcast_id=draft.id).count() == 1
 
 
 async def test_unacknowledged_alerts_are_sent_again_to_the_other_address(
@@ -329,9 +331,9 @@ async def test_unacknowledged_alerts_are_sent_again_to_the_other_address(
     assert mail_sink.per_recipient() == {"keiko@example.jp": 1, "yuko@example.jp": 1}
 
     later = datetime.now(UTC) + timedelta(minutes=16)
-    assert await broadcasts.escalate_unacknowledged(mail_settings, now=datetime.now(UTC)) == 0  # not yet
-    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 2
-    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 0  # only once
+    assert await broadcasts.escalate_unanswered(mail_settings, now=datetime.now(UTC)) == 0  # not yet
+    assert await broadcasts.escalate_unanswered(mail_settings, now=later) == 2
+    assert await broadcasts.escalate_unanswered(mail_settings, now=later) == 0  # only once
 
     escalations = await Delivery.filter(idempotency_key__startswith=f"broadcast:{draft.id}:escalation")
     addresses = {(a.channel, a.value) for a in await ContactAddress.filter(id__in=[e.address_id for e in escalations])}
@@ -355,7 +357,7 @@ async def test_a_suspicious_person_alert_goes_to_every_address_at_once_even_aski
 
     assert mail_sink.per_recipient() == {"keiko@example.jp": 1, "keiko.m@docomo.ne.jp": 1, "yuko@example.jp": 1}
     later = datetime.now(UTC) + timedelta(minutes=16)
-    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 0  # nothing left to escalate to
+    assert await broadcasts.escalate_unanswered(mail_settings, now=later) == 0  # nothing left to escalate to
 
     # A city that wants the old way for this category says so in its settings.
     stepwise = mail_settings.model_copy(
@@ -433,7 +435,7 @@ async def test_only_a_broadcast_asking_for_acknowledgement_carries_ack_tokens(
         await broadcasts.confirm(drafts[asked].id, by=None)
     await deliver()
     later = datetime.now(UTC) + timedelta(minutes=16)
-    assert await broadcasts.escalate_unacknowledged(mail_settings, now=later) == 1  # 鈴木's LINE
+    assert await broadcasts.escalate_unanswered(mail_settings, now=later) == 1  # 鈴木's LINE
     assert await broadcasts.resend_unreached(drafts[True].id, mail_settings, by=None) == 3  # 山田's two, 佐藤's
     assert await broadcasts.resend_unreached(drafts[False].id, mail_settings, by=None) == 1  # 佐藤's
     line = await ContactAddress.get(channel=Channel.LINE)

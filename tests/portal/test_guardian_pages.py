@@ -9,7 +9,7 @@ from core.config import Settings
 from core.models import (
     AddressStatus,
     AuditEntry,
-    BroadcastAck,
+    BroadcastAnswer,
     BroadcastCategory,
     Channel,
     ContactAddress,
@@ -248,13 +248,13 @@ async def test_a_broadcast_is_acknowledged_from_home_or_from_its_link(
     await browser.post(f"/broadcasts/{draft.id}/ack")
     assert "確認済み" in (await browser.get("/home")).text
 
-    await BroadcastAck.all().delete()
+    await BroadcastAnswer.all().delete()
     delivery = await Delivery.get(broadcast_id=draft.id)
     anyone = new_browser()
     form = await anyone.get(f"/ack/{delivery.ack_token}")
     assert form.status_code == 200 and "明日は休校です" in form.text
     done = await anyone.post(f"/ack/{delivery.ack_token}")
-    assert "確認を受け付けました" in done.text and await BroadcastAck.filter(broadcast_id=draft.id).count() == 1
+    assert "確認を受け付けました" in done.text and await BroadcastAnswer.filter(broadcast_id=draft.id).count() == 1
     assert (await anyone.get("/ack/unknown")).status_code == 404
 
 

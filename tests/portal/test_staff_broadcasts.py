@@ -174,20 +174,23 @@ async def test_the_status_page_names_who_was_not_reached_and_who_has_not_acknowl
     new_browser, passwords: Passwords, family, settings, deliver, mail_sink
 ) -> None:
     """Before, "not reached" listed login IDs only, and those who had not acknowledged were a count."""
-    from core.broadcasts import acknowledge_as_guardian, continue_fanouts
+    from core.broadcasts import PORTAL, answer, continue_fanouts
 
     await add_verified_address(family.guardian.id, Channel.EMAIL, "keiko@example.jp", limit=2)
     bounced = await make_guardian("鈴木 花", pupils=[family.pupil], emails=["nobody@example.jp"])
     mail_sink.answer("nobody@example.jp", "550 5.1.1 No such user")
     silent = await make_guardian("田中 次郎", pupils=[family.pupil])  # no address at all
-    reader = await make_guardian("佐藤 直樹", pupils=[family.pupil], emails=["naoki@example.jp"])
+    # answers are per child: 佐藤's own child, answered, leaves 花子 unanswered
+    reader = await make_guardian(
+        "佐藤 直樹", pupils=[await make_pupil(family.site, "佐藤 蓮")], emails=["naoki@example.jp"]
+    )
     browser = await _teacher(new_browser, passwords, family.site)
     draft = await browser.post("/staff/broadcasts", {**TEXT, "ack": "1", "target": str(family.site.id)})
     status_url = (await browser.post(draft.headers["location"].replace("/preview", "/confirm"))).headers["location"]
     await continue_fanouts(settings)
     await deliver()
     broadcast = await Broadcast.get()
-    assert await acknowledge_as_guardian(broadcast.id, reader.id)
+    await answer(broadcast.id, reader.id, 0, via=PORTAL)
 
     page = (await browser.get(status_url)).text
     not_reached = _table(page, "not-reached")
@@ -203,7 +206,9 @@ async def test_the_status_page_names_who_was_not_reached_and_who_has_not_acknowl
         "keiko@example.jp",
     ]
     assert "電話番号はありません" in page
-    assert_one_language(page, Language.JA, names=[*NAMES, "鈴木 花", "田中 次郎", "佐藤 直樹", "nobody@example.jp"])
+    assert_one_language(
+        page, Language.JA, names=[*NAMES, "鈴木 花", "田中 次郎", "佐藤 直樹", "佐藤 蓮", "nobody@example.jp"]
+    )
 
     admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
     board = new_browser()
