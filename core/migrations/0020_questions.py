@@ -21,6 +21,7 @@ from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 from tortoise.migrations.schema_generator.state_apps import StateApps
 
 from core.fields import SealedText
+from core.migrations._columns import AddColumnWithDefault
 
 # core.broadcasts.questions.ACKNOWLEDGEMENT as it was written here (a migration keeps its own copy)
 _ACKNOWLEDGEMENT = {"choices": [{"label": "確認しました", "needs_help": False, "msgid": "Acknowledged"}], "note": False}
@@ -172,15 +173,15 @@ class Migration(migrations.Migration):
             },
             bases=["Model"],
         ),
-        ops.AddField(
-            model_name="Broadcast",
-            name="drill_escalates",
-            field=fields.BooleanField(default=False),
+        AddColumnWithDefault(
+            "broadcast",
+            "Broadcast",
+            "drill_escalates",
+            fields.BooleanField(default=False),
+            "BOOLEAN NOT NULL DEFAULT FALSE",
         ),
-        ops.AddField(
-            model_name="Broadcast",
-            name="is_drill",
-            field=fields.BooleanField(default=False),
+        AddColumnWithDefault(
+            "broadcast", "Broadcast", "is_drill", fields.BooleanField(default=False), "BOOLEAN NOT NULL DEFAULT FALSE"
         ),
         ops.AddField(
             model_name="Broadcast",
@@ -192,5 +193,6 @@ class Migration(migrations.Migration):
             name="question_closed_at",
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
+        ops.RunPython(_acknowledgements_to_answers),
         ops.DeleteModel(name="BroadcastAck"),
     ]

@@ -208,6 +208,78 @@ async def test_an_upgrade_puts_each_address_in_its_mail_group_and_passages_befor
         await databases.drop(url)
 
 
+async def test_an_upgrade_turns_acknowledgements_into_answers_for_each_child(databases, keyring_path, tmp_path) -> None:
+    """A deployment upgraded from before 0020: a broadcast that asked for acknowledgement asks the
+    one-answer question, each acknowledgement answers it for each of that guardian's children (the
+    first to acknowledge counts for a child two guardians acknowledged), and every one is history."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from core import sealing
+    from core.broadcasts import ACKNOWLEDGEMENT, question_of
+    from core.db import connection
+    from core.keyring import Keyring
+    from core.models import Broadcast, BroadcastAnswer, BroadcastAnswerChange
+
+    url = await _new_empty(databases, tmp_path)
+    sealer = sealing.Sealer(Keyring.open(str(keyring_path)))
+    try:
+        await _migrated_to(url, "0019_attendance", sealer)
+        now = datetime.now(UTC)
+        site = await _insert(
+            "site", name="みどり小学校", kind="school", has_camera=True, timezone="Asia/Tokyo",
+            cutoff="12:00", check_time="08:40", created_at=now,
+        )  # fmt: skip
+        pupils = [
+            await _insert(
+                "pupil",
+                school_id=site,
+                grade=3,
+                class_name="2",
+                name=sealer.seal_text(name, "pupil.name"),
+                name_index=f"n{n}",
+                roster_key=f"r{n}",
+                created_at=now,
+                updated_at=now,
+            )  # fmt: skip
+            for n, name in enumerate(["山田 花子", "山田 一郎"])
+        ]
+        mother = await _guardian(sealer, now)
+        father = await _guardian(sealer, now, login_id="L0002")
+        for guardian, children in ((mother, pupils), (father, pupils[:1])):
+            for pupil in children:
+                await connection().execute_query(
+                    f"INSERT INTO guardian_pupil (guardian_id, pupil_id) VALUES ({guardian}, {pupil})"
+                )
+        scope = json.dumps({"targets": []})
+        asked = await _insert(
+            "broadcast", scope=scope, category="disaster", title="地震", body="待機", ack_requested=True,
+            status="fanned_out", created_at=now, confirmed_at=now, fanout_cursor=0,
+        )  # fmt: skip
+        plain = await _insert(
+            "broadcast", scope=scope, category="general", title="お知らせ", body="本文", ack_requested=False,
+            status="fanned_out", created_at=now, confirmed_at=now, fanout_cursor=0,
+        )  # fmt: skip
+        await _insert("broadcast_ack", broadcast_id=asked, guardian_id=father, acknowledged_at=now, channel="line")
+        later = now + timedelta(minutes=3)
+        await _insert("broadcast_ack", broadcast_id=asked, guardian_id=mother, acknowledged_at=later, channel="email")
+        await close_database()
+
+        assert "0020_questions" in await upgrade_schema(url)
+        await open_database(url)
+        assert question_of(await Broadcast.get(id=asked)) == ACKNOWLEDGEMENT
+        assert question_of(await Broadcast.get(id=plain)) is None
+        counted = (
+            await BroadcastAnswer.all().order_by("pupil_id").values_list("pupil_id", "guardian_id", "choice", "channel")
+        )
+        assert counted == [(pupils[0], father, 0, "line"), (pupils[1], mother, 0, "email")]
+        assert await BroadcastAnswerChange.filter(broadcast_id=asked).count() == 3
+    finally:
+        await close_database()
+        sealing.install(None)
+        await databases.drop(url)
+
+
 async def test_an_upgrade_that_must_read_addresses_asks_for_the_keyring(databases, tmp_path) -> None:
     from datetime import UTC, datetime
 
@@ -257,7 +329,7 @@ async def _guardian(sealer, now, **more) -> int:
     """A guardian row as the schema before the migration under test has it."""
     return await _insert(
         "guardian",
-        login_id="L0001",
+        **{"login_id": "L0001", **more},
         password_hash="x",
         name=sealer.seal_text("山田 恵子", "guardian.name") if sealer else b"sealed",
         name_index=sealer.blind_index("name", "山田 恵子") if sealer else "n",
@@ -270,5 +342,4 @@ async def _guardian(sealer, now, **more) -> int:
         photos_in_chat=False,
         created_at=now,
         updated_at=now,
-        **more,
     )
