@@ -82,6 +82,8 @@ AUDIT_ACTIONS: dict[str, Message] = {
     "address.resume_broadcasts": _p("audit", "Broadcasts resumed to an address"),
     "address.stop_broadcasts": _p("audit", "Broadcasts stopped to an address"),
     "broadcast.draft": _p("audit", "Broadcast drafted"),
+    "broadcast.answer": _p("audit", "Broadcast answered"),
+    "broadcast.close_question": _p("audit", "Broadcast's question closed"),
     "broadcast.resend": _p("audit", "Broadcast sent again"),
     "broadcast.cancel": _p("audit", "Broadcast cancelled"),
     "broadcast.confirm": _p("audit", "Broadcast confirmed"),
