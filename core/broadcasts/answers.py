@@ -18,10 +18,11 @@ unanswered, to their other addresses (a drill only if it says so).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core import actors, audit
@@ -136,9 +137,11 @@ async def answer(
         for pupil_id in sorted(chosen)
         if (current := found.answers.get(pupil_id)) is None or current.choice != choice or current.note != note
     ]
-    if changed:
-        await _record(broadcast_id, guardian_id, choice, changed, via=via, note=note, now=now)
-    return await asked(broadcast_id, guardian_id) or found
+    if not changed:
+        return found
+    await _record(broadcast_id, guardian_id, choice, changed, via=via, note=note, now=now)
+    answers = await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil_id__in=sorted(theirs))
+    return replace(found, answers={a.pupil_id: a for a in answers})
 
 
 async def answer_by_token(
@@ -181,15 +184,21 @@ async def _record(
 ) -> None:
     channel = via.value if isinstance(via, Channel) else via
     async with in_transaction():
+        values: dict[str, Any] = {
+            "guardian_id": guardian_id,
+            "choice": choice,
+            "note": note,
+            "channel": channel,
+            "answered_at": now,
+        }
         for pupil_id in pupil_ids:
-            values = {
-                "guardian_id": guardian_id,
-                "choice": choice,
-                "note": note,
-                "channel": channel,
-                "answered_at": now,
-            }
-            await BroadcastAnswer.update_or_create(values, broadcast_id=broadcast_id, pupil_id=pupil_id)
+            # an UPDATE first: an answer that was given before is changed by most taps after the first
+            if not await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil_id=pupil_id).update(**values):
+                try:
+                    async with in_transaction():  # a savepoint: the other parent may answer at the same moment
+                        await BroadcastAnswer.create(broadcast_id=broadcast_id, pupil_id=pupil_id, **values)
+                except IntegrityError:
+                    await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil_id=pupil_id).update(**values)
         await BroadcastAnswerChange.bulk_create(
             [
                 BroadcastAnswerChange(
