@@ -91,7 +91,8 @@ def broadcast_context(
             context["ack_postback"] = buttons.Ack(ack_token).pack()
         return context
     context["choices"] = [choice.label_in(language)[0] for choice in question.choices]
-    context["choice_buttons"] = _choice_buttons(broadcast, question, language, ack_token, multicast=multicast)
+    if spec(channel).has_buttons:
+        context["choice_buttons"] = _choice_buttons(broadcast, question, language, ack_token, multicast=multicast)
     return context
 
 
