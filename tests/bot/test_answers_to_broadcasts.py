@@ -156,7 +156,7 @@ async def test_line_gets_every_choice_as_a_postback_and_the_chat_answers_for_all
 
     [sent] = line_api.to("multicast") + line_api.pushed_to("Uask")  # one recipient: a push
     text, first, second = sent.body["messages"]
-    assert text["text"].startswith("[DRILL] [Disaster]") and "・無事\n" in text["text"]
+    assert text["text"].startswith("[DRILL] [Disaster]") and "• 無事\n" in text["text"]
     assert "Please press your answer below." in text["text"]
     actions = first["template"]["actions"] + second["template"]["actions"]  # a template holds four
     assert [a["data"] for a in actions] == [f"an-b:{broadcast_id}:{i}" for i in range(5)]
