@@ -190,3 +190,40 @@ async def test_an_acknowledgement_page_looks_as_before_and_takes_one_tap_for_all
     done = await anyone.post(link)  # the form of pages shown before: no choice, no pupil
     assert "確認を受け付けました" in done.text and 'name="choice"' not in done.text
     assert await _choices(broadcast_id) == {hanako.id: 0, ichiro.id: 0}
+
+
+async def test_a_note_is_taken_only_where_the_question_allows_one_and_kept_sealed(
+    new_browser, settings, passwords
+) -> None:
+    hanako, _, _ = await _family(passwords)
+    with_notes = Question(SAFETY.choices, allows_note=True)
+    noted, plain = await _asked(settings, with_notes), await _asked(settings)
+    anyone = new_browser()
+    link = await _token_link(noted)
+    page = await anyone.get(link)
+    assert page.text.count('name="note"') == 3  # for all, and for each child
+    done = await anyone.post(link, {"pupil": str(hanako.id), "choice": "1", "note": "ひざをすりむきました"})
+    assert "メモ：ひざをすりむきました" in done.text
+    answer = await BroadcastAnswer.get(broadcast_id=noted, pupil_id=hanako.id)
+    assert answer.note == "ひざをすりむきました"
+    raw = await BroadcastAnswer._meta.db.execute_query_dict("SELECT note FROM broadcast_answer")
+    raw += await BroadcastAnswer._meta.db.execute_query_dict("SELECT note FROM broadcast_answer_change")
+    assert raw and "ひざ" not in repr(raw)  # sealed at rest
+
+    other = await _token_link(plain)
+    page = await anyone.get(other)
+    assert 'name="note"' not in page.text
+    refused = await anyone.post(other, {"pupil": "all", "choice": "0", "note": "メモ"})
+    assert refused.status_code == 400 and "この質問にはメモを付けられません。" in refused.text
+    assert not await BroadcastAnswer.filter(broadcast_id=plain).exists()
+
+
+async def test_the_answer_page_is_in_the_guardians_language(new_browser, settings, passwords) -> None:
+    _, _, guardian = await _family(passwords)
+    broadcast_id = await _asked(settings, drill=True)
+    link = await _token_link(broadcast_id)
+    for language in Language:
+        await type(guardian).filter(id=guardian.id).update(language=language)
+        page = await new_browser().get(link)
+        assert page.status_code == 200
+        assert_one_language(page.text, language, names=[*NAMES, "地震発生", "お子さんの安否を教えてください。"])
