@@ -76,8 +76,13 @@ class AnswerSheet:
     def waiting(self) -> bool:
         """Still to answer: an unacknowledged acknowledgement, or a child unanswered while answers are taken."""
         if self.acknowledgement:
-            return self.answered_at is None and not self.closed
-        return not self.closed and any(c.answer is None for c in self.children)
+            return self.answerable and self.answered_at is None
+        return self.answerable and any(c.answer is None for c in self.children)
+
+    @property
+    def answerable(self) -> bool:
+        """Open, and about a child of theirs (a city-wide alert also reaches a guardian with none)."""
+        return not self.closed and bool(self.children)
 
 
 @dataclass(frozen=True)

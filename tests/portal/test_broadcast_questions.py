@@ -227,3 +227,16 @@ async def test_the_answer_page_is_in_the_guardians_language(new_browser, setting
         page = await new_browser().get(link)
         assert page.status_code == 200
         assert_one_language(page.text, language, names=[*NAMES, "地震発生", "お子さんの安否を教えてください。"])
+
+
+async def test_a_guardian_without_children_in_scope_is_not_asked_to_answer(new_browser, settings, passwords) -> None:
+    await _family(passwords)
+    childless = await guardian_with_password(passwords, name="高橋 美穂")
+    await add_verified_address(childless.id, Channel.EMAIL, "miho@example.jp", limit=2)
+    await _asked(settings, None, ack=True)  # to the whole city: every guardian with an address
+    browser = new_browser()
+    await log_in_guardian(browser, childless)
+
+    home = await browser.get("/home")
+    assert "地震発生" in home.text and "確認をお願いしている連絡" not in home.text
+    assert 'name="choice"' not in home.text
