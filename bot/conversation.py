@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from bot import answers as broadcast_answers
 from bot import reports
 from bot.replies import say, say_to_staff, staff_language
 from core import actors, answers, broadcasts, buttons, zones
@@ -210,6 +211,10 @@ class Conversation:
         self._buttons: dict[type[buttons.ButtonData], Handler] = {
             buttons.Ack: self._ack,
             buttons.AckBroadcast: self._ack_broadcast,
+            buttons.Answer: self._answer_by_token,
+            buttons.AnswerFor: self._answer_by_token,
+            buttons.AnswerBroadcast: self._answer_in_chat,
+            buttons.AnswerBroadcastFor: self._answer_in_chat,
             buttons.ConfirmBroadcast: self._decide,
             buttons.CancelBroadcast: self._decide,
             buttons.Report: self._report_step,
@@ -452,6 +457,26 @@ class Conversation:
             except UserError:
                 pass
         return Reply(say("acknowledged" if found else "unknown_button", incoming.language), language=incoming.language)
+
+    async def _answer_by_token(self, incoming: Incoming, pressed: buttons.Answer | buttons.AnswerFor) -> Reply:
+        answering = await broadcast_answers.by_token(pressed.token)
+        return await self._answer(incoming, answering, pressed.choice, getattr(pressed, "pupil", None))
+
+    async def _answer_in_chat(
+        self, incoming: Incoming, pressed: buttons.AnswerBroadcast | buttons.AnswerBroadcastFor
+    ) -> Reply:
+        answering = await broadcast_answers.in_chat(pressed.broadcast_id, incoming.channel, incoming.chat)
+        return await self._answer(incoming, answering, pressed.choice, getattr(pressed, "pupil", None))
+
+    async def _answer(
+        self, incoming: Incoming, answering: broadcast_answers.Answering | None, choice: int, pupil: str | None
+    ) -> Reply:
+        """A choice under a broadcast's question (bot/answers.py)."""
+        if answering is None:
+            return Reply(say("unknown_button", incoming.language), language=incoming.language)
+        said = await broadcast_answers.press(answering, choice, pupil, incoming.channel, incoming.language)
+        buttons_ = tuple(Button(label, data) for label, data in said.choices)
+        return Reply(said.text, buttons=buttons_, language=incoming.language)
 
     async def _check_answer(self, incoming: Incoming, pressed: buttons.CheckAnswer) -> Reply:
         """A one-tap answer to a "not seen" notice, recorded as the answer page's POST records it;

@@ -80,6 +80,40 @@ class AckBroadcast(_OfBroadcast, ButtonData, prefix="ack-broadcast"):
     """Acknowledge a broadcast (LINE: the chat itself says who pressed it)."""
 
 
+@dataclass(frozen=True)
+class Answer(ButtonData, prefix="an"):
+    """A choice under a broadcast's question (Telegram: the token names the delivery, so the guardian)."""
+
+    token: str
+    choice: int
+
+
+@dataclass(frozen=True)
+class AnswerFor(ButtonData, prefix="an-for"):
+    """A choice for one child (a pupil id) or for ``all`` of them, once the guardian said which."""
+
+    token: str
+    choice: int
+    pupil: str
+
+
+@dataclass(frozen=True)
+class AnswerBroadcast(ButtonData, prefix="an-b"):
+    """A choice under a broadcast's question on LINE (one message to many chats: the chat says who)."""
+
+    broadcast_id: int
+    choice: int
+
+
+@dataclass(frozen=True)
+class AnswerBroadcastFor(ButtonData, prefix="an-b-for"):
+    """A LINE choice for one child (a pupil id) or for ``all`` of them."""
+
+    broadcast_id: int
+    choice: int
+    pupil: str
+
+
 class ConfirmBroadcast(_OfBroadcast, ButtonData, prefix="bc-confirm"):
     """Send a draft broadcast (staff)."""
 

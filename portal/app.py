@@ -20,7 +20,19 @@ from portal.deps import Redirect
 from portal.last_resort import LastResort
 from portal.request_ids import RequestIds
 from portal.routes import absences as absence_reports
-from portal.routes import admin, auth, board, chat_photos, guardian, home, ingest, staff, support, unsubscribe
+from portal.routes import (
+    admin,
+    auth,
+    board,
+    broadcast_answers,
+    chat_photos,
+    guardian,
+    home,
+    ingest,
+    staff,
+    support,
+    unsubscribe,
+)
 from portal.routes import admin_calendar as calendar_admin
 from portal.routes import calendar as calendar_pages
 from portal.security import MACHINE_PATHS, SecurityHeaders
@@ -55,6 +67,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
         home.router,
         auth.router,
         guardian.router,
+        broadcast_answers.router,
         absence_reports.router,
         chat_photos.router,
         unsubscribe.router,

@@ -29,7 +29,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
-from bot.line.adapter import LINE_AWAY, line_api_client
+from bot.line.adapter import LINE_AWAY, TEMPLATE_ACTIONS, line_api_client
 from core.config import LineSettings
 from core.delivery.reasons import in_our_words
 from core.delivery.render import RenderedNotice
@@ -95,7 +95,8 @@ class LineTransport:
 
 
 def notice_messages(notice: RenderedNotice) -> list[Message]:
-    """The text, then (when the notice has buttons) a buttons template: a link or a postback."""
+    """The text, then (when the notice has buttons) buttons templates of at most four: a link or a
+    postback (a question's five choices take two)."""
     messages: list[Message] = [TextMessage(text=notice.chat_text()[:TEXT_LIMIT])]
     actions = [
         PostbackAction(label=a.label[:20], data=a.postback, display_text=a.label)
@@ -104,13 +105,12 @@ def notice_messages(notice: RenderedNotice) -> list[Message]:
         for a in notice.actions
         if a.postback or a.url
     ]
-    if actions:
+    for start in range(0, len(actions), TEMPLATE_ACTIONS):
+        chunk = actions[start : start + TEMPLATE_ACTIONS]
         messages.append(
             TemplateMessage(
-                alt_text=notice.subject[:400] or actions[0].label,
-                template=ButtonsTemplate(
-                    text=(notice.subject or actions[0].label)[:BUTTONS_TEXT_LIMIT], actions=actions
-                ),
+                alt_text=notice.subject[:400] or chunk[0].label,
+                template=ButtonsTemplate(text=(notice.subject or chunk[0].label)[:BUTTONS_TEXT_LIMIT], actions=chunk),
             )
         )
     return messages

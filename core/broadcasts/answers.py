@@ -107,6 +107,13 @@ async def guardians_of_chat(broadcast_id: int, channel: Channel, chat: str) -> l
     return sorted(set(guardian_ids))
 
 
+async def asked_in_chat(broadcast_id: int, channel: Channel, chat: str) -> list[Asked]:
+    """What ``broadcast_id`` asks each guardian it was sent to at ``chat`` (LINE: the postback
+    names only the broadcast)."""
+    found = [await asked(broadcast_id, g) for g in await guardians_of_chat(broadcast_id, channel, chat)]
+    return [a for a in found if a is not None]
+
+
 async def answer(
     broadcast_id: int,
     guardian_id: int,

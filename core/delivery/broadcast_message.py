@@ -6,11 +6,17 @@ Japanese text after a sentence in their own language saying what it is (``framed
 here depends on the broadcast, the channel and the language only, never on the recipient: a
 city-wide alert is rendered once per (broadcast, channel, language) and each delivery's own
 acknowledgement token is swapped in for ``PLACEHOLDER_TOKEN`` (core.delivery.compose.with_token).
+
+A broadcast that asks a question lists its choices in the reader's language; mail links to the
+answer page (``/ack/<token>``: its GET records nothing), chats get one button per choice. An
+acknowledgement (the one-choice question) keeps its one "I have read it" button. A drill's title
+is marked (【訓練】) here, for the notices and the portal alike.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from core import buttons, categories
 from core.channels import spec
@@ -20,6 +26,9 @@ from core.i18n import _
 from core.i18n.languages import ORIGINAL
 from core.i18n.messages import listing
 from core.models import Broadcast, Channel, Language, NoticeKind
+
+if TYPE_CHECKING:
+    from core.broadcasts.questions import Question
 
 PLACEHOLDER_TOKEN = "ACK-TOKEN-PLACEHOLDER-7f3c91"
 _OPENING_BRACKETS = "【[「『〔(（<＜ 　"
@@ -48,7 +57,7 @@ def broadcast_context(
     portal = settings.portal.public_url.rstrip("/")
     scope = broadcast.scope or {}
     sites = sorted({t["site"] for t in scope.get("targets", [])})
-    title, body, framed = text_for(broadcast, language)
+    title, body, framed = _unmarked_text(broadcast, language)
     label = categories.label(broadcast.category).translate(language)
     context: dict[str, Any] = {
         "category": broadcast.category.value,
@@ -56,24 +65,68 @@ def broadcast_context(
         "title": title,
         "body": body,
         "title_names_category": names_category(title, label),
+        "marked": partial(drill_marked, broadcast, language=language),
         "framed": framed,
         "sites": sites,
         "sender": _sender(sites, language),
         "portal_url": portal,
         "ack_url": None,
         "ack_postback": None,
+        "choices": [],
+        "choice_buttons": [],
     }
-    if broadcast.ack_requested and spec(channel).multicast_limit:
-        context["ack_postback"] = buttons.AckBroadcast(broadcast.id).pack()
-    elif broadcast.ack_requested and ack_token:
+    # Imported here: core.broadcasts (drafts' preview) imports this module.
+    from core.broadcasts.questions import question_of
+
+    question = question_of(broadcast)
+    if question is None:
+        return context
+    multicast = spec(channel).multicast_limit is not None
+    if not multicast and ack_token:
         context["ack_url"] = f"{portal}/ack/{ack_token}"
-        context["ack_postback"] = buttons.Ack(ack_token).pack()
+    if question.is_acknowledgement:
+        if multicast:
+            context["ack_postback"] = buttons.AckBroadcast(broadcast.id).pack()
+        elif ack_token:
+            context["ack_postback"] = buttons.Ack(ack_token).pack()
+        return context
+    context["choices"] = [choice.label_in(language)[0] for choice in question.choices]
+    if spec(channel).has_buttons:
+        context["choice_buttons"] = _choice_buttons(broadcast, question, language, ack_token, multicast=multicast)
     return context
+
+
+def _choice_buttons(
+    broadcast: Broadcast, question: Question, language: Language, ack_token: str | None, *, multicast: bool
+) -> list[tuple[str, str]]:
+    """(label, postback) per choice: on a multicast channel they name the broadcast, else the delivery."""
+    pressed: list[buttons.ButtonData]
+    if multicast:
+        pressed = [buttons.AnswerBroadcast(broadcast.id, i) for i in range(len(question.choices))]
+    elif ack_token:
+        pressed = [buttons.Answer(ack_token, i) for i in range(len(question.choices))]
+    else:
+        return []
+    return [(c.label_in(language)[0], p.pack()) for c, p in zip(question.choices, pressed, strict=True)]
+
+
+def drill_marked(broadcast: Broadcast, text: str, language: Language) -> str:
+    """``text`` (a title, a subject) with 【訓練】 in front when ``broadcast`` is a drill."""
+    if not broadcast.is_drill:
+        return text
+    # Translators: in front of a drill's title and subject; Japanese: 【訓練】%(text)s
+    return _("[DRILL] %(text)s", text=text).translate(language)
 
 
 def text_for(broadcast: Broadcast, language: Language) -> tuple[str, str, bool]:
     """(title, body, framed) as a reader of ``language`` gets them, in a notice or on the portal:
-    their translation, else the Japanese, framed (told what it is) unless they read Japanese."""
+    their translation, else the Japanese, framed (told what it is) unless they read Japanese; a
+    drill's title marked."""
+    title, body, framed = _unmarked_text(broadcast, language)
+    return drill_marked(broadcast, title, language), body, framed
+
+
+def _unmarked_text(broadcast: Broadcast, language: Language) -> tuple[str, str, bool]:
     translation = translations(broadcast).get(language)
     if translation is not None:
         return translation[0], translation[1], False

@@ -4,7 +4,8 @@ Templates live in core/templates/notices/<kind>/: ``<channel>.j2`` when present,
 written once with ``{{ _("…") }}`` and rendered with the reader's ``language`` (core.i18n). A
 template defines the blocks ``subject`` and ``text``; mail templates add ``html``; labels of
 buttons are the blocks ``photo_label``, ``link_label`` and ``ack_label``, and a context's ``postbacks``
-(``[label block, data]`` pairs) are chat buttons. Moments are written with the
+(``[label block, data]`` pairs) and ``choice_buttons`` (``[label, data]``: a question's choices, as
+staff wrote them) are chat buttons. Moments are written with the
 ``time``, ``date`` and ``datetime`` filters, in the notice's ``zone`` (its site's).
 """
 
@@ -61,6 +62,7 @@ def render(kind: NoticeKind, channel: Channel, language: Language, context: dict
         actions.append(Action(block("photo_label"), url=context["photo_url"]))
     if spec(channel).has_buttons:  # postbacks answered in the chat (a "not seen" notice's one-tap answers)
         actions.extend(Action(block(label), postback=data) for label, data in context.get("postbacks", ()))
+        actions.extend(Action(label, postback=data) for label, data in context.get("choice_buttons", ()))
     if context.get("link_url"):  # a page to act on the notice (a "not seen" notice's one-tap answers)
         actions.append(Action(block("link_label"), url=context["link_url"]))
     if context.get("ack_url") or context.get("ack_postback"):

@@ -1,8 +1,7 @@
-"""A guardian's pages: home, photos, addresses, preferences, acknowledgements."""
+"""A guardian's pages: home, photos, addresses, preferences (answering broadcasts: broadcast_answers)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 
@@ -11,16 +10,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from core import actors, audit, preferences, throttle, unsubscribe, zones
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
-from core.broadcasts import PORTAL, answer, answer_by_token
+from core.broadcasts import asked
 from core.channels import spec
-from core.delivery.broadcast_message import text_for
 from core.errors import UserError
 from core.i18n import Message, _
 from core.i18n.languages import language_or_default
 from core.models import (
     AddressStatus,
     Broadcast,
-    BroadcastAnswer,
     Channel,
     ContactAddress,
     Delivery,
@@ -39,9 +36,10 @@ from core.registration import (
     request_verification,
     verify_with_code,
 )
+from portal.alerts import Alert
 from portal.deps import CurrentGuardian, PhotoViewer, current_session
 from portal.language import language_of, reader_language
-from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
+from portal.params import AddressId, FreeText, PhotoToken, Word
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -50,8 +48,12 @@ HISTORY_DAYS = 30
 VERIFICATION_MAILS = throttle.ThrottlePolicy(free_attempts=5, base_delay=timedelta(minutes=1))
 
 
+# What the home page says after an answer given on it (a redirect, so a reload repeats nothing).
+HOME_DONE: dict[str, Message] = {"answered": _("Thank you: your answer is recorded.")}
+
+
 @router.get("/home")
-async def home(request: Request, guardian: CurrentGuardian) -> Response:
+async def home(request: Request, guardian: CurrentGuardian, done: Word = "") -> Response:
     pupils = await guardian.pupils.all().prefetch_related("school").order_by("grade", "id")
     since = datetime.now(UTC) - timedelta(days=HISTORY_DAYS)
     passages = (
@@ -82,6 +84,7 @@ async def home(request: Request, guardian: CurrentGuardian) -> Response:
         photos=photos,
         broadcasts=await _alerts_of(guardian, since, language_of(request, guardian)),
         history_days=HISTORY_DAYS,
+        notice=HOME_DONE.get(done),
     )
 
 
@@ -92,36 +95,8 @@ def _not_seen(pupils: list[Pupil], passages: list[Passage]) -> list[Pupil]:
     return [pupil for pupil in pupils if pupil.id not in seen] if seen else []
 
 
-@dataclass(frozen=True)
-class Alert:
-    """A broadcast as its guardian reads it on the portal: in their language, or the Japanese framed."""
-
-    broadcast: Broadcast
-    title: str
-    body: str
-    framed: bool
-    acknowledged_at: datetime | None
-
-    @classmethod
-    def of(cls, broadcast: Broadcast, language: Language, acknowledged_at: datetime | None) -> Alert:
-        title, body, framed = text_for(broadcast, language)
-        return cls(broadcast, title, body, framed, acknowledged_at)
-
-    @property
-    def waiting(self) -> bool:
-        """Asks to be acknowledged and is not yet: shown first."""
-        return self.broadcast.ack_requested and self.acknowledged_at is None
-
-
 async def _alerts_of(guardian: Guardian, since: datetime, language: Language) -> list[Alert]:
-    acks = await _acknowledged(guardian, since)
-    broadcasts = await Broadcast.filter(id__in=set(acks) or {0}).order_by("-confirmed_at")
-    alerts = [Alert.of(b, language, acks[b.id]) for b in broadcasts]
-    return sorted(alerts, key=lambda alert: not alert.waiting)  # stable: newest first within each
-
-
-async def _acknowledged(guardian: Guardian, since: datetime) -> dict[int, datetime | None]:
-    """Each broadcast sent to ``guardian`` since ``since``, and when they acknowledged it (or None)."""
+    """The broadcasts sent to ``guardian`` since ``since``, newest first, those waiting for an answer first."""
     # Tortoise types a flat values_list as a list of tuples; it is a list of the values
     ids = set(
         cast(
@@ -131,53 +106,11 @@ async def _acknowledged(guardian: Guardian, since: datetime) -> dict[int, dateti
             ),
         )
     )
-    acknowledged: dict[int, datetime] = {}
-    for broadcast_id, answered_at in await BroadcastAnswer.filter(
-        broadcast_id__in=ids or {0}, pupil__guardians__id=guardian.id
-    ).values_list("broadcast_id", "answered_at"):
-        acknowledged[broadcast_id] = max(answered_at, acknowledged.get(broadcast_id, answered_at))
-    return {broadcast_id: acknowledged.get(broadcast_id) for broadcast_id in ids}
-
-
-@router.post("/broadcasts/{broadcast_id}/ack")
-async def acknowledge_on_portal(request: Request, broadcast_id: BroadcastId, guardian: CurrentGuardian) -> Response:
-    try:
-        await answer(broadcast_id, guardian.id, 0, via=PORTAL)
-    except UserError:
-        raise HTTPException(404) from None
-    return RedirectResponse("/home", status_code=303)
-
-
-@router.get("/ack/{token}")
-async def acknowledge_form(request: Request, token: AckToken) -> Response:
-    return await _ack_page(request, token)
-
-
-@router.post("/ack/{token}")
-async def acknowledge_by_link(request: Request, token: AckToken) -> Response:
-    # The link's token is the credential: no login, so a parent can confirm from any phone.
-    if await answer_by_token(token, 0) is None:
-        raise HTTPException(404)
-    return await _ack_page(request, token, done=True)
-
-
-async def _acknowledged_at(broadcast_id: int, guardian_id: int) -> datetime | None:
-    answered = (
-        await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil__guardians__id=guardian_id)
-        .order_by("-answered_at")
-        .first()
-    )
-    return answered.answered_at if answered else None
-
-
-async def _ack_page(request: Request, token: str, done: bool = False) -> Response:
-    delivery = await Delivery.get_or_none(ack_token=token).prefetch_related("broadcast", "guardian")
-    if delivery is None or delivery.broadcast is None or delivery.guardian is None:
-        raise HTTPException(404)
-    language = reader_language(request, delivery.guardian.language)
-    answered = await _acknowledged_at(delivery.broadcast.id, delivery.guardian.id)
-    alert = Alert.of(delivery.broadcast, language, answered)
-    return page(request, "guardian/ack.html", token=token, alert=alert, done=done, language=language)
+    alerts = [
+        Alert.of(b, language, await asked(b.id, guardian.id) if b.ack_requested else None)
+        for b in await Broadcast.filter(id__in=ids or {0}).order_by("-confirmed_at")
+    ]
+    return sorted(alerts, key=lambda alert: not alert.waiting)  # stable: newest first within each
 
 
 # ---- photos --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from core.delivery.outbox import enqueue
 from core.models import (
     AddressStatus,
     Broadcast,
+    BroadcastAnswer,
     BroadcastStatus,
     Channel,
     Delivery,
@@ -171,7 +172,7 @@ async def test_a_postback_acknowledges_a_broadcast(database_url, line_api, line_
     await _post(line_client, line_api, line_api.postback_event("U1", f"ack-broadcast:{broadcast.id}"))
 
     assert "確認を受け付けました" in _reply_text(line_api.replies()[-1])
-    assert await broadcast.answers.all().count() == 1
+    assert await BroadcastAnswer.filter(broadcast_id=broadcast.id, guardian_id=guardian.id).count() == 1
 
 
 async def test_with_the_messaging_api_away_line_gets_200_and_the_reply_arrives_once_it_is_back(

@@ -107,3 +107,58 @@ async def test_a_title_that_starts_with_its_category_is_not_given_it_twice(
         "en@example.jp": "Suspicious person: seen near the gate",
         "vi@example.jp": "[Người khả nghi] 【不審者情報】正門付近で目撃",  # their language's word, then the title
     }
+
+
+DRILL_SUBJECTS = {
+    Language.JA: "【訓練】【災害情報】地震発生",
+    Language.JA_EASY: "【くんれん】",
+    Language.EN: "[DRILL] [Disaster] Earthquake",
+    Language.ZH_HANS: "【演练】",
+    Language.PT_BR: "[SIMULADO] ",
+    Language.VI: "[DIỄN TẬP] ",
+    Language.FIL: "[PAGSASANAY] ",
+}
+SAFE = {  # the first of the safety question's choices, as each catalog says it
+    Language.JA: "無事です",
+    Language.JA_EASY: "だいじょうぶです",
+    Language.EN: "We are safe",
+    Language.ZH_HANS: "平安无事",
+    Language.PT_BR: "Estamos bem",
+    Language.VI: "Bình an",
+    Language.FIL: "Ligtas kami",
+}
+
+
+async def test_a_drill_asking_a_question_is_marked_and_lists_its_choices_in_each_language(
+    database_url, mail_settings, mail_sink, deliver
+) -> None:
+    site = await make_site("みどり小学校")
+    pupil = await make_pupil(site)
+    languages = {}
+    for n, language in enumerate(Language):
+        await make_guardian(f"保護者 {n}", pupils=[pupil], emails=[f"parent{n}@example.jp"], language=language)
+        languages[f"parent{n}@example.jp"] = language
+    draft = await broadcasts.create_draft(
+        author=None,
+        scope=await broadcasts.parse_scope("みどり小学校"),
+        category=BroadcastCategory.DISASTER,
+        title="地震発生",
+        body="お子さんの安否を教えてください。",
+        question=broadcasts.BUILTIN_TEMPLATES[0].question,
+        drill=True,
+        translated={Language.EN: ("Earthquake", "Please tell us how your child is.")},
+    )
+    await broadcasts.confirm(draft.id, by=None)
+
+    await deliver()
+
+    assert len(mail_sink.received) == len(Language)
+    for mail in mail_sink.received:
+        language = languages[mail.rcpt_tos[0]]
+        text = mail.text.replace("\r\n", "\n")
+        assert mail.message["Subject"].startswith(DRILL_SUBJECTS[language]), (language, mail.message["Subject"])
+        bullet = "・" if language in (Language.JA, Language.JA_EASY) else "• "
+        assert f"{bullet}{SAFE[language]}\n" in text and "/ack/" in text
+        html = mail.message.get_body(("html",)).get_content()
+        for shown in (mail.message["Subject"], text, html):
+            assert_one_language(shown, language, names=["地震発生", "お子さんの安否を教えてください。", "みどり小学校"])

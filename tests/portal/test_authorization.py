@@ -89,6 +89,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/ack/{token}", EVERYONE),
     ("POST", "/ack/{token}", EVERYONE),
     ("POST", "/broadcasts/{broadcast_id}/ack", GUARDIAN_A_ONLY),
+    ("GET", "/broadcasts/{broadcast_id}/answer", GUARDIAN_A_ONLY),
+    ("POST", "/broadcasts/{broadcast_id}/answer", GUARDIAN_A_ONLY),
     ("GET", "/photos/{token}", PHOTO),
     ("GET", "/photos/{token}/image", PHOTO),
     ("GET", "/chat-photos/{token}", EVERYONE),  # the link LINE fetches is the credential

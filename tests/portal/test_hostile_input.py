@@ -39,6 +39,8 @@ async def test_without_login_over_long_ids_and_tokens_are_refused_not_crashed(ne
     assert_refused(await browser.get("/chat-photos/" + "a" * 5000), 404)
     assert_refused(await browser.get("/ack/%00"), 404)  # PostgreSQL text cannot hold a NUL
     assert_refused(await browser.post("/login", {"login_id": "G\x00", "password": "x"}), 400)
+    for answer in ({"choice": "0\x00"}, {"choice": "0", "pupil": "1" * 101}, {"choice": "0", "note": "n" * 8001}):
+        assert_refused(await browser.post("/ack/some-token", answer), 400)
 
 
 async def test_a_guardian_asking_for_a_photo_by_a_long_token_gets_not_found(new_browser, family) -> None:
@@ -47,6 +49,8 @@ async def test_a_guardian_asking_for_a_photo_by_a_long_token_gets_not_found(new_
     assert_refused(await browser.get("/photos/" + "t" * 65), 404)
     assert_refused(await browser.get("/photos/" + "t" * 65 + "/image"), 404)
     assert_refused(await browser.post(f"/broadcasts/{HUGE_ID}/ack"), 404)
+    assert_refused(await browser.get(f"/broadcasts/{HUGE_ID}/answer"), 404)
+    assert_refused(await browser.post(f"/broadcasts/{HUGE_ID}/answer", {"choice": "0"}), 404)
     assert_refused(await browser.post(f"/addresses/{HUGE_ID}/remove"), 404)
 
 
