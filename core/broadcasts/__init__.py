@@ -30,7 +30,6 @@ from core.broadcasts.drafts import (
     preview,
 )
 from core.broadcasts.fanout import continue_fanouts, escalates, fanout_pending
-from core.broadcasts.questions import ACKNOWLEDGEMENT, BUILTIN_TEMPLATES, Choice, Question, question_of, templates
 from core.broadcasts.scope import (
     Scope,
     ScopeChoices,
@@ -43,6 +42,7 @@ from core.broadcasts.scope import (
 )
 from core.broadcasts.status import BroadcastCounts, NotReached, resend_unreached, status
 from core.channels.line_quota import LineQuota
+from core.questions import ACKNOWLEDGEMENT, BUILTIN_TEMPLATES, Choice, Question, question_of, templates
 
 __all__ = [
     "BODY_LIMIT",

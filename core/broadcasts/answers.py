@@ -27,7 +27,6 @@ from tortoise.transactions import in_transaction
 
 from core import actors, audit
 from core.addresses import address_index, receiving_broadcasts
-from core.broadcasts.questions import Question, question_of
 from core.broadcasts.scope import Scope, scope_filter
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast, escalation_rows
@@ -45,6 +44,7 @@ from core.models import (
     Pupil,
     StaffAccount,
 )
+from core.questions import Question, question_of
 
 NOTE_LIMIT = 200
 PORTAL = "portal"  # where an answer given on the portal was given

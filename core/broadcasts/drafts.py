@@ -14,7 +14,6 @@ from tortoise.transactions import in_transaction
 from core import actors, audit
 from core.broadcasts.fanout import addresses_of, chosen_addresses, escalates
 from core.broadcasts.helpers import _get
-from core.broadcasts.questions import ACKNOWLEDGEMENT, Question
 from core.broadcasts.scope import Scope, check_scope_allowed, nobody_reason, recipients
 from core.channels.line_quota import LineQuota
 from core.config import Settings
@@ -34,6 +33,7 @@ from core.models import (
     Language,
     StaffAccount,
 )
+from core.questions import ACKNOWLEDGEMENT, Question
 from core.text import clean_free_text
 
 TITLE_LIMIT = 120

@@ -16,7 +16,7 @@ is marked (【訓練】) here, for the notices and the portal alike.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core import buttons, categories
 from core.channels import spec
@@ -26,9 +26,7 @@ from core.i18n import _
 from core.i18n.languages import ORIGINAL
 from core.i18n.messages import listing
 from core.models import Broadcast, Channel, Language, NoticeKind
-
-if TYPE_CHECKING:
-    from core.broadcasts.questions import Question
+from core.questions import Question, question_of
 
 PLACEHOLDER_TOKEN = "ACK-TOKEN-PLACEHOLDER-7f3c91"
 _OPENING_BRACKETS = "【[「『〔(（<＜ 　"
@@ -76,8 +74,6 @@ def broadcast_context(
         "choice_buttons": [],
     }
     # Imported here: core.broadcasts (drafts' preview) imports this module.
-    from core.broadcasts.questions import question_of
-
     question = question_of(broadcast)
     if question is None:
         return context

@@ -23,7 +23,7 @@ from tortoise.migrations.schema_generator.state_apps import StateApps
 from core.fields import SealedText
 from core.migrations._columns import AddColumnWithDefault
 
-# core.broadcasts.questions.ACKNOWLEDGEMENT as it was written here (a migration keeps its own copy)
+# core.questions.ACKNOWLEDGEMENT as it was written here (a migration keeps its own copy)
 _ACKNOWLEDGEMENT = {"choices": [{"label": "確認しました", "needs_help": False, "msgid": "Acknowledged"}], "note": False}
 _ANSWER_COLUMNS = "broadcast_id, pupil_id, guardian_id, choice, channel, answered_at"
 _FROM_ACKS = (
@@ -169,7 +169,7 @@ class Migration(migrations.Migration):
                 "table": "question_template",
                 "app": "core",
                 "pk_attr": "id",
-                "table_description": "A question staff saved to ask again (besides the built-in ones, core.broadcasts.questions).",
+                "table_description": "A question staff saved to ask again (besides the built-in ones, core.questions).",
             },
             bases=["Model"],
         ),

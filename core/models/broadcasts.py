@@ -24,7 +24,7 @@ class Broadcast(Model):
     # staff's translations, {language: {"title": …, "body": …}} (core.delivery.broadcast_message);
     # not personal data, so as plain as the title and body
     translations: fields.JSONField[dict[str, dict[str, str]] | None] = fields.JSONField(null=True)
-    # asks its recipients to answer: ``question`` holds the choices (core.broadcasts.questions), one
+    # asks its recipients to answer: ``question`` holds the choices (core.questions), one
     # ("確認しました") for an acknowledgement; both are set together by create_draft, never apart
     ack_requested = fields.BooleanField(default=False)
     question: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
@@ -101,7 +101,7 @@ class BroadcastAnswerChange(Model):
 
 
 class QuestionTemplate(Model):
-    """A question staff saved to ask again (besides the built-in ones, core.broadcasts.questions)."""
+    """A question staff saved to ask again (besides the built-in ones, core.questions)."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)

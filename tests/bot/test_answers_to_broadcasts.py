@@ -8,10 +8,10 @@ from bot.line.transport import LineTransport
 from bot.telegram.transport import TelegramTransport
 from core import broadcasts
 from core.broadcasts import BUILTIN_TEMPLATES
-from core.broadcasts.questions import written_question
 from core.config import Settings
 from core.delivery.worker import DeliveryWorker
 from core.models import BroadcastAnswer, BroadcastAnswerChange, BroadcastCategory, Channel, Language
+from core.questions import written_question
 from core.scheduler import drain
 from tests.bot.conftest import TELEGRAM_HEADERS as HEADERS
 from tests.bot.conftest import add_chat

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core import broadcasts
-from core.broadcasts.questions import BUILTIN_TEMPLATES, written_question
 from core.errors import UserError
 from core.models import (
     AuditEntry,
@@ -19,6 +18,7 @@ from core.models import (
     Delivery,
     Language,
 )
+from core.questions import BUILTIN_TEMPLATES, written_question
 from tests.factories import make_guardian, make_pupil, make_site
 
 SAFETY = BUILTIN_TEMPLATES[0].question  # 無事です / けがをしています / 迎えが必要です / 連絡がとれません
