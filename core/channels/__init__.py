@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.channels import email, line, telegram
+from core.channels import email, line, telegram, webpush
 from core.channels.spec import ChannelSpec, Still
 from core.models.enums import Channel, Language
 
@@ -10,6 +10,7 @@ CHANNELS: dict[Channel, ChannelSpec] = {
     Channel.EMAIL: email.SPEC,
     Channel.TELEGRAM: telegram.SPEC,
     Channel.LINE: line.SPEC,
+    Channel.WEBPUSH: webpush.SPEC,
 }
 
 
