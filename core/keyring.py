@@ -45,6 +45,19 @@ class Keyring:
     vapid_current: str | None = None
     vapid_created: dict[str, str] = field(default_factory=dict)
 
+    def vapid_private_key(self, kid: str) -> ec.EllipticCurvePrivateKey:
+        return ec.derive_private_key(int.from_bytes(self.vapid_keys[kid]), ec.SECP256R1())
+
+    def vapid_public_key(self, kid: str) -> str:
+        """The public key of ``kid`` as a page gives it to PushManager.subscribe() (applicationServerKey):
+        base64url of the uncompressed point."""
+        point = (
+            self.vapid_private_key(kid)
+            .public_key()
+            .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        )
+        return base64.urlsafe_b64encode(point).rstrip(b"=").decode("ascii")
+
     def add_vapid_key(self) -> str:
         """A new VAPID key pair, made current for new subscriptions; returns its id."""
         number = max((int(kid[1:]) for kid in self.vapid_keys if kid[1:].isdigit()), default=0) + 1

@@ -30,6 +30,7 @@ def install(env: Environment) -> None:
     """Translations, dates, and core's names for things, in the language of each render."""
     i18n.install(env)
     env.filters["channel_label"] = channel_label
+    env.filters["address_shown"] = lambda address: channels.shown(address.channel, address.value)
     env.filters["direction_label"] = direction_label
 
 

@@ -38,7 +38,7 @@ class Subscription:
             data = json.loads(value)
             keys = data["keys"]
             sub = cls(data["endpoint"], _unb64(keys["p256dh"]), _unb64(keys["auth"]), data["vapid"])
-        except (TypeError, KeyError, binascii.Error, json.JSONDecodeError) as exc:
+        except (TypeError, KeyError, ValueError, binascii.Error) as exc:
             raise ValueError(f"not a push subscription ({type(exc).__name__})") from None
         url = urlsplit(sub.endpoint) if isinstance(sub.endpoint, str) else None
         if (
@@ -54,6 +54,17 @@ class Subscription:
         ):
             raise ValueError("not a push subscription")
         return sub
+
+    @classmethod
+    def from_browser(cls, given: str, vapid_key: str) -> Subscription:
+        """What the addresses page posts: ``PushSubscription.toJSON()`` and the key id the page
+        offered. Raises ValueError when it is not one."""
+        try:
+            data = json.loads(given)
+            stored = {"endpoint": data["endpoint"], "keys": data["keys"], "vapid": vapid_key}
+        except (TypeError, KeyError, json.JSONDecodeError):
+            raise ValueError("not a push subscription") from None
+        return cls.parse(json.dumps(stored))
 
     def value(self) -> str:
         """The address as stored."""
@@ -129,7 +140,7 @@ _EXAMPLE = Subscription(
 
 SPEC = ChannelSpec(
     channel=Channel.WEBPUSH,
-    name=_("notifications on this device"),
+    name=_("push notifications"),
     still=Still.NONE,  # a push carries about 4 KB and no one else's data: the photo page asks for a login
     settings_section="webpush",
     enabled_by="subject",
@@ -137,6 +148,7 @@ SPEC = ChannelSpec(
     valid=valid,
     normalise=normalise,
     mask=mask,
+    readable=False,
     lane=lane,
     lanes=(*PUSH_SERVICES, OTHER),
     lane_labels={

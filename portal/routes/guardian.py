@@ -9,10 +9,11 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core import actors, audit, preferences, throttle, unsubscribe, zones
-from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
+from core import actors, audit, preferences, sealing, throttle, unsubscribe, zones
+from core.addresses import AddressAlreadyRegistered, AddressLimitReached, add_verified_address, remove_own_address
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.channels import spec
+from core.channels.webpush import Subscription
 from core.delivery.broadcast_message import text_for
 from core.errors import UserError
 from core.i18n import Message, _
@@ -42,7 +43,8 @@ from core.registration import (
 from portal.deps import CurrentGuardian, PhotoViewer, current_session
 from portal.language import language_of, reader_language
 from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
-from portal.security import csrf_protect
+from portal.routes import webpush
+from portal.security import csp_with_script, csrf_protect
 from portal.templating import page
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -194,6 +196,7 @@ DONE: dict[str, Message] = {
     "removed": _("The address is removed: notices no longer go to it."),
     "cancelled": _("The address waiting for confirmation is cancelled."),
     "resumed": _("Broadcasts go to this address again."),
+    "device": _("This device is registered: notices appear on it as notifications."),
 }
 
 
@@ -203,7 +206,7 @@ async def _address_page(request: Request, guardian: Guardian, status_code: int =
     )
     pending = await ContactAddress.filter(guardian_id=guardian.id, status=AddressStatus.PENDING).order_by("id")
     limit = request.app.state.settings.accounts.max_addresses
-    return page(
+    response = page(
         request,
         "guardian/addresses.html",
         status_code=status_code,
@@ -211,8 +214,11 @@ async def _address_page(request: Request, guardian: Guardian, status_code: int =
         pending=pending,
         limit=limit,
         full=len(addresses) + len(pending) >= limit,
+        webpush=webpush.server_key() if spec(Channel.WEBPUSH).enabled(request.app.state.settings.webpush) else None,
         **extra,
     )
+    response.headers["Content-Security-Policy"] = csp_with_script(request, webpush.SUBSCRIBE_SCRIPT)
+    return response
 
 
 def _at_limit(limit: int) -> Message:
@@ -268,6 +274,37 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
         guardian,
         notice=_("We sent a confirmation mail to %(address)s: open its link to finish.", address=email),
     )
+
+
+@router.post("/addresses/webpush")
+async def add_device(
+    request: Request,
+    guardian: CurrentGuardian,
+    subscription: Annotated[FreeText, Form()] = "",
+    key_id: Annotated[Word, Form()] = "",
+) -> Response:
+    """This device's push subscription, made by its browser in this logged-in session and posted with
+    the session's CSRF token: whoever posts it holds the device and the account, so it needs no
+    confirmation (the first push it receives shows it is reachable)."""
+    try:
+        value = Subscription.from_browser(subscription, key_id).value()
+    except ValueError:
+        value = None
+    if value is None or key_id not in sealing.installed().keyring.vapid_keys:
+        error = _("This device's subscription could not be read: reload the page and try again.")
+        return await _address_page(request, guardian, 400, error=error)
+    try:
+        await add_verified_address(
+            guardian.id, Channel.WEBPUSH, value, limit=request.app.state.settings.accounts.max_addresses
+        )
+    except AddressLimitReached as full:
+        return await _address_page(request, guardian, 400, error=_at_limit(full.limit))
+    except AddressAlreadyRegistered:
+        return RedirectResponse("/addresses?done=device", status_code=303)
+    await audit.record(
+        actors.guardian(guardian), "address.add", target=f"guardian:{guardian.id}", details={"channel": "webpush"}
+    )
+    return RedirectResponse("/addresses?done=device", status_code=303)
 
 
 @router.post("/addresses/chat-code")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from core import sealing
 from core.addresses import add_verified_address
 from core.channels.webpush import Subscription, normalise
 from core.config import Settings, load_settings
@@ -14,7 +15,7 @@ from core.delivery.worker import DeliveryWorker
 from core.models import Channel, ContactAddress
 from core.scheduler import drain
 from tests.fakes.push_service import Browser, FakePushService, unb64
-from webpush import vapid
+from tests.portal.conftest import chromium, family, start_server  # noqa: F401  # the portal's fixtures, here too
 from webpush.transport import WebPushTransport
 
 
@@ -41,16 +42,16 @@ def push_settings(settings: Settings) -> Settings:
 
 def subscribed(service: FakePushService) -> Browser:
     """A browser subscribed with the keyring's current public key, as the addresses page offers it."""
-    key = vapid.current_key()
-    assert key is not None
-    return service.subscribe(key.public_key)
+    ring = sealing.installed().keyring
+    assert ring.vapid_current is not None
+    return service.subscribe(ring.vapid_public_key(ring.vapid_current))
 
 
 def address_value(browser: Browser, key_id: str | None = None) -> str:
     """What the addresses page posts: the browser's subscription and the key id the page gave it."""
     given = browser.subscription()
     keys = given["keys"]
-    kid = key_id or vapid.current_key().key_id  # type: ignore[union-attr]
+    kid = key_id or sealing.installed().keyring.vapid_current or ""
     return Subscription(given["endpoint"], unb64(keys["p256dh"]), unb64(keys["auth"]), kid).value()
 
 

@@ -12,7 +12,6 @@ from core.models import AddressStatus, Channel, ContactAddress, Delivery, Delive
 from tests.factories import confirmed_broadcast, make_guardian, make_pupil, make_site, queue_passage_notice
 from tests.fakes.push_service import FakePushService
 from tests.webpush.conftest import add_device, deliver, subscribed
-from webpush import vapid
 
 
 async def test_a_passage_notice_shows_the_given_name_school_and_time_and_opens_the_photo_page(
@@ -126,7 +125,7 @@ async def test_after_a_key_rotation_old_devices_are_signed_with_their_key_and_ne
     ring.save()
     sealing.install(sealing.Sealer(Keyring.open(str(ring_file))))
     new_phone = subscribed(push_service)
-    assert vapid.current_key().key_id == new_key  # type: ignore[union-attr]
+    assert sealing.installed().keyring.vapid_current == new_key
     await add_device((await make_guardian("佐藤 直樹")).id, new_phone)
     for n, device in enumerate(await ContactAddress.filter(channel=Channel.WEBPUSH)):
         await queue_passage_notice(device, fact=f"passage:{n}")

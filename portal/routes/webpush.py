@@ -1,0 +1,59 @@
+"""The portal as an installable app (web push): its manifest and its service worker.
+
+Both are at the root: a worker's scope is at most its own directory, and it must see every page
+to open the one a notification names. The addresses page registers the worker and subscribes the
+device with one script (portal/static/webpush/subscribe.js), the only script the portal runs
+(portal.routes.guardian takes the subscription).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from core import sealing
+from portal.security import SERVICE_WORKER
+
+router = APIRouter()
+STATIC = Path(__file__).parent.parent / "static" / "webpush"
+SUBSCRIBE_SCRIPT = "/static/webpush/subscribe.js"
+THEME = "#1f6f4a"  # the favicon's green
+
+
+@router.get("/manifest.webmanifest")
+async def manifest() -> Response:
+    return JSONResponse(
+        {
+            "name": "見守り",
+            "short_name": "見守り",
+            "lang": "ja",
+            "start_url": "/",
+            "scope": "/",
+            "display": "standalone",
+            "theme_color": THEME,
+            "background_color": "#ffffff",
+            "icons": [
+                {"src": "/static/webpush/icon.svg", "type": "image/svg+xml", "sizes": "any"},
+                {"src": "/static/webpush/icon-192.png", "type": "image/png", "sizes": "192x192"},
+                {"src": "/static/webpush/icon-512.png", "type": "image/png", "sizes": "512x512"},
+                {"src": "/static/webpush/icon-512.png", "type": "image/png", "sizes": "512x512", "purpose": "maskable"},
+            ],
+        },
+        media_type="application/manifest+json",
+    )
+
+
+@router.get(SERVICE_WORKER)
+async def service_worker() -> Response:
+    # Browsers check a worker for updates at most daily whatever the cache says; no-cache makes it prompt.
+    return FileResponse(STATIC / "sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
+def server_key() -> tuple[str, str] | None:
+    """The (id, public key) new subscriptions are made with; None: this keyring has none."""
+    ring = sealing.installed().keyring
+    if ring.vapid_current is None:
+        return None
+    return ring.vapid_current, ring.vapid_public_key(ring.vapid_current)
