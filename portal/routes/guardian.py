@@ -9,11 +9,10 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core import actors, audit, preferences, sealing, throttle, unsubscribe, zones
+from core import actors, audit, preferences, throttle, unsubscribe, zones
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached, add_verified_address, remove_own_address
 from core.broadcasts import acknowledge, acknowledge_as_guardian
 from core.channels import spec
-from core.channels.webpush import Subscription
 from core.delivery.broadcast_message import text_for
 from core.errors import UserError
 from core.i18n import Message, _
@@ -44,7 +43,7 @@ from portal.deps import CurrentGuardian, PhotoViewer, current_session
 from portal.language import language_of, reader_language
 from portal.params import AckToken, AddressId, BroadcastId, FreeText, PhotoToken, Word
 from portal.routes import webpush
-from portal.security import csp_with_script, csrf_protect
+from portal.security import csrf_protect
 from portal.templating import page
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -214,11 +213,10 @@ async def _address_page(request: Request, guardian: Guardian, status_code: int =
         pending=pending,
         limit=limit,
         full=len(addresses) + len(pending) >= limit,
-        webpush=webpush.server_key() if spec(Channel.WEBPUSH).enabled(request.app.state.settings.webpush) else None,
+        webpush=webpush.offer(request),
         **extra,
     )
-    response.headers["Content-Security-Policy"] = csp_with_script(request, webpush.SUBSCRIBE_SCRIPT)
-    return response
+    return webpush.with_script(request, response)
 
 
 def _at_limit(limit: int) -> Message:
@@ -286,11 +284,8 @@ async def add_device(
     """This device's push subscription, made by its browser in this logged-in session and posted with
     the session's CSRF token: whoever posts it holds the device and the account, so it needs no
     confirmation (the first push it receives shows it is reachable)."""
-    try:
-        value = Subscription.from_browser(subscription, key_id).value()
-    except ValueError:
-        value = None
-    if value is None or key_id not in sealing.installed().keyring.vapid_keys:
+    value = webpush.posted(subscription, key_id)
+    if value is None:
         error = _("This device's subscription could not be read: reload the page and try again.")
         return await _address_page(request, guardian, 400, error=error)
     try:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from core import sealing
-from portal.security import SERVICE_WORKER
+from core.channels import spec
+from core.channels.webpush import Subscription
+from core.models import Channel
+from portal.security import SERVICE_WORKER, csp_with_script
 
 router = APIRouter()
 STATIC = Path(__file__).parent.parent / "static" / "webpush"
@@ -51,9 +54,25 @@ async def service_worker() -> Response:
     return FileResponse(STATIC / "sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
-def server_key() -> tuple[str, str] | None:
-    """The (id, public key) new subscriptions are made with; None: this keyring has none."""
+def offer(request: Request) -> tuple[str, str] | None:
+    """What a page offering "Notify this device" gives its form: the (id, public key) of the VAPID
+    key new subscriptions are made with; None when web push is off or the keyring has no key."""
     ring = sealing.installed().keyring
-    if ring.vapid_current is None:
+    if not spec(Channel.WEBPUSH).enabled(request.app.state.settings.webpush) or ring.vapid_current is None:
         return None
     return ring.vapid_current, ring.vapid_public_key(ring.vapid_current)
+
+
+def with_script(request: Request, response: Response) -> Response:
+    """The page runs the subscribe script: its CSP allows that file and the worker."""
+    response.headers["Content-Security-Policy"] = csp_with_script(request, SUBSCRIBE_SCRIPT)
+    return response
+
+
+def posted(subscription: str, key_id: str) -> str | None:
+    """The address a posted subscription makes (None: it is none, or names a key we do not hold)."""
+    try:
+        value = Subscription.from_browser(subscription, key_id).value()
+    except ValueError:
+        return None
+    return value if key_id in sealing.installed().keyring.vapid_keys else None

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from core.config import Settings
-from core.models import AddressStatus, Channel, ContactAddress
+from core.models import AddressStatus, Channel, ContactAddress, StaffAddress, StaffRole
 from portal.app import create_app
 from tests.browser import Browser
 from tests.fakes.push_service import FakePushService
-from tests.portal.conftest import Family, log_in_guardian
+from tests.portal.conftest import Family, log_in_guardian, log_in_staff, staff_account
 from tests.webpush.conftest import subscribed
 
 
@@ -89,3 +89,23 @@ async def test_the_app_manifest_service_worker_and_the_one_script_the_csp_allows
     home = await browser.get("/home")
     assert "script-src 'none'" in home.headers["content-security-policy"]
     assert '<link rel="manifest" href="/manifest.webmanifest">' in home.text
+
+
+async def test_a_staff_member_adds_their_own_device_for_staff_notices(
+    database_url, family: Family, browser: Browser, push_service: FakePushService, passwords
+) -> None:
+    teacher = await staff_account(passwords, "tanaka", StaffRole.STAFF, [family.site.name])
+    await log_in_staff(browser, teacher)
+    page = await browser.get("/staff/chat-link")
+    assert (
+        "この端末に通知" in page.text
+        and "script-src http://testserver/static/webpush/subscribe.js;" in (page.headers["content-security-policy"])
+    )
+    key_id = page.text.split('name="key_id" value="', 1)[1].split('"', 1)[0]
+
+    added = await browser.post("/staff/webpush", _posted(subscribed(push_service).subscription(), key_id))
+
+    assert added.status_code == 303
+    assert "この端末が登録されました" in (await browser.get(added.headers["location"])).text
+    [device] = await StaffAddress.filter(staff_id=teacher.id, channel=Channel.WEBPUSH)
+    assert device.verified_at is not None and json.loads(device.value)["vapid"] == key_id

@@ -8,20 +8,23 @@ function applicationServerKey(base64url) {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
+function sameKey(buffer, key) {
+  const given = new Uint8Array(buffer || new ArrayBuffer(0));
+  return given.length === key.length && given.every((byte, i) => byte === key[i]);
+}
+
 async function subscribe(form) {
   const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
   await navigator.serviceWorker.ready;
   if ((await Notification.requestPermission()) !== "granted") {
     throw new Error("denied");
   }
+  const key = applicationServerKey(form.dataset.key);
   const old = await registration.pushManager.getSubscription();
-  if (old) {
-    await old.unsubscribe(); // made with another key (before a rotation): subscribe afresh
+  if (old && !sameKey(old.options.applicationServerKey, key)) {
+    await old.unsubscribe(); // made with a key rotated since: subscribe() refuses another key
   }
-  const subscription = await registration.pushManager.subscribe({
-    userVisibleOnly: true,
-    applicationServerKey: applicationServerKey(form.dataset.key),
-  });
+  const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
   form.elements.subscription.value = JSON.stringify(subscription.toJSON());
   form.submit();
 }
