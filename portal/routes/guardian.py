@@ -275,22 +275,15 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
 
 
 @router.post("/addresses/webpush")
-async def add_device(
-    request: Request,
-    guardian: CurrentGuardian,
-    subscription: Annotated[FreeText, Form()] = "",
-    key_id: Annotated[Word, Form()] = "",
-) -> Response:
+async def add_device(request: Request, guardian: CurrentGuardian, device: webpush.PostedDevice) -> Response:
     """This device's push subscription, made by its browser in this logged-in session and posted with
     the session's CSRF token: whoever posts it holds the device and the account, so it needs no
     confirmation (the first push it receives shows it is reachable)."""
-    value = webpush.posted(subscription, key_id)
-    if value is None:
-        error = _("This device's subscription could not be read: reload the page and try again.")
-        return await _address_page(request, guardian, 400, error=error)
+    if device is None:
+        return await _address_page(request, guardian, 400, error=webpush.UNREADABLE)
     try:
         await add_verified_address(
-            guardian.id, Channel.WEBPUSH, value, limit=request.app.state.settings.accounts.max_addresses
+            guardian.id, Channel.WEBPUSH, device, limit=request.app.state.settings.accounts.max_addresses
         )
     except AddressLimitReached as full:
         return await _address_page(request, guardian, 400, error=_at_limit(full.limit))

@@ -305,18 +305,11 @@ async def chat_link(request: Request, staff: Broadcaster, done: Word = "") -> Re
 
 
 @router.post("/webpush")
-async def link_device(
-    request: Request,
-    staff: Broadcaster,
-    subscription: Annotated[FreeText, Form()] = "",
-    key_id: Annotated[Word, Form()] = "",
-) -> Response:
+async def link_device(request: Request, staff: Broadcaster, device: webpush.PostedDevice) -> Response:
     """This device's push subscription for the staff member's notices (see portal.routes.guardian.add_device)."""
-    value = webpush.posted(subscription, key_id)
-    if value is None:
-        error = _("This device's subscription could not be read: reload the page and try again.")
-        return page(request, "staff/chat_link.html", 400, code=None, minutes=_link_minutes(), error=error)
-    await staff_links.link_device(staff, value)
+    if device is None:
+        return page(request, "staff/chat_link.html", 400, code=None, minutes=_link_minutes(), error=webpush.UNREADABLE)
+    await staff_links.link_device(staff, device)
     return RedirectResponse("/staff/chat-link?done=device", status_code=303)
 
 

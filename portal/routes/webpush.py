@@ -9,14 +9,17 @@ device with one script (portal/static/webpush/subscribe.js), the only script the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from core import sealing
 from core.channels import spec
 from core.channels.webpush import Subscription
+from core.i18n import _
 from core.models import Channel
+from portal.params import FreeText, Word
 from portal.security import SERVICE_WORKER, csp_with_script
 
 router = APIRouter()
@@ -69,10 +72,17 @@ def with_script(request: Request, response: Response) -> Response:
     return response
 
 
-def posted(subscription: str, key_id: str) -> str | None:
-    """The address a posted subscription makes (None: it is none, or names a key we do not hold)."""
+UNREADABLE = _("This device's subscription could not be read: reload the page and try again.")
+
+
+async def _posted(subscription: Annotated[FreeText, Form()] = "", key_id: Annotated[Word, Form()] = "") -> str | None:
+    """The address a posted "Notify this device" form makes (None: it is none, or names a key we do
+    not hold)."""
     try:
         value = Subscription.from_browser(subscription, key_id).value()
     except ValueError:
         return None
     return value if key_id in sealing.installed().keyring.vapid_keys else None
+
+
+PostedDevice = Annotated[str | None, Depends(_posted)]
