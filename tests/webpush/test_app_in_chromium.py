@@ -15,6 +15,7 @@ import json
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.portal.axe import axe_violations
 from tests.portal.conftest import GUARDIAN_PASSWORD, Family
 
 pytestmark = pytest.mark.slow
@@ -48,6 +49,7 @@ async def test_the_portal_installs_as_an_app_whose_worker_shows_a_push(
     await page.goto(f"{app_server}/addresses")
     button = page.get_by_role("button", name="この端末に通知")
     await expect(button).to_be_visible()  # the script ran: the form is shown only by it
+    assert await axe_violations(page) == []
 
     devtools = await context.new_cdp_session(page)
     manifest = await devtools.send("Page.getAppManifest")
@@ -59,6 +61,7 @@ async def test_the_portal_installs_as_an_app_whose_worker_shows_a_push(
     await expect(page.locator("#webpush-problem")).to_have_text(
         "このブラウザでは通知をオンにできませんでした。もう一度試すか、別のブラウザをお使いください。"
     )
+    assert await axe_violations(page) == []
 
     registration = await _registration_id(devtools)
     shown = {"title": "【見守り】花子さん 登校 7:58", "body": "花子さんが登校しました。", "url": "/home", "tag": "t1"}
