@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from core.broadcasts.people import people
 from core.config import Settings
 from core.models import AddressStatus, Channel, ContactAddress, StaffAddress, StaffRole
 from portal.app import create_app
 from tests.browser import Browser
 from tests.fakes.push_service import FakePushService
 from tests.portal.conftest import Family, log_in_guardian, log_in_staff, staff_account
-from tests.webpush.conftest import subscribed
+from tests.webpush.conftest import add_device, subscribed
 
 
 @pytest.fixture
@@ -109,3 +110,15 @@ async def test_a_staff_member_adds_their_own_device_for_staff_notices(
     assert "この端末が登録されました" in (await browser.get(added.headers["location"])).text
     [device] = await StaffAddress.filter(staff_id=teacher.id, channel=Channel.WEBPUSH)
     assert device.verified_at is not None and json.loads(device.value)["vapid"] == key_id
+
+
+async def test_staff_see_a_device_by_its_app_alone_never_its_subscription(
+    database_url, family: Family, push_service: FakePushService, passwords
+) -> None:
+    device = await add_device(family.guardian.id, subscribed(push_service))
+    teacher = await staff_account(passwords, "tanaka", StaffRole.STAFF, [family.site.name])
+
+    [person] = (await people([family.guardian.id], viewer=teacher)).values()
+
+    assert [(a.channel, a.shown) for a in person.addresses or ()] == [(Channel.WEBPUSH, "")]
+    assert device.value not in repr(person)
