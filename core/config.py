@@ -262,6 +262,45 @@ class LineSettings(_Section):
     )
 
 
+class WebPushSettings(_Section):
+    """Web Push (RFC 8030, payloads per RFC 8291, VAPID per RFC 8292): the webpush/ package. The key
+    pair is the keyring's (``mimamori keys webpush``)."""
+
+    subject: str | None = Field(
+        None, description="the VAPID contact (mailto: or https:) push services may write to; unset: no web push"
+    )
+    rate_per_second: float = Field(0, ge=0, description="pushes a second, all push services together; 0: unlimited")
+    concurrency: int = Field(32, ge=1, le=256)
+    timeout_seconds: float = Field(20, gt=0)
+    broadcast_ttl_hours: int = Field(24, ge=1, le=28 * 24, description="how long a push service keeps an alert")
+    # by push service (core.channels.webpush): their limits differ and are not published, so none by default
+    lanes: dict[str, LanePace] = Field(default_factory=dict)
+    bulk_share: float = Field(1, gt=0, le=1, description="of each push service's rate, what broadcasts may use")
+
+    @field_validator("subject")
+    @classmethod
+    def _contact(cls, subject: str | None) -> str | None:
+        if subject is not None and not subject.startswith(("mailto:", "https://")):
+            raise Invalid(_("a mailto: or https: address push services can reach us at"))
+        return subject
+
+    @field_validator("lanes")
+    @classmethod
+    def _known_services(cls, lanes: dict[str, LanePace]) -> dict[str, LanePace]:
+        from core.channels.webpush import SPEC  # here: the channels import the models, settings must not
+
+        unknown = sorted(set(lanes) - set(SPEC.lanes))
+        if unknown:
+            raise Invalid(
+                _(
+                    "no push service %(given)s (the services: %(known)s)",
+                    given=", ".join(unknown),
+                    known=", ".join(SPEC.lanes),
+                )
+            )
+        return lanes
+
+
 class ImapSettings(_Section):
     host: str | None = Field(None, description="unset: no mailbox is read")
     port: int = Field(143, ge=1, le=65535)
@@ -341,6 +380,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     telegram: TelegramSettings = TelegramSettings()
     line: LineSettings = LineSettings()
+    webpush: WebPushSettings = WebPushSettings()
     imap: ImapSettings = ImapSettings()
     metrics: MetricsSettings = MetricsSettings()
     logging: LoggingSettings = LoggingSettings()

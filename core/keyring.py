@@ -1,5 +1,6 @@
-"""The keyring: sealing keys by id (one of them current), the blind-index key, and the DKIM
-signing key when one was made (``mimamori keys dkim``).
+"""The keyring: sealing keys by id (one of them current), the blind-index key, the DKIM
+signing key when one was made (``mimamori keys dkim``), and the web push VAPID key pairs by id (one
+of them current; ``mimamori keys webpush``, and a new one at each ``keys rotate``).
 
 The file is JSON, written atomically with mode 0600. It may also be given inline (the JSON
 itself, e.g. from a secret store through ``MIMAMORI_KEYRING``); an inline keyring cannot rotate.
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from core.errors import ExplainedError
 from core.errors import message_of as _
@@ -38,6 +39,33 @@ class Keyring:
     created: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     dkim_key: str | None = None  # PEM (PKCS#8) of the RSA key our mail is signed with
+    # VAPID (RFC 8292) private keys, P-256 scalars, by id "v1", "v2"…: a browser's subscription is
+    # bound to the public key it was made with, so an old key stays as long as subscriptions name it
+    vapid_keys: dict[str, bytes] = field(default_factory=dict)
+    vapid_current: str | None = None
+    vapid_created: dict[str, str] = field(default_factory=dict)
+
+    def vapid_private_key(self, kid: str) -> ec.EllipticCurvePrivateKey:
+        return ec.derive_private_key(int.from_bytes(self.vapid_keys[kid]), ec.SECP256R1())
+
+    def vapid_public_key(self, kid: str) -> str:
+        """The public key of ``kid`` as a page gives it to PushManager.subscribe() (applicationServerKey):
+        base64url of the uncompressed point."""
+        point = (
+            self.vapid_private_key(kid)
+            .public_key()
+            .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        )
+        return base64.urlsafe_b64encode(point).rstrip(b"=").decode("ascii")
+
+    def add_vapid_key(self) -> str:
+        """A new VAPID key pair, made current for new subscriptions; returns its id."""
+        number = max((int(kid[1:]) for kid in self.vapid_keys if kid[1:].isdigit()), default=0) + 1
+        kid = f"v{number}"
+        self.vapid_keys[kid] = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32)
+        self.vapid_created[kid] = _now()
+        self.vapid_current = kid
+        return kid
 
     def add_dkim_key(self) -> bool:
         """Make the DKIM signing key (RSA-2048) unless there is one; True when it was made."""
@@ -51,13 +79,15 @@ class Keyring:
 
     @classmethod
     def generate(cls, path: Path | None = None) -> Keyring:
-        return cls(
+        keyring = cls(
             keys={"k1": secrets.token_bytes(KEY_BYTES)},
             current_id="k1",
             index_key=secrets.token_bytes(KEY_BYTES),
             created={"k1": _now()},
             path=path,
         )
+        keyring.add_vapid_key()
+        return keyring
 
     @classmethod
     def open(cls, source: str, *, create: bool = False) -> Keyring:
@@ -94,6 +124,13 @@ class Keyring:
                 created=created,
                 dkim_key=_text_or_none(data.get("dkim_key")),
             )
+            vapid = data.get("vapid") or {"keys": {}, "current": None}
+            for kid, entry in vapid["keys"].items():
+                keyring.vapid_keys[kid] = _decode_key(entry["secret"])
+                keyring.vapid_created[kid] = entry.get("created", "")
+            keyring.vapid_current = vapid["current"]
+            if keyring.vapid_current is not None and keyring.vapid_current not in keyring.vapid_keys:
+                raise KeyError(keyring.vapid_current)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyringError(
                 _(
@@ -124,6 +161,14 @@ class Keyring:
         }
         if self.dkim_key is not None:
             data["dkim_key"] = self.dkim_key
+        if self.vapid_keys:
+            data["vapid"] = {
+                "current": self.vapid_current,
+                "keys": {
+                    kid: {"secret": _encode_key(key), "created": self.vapid_created.get(kid, "")}
+                    for kid, key in self.vapid_keys.items()
+                },
+            }
         return json.dumps(data, indent=2)
 
     def save(self) -> None:

@@ -80,3 +80,18 @@ async def staff_for_chat(channel: Channel, value: str) -> StaffAccount | None:
     if linked is None:
         return None
     return await StaffAccount.get_or_none(id=linked.staff_id, disabled_at__isnull=True)
+
+
+async def link_device(staff: StaffAccount, value: str) -> None:
+    """A staff member's own device (web push), subscribed in their logged-in session: the session
+    proves it is theirs, as for a guardian's. Linking it again (another account on the same
+    browser) moves it, as for a chat."""
+    index = address_index(Channel.WEBPUSH, value)
+    async with in_transaction():
+        await StaffAddress.filter(channel=Channel.WEBPUSH, value_index=index).delete()
+        await StaffAddress.create(
+            staff=staff, channel=Channel.WEBPUSH, value=value, value_index=index, verified_at=datetime.now(UTC)
+        )
+        await audit.record(
+            actors.staff(staff), "staff.chat_linked", target=f"staff:{staff.id}", details={"channel": "webpush"}
+        )

@@ -10,7 +10,7 @@ from jinja2.runtime import Context
 
 from core import channels, directions
 from core.i18n import jinja as i18n
-from core.models import Channel, Direction, Language, Site
+from core.models import Channel, ContactAddress, Direction, Language, Site, StaffAddress
 
 
 @cache
@@ -30,6 +30,7 @@ def install(env: Environment) -> None:
     """Translations, dates, and core's names for things, in the language of each render."""
     i18n.install(env)
     env.filters["channel_label"] = channel_label
+    env.filters["address_shown"] = address_shown
     env.filters["direction_label"] = direction_label
 
 
@@ -37,6 +38,11 @@ def install(env: Environment) -> None:
 def channel_label(context: Context, channel: Channel | str, language: Language | str | None = None) -> str:
     """A channel's name, in ``language`` if given, else the render's."""
     return channels.label(channel, language or i18n.language_of(context))
+
+
+def address_shown(address: ContactAddress | StaffAddress) -> str:
+    """An address as its owner's pages show it (core.channels.shown)."""
+    return channels.shown(address.channel, address.value)
 
 
 @pass_context

@@ -32,6 +32,7 @@ from portal.routes import (
     staff,
     support,
     unsubscribe,
+    webpush,
 )
 from portal.routes import admin_calendar as calendar_admin
 from portal.routes import calendar as calendar_pages
@@ -77,6 +78,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
         admin.router,
         calendar_admin.router,
         calendar_pages.router,
+        webpush.router,
     ):
         app.include_router(router)
     for router in extra_routers:

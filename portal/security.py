@@ -16,6 +16,16 @@ CSP = (
     "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+SERVICE_WORKER = "/sw.js"  # portal.routes.webpush
+
+
+def csp_with_script(request: Request, script: str) -> str:
+    """The CSP of the one page that runs a script of ours: that file alone (a source with a path
+    matches that file only) and the service worker it registers; still no inline script."""
+    origin = str(request.base_url).rstrip("/")
+    return CSP.replace("script-src 'none'", f"script-src {origin}{script}; worker-src {origin}{SERVICE_WORKER}")
+
+
 MACHINE_PATHS = ("/api/", "/hooks/")  # the gates' ingest API and the chat webhooks: no pages
 _NO_SESSION_PATHS = ("/static/", "/chat-photos/", *MACHINE_PATHS)  # chat photos: fetched by LINE
 HSTS = "max-age=31536000; includeSubDomains"

@@ -92,7 +92,9 @@ async def _own_site_ids(viewer: StaffAccount | None) -> Collection[int]:
 
 
 def _reachable(address: ContactAddress) -> Reachable:
-    # A channel that never shows its addresses (a chat) is named by its app alone.
-    shown = "" if spec(address.channel).mask is not_shown else address.value
+    # A channel that never shows its addresses (a chat), or whose address means nothing to people
+    # (a push subscription), is named by its app alone.
+    facts = spec(address.channel)
+    shown = "" if facts.mask is not_shown or not facts.readable else address.value
     state = STOPPED if address.broadcasts_stopped_at else _STATES.get(address.status)
     return Reachable(address.channel, shown, state)

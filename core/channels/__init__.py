@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.channels import email, line, telegram
+from core.channels import email, line, telegram, webpush
 from core.channels.spec import ChannelSpec, Still
 from core.models.enums import Channel, Language
 
@@ -10,6 +10,7 @@ CHANNELS: dict[Channel, ChannelSpec] = {
     Channel.EMAIL: email.SPEC,
     Channel.TELEGRAM: telegram.SPEC,
     Channel.LINE: line.SPEC,
+    Channel.WEBPUSH: webpush.SPEC,
 }
 
 
@@ -25,4 +26,14 @@ def label(channel: Channel | str, language: Language | str = Language.JA) -> str
         return str(channel)
 
 
-__all__ = ["CHANNELS", "ChannelSpec", "Still", "label", "spec"]
+def shown(channel: Channel | str, value: str) -> str:
+    """An address as its owner's pages show it: itself, or its mask when it means nothing to people
+    (a browser's push subscription)."""
+    try:
+        facts = CHANNELS[Channel(channel)]
+    except (ValueError, KeyError):
+        return value
+    return value if facts.readable else facts.mask(value)
+
+
+__all__ = ["CHANNELS", "ChannelSpec", "Still", "label", "shown", "spec"]

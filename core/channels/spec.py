@@ -56,6 +56,9 @@ class ChannelSpec:
     multicast_limit: int | None = None  # addresses one identical message may go to in one call
     normalise: Callable[[str], str] = stripped  # the form an address is stored in
     mask: Callable[[str], str] = not_shown  # how an address is shown to its owner (a chat, a mail answer)
+    readable: bool = (
+        True  # the address means something to its owner (a mail address, a chat id); else its mask is shown
+    )
     # The pacing group (lane) of a normalised address: a short category name, never personal data.
     # Each lane is paced apart (core.delivery.lanes), so a slow receiver does not hold up the others.
     lane: Callable[[str], str] = one_lane

@@ -125,6 +125,7 @@ class NoticeComposer:
                             if address is not None and row.kind is NoticeKind.BROADCAST
                             else None
                         ),
+                        expires_at=row.expires_at,
                     ),
                 )
             )

@@ -7,6 +7,7 @@ reason a person can read: staff and the support desk see it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from core.delivery.render import RenderedNotice
@@ -41,6 +42,7 @@ class Outgoing:
     photo_link: PhotoLink | None = None  # instead of ``photo`` on LINE
     in_reply_to: str | None = None  # a mail answer: the Message-ID of the mail it answers
     unsubscribe: UnsubscribeLink | None = None  # a broadcast: a channel that can offer it does (mail)
+    expires_at: datetime | None = None  # when the notice is no use any more (a push's TTL ends there)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class Channel(StrEnum):
     EMAIL = "email"
     TELEGRAM = "telegram"
     LINE = "line"
+    WEBPUSH = "webpush"
 
 
 class AddressStatus(StrEnum):

@@ -32,8 +32,13 @@ def rotate(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     keyring = Keyring.open(settings.keyring)
     kid = keyring.add_key()
+    # Subscriptions made from now on use the new VAPID key; the old ones stay signed with the key
+    # each was made with (its id is in the address), which therefore stays in the keyring.
+    vapid = keyring.add_vapid_key() if keyring.vapid_keys else None
     keyring.save()
     echo(_("Key %(key)s added and made current.", key=kid))
+    if vapid is not None:
+        echo(_("Web push key %(key)s added and made current.", key=vapid))
     run(_reseal(settings))
 
 
@@ -87,6 +92,18 @@ def dkim(ctx: click.Context) -> None:
         err=True,
     )
     click.echo(dns_record(keyring.dkim_key, selector=selector, domain=domain))
+
+
+@command.command("webpush", help=N_("Make the web push (VAPID) key pair unless the keyring holds one."))
+@click.pass_context
+def webpush(ctx: click.Context) -> None:
+    keyring = Keyring.open(settings_of(ctx).keyring, create=True)
+    if keyring.vapid_current is None:
+        keyring.add_vapid_key()
+        keyring.save()
+        echo(_("Web push key %(key)s added and made current.", key=keyring.vapid_current))
+    else:
+        echo(_("The keyring holds web push key %(key)s.", key=keyring.vapid_current))
 
 
 @command.command("list", help=N_("List the keys; the current one is marked *."))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core import actors, audit, preferences, throttle, unsubscribe, zones
-from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
+from core.addresses import AddressAlreadyRegistered, AddressLimitReached, add_verified_address, remove_own_address
 from core.broadcasts import asked
 from core.channels import spec
 from core.errors import UserError
@@ -40,6 +40,7 @@ from portal.alerts import Alert
 from portal.deps import CurrentGuardian, PhotoViewer, current_session
 from portal.language import language_of, reader_language
 from portal.params import AddressId, FreeText, PhotoToken, Word
+from portal.routes import webpush
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -141,6 +142,7 @@ DONE: dict[str, Message] = {
     "removed": _("The address is removed: notices no longer go to it."),
     "cancelled": _("The address waiting for confirmation is cancelled."),
     "resumed": _("Broadcasts go to this address again."),
+    "device": _("This device is registered: notices appear on it as notifications."),
 }
 
 
@@ -150,7 +152,7 @@ async def _address_page(request: Request, guardian: Guardian, status_code: int =
     )
     pending = await ContactAddress.filter(guardian_id=guardian.id, status=AddressStatus.PENDING).order_by("id")
     limit = request.app.state.settings.accounts.max_addresses
-    return page(
+    response = page(
         request,
         "guardian/addresses.html",
         status_code=status_code,
@@ -158,8 +160,10 @@ async def _address_page(request: Request, guardian: Guardian, status_code: int =
         pending=pending,
         limit=limit,
         full=len(addresses) + len(pending) >= limit,
+        webpush=webpush.offer(request),
         **extra,
     )
+    return webpush.with_script(request, response)
 
 
 def _at_limit(limit: int) -> Message:
@@ -215,6 +219,27 @@ async def add_email(request: Request, guardian: CurrentGuardian, email: Annotate
         guardian,
         notice=_("We sent a confirmation mail to %(address)s: open its link to finish.", address=email),
     )
+
+
+@router.post("/addresses/webpush")
+async def add_device(request: Request, guardian: CurrentGuardian, device: webpush.PostedDevice) -> Response:
+    """This device's push subscription, made by its browser in this logged-in session and posted with
+    the session's CSRF token: whoever posts it holds the device and the account, so it needs no
+    confirmation (the first push it receives shows it is reachable)."""
+    if device is None:
+        return await _address_page(request, guardian, 400, error=webpush.UNREADABLE)
+    try:
+        await add_verified_address(
+            guardian.id, Channel.WEBPUSH, device, limit=request.app.state.settings.accounts.max_addresses
+        )
+    except AddressLimitReached as full:
+        return await _address_page(request, guardian, 400, error=_at_limit(full.limit))
+    except AddressAlreadyRegistered:
+        return RedirectResponse("/addresses?done=device", status_code=303)
+    await audit.record(
+        actors.guardian(guardian), "address.add", target=f"guardian:{guardian.id}", details={"channel": "webpush"}
+    )
+    return RedirectResponse("/addresses?done=device", status_code=303)
 
 
 @router.post("/addresses/chat-code")

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from core import accounts, broadcasts, categories, zones
+from core import accounts, broadcasts, categories, staff_links, zones
 from core.delivery.outbox import expiry
 from core.errors import UserError
 from core.i18n import Message, _
@@ -33,6 +33,7 @@ from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from core.today import today_for
 from portal.deps import AnyStaff, Broadcaster, staff_actor
 from portal.params import BroadcastId, Count, Day, FreeText, Word
+from portal.routes import webpush
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -290,8 +291,25 @@ async def passages(request: Request, staff: Broadcaster, day: Day = None, proble
 
 
 @router.get("/chat-link")
-async def chat_link(request: Request, staff: Broadcaster) -> Response:
-    return page(request, "staff/chat_link.html", code=None, minutes=_link_minutes())
+async def chat_link(request: Request, staff: Broadcaster, done: Word = "") -> Response:
+    response = page(
+        request,
+        "staff/chat_link.html",
+        code=None,
+        minutes=_link_minutes(),
+        webpush=webpush.offer(request),
+        notice=_("This device is registered: notices appear on it as notifications.") if done == "device" else None,
+    )
+    return webpush.with_script(request, response)
+
+
+@router.post("/webpush")
+async def link_device(request: Request, staff: Broadcaster, device: webpush.PostedDevice) -> Response:
+    """This device's push subscription for the staff member's notices (see portal.routes.guardian.add_device)."""
+    if device is None:
+        return page(request, "staff/chat_link.html", 400, code=None, minutes=_link_minutes(), error=webpush.UNREADABLE)
+    await staff_links.link_device(staff, device)
+    return RedirectResponse("/staff/chat-link?done=device", status_code=303)
 
 
 @router.post("/chat-link")

@@ -100,6 +100,9 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/addresses", GUARDIANS),
     ("POST", "/addresses", GUARDIANS),
     ("POST", "/addresses/chat-code", GUARDIANS),
+    ("POST", "/addresses/webpush", GUARDIANS),
+    ("GET", "/manifest.webmanifest", EVERYONE),  # the installable app's, and its worker
+    ("GET", "/sw.js", EVERYONE),
     ("POST", "/addresses/{address_id}/resume-broadcasts", GUARDIAN_A_ONLY),
     ("GET", "/addresses/{address_id}/remove", GUARDIAN_A_ONLY),  # asks before removing
     # the matrix's address is registered, not waiting for confirmation: nothing to cancel, for anyone
@@ -130,6 +133,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/staff/passages", BROADCASTERS),
     ("GET", "/staff/gates", BROADCASTERS),
     ("GET", "/staff/chat-link", BROADCASTERS),
+    ("POST", "/staff/webpush", BROADCASTERS),
     ("GET", "/staff/board", BROADCASTERS),  # each sees the list of their own schools
     ("POST", "/staff/board/mark", SITE_A_BROADCASTERS),
     ("GET", "/staff/calendar", BROADCASTERS),  # each sees their own schools

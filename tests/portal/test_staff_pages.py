@@ -56,7 +56,7 @@ async def test_staff_compose_preview_confirm_and_watch_the_counts(
     preview = await browser.get(draft.headers["location"])
     assert "送信先の保護者: <strong>3</strong>" in preview.text
     assert "【不審者情報】不審者の目撃情報" in preview.text and "正門付近で" in preview.text
-    assert preview.text.count('class="preview') == 3  # email, LINE, Telegram (everyone reads Japanese)
+    assert preview.text.count('class="preview') == 4  # email, LINE, Telegram, web push (everyone reads Japanese)
     email_html = await browser.get(draft.headers["location"] + "/email")
     assert "sandbox" in email_html.headers["content-security-policy"] and "正門付近で" in email_html.text
     assert not await Delivery.filter(broadcast_id__isnull=False).exists()  # nothing before the confirm
