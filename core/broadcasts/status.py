@@ -173,6 +173,8 @@ async def resend_unanswered(
         raise UserError(_("This broadcast asks no question."))
     if broadcast.question_closed_at is not None:
         raise UserError(_("The question is closed: nothing more is sent for it."))
+    if broadcast.status not in (BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT):
+        raise UserError(_("Only a broadcast that was sent can be sent again."))
     guardian_ids = await unanswered_families(broadcast)
     queued = 0
     async with in_transaction():

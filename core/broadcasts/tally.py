@@ -22,6 +22,7 @@ from tortoise.queryset import QuerySet
 from core.broadcasts.people import Person, people
 from core.broadcasts.questions import Question, question_of
 from core.broadcasts.scope import Scope, scope_filter
+from core.i18n import Message, _
 from core.models import (
     Broadcast,
     BroadcastAnswer,
@@ -45,6 +46,14 @@ class Reach(IntEnum):
     DELIVERED = 3  # one was sent
 
 
+REACH_LABELS: dict[Reach, Message] = {
+    Reach.NONE: _("no address that takes broadcasts"),
+    Reach.FAILED: _("not delivered (failed or expired)"),
+    Reach.PENDING: _("being sent"),
+    Reach.DELIVERED: _("delivered"),
+}
+
+
 class Show(StrEnum):
     """Which pupils a list shows; a choice's number (``"0"``…) shows those answered so."""
 
@@ -53,6 +62,15 @@ class Show(StrEnum):
     UNANSWERED = "unanswered"
     UNREACHABLE = "unreachable"
     NEEDS_HELP = "help"
+
+
+SHOW_LABELS: dict[Show, Message] = {
+    Show.ALL: _("Every pupil"),
+    Show.DELIVERED: _("Delivered"),
+    Show.UNANSWERED: _("Unanswered"),
+    Show.UNREACHABLE: _("Not reachable"),
+    Show.NEEDS_HELP: _("Needs help"),
+}
 
 
 @dataclass
@@ -81,14 +99,21 @@ class Group:
     class_name: str | None
     counts: Counts
 
-    def where(self) -> dict[str, Any]:
-        """The query parameters of the list of its pupils."""
-        found: dict[str, Any] = {"school": self.school_id}
-        if self.grade is not None:
-            found["grade"] = self.grade
-        if self.class_name is not None:
-            found["class"] = self.class_name
-        return found
+    def label(self) -> Message | str:
+        """As a row of the tally reads: the school, 「3年」, 「3年2組」."""
+        if self.grade is None:
+            return self.school
+        if self.class_name is None:
+            return _("Grade %(grade)d", grade=self.grade)
+        return _("Class %(grade)d-%(class_name)s", grade=self.grade, class_name=self.class_name)
+
+    def where(self) -> Where:
+        """Which pupils it counts, for the lists behind its numbers."""
+        return Where(self.school_id, self.grade, self.class_name)
+
+    def query(self, show: Show | str | int) -> dict[str, Any]:
+        """The query parameters of the list of its pupils that ``show`` names."""
+        return {"show": show.value if isinstance(show, Show) else show, **self.where().query()}
 
 
 @dataclass(frozen=True)
@@ -135,12 +160,17 @@ def _unreachable(broadcast: Broadcast) -> list[int]:
     return [Reach.FAILED, Reach.NONE] if done else [Reach.FAILED]
 
 
-async def _in_scope(broadcast: Broadcast, school_ids: Collection[int] | None) -> QuerySet[Pupil]:
-    """The pupils in ``broadcast``'s scope, with ``reach`` and ``choice``; only ``school_ids``' when given."""
+async def scoped(broadcast: Broadcast, school_ids: Collection[int] | None) -> QuerySet[Pupil]:
+    """The pupils in ``broadcast``'s scope; only ``school_ids``' when given."""
     query = Pupil.filter(await scope_filter(Scope.from_json(broadcast.scope), prefix=""))
     if school_ids is not None:
         query = query.filter(school_id__in=list(school_ids) or [0])
-    return query.annotate(reach=_reach(broadcast.id), choice=_choice(broadcast.id))
+    return query
+
+
+async def in_scope(broadcast: Broadcast, school_ids: Collection[int] | None) -> QuerySet[Pupil]:
+    """``scoped``, each pupil with ``reach`` and ``choice``."""
+    return (await scoped(broadcast, school_ids)).annotate(reach=_reach(broadcast.id), choice=_choice(broadcast.id))
 
 
 async def tally(broadcast: Broadcast, *, school_ids: Collection[int] | None = None) -> Tally:
@@ -153,7 +183,7 @@ async def tally(broadcast: Broadcast, *, school_ids: Collection[int] | None = No
     unreachable = _unreachable(broadcast)
     classes: dict[tuple[int, int, str], Counts] = {}
     rows = (
-        await (await _in_scope(broadcast, school_ids))
+        await (await in_scope(broadcast, school_ids))
         .annotate(n=Count("id"))
         .group_by("school_id", "grade", "class_name", "reach", "choice")
         .values("school_id", "grade", "class_name", "reach", "choice", "n")
@@ -203,17 +233,22 @@ class Where:
     class_name: str | None = None
 
     def filter(self) -> Q:
-        wanted: dict[str, Any] = {}
+        return Q(**{_COLUMNS[name]: value for name, value in self.query().items()})
+
+    def query(self) -> dict[str, Any]:
+        """As the list's query parameters."""
+        found: dict[str, Any] = {}
         if self.school_id is not None:
-            wanted["school_id"] = self.school_id
+            found["school"] = self.school_id
             if self.grade is not None:
-                wanted["grade"] = self.grade
+                found["grade"] = self.grade
                 if self.class_name is not None:
-                    wanted["class_name"] = self.class_name
-        return Q(**wanted)
+                    found["class"] = self.class_name
+        return found
 
 
 EVERYWHERE = Where()
+_COLUMNS = {"school": "school_id", "grade": "grade", "class": "class_name"}  # Where.query's names, as columns
 
 
 @dataclass(frozen=True)
@@ -263,7 +298,7 @@ async def pupils(
     question = question_of(broadcast)
     if question is None:
         return [], 0
-    query = _showing((await _in_scope(broadcast, school_ids)).filter(where.filter()), show, broadcast, question)
+    query = _showing((await in_scope(broadcast, school_ids)).filter(where.filter()), show, broadcast, question)
     total = await query.count()
     found = (
         await query.order_by("school_id", "grade", "class_name", "id")
@@ -308,7 +343,7 @@ async def unanswered_families(broadcast: Broadcast) -> list[int]:
     # Tortoise types a flat values_list as a list of tuples; it is a list of the values
     found = cast(
         list[int],
-        await (await _in_scope(broadcast, None))
+        await (await in_scope(broadcast, None))
         .filter(choice__isnull=True, guardians__wants_broadcasts=True)
         .distinct()
         .values_list("guardians__id", flat=True),
