@@ -17,7 +17,7 @@ from core.broadcasts.questions import question_of
 from core.broadcasts.tally import scoped
 from core.i18n import Message, _
 from core.i18n.languages import ORIGINAL
-from core.models import Broadcast, BroadcastAnswer, Guardian, Language, Pupil
+from core.models import Broadcast, BroadcastAnswer, Language, Pupil, Site
 from core.spreadsheet import SpreadsheetWriter
 
 BOM = "\ufeff"
@@ -65,22 +65,36 @@ async def answer_sheet(
         .order_by("school_id", "grade", "class_name", "id")
         .values_list("id", flat=True),
     )
+    sites = {site.id: site for site in await Site.all()}
     for start in range(0, len(ids), CHUNK):
-        found = await Pupil.filter(id__in=ids[start : start + CHUNK]).prefetch_related("school")
-        for pupil, answer, login in await _answered(broadcast, found):
-            chosen = answer.choice if answer is not None and 0 <= answer.choice < len(labels) else None
+        chunk = ids[start : start + CHUNK]
+        pupils = {
+            row[0]: row
+            for row in await Pupil.filter(id__in=chunk).values_list("id", "school_id", "grade", "class_name", "name")
+        }
+        answers = {
+            row[0]: row
+            for row in await BroadcastAnswer.filter(broadcast_id=broadcast.id, pupil_id__in=chunk).values_list(
+                "pupil_id", "choice", "note", "answered_at", "guardian__login_id", "channel"
+            )
+        }
+        for pupil_id in chunk:
+            school_id, grade, class_name, name = pupils[pupil_id][1:]
+            site = sites[school_id]
+            choice, note, at, login, via = (answers.get(pupil_id) or (None,) * 6)[1:]
+            chosen = choice if choice is not None and 0 <= choice < len(labels) else None
             writer.writerow(
                 [
-                    pupil.school.name,
-                    pupil.grade,
-                    pupil.class_name,
-                    pupil.name,
+                    site.name,
+                    grade,
+                    class_name,
+                    name,
                     labels[chosen] if chosen is not None else "",
                     yes if chosen in helps else "",
-                    answer.note if answer is not None else "",
-                    zones.local(answer.answered_at, pupil.school).strftime("%Y-%m-%d %H:%M") if answer else "",
-                    login or "",
-                    via_label(answer.channel, language) if answer is not None else "",
+                    note,
+                    zones.local(at, site).strftime("%Y-%m-%d %H:%M") if at else "",
+                    login,
+                    via_label(via, language),
                 ]
             )
         yield _taken(out)
@@ -91,21 +105,3 @@ def _taken(out: io.StringIO) -> str:
     out.seek(0)
     out.truncate()
     return text
-
-
-async def _answered(broadcast: Broadcast, found: list[Pupil]) -> list[tuple[Pupil, BroadcastAnswer | None, str | None]]:
-    """``found`` by school, grade, class and id, each with its counted answer and who gave it."""
-    answers = {
-        a.pupil_id: a
-        for a in await BroadcastAnswer.filter(broadcast_id=broadcast.id, pupil_id__in=[p.id for p in found])
-    }
-    logins = dict(
-        await Guardian.filter(id__in=[a.guardian_id for a in answers.values() if a.guardian_id] or [0]).values_list(
-            "id", "login_id"
-        )
-    )
-    ordered = sorted(found, key=lambda p: (p.school_id, p.grade, p.class_name, p.id))
-    return [
-        (p, answers.get(p.id), logins.get(a.guardian_id) if (a := answers.get(p.id)) and a.guardian_id else None)
-        for p in ordered
-    ]

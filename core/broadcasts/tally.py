@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, cast
 
-from tortoise.expressions import Q, RawSQL
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
@@ -271,16 +271,20 @@ def shown(show: str, question: Question) -> Show | int:
 
 
 def _showing(query: QuerySet[Pupil], show: Show | int, broadcast: Broadcast, question: Question) -> QuerySet[Pupil]:
+    """``query`` narrowed to the pupils ``show`` names. Answers and deliveries are matched by
+    uncorrelated subqueries, which the database reads once, not by the per-pupil expressions."""
+    answered = BroadcastAnswer.filter(broadcast_id=broadcast.id)
     if isinstance(show, int):
-        return query.filter(choice=show)
-    if show is Show.DELIVERED:
-        return query.filter(reach=Reach.DELIVERED)
-    if show is Show.UNANSWERED:
-        return query.filter(choice__isnull=True)
-    if show is Show.UNREACHABLE:
-        return query.filter(reach__in=_unreachable(broadcast))
+        return query.filter(id__in=Subquery(answered.filter(choice=show).values("pupil_id")))
     if show is Show.NEEDS_HELP:
-        return query.filter(choice__in=sorted(question.needs_help()) or [-1])
+        helps = sorted(question.needs_help()) or [-1]
+        return query.filter(id__in=Subquery(answered.filter(choice__in=helps).values("pupil_id")))
+    if show is Show.UNANSWERED:
+        return query.exclude(id__in=Subquery(answered.values("pupil_id")))
+    if show is Show.DELIVERED:
+        return query.annotate(reach=_reach(broadcast.id)).filter(reach=Reach.DELIVERED)
+    if show is Show.UNREACHABLE:
+        return query.annotate(reach=_reach(broadcast.id)).filter(reach__in=_unreachable(broadcast))
     return query
 
 
@@ -298,14 +302,18 @@ async def pupils(
     question = question_of(broadcast)
     if question is None:
         return [], 0
-    query = _showing((await in_scope(broadcast, school_ids)).filter(where.filter()), show, broadcast, question)
+    query = _showing((await scoped(broadcast, school_ids)).filter(where.filter()), show, broadcast, question)
     total = await query.count()
-    found = (
+    # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    ids = cast(
+        list[int],
         await query.order_by("school_id", "grade", "class_name", "id")
         .offset(offset)
         .limit(limit)
-        .prefetch_related("school")
+        .values_list("id", flat=True),
     )
+    found = await Pupil.filter(id__in=ids or [0]).annotate(reach=_reach(broadcast.id)).prefetch_related("school")
+    found.sort(key=lambda p: (p.school_id, p.grade, p.class_name, p.id))
     return await _rows(broadcast, found, viewer=viewer), total
 
 
@@ -343,8 +351,9 @@ async def unanswered_families(broadcast: Broadcast) -> list[int]:
     # Tortoise types a flat values_list as a list of tuples; it is a list of the values
     found = cast(
         list[int],
-        await (await in_scope(broadcast, None))
-        .filter(choice__isnull=True, guardians__wants_broadcasts=True)
+        await (await scoped(broadcast, None))
+        .exclude(id__in=Subquery(BroadcastAnswer.filter(broadcast_id=broadcast.id).values("pupil_id")))
+        .filter(guardians__wants_broadcasts=True)
         .distinct()
         .values_list("guardians__id", flat=True),
     )
