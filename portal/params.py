@@ -26,6 +26,7 @@ from core.models import (
     Guardian,
     Photo,
     Pupil,
+    QuestionTemplate,
     Site,
     StaffAccount,
 )
@@ -117,3 +118,4 @@ PupilId = row_id(Pupil)
 BroadcastId = row_id(Broadcast)
 AddressId = row_id(ContactAddress)
 AuditEntryId = row_id(AuditEntry)
+QuestionTemplateId = row_id(QuestionTemplate)

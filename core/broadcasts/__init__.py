@@ -40,7 +40,7 @@ from core.broadcasts.scope import (
     scope_choices,
     scope_from_choices,
 )
-from core.broadcasts.status import BroadcastCounts, NotReached, resend_unreached, status
+from core.broadcasts.status import BroadcastCounts, NotReached, resend_unanswered, resend_unreached, status
 from core.channels.line_quota import LineQuota
 from core.questions import ACKNOWLEDGEMENT, BUILTIN_TEMPLATES, Choice, Question, question_of, templates
 
@@ -83,6 +83,7 @@ __all__ = [
     "fanout_pending",
     "parse_scope",
     "preview",
+    "resend_unanswered",
     "resend_unreached",
     "scope_choices",
     "scope_from_choices",

@@ -1,6 +1,6 @@
 """How a broadcast is going: counts by outcome, who was not reached and why, who has not
 acknowledged yet (each with their children and, to their school's staff, how to reach them), and
-resending to those not reached."""
+resending to those not reached or to those who have not answered."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ from core.broadcasts.helpers import _get
 from core.broadcasts.people import Person, people
 from core.broadcasts.reasons import NO_ADDRESS, ShownReason, shown
 from core.broadcasts.scope import Scope, recipients
+from core.broadcasts.tally import unanswered_families
 from core.config import Settings
 from core.delivery.outbox import BroadcastWave, Recipient, enqueue_broadcast
 from core.delivery.summary import LaneCounts, lane_counts
+from core.errors import UserError
+from core.i18n import _
 from core.models import (
     Broadcast,
     BroadcastAnswer,
@@ -30,6 +33,7 @@ from core.models import (
     Priority,
     StaffAccount,
 )
+from core.questions import question_of
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,39 @@ async def resend_unreached(
         await audit.record(
             actor or actors.staff_or_system(by),
             "broadcast.resend",
+            target=f"broadcast:{broadcast_id}",
+            details={"guardians": len(guardian_ids), "deliveries": queued},
+        )
+    return queued
+
+
+async def resend_unanswered(
+    broadcast_id: int, settings: Settings, *, by: StaffAccount | None, actor: str | None = None
+) -> int:
+    """Queue the broadcast again, to every current address, for guardians with a child in scope
+    nobody has answered for; refused once the question is closed."""
+    broadcast = await _get(broadcast_id)
+    if question_of(broadcast) is None:
+        raise UserError(_("This broadcast asks no question."))
+    if broadcast.question_closed_at is not None:
+        raise UserError(_("The question is closed: nothing more is sent for it."))
+    if broadcast.status not in (BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT):
+        raise UserError(_("Only a broadcast that was sent can be sent again."))
+    guardian_ids = await unanswered_families(broadcast)
+    queued = 0
+    async with in_transaction():
+        for start in range(0, len(guardian_ids), 1000):
+            addresses = await receiving_broadcasts(guardian_id__in=guardian_ids[start : start + 1000])
+            queued += await enqueue_broadcast(
+                broadcast,
+                [Recipient.of(address) for address in addresses],
+                settings.delivery,
+                wave=BroadcastWave.RESEND,
+                priority=Priority.URGENT,
+            )
+        await audit.record(
+            actor or actors.staff_or_system(by),
+            "broadcast.resend_unanswered",
             target=f"broadcast:{broadcast_id}",
             details={"guardians": len(guardian_ids), "deliveries": queued},
         )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core import accounts, broadcasts, categories, staff_links, zones
+from core.broadcasts import question_templates
 from core.delivery.outbox import expiry
 from core.errors import UserError
 from core.i18n import Message, _
@@ -33,7 +34,9 @@ from core.staff_links import LINK_CODE_LIFETIME, issue_staff_link_code
 from core.today import today_for
 from portal.deps import AnyStaff, Broadcaster, staff_actor
 from portal.params import BroadcastId, Count, Day, FreeText, Word
+from portal.question_form import Asks, QuestionForm, template_named
 from portal.routes import webpush
+from portal.routes.broadcast_tally import tally_context
 from portal.security import csrf_protect
 from portal.templating import page
 
@@ -78,8 +81,8 @@ class ComposeForm:
     category: str = ""
     title: str = ""
     body: str = ""
-    ack: bool = False
     translations: dict[Language, tuple[str, str]] = field(default_factory=dict)
+    question: QuestionForm = field(default_factory=QuestionForm)
 
 
 async def _compose_page(
@@ -102,14 +105,20 @@ async def _compose_page(
         translatable=TRANSLATABLE,
         recent=recent[:20],
         form=form,
+        asks=Asks,
+        templates=await broadcasts.templates(),
         error=error,
     )
 
 
 @router.get("/broadcasts")
-async def compose(request: Request, staff: Broadcaster) -> Response:
+async def compose(request: Request, staff: Broadcaster, template: Word = "") -> Response:
     own = await staff.sites.all().order_by("name") if staff.role is StaffRole.STAFF else []
-    return await _compose_page(request, staff, ComposeForm(targets=[str(own[0].id)] if len(own) == 1 else []))
+    form = ComposeForm(targets=[str(own[0].id)] if len(own) == 1 else [])
+    chosen = await template_named(template) if template else None
+    if chosen is not None:
+        form.question.filled_from(chosen)
+    return await _compose_page(request, staff, form)
 
 
 @router.post("/broadcasts")
@@ -121,6 +130,14 @@ async def create_draft(
     title: Annotated[FreeText, Form()] = "",
     body: Annotated[FreeText, Form()] = "",
     ack: Annotated[Word, Form()] = "",
+    asks: Annotated[Word, Form()] = "",
+    choice_label: Annotated[list[FreeText] | None, Form()] = None,
+    choice_help: Annotated[list[Word] | None, Form()] = None,
+    allow_note: Annotated[Word, Form()] = "",
+    drill: Annotated[Word, Form()] = "",
+    drill_escalates: Annotated[Word, Form()] = "",
+    template_name: Annotated[FreeText, Form()] = "",
+    use_template: Annotated[Word, Form()] = "",
     translation_language: Annotated[list[Word] | None, Form()] = None,
     translation_title: Annotated[list[FreeText] | None, Form()] = None,
     translation_body: Annotated[list[FreeText] | None, Form()] = None,
@@ -131,20 +148,42 @@ async def create_draft(
         for n, code in enumerate(translation_language or [])
         if code in TRANSLATABLE
     }
-    form = ComposeForm(target or [], category, title, body, bool(ack), translated)
+    asked = QuestionForm.typed(
+        asks or (Asks.ACKNOWLEDGEMENT if ack else Asks.NOTHING),
+        choice_label or [],
+        choice_help or [],
+        allows_note=bool(allow_note),
+        drill=bool(drill),
+        drill_escalates=bool(drill_escalates),
+        template_name=template_name,
+    )
+    form = ComposeForm(target or [], category, title, body, translated, asked)
+    if use_template:
+        chosen = await template_named(use_template)
+        if chosen is not None:
+            asked.filled_from(chosen)
+        return await _compose_page(request, staff, form)
     if category not in {c.value for c in BroadcastCategory}:
         return await _compose_page(request, staff, form, status_code=400, error=_("Choose a category."))
     try:
+        question = asked.question()
+        saving = question is not None and bool(asked.template_name) and asked.asks is Asks.CHOICES
+        if saving:
+            await question_templates.check_new(asked.template_name)
         draft = await broadcasts.create_draft(
             author=staff,
             scope=await broadcasts.scope_from_choices(form.targets),
             category=BroadcastCategory(category),
             title=title,
             body=body,
-            ack_requested=bool(ack),
+            question=question,
+            drill=asked.drill,
+            drill_escalates=asked.drill_escalates,
             translated=translated,
             actor=staff_actor(staff),
         )
+        if saving and question is not None:
+            await question_templates.save_template(asked.template_name, question, by=staff)
     except UserError as error:
         return await _compose_page(request, staff, form, status_code=400, error=error.message)
     return RedirectResponse(f"/staff/broadcasts/{draft.id}/preview", status_code=303)
@@ -166,6 +205,7 @@ async def _preview_page(
         category=categories.label(broadcast.category),
         channels=list(Channel),
         escalation_minutes=settings.delivery.ack_escalation_minutes,
+        question=broadcasts.question_of(broadcast),
         error=error or shown.nobody,
     )
 
@@ -221,11 +261,14 @@ async def status(
     staff: Broadcaster,
     resent: Count | None = None,
     refresh: Count | None = None,
+    closed: Count | None = None,
 ) -> Response:
     broadcast = await _visible_broadcast(staff, broadcast_id)
     counts = await broadcasts.status(broadcast_id, viewer=staff)
     live = bool(
-        counts.fanning_out or counts.pending or (broadcast.ack_requested and _within_expiry(request, broadcast))
+        counts.fanning_out
+        or counts.pending
+        or (broadcast.ack_requested and not broadcast.question_closed_at and _within_expiry(request, broadcast))
     )
     # Refreshing only when the reader asked for it, by the Refresh header: a page that reloads
     # itself unasked fails WCAG 2.2.1 (axe's "meta-refresh"), and no script runs in these pages.
@@ -244,6 +287,8 @@ async def status(
         category=categories.label(broadcast.category),
         statuses=broadcasts.STATUS_LABELS,
         resent=resent,
+        notice=_("The question is closed.") if closed else None,
+        **await tally_context(staff, broadcast),
     )
     if every is not None:
         response.headers["Refresh"] = str(every)

@@ -24,6 +24,7 @@ from core.models import (
     Delivery,
     Gate,
     NoticeKind,
+    QuestionTemplate,
     ReportKind,
     ReportVia,
     StaffRole,
@@ -40,6 +41,8 @@ from tests.portal.conftest import (
     staff_account,
 )
 from tests.portal.test_answers import answer_link
+
+SAFETY = broadcasts.BUILTIN_TEMPLATES[0].question
 
 ROLES = ("anonymous", "guardian_b", "staff_other_site", "support", "staff_own_site", "admin", "guardian_a")
 EVERYONE = dict.fromkeys(ROLES, "ok")
@@ -130,6 +133,15 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/staff/broadcasts/{broadcast_id}/cancel", SITE_A_BROADCASTERS),
     ("GET", "/staff/broadcasts/{broadcast_id}", SITE_A_BROADCASTERS),
     ("POST", "/staff/broadcasts/{broadcast_id}/resend", SITE_A_BROADCASTERS),
+    ("GET", "/staff/broadcasts/{broadcast_id}/pupils", SITE_A_BROADCASTERS),
+    ("GET", "/staff/broadcasts/{broadcast_id}/answers.csv", SITE_A_BROADCASTERS),
+    ("GET", "/staff/broadcasts/{broadcast_id}/print", SITE_A_BROADCASTERS),
+    ("POST", "/staff/broadcasts/{broadcast_id}/resend-unanswered", SITE_A_BROADCASTERS),
+    ("POST", "/staff/broadcasts/{broadcast_id}/close", SITE_A_BROADCASTERS),
+    ("GET", "/staff/question-templates", BROADCASTERS),
+    ("POST", "/staff/question-templates", BROADCASTERS),
+    ("POST", "/staff/question-templates/{template_id}", BROADCASTERS),
+    ("POST", "/staff/question-templates/{template_id}/delete", BROADCASTERS),
     ("GET", "/staff/passages", BROADCASTERS),
     ("GET", "/staff/gates", BROADCASTERS),
     ("GET", "/staff/chat-link", BROADCASTERS),
@@ -296,6 +308,7 @@ async def world(settings, passwords: Passwords, family) -> World:
             "staff_id": str(spare.id),
             "report_id": str(await _future_report(family)),
             "entry_id": str(await _calendar_entry(family)),
+            "template_id": str((await QuestionTemplate.create(name="matrix", question=SAFETY.to_json())).id),
         },
         answer_token=await answer_link(family),
         ack_token=delivery.ack_token,

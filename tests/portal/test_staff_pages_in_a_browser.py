@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.async_api import Browser, Page
 
-from core import totp
+from core import broadcasts, totp
 from core.accounts import add_staff
 from core.addresses import add_verified_address
-from core.models import Channel, Gate, Language, StaffAccount, StaffRole
+from core.models import BroadcastCategory, Channel, Gate, Language, StaffAccount, StaffRole
 from core.passwords import Passwords
 from tests.factories import confirmed_broadcast, make_gate
 from tests.one_language import assert_one_language
@@ -63,10 +63,19 @@ async def test_every_staff_page_passes_axe_on_a_phone_and_a_desktop_in_one_langu
     await gate.save()
     await make_gate(family.site, "裏門")
     broadcast_id = await confirmed_broadcast(title="大雨のため休校")
+    asking = await broadcasts.create_draft(
+        author=None,
+        scope=broadcasts.Scope(),
+        category=BroadcastCategory.DISASTER,
+        title="地震発生",
+        body="お子さまの様子をお知らせください。",
+        question=broadcasts.BUILTIN_TEMPLATES[0].question,
+    )
+    await broadcasts.confirm(asking.id, by=None)
     admin = await staff_account(passwords, "kanri", StaffRole.ADMIN)
     admin.language = language
     await admin.save()
-    names = [*NAMES, family.site.name, family.pupil.name, family.guardian.name, "正門", "裏門", "kanri"]
+    names = [*NAMES, family.site.name, family.pupil.name, family.guardian.name, "正門", "裏門", "kanri", "地震発生"]
     names += [family.guardian.login_id, "T-0001", "test", "電話で本人確認済み"]  # and a reason as typed
 
     for viewport in viewports:
@@ -81,6 +90,10 @@ async def test_every_staff_page_passes_axe_on_a_phone_and_a_desktop_in_one_langu
             "/staff/chat-link",
             "/staff/broadcasts",
             f"/staff/broadcasts/{broadcast_id}",
+            f"/staff/broadcasts/{asking.id}",
+            f"/staff/broadcasts/{asking.id}/pupils?show=unanswered",
+            f"/staff/broadcasts/{asking.id}/print",
+            "/staff/question-templates",
             "/support",
             f"/support?name={family.guardian.name}",
             f"/support/guardians/{family.guardian.id}",
@@ -127,7 +140,7 @@ async def _preview(page: Page, server: str, family, check) -> None:
     await page.locator("select[name=category]").select_option("general")
     await page.locator("input[name=title]").fill("遠足のお知らせ")
     await page.locator("textarea[name=body]").fill("明日は遠足です。")
-    await page.locator("form[action='/staff/broadcasts'] button[type=submit]").click()
+    await page.locator("input[name=title]").press("Enter")  # Enter previews, whatever buttons the form has
     await page.wait_for_url(re.compile(r"/preview$"))
     await check(page, "preview")
 
