@@ -20,7 +20,19 @@ from portal.deps import Redirect
 from portal.last_resort import LastResort
 from portal.request_ids import RequestIds
 from portal.routes import absences as absence_reports
-from portal.routes import admin, auth, board, chat_photos, guardian, home, ingest, staff, support, unsubscribe
+from portal.routes import (
+    admin,
+    auth,
+    board,
+    chat_photos,
+    drill_reports,
+    guardian,
+    home,
+    ingest,
+    staff,
+    support,
+    unsubscribe,
+)
 from portal.routes import admin_calendar as calendar_admin
 from portal.routes import calendar as calendar_pages
 from portal.security import MACHINE_PATHS, SecurityHeaders
@@ -59,6 +71,7 @@ def create_app(settings: Settings, extra_routers: Sequence[APIRouter] = ()) -> F
         chat_photos.router,
         unsubscribe.router,
         staff.router,
+        drill_reports.router,
         board.router,
         support.router,
         admin.router,
