@@ -125,6 +125,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/staff/broadcasts/{broadcast_id}/cancel", SITE_A_BROADCASTERS),
     ("GET", "/staff/broadcasts/{broadcast_id}", SITE_A_BROADCASTERS),
     ("POST", "/staff/broadcasts/{broadcast_id}/resend", SITE_A_BROADCASTERS),
+    ("GET", "/staff/broadcasts/{broadcast_id}/drill-report", SITE_A_BROADCASTERS),
     ("GET", "/staff/passages", BROADCASTERS),
     ("GET", "/staff/gates", BROADCASTERS),
     ("GET", "/staff/chat-link", BROADCASTERS),
