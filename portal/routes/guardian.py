@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from core import actors, audit, preferences, throttle, unsubscribe, zones
 from core.addresses import AddressAlreadyRegistered, AddressLimitReached, remove_own_address
 from core.broadcasts import PORTAL, answer, answer_by_token
+from core.broadcasts.answers import children_of
 from core.channels import spec
 from core.delivery.broadcast_message import text_for
 from core.errors import UserError
@@ -133,7 +134,7 @@ async def _acknowledged(guardian: Guardian, since: datetime) -> dict[int, dateti
     )
     acknowledged: dict[int, datetime] = {}
     for broadcast_id, answered_at in await BroadcastAnswer.filter(
-        broadcast_id__in=ids or {0}, pupil__guardians__id=guardian.id
+        broadcast_id__in=ids or {0}, pupil_id__in=await children_of(guardian.id) or [0]
     ).values_list("broadcast_id", "answered_at"):
         acknowledged[broadcast_id] = max(answered_at, acknowledged.get(broadcast_id, answered_at))
     return {broadcast_id: acknowledged.get(broadcast_id) for broadcast_id in ids}
@@ -163,7 +164,7 @@ async def acknowledge_by_link(request: Request, token: AckToken) -> Response:
 
 async def _acknowledged_at(broadcast_id: int, guardian_id: int) -> datetime | None:
     answered = (
-        await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil__guardians__id=guardian_id)
+        await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil_id__in=await children_of(guardian_id) or [0])
         .order_by("-answered_at")
         .first()
     )
