@@ -253,18 +253,20 @@ async def unanswered_guardians(broadcast: Broadcast, guardian_ids: Iterable[int]
     if not wanted:
         return set()
     scope = Scope.from_json(broadcast.scope)
-    in_scope = await scope_filter(scope, prefix="")
     # Tortoise types a flat values_list as a list of tuples; it is a list of the values
+    in_scope = set(
+        cast(list[int], await Pupil.filter(await scope_filter(scope, prefix="")).values_list("id", flat=True))
+    )
     answered = set(
         cast(list[int], await BroadcastAnswer.filter(broadcast_id=broadcast.id).values_list("pupil_id", flat=True))
     )
     waiting: set[int] = set()
     for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
-        for guardian_id, pupil_id in await Pupil.filter(in_scope, guardians__id__in=chunk).values_list(
-            "guardians__id", "id"
+        # from the guardians' side, as children_of: filtering pupils by guardians__id read every pupil per chunk
+        for guardian_id, pupil_id in await Guardian.filter(id__in=wanted[start : start + 1000]).values_list(
+            "id", "pupils__id"
         ):
-            if pupil_id not in answered and guardian_id in chunk:
+            if pupil_id in in_scope and pupil_id not in answered:
                 waiting.add(guardian_id)
     return waiting
 
