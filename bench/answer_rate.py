@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import httpx  # noqa: E402
 from broadcast_email import _sink, city_wide_alert  # noqa: E402
 from families import load, safety_check, seed_families  # noqa: E402
+from ingest import _cpu_seconds  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
 from core.config import Settings, load_settings  # noqa: E402
@@ -52,12 +53,6 @@ from tests.net import free_port, wait_for_http  # noqa: E402
 
 FORM = {"choice": "0"}  # (the route records choice 0 today, and ignores the field)
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _prepared(settings: Settings, guardians: int) -> tuple[int, int, list[str], int]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import statistics
 import sys
 import tempfile
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
+from broadcast_email import _cpu  # noqa: E402
 from families import load, safety_check, seed_families  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
@@ -43,11 +43,6 @@ from core.passwords import Passwords  # noqa: E402
 from portal.app import create_app  # noqa: E402
 from tests.browser import Browser  # noqa: E402
 from tests.portal.conftest import log_in_staff, staff_account  # noqa: E402
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _choice(n: int) -> int:
