@@ -24,6 +24,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,8 +161,10 @@ async def city_wide_alert() -> Broadcast:
     )
 
 
-async def _ours(settings, counter) -> tuple[int, float, float, float, float | None, RenderedNotice]:
-    draft = await city_wide_alert()
+async def _ours(
+    settings, counter, alert: Callable[[], Awaitable[Broadcast]] = city_wide_alert
+) -> tuple[int, float, float, float, float | None, RenderedNotice]:
+    draft = await alert()
     freeze_startup_objects()  # as `mimamori worker` and `serve` do once started
     start_count = counter.value
     started, cpu = time.perf_counter(), _cpu()

@@ -246,6 +246,7 @@ class Snapshot:
     oldest: dict[tuple[str, str], float] = field(default_factory=dict)  # (channel, kind) -> age
     gates: list[tuple[int, int, float | None, int | None, bool]] = field(default_factory=list)
     broadcasts: list[tuple[int, str, int]] = field(default_factory=list)  # id, status, n
+    drills: set[int] = field(default_factory=set)  # which of the broadcasts under way are drills (訓練)
     fanning_out: list[int] = field(default_factory=list)
     lanes: list[tuple[str, str, int, int, float | None]] = field(default_factory=list)  # waiting, deferred, age
 
@@ -314,17 +315,26 @@ def _families(snap: Snapshot) -> Iterator[Metric]:
         if depth_ is not None:
             spool.add_metric(labels, depth_)
         hours.add_metric(labels, 1 if school_hours else 0)
+    # A drill is labelled as one, so that sums and alerts over real broadcasts can leave drills out.
     progress = GaugeMetricFamily(
-        BROADCAST_DELIVERIES, "Deliveries of a broadcast under way, by status.", labels=["broadcast", "status"]
+        BROADCAST_DELIVERIES,
+        "Deliveries of a broadcast under way, by status (drill: 1 for a drill, 0 for a real alert).",
+        labels=["broadcast", "status", "drill"],
     )
     for broadcast, status, n in snap.broadcasts:
-        progress.add_metric([str(broadcast), status], n)
+        progress.add_metric([str(broadcast), status, _drill(broadcast, snap)], n)
     fanning = GaugeMetricFamily(
-        BROADCAST_FANNING_OUT, "1 while a confirmed broadcast is still being fanned out.", labels=["broadcast"]
+        BROADCAST_FANNING_OUT,
+        "1 while a confirmed broadcast is still being fanned out (drill: 1 for a drill).",
+        labels=["broadcast", "drill"],
     )
     for broadcast in snap.fanning_out:
-        fanning.add_metric([str(broadcast)], 1)
+        fanning.add_metric([str(broadcast), _drill(broadcast, snap)], 1)
     yield from (depth, oldest, heartbeat, spool, hours, progress, fanning)
+
+
+def _drill(broadcast: int, snap: Snapshot) -> str:
+    return "1" if broadcast in snap.drills else "0"
 
 
 def _lane_families(snap: Snapshot) -> Iterator[Metric]:
@@ -393,4 +403,6 @@ async def read_snapshot(hours: GateHealthSettings, now: datetime) -> Snapshot:
             "GROUP BY broadcast_id, status"
         )
         snap.broadcasts = [(int(r["broadcast_id"]), r["status"], int(r["n"])) for r in counted]
+        drills = await Broadcast.filter(id__in=under_way, is_drill=True).values_list("id", flat=True)
+        snap.drills = set(cast(list[int], drills))
     return snap

@@ -1,5 +1,5 @@
 """What a staff member's start page counts for today at their sites: pupils arrived, not seen yet
-(their schools' class boards), gates down, alerts under way."""
+(their schools' class boards), gates down, alerts under way (drills counted apart)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ class Today:
     not_yet_seen: int | None = None  # on the class boards of their schools; None for an administrator (every school)
     gates_down: int = 0
     alerts: list[Broadcast] = field(default_factory=list)
+    drills: list[Broadcast] = field(default_factory=list)  # 訓練 under way: never counted as alerts
 
 
 async def today_for(staff: StaffAccount) -> Today:
@@ -50,6 +51,7 @@ async def today_for(staff: StaffAccount) -> Today:
         .values_list("pupil_id", flat=True)
     )
     down = await Gate.filter(site_id__in=ids, revoked_at__isnull=True, down_since__isnull=False).count()
+    under_way = await _broadcasts_under_way(staff, now)
     return Today(
         now,
         sites=sites,
@@ -58,7 +60,8 @@ async def today_for(staff: StaffAccount) -> Today:
         arrived=len(arrived - {None}),
         not_yet_seen=None if everywhere else await _not_yet_seen(sites),
         gates_down=down,
-        alerts=await _alerts_under_way(staff, now),
+        alerts=[b for b in under_way if not b.is_drill],
+        drills=[b for b in under_way if b.is_drill],
     )
 
 
@@ -78,7 +81,7 @@ def _today_at(sites: list[Site]) -> Q:
     return Q(*(zones.on_local_day(group, day, "seen_at") for day, group in by_day.items()), join_type=Q.OR)
 
 
-async def _alerts_under_way(staff: StaffAccount, now: datetime) -> list[Broadcast]:
+async def _broadcasts_under_way(staff: StaffAccount, now: datetime) -> list[Broadcast]:
     recent = await Broadcast.filter(
         status__in=[BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT], confirmed_at__gte=now - ALERTS_SHOWN_FOR
     ).order_by("-confirmed_at")

@@ -56,4 +56,9 @@ class Delivery(Model):
 
     class Meta:
         table = "delivery"
-        indexes = (("status", "priority", "next_attempt_at", "id"), ("broadcast_id", "status"))
+        # (guardian_id, broadcast_id): "was this broadcast sent to this guardian", asked by every answer
+        indexes = (
+            ("status", "priority", "next_attempt_at", "id"),
+            ("broadcast_id", "status"),
+            ("guardian_id", "broadcast_id"),
+        )

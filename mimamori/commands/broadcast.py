@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import datetime, timedelta
 
 import click
 
 from bot.line.adapter import quota_now
-from core import broadcasts, categories
+from core import broadcasts, categories, zones
+from core.broadcasts import drill_report as reports
+from core.broadcasts.drill_report import DrillReport, SchoolReport
 from core.broadcasts.reasons import ShownReason
 from core.channels import spec
 from core.config import Settings
@@ -196,3 +199,71 @@ async def _follow(settings: Settings, broadcast_id: int, wait: bool) -> broadcas
                     break
                 await asyncio.sleep(0.5)
         return await broadcasts.status(broadcast_id)
+
+
+@command.command(
+    "drill-report", help=N_("A drill's report per school: time to reach families, answer rates, who was not reached.")
+)
+@click.argument("broadcast_id", type=int)
+@click.pass_context
+def drill_report(ctx: click.Context, broadcast_id: int) -> None:
+    settings = settings_of(ctx)
+
+    async def _report() -> DrillReport:
+        async with opened(settings):
+            return await reports.drill_report(broadcast_id)
+
+    report = run(_report())
+    if report.broadcast.confirmed_at is None:
+        echo(_("This broadcast has not been sent yet."))
+        return
+    for school in report.schools:
+        _show_school(school, report.broadcast.confirmed_at)
+
+
+def _show_school(s: SchoolReport, confirmed: datetime) -> None:
+    zone = zones.of(s.school)
+    click.echo(s.school.name)
+    moment = confirmed.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    echo(_("Confirmed: %(moment)s", moment=moment), indent=2)
+    echo(
+        _(
+            "Pupils %(pupils)d, families %(families)d, reached %(reached)d",
+            pupils=s.pupils,
+            families=s.guardians,
+            reached=s.reached,
+        ),
+        indent=2,
+    )
+    for label, delta in (
+        (_("First family reached after"), s.first_reached),
+        (_("Last family reached after"), s.last_reached),
+        (_("Half of the families reached within (median)"), s.p50),
+        (_("Nine in ten families reached within (90th percentile)"), s.p90),
+    ):
+        click.echo("  " + label.translate(language()) + ": " + _shown_duration(delta))
+    for rate in s.rates:
+        answered = "-" if rate.answered is None else f"{rate.answered}/{rate.pupils}"
+        echo(
+            _n(
+                "Answered after %(num)d minute: %(answered)s",
+                "Answered after %(num)d minutes: %(answered)s",
+                rate.minutes,
+                answered=answered,
+            ),
+            indent=2,
+        )
+    echo(
+        _(
+            "Families not reachable: %(num)d (no address or broadcasts stopped: %(none)d; every delivery failed: %(failed)d)",
+            num=s.unreachable,
+            none=s.without_delivery,
+            failed=s.failed,
+        ),
+        indent=2,
+    )
+
+
+def _shown_duration(delta: timedelta | None) -> str:
+    shown = reports.duration(delta)
+    return "-" if shown is None else shown.translate(language())

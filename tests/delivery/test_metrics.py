@@ -187,27 +187,34 @@ async def test_gates_show_their_heartbeat_age_spool_and_school_hours_by_id(endpo
     assert not any("正門" in value or "みどり" in value for _, labels_ in samples for _, value in labels_)
 
 
-async def test_a_broadcast_under_way_shows_its_progress_by_status(endpoint, deliver) -> None:
+async def test_a_broadcast_under_way_shows_its_progress_by_status_and_a_drill_apart(endpoint, deliver) -> None:
     site = await make_site()
     for n in range(3):
         guardian = await make_guardian(f"保護者 {n}", emails=[f"g{n}@example.jp"])
         await guardian.pupils.add(await make_pupil(site, f"児童 {n}"))
-    draft = await broadcasts.create_draft(
-        author=None,
-        scope=await broadcasts.parse_scope("all"),
-        category=BroadcastCategory.GENERAL,
-        title="t",
-        body="b",
-        ack_requested=False,
-    )
-    await broadcasts.confirm(draft.id, by=None)
+    alert, drill = [
+        await broadcasts.create_draft(
+            author=None,
+            scope=await broadcasts.parse_scope("all"),
+            category=BroadcastCategory.GENERAL,
+            title="t",
+            body="b",
+            ack_requested=False,
+            drill=drill,
+        )
+        for drill in (False, True)
+    ]
+    await broadcasts.confirm(alert.id, by=None)
+    await broadcasts.confirm(drill.id, by=None)
 
     fanning = await _scrape(endpoint)
-    assert _value(fanning, "mimamori_broadcast_fanning_out", broadcast=str(draft.id)) == 1
+    assert _value(fanning, "mimamori_broadcast_fanning_out", broadcast=str(alert.id), drill="0") == 1
+    assert _value(fanning, "mimamori_broadcast_fanning_out", broadcast=str(drill.id), drill="1") == 1
     await broadcasts.continue_fanouts(endpoint)
     queued = await _scrape(endpoint)
-    assert _value(queued, "mimamori_broadcast_deliveries", broadcast=str(draft.id), status="queued") == 3
-    assert ("mimamori_broadcast_fanning_out", frozenset({"broadcast": str(draft.id)}.items())) not in queued
+    assert _value(queued, "mimamori_broadcast_deliveries", broadcast=str(alert.id), status="queued", drill="0") == 3
+    assert _value(queued, "mimamori_broadcast_deliveries", broadcast=str(drill.id), status="queued", drill="1") == 3
+    assert not any(name == "mimamori_broadcast_fanning_out" for name, _ in queued)
 
     await deliver()
     done = await _scrape(endpoint)

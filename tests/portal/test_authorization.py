@@ -142,6 +142,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/staff/question-templates", BROADCASTERS),
     ("POST", "/staff/question-templates/{template_id}", BROADCASTERS),
     ("POST", "/staff/question-templates/{template_id}/delete", BROADCASTERS),
+    ("GET", "/staff/broadcasts/{broadcast_id}/drill-report", SITE_A_BROADCASTERS),
     ("GET", "/staff/passages", BROADCASTERS),
     ("GET", "/staff/gates", BROADCASTERS),
     ("GET", "/staff/chat-link", BROADCASTERS),

@@ -1,0 +1,196 @@
+"""Answers to a 安否確認 arriving through the portal while an alert is sent: ``python bench/answer_rate.py``.
+
+Seeds the city of ``families`` (``--guardians``), asks all of them the safety question (fanned
+out in-process, every delivery marked sent, so each guardian holds an answer link), drafts a
+second, plain city-wide alert, then starts ``mimamori serve`` (portal, scheduler and delivery
+worker in one process, as a town runs it) and an aiosmtpd sink in processes of their own.
+``--clients`` concurrent clients, each having opened one answer page (for its form's token, as a
+browser does), POST answers to ``/ack/<token>`` (one per guardian, ``--answers`` in all):
+
+1. half of them on a quiet server: the baseline;
+2. the other half right after the plain alert is confirmed, while ``serve`` fans it out and sends.
+
+Prints answers accepted per second in each phase and their ratio, errors (any answer not answered
+200, or not recorded), the alert's mails sent meanwhile, ``serve``'s CPU per answer, and the
+machine's load. The link records choice 0 today (無事です); ``FORM`` is what each POST sends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import httpx  # noqa: E402
+from broadcast_email import _sink, city_wide_alert  # noqa: E402
+from families import load, safety_check, seed_families  # noqa: E402
+from ingest import _cpu_seconds  # noqa: E402
+
+from core import broadcasts, sealing  # noqa: E402
+from core.config import Settings, load_settings  # noqa: E402
+from core.db import close_database, open_database, upgrade_schema  # noqa: E402
+from core.keyring import Keyring  # noqa: E402
+from core.models import (  # noqa: E402
+    Broadcast,
+    BroadcastAnswer,
+    BroadcastAnswerChange,
+    BroadcastStatus,
+    Delivery,
+    DeliveryStatus,
+)
+from tests.net import free_port, wait_for_http  # noqa: E402
+
+FORM = {"choice": "0"}  # (the route records choice 0 today, and ignores the field)
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+async def _prepared(settings: Settings, guardians: int) -> tuple[int, int, list[str], int]:
+    """The question asked and sent to everyone; the plain alert drafted. Returns their ids, one
+    answer link per guardian, and how many addresses the alert will go to."""
+    addresses, _ = await seed_families(guardians)
+    question = await safety_check()
+    await broadcasts.confirm(question.id, by=None)
+    while await Broadcast.filter(id=question.id, status=BroadcastStatus.CONFIRMED).exists():
+        await broadcasts.continue_fanouts(settings)
+    await Delivery.filter(broadcast_id=question.id).update(status=DeliveryStatus.SENT)
+    links: dict[int, str] = {}
+    for guardian_id, token in (
+        await Delivery.filter(broadcast_id=question.id).order_by("id").values_list("guardian_id", "ack_token")
+    ):
+        links.setdefault(guardian_id, token)
+    alert = await city_wide_alert()
+    return question.id, alert.id, list(links.values()), addresses
+
+
+async def _flood(centre: str, tokens: list[str], clients: int) -> tuple[float, list[str]]:
+    """POST one answer per token from ``clients`` clients; answers per second, and the errors."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for token in tokens:
+        queue.put_nowait(token)
+    errors: list[str] = []
+
+    async def client_loop() -> None:
+        async with httpx.AsyncClient(base_url=centre, timeout=60) as client:
+            opened = await client.get(f"/ack/{tokens[0]}")
+            found = _CSRF.search(opened.text)
+            csrf = found.group(1) if found else ""
+            while not queue.empty():
+                token = queue.get_nowait()
+                try:
+                    answered = await client.post(f"/ack/{token}", data={**FORM, "csrf": csrf})
+                except httpx.HTTPError as error:
+                    errors.append(type(error).__name__)
+                    continue
+                if answered.status_code != 200:
+                    errors.append(f"HTTP {answered.status_code}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    return len(tokens) / (time.perf_counter() - started), errors
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--guardians", type=int, default=100_000, help="the city, and the alert's reach")
+    parser.add_argument("--answers", type=int, default=20_000, help="answers posted in all (half per phase)")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--database-url", help="postgres://... (a fresh, empty database); default SQLite")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
+    url = args.database_url or f"sqlite://{work / 'bench.db'}"
+    smtp_port, portal_port = free_port(), free_port()
+    settings = load_settings(None, data_dir=work, database_url=url, keyring=str(work / "keyring.json"))
+    sealing.install(sealing.Sealer(Keyring.open(settings.keyring, create=True)))
+    await upgrade_schema(url)
+    await open_database(url)
+    try:
+        seeded = time.perf_counter()
+        question_id, alert_id, tokens, addresses = await _prepared(settings, args.guardians)
+        print(f"seeded and asked in {time.perf_counter() - seeded:.0f} s; {load()}", file=sys.stderr, flush=True)
+    finally:
+        await close_database()
+    tokens = tokens[: args.answers]
+    half = len(tokens) // 2
+
+    counter, ready = multiprocessing.Value("q", 0), multiprocessing.Event()
+    sink = multiprocessing.Process(target=_sink, args=(smtp_port, counter, ready), daemon=True)
+    sink.start()
+    ready.wait(30)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}
+    env.update(
+        PYTHONPATH=str(REPO),
+        MIMAMORI_DATA_DIR=str(work),
+        MIMAMORI_DATABASE_URL=url,
+        MIMAMORI_KEYRING=settings.keyring,
+        MIMAMORI_PORTAL__PORT=str(portal_port),
+        MIMAMORI_SMTP__PORT=str(smtp_port),
+        MIMAMORI_SMTP__FROM_ADDRESS="mimamori@city.example.jp",
+    )
+    log = (work / "serve.log").open("w")  # a pipe nobody reads would stop serve once full
+    serve = subprocess.Popen([sys.executable, "-m", "mimamori", "serve"], env=env, cwd=work, stdout=log, stderr=log)
+    centre = f"http://127.0.0.1:{portal_port}"
+    try:
+        wait_for_http(f"{centre}/healthz", timeout=120)
+        cpu = _cpu_seconds(serve.pid)
+        quiet, quiet_errors = await _flood(centre, tokens[:half], args.clients)
+        quiet_cpu = (_cpu_seconds(serve.pid) - cpu) / max(half, 1)
+        print(f"quiet: {quiet:,.0f} answers/s; {load()}", file=sys.stderr, flush=True)
+        confirmed = subprocess.run(
+            [sys.executable, "-m", "mimamori", "broadcast", "confirm", str(alert_id)],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
+        if confirmed.returncode != 0:
+            sys.exit(confirmed.stderr)
+        mails_before, cpu = counter.value, _cpu_seconds(serve.pid)
+        busy, busy_errors = await _flood(centre, tokens[half:], args.clients)
+        busy_cpu = (_cpu_seconds(serve.pid) - cpu) / max(len(tokens) - half, 1)
+        mails_during = counter.value - mails_before
+        busy_load = load()
+    finally:
+        serve.terminate()
+        serve.wait(60)
+        sink.terminate()
+
+    await open_database(url)
+    try:
+        answered_pupils = await BroadcastAnswer.filter(broadcast_id=question_id).count()
+        answered_guardians = len(
+            set(await BroadcastAnswerChange.filter(broadcast_id=question_id).values_list("guardian_id", flat=True))
+        )
+    finally:
+        await close_database()
+    unrecorded = len(tokens) - answered_guardians
+    print(f"database               {url.split(':')[0]}")
+    print(f"city                   {args.guardians} guardians; the alert to {addresses} addresses")
+    print(f"answers posted         {len(tokens)} from {args.clients} clients, one per guardian")
+    print(f"quiet server           {quiet:,.0f} answers/s, serve CPU {quiet_cpu * 1000:.1f} ms per answer")
+    print(
+        f"while the alert sends  {busy:,.0f} answers/s, serve CPU {busy_cpu * 1000:.1f} ms per answer "
+        f"(incl. the sending); {mails_during} of the alert's {addresses} mails sent meanwhile"
+    )
+    print(f"sending / quiet        {busy / quiet:.2f}x (goal: 1,000 answers/s without errors)")
+    print(
+        f"errors                 {len(quiet_errors) + len(busy_errors)} responses not 200 "
+        f"{sorted(set(quiet_errors + busy_errors)) or ''}; {unrecorded} guardians' answers not recorded; "
+        f"{answered_pupils} pupils answered for"
+    )
+    print(f"machine                {busy_load} (during the second phase)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
