@@ -145,22 +145,9 @@ async def resend_unreached(
     """Queue the broadcast again to the current addresses of guardians not reached."""
     counts = await status(broadcast_id, not_reached_limit=1_000_000)
     guardian_ids = [n.guardian_id for n in counts.not_reached]
-    async with in_transaction():
-        addresses = await receiving_broadcasts(guardian_id__in=guardian_ids)
-        queued = await enqueue_broadcast(
-            counts.broadcast,
-            [Recipient.of(address) for address in addresses],
-            settings.delivery,
-            wave=BroadcastWave.RESEND,
-            priority=Priority.URGENT,
-        )
-        await audit.record(
-            actor or actors.staff_or_system(by),
-            "broadcast.resend",
-            target=f"broadcast:{broadcast_id}",
-            details={"guardians": len(guardian_ids), "deliveries": queued},
-        )
-    return queued
+    return await _resend(
+        counts.broadcast, guardian_ids, settings, "broadcast.resend", actor or actors.staff_or_system(by)
+    )
 
 
 async def resend_unanswered(
@@ -176,6 +163,13 @@ async def resend_unanswered(
     if broadcast.status not in (BroadcastStatus.CONFIRMED, BroadcastStatus.FANNED_OUT):
         raise UserError(_("Only a broadcast that was sent can be sent again."))
     guardian_ids = await unanswered_families(broadcast)
+    return await _resend(
+        broadcast, guardian_ids, settings, "broadcast.resend_unanswered", actor or actors.staff_or_system(by)
+    )
+
+
+async def _resend(broadcast: Broadcast, guardian_ids: list[int], settings: Settings, action: str, actor: str) -> int:
+    """Queue ``broadcast`` again to every current address of ``guardian_ids`` (audited as ``action``)."""
     queued = 0
     async with in_transaction():
         for start in range(0, len(guardian_ids), 1000):
@@ -188,9 +182,9 @@ async def resend_unanswered(
                 priority=Priority.URGENT,
             )
         await audit.record(
-            actor or actors.staff_or_system(by),
-            "broadcast.resend_unanswered",
-            target=f"broadcast:{broadcast_id}",
+            actor,
+            action,
+            target=f"broadcast:{broadcast.id}",
             details={"guardians": len(guardian_ids), "deliveries": queued},
         )
     return queued
