@@ -245,15 +245,18 @@ class _Writer:
 
     async def _retire_left_out(self, schools: set[str], kept: Iterable[str]) -> None:
         site_ids = [self.state.sites[name].id for name in schools]
-        left = Tag.filter(status=TagStatus.ACTIVE, pupil__school_id__in=site_ids).exclude(
-            pupil__roster_key__in=list(kept)
+        # compared here, not in the query: a city's roster keys are more than PostgreSQL's 32,767
+        # parameters a statement
+        kept_keys = set(kept)
+        tagged = await Tag.filter(status=TagStatus.ACTIVE, pupil__school_id__in=site_ids).values_list(
+            "pupil_id", "pupil__roster_key"
         )
-        pupil_ids = {tag.pupil_id for tag in await left}
-        if not pupil_ids:
-            return
-        await Tag.filter(status=TagStatus.ACTIVE, pupil_id__in=list(pupil_ids)).update(
-            status=TagStatus.RETIRED, status_changed_at=datetime.now(UTC)
-        )
+        pupil_ids = sorted({pupil_id for pupil_id, key in tagged if key not in kept_keys})
+        now = datetime.now(UTC)
+        for start in range(0, len(pupil_ids), 1000):
+            await Tag.filter(status=TagStatus.ACTIVE, pupil_id__in=pupil_ids[start : start + 1000]).update(
+                status=TagStatus.RETIRED, status_changed_at=now
+            )
         self.counts["pupils_left"] += len(pupil_ids)
 
     async def _write_sites(self, names: set[str]) -> None:
