@@ -22,6 +22,7 @@ from tortoise.queryset import QuerySet
 from core.broadcasts.people import Person, people
 from core.broadcasts.questions import Question, question_of
 from core.broadcasts.scope import Scope, scope_filter
+from core.db import connection
 from core.i18n import Message, _
 from core.models import (
     Broadcast,
@@ -147,9 +148,16 @@ def _reach(broadcast_id: int) -> RawSQL:
 
 
 def _choice(broadcast_id: int, width: int) -> RawSQL:
-    """The pupil's counted answer's choice (of ``width``), NULL when unanswered. A CASE over one
-    uncorrelated subquery per choice rather than a lookup per pupil: PostgreSQL costs 120,000
-    lookups high enough to JIT-compile the query, which took longer than the query itself."""
+    """The pupil's counted answer's choice (of ``width``), NULL when unanswered.
+
+    SQLite: a lookup per pupil by the answers' unique key, its fastest form. PostgreSQL: a CASE over
+    one uncorrelated subquery per choice (each hashed once), because it costs 120,000 lookups high
+    enough to JIT-compile the query, which took longer than the query itself (624 of 763 ms)."""
+    if connection().capabilities.dialect == "sqlite":
+        return RawSQL(
+            "(SELECT a.choice FROM broadcast_answer a"
+            f' WHERE a.broadcast_id = {int(broadcast_id)} AND a.pupil_id = "pupil"."id")'
+        )
     cases = " ".join(
         f'WHEN "pupil"."id" IN (SELECT a.pupil_id FROM broadcast_answer a'
         f" WHERE a.broadcast_id = {int(broadcast_id)} AND a.choice = {i}) THEN {i}"
