@@ -21,6 +21,7 @@ from tortoise.queryset import QuerySet
 
 from core.broadcasts.people import Person, people
 from core.broadcasts.scope import Scope, scope_filter
+from core.db import connection
 from core.i18n import Message, _
 from core.models import (
     Broadcast,
@@ -146,12 +147,23 @@ def _reach(broadcast_id: int) -> RawSQL:
     )
 
 
-def _choice(broadcast_id: int) -> RawSQL:
-    """The pupil's counted answer's choice, NULL when unanswered (by the answers' unique key)."""
-    return RawSQL(
-        "(SELECT a.choice FROM broadcast_answer a"
-        f' WHERE a.broadcast_id = {int(broadcast_id)} AND a.pupil_id = "pupil"."id")'
+def _choice(broadcast_id: int, width: int) -> RawSQL:
+    """The pupil's counted answer's choice (of ``width``), NULL when unanswered.
+
+    SQLite: a lookup per pupil by the answers' unique key, its fastest form. PostgreSQL: a CASE over
+    one uncorrelated subquery per choice (each hashed once), because it costs 120,000 lookups high
+    enough to JIT-compile the query, which took longer than the query itself (624 of 763 ms)."""
+    if connection().capabilities.dialect == "sqlite":
+        return RawSQL(
+            "(SELECT a.choice FROM broadcast_answer a"
+            f' WHERE a.broadcast_id = {int(broadcast_id)} AND a.pupil_id = "pupil"."id")'
+        )
+    cases = " ".join(
+        f'WHEN "pupil"."id" IN (SELECT a.pupil_id FROM broadcast_answer a'
+        f" WHERE a.broadcast_id = {int(broadcast_id)} AND a.choice = {i}) THEN {i}"
+        for i in range(width)
     )
+    return RawSQL(f"CASE {cases} END")
 
 
 def _unreachable(broadcast: Broadcast) -> list[int]:
@@ -168,14 +180,8 @@ async def scoped(broadcast: Broadcast, school_ids: Collection[int] | None) -> Qu
     return query
 
 
-async def in_scope(broadcast: Broadcast, school_ids: Collection[int] | None) -> QuerySet[Pupil]:
-    """``scoped``, each pupil with ``reach`` and ``choice``."""
-    return (await scoped(broadcast, school_ids)).annotate(reach=_reach(broadcast.id), choice=_choice(broadcast.id))
-
-
 async def tally(broadcast: Broadcast, *, school_ids: Collection[int] | None = None) -> Tally:
-    """The counts per school, grade and class (only ``school_ids``' when given); a broadcast that asks nothing
-    counts as the acknowledgement it is not, so callers ask only of one that asks."""
+    """The counts per school, grade and class (only ``school_ids``' when given), of a broadcast that asks."""
     question = question_of(broadcast)
     if question is None:
         raise ValueError(f"broadcast {broadcast.id} asks nothing")
@@ -183,7 +189,8 @@ async def tally(broadcast: Broadcast, *, school_ids: Collection[int] | None = No
     unreachable = _unreachable(broadcast)
     classes: dict[tuple[int, int, str], Counts] = {}
     rows = (
-        await (await in_scope(broadcast, school_ids))
+        await (await scoped(broadcast, school_ids))
+        .annotate(reach=_reach(broadcast.id), choice=_choice(broadcast.id, width))
         .annotate(n=Count("id"))
         .group_by("school_id", "grade", "class_name", "reach", "choice")
         .values("school_id", "grade", "class_name", "reach", "choice", "n")
