@@ -61,6 +61,7 @@ class Asked:
     guardian_id: int
     pupils: list[Pupil]  # the guardian's children in the broadcast's scope, by id
     answers: dict[int, BroadcastAnswer]  # the counted answer, by pupil id
+    via: Channel | None = None  # the channel of the delivery whose link asked (None: the portal, a chat)
 
     @property
     def closed(self) -> bool:
@@ -88,10 +89,11 @@ async def asked(broadcast_id: int, guardian_id: int) -> Asked | None:
 
 async def asked_by_token(token: str) -> Asked | None:
     """What the answer link ``token`` asks; None for a token no delivery carries."""
-    delivery = await Delivery.get_or_none(ack_token=token).only("id", "broadcast_id", "guardian_id")
+    delivery = await Delivery.get_or_none(ack_token=token).only("id", "broadcast_id", "guardian_id", "channel")
     if delivery is None or delivery.broadcast_id is None or delivery.guardian_id is None:
         return None
-    return await asked(delivery.broadcast_id, delivery.guardian_id)
+    found = await asked(delivery.broadcast_id, delivery.guardian_id)
+    return replace(found, via=delivery.channel) if found is not None else None
 
 
 async def guardians_of_chat(broadcast_id: int, channel: Channel, chat: str) -> list[int]:
@@ -124,12 +126,16 @@ async def answer(
     pupil_ids: Collection[int] | None = None,
     note: str | None = None,
     now: datetime | None = None,
+    found: Asked | None = None,
 ) -> Asked:
     """Record ``guardian_id``'s answer ``choice`` for ``pupil_ids`` (None: all their children in
     scope); returns what they are asked, answered. A UserError, in the guardian's words, for a
-    question closed or never asked of them, a choice it does not have, a child not theirs."""
+    question closed or never asked of them, a choice it does not have, a child not theirs.
+    ``found``: what they are asked, read just before by the caller (a page that showed it), so it
+    is not read twice."""
     now = now or datetime.now(UTC)
-    found = await asked(broadcast_id, guardian_id)
+    if found is None or (found.broadcast.id, found.guardian_id) != (broadcast_id, guardian_id):
+        found = await asked(broadcast_id, guardian_id)
     if found is None:
         raise UserError(_("This message does not ask you anything."))
     if found.closed:
@@ -147,7 +153,7 @@ async def answer(
     ]
     if not changed:
         return found
-    await _record(broadcast_id, guardian_id, choice, changed, via=via, note=note, now=now)
+    await _record(broadcast_id, guardian_id, choice, changed, via=via, note=note, now=now, answered=found.answers)
     answers = await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil_id__in=sorted(theirs))
     return replace(found, answers={a.pupil_id: a for a in answers})
 
@@ -189,7 +195,10 @@ async def _record(
     via: Channel | str,
     note: str | None,
     now: datetime,
+    answered: Collection[int],
 ) -> None:
+    """Make ``choice`` the counted answer for ``pupil_ids`` (those in ``answered`` had one when the
+    guardian was asked), keep it in the history and audit it, in one transaction."""
     channel = via.value if isinstance(via, Channel) else via
     async with in_transaction():
         values: dict[str, Any] = {
@@ -199,14 +208,16 @@ async def _record(
             "channel": channel,
             "answered_at": now,
         }
-        for pupil_id in pupil_ids:
-            # an UPDATE first: an answer that was given before is changed by most taps after the first
-            if not await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil_id=pupil_id).update(**values):
-                try:
-                    async with in_transaction():  # a savepoint: the other parent may answer at the same moment
-                        await BroadcastAnswer.create(broadcast_id=broadcast_id, pupil_id=pupil_id, **values)
-                except IntegrityError:
-                    await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil_id=pupil_id).update(**values)
+        await _count(broadcast_id, [p for p in pupil_ids if p in answered], values)
+        unanswered = [p for p in pupil_ids if p not in answered]
+        if unanswered:
+            try:
+                async with in_transaction():  # a savepoint: the other parent may answer at the same moment
+                    await BroadcastAnswer.bulk_create(
+                        [BroadcastAnswer(broadcast_id=broadcast_id, pupil_id=p, **values) for p in unanswered]
+                    )
+            except IntegrityError:
+                await _count(broadcast_id, unanswered, values)
         await BroadcastAnswerChange.bulk_create(
             [
                 BroadcastAnswerChange(
@@ -227,6 +238,13 @@ async def _record(
             target=f"broadcast:{broadcast_id}",
             details={"choice": choice, "pupils": len(pupil_ids), "note": note is not None},
         )
+
+
+async def _count(broadcast_id: int, pupil_ids: Sequence[int], values: dict[str, Any]) -> None:
+    """Change the counted answer of ``pupil_ids``; one deleted meanwhile (its pupil left) is counted anew."""
+    for pupil_id in pupil_ids:
+        if not await BroadcastAnswer.filter(broadcast_id=broadcast_id, pupil_id=pupil_id).update(**values):
+            await BroadcastAnswer.create(broadcast_id=broadcast_id, pupil_id=pupil_id, **values)
 
 
 async def close_question(broadcast_id: int, *, by: StaffAccount | None, now: datetime | None = None) -> Broadcast:

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core.broadcasts import PORTAL, Asked, answer, answer_by_token, asked, asked_by_token
+from core.broadcasts import PORTAL, Asked, answer, asked, asked_by_token
 from core.errors import UserError
 from core.i18n import Message, _
 from core.models import Guardian, Language
@@ -44,10 +44,18 @@ async def answer_by_link(
         raise HTTPException(404)
     try:
         index = chosen_index(choice, found.question)
-        await answer_by_token(token, index, pupil_ids=chosen_pupils(pupil), note=note)
+        answered = await answer(
+            found.broadcast.id,
+            found.guardian_id,
+            index,
+            via=found.via or PORTAL,
+            pupil_ids=chosen_pupils(pupil),
+            note=note,
+            found=found,
+        )
     except UserError as refusal:
-        return await _token_page(request, token, status_code=400, error=refusal.message)
-    return await _token_page(request, token, notice=_recorded(found))
+        return await _token_page(request, token, found, status_code=400, error=refusal.message)
+    return await _token_page(request, token, answered, notice=_recorded(found))
 
 
 @router.get("/broadcasts/{broadcast_id}/answer")
@@ -73,18 +81,26 @@ async def answer_on_portal(
         raise HTTPException(404)
     try:
         index = chosen_index(choice, found.question)
-        await answer(broadcast_id, guardian.id, index, via=PORTAL, pupil_ids=chosen_pupils(pupil), note=note)
+        await answer(
+            broadcast_id, guardian.id, index, via=PORTAL, pupil_ids=chosen_pupils(pupil), note=note, found=found
+        )
     except UserError as refusal:
-        found = await asked(broadcast_id, guardian.id) or found
         action = f"/broadcasts/{broadcast_id}/answer"
         return _page(request, found, guardian.language, action=action, status_code=400, error=refusal.message)
     return RedirectResponse("/home?done=answered", status_code=303)
 
 
 async def _token_page(
-    request: Request, token: str, *, status_code: int = 200, error: Message | None = None, notice: Message | None = None
+    request: Request,
+    token: str,
+    found: Asked | None = None,
+    *,
+    status_code: int = 200,
+    error: Message | None = None,
+    notice: Message | None = None,
 ) -> Response:
-    found = await asked_by_token(token)
+    """The answer page of ``token``, from ``found`` when the caller has just read (or answered) it."""
+    found = found or await asked_by_token(token)
     if found is None:
         raise HTTPException(404)
     owner = await Guardian.get(id=found.guardian_id).only("id", "language")
