@@ -15,7 +15,7 @@ from broadcast_email import _seed  # noqa: E402
 from tortoise import connections  # noqa: E402
 
 from core import broadcasts  # noqa: E402
-from core.broadcasts.questions import BUILTIN_TEMPLATES  # noqa: E402
+from core.questions import BUILTIN_TEMPLATES  # noqa: E402
 from core.db import connection  # noqa: E402
 from core.models import Broadcast, BroadcastCategory, Guardian, Pupil, Site, SiteKind  # noqa: E402
 
