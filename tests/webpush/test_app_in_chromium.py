@@ -54,7 +54,12 @@ async def test_the_portal_installs_as_an_app_whose_worker_shows_a_push(
     devtools = await context.new_cdp_session(page)
     manifest = await devtools.send("Page.getAppManifest")
     assert manifest["errors"] == [] and json.loads(manifest["data"])["name"] == "見守り"
-    worker = await page.evaluate("navigator.serviceWorker.ready.then(r => ({scope: r.scope, state: r.active.state}))")
+    # ready resolves once a worker is active, which may still be "activating": wait for it to finish
+    worker = await page.evaluate(
+        """navigator.serviceWorker.ready.then(r => r.active.state === "activated" ? r : new Promise(done =>
+            r.active.addEventListener("statechange", () => r.active.state === "activated" && done(r))))
+        .then(r => ({scope: r.scope, state: r.active.state}))"""
+    )
     assert worker == {"scope": f"{app_server}/", "state": "activated"}
 
     await button.click()  # Chromium's real PushManager: no push service reachable from here
