@@ -170,7 +170,10 @@ async def main() -> None:
         print(f"seeded and asked in {time.perf_counter() - seeded:.0f} s; {load()}", file=sys.stderr, flush=True)
     finally:
         await close_database()
-    answering, counted = families[: args.answers], families[args.answers]
+    answering = families[: args.answers]
+    counted = {  # one family of each size among those not answered yet
+        len(f.pupil_ids): f for f in reversed(families[args.answers :])
+    }
     half = len(answering) // 2
 
     counter, ready = multiprocessing.Value("q", 0), multiprocessing.Event()
@@ -221,7 +224,7 @@ async def main() -> None:
         answered_guardians = len(
             set(await BroadcastAnswerChange.filter(broadcast_id=question_id).values_list("guardian_id", flat=True))
         )
-        opening, posting = await _statements(settings, counted)
+        statements = {size: await _statements(settings, family) for size, family in sorted(counted.items())}
     finally:
         await close_database()
     posted = {p: f.choice for f in answering for p in f.pupil_ids}
@@ -241,7 +244,11 @@ async def main() -> None:
         f"{sorted(set(quiet_errors + busy_errors)) or ''}; {unrecorded} guardians' answers not recorded; "
         f"{len(recorded)} pupils answered for ({len(posted)} posted), {wrong} not as posted"
     )
-    print(f"SQL per answer         {opening} statements to open the page, {posting} to post the answer (and its page)")
+    for size, (opening, posting) in statements.items():
+        print(
+            f"SQL, {size} child{'ren' if size > 1 else '   '}        {opening} statements to open the page, "
+            f"{posting} to post the answer (and its page)"
+        )
     print(f"machine                {busy_load} (during the second phase)")
 
 
