@@ -3,19 +3,26 @@
 Seeds the city of ``families`` (``--pupils`` pupils, one in five families with two children),
 confirms the safety question to the whole city and fans it out in-process, marks every delivery
 sent, and bulk-inserts ``--answers`` answers (most "safe", some needing help) with their history.
-Then an administrator loads the broadcast's status page (``/staff/broadcasts/<id>``, the live
-tally) ``--loads`` times over ASGI, in this process: time and CPU per page load, median and worst,
-against a bare count of the same answers by choice (the least a tally must read).
+Then an administrator loads the broadcast's status page (``/staff/broadcasts/<id>``: the delivery
+counts and lists of ``core.broadcasts.status``, and the live tally) ``--loads`` times over ASGI, in
+this process: time and CPU per page load, median and worst, against a bare count of the same
+answers by choice (the least a tally must read). Then the page's parts alone, and what the tally's
+other pages read: ``status()``, ``tally()``, the first "needs help" pupils, the first page of the
+unanswered, and the CSV export written whole. ``--profile FILE`` writes a cProfile of one more
+page load to FILE and prints its top entries by cumulative time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,9 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
 from broadcast_email import _cpu  # noqa: E402
-from families import load, safety_check, seed_families  # noqa: E402
+from families import choice_of, load, safety_check, seed_families  # noqa: E402
 
 from core import broadcasts, sealing  # noqa: E402
+from core.broadcasts.answer_sheet import answer_sheet  # noqa: E402
+from core.broadcasts.tally import Show, tally  # noqa: E402
+from core.broadcasts.tally import pupils as tally_pupils  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import close_database, connection, open_database, upgrade_schema  # noqa: E402
 from core.keyring import Keyring  # noqa: E402
@@ -45,11 +55,6 @@ from tests.browser import Browser  # noqa: E402
 from tests.portal.conftest import log_in_staff, staff_account  # noqa: E402
 
 
-def _choice(n: int) -> int:
-    """17 in 20 safe, then one each injured, to be collected, not reachable (the last two need help)."""
-    return max(0, n % 20 - 16)
-
-
 async def _answered(broadcast_id: int, answers: int, at: datetime) -> int:
     """``answers`` pupils answered for by one of their guardians, each answer with its history row."""
     rows = await connection().execute_query_dict(
@@ -63,7 +68,7 @@ async def _answered(broadcast_id: int, answers: int, at: datetime) -> int:
                 "broadcast_id": broadcast_id,
                 "pupil_id": row["pupil_id"],
                 "guardian_id": row["guardian_id"],
-                "choice": _choice(n),
+                "choice": choice_of(n),
                 "channel": "email",
                 "answered_at": at + timedelta(seconds=n / 100),
             }
@@ -74,7 +79,7 @@ async def _answered(broadcast_id: int, answers: int, at: datetime) -> int:
     return len(rows)
 
 
-async def _timed(load_once, times: int) -> tuple[list[float], list[float]]:  # noqa: ANN001
+async def _timed(load_once: Callable[[], Awaitable[object]], times: int) -> tuple[list[float], list[float]]:
     await load_once()  # warm: templates compiled, caches filled, as in service
     walls, cpus = [], []
     for _ in range(times):
@@ -91,6 +96,7 @@ async def main() -> None:
     parser.add_argument("--answers", type=int, default=100_000)
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--database-url", help="postgres://... (a fresh, empty database); default SQLite")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of one page load to FILE")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
@@ -135,6 +141,26 @@ async def main() -> None:
 
         walls, cpus = await _timed(page, args.loads)
         bare_walls, _ = await _timed(bare, args.loads)
+        broadcast = await Broadcast.get(id=draft.id)
+
+        async def whole_sheet() -> None:
+            sheet.append(sum([len(piece) async for piece in answer_sheet(broadcast, school_ids=None)]))
+
+        sheet: list[int] = []
+        parts = {
+            "status() alone": lambda: broadcasts.status(draft.id, viewer=admin),
+            "tally() alone": lambda: tally(broadcast),
+            "needs help, first 20": lambda: tally_pupils(broadcast, Show.NEEDS_HELP, viewer=admin, limit=20),
+            "unanswered, first page": lambda: tally_pupils(broadcast, Show.UNANSWERED, viewer=admin),
+        }
+        timed_parts = {name: await _timed(part, args.loads) for name, part in parts.items()}
+        timed_parts["CSV, whole"] = await _timed(whole_sheet, 1)
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            await page()
+            profiler.disable()
+            profiler.dump_stats(args.profile)
     finally:
         await client.aclose()
         await close_database()
@@ -150,7 +176,15 @@ async def main() -> None:
     )
     print(f"bare count by choice   median {statistics.median(bare_walls) * 1000:,.1f} ms")
     print(f"page / bare            {median / statistics.median(bare_walls):,.0f}x")
+    for name, (part_walls, part_cpus) in timed_parts.items():
+        print(
+            f"{name:<22} median {statistics.median(part_walls) * 1000:,.0f} ms, "
+            f"CPU {statistics.median(part_cpus) * 1000:,.0f} ms ({statistics.median(part_walls) / median:.0%} of the page)"
+        )
+    print(f"CSV size               {sheet[-1] / 1e6:.1f} MB")
     print(f"machine                {load()}")
+    if args.profile:
+        pstats.Stats(args.profile).sort_stats("cumulative").print_stats(r"/(core|portal)/", 25)
 
 
 if __name__ == "__main__":
