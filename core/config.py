@@ -10,6 +10,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Callable, Sequence
 from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,6 +47,16 @@ class Invalid(ValueError):
 
         super().__init__(message.translate(Language.EN))
         self.message = message
+
+
+def _known_lanes(
+    lanes: dict[str, LanePace], known: Sequence[str], refusal: Callable[[str, str], Message]
+) -> dict[str, LanePace]:
+    """``lanes`` when each names one of a channel's pacing groups ``known``; else ``refusal(given, known)``."""
+    unknown = sorted(set(lanes) - set(known))
+    if unknown:
+        raise Invalid(refusal(", ".join(unknown), ", ".join(known)))
+    return lanes
 
 
 class _Section(BaseModel):
@@ -218,16 +229,11 @@ class SmtpSettings(_Section):
     def _known_groups(cls, lanes: dict[str, LanePace]) -> dict[str, LanePace]:
         from core.channels.email import SPEC  # here: the channels import the models, settings must not
 
-        unknown = sorted(set(lanes) - set(SPEC.lanes))
-        if unknown:
-            raise Invalid(
-                _(
-                    "no mail group %(given)s (the groups: %(known)s)",
-                    given=", ".join(unknown),
-                    known=", ".join(SPEC.lanes),
-                )
-            )
-        return lanes
+        return _known_lanes(
+            lanes,
+            SPEC.lanes,
+            lambda given, known: _("no mail group %(given)s (the groups: %(known)s)", given=given, known=known),
+        )
 
 
 class TelegramSettings(_Section):
@@ -289,16 +295,11 @@ class WebPushSettings(_Section):
     def _known_services(cls, lanes: dict[str, LanePace]) -> dict[str, LanePace]:
         from core.channels.webpush import SPEC  # here: the channels import the models, settings must not
 
-        unknown = sorted(set(lanes) - set(SPEC.lanes))
-        if unknown:
-            raise Invalid(
-                _(
-                    "no push service %(given)s (the services: %(known)s)",
-                    given=", ".join(unknown),
-                    known=", ".join(SPEC.lanes),
-                )
-            )
-        return lanes
+        return _known_lanes(
+            lanes,
+            SPEC.lanes,
+            lambda given, known: _("no push service %(given)s (the services: %(known)s)", given=given, known=known),
+        )
 
 
 class ImapSettings(_Section):
