@@ -48,6 +48,8 @@ def test_the_environment_overrides_the_file(tmp_path: Path, monkeypatch) -> None
         ("[accounts]\nmax_addresses = 0\n", "setting accounts.max_addresses: Input should be greater"),
         ('database_url = "mysql://x"\n', "setting database_url: scheme 'mysql' is not supported"),
         ("[smtp\n", "is not valid TOML"),
+        ("[smtp.lanes.yahoo]\nrate_per_second = 1\n", "no mail group yahoo (the groups: "),
+        ("[webpush.lanes.opera]\nconcurrency = 2\n", "no push service opera (the services: fcm, "),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(tmp_path: Path, toml: str, message: str) -> None:
